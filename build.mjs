@@ -1,0 +1,22 @@
+// Bundles the CLI into one ESM file, so that `npx secure-mcp-gateway` starts without resolving hundreds of modules.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const shared = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+  define: { __SMG_VERSION__: JSON.stringify(version) },
+  // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",
+  },
+};
+
+await build({ ...shared, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' });

@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * The command line. commander only: each command calls into the modules and every failure leaves through one
+ * sink, `fail()`, with a documented exit code (see EXIT below and docs/cli.md). In `start` mode stdout belongs to
+ * MCP, so nothing here writes to stdout except the commands that are not `start`.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { resolvePaths, type GatewayPaths } from '../config/paths.js';
+import { GatewayError, messageOf } from '../errors.js';
+import { createLogger, LOG_LEVELS, type Logger } from '../log.js';
+import { Gateway } from '../server/gateway.js';
+import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
+import { DiscoveryCache } from '../upstream/discovery-cache.js';
+import { VERSION } from '../version.js';
+
+/** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
+export const EXIT = {
+  OK: 0,
+  ERROR: 1, // an unexpected failure
+  USAGE: 2, // bad command line
+  CONFIG_MISSING: 3,
+  CONFIG_INVALID: 4,
+} as const;
+
+function fail(error: unknown): never {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
+  if (error instanceof GatewayError && (error.code === 'CONFIG_MISSING' || error.code === 'CONFIG_INVALID')) {
+    process.stderr.write(`secure-mcp-gateway: ${error.message}\n`);
+    process.exit(error.code === 'CONFIG_MISSING' ? EXIT.CONFIG_MISSING : EXIT.CONFIG_INVALID);
+  }
+  process.stderr.write(`secure-mcp-gateway: ${messageOf(error)}\n`);
+  process.exit(EXIT.ERROR);
+}
+
+interface GlobalOptions {
+  config?: string;
+}
+
+function configOption() {
+  return new Option('-c, --config <path>', 'config file (default: $SMG_CONFIG, else <home>/config.json)');
+}
+
+async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void> {
+  const paths = resolvePaths({ config: opts.config });
+  const loaded = loadConfig(paths.config);
+  const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
+  const file = loaded.config.log.file;
+  const log = createLogger({
+    level,
+    file: file === false ? undefined : file === true ? paths.logFile : file,
+  });
+  const cache = cacheFor(paths, loaded.config.cache, log);
+  const gateway = new Gateway({ loaded, log, cache });
+  const transport = new GatewayStdioServerTransport({});
+
+  let exitCode: number = EXIT.OK;
+  const stop = (reason: string) => void gateway.shutdown(reason);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'uncaught exception; shutting down');
+    exitCode = EXIT.ERROR;
+    stop('uncaught exception');
+  });
+  log.info({ version: VERSION, config: loaded.file, servers: loaded.servers.map((s) => s.name) }, 'gateway starting');
+  await gateway.connect(transport);
+  await gateway.closed;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 500);
+    log.flush(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  process.exit(exitCode);
+}
+
+function cacheFor(paths: GatewayPaths, cfg: { enabled: boolean; ttlMs: number }, log: Logger): DiscoveryCache {
+  return new DiscoveryCache({ dir: paths.cacheDir, ttlMs: cfg.ttlMs, enabled: cfg.enabled, log });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('secure-mcp-gateway')
+    .description('A local, fail-closed MCP security gateway. With no command it serves MCP over stdio (`start`).')
+    .version(VERSION, '-v, --version')
+    .enablePositionalOptions()
+    .passThroughOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('start', { isDefault: true })
+    .description('serve MCP over stdio, proxying every configured upstream through the pipeline')
+    .addOption(configOption())
+    .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
+    .action((opts: GlobalOptions & { logLevel?: string }) => start(opts));
+
+  const config = program.command('config').description('work with the config file');
+  config
+    .command('validate')
+    .description('check the config file: schema, references, policies; prints the servers it defines')
+    .addOption(configOption())
+    .action((opts: GlobalOptions) => {
+      const paths = resolvePaths({ config: opts.config });
+      const loaded = loadConfig(paths.config);
+      const all = Object.keys(loaded.config.servers);
+      process.stdout.write(`${loaded.file}: valid\n`);
+      for (const name of all) {
+        const s = loaded.servers.find((x) => x.name === name);
+        const what = s
+          ? s.kind === 'stdio'
+            ? `stdio: ${s.command} ${s.args.join(' ')}`
+            : `remote: ${s.url}`
+          : 'disabled';
+        process.stdout.write(`  ${name.padEnd(20)} ${what}\n`);
+      }
+    });
+  config
+    .command('path')
+    .description('print the config path that would be used')
+    .addOption(configOption())
+    .action((opts: GlobalOptions) => {
+      process.stdout.write(`${resolvePaths({ config: opts.config }).config}\n`);
+    });
+
+  program
+    .command('cache')
+    .description('the discovery cache under <home>/cache/')
+    .command('clear')
+    .description('remove every cached tool list')
+    .action(() => {
+      const paths = resolvePaths();
+      const cache = new DiscoveryCache({
+        dir: paths.cacheDir,
+        ttlMs: 0,
+        enabled: true,
+        log: createLogger({ level: 'warn' }),
+      });
+      const n = cache.clear();
+      process.stdout.write(`removed ${n} cache file${n === 1 ? '' : 's'} from ${paths.cacheDir}\n`);
+    });
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => fail(error));

@@ -1,0 +1,165 @@
+/**
+ * Reads, validates and resolves the config file, once. Every failure is a GatewayError('CONFIG_INVALID') whose
+ * message names the file, the JSON path and what was expected, or a GatewayError('CONFIG_MISSING') that says how
+ * to create one. Nothing else in the gateway reads config files.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
+import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
+
+/** A server with every reference resolved, plus what the gateway needs to know about it. */
+export interface ResolvedServer {
+  name: string;
+  kind: 'stdio' | 'remote';
+  config: ServerConfig;
+  command?: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  url?: string;
+  headers: Record<string, string>;
+  transport: 'streamable-http' | 'sse' | 'auto';
+  policy: Policy;
+}
+
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+  /** Enabled servers only: a disabled server does not exist. */
+  servers: ResolvedServer[];
+  /** Resolved values that came from references, so that logs can mask them. */
+  secrets: string[];
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new GatewayError(
+        'CONFIG_MISSING',
+        `no config file at ${file}.\n` +
+          `Create one with \`secure-mcp-gateway init\`, or copy config/example.config.json from the package, ` +
+          `or point --config / SMG_CONFIG at an existing file.`,
+      );
+    throw new GatewayError('CONFIG_INVALID', `${file}: cannot read the file: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new GatewayError('CONFIG_INVALID', `${file}: not valid JSON: ${jsonErrorWhere(text, error as Error)}`, {
+      cause: error,
+    });
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${formatIssues(parsed.error.issues)}`, {
+      data: parsed.error.issues,
+    });
+  }
+  return resolveConfig(parsed.data, file, env);
+}
+
+function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): LoadedConfig {
+  const ctx: RefContext = { env, baseDir: path.dirname(file) };
+  const secrets: string[] = [];
+  const problems: string[] = [];
+  const resolve = (value: string, where: (string | number)[]): string => {
+    try {
+      const out = resolveRefs(value, ctx);
+      if (hasRef(value)) secrets.push(out);
+      return out;
+    } catch (error) {
+      if (!(error instanceof RefError)) throw error;
+      problems.push(`  at ${formatPath(where)}: ${error.message}`);
+      return '';
+    }
+  };
+  const policies: Record<string, Policy> = { default: DEFAULT_POLICY, ...config.policies };
+  const servers: ResolvedServer[] = [];
+  for (const [name, server] of Object.entries(config.servers)) {
+    if (!server.enabled) continue;
+    const at = (...rest: (string | number)[]) => ['servers', name, ...rest];
+    const mapValues = (obj: Record<string, string> | undefined, key: string) =>
+      Object.fromEntries(Object.entries(obj ?? {}).map(([k, v]) => [k, resolve(v, at(key, k))]));
+    const resolved: ResolvedServer = {
+      name,
+      kind: server.command !== undefined ? 'stdio' : 'remote',
+      config: server,
+      args: (server.args ?? []).map((a, i) => resolve(a, at('args', i))),
+      env: mapValues(server.env, 'env'),
+      headers: mapValues(server.headers, 'headers'),
+      transport: server.transport ?? 'auto',
+      policy: policies[server.policy ?? config.defaultPolicy] ?? DEFAULT_POLICY,
+    };
+    if (server.command !== undefined) resolved.command = resolve(server.command, at('command'));
+    if (server.cwd !== undefined) resolved.cwd = resolve(server.cwd, at('cwd'));
+    if (server.url !== undefined) {
+      resolved.url = resolve(server.url, at('url'));
+      if (!problems.length && !isHttpUrl(resolved.url))
+        problems.push(`  at ${formatPath(at('url'))}: expected an http:// or https:// URL, got "${server.url}"`);
+    }
+    servers.push(resolved);
+  }
+  if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
+  return { file, config, servers, secrets };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** `servers.fs.args[0]` style, the way a person finds it in the file. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  if (p.length === 0) return '(root)';
+  let out = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else {
+      const s = String(seg);
+      out += /^[A-Za-z_$][\w$]*$/.test(s) ? (out ? `.${s}` : s) : `[${JSON.stringify(s)}]`;
+    }
+  }
+  return out;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      let detail = issue.message;
+      if (issue.code === 'unrecognized_keys')
+        detail = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      else if (issue.code === 'invalid_key') detail = `invalid name: ${issue.issues[0]?.message ?? issue.message}`;
+      else if (issue.code === 'invalid_value')
+        detail = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return `  at ${formatPath(issue.path)}: ${detail}`;
+    })
+    .join('\n');
+}
+
+/** Turns V8's "at position N" into a line and column. */
+function jsonErrorWhere(text: string, error: Error): string {
+  const m = /position (\d+)/.exec(error.message);
+  if (!m) return error.message;
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+}

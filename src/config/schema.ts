@@ -1,0 +1,252 @@
+/**
+ * The configuration contract. This zod schema is the single source of truth: `npm run schema` exports it to
+ * config/schema.json (the build fails when that file is stale), and every field carries a description that the
+ * JSON Schema and the docs repeat. Unknown fields are errors, because a misspelt security setting must not be
+ * silently ignored.
+ */
+import { z } from 'zod';
+
+/** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
+const refString = (what: string) =>
+  z.string().describe(`${what}. May contain \${env:NAME} and \${file:PATH} references, resolved at start-up.`);
+
+/**
+ * Server names become tool-name prefixes (`<server>__<tool>`), so they must be safe in every client's tool-name
+ * alphabet, and must not contain `__` or end in `_`, so that the first `__` of an exposed name always splits it.
+ */
+export const SERVER_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]|_(?=[A-Za-z0-9-])){0,31}$/;
+
+export const ToolFilterSchema = z
+  .object({
+    allow: z
+      .array(z.string().min(1))
+      .default(['*'])
+      .describe('Glob patterns of upstream tool names to expose. Default: every tool ("*").'),
+    deny: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Glob patterns of upstream tool names never to expose. Deny wins over allow.'),
+  })
+  .strict()
+  .describe('Which of the upstream server’s tools the client may see and call. A tool not allowed is unknown.');
+
+export const TRANSPORTS = ['streamable-http', 'sse', 'auto'] as const;
+
+export const ServerSchema = z
+  .object({
+    command: refString('stdio: the program to spawn').optional(),
+    args: z.array(refString('stdio: one argument')).optional().describe('stdio: arguments passed to the command.'),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), refString('value'))
+      .optional()
+      .describe(
+        'stdio: environment for the child, on top of a minimal safe set (PATH, HOME, ...). The gateway’s own environment is never passed through.',
+      ),
+    cwd: refString('stdio: working directory of the child').optional(),
+    url: refString('remote: the MCP endpoint URL (http or https)').optional(),
+    headers: z
+      .record(z.string().min(1), refString('header value'))
+      .optional()
+      .describe('remote: HTTP headers sent with every request, e.g. Authorization.'),
+    transport: z
+      .enum(TRANSPORTS)
+      .optional()
+      .describe('remote: "streamable-http", "sse", or "auto" (Streamable HTTP, falling back to SSE). Default auto.'),
+    enabled: z.boolean().default(true).describe('A disabled server does not exist for the client.'),
+    description: z.string().optional().describe('Free text for humans; not sent anywhere.'),
+    tools: ToolFilterSchema.default({ allow: ['*'], deny: [] }),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(60_000)
+      .describe('Per-request timeout for this server in milliseconds. Progress notifications reset it.'),
+    policy: z.string().optional().describe('Name of the policy (under "policies") for this server’s calls.'),
+  })
+  .strict()
+  .superRefine((server, ctx) => {
+    const stdio = server.command !== undefined;
+    const remote = server.url !== undefined;
+    if (stdio === remote) {
+      ctx.addIssue({
+        code: 'custom',
+        message: stdio
+          ? 'give either "command" (a stdio server) or "url" (a remote server), not both'
+          : 'expected "command" (a stdio server) or "url" (a remote server)',
+      });
+      return;
+    }
+    const wrong = stdio ? (['headers', 'transport'] as const) : (['args', 'env', 'cwd'] as const);
+    for (const key of wrong)
+      if (server[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" only applies to ${stdio ? 'remote' : 'stdio'} servers`,
+        });
+  })
+  .describe('One upstream MCP server: a stdio child ("command") or a remote endpoint ("url").');
+
+export const POLICY_MODES = ['enforce', 'shadow', 'off'] as const;
+
+export const PolicySchema = z
+  .object({
+    limits: z
+      .object({
+        maxArgumentBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024)
+          .describe('Input guardrail: largest JSON size of a call’s arguments, in bytes.'),
+        maxResultBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024)
+          .describe('Output guardrail: largest JSON size of a tool result, in bytes.'),
+        mode: z.enum(POLICY_MODES).default('enforce').describe('enforce blocks; shadow only records; off skips.'),
+      })
+      .strict()
+      .default({ maxArgumentBytes: 256 * 1024, maxResultBytes: 4 * 1024 * 1024, mode: 'enforce' }),
+    schema: z
+      .object({
+        mode: z
+          .enum(POLICY_MODES)
+          .default('enforce')
+          .describe('Validate arguments against the tool’s own inputSchema: enforce, shadow or off.'),
+        uncompilable: z
+          .enum(['deny', 'allow'])
+          .default('deny')
+          .describe('What to do when a tool’s inputSchema cannot be compiled: deny (default) or allow the call.'),
+      })
+      .strict()
+      .default({ mode: 'enforce', uncompilable: 'deny' }),
+  })
+  .strict()
+  .describe('A named, reusable set of pipeline rules.');
+
+export const LogSchema = z
+  .object({
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Log level for stderr and the log file. SMG_LOG_LEVEL overrides it.'),
+    file: z
+      .union([z.boolean(), z.string()])
+      .default(true)
+      .describe('true: <home>/gateway.log; false: stderr only; a string: that file.'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by the gateway.'),
+    servers: z
+      .record(
+        z
+          .string()
+          .regex(
+            SERVER_NAME_PATTERN,
+            'a server name: 1-32 letters, digits, "-" or single "_", starting with a letter or digit, not ending in "_"',
+          ),
+        ServerSchema,
+      )
+      .describe('The upstream servers the organisation allows, by name. Only these exist for the client.'),
+    policies: z
+      .record(z.string().min(1), PolicySchema)
+      .default({})
+      .describe('Named policies. "default" is built in and may be overridden here.'),
+    defaultPolicy: z.string().default('default').describe('The policy for servers that do not name one.'),
+    naming: z
+      .object({
+        maxLength: z
+          .number()
+          .int()
+          .min(24)
+          .max(128)
+          .default(64)
+          .describe(
+            'Longest exposed tool or prompt name. Longer names are shortened with a hash suffix. Lower it if your client adds its own prefix.',
+          ),
+      })
+      .strict()
+      .default({ maxLength: 64 }),
+    cache: z
+      .object({
+        enabled: z.boolean().default(true).describe('Keep a discovery cache in memory and under <home>/cache/.'),
+        ttlMs: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 60 * 60 * 1000)
+          .describe('How long a cached tool list may answer tools/list while the upstream connects.'),
+      })
+      .strict()
+      .default({ enabled: true, ttlMs: 4 * 60 * 60 * 1000 }),
+    upstreams: z
+      .object({
+        connectTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe('How long one connection attempt (spawn + initialize + discovery) may take.'),
+        listWaitMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(10_000)
+          .describe('How long a list request waits for an upstream that has no cached list yet.'),
+        restartInitialDelayMs: z.number().int().positive().default(250).describe('First restart back-off.'),
+        restartMaxDelayMs: z.number().int().positive().default(30_000).describe('Longest restart back-off.'),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024)
+          .describe('Largest single JSON-RPC message accepted from a stdio upstream.'),
+      })
+      .strict()
+      .default({
+        connectTimeoutMs: 30_000,
+        listWaitMs: 10_000,
+        restartInitialDelayMs: 250,
+        restartMaxDelayMs: 30_000,
+        maxMessageBytes: 64 * 1024 * 1024,
+      }),
+    shutdown: z
+      .object({
+        drainTimeoutMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(2_000)
+          .describe('On stdin EOF or a signal, how long in-flight calls may finish before upstreams are closed.'),
+      })
+      .strict()
+      .default({ drainTimeoutMs: 2_000 }),
+    log: LogSchema.default({ level: 'info', file: true }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const known = new Set(['default', ...Object.keys(config.policies)]);
+    if (!known.has(config.defaultPolicy))
+      ctx.addIssue({ code: 'custom', path: ['defaultPolicy'], message: `no policy named "${config.defaultPolicy}"` });
+    for (const [name, server] of Object.entries(config.servers))
+      if (server.policy !== undefined && !known.has(server.policy))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers', name, 'policy'],
+          message: `no policy named "${server.policy}" (known: ${[...known].join(', ')})`,
+        });
+  })
+  .describe('secure-mcp-gateway configuration');
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ServerConfig = z.output<typeof ServerSchema>;
+export type Policy = z.output<typeof PolicySchema>;
+
+export const DEFAULT_POLICY: Policy = PolicySchema.parse({});

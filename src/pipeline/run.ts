@@ -1,0 +1,52 @@
+/**
+ * Runs stages in order. The first enforced deny stops the run; a modify feeds its value to the next stage; a stage
+ * that throws denies (rule `<stage>.failed`) unless its failure mode is `open`; a shadow stage's deny is recorded
+ * and ignored. Every stage leaves one StageRecord.
+ */
+import { messageOf } from '../errors.js';
+import type { CallContext, DenyVerdict, Stage, StageRecord, Verdict } from './types.js';
+
+export interface RunResult<T> {
+  value: T;
+  denied?: DenyVerdict & { stage: Stage<T> };
+  trail: StageRecord[];
+}
+
+export async function runStages<T>(stages: readonly Stage<T>[], input: T, ctx: CallContext): Promise<RunResult<T>> {
+  const trail: StageRecord[] = [];
+  let value = input;
+  for (const stage of stages) {
+    const started = performance.now();
+    let verdict: Verdict<T>;
+    try {
+      verdict = await stage.check(value, ctx);
+    } catch (error) {
+      verdict = {
+        action: 'deny',
+        ruleId: `${stage.name}.failed`,
+        reason: `stage ${stage.name} failed: ${messageOf(error)}`,
+      };
+      if (stage.failureMode === 'open') {
+        trail.push(record(stage, verdict, started, 'error', false));
+        continue;
+      }
+      trail.push(record(stage, verdict, started, 'error', true));
+      return { value, denied: { ...verdict, stage }, trail };
+    }
+    const enforced = verdict.action !== 'deny' || stage.mode !== 'shadow';
+    trail.push(record(stage, verdict, started, verdict.action, enforced));
+    if (verdict.action === 'modify') value = verdict.value;
+    else if (verdict.action === 'deny' && enforced) return { value, denied: { ...verdict, stage }, trail };
+  }
+  return { value, trail };
+}
+
+function record<T>(stage: Stage<T>, v: Verdict<T>, started: number, action: StageRecord['action'], enforced: boolean) {
+  const out: StageRecord = { stage: stage.name, slot: stage.slot, action, enforced, ms: performance.now() - started };
+  if (v.action === 'deny') {
+    out.ruleId = v.ruleId;
+    out.reason = v.reason;
+    if (v.detections) out.detections = v.detections;
+  } else if (v.action === 'modify') out.reason = v.reason;
+  return out;
+}

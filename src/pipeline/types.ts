@@ -1,0 +1,71 @@
+/**
+ * The pipeline's vocabulary. A stage looks at one thing (a call before the upstream, or a result after it) and
+ * returns a Verdict. Stages never call each other; the order lives in one list (see assemble.ts).
+ */
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+
+export interface Detection {
+  detector: string;
+  rule: string;
+  score: number;
+  start?: number;
+  end?: number;
+  excerpt: string;
+}
+
+export type Verdict<T> =
+  | { action: 'allow' }
+  | { action: 'modify'; value: T; reason: string }
+  | { action: 'deny'; ruleId: string; reason: string; detections?: Detection[] };
+
+export type DenyVerdict = Extract<Verdict<unknown>, { action: 'deny' }>;
+
+/** Which slot of the flow a stage fills; it names the stage in block messages. */
+export type Slot = 'input-guardrail' | 'parameter-check' | 'output-guardrail';
+
+export interface Stage<T> {
+  readonly name: string;
+  readonly slot: Slot;
+  /** `closed` (the default): a stage that throws denies. `open`: a throw is recorded and the call goes on. */
+  readonly failureMode?: 'closed' | 'open';
+  /** `shadow`: a deny is recorded but not enforced, for rolling a rule out. Default `enforce`. */
+  readonly mode?: 'enforce' | 'shadow';
+  check(value: T, ctx: CallContext): Promise<Verdict<T>> | Verdict<T>;
+}
+
+/** A tools/call after routing: the upstream's own names. */
+export interface ToolCall {
+  /** The name the client used, e.g. `fs__read_text_file`. */
+  readonly exposedName: string;
+  readonly server: string;
+  readonly tool: string;
+  readonly arguments: Record<string, unknown>;
+}
+
+export type ToolResult = CallToolResult;
+
+export type RequestStage = Stage<ToolCall>;
+export type ResponseStage = Stage<ToolResult>;
+
+export interface CallContext {
+  readonly callId: string;
+  readonly server: string;
+  /** The live definition of the tool being called, as the upstream last listed it. */
+  readonly tool: Tool;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+/** One line of the trail that every call leaves, for the audit log and the block message. */
+export interface StageRecord {
+  stage: string;
+  slot: Slot;
+  action: 'allow' | 'modify' | 'deny' | 'error';
+  /** False for a shadow-mode deny, and for an error of a fail-open stage. */
+  enforced: boolean;
+  ruleId?: string;
+  reason?: string;
+  detections?: Detection[];
+  ms: number;
+}

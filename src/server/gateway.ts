@@ -1,0 +1,385 @@
+/**
+ * The gateway session: the only file that touches the SDK Server object. It declares the gateway's capabilities,
+ * starts every upstream concurrently when the client's `initialize` arrives, answers list requests from the live
+ * catalogs (or the discovery cache while upstreams connect), routes tools/call through the pipeline, routes
+ * resource reads, prompt gets and completions, relays sampling and elicitation only where the client declared
+ * them, re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close every upstream, close
+ * the transport.
+ */
+import crypto from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  CompleteRequestSchema,
+  CompleteResultSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  GetPromptRequestSchema,
+  GetPromptResultSchema,
+  ListPromptsRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  ReadResourceResultSchema,
+  type ClientCapabilities,
+  type JSONRPCMessage,
+  type Progress,
+  type ServerNotification,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { LoadedConfig } from '../config/load.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { createSecretMasker } from '../log.js';
+import { assemblePipeline } from '../pipeline/assemble.js';
+import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
+import { createToolFilter } from '../policy/allowlist.js';
+import type { Catalog } from '../upstream/catalog.js';
+import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
+import type { DiscoveryCache } from '../upstream/discovery-cache.js';
+import { Upstream } from '../upstream/upstream.js';
+import { VERSION } from '../version.js';
+import { buildRoutes, type Routes } from './routes.js';
+import { blockedResult, toWireError } from './to-wire.js';
+
+export interface GatewayOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  cache: DiscoveryCache;
+}
+
+/** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
+const RELAY_TIMEOUT_MS = 10 * 60_000;
+
+type ListKind = 'tools' | 'prompts' | 'resources';
+
+export class Gateway {
+  readonly server: Server;
+  private readonly upstreams = new Map<string, Upstream>();
+  private readonly pipelines = new Map<string, CallPipeline>();
+  private readonly filters = new Map<string, (tool: string) => boolean>();
+  private readonly cached = new Map<string, Catalog>();
+  private readonly settled = new Map<string, Promise<void>>();
+  private readonly settle = new Map<string, () => void>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** Fingerprint of each list as last sent to the client; list_changed is sent only when it differs. */
+  private readonly sent = new Map<ListKind, string>();
+  private routes: Routes;
+  private started = false;
+  private closing: Promise<void> | undefined;
+  private markClosed!: () => void;
+  /** Resolves once shutdown has finished: upstreams closed, transport closed. */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+  private readonly log: Logger;
+
+  constructor(private readonly opts: GatewayOptions) {
+    const { loaded, log, cache } = opts;
+    this.log = log;
+    const mask = createSecretMasker(loaded.secrets);
+    const up = loaded.config.upstreams;
+    for (const server of loaded.servers) {
+      this.pipelines.set(server.name, assemblePipeline(server.policy));
+      this.filters.set(server.name, createToolFilter(server.config.tools));
+      const hit = cache.get(server);
+      if (hit) this.cached.set(server.name, hit.catalog);
+      this.settled.set(server.name, new Promise((resolve) => this.settle.set(server.name, resolve)));
+      this.upstreams.set(
+        server.name,
+        new Upstream(server, {
+          log,
+          mask,
+          connectTimeoutMs: up.connectTimeoutMs,
+          restartInitialDelayMs: up.restartInitialDelayMs,
+          restartMaxDelayMs: up.restartMaxDelayMs,
+          maxMessageBytes: up.maxMessageBytes,
+          onCatalog: (name, catalog) => this.onCatalog(name, catalog),
+          onStateChange: (name, state) => {
+            if (state === 'backoff') this.settle.get(name)?.();
+          },
+        }),
+      );
+    }
+    this.routes = this.rebuildRoutes();
+
+    this.server = new Server(
+      { name: 'secure-mcp-gateway', title: 'secure-mcp-gateway', version: VERSION },
+      {
+        capabilities: {
+          tools: { listChanged: true },
+          prompts: { listChanged: true },
+          resources: { listChanged: true },
+          completions: {},
+        },
+        instructions:
+          'Tools, prompts and resources of several MCP servers, each named <server>__<name>, behind a security gateway. ' +
+          'A call the gateway blocks returns an error result that names the rule and the reason.',
+      },
+    );
+    this.registerHandlers();
+  }
+
+  /** Serves one client over `transport`. Upstreams start when its `initialize` request arrives. */
+  async connect(transport: Transport & { oninputend?: () => void }): Promise<void> {
+    await this.server.connect(transport);
+    const onmessage = transport.onmessage;
+    transport.onmessage = (message: JSONRPCMessage, extra) => {
+      if (!this.started && 'method' in message && message.method === 'initialize' && 'id' in message) {
+        const params = message.params as { capabilities?: ClientCapabilities } | undefined;
+        this.startUpstreams(params?.capabilities ?? {});
+      }
+      onmessage?.(message, extra);
+    };
+    // Only the gateway's own stdio transport reports the end of input; on it, drain before closing.
+    transport.oninputend = () => void this.shutdown('stdin closed');
+    this.server.onclose = () => void this.shutdown('client disconnected');
+  }
+
+  /** Connects every upstream at once; one that fails is retried on its own and never blocks the others. */
+  startUpstreams(clientCapabilities: ClientCapabilities): void {
+    if (this.started) return;
+    this.started = true;
+    const relay: ClientRelay = {
+      clientCapabilities,
+      sampling: (req, signal) =>
+        this.server.request(req, CreateMessageResultSchema, { signal, timeout: RELAY_TIMEOUT_MS }),
+      elicitation: (req, signal) => this.server.request(req, ElicitResultSchema, { signal, timeout: RELAY_TIMEOUT_MS }),
+    };
+    this.log.info({ servers: [...this.upstreams.keys()] }, 'connecting upstreams');
+    for (const upstream of this.upstreams.values()) upstream.start(relay);
+  }
+
+  get upstreamStates(): Record<string, string> {
+    return Object.fromEntries([...this.upstreams].map(([name, u]) => [name, u.state]));
+  }
+
+  private onCatalog(server: string, catalog: Catalog): void {
+    const upstream = this.upstreams.get(server);
+    if (upstream) this.opts.cache.set(upstream.server, catalog);
+    this.settle.get(server)?.();
+    this.routes = this.rebuildRoutes();
+    this.notifyChanges();
+  }
+
+  private rebuildRoutes(): Routes {
+    const views = [...this.upstreams.values()].flatMap((u) => {
+      const catalog = u.catalog ?? this.cached.get(u.name);
+      return catalog ? [{ server: u.name, catalog, allowsTool: this.filters.get(u.name)! }] : [];
+    });
+    const routes = buildRoutes(views, this.opts.loaded.config.naming.maxLength);
+    for (const note of routes.collisions) this.log.error(note);
+    return routes;
+  }
+
+  private fingerprint(kind: ListKind): string {
+    const r = this.routes;
+    const value = kind === 'tools' ? r.toolList : kind === 'prompts' ? r.promptList : [r.resourceList, r.templateList];
+    return crypto.createHash('sha256').update(JSON.stringify(value)).digest('base64');
+  }
+
+  private notifyChanges(): void {
+    const methods: Record<ListKind, ServerNotification['method']> = {
+      tools: 'notifications/tools/list_changed',
+      prompts: 'notifications/prompts/list_changed',
+      resources: 'notifications/resources/list_changed',
+    };
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      const last = this.sent.get(kind);
+      if (last === undefined || last === this.fingerprint(kind)) continue;
+      this.sent.delete(kind);
+      this.log.info({ list: kind }, 'list changed; notifying the client');
+      this.server.notification({ method: methods[kind] }).catch(() => undefined);
+    }
+  }
+
+  /** Waits (bounded) until every upstream has a catalog, live or cached, or has failed once. */
+  private async waitForLists(): Promise<void> {
+    const pending = [...this.upstreams.values()]
+      .filter((u) => !u.catalog && !this.cached.has(u.name))
+      .map((u) => this.settled.get(u.name)!);
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.opts.loaded.config.upstreams.listWaitMs);
+    });
+    await Promise.race([Promise.all(pending), bound]);
+    clearTimeout(timer);
+  }
+
+  private async list<T>(kind: ListKind, pick: (r: Routes) => T): Promise<T> {
+    await this.waitForLists();
+    this.sent.set(kind, this.fingerprint(kind));
+    return pick(this.routes);
+  }
+
+  private registerHandlers(): void {
+    const s = this.server;
+    s.setRequestHandler(ListToolsRequestSchema, () => this.list('tools', (r) => ({ tools: r.toolList })));
+    s.setRequestHandler(ListPromptsRequestSchema, () => this.list('prompts', (r) => ({ prompts: r.promptList })));
+    s.setRequestHandler(ListResourcesRequestSchema, () =>
+      this.list('resources', (r) => ({ resources: r.resourceList })),
+    );
+    s.setRequestHandler(ListResourceTemplatesRequestSchema, () =>
+      this.list('resources', (r) => ({ resourceTemplates: r.templateList })),
+    );
+
+    s.setRequestHandler(CallToolRequestSchema, (req, extra) =>
+      this.track(async () => {
+        const exposed = req.params.name;
+        const route = await this.routeTool(exposed);
+        const upstream = this.upstreams.get(route.server)!;
+        const timeout = upstream.server.config.timeoutMs;
+        await upstream.ready(timeout, extra.signal);
+        // Check against the live definition, never a cached one: that is what the upstream will run.
+        const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
+        if (!tool || !this.filters.get(route.server)!(tool.name))
+          throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
+        const callId = crypto.randomUUID();
+        const log = this.log.child({ callId, server: route.server, tool: tool.name });
+        const ctx = { callId, server: route.server, tool, signal: extra.signal, log };
+        const call = {
+          exposedName: exposed,
+          server: route.server,
+          tool: tool.name,
+          arguments: req.params.arguments ?? {},
+        };
+        const progressToken = req.params._meta?.progressToken;
+        const onprogress =
+          progressToken === undefined
+            ? undefined
+            : (p: Progress) =>
+                void extra
+                  .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
+                  .catch(() => undefined);
+
+        const outcome = await callTool(this.pipelines.get(route.server)!, call, ctx, (c, cx) =>
+          upstream.request(
+            { method: 'tools/call', params: { name: c.tool, arguments: c.arguments } },
+            CallToolResultSchema,
+            { signal: cx.signal, timeout, resetTimeoutOnProgress: true, ...(onprogress ? { onprogress } : {}) },
+          ),
+        );
+        const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
+        if (shadow.length) log.warn({ shadow }, 'shadow rules would have blocked this call');
+        if (outcome.kind === 'blocked') {
+          log.warn(
+            { phase: outcome.phase, ruleId: outcome.verdict.ruleId, reason: outcome.verdict.reason },
+            'call blocked',
+          );
+          return blockedResult(outcome);
+        }
+        log.debug({ trail: outcome.trail }, 'call allowed');
+        return outcome.result;
+      }),
+    );
+
+    s.setRequestHandler(GetPromptRequestSchema, (req, extra) =>
+      this.track(async () => {
+        const route = await this.routePrompt(req.params.name);
+        const upstream = this.upstreams.get(route.server)!;
+        const timeout = upstream.server.config.timeoutMs;
+        const params = { name: route.name, ...(req.params.arguments ? { arguments: req.params.arguments } : {}) };
+        return upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
+          signal: extra.signal,
+          timeout,
+        });
+      }),
+    );
+
+    s.setRequestHandler(ReadResourceRequestSchema, (req, extra) =>
+      this.track(async () => {
+        await this.waitForLists();
+        const upstream = this.upstreams.get(this.routes.resolveResource(req.params.uri))!;
+        return upstream.request(
+          { method: 'resources/read', params: { uri: req.params.uri } },
+          ReadResourceResultSchema,
+          { signal: extra.signal, timeout: upstream.server.config.timeoutMs },
+        );
+      }),
+    );
+
+    s.setRequestHandler(CompleteRequestSchema, (req, extra) =>
+      this.track(async () => {
+        const ref = req.params.ref;
+        let server: string;
+        let params = req.params;
+        if (ref.type === 'ref/prompt') {
+          const route = await this.routePrompt(ref.name);
+          server = route.server;
+          params = { ...req.params, ref: { ...ref, name: route.name } };
+        } else {
+          await this.waitForLists();
+          server = this.routes.resolveResource(ref.uri);
+        }
+        const upstream = this.upstreams.get(server)!;
+        const timeout = upstream.server.config.timeoutMs;
+        await upstream.ready(timeout, extra.signal);
+        if (!upstream.capabilities?.completions) return { completion: { values: [] } };
+        return upstream.request({ method: 'completion/complete', params }, CompleteResultSchema, {
+          signal: extra.signal,
+          timeout,
+        });
+      }),
+    );
+  }
+
+  private async routeTool(exposed: string) {
+    let route = this.routes.tools.get(exposed);
+    if (!route) {
+      await this.waitForLists();
+      route = this.routes.tools.get(exposed);
+    }
+    if (!route) throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
+    return route;
+  }
+
+  private async routePrompt(exposed: string) {
+    let route = this.routes.prompts.get(exposed);
+    if (!route) {
+      await this.waitForLists();
+      route = this.routes.prompts.get(exposed);
+    }
+    if (!route) throw new GatewayError('UNKNOWN_PROMPT', `Unknown prompt: ${exposed}`);
+    return route;
+  }
+
+  /** Runs a request handler, counts it as in flight for the drain, and maps local errors to the wire. */
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing)
+      return Promise.reject(toWireError(new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down')));
+    const p = work().catch((error: unknown) => {
+      throw toWireError(error);
+    });
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Stops serving: no new requests, in-flight ones get up to `shutdown.drainTimeoutMs` to finish and be answered,
+   * then every upstream is closed (its process group killed) and the transport closed. Idempotent.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.closing ??= (async () => {
+      const drainMs = this.opts.loaded.config.shutdown.drainTimeoutMs;
+      this.log.info({ reason, inflight: this.inflight.size }, 'shutting down');
+      if (this.inflight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...this.inflight]),
+          new Promise((resolve) => (timer = setTimeout(resolve, drainMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      await Promise.allSettled([...this.upstreams.values()].map((u) => u.close()));
+      await closeHttpPool();
+      this.server.onclose = undefined;
+      await this.server.close().catch(() => undefined);
+      this.log.info('stopped');
+      this.markClosed();
+    })();
+    return this.closing;
+  }
+}

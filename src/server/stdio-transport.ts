@@ -1,0 +1,143 @@
+/**
+ * The server side of stdio, facing the MCP client. Written for the gateway because the SDK's StdioServerTransport
+ * does not notice the end of stdin and silently drops malformed input. This one:
+ * - answers a line that is not JSON with -32700 and a message that is not JSON-RPC with -32600 (id kept when it
+ *   has one), and a line over the size limit with -32600, and keeps reading;
+ * - reports the end of stdin through `oninputend` (not `onclose`), so the gateway can drain in-flight calls and
+ *   still write their answers before it closes;
+ * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { LineSplitter } from '../util/line-splitter.js';
+
+export interface StdioServerOptions {
+  stdin?: Readable;
+  stdout?: Writable;
+  maxMessageBytes?: number;
+}
+
+export class GatewayStdioServerTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** stdin ended: no more requests will come, but answers may still be written. */
+  oninputend?: () => void;
+
+  private readonly stdin: Readable;
+  private readonly stdout: Writable;
+  private readonly splitter: LineSplitter;
+  private started = false;
+  private closed = false;
+  private inputEnded = false;
+
+  constructor(opts: StdioServerOptions = {}) {
+    this.stdin = opts.stdin ?? process.stdin;
+    this.stdout = opts.stdout ?? process.stdout;
+    const maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
+    this.splitter = new LineSplitter({
+      maxLineBytes: maxMessageBytes,
+      onLine: (line) => this.handleLine(line),
+      onOverflow: (bytes) =>
+        this.reply(null, ErrorCode.InvalidRequest, `message of ${bytes} bytes exceeds the limit of ${maxMessageBytes}`),
+    });
+  }
+
+  private readonly onData = (chunk: Buffer) => this.splitter.push(chunk);
+  private readonly onEnd = () => {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    if (this.oninputend) this.oninputend();
+    else void this.close();
+  };
+  private readonly onStdinError = (error: Error) => {
+    this.onerror?.(error);
+    this.onEnd();
+  };
+  private readonly onStdoutError = (error: Error) => {
+    // EPIPE: the client is gone. Nothing more can be written, so close.
+    this.onerror?.(error);
+    void this.close();
+  };
+
+  start(): Promise<void> {
+    if (this.started) throw new Error('GatewayStdioServerTransport already started');
+    this.started = true;
+    this.stdin.on('data', this.onData);
+    this.stdin.on('end', this.onEnd);
+    this.stdin.on('close', this.onEnd);
+    this.stdin.on('error', this.onStdinError);
+    this.stdout.on('error', this.onStdoutError);
+    return Promise.resolve();
+  }
+
+  private handleLine(line: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      this.reply(null, ErrorCode.ParseError, `Parse error: ${(error as Error).message}`);
+      return;
+    }
+    const result = JSONRPCMessageSchema.safeParse(parsed);
+    if (!result.success) {
+      const id = idOf(parsed);
+      // A notification (no id) that is malformed gets no answer, as JSON-RPC says; anything else does.
+      if (id !== undefined || !isObject(parsed) || !('method' in parsed) || Array.isArray(parsed))
+        this.reply(id ?? null, ErrorCode.InvalidRequest, `Invalid Request: ${describeInvalid(parsed)}`);
+      return;
+    }
+    this.onmessage?.(result.data);
+  }
+
+  private reply(id: string | number | null, code: number, message: string): void {
+    // JSON-RPC requires id null when the request's id could not be read; the SDK's types do not allow it, so
+    // this one message is written directly.
+    this.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } }) + '\n').catch(() => undefined);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return this.write(JSON.stringify(message) + '\n');
+  }
+
+  private write(line: string): Promise<void> {
+    if (this.closed || this.stdout.destroyed) return Promise.reject(new Error('stdout is closed'));
+    return new Promise((resolve) => {
+      if (this.stdout.write(line)) resolve();
+      else this.stdout.once('drain', resolve);
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.stdin.off('data', this.onData);
+    this.stdin.off('end', this.onEnd);
+    this.stdin.off('close', this.onEnd);
+    this.stdin.off('error', this.onStdinError);
+    this.stdout.off('error', this.onStdoutError);
+    this.stdin.pause();
+    this.onclose?.();
+    return Promise.resolve();
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+function idOf(v: unknown): string | number | undefined {
+  if (!isObject(v) || Array.isArray(v)) return undefined;
+  const id = v.id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
+}
+
+function describeInvalid(v: unknown): string {
+  if (Array.isArray(v)) return 'batches are not supported by MCP';
+  if (!isObject(v)) return 'expected a JSON object';
+  if (v.jsonrpc !== '2.0') return 'missing "jsonrpc": "2.0"';
+  if ('id' in v && idOf(v) === undefined) return 'id must be a string or a number';
+  if ('method' in v && typeof v.method !== 'string') return 'method must be a string';
+  return 'not a JSON-RPC request, notification or response';
+}

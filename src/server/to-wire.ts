@@ -1,0 +1,86 @@
+/**
+ * The one place where local outcomes become protocol messages.
+ * - A call blocked by the pipeline is a normal CallToolResult with isError: true, so the model sees why and can
+ *   adapt: the text names the slot and the rule, and _meta carries the verdict as data.
+ * - A tool, prompt or resource the client may not see is "unknown" (-32602, or -32002 for resources), exactly as
+ *   if it did not exist.
+ * - Upstream and internal failures are JSON-RPC errors: the upstream's own code where it sent one, else -32603.
+ */
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { GatewayError, messageOf } from '../errors.js';
+import type { CallOutcome } from '../pipeline/call-tool.js';
+import type { Slot } from '../pipeline/types.js';
+
+export const META_KEY = 'secure-mcp-gateway/verdict';
+
+/** MCP's "resource not found" code (spec, server/resources). */
+export const RESOURCE_NOT_FOUND = -32002;
+
+const SLOT_LABEL: Record<Slot, string> = {
+  'input-guardrail': 'input guardrail',
+  'parameter-check': 'parameter check',
+  'output-guardrail': 'output guardrail',
+};
+
+export function blockedResult(outcome: Extract<CallOutcome, { kind: 'blocked' }>): CallToolResult {
+  const { verdict } = outcome;
+  const slot = verdict.stage.slot;
+  return {
+    isError: true,
+    content: [
+      {
+        type: 'text',
+        text: `blocked by ${SLOT_LABEL[slot]} ${verdict.ruleId}: ${verdict.reason}`,
+      },
+    ],
+    _meta: {
+      [META_KEY]: {
+        action: 'deny',
+        phase: outcome.phase,
+        slot,
+        stage: verdict.stage.name,
+        ruleId: verdict.ruleId,
+        reason: verdict.reason,
+        detections: verdict.detections ?? [],
+      },
+    },
+  };
+}
+
+/**
+ * What a request handler throws so that the SDK sends `{code, message, data}` as given. (McpError would prefix
+ * the message with "MCP error <code>:", and the client's SDK adds that prefix again.)
+ */
+export class WireError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The text of an McpError without the SDK's "MCP error <code>: " prefix. */
+export function plainMessage(error: unknown): string {
+  return messageOf(error).replace(/^MCP error -?\d+: /, '');
+}
+
+export function toWireError(error: unknown): WireError {
+  if (error instanceof WireError) return error;
+  if (error instanceof McpError) return new WireError(error.code, plainMessage(error), error.data);
+  if (!(error instanceof GatewayError)) return new WireError(ErrorCode.InternalError, messageOf(error));
+  const data = { code: error.code, ...(error.data === undefined ? {} : { details: error.data }) };
+  switch (error.code) {
+    case 'UNKNOWN_TOOL':
+    case 'UNKNOWN_PROMPT':
+    case 'AMBIGUOUS_RESOURCE':
+      return new WireError(ErrorCode.InvalidParams, error.message, data);
+    case 'UNKNOWN_RESOURCE':
+      return new WireError(RESOURCE_NOT_FOUND, error.message, data);
+    case 'UPSTREAM_ERROR':
+      return new WireError(error.upstreamCode ?? ErrorCode.InternalError, error.message, error.data);
+    default:
+      return new WireError(ErrorCode.InternalError, error.message, data);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Opens one connection to one upstream: a stdio child (our own transport, see stdio-transport.ts) or a remote
+ * endpoint over Streamable HTTP, SSE, or `auto` (Streamable HTTP first, SSE when the server refuses it, as the MCP
+ * backwards-compatibility guidance describes). Remote HTTP goes through one shared undici Agent with keep-alive.
+ * The SDK Client declares sampling or elicitation only when the gateway's own client declared it; roots are never
+ * declared, because server-filesystem would replace its allowed folders with whatever roots it is given.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  type ClientCapabilities,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { ResolvedServer } from '../config/load.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { VERSION } from '../version.js';
+import { StdioUpstreamTransport } from './stdio-transport.js';
+
+/** Requests an upstream may make of the client, relayed only when the client declared the capability. */
+export interface ClientRelay {
+  sampling?: (request: CreateMessageRequest, signal: AbortSignal) => Promise<CreateMessageResult>;
+  elicitation?: (request: ElicitRequest, signal: AbortSignal) => Promise<ElicitResult>;
+  /** What the downstream client declared; only sampling and elicitation are copied. */
+  clientCapabilities?: ClientCapabilities;
+}
+
+export interface ConnectOptions {
+  log: Logger;
+  mask: (text: string) => string;
+  relay: ClientRelay;
+  timeoutMs: number;
+  maxMessageBytes: number;
+}
+
+export interface Connection {
+  client: Client;
+  transport: Transport;
+  /** Which transport was used in the end (auto resolves to one of the two). */
+  via: 'stdio' | 'streamable-http' | 'sse';
+  /** "exited with code 1", "was killed by SIGKILL", "connection closed": for error messages. */
+  describeEnd(): string;
+  close(): Promise<void>;
+}
+
+let sharedAgent: Agent | undefined;
+
+/** One keep-alive pool for every remote upstream. */
+export function httpFetch(): FetchLike {
+  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 10 * 60_000, connections: 64 });
+  const dispatcher = sharedAgent;
+  return (url, init) => undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher });
+}
+
+export async function closeHttpPool(): Promise<void> {
+  const agent = sharedAgent;
+  sharedAgent = undefined;
+  await agent?.close().catch(() => undefined);
+}
+
+function createClient(relay: ClientRelay): Client {
+  const declared = relay.clientCapabilities ?? {};
+  const capabilities: ClientCapabilities = {};
+  if (declared.sampling && relay.sampling) capabilities.sampling = declared.sampling;
+  if (declared.elicitation && relay.elicitation) capabilities.elicitation = declared.elicitation;
+  const client = new Client({ name: 'secure-mcp-gateway', version: VERSION }, { capabilities });
+  const { sampling, elicitation } = relay;
+  if (capabilities.sampling && sampling)
+    client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => sampling(req, extra.signal));
+  if (capabilities.elicitation && elicitation)
+    client.setRequestHandler(ElicitRequestSchema, (req, extra) => elicitation(req, extra.signal));
+  return client;
+}
+
+export async function openConnection(server: ResolvedServer, opts: ConnectOptions): Promise<Connection> {
+  if (server.kind === 'stdio') return openStdio(server, opts);
+  if (server.transport === 'auto') {
+    try {
+      return await openRemote(server, opts, 'streamable-http');
+    } catch (first) {
+      opts.log.info({ err: messageOf(first) }, 'Streamable HTTP failed; falling back to SSE');
+      try {
+        return await openRemote(server, opts, 'sse');
+      } catch (second) {
+        throw new Error(
+          `cannot connect to ${server.url}: Streamable HTTP: ${messageOf(first)}; SSE: ${messageOf(second)}`,
+          { cause: second },
+        );
+      }
+    }
+  }
+  return openRemote(server, opts, server.transport);
+}
+
+async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<Connection> {
+  const transport = new StdioUpstreamTransport({
+    command: server.command!,
+    args: server.args,
+    env: server.env,
+    cwd: server.cwd,
+    log: opts.log,
+    mask: opts.mask,
+    maxMessageBytes: opts.maxMessageBytes,
+  });
+  const client = createClient(opts.relay);
+  try {
+    await client.connect(transport, { timeout: opts.timeoutMs });
+  } catch (error) {
+    await transport.close();
+    const end = transport.exit;
+    throw new Error(
+      end ? `${messageOf(error)} (the process ${describeExit(end.code, end.signal)})` : messageOf(error),
+      { cause: error },
+    );
+  }
+  return {
+    client,
+    transport,
+    via: 'stdio',
+    describeEnd: () => {
+      const end = transport.exit;
+      return end ? `the process ${describeExit(end.code, end.signal)}` : 'the connection closed';
+    },
+    close: () => client.close(),
+  };
+}
+
+async function openRemote(
+  server: ResolvedServer,
+  opts: ConnectOptions,
+  via: 'streamable-http' | 'sse',
+): Promise<Connection> {
+  const url = new URL(server.url!);
+  const requestInit: RequestInit = { headers: server.headers };
+  const fetch = httpFetch();
+  const transport =
+    via === 'sse'
+      ? new SSEClientTransport(url, { requestInit, fetch })
+      : new StreamableHTTPClientTransport(url, { requestInit, fetch });
+  const client = createClient(opts.relay);
+  try {
+    await client.connect(transport, { timeout: opts.timeoutMs });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
+  return {
+    client,
+    transport,
+    via,
+    describeEnd: () => 'the connection closed',
+    close: async () => {
+      if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => undefined);
+      await client.close();
+    },
+  };
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `was killed by ${signal}`;
+  return `exited with code ${code ?? 'unknown'}`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The client side of stdio for upstream children, written for the gateway rather than taken from the SDK because
+ * a security proxy needs four things the SDK transport does not give:
+ * - the child runs in its own process group, and close() signals the whole group (npx → sh → node leaves no orphan);
+ * - the child's environment is the SDK's minimal default set plus its configured env, never our environment;
+ * - stderr is read line by line into our log under the server's name, with resolved secrets masked;
+ * - stdout lines that are not JSON-RPC are dropped and logged, and an oversized line is discarded, so a noisy or
+ *   hostile server cannot break the session.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+import { LineSplitter } from '../util/line-splitter.js';
+
+export interface StdioUpstreamOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string | undefined;
+  log: Logger;
+  mask: (text: string) => string;
+  maxMessageBytes: number;
+  /** How long close() waits after SIGTERM before SIGKILL. */
+  killGraceMs?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const EXCERPT = 200;
+const GROUPS = process.platform !== 'win32';
+
+export class StdioUpstreamTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private child: ChildProcess | undefined;
+  private exited: Promise<ExitInfo> | undefined;
+  private closing = false;
+  private exitInfo: ExitInfo | undefined;
+
+  constructor(private readonly opts: StdioUpstreamOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** How the child ended, once it has. */
+  get exit(): ExitInfo | undefined {
+    return this.exitInfo;
+  }
+
+  start(): Promise<void> {
+    if (this.child) throw new Error('StdioUpstreamTransport already started');
+    const { command, args, env, cwd, log } = this.opts;
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        env: { ...getDefaultEnvironment(), ...env },
+        cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: GROUPS,
+        windowsHide: true,
+        shell: false,
+      });
+      this.child = child;
+      this.exited = new Promise((done) =>
+        child.once('close', (code, signal) => {
+          this.exitInfo = { code, signal };
+          done(this.exitInfo);
+        }),
+      );
+
+      const stdout = new LineSplitter({
+        maxLineBytes: this.opts.maxMessageBytes,
+        onLine: (line) => this.handleLine(line),
+        onOverflow: (bytes) =>
+          log.warn({ bytes, limit: this.opts.maxMessageBytes }, 'dropped an oversized stdout message from upstream'),
+      });
+      const stderr = new LineSplitter({
+        maxLineBytes: 64 * 1024,
+        onLine: (line) => log.info({ stream: 'stderr' }, this.opts.mask(line)),
+        onOverflow: (bytes) => log.info({ stream: 'stderr', bytes }, '(an oversized stderr line was dropped)'),
+      });
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      // A child that dies mid-write would otherwise surface EPIPE as an unhandled 'error'.
+      child.stdin.on('error', (error) => this.onerror?.(error));
+
+      child.once('error', (error) => {
+        reject(error);
+        this.onerror?.(error);
+      });
+      child.once('spawn', () => resolve());
+      child.once('close', () => {
+        this.child = undefined;
+        this.onclose?.();
+      });
+    });
+  }
+
+  private handleLine(line: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.dropLine(line, 'not JSON');
+      return;
+    }
+    const message = JSONRPCMessageSchema.safeParse(parsed);
+    if (!message.success) {
+      this.dropLine(line, 'not a JSON-RPC message');
+      return;
+    }
+    this.onmessage?.(message.data);
+  }
+
+  private dropLine(line: string, why: string): void {
+    const excerpt = this.opts.mask(line.length > EXCERPT ? `${line.slice(0, EXCERPT)}…` : line);
+    this.opts.log.warn({ stream: 'stdout', excerpt }, `dropped a stdout line from upstream: ${why}`);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed) return Promise.reject(new Error('upstream process is not running'));
+    return new Promise((resolve, reject) => {
+      const ok = stdin.write(JSON.stringify(message) + '\n', (error) => (error ? reject(error) : undefined));
+      if (ok) resolve();
+      else stdin.once('drain', resolve);
+    });
+  }
+
+  /** Ends stdin, then SIGTERM to the process group, then SIGKILL after the grace period. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || this.closing) {
+      await this.exited;
+      return;
+    }
+    this.closing = true;
+    const grace = this.opts.killGraceMs ?? 1500;
+    child.stdin?.end();
+    const exited = this.exited!;
+    const quick = await Promise.race([exited, delay(Math.min(300, grace)).then(() => undefined)]);
+    if (quick === undefined) {
+      signalGroup(child, 'SIGTERM');
+      const termed = await Promise.race([exited, delay(grace).then(() => undefined)]);
+      if (termed === undefined) signalGroup(child, 'SIGKILL');
+    }
+    await exited;
+    // The leader may be gone while others in its group (npx's grandchildren) still run.
+    signalGroup(child, 'SIGKILL');
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (GROUPS) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,278 @@
+/**
+ * Supervises one upstream server: connects, discovers its catalog, follows its list_changed notifications, and
+ * restarts it with exponential back-off (with jitter) when it crashes or cannot be reached. A failing upstream
+ * never affects the others. Requests wait for the connection (bounded by the server's timeout), and a crash fails
+ * the requests in flight at once with an error that says what happened.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  ErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type Request,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { z } from 'zod';
+import type { ResolvedServer } from '../config/load.js';
+import { GatewayError, messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
+import { openConnection, type ClientRelay, type Connection } from './connect.js';
+
+export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
+
+export interface UpstreamOptions {
+  log: Logger;
+  mask: (text: string) => string;
+  connectTimeoutMs: number;
+  restartInitialDelayMs: number;
+  restartMaxDelayMs: number;
+  maxMessageBytes: number;
+  /** Called with every newly discovered catalog (after connect and after list_changed). */
+  onCatalog: (server: string, catalog: Catalog) => void;
+  /** Notification forwarding for resources/updated and similar, by method. */
+  onStateChange?: (server: string, state: UpstreamState) => void;
+}
+
+/** A connection that stayed up this long resets the back-off. */
+const STABLE_AFTER_MS = 10_000;
+
+export class Upstream {
+  state: UpstreamState = 'idle';
+  catalog: Catalog | undefined;
+  lastError: string | undefined;
+  restarts = 0;
+
+  private connection: Connection | undefined;
+  private attempts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private waiters = new Set<{ resolve: (c: Connection) => void; reject: (e: Error) => void }>();
+  private relay: ClientRelay = {};
+  private readonly log: Logger;
+
+  constructor(
+    readonly server: ResolvedServer,
+    private readonly opts: UpstreamOptions,
+  ) {
+    this.log = opts.log.child({ server: server.name });
+  }
+
+  get name(): string {
+    return this.server.name;
+  }
+
+  get capabilities(): ServerCapabilities | undefined {
+    return this.connection?.client.getServerCapabilities();
+  }
+
+  /** Starts connecting; returns at once. The relay says which client requests the upstream may make. */
+  start(relay: ClientRelay): void {
+    if (this.state !== 'idle') return;
+    this.relay = relay;
+    void this.connect();
+  }
+
+  /** A method, not a field test: the state can change across every await. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private setState(state: UpstreamState): void {
+    this.state = state;
+    this.opts.onStateChange?.(this.name, state);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.setState('connecting');
+    const started = Date.now();
+    let connection: Connection | undefined;
+    try {
+      connection = await openConnection(this.server, {
+        log: this.log,
+        mask: this.opts.mask,
+        relay: this.relay,
+        timeoutMs: this.opts.connectTimeoutMs,
+        maxMessageBytes: this.opts.maxMessageBytes,
+      });
+      if (this.isClosed()) {
+        await connection.close();
+        return;
+      }
+      this.wire(connection.client);
+      const catalog = await fetchCatalog(connection.client, this.opts.connectTimeoutMs);
+      if (this.isClosed()) {
+        await connection.close();
+        return;
+      }
+      this.connection = connection;
+      this.catalog = catalog;
+      this.lastError = undefined;
+      const upSince = Date.now();
+      connection.client.onclose = () => this.onConnectionClosed(connection!, upSince);
+      this.setState('ready');
+      this.log.info(
+        { via: connection.via, ms: Date.now() - started, tools: catalog.tools.length },
+        'upstream connected',
+      );
+      this.opts.onCatalog(this.name, catalog);
+      for (const w of this.waiters) w.resolve(connection);
+      this.waiters.clear();
+    } catch (error) {
+      await connection?.close().catch(() => undefined);
+      if (this.isClosed()) return;
+      this.lastError = messageOf(error);
+      this.log.error({ err: this.lastError }, 'upstream failed to connect');
+      this.scheduleRestart();
+    }
+  }
+
+  private wire(client: Client): void {
+    const refresh = (part: CatalogPart, also?: CatalogPart) => () => void this.refresh(client, part, also);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, refresh('tools'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, refresh('prompts'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh('resources', 'resourceTemplates'));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      this.log.debug({ stream: 'mcp-log', level: n.params.level }, this.opts.mask(JSON.stringify(n.params.data)));
+    });
+  }
+
+  private async refresh(client: Client, part: CatalogPart, also?: CatalogPart): Promise<void> {
+    if (this.connection?.client !== client || !this.catalog) return;
+    try {
+      const parts = also ? [part, also] : [part];
+      const lists = await Promise.all(parts.map((p) => fetchCatalogPart(client, p, this.opts.connectTimeoutMs)));
+      if (this.connection?.client !== client) return;
+      const next: Catalog = { ...this.catalog };
+      parts.forEach((p, i) => ((next as Record<CatalogPart, unknown>)[p] = lists[i]));
+      this.catalog = next;
+      this.log.info({ part: parts.join('+') }, 'upstream list changed');
+      this.opts.onCatalog(this.name, next);
+    } catch (error) {
+      this.log.warn({ err: messageOf(error), part }, 'could not refresh after list_changed');
+    }
+  }
+
+  private onConnectionClosed(connection: Connection, upSince: number): void {
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    if (this.state === 'closed') return;
+    this.lastError = `${connection.describeEnd()}`;
+    this.log.error({ end: this.lastError }, 'upstream went away; restarting');
+    if (Date.now() - upSince > STABLE_AFTER_MS) this.attempts = 0;
+    this.restarts++;
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    this.setState('backoff');
+    const base = Math.min(this.opts.restartMaxDelayMs, this.opts.restartInitialDelayMs * 2 ** this.attempts);
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.attempts++;
+    this.log.info({ delayMs: delay, attempt: this.attempts }, 'upstream restart scheduled');
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.connect();
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** Resolves with the live connection, waiting for it up to `timeoutMs`. */
+  ready(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+    if (this.connection && this.state === 'ready') return Promise.resolve(this.connection);
+    if (this.state === 'closed') return Promise.reject(this.unavailable('the gateway is shutting down'));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (c: Connection) => {
+          cleanup();
+          resolve(c);
+        },
+        reject: (e: Error) => {
+          cleanup();
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => waiter.reject(this.unavailable(`not connected after ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = () => waiter.reject(new Error('cancelled'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiters.delete(waiter);
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private unavailable(why: string): GatewayError {
+    const last = this.lastError ? `; last error: ${this.lastError}` : '';
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream "${this.name}" is unavailable: ${why}${last}`);
+  }
+
+  /**
+   * Sends one request, after waiting for the connection. Errors come back as GatewayErrors that say which server
+   * failed and how; an upstream's own JSON-RPC error keeps its code.
+   */
+  async request<S extends z.ZodType>(
+    request: Request,
+    schema: S,
+    options: RequestOptions & { timeout: number },
+  ): Promise<z.output<S>> {
+    const connection = await this.ready(options.timeout, options.signal);
+    try {
+      return await connection.client.request(request, schema as never, options);
+    } catch (error) {
+      // A cancelled request is no failure of the upstream: pass the cancellation through as it is.
+      if (options.signal?.aborted) throw error;
+      throw this.mapError(error, request.method, options.timeout, connection);
+    }
+  }
+
+  private mapError(error: unknown, method: string, timeout: number, connection: Connection): unknown {
+    if (error instanceof McpError) {
+      if (error.code === (ErrorCode.RequestTimeout as number))
+        return new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `upstream "${this.name}" did not answer ${method} within ${timeout} ms; the request was cancelled`,
+          { cause: error },
+        );
+      if (error.code === (ErrorCode.ConnectionClosed as number))
+        return new GatewayError(
+          'UPSTREAM_CRASHED',
+          `upstream "${this.name}" went away while ${method} was in flight (${connection.describeEnd()}); it is being restarted`,
+          { cause: error },
+        );
+      return new GatewayError(
+        'UPSTREAM_ERROR',
+        `upstream "${this.name}": ${error.message.replace(/^MCP error -?\d+: /, '')}`,
+        {
+          cause: error,
+          upstreamCode: error.code,
+          data: error.data,
+        },
+      );
+    }
+    return new GatewayError(
+      'UPSTREAM_CRASHED',
+      `upstream "${this.name}" failed during ${method}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.setState('closed');
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.waiters) w.reject(this.unavailable('the gateway is shutting down'));
+    this.waiters.clear();
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close().catch((error: unknown) => this.log.warn({ err: messageOf(error) }, 'close failed'));
+  }
+}
