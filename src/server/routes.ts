@@ -3,13 +3,14 @@
  * route a tools/call, prompts/get or resources/read back to its upstream. Rebuilt whenever an upstream's catalog
  * changes; read on every request. Resource URIs are passed through unchanged (tool results link to them), so a
  * read is routed by the exact URI, then by a matching resource template, then by the one server that uses the
- * URI's scheme; anything else is unknown or ambiguous, never guessed.
+ * URI's scheme; anything else is unknown or ambiguous, never guessed. Resource names are display names, so they
+ * are prefixed with the server but not shortened.
  */
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import type { Catalog } from '../upstream/catalog.js';
-import { buildNameTable, exposedName, type NameEntry } from './names.js';
+import { SEPARATOR, buildNameTable, type NameEntry } from './names.js';
 
 export interface ServerView {
   server: string;
@@ -59,7 +60,7 @@ export function buildRoutes(views: readonly ServerView[], maxLength: number): Ro
     for (const r of v.catalog.resources) {
       (byUri.get(r.uri) ?? byUri.set(r.uri, new Set()).get(r.uri)!).add(v.server);
       addScheme(r.uri, v.server);
-      resourceList.push({ ...r, name: exposedName(v.server, r.name, Number.MAX_SAFE_INTEGER) });
+      resourceList.push({ ...r, name: `${v.server}${SEPARATOR}${r.name}` });
     }
     for (const t of v.catalog.resourceTemplates) {
       try {
@@ -68,7 +69,7 @@ export function buildRoutes(views: readonly ServerView[], maxLength: number): Ro
         // An unparsable template cannot route anything; the scheme may still route.
       }
       addScheme(t.uriTemplate, v.server);
-      templateList.push({ ...t, name: exposedName(v.server, t.name, Number.MAX_SAFE_INTEGER) });
+      templateList.push({ ...t, name: `${v.server}${SEPARATOR}${t.name}` });
     }
   }
 

@@ -82,10 +82,10 @@ export class GatewayStdioServerTransport implements Transport {
     }
     const result = JSONRPCMessageSchema.safeParse(parsed);
     if (!result.success) {
-      const id = idOf(parsed);
-      // A notification (no id) that is malformed gets no answer, as JSON-RPC says; anything else does.
-      if (id !== undefined || !isObject(parsed) || !('method' in parsed) || Array.isArray(parsed))
-        this.reply(id ?? null, ErrorCode.InvalidRequest, `Invalid Request: ${describeInvalid(parsed)}`);
+      // A malformed notification (a method and no id at all) gets no answer, as JSON-RPC says; anything else does.
+      const notification = isObject(parsed) && !Array.isArray(parsed) && !('id' in parsed) && 'method' in parsed;
+      if (!notification)
+        this.reply(idOf(parsed) ?? null, ErrorCode.InvalidRequest, `Invalid Request: ${describeInvalid(parsed)}`);
       return;
     }
     this.onmessage?.(result.data);

@@ -1,0 +1,18 @@
+/** A CallContext for unit tests of stages and the runner. */
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { silentLogger } from '../log.js';
+import type { CallContext, ToolCall } from './types.js';
+
+export function testContext(tool: Partial<Tool> = {}): CallContext {
+  return {
+    callId: 'test-call',
+    server: 'srv',
+    tool: { name: 'tool', inputSchema: { type: 'object' }, ...tool },
+    signal: new AbortController().signal,
+    log: silentLogger(),
+  };
+}
+
+export function testCall(args: Record<string, unknown> = {}): ToolCall {
+  return { exposedName: 'srv__tool', server: 'srv', tool: 'tool', arguments: args };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { testCall, testContext } from '../pipeline/test-context.js';
+import { createSchemaStage } from './schema.js';
+
+const draft7 = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  properties: {
+    path: { type: 'string' },
+    count: { type: 'integer', minimum: 1 },
+    mode: { enum: ['r', 'w'] },
+    email: { type: 'string', format: 'email' },
+  },
+  required: ['path'],
+  additionalProperties: false,
+};
+const draft2020 = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  properties: { pair: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false } },
+};
+
+describe('schema stage', () => {
+  const stage = createSchemaStage();
+
+  it.each([
+    [draft7, { path: '/a' }, 'allow', ''],
+    [draft7, {}, 'deny', 'arguments is missing required property "path"'],
+    [draft7, { path: 1 }, 'deny', 'arguments/path must be string'],
+    [draft7, { path: 'a', extra: 1 }, 'deny', 'arguments has unexpected property "extra"'],
+    [draft7, { path: 'a', count: 0 }, 'deny', 'arguments/count must be >= 1'],
+    [draft7, { path: 'a', mode: 'x' }, 'deny', 'arguments/mode must be one of ["r","w"]'],
+    [draft7, { path: 'a', email: 'not-an-email' }, 'deny', 'arguments/email must match format "email"'],
+    [draft2020, { pair: ['a', 1] }, 'allow', ''],
+    [draft2020, { pair: ['a', 1, 2] }, 'deny', 'arguments/pair must NOT have more than 2 items'],
+    [{ type: 'object' }, { anything: true }, 'allow', ''],
+  ])('%#: %j → %s', (schema, args, action, reason) => {
+    for (let i = 0; i < 2; i++) {
+      const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }));
+      expect(v).toMatchObject({ action });
+      if (action === 'deny') {
+        expect(v).toMatchObject({ ruleId: 'schema.invalid-arguments' });
+        expect((v as { reason: string }).reason).toContain(reason);
+      }
+    }
+  });
+
+  it('denies a schema that cannot be compiled, with a clear message, by default', () => {
+    const broken = { type: 'object', properties: { a: { $ref: '#/nowhere' } } };
+    const v = stage.check(testCall({ a: 1 }), testContext({ inputSchema: broken as never }));
+    expect(v).toMatchObject({ action: 'deny', ruleId: 'schema.uncompilable' });
+    expect((v as { reason: string }).reason).toMatch(/cannot be compiled .*uncompilable/);
+  });
+
+  it('allows calls to an uncompilable schema when the policy says allow', () => {
+    const lenient = createSchemaStage({ uncompilable: 'allow' });
+    const v = lenient.check(testCall({}), testContext({ inputSchema: { type: 'object', required: 5 } as never }));
+    expect(v).toEqual({ action: 'allow' });
+  });
+
+  it('reports at most five problems and counts the rest', () => {
+    const schema = {
+      type: 'object',
+      properties: Object.fromEntries('abcdefg'.split('').map((k) => [k, { type: 'string' }])),
+    };
+    const args = Object.fromEntries('abcdefg'.split('').map((k) => [k, 1]));
+    const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }));
+    expect((v as { reason: string }).reason).toMatch(/and 2 more$/);
+  });
+});

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import { silentLogger } from '../log.js';
+import type { Catalog } from './catalog.js';
+import { DiscoveryCache, serverIdentityKey } from './discovery-cache.js';
+
+const catalog: Catalog = {
+  tools: [{ name: 'echo', inputSchema: { type: 'object' } }],
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+};
+
+function server(extra: object = {}) {
+  const text = JSON.stringify({ servers: { s: { command: 'node', args: ['a.js'], env: { T: 'v1' }, ...extra } } });
+  return parseConfig(text, '/c.json', {}).servers[0]!;
+}
+
+function cache(dir: string, now: () => number, ttlMs = 1000) {
+  return new DiscoveryCache({ dir, ttlMs, enabled: true, log: silentLogger(), now });
+}
+
+describe('DiscoveryCache', () => {
+  it('survives a restart through its file, and expires after the TTL', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-cache-'));
+    let t = 1000;
+    cache(dir, () => t).set(server(), catalog);
+    const file = path.join(dir, `${serverIdentityKey(server())}.json`);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(cache(dir, () => t).get(server())?.catalog).toEqual(catalog);
+    t += 1001;
+    expect(cache(dir, () => t).get(server())).toBeUndefined();
+  });
+
+  it('keys entries by identity: env names count, env values do not', () => {
+    expect(serverIdentityKey(server({ env: { T: 'v2' } }))).toBe(serverIdentityKey(server()));
+    expect(serverIdentityKey(server({ env: { U: 'v1' } }))).not.toBe(serverIdentityKey(server()));
+    expect(serverIdentityKey(server({ args: ['b.js'] }))).not.toBe(serverIdentityKey(server()));
+  });
+
+  it.each([
+    ['not json'],
+    ['{"version":1}'],
+    [JSON.stringify({ version: 1, key: 'other', server: 's', savedAt: 1, catalog })],
+  ])('ignores and removes a corrupt file: %s', (content) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-cache-'));
+    const file = path.join(dir, `${serverIdentityKey(server())}.json`);
+    fs.writeFileSync(file, content);
+    expect(cache(dir, () => 1).get(server())).toBeUndefined();
+    expect(fs.existsSync(file)).toBe(false);
+    // Rewritten by the next successful discovery.
+    cache(dir, () => 1).set(server(), catalog);
+    expect(cache(dir, () => 1).get(server())?.catalog).toEqual(catalog);
+  });
+
+  it('clear() removes every file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-cache-'));
+    const c = cache(dir, () => 1);
+    c.set(server(), catalog);
+    c.set(server({ args: ['b.js'] }), catalog);
+    expect(c.clear()).toBe(2);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(c.get(server())).toBeUndefined();
+  });
+
+  it('does nothing when disabled', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-cache-'));
+    const c = new DiscoveryCache({ dir, ttlMs: 1000, enabled: false, log: silentLogger() });
+    c.set(server(), catalog);
+    expect(c.get(server())).toBeUndefined();
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * End-to-end helpers: spawn the *built* gateway (bin/secure-mcp-gateway.js) as a real child process with a config
+ * written to a temporary SMG_HOME, connect a real SDK Client to it over stdio, and record every stdout line so a
+ * test can assert that nothing but JSON-RPC was written. `processTree` and `alive` let a test prove that no child
+ * process outlives the gateway.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, type ClientCapabilities, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { LineSplitter } from '../../src/util/line-splitter.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/secure-mcp-gateway.js');
+export const FIXTURES = path.join(ROOT, 'test/fixtures');
+
+/** The entry script of an npm MCP server installed as a devDependency. */
+export function npmServer(name: 'everything' | 'filesystem' | 'memory'): string {
+  return path.join(ROOT, 'node_modules/@modelcontextprotocol', `server-${name}`, 'dist/index.js');
+}
+
+/** A fixture server run through tsx, so fixtures stay plain TypeScript. */
+export function fixtureServer(file: string, ...args: string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', 'tsx', path.join(FIXTURES, file), ...args] };
+}
+
+export function tempDir(prefix = 'smg-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Speaks MCP over a child's stdin/stdout and keeps every line it read. */
+class RecordingTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  readonly lines: string[] = [];
+  constructor(private readonly proc: ChildProcessWithoutNullStreams) {}
+  start(): Promise<void> {
+    const splitter = new LineSplitter({
+      maxLineBytes: 256 * 1024 * 1024,
+      onLine: (line) => {
+        this.lines.push(line);
+        try {
+          this.onmessage?.(JSONRPCMessageSchema.parse(JSON.parse(line)));
+        } catch (error) {
+          this.onerror?.(error as Error);
+        }
+      },
+      onOverflow: () => {},
+    });
+    this.proc.stdout.on('data', (c: Buffer) => splitter.push(c));
+    this.proc.on('close', () => this.onclose?.());
+    return Promise.resolve();
+  }
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.proc.stdin.write(JSON.stringify(message) + '\n', (e) => (e ? reject(e) : resolve())),
+    );
+  }
+  /** Writes raw bytes, for malformed-input tests. */
+  sendRaw(text: string): void {
+    this.proc.stdin.write(text);
+  }
+  close(): Promise<void> {
+    this.proc.stdin.end();
+    return Promise.resolve();
+  }
+}
+
+export interface StartOptions {
+  home?: string;
+  env?: Record<string, string>;
+  capabilities?: ClientCapabilities;
+  /** Extra CLI arguments after `start`. */
+  args?: string[];
+  /** Do not connect a client (for tests that drive stdin by hand). */
+  noClient?: boolean;
+}
+
+export interface SpawnedGateway {
+  proc: ChildProcessWithoutNullStreams;
+  client: Client;
+  transport: RecordingTransport;
+  home: string;
+  configPath: string;
+  stdoutLines: string[];
+  stderr: () => string;
+  /** Ends stdin and waits for exit; returns the exit code and the time it took. */
+  closeStdin(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function startGateway(config: unknown, opts: StartOptions = {}): Promise<SpawnedGateway> {
+  const home = opts.home ?? tempDir();
+  const configPath = path.join(home, 'config.json');
+  fs.writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+  const proc = spawn(process.execPath, [BIN, 'start', '--config', configPath, ...(opts.args ?? [])], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home, SMG_LOG_LEVEL: 'debug', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const transport = new RecordingTransport(proc);
+  const client = new Client({ name: 'e2e-client', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} });
+  if (!opts.noClient) await client.connect(transport);
+  else await transport.start();
+  return {
+    proc,
+    client,
+    transport,
+    home,
+    configPath,
+    stdoutLines: transport.lines,
+    stderr: () => stderr,
+    exited,
+    async closeStdin() {
+      const t0 = Date.now();
+      proc.stdin.end();
+      const r = await exited;
+      return { ...r, ms: Date.now() - t0 };
+    },
+  };
+}
+
+/** Every descendant pid of `pid`, read from /proc. */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = parents.get(ppid) ?? [];
+      list.push(Number(entry));
+      parents.set(ppid, list);
+    } catch {
+      // raced with an exit
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of parents.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** True while the pid exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 10_000, stepMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** Asserts-by-throwing that every stdout line is one JSON-RPC message. */
+export function nonJsonRpcLines(lines: readonly string[]): string[] {
+  return lines.filter((line) => {
+    try {
+      return !JSONRPCMessageSchema.safeParse(JSON.parse(line)).success && !isNullIdError(line);
+    } catch {
+      return true;
+    }
+  });
+}
+
+function isNullIdError(line: string): boolean {
+  const v = JSON.parse(line) as { jsonrpc?: string; id?: unknown; error?: { code?: unknown } };
+  return v.jsonrpc === '2.0' && v.id === null && typeof v.error?.code === 'number';
+}
