@@ -19,4 +19,4 @@ const shared = {
   },
 };
 
-await build({ ...shared, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' });
+await build({ ...shared, entryPoints: { cli: 'src/cli/main.ts', demo: 'src/cli/demo.ts' }, outdir: 'dist' });

@@ -14,6 +14,7 @@ export default defineConfig({
           pool: 'forks',
           fileParallelism: true,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

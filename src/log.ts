@@ -39,9 +39,10 @@ export function createLogger(opts: LoggerOptions): Logger {
   const streams: pino.StreamEntry[] = [{ level, stream: pino.destination({ fd: 2, sync: false }) }];
   if (opts.file !== undefined) {
     fs.mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
-    // Create with 0600 before pino opens it: log lines carry tool names and upstream stderr.
-    fs.closeSync(fs.openSync(opts.file, 'a', 0o600));
-    streams.push({ level, stream: pino.destination({ dest: opts.file, sync: false, mkdir: true }) });
+    // Open it ourselves, with 0600 (log lines carry tool names and upstream stderr), so the destination is ready
+    // at once: a destination that opens its file asynchronously cannot be flushed by a fast exit.
+    const fd = fs.openSync(opts.file, 'a', 0o600);
+    streams.push({ level, stream: pino.destination({ fd, sync: false }) });
   }
   return pino(
     {
@@ -52,6 +53,22 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     pino.multistream(streams),
   );
+}
+
+/** Flushes buffered log lines, bounded in time; never throws. */
+export function flushLogger(log: Logger, timeoutMs = 500): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    try {
+      log.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
 }
 
 /** A logger that writes nowhere, for unit tests and the in-process API. */

@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
 import { GatewayError, messageOf } from '../errors.js';
-import { createLogger, LOG_LEVELS, type Logger } from '../log.js';
+import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
 import { Gateway } from '../server/gateway.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -66,13 +66,7 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   log.info({ version: VERSION, config: loaded.file, servers: loaded.servers.map((s) => s.name) }, 'gateway starting');
   await gateway.connect(transport);
   await gateway.closed;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, 500);
-    log.flush(() => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
+  await flushLogger(log);
   process.exit(exitCode);
 }
 

@@ -109,7 +109,8 @@ export const PolicySchema = z
         mode: z.enum(POLICY_MODES).default('enforce').describe('enforce blocks; shadow only records; off skips.'),
       })
       .strict()
-      .default({ maxArgumentBytes: 256 * 1024, maxResultBytes: 4 * 1024 * 1024, mode: 'enforce' }),
+      .default({ maxArgumentBytes: 256 * 1024, maxResultBytes: 4 * 1024 * 1024, mode: 'enforce' })
+      .describe('Size guardrails: the input slot checks arguments, the output slot checks results.'),
     schema: z
       .object({
         mode: z
@@ -122,7 +123,8 @@ export const PolicySchema = z
           .describe('What to do when a tool’s inputSchema cannot be compiled: deny (default) or allow the call.'),
       })
       .strict()
-      .default({ mode: 'enforce', uncompilable: 'deny' }),
+      .default({ mode: 'enforce', uncompilable: 'deny' })
+      .describe('Parameter check: arguments against the tool’s own JSON Schema (ajv, with formats).'),
   })
   .strict()
   .describe('A named, reusable set of pipeline rules.');
@@ -172,7 +174,8 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({ maxLength: 64 }),
+      .default({ maxLength: 64 })
+      .describe('How upstream names are exposed: <server>__<name>.'),
     cache: z
       .object({
         enabled: z.boolean().default(true).describe('Keep a discovery cache in memory and under <home>/cache/.'),
@@ -184,7 +187,8 @@ export const ConfigSchema = z
           .describe('How long a cached tool list may answer tools/list while the upstream connects.'),
       })
       .strict()
-      .default({ enabled: true, ttlMs: 4 * 60 * 60 * 1000 }),
+      .default({ enabled: true, ttlMs: 4 * 60 * 60 * 1000 })
+      .describe('The discovery cache of each upstream’s tools, resources and prompts.'),
     upstreams: z
       .object({
         connectTimeoutMs: z
@@ -215,7 +219,8 @@ export const ConfigSchema = z
         restartInitialDelayMs: 250,
         restartMaxDelayMs: 30_000,
         maxMessageBytes: 64 * 1024 * 1024,
-      }),
+      })
+      .describe('Connection, restart and framing limits for all upstreams.'),
     shutdown: z
       .object({
         drainTimeoutMs: z
@@ -226,8 +231,9 @@ export const ConfigSchema = z
           .describe('On stdin EOF or a signal, how long in-flight calls may finish before upstreams are closed.'),
       })
       .strict()
-      .default({ drainTimeoutMs: 2_000 }),
-    log: LogSchema.default({ level: 'info', file: true }),
+      .default({ drainTimeoutMs: 2_000 })
+      .describe('How the gateway stops.'),
+    log: LogSchema.default({ level: 'info', file: true }).describe('Logs go to stderr and a file, never stdout.'),
   })
   .strict()
   .superRefine((config, ctx) => {

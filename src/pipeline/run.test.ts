@@ -5,7 +5,8 @@ import { testCall, testContext } from './test-context.js';
 import type { RequestStage, ResponseStage, ToolCall, Verdict } from './types.js';
 
 function stage(name: string, verdict: (c: ToolCall) => Verdict<ToolCall>, extra: Partial<RequestStage> = {}) {
-  return { name, slot: 'input-guardrail', check: vi.fn(verdict), ...extra } satisfies RequestStage;
+  const check = vi.fn(verdict);
+  return { name, slot: 'input-guardrail' as const, ...extra, check };
 }
 const allow = () => ({ action: 'allow' }) as const;
 const deny = (ruleId: string) => () => ({ action: 'deny', ruleId, reason: `no (${ruleId})` }) as const;

@@ -244,14 +244,18 @@ export class Gateway {
           tool: tool.name,
           arguments: req.params.arguments ?? {},
         };
+        // Progress is forwarded with the client's own token. The last notification is awaited before the result
+        // is returned, so the client never sees a progress notification after the answer it belongs to.
         const progressToken = req.params._meta?.progressToken;
+        let lastProgress: Promise<void> = Promise.resolve();
         const onprogress =
           progressToken === undefined
             ? undefined
-            : (p: Progress) =>
-                void extra
+            : (p: Progress) => {
+                lastProgress = extra
                   .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
                   .catch(() => undefined);
+              };
 
         const outcome = await callTool(this.pipelines.get(route.server)!, call, ctx, (c, cx) =>
           upstream.request(
@@ -260,6 +264,7 @@ export class Gateway {
             { signal: cx.signal, timeout, resetTimeoutOnProgress: true, ...(onprogress ? { onprogress } : {}) },
           ),
         );
+        await lastProgress;
         const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
         if (shadow.length) log.warn({ shadow }, 'shadow rules would have blocked this call');
         if (outcome.kind === 'blocked') {

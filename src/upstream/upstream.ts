@@ -240,6 +240,13 @@ export class Upstream {
           `upstream "${this.name}" did not answer ${method} within ${timeout} ms; the request was cancelled`,
           { cause: error },
         );
+      // close() sets 'closed' before it closes the connection: then the gateway ended the call, not a crash.
+      if (error.code === (ErrorCode.ConnectionClosed as number) && this.isClosed())
+        return new GatewayError(
+          'SHUTTING_DOWN',
+          `upstream "${this.name}" was closed before it answered ${method}: the gateway is shutting down`,
+          { cause: error },
+        );
       if (error.code === (ErrorCode.ConnectionClosed as number))
         return new GatewayError(
           'UPSTREAM_CRASHED',
