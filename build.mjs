@@ -19,4 +19,11 @@ const shared = {
   },
 };
 
-await build({ ...shared, entryPoints: { cli: 'src/cli/main.ts', demo: 'src/cli/demo.ts' }, outdir: 'dist' });
+// Splitting keeps rarely used code (remote transports, undici) in chunks that load only when needed.
+await build({
+  ...shared,
+  entryPoints: { cli: 'src/cli/main.ts', demo: 'src/cli/demo.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});

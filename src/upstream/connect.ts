@@ -1,14 +1,12 @@
 /**
  * Opens one connection to one upstream: a stdio child (our own transport, see stdio-transport.ts) or a remote
  * endpoint over Streamable HTTP, SSE, or `auto` (Streamable HTTP first, SSE when the server refuses it, as the MCP
- * backwards-compatibility guidance describes). Remote HTTP goes through one shared undici Agent with keep-alive.
+ * backwards-compatibility guidance describes; see remote.ts).
  * The SDK Client declares sampling or elicitation only when the gateway's own client declared it; roots are never
  * declared, because server-filesystem would replace its allowed folders with whatever roots it is given.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -18,7 +16,6 @@ import {
   type ElicitRequest,
   type ElicitResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -51,22 +48,7 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-let sharedAgent: Agent | undefined;
-
-/** One keep-alive pool for every remote upstream. */
-export function httpFetch(): FetchLike {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 10 * 60_000, connections: 64 });
-  const dispatcher = sharedAgent;
-  return (url, init) => undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher });
-}
-
-export async function closeHttpPool(): Promise<void> {
-  const agent = sharedAgent;
-  sharedAgent = undefined;
-  await agent?.close().catch(() => undefined);
-}
-
-function createClient(relay: ClientRelay): Client {
+export function createClient(relay: ClientRelay): Client {
   const declared = relay.clientCapabilities ?? {};
   const capabilities: ClientCapabilities = {};
   if (declared.sampling && relay.sampling) capabilities.sampling = declared.sampling;
@@ -80,8 +62,22 @@ function createClient(relay: ClientRelay): Client {
   return client;
 }
 
+/** Remote transports and undici are loaded on first use: most gateways run only stdio servers, and start-up counts. */
+async function openRemote(server: ResolvedServer, opts: ConnectOptions, via: 'streamable-http' | 'sse') {
+  const remote = await import('./remote.js');
+  return remote.openRemote(server, opts, via);
+}
+
+/** Closes the keep-alive pool, if remote upstreams ever loaded it. */
+export async function closeHttpPool(): Promise<void> {
+  if (remoteLoaded) await (await import('./remote.js')).closeHttpPool();
+}
+
+let remoteLoaded = false;
+
 export async function openConnection(server: ResolvedServer, opts: ConnectOptions): Promise<Connection> {
   if (server.kind === 'stdio') return openStdio(server, opts);
+  remoteLoaded = true;
   if (server.transport === 'auto') {
     try {
       return await openRemote(server, opts, 'streamable-http');
@@ -130,37 +126,6 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
       return end ? `the process ${describeExit(end.code, end.signal)}` : 'the connection closed';
     },
     close: () => client.close(),
-  };
-}
-
-async function openRemote(
-  server: ResolvedServer,
-  opts: ConnectOptions,
-  via: 'streamable-http' | 'sse',
-): Promise<Connection> {
-  const url = new URL(server.url!);
-  const requestInit: RequestInit = { headers: server.headers };
-  const fetch = httpFetch();
-  const transport =
-    via === 'sse'
-      ? new SSEClientTransport(url, { requestInit, fetch })
-      : new StreamableHTTPClientTransport(url, { requestInit, fetch });
-  const client = createClient(opts.relay);
-  try {
-    await client.connect(transport, { timeout: opts.timeoutMs });
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw error;
-  }
-  return {
-    client,
-    transport,
-    via,
-    describeEnd: () => 'the connection closed',
-    close: async () => {
-      if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => undefined);
-      await client.close();
-    },
   };
 }
 
