@@ -10,6 +10,7 @@ const shared = {
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
+  minify: true,
   legalComments: 'linked',
   logLevel: 'warning',
   define: { __SMG_VERSION__: JSON.stringify(version) },

@@ -32,6 +32,12 @@ export interface Stage<T> {
   /** `shadow`: a deny is recorded but not enforced, for rolling a rule out. Default `enforce`. */
   readonly mode?: 'enforce' | 'shadow';
   check(value: T, ctx: CallContext): Promise<Verdict<T>> | Verdict<T>;
+  /**
+   * Optional: precompute per-tool state (compiled schemas, say) when a server's tool list arrives, so the work is
+   * done off the call path. Called after every catalog change; must not throw for a tool it cannot prepare (the
+   * check then decides, failing closed).
+   */
+  warm?(tools: readonly Tool[]): void;
 }
 
 /** A tools/call after routing: the upstream's own names. */

@@ -2,7 +2,8 @@
  * Parameter check: validates every call's arguments against the tool's own inputSchema with ajv (formats and
  * additionalProperties included), so that the upstream never sees a call its own contract rejects. Schemas that
  * declare draft-07 (or older) use ajv's draft-07 engine; everything else uses 2020-12, the MCP default dialect.
- * Compiled validators are cached by the schema's JSON text. A schema that ajv cannot compile is denied by default
+ * Validators are compiled ahead of calls when a catalog arrives (`warm`), and cached. A schema that ajv cannot
+ * compile is denied by default
  * (`uncompilable: "deny"`). Fail mode: closed.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -23,29 +24,47 @@ type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; error: s
 
 const MAX_REPORTED_ERRORS = 5;
 
+let engines: { draft7: Ajv; draft2020: Ajv2020 } | undefined;
+
+/** One pair of ajv instances for the whole process, created on first use (each costs milliseconds at start-up). */
+function ajvEngines() {
+  if (!engines) {
+    const options = { strict: false, allErrors: true, validateFormats: true, verbose: false } as const;
+    engines = { draft7: new Ajv(options), draft2020: new Ajv2020(options) };
+    addFormats(engines.draft7);
+    addFormats(engines.draft2020);
+  }
+  return engines;
+}
+
+/**
+ * Compiles a tool's inputSchema, cached twice: by object identity (a WeakMap hit costs nothing on the call path,
+ * since a catalog keeps its tool objects) and by JSON text (so an identical schema in a new catalog is not
+ * compiled again).
+ */
 export function createSchemaValidator() {
-  const options = { strict: false, allErrors: true, validateFormats: true, verbose: false } as const;
-  const draft7 = new Ajv(options);
-  const draft2020 = new Ajv2020(options);
-  addFormats(draft7);
-  addFormats(draft2020);
-  const cache = new LRUCache<string, Compiled>({ max: 2000 });
+  const byObject = new WeakMap<object, Compiled>();
+  const byText = new LRUCache<string, Compiled>({ max: 2000 });
 
   return function compile(schema: unknown): Compiled {
+    const isObj = typeof schema === 'object' && schema !== null;
+    const seen = isObj ? byObject.get(schema) : undefined;
+    if (seen) return seen;
     const key = JSON.stringify(schema ?? null);
-    const hit = cache.get(key);
-    if (hit) return hit;
-    let out: Compiled;
-    try {
-      if (schema === null || typeof schema !== 'object' || Array.isArray(schema))
-        throw new Error('inputSchema is not a JSON object');
-      const { $schema, ...rest } = schema as Record<string, unknown>;
-      const engine = typeof $schema === 'string' && /draft-0[4-7]/.test($schema) ? draft7 : draft2020;
-      out = { ok: true, validate: engine.compile(rest) };
-    } catch (error) {
-      out = { ok: false, error: (error as Error).message };
+    let out = byText.get(key);
+    if (!out) {
+      try {
+        if (!isObj || Array.isArray(schema)) throw new Error('inputSchema is not a JSON object');
+        const { $schema, ...rest } = schema as Record<string, unknown>;
+        const { draft7, draft2020 } = ajvEngines();
+        const engine = typeof $schema === 'string' && /draft-0[4-7]/.test($schema) ? draft7 : draft2020;
+        out = { ok: true, validate: engine.compile(rest) };
+      } catch (error) {
+        out = { ok: false, error: (error as Error).message };
+      }
+      byText.set(key, out);
     }
-    cache.set(key, out);
+    if (isObj) byObject.set(schema, out);
     return out;
   };
 }
@@ -56,6 +75,9 @@ export function createSchemaStage(opts: SchemaStageOptions = {}): RequestStage {
     name: 'schema',
     slot: 'parameter-check',
     mode: opts.mode ?? 'enforce',
+    warm(tools) {
+      for (const tool of tools) compile(tool.inputSchema);
+    },
     check(call, ctx) {
       const compiled = compile(ctx.tool.inputSchema);
       if (!compiled.ok) {

@@ -160,6 +160,17 @@ export class Gateway {
     this.settle.get(server)?.();
     this.routes = this.rebuildRoutes();
     this.notifyChanges();
+    // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
+    const pipeline = this.pipelines.get(server);
+    setImmediate(() => {
+      for (const stage of [...(pipeline?.request ?? []), ...(pipeline?.response ?? [])]) {
+        try {
+          stage.warm?.(catalog.tools);
+        } catch (error) {
+          this.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
+        }
+      }
+    });
   }
 
   private rebuildRoutes(): Routes {
@@ -236,8 +247,20 @@ export class Gateway {
         if (!tool || !this.filters.get(route.server)!(tool.name))
           throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
         const callId = crypto.randomUUID();
-        const log = this.log.child({ callId, server: route.server, tool: tool.name });
-        const ctx = { callId, server: route.server, tool, signal: extra.signal, log };
+        // The per-call child logger is made only when something logs: creating one costs more than the rest of
+        // the pipeline on an allowed call.
+        let callLog: Logger | undefined;
+        const base = this.log;
+        const ctx = {
+          callId,
+          server: route.server,
+          tool,
+          signal: extra.signal,
+          get log() {
+            return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
+          },
+        };
+        const log = () => ctx.log;
         const call = {
           exposedName: exposed,
           server: route.server,
@@ -264,17 +287,22 @@ export class Gateway {
             { signal: cx.signal, timeout, resetTimeoutOnProgress: true, ...(onprogress ? { onprogress } : {}) },
           ),
         );
-        await lastProgress;
+        if (onprogress) {
+          // Clients built on the SDK drop a progress notification that they read in the same chunk as its
+          // response (see upstream/progress-order.ts); a turn of the event loop between the two avoids that.
+          await lastProgress;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
-        if (shadow.length) log.warn({ shadow }, 'shadow rules would have blocked this call');
+        if (shadow.length) log().warn({ shadow }, 'shadow rules would have blocked this call');
         if (outcome.kind === 'blocked') {
-          log.warn(
+          log().warn(
             { phase: outcome.phase, ruleId: outcome.verdict.ruleId, reason: outcome.verdict.reason },
             'call blocked',
           );
           return blockedResult(outcome);
         }
-        log.debug({ trail: outcome.trail }, 'call allowed');
+        if (base.isLevelEnabled('debug')) log().debug({ trail: outcome.trail }, 'call allowed');
         return outcome.result;
       }),
     );

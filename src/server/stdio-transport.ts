@@ -9,7 +9,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isJsonRpcMessage } from '../util/jsonrpc.js';
 import { LineSplitter } from '../util/line-splitter.js';
 
 export interface StdioServerOptions {
@@ -80,15 +81,14 @@ export class GatewayStdioServerTransport implements Transport {
       this.reply(null, ErrorCode.ParseError, `Parse error: ${(error as Error).message}`);
       return;
     }
-    const result = JSONRPCMessageSchema.safeParse(parsed);
-    if (!result.success) {
+    if (!isJsonRpcMessage(parsed)) {
       // A malformed notification (a method and no id at all) gets no answer, as JSON-RPC says; anything else does.
       const notification = isObject(parsed) && !Array.isArray(parsed) && !('id' in parsed) && 'method' in parsed;
       if (!notification)
         this.reply(idOf(parsed) ?? null, ErrorCode.InvalidRequest, `Invalid Request: ${describeInvalid(parsed)}`);
       return;
     }
-    this.onmessage?.(result.data);
+    this.onmessage?.(parsed);
   }
 
   private reply(id: string | number | null, code: number, message: string): void {

@@ -20,6 +20,7 @@ import type { ResolvedServer } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
+import { keepProgressOrder } from './progress-order.js';
 import { StdioUpstreamTransport } from './stdio-transport.js';
 
 /** Requests an upstream may make of the client, relayed only when the client declared the capability. */
@@ -117,6 +118,7 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
       { cause: error },
     );
   }
+  keepProgressOrder(transport);
   return {
     client,
     transport,

@@ -8,6 +8,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
 import { createClient, type ConnectOptions, type Connection } from './connect.js';
+import { keepProgressOrder } from './progress-order.js';
 
 let sharedAgent: Agent | undefined;
 
@@ -43,6 +44,7 @@ export async function openRemote(
     await client.close().catch(() => undefined);
     throw error;
   }
+  keepProgressOrder(transport);
   return {
     client,
     transport,

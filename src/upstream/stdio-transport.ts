@@ -10,8 +10,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
+import { isJsonRpcMessage } from '../util/jsonrpc.js';
 import { LineSplitter } from '../util/line-splitter.js';
 
 export interface StdioUpstreamOptions {
@@ -111,12 +112,11 @@ export class StdioUpstreamTransport implements Transport {
       this.dropLine(line, 'not JSON');
       return;
     }
-    const message = JSONRPCMessageSchema.safeParse(parsed);
-    if (!message.success) {
+    if (!isJsonRpcMessage(parsed)) {
       this.dropLine(line, 'not a JSON-RPC message');
       return;
     }
-    this.onmessage?.(message.data);
+    this.onmessage?.(parsed);
   }
 
   private dropLine(line: string, why: string): void {
