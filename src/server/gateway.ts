@@ -1,7 +1,8 @@
 /**
  * The gateway session: the only file that touches the SDK Server object. It declares the gateway's capabilities,
  * starts every upstream concurrently when the client's `initialize` arrives, answers list requests from the live
- * catalogs (or the discovery cache while upstreams connect), routes tools/call through the pipeline, routes
+ * catalogs (or the discovery cache while upstreams connect), runs tools/call through the pipeline (taken off
+ * the transport before the SDK sees it: see tool-calls.ts and upstream/direct-call.ts), routes
  * resource reads, prompt gets and completions, relays sampling and elicitation only where the client declared
  * them, re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close every upstream, close
  * the transport.
@@ -10,8 +11,6 @@ import crypto from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CallToolRequestSchema,
-  CallToolResultSchema,
   CompleteRequestSchema,
   CompleteResultSchema,
   CreateMessageResultSchema,
@@ -24,6 +23,7 @@ import {
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
+  type CallToolResult,
   type ClientCapabilities,
   type JSONRPCMessage,
   type Progress,
@@ -43,6 +43,7 @@ import { Upstream } from '../upstream/upstream.js';
 import { VERSION } from '../version.js';
 import { buildRoutes, type Routes } from './routes.js';
 import { blockedResult, toWireError } from './to-wire.js';
+import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -131,6 +132,8 @@ export class Gateway {
       }
       onmessage?.(message, extra);
     };
+    // tools/call is served below the SDK Server (see tool-calls.ts); everything else goes through it.
+    interceptToolCalls(transport, (call) => this.track(() => this.callTool(call)));
     // Only the gateway's own stdio transport reports the end of input; on it, drain before closing.
     transport.oninputend = () => void this.shutdown('stdin closed');
     this.server.onclose = () => void this.shutdown('client disconnected');
@@ -235,78 +238,6 @@ export class Gateway {
       this.list('resources', (r) => ({ resourceTemplates: r.templateList })),
     );
 
-    s.setRequestHandler(CallToolRequestSchema, (req, extra) =>
-      this.track(async () => {
-        const exposed = req.params.name;
-        const route = await this.routeTool(exposed);
-        const upstream = this.upstreams.get(route.server)!;
-        const timeout = upstream.server.config.timeoutMs;
-        await upstream.ready(timeout, extra.signal);
-        // Check against the live definition, never a cached one: that is what the upstream will run.
-        const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
-        if (!tool || !this.filters.get(route.server)!(tool.name))
-          throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
-        const callId = crypto.randomUUID();
-        // The per-call child logger is made only when something logs: creating one costs more than the rest of
-        // the pipeline on an allowed call.
-        let callLog: Logger | undefined;
-        const base = this.log;
-        const ctx = {
-          callId,
-          server: route.server,
-          tool,
-          signal: extra.signal,
-          get log() {
-            return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
-          },
-        };
-        const log = () => ctx.log;
-        const call = {
-          exposedName: exposed,
-          server: route.server,
-          tool: tool.name,
-          arguments: req.params.arguments ?? {},
-        };
-        // Progress is forwarded with the client's own token. The last notification is awaited before the result
-        // is returned, so the client never sees a progress notification after the answer it belongs to.
-        const progressToken = req.params._meta?.progressToken;
-        let lastProgress: Promise<void> = Promise.resolve();
-        const onprogress =
-          progressToken === undefined
-            ? undefined
-            : (p: Progress) => {
-                lastProgress = extra
-                  .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } })
-                  .catch(() => undefined);
-              };
-
-        const outcome = await callTool(this.pipelines.get(route.server)!, call, ctx, (c, cx) =>
-          upstream.request(
-            { method: 'tools/call', params: { name: c.tool, arguments: c.arguments } },
-            CallToolResultSchema,
-            { signal: cx.signal, timeout, resetTimeoutOnProgress: true, ...(onprogress ? { onprogress } : {}) },
-          ),
-        );
-        if (onprogress) {
-          // Clients built on the SDK drop a progress notification that they read in the same chunk as its
-          // response (see upstream/progress-order.ts); a turn of the event loop between the two avoids that.
-          await lastProgress;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
-        if (shadow.length) log().warn({ shadow }, 'shadow rules would have blocked this call');
-        if (outcome.kind === 'blocked') {
-          log().warn(
-            { phase: outcome.phase, ruleId: outcome.verdict.ruleId, reason: outcome.verdict.reason },
-            'call blocked',
-          );
-          return blockedResult(outcome);
-        }
-        if (base.isLevelEnabled('debug')) log().debug({ trail: outcome.trail }, 'call allowed');
-        return outcome.result;
-      }),
-    );
-
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) =>
       this.track(async () => {
         const route = await this.routePrompt(req.params.name);
@@ -355,6 +286,63 @@ export class Gateway {
         });
       }),
     );
+  }
+
+  /** One tools/call: route, wait for the upstream, run the pipeline around the upstream call. */
+  private async callTool(req: ToolCallRequest): Promise<CallToolResult> {
+    const exposed = req.name;
+    const route = await this.routeTool(exposed);
+    const upstream = this.upstreams.get(route.server)!;
+    const timeout = upstream.server.config.timeoutMs;
+    await upstream.ready(timeout, req.signal);
+    // Check against the live definition, never a cached one: that is what the upstream will run.
+    const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
+    if (!tool || !this.filters.get(route.server)!(tool.name))
+      throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
+    const callId = crypto.randomUUID();
+    // The per-call child logger is made only when something logs: creating one costs more than the rest of the
+    // pipeline on an allowed call.
+    let callLog: Logger | undefined;
+    const base = this.log;
+    const ctx = {
+      callId,
+      server: route.server,
+      tool,
+      signal: req.signal,
+      get log() {
+        return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
+      },
+    };
+    const call = { exposedName: exposed, server: route.server, tool: tool.name, arguments: req.arguments };
+    // Progress goes out with the client's own token. The last notification is awaited before the result is
+    // returned, so the client never sees a progress notification after the answer it belongs to.
+    let lastProgress: Promise<void> | undefined;
+    const onprogress =
+      req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
+
+    const outcome = await callTool(this.pipelines.get(route.server)!, call, ctx, (c, cx) =>
+      upstream.callTool(
+        { name: c.tool, arguments: c.arguments },
+        { signal: cx.signal, timeout, ...(onprogress ? { onprogress } : {}) },
+      ),
+    );
+    if (lastProgress) {
+      // Clients built on the SDK drop a progress notification that they read in the same chunk as its response
+      // (see upstream/progress-order.ts); a turn of the event loop between the two avoids that.
+      await lastProgress;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
+    if (shadow.length) ctx.log.warn({ shadow }, 'shadow rules would have blocked this call');
+    if (outcome.kind === 'blocked') {
+      ctx.log.warn(
+        { phase: outcome.phase, ruleId: outcome.verdict.ruleId, reason: outcome.verdict.reason },
+        'call blocked',
+      );
+      return blockedResult(outcome);
+    }
+    if (base.isLevelEnabled('debug')) ctx.log.debug({ trail: outcome.trail }, 'call allowed');
+    return outcome.result;
   }
 
   private async routeTool(exposed: string) {

@@ -20,6 +20,7 @@ import type { ResolvedServer } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
+import { DirectCaller } from './direct-call.js';
 import { keepProgressOrder } from './progress-order.js';
 import { StdioUpstreamTransport } from './stdio-transport.js';
 
@@ -44,6 +45,8 @@ export interface Connection {
   transport: Transport;
   /** Which transport was used in the end (auto resolves to one of the two). */
   via: 'stdio' | 'streamable-http' | 'sse';
+  /** tools/call on the hot path, beside the SDK Client (see direct-call.ts). */
+  direct: DirectCaller;
   /** "exited with code 1", "was killed by SIGKILL", "connection closed": for error messages. */
   describeEnd(): string;
   close(): Promise<void>;
@@ -61,6 +64,15 @@ export function createClient(relay: ClientRelay): Client {
   if (capabilities.elicitation && elicitation)
     client.setRequestHandler(ElicitRequestSchema, (req, extra) => elicitation(req, extra.signal));
   return client;
+}
+
+/**
+ * Installs the gateway's two message filters on a connected transport: the direct tools/call path takes its own
+ * messages first, and the rest reach the SDK Client in an order that keeps progress ahead of its response.
+ */
+export function wrapTransport(transport: Transport): DirectCaller {
+  keepProgressOrder(transport);
+  return new DirectCaller(transport);
 }
 
 /** Remote transports and undici are loaded on first use: most gateways run only stdio servers, and start-up counts. */
@@ -118,10 +130,10 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
       { cause: error },
     );
   }
-  keepProgressOrder(transport);
   return {
     client,
     transport,
+    direct: wrapTransport(transport),
     via: 'stdio',
     describeEnd: () => {
       const end = transport.exit;

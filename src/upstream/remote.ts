@@ -7,8 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
-import { createClient, type ConnectOptions, type Connection } from './connect.js';
-import { keepProgressOrder } from './progress-order.js';
+import { createClient, wrapTransport, type ConnectOptions, type Connection } from './connect.js';
 
 let sharedAgent: Agent | undefined;
 
@@ -44,10 +43,10 @@ export async function openRemote(
     await client.close().catch(() => undefined);
     throw error;
   }
-  keepProgressOrder(transport);
   return {
     client,
     transport,
+    direct: wrapTransport(transport),
     via,
     describeEnd: () => 'the connection closed',
     close: async () => {

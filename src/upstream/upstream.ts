@@ -12,6 +12,7 @@ import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
+  type CallToolResult,
   type Request,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -22,6 +23,7 @@ import { GatewayError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
+import type { DirectCallOptions } from './direct-call.js';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 
@@ -214,21 +216,39 @@ export class Upstream {
   }
 
   /**
-   * Sends one request, after waiting for the connection. Errors come back as GatewayErrors that say which server
-   * failed and how; an upstream's own JSON-RPC error keeps its code.
+   * Sends one request through the SDK Client, after waiting for the connection. Errors come back as GatewayErrors
+   * that say which server failed and how; an upstream's own JSON-RPC error keeps its code.
    */
-  async request<S extends z.ZodType>(
+  request<S extends z.ZodType>(
     request: Request,
     schema: S,
     options: RequestOptions & { timeout: number },
   ): Promise<z.output<S>> {
+    return this.withConnection(request.method, options, (c) =>
+      c.client.request(request as never, schema as never, options),
+    );
+  }
+
+  /** tools/call on the hot path (see direct-call.ts), with the same waiting and error mapping as request(). */
+  callTool(
+    params: { name: string; arguments: Record<string, unknown> },
+    options: DirectCallOptions,
+  ): Promise<CallToolResult> {
+    return this.withConnection('tools/call', options, (c) => c.direct.call(params, options));
+  }
+
+  private async withConnection<T>(
+    method: string,
+    options: { timeout: number; signal?: AbortSignal | undefined },
+    send: (connection: Connection) => Promise<T>,
+  ): Promise<T> {
     const connection = await this.ready(options.timeout, options.signal);
     try {
-      return await connection.client.request(request, schema as never, options);
+      return await send(connection);
     } catch (error) {
       // A cancelled request is no failure of the upstream: pass the cancellation through as it is.
       if (options.signal?.aborted) throw error;
-      throw this.mapError(error, request.method, options.timeout, connection);
+      throw this.mapError(error, method, options.timeout, connection);
     }
   }
 

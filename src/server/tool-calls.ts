@@ -1,0 +1,119 @@
+/**
+ * tools/call from the client, taken off the transport before the SDK Server sees it. The SDK's request path costs
+ * more CPU than the whole pipeline (a zod parse of the request and again of the result, an AbortController and a
+ * handler chain per request), and a gateway on a laptop is CPU-bound at concurrency. This keeps the protocol's
+ * rules for the one method that is hot:
+ * - params are checked (`name` a string, `arguments` an object) and a bad request gets -32602;
+ * - a second request with the id of one still in flight gets -32600 and never runs;
+ * - `notifications/cancelled` for an in-flight call aborts it, and a cancelled call gets no answer;
+ * - progress goes out with the client's own token, related to the request (for transports that route by it);
+ * - the answer is a result or a JSON-RPC error built by to-wire.ts, sent once.
+ * Works on any Transport: it wraps `onmessage` after the SDK Server has connected.
+ */
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  type CallToolResult,
+  type JSONRPCMessage,
+  type Progress,
+  type ProgressToken,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import { WireError, toWireError } from './to-wire.js';
+
+export interface ToolCallRequest {
+  name: string;
+  arguments: Record<string, unknown>;
+  progressToken?: ProgressToken;
+  signal: AbortSignal;
+  /** Sends notifications/progress with the client's token; resolves when written. */
+  sendProgress(progress: Progress): Promise<void>;
+}
+
+export type ToolCallHandler = (call: ToolCallRequest) => Promise<CallToolResult>;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseParams(params: unknown): Omit<ToolCallRequest, 'signal' | 'sendProgress'> {
+  if (!isObject(params))
+    throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: params must be an object');
+  const { name, arguments: args, _meta } = params;
+  if (typeof name !== 'string')
+    throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: name must be a string');
+  if (args !== undefined && !isObject(args))
+    throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: arguments must be an object');
+  const token = isObject(_meta) ? _meta.progressToken : undefined;
+  const out: Omit<ToolCallRequest, 'signal' | 'sendProgress'> = { name, arguments: args ?? {} };
+  if (typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token))) out.progressToken = token;
+  return out;
+}
+
+export function interceptToolCalls(transport: Transport, handle: ToolCallHandler): void {
+  const inflight = new Map<RequestId, AbortController>();
+  const onmessage = transport.onmessage;
+
+  const send = (message: JSONRPCMessage, relatedRequestId: RequestId) =>
+    transport.send(message, { relatedRequestId }).catch(() => undefined);
+
+  const run = (id: RequestId, params: unknown) => {
+    if (inflight.has(id)) {
+      void send(
+        {
+          jsonrpc: '2.0',
+          id,
+          error: {
+            code: ErrorCode.InvalidRequest,
+            message: `duplicate request id ${JSON.stringify(id)}: a request with this id is in flight`,
+          },
+        },
+        id,
+      );
+      return;
+    }
+    const controller = new AbortController();
+    inflight.set(id, controller);
+    void (async () => {
+      let reply: JSONRPCMessage;
+      try {
+        const parsed = parseParams(params);
+        const token = parsed.progressToken;
+        const result = await handle({
+          ...parsed,
+          signal: controller.signal,
+          sendProgress: (p) =>
+            token === undefined
+              ? Promise.resolve()
+              : send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } }, id),
+        });
+        reply = { jsonrpc: '2.0', id, result };
+      } catch (error) {
+        const e = toWireError(error);
+        reply = {
+          jsonrpc: '2.0',
+          id,
+          error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) },
+        };
+      }
+      if (inflight.get(id) === controller) inflight.delete(id);
+      if (!controller.signal.aborted) await send(reply, id);
+    })();
+  };
+
+  transport.onmessage = (message, extra) => {
+    if ('method' in message) {
+      if (message.method === 'tools/call' && 'id' in message) return run(message.id, message.params);
+      if (message.method === 'notifications/cancelled' && !('id' in message)) {
+        const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+        const controller = requestId === undefined ? undefined : inflight.get(requestId);
+        if (controller) {
+          inflight.delete(requestId!);
+          controller.abort((message.params as { reason?: unknown }).reason ?? 'cancelled by the client');
+          return;
+        }
+      }
+    }
+    onmessage?.call(transport, message, extra);
+  };
+}
