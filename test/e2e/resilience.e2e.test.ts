@@ -189,4 +189,49 @@ describe('resilience', () => {
 
     await closeAndExpectClean(gw, pids);
   });
+
+  it('keeps serving the other upstreams when one cannot even start, and retries it with back-off', async () => {
+    const gw = await startGateway({
+      servers: {
+        broken: { command: '/nonexistent/mcp-server', args: [] },
+        good: fixtureServer('changing-server.ts'),
+      },
+    });
+    const pids = new Set<number>();
+    const { tools } = await gw.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['good__add_tool', 'good__first']);
+    expect(textOf(await gw.client.callTool({ name: 'good__first', arguments: {} }))).toBe('first');
+    await waitFor(
+      () => logLines(gw).filter((l) => l.server === 'broken' && l.msg === 'upstream restart scheduled').length >= 2,
+    );
+    const delays = logLines(gw)
+      .filter((l) => l.server === 'broken' && l.msg === 'upstream restart scheduled')
+      .map((l) => l.delayMs as number);
+    expect(delays[1]).toBeGreaterThan(delays[0]!); // exponential, with jitter of at most ±20%
+    expect(logLines(gw).find((l) => l.server === 'broken' && l.msg === 'upstream failed to connect')?.err).toMatch(
+      /ENOENT/,
+    );
+    await closeAndExpectClean(gw, pids);
+  });
+
+  it('answers malformed JSON-RPC on its stdin with errors and keeps serving', async () => {
+    const gw = await startGateway({ servers: { good: fixtureServer('changing-server.ts') } });
+    const pids = new Set<number>();
+    await gw.client.listTools();
+    const before = gw.stdoutLines.length;
+    gw.transport.sendRaw('this is not json\n');
+    gw.transport.sendRaw('{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":42}}\n');
+    gw.transport.sendRaw('{"jsonrpc":"2.0","id":{"bad":true},"method":"ping"}\n');
+    await waitFor(() => gw.stdoutLines.length >= before + 3);
+    const replies = gw.stdoutLines.slice(before).map((l) => JSON.parse(l) as { id: unknown; error?: { code: number } });
+    expect(replies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: null, error: expect.objectContaining({ code: ErrorCode.ParseError }) }),
+        expect.objectContaining({ id: 99, error: expect.objectContaining({ code: ErrorCode.InvalidParams }) }),
+        expect.objectContaining({ id: null, error: expect.objectContaining({ code: ErrorCode.InvalidRequest }) }),
+      ]),
+    );
+    expect(textOf(await gw.client.callTool({ name: 'good__first', arguments: {} }))).toBe('first');
+    await closeAndExpectClean(gw, pids);
+  });
 });
