@@ -345,24 +345,29 @@ export class Gateway {
     return outcome.result;
   }
 
-  private async routeTool(exposed: string) {
-    let route = this.routes.tools.get(exposed);
-    if (!route) {
-      await this.waitForLists();
-      route = this.routes.tools.get(exposed);
-    }
-    if (!route) throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
-    return route;
+  private routeTool(exposed: string) {
+    return this.route(
+      (r) => r.tools.get(exposed),
+      () => new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`),
+    );
   }
 
-  private async routePrompt(exposed: string) {
-    let route = this.routes.prompts.get(exposed);
-    if (!route) {
+  private routePrompt(exposed: string) {
+    return this.route(
+      (r) => r.prompts.get(exposed),
+      () => new GatewayError('UNKNOWN_PROMPT', `Unknown prompt: ${exposed}`),
+    );
+  }
+
+  /** Looks a name up; a miss waits (bounded) for upstreams that have not listed yet, then looks again. */
+  private async route<T>(lookup: (routes: Routes) => T | undefined, unknown: () => GatewayError): Promise<T> {
+    let found = lookup(this.routes);
+    if (found === undefined) {
       await this.waitForLists();
-      route = this.routes.prompts.get(exposed);
+      found = lookup(this.routes);
     }
-    if (!route) throw new GatewayError('UNKNOWN_PROMPT', `Unknown prompt: ${exposed}`);
-    return route;
+    if (found === undefined) throw unknown();
+    return found;
   }
 
   /** Runs a request handler, counts it as in flight for the drain, and maps local errors to the wire. */

@@ -13,6 +13,8 @@ import {
   processTree,
   startGateway,
   type SpawnedGateway,
+  logLines,
+  textOf,
 } from '../helpers/gateway.js';
 
 interface HttpServer {
@@ -67,19 +69,6 @@ async function stopServer(server: HttpServer | undefined): Promise<void> {
   const exited = new Promise((resolve) => server.proc.once('exit', resolve));
   server.proc.kill('SIGTERM');
   await exited;
-}
-
-function textOf(result: unknown): string {
-  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
-  return content.map((c) => (c.type === 'text' ? c.text : `<${c.type}>`)).join('');
-}
-
-function logLines(gw: SpawnedGateway): { msg?: string; server?: string; [k: string]: unknown }[] {
-  return gw
-    .stderr()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg?: string; server?: string });
 }
 
 /** Lists, echoes through `<name>__echo`, checks the transport used, and shuts down cleanly. */

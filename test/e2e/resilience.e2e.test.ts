@@ -14,6 +14,8 @@ import {
   startGateway,
   waitFor,
   type SpawnedGateway,
+  logLines,
+  textOf,
 } from '../helpers/gateway.js';
 
 /** Remembers every descendant of the gateway seen so far, across restarts of its upstreams. */
@@ -30,11 +32,6 @@ async function closeAndExpectClean(gw: SpawnedGateway, pids: Set<number>): Promi
   expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
 }
 
-function textOf(result: unknown): string {
-  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
-  return content.map((c) => (c.type === 'text' ? c.text : `<${c.type}>`)).join('');
-}
-
 /** The JSON-RPC error a call failed with; fails the test if it did not fail. */
 async function errorOf(call: Promise<unknown>): Promise<McpError> {
   const outcome = await call.then(
@@ -44,15 +41,6 @@ async function errorOf(call: Promise<unknown>): Promise<McpError> {
   if (outcome.ok) throw new Error(`expected the call to fail, got ${JSON.stringify(outcome.result)}`);
   expect(outcome.error).toBeInstanceOf(McpError);
   return outcome.error as McpError;
-}
-
-/** The gateway's pino log lines (JSON on stderr). */
-function logLines(gw: SpawnedGateway): { msg?: string; server?: string; [k: string]: unknown }[] {
-  return gw
-    .stderr()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg?: string; server?: string });
 }
 
 describe('resilience', () => {

@@ -195,3 +195,18 @@ function isNullIdError(line: string): boolean {
   const v = JSON.parse(line) as { jsonrpc?: string; id?: unknown; error?: { code?: unknown } };
   return v.jsonrpc === '2.0' && v.id === null && typeof v.error?.code === 'number';
 }
+
+/** The gateway's pino log lines (JSON on stderr). */
+export function logLines(gw: SpawnedGateway): { msg?: string; server?: string; [k: string]: unknown }[] {
+  return gw
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; server?: string });
+}
+
+/** The text parts of a tool result, other parts as <type>. */
+export function textOf(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.map((c) => (c.type === 'text' ? c.text : `<${c.type}>`)).join('');
+}
