@@ -14,4 +14,9 @@ describe('assemblePipeline', () => {
     expect(p.request.map((s) => [s.name, s.mode])).toEqual([['schema', 'shadow']]);
     expect(p.response).toEqual([]);
   });
+
+  it('builds no request stage when every rule is off', () => {
+    const p = assemblePipeline(PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'off' } }));
+    expect([...p.request, ...p.response]).toEqual([]);
+  });
 });

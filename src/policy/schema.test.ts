@@ -67,4 +67,20 @@ describe('schema stage', () => {
     const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }));
     expect((v as { reason: string }).reason).toMatch(/and 2 more$/);
   });
+
+  it('compiles schemas ahead of calls with warm(), and skips tools it cannot compile', () => {
+    const warmed = createSchemaStage();
+    const tools = [
+      { name: 'a', inputSchema: draft7 as never },
+      { name: 'b', inputSchema: { type: 'object', required: 5 } as never },
+    ];
+    expect(() => warmed.warm?.(tools)).not.toThrow();
+    expect(warmed.check(testCall({ path: 'x' }), testContext(tools[0]))).toEqual({ action: 'allow' });
+    expect(warmed.check(testCall({}), testContext(tools[1]))).toMatchObject({ ruleId: 'schema.uncompilable' });
+  });
+
+  it('denies a tool whose inputSchema is not an object', () => {
+    const v = stage.check(testCall({}), testContext({ inputSchema: 'nope' as never }));
+    expect(v).toMatchObject({ action: 'deny', ruleId: 'schema.uncompilable' });
+  });
 });
