@@ -194,8 +194,9 @@ function slowNormalize(
     else {
       const ch = original.slice(i, i + width);
       let folded = cp < 0x80 ? ch : ch.normalize('NFKC');
-      if (folded.length === 1 && HOMOGLYPHS[folded] !== undefined) {
-        folded = HOMOGLYPHS[folded];
+      const latin = folded.length === 1 ? HOMOGLYPHS[folded] : undefined;
+      if (latin !== undefined) {
+        folded = latin;
         hidden.homoglyphs++;
       }
       for (let k = 0; k < folded.length; k++) {
