@@ -6,6 +6,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
+import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
 import { GatewayError, messageOf } from '../errors.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
@@ -21,10 +23,15 @@ export const EXIT = {
   USAGE: 2, // bad command line
   CONFIG_MISSING: 3,
   CONFIG_INVALID: 4,
+  BLOCKED: EXIT_BLOCKED, // `check`: the policy blocks the input
 } as const;
 
 function fail(error: unknown): never {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
+  if (error instanceof CommanderError) {
+    // commander has printed its own errors; ours (code smg.*) are printed here.
+    if (error.code.startsWith('smg.')) process.stderr.write(`secure-mcp-gateway: ${error.message}\n`);
+    process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
+  }
   if (error instanceof GatewayError && (error.code === 'CONFIG_MISSING' || error.code === 'CONFIG_INVALID')) {
     process.stderr.write(`secure-mcp-gateway: ${error.message}\n`);
     process.exit(error.code === 'CONFIG_MISSING' ? EXIT.CONFIG_MISSING : EXIT.CONFIG_INVALID);
@@ -117,6 +124,50 @@ export function buildProgram(): Command {
     .action((opts: GlobalOptions) => {
       process.stdout.write(`${resolvePaths({ config: opts.config }).config}\n`);
     });
+
+  program
+    .command('check')
+    .description('run a policy’s guardrails offline on a text, a JSON tool call or a JSON tool result')
+    .addOption(configOption())
+    .option('-p, --policy <name>', 'the policy to use (default: the config’s defaultPolicy, or the built-in one)')
+    .option('-i, --input <file>', 'the text or JSON to check; - reads stdin', '-')
+    .addOption(
+      new Option('-w, --where <phase>', 'input (arguments) or output (tool result)')
+        .choices(['input', 'output', 'auto'])
+        .default('auto'),
+    )
+    .option('--json', 'print the outcome as JSON')
+    .action(
+      async (
+        opts: GlobalOptions & { policy?: string; input: string; where: 'input' | 'output' | 'auto'; json?: boolean },
+      ) => {
+        const paths = resolvePaths({ config: opts.config });
+        let policies: Record<string, Policy> = { default: DEFAULT_POLICY };
+        let providers = {};
+        let fallback = 'default';
+        try {
+          const loaded = loadConfig(paths.config);
+          policies = loaded.policies;
+          providers = loaded.providers;
+          fallback = loaded.config.defaultPolicy;
+        } catch (error) {
+          // With no config at all, check runs the built-in default policy; a broken config is still an error.
+          if (!(error instanceof GatewayError && error.code === 'CONFIG_MISSING') || opts.config !== undefined)
+            throw error;
+        }
+        const name = opts.policy ?? fallback;
+        const policy = policies[name];
+        if (!policy)
+          throw new CommanderError(
+            2,
+            'smg.policy',
+            `no policy named "${name}" (known: ${Object.keys(policies).join(', ')})`,
+          );
+        const o = await runCheck({ text: readInput(opts.input), where: opts.where, policy, providers });
+        process.stdout.write(opts.json ? `${JSON.stringify(o)}\n` : `${formatOutcome(o)}\n`);
+        if (o.blocked) process.exitCode = EXIT_BLOCKED;
+      },
+    );
 
   program
     .command('cache')

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
+import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
 
 /** A server with every reference resolved, plus what the gateway needs to know about it. */
@@ -32,6 +33,10 @@ export interface LoadedConfig {
   servers: ResolvedServer[];
   /** Resolved values that came from references, so that logs can mask them. */
   secrets: string[];
+  /** Every policy by name, the built-in "default" included. */
+  policies: Record<string, Policy>;
+  /** Remote guardrail providers with their references resolved. */
+  providers: Record<string, ProviderConfig>;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -112,8 +117,24 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     }
     servers.push(resolved);
   }
+  const providers: Record<string, ProviderConfig> = {};
+  for (const [name, provider] of Object.entries(config.providers))
+    providers[name] = resolveDeep(provider, ['providers', name], resolve) as ProviderConfig;
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
-  return { file, config, servers, secrets };
+  return { file, config, servers, secrets, policies, providers };
+}
+
+/** Resolves references in every string of a JSON value. */
+function resolveDeep(
+  value: unknown,
+  at: (string | number)[],
+  resolve: (v: string, where: (string | number)[]) => string,
+): unknown {
+  if (typeof value === 'string') return resolve(value, at);
+  if (Array.isArray(value)) return value.map((v, i) => resolveDeep(v, [...at, i], resolve));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, [...at, k], resolve)]));
+  return value;
 }
 
 function isHttpUrl(value: string): boolean {

@@ -5,6 +5,7 @@
  * silently ignored.
  */
 import { z } from 'zod';
+import { ProvidersSchema } from '../guardrails/providers/schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -63,6 +64,10 @@ export const ServerSchema = z
       .default(60_000)
       .describe('Per-request timeout for this server in milliseconds. Progress notifications reset it.'),
     policy: z.string().optional().describe('Name of the policy (under "policies") for this server’s calls.'),
+    toolPolicies: z
+      .record(z.string().min(1), z.string())
+      .optional()
+      .describe('Per-tool policy overrides: tool-name glob → policy name. The first matching glob wins over "policy".'),
   })
   .strict()
   .superRefine((server, ctx) => {
@@ -89,6 +94,135 @@ export const ServerSchema = z
   .describe('One upstream MCP server: a stdio child ("command") or a remote endpoint ("url").');
 
 export const POLICY_MODES = ['enforce', 'shadow', 'off'] as const;
+
+export const GUARDRAIL_ACTIONS = ['block', 'redact', 'warn', 'off'] as const;
+
+const ActionSchema = z
+  .union([
+    z.enum(GUARDRAIL_ACTIONS),
+    z
+      .object({
+        action: z.enum(GUARDRAIL_ACTIONS).describe('What a detection does.'),
+        mode: z
+          .enum(['enforce', 'shadow'])
+          .default('enforce')
+          .describe('shadow: record what it would do, never do it.'),
+      })
+      .strict(),
+  ])
+  .describe('block | redact | warn | off, or {"action": ..., "mode": "shadow"} to only record it.');
+
+export type GuardrailActionConfig = z.output<typeof ActionSchema>;
+
+const DETECTOR_IDS = ['injection', 'pii', 'secrets', 'keywords', 'toxicity'] as const;
+export type DetectorId = (typeof DETECTOR_IDS)[number];
+
+function actionsSchema(defaults: Record<DetectorId, (typeof GUARDRAIL_ACTIONS)[number]>, where: string) {
+  return z
+    .object(
+      Object.fromEntries(
+        DETECTOR_IDS.map((id) => [
+          id,
+          ActionSchema.default(defaults[id]).describe(`${id} in ${where}. Default ${defaults[id]}.`),
+        ]),
+      ) as Record<DetectorId, z.ZodDefault<typeof ActionSchema>>,
+    )
+    .strict()
+    .default(defaults);
+}
+
+export const INPUT_DEFAULTS = {
+  injection: 'block',
+  pii: 'redact',
+  secrets: 'block',
+  keywords: 'block',
+  toxicity: 'warn',
+} as const;
+export const OUTPUT_DEFAULTS = {
+  injection: 'block',
+  pii: 'redact',
+  secrets: 'redact',
+  keywords: 'block',
+  toxicity: 'warn',
+} as const;
+
+export const DetectorSettingsSchema = z
+  .object({
+    injection: z
+      .object({
+        threshold: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe('Report injection evidence scoring at least this (0..1).'),
+      })
+      .strict()
+      .default({}),
+    pii: z
+      .object({
+        entities: z
+          .array(z.enum(['EMAIL', 'PHONE', 'CARD', 'IBAN', 'SSN', 'IP']))
+          .optional()
+          .describe('Built-in PII entities to detect; all when absent.'),
+        custom: z
+          .array(
+            z
+              .object({
+                name: z
+                  .string()
+                  .regex(/^[A-Z][A-Z0-9_]*$/, 'an UPPER_SNAKE entity name')
+                  .describe('Entity name, used in placeholders.'),
+                pattern: z.string().min(1).describe('A JavaScript regular expression.'),
+                flags: z
+                  .string()
+                  .regex(/^[imsu]*$/)
+                  .optional()
+                  .describe('Regex flags (i, m, s, u).'),
+                validator: z.enum(['luhn', 'iban', 'none']).optional().describe('A checksum a match must pass.'),
+              })
+              .strict(),
+          )
+          .optional()
+          .describe('Organisation-specific PII: employee ids, account numbers.'),
+        defaultRegion: z
+          .string()
+          .length(2)
+          .optional()
+          .describe('Region for phone numbers without a country code. Default US.'),
+      })
+      .strict()
+      .default({}),
+    secrets: z
+      .object({
+        allow: z.array(z.string()).optional().describe('Regexes whose matches are never reported as secrets.'),
+        disable: z.array(z.string()).optional().describe('Secret rule ids to skip.'),
+      })
+      .strict()
+      .default({}),
+    keywords: z
+      .object({
+        deny: z.array(z.string().min(1)).default([]).describe('Words and phrases that must not pass.'),
+        topics: z
+          .record(z.string(), z.array(z.string().min(1)))
+          .default({})
+          .describe('Named lists of terms per topic.'),
+      })
+      .strict()
+      .default({ deny: [], topics: {} }),
+  })
+  .strict()
+  .default({ injection: {}, pii: {}, secrets: {}, keywords: { deny: [], topics: {} } })
+  .describe('Settings of the local detectors.');
+
+const ProviderRefsSchema = z
+  .object({
+    input: z.array(z.string()).default([]).describe('Providers (by name, under "providers") that scan arguments.'),
+    output: z.array(z.string()).default([]).describe('Providers that scan tool results.'),
+    mode: z.enum(['enforce', 'shadow']).default('enforce').describe('shadow: record provider verdicts only.'),
+  })
+  .strict()
+  .default({ input: [], output: [], mode: 'enforce' });
 
 export const PolicySchema = z
   .object({
@@ -125,6 +259,14 @@ export const PolicySchema = z
       .strict()
       .default({ mode: 'enforce', uncompilable: 'deny' })
       .describe('Parameter check: arguments against the tool’s own JSON Schema (ajv, with formats).'),
+    input: actionsSchema(INPUT_DEFAULTS, 'arguments').describe(
+      'Input guardrails: what each detector does to arguments.',
+    ),
+    output: actionsSchema(OUTPUT_DEFAULTS, 'tool results').describe(
+      'Output guardrails: what each detector does to tool results.',
+    ),
+    detectors: DetectorSettingsSchema,
+    providers: ProviderRefsSchema.describe('Remote guardrail providers this policy uses.'),
   })
   .strict()
   .describe('A named, reusable set of pipeline rules.');
@@ -161,6 +303,7 @@ export const ConfigSchema = z
       .default({})
       .describe('Named policies. "default" is built in and may be overridden here.'),
     defaultPolicy: z.string().default('default').describe('The policy for servers that do not name one.'),
+    providers: ProvidersSchema.default({}).describe('Remote guardrail providers by name; policies refer to them.'),
     naming: z
       .object({
         maxLength: z
@@ -246,6 +389,24 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['servers', name, 'policy'],
           message: `no policy named "${server.policy}" (known: ${[...known].join(', ')})`,
+        });
+    for (const [name, server] of Object.entries(config.servers))
+      for (const [glob, policy] of Object.entries(server.toolPolicies ?? {}))
+        if (!known.has(policy))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['servers', name, 'toolPolicies', glob],
+            message: `no policy named "${policy}" (known: ${[...known].join(', ')})`,
+          });
+    for (const [pname, policy] of Object.entries(config.policies))
+      for (const where of ['input', 'output'] as const)
+        policy.providers[where].forEach((ref, i) => {
+          if (!(ref in config.providers))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['policies', pname, 'providers', where, i],
+              message: `no provider named "${ref}" under "providers"`,
+            });
         });
   })
   .describe('secure-mcp-gateway configuration');

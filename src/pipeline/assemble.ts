@@ -1,14 +1,23 @@
 /**
- * Builds a server's stage lists from its policy. The order here is the order of the flow in DESIGN.md:
- * input guardrails, then parameter checks, then (after the upstream) output guardrails. A test asserts it.
+ * Builds a policy's stage lists. The order here is the order of the flow in DESIGN.md: input guardrails (size,
+ * then the detectors), then parameter checks; after the upstream, output guardrails (size, then the detectors),
+ * and last the restore of values the input guardrails replaced with placeholders. A test asserts it.
  */
 import type { Policy } from '../config/schema.js';
+import { buildGuardrails } from '../guardrails/registry.js';
 import { createArgumentSizeStage, createResultSizeStage } from '../guardrails/size.js';
+import {
+  createInputGuardrailStage,
+  createOutputGuardrailStage,
+  createRestoreStage,
+  type GuardrailOptions,
+} from '../guardrails/stage.js';
+import type { AsyncDetector } from '../guardrails/types.js';
 import { createSchemaStage } from '../policy/schema.js';
 import type { CallPipeline } from './call-tool.js';
 import type { RequestStage, ResponseStage } from './types.js';
 
-export function assemblePipeline(policy: Policy): CallPipeline {
+export function assemblePipeline(policy: Policy, providers?: ReadonlyMap<string, AsyncDetector>): CallPipeline {
   const inputGuardrails: RequestStage[] = [];
   const parameterChecks: RequestStage[] = [];
   const outputGuardrails: ResponseStage[] = [];
@@ -19,6 +28,13 @@ export function assemblePipeline(policy: Policy): CallPipeline {
     );
     outputGuardrails.push(createResultSizeStage({ maxBytes: policy.limits.maxResultBytes, mode: policy.limits.mode }));
   }
+  const guardrails = buildGuardrails(policy, providers);
+  const active = (g: GuardrailOptions) => g.rules.some((r) => r.action !== 'off') || (g.providers?.length ?? 0) > 0;
+  if (active(guardrails.input)) inputGuardrails.push(createInputGuardrailStage(guardrails.input));
+  if (active(guardrails.output)) outputGuardrails.push(createOutputGuardrailStage(guardrails.output));
+  // Restore runs last, and only where the input side can put placeholders in.
+  if (guardrails.input.rules.some((r) => r.action === 'redact' && r.mode === 'enforce'))
+    outputGuardrails.push(createRestoreStage());
   if (policy.schema.mode !== 'off')
     parameterChecks.push(createSchemaStage({ mode: policy.schema.mode, uncompilable: policy.schema.uncompilable }));
 

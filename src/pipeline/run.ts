@@ -46,7 +46,7 @@ function record<T>(stage: Stage<T>, v: Verdict<T>, started: number, action: Stag
   if (v.action === 'deny') {
     out.ruleId = v.ruleId;
     out.reason = v.reason;
-    if (v.detections) out.detections = v.detections;
   } else if (v.action === 'modify') out.reason = v.reason;
+  if (v.detections?.length) out.detections = v.detections;
   return out;
 }

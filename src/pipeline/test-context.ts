@@ -3,11 +3,12 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../log.js';
 import type { CallContext, ToolCall } from './types.js';
 
-export function testContext(tool: Partial<Tool> = {}): CallContext {
+export function testContext(tool: Partial<Tool> = {}, args: Record<string, unknown> = {}): CallContext {
   return {
     callId: 'test-call',
     server: 'srv',
     tool: { name: 'tool', inputSchema: { type: 'object' }, ...tool },
+    arguments: args,
     signal: new AbortController().signal,
     log: silentLogger(),
   };

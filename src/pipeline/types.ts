@@ -3,20 +3,14 @@
  * returns a Verdict. Stages never call each other; the order lives in one list (see assemble.ts).
  */
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Detection } from '../guardrails/types.js';
 import type { Logger } from '../log.js';
 
-export interface Detection {
-  detector: string;
-  rule: string;
-  score: number;
-  start?: number;
-  end?: number;
-  excerpt: string;
-}
+export type { Detection };
 
 export type Verdict<T> =
-  | { action: 'allow' }
-  | { action: 'modify'; value: T; reason: string }
+  | { action: 'allow'; detections?: Detection[] } // detections: recorded (warn, shadow), not acted on
+  | { action: 'modify'; value: T; reason: string; detections?: Detection[] }
   | { action: 'deny'; ruleId: string; reason: string; detections?: Detection[] };
 
 export type DenyVerdict = Extract<Verdict<unknown>, { action: 'deny' }>;
@@ -59,6 +53,11 @@ export interface CallContext {
   readonly server: string;
   /** The live definition of the tool being called, as the upstream last listed it. */
   readonly tool: Tool;
+  /**
+   * The arguments exactly as the client sent them. The schema check validates these: an input guardrail may
+   * already have replaced a value with a placeholder that the tool's formats would reject.
+   */
+  readonly arguments: Readonly<Record<string, unknown>>;
   readonly signal: AbortSignal;
   readonly log: Logger;
 }

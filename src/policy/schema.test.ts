@@ -36,7 +36,7 @@ describe('schema stage', () => {
     [{ type: 'object' }, { anything: true }, 'allow', ''],
   ])('%#: %j → %s', (schema, args, action, reason) => {
     for (let i = 0; i < 2; i++) {
-      const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }));
+      const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }, args));
       expect(v).toMatchObject({ action });
       if (action === 'deny') {
         expect(v).toMatchObject({ ruleId: 'schema.invalid-arguments' });
@@ -47,14 +47,14 @@ describe('schema stage', () => {
 
   it('denies a schema that cannot be compiled, with a clear message, by default', () => {
     const broken = { type: 'object', properties: { a: { $ref: '#/nowhere' } } };
-    const v = stage.check(testCall({ a: 1 }), testContext({ inputSchema: broken as never }));
+    const v = stage.check(testCall({ a: 1 }), testContext({ inputSchema: broken as never }, { a: 1 }));
     expect(v).toMatchObject({ action: 'deny', ruleId: 'schema.uncompilable' });
     expect((v as { reason: string }).reason).toMatch(/cannot be compiled .*uncompilable/);
   });
 
   it('allows calls to an uncompilable schema when the policy says allow', () => {
     const lenient = createSchemaStage({ uncompilable: 'allow' });
-    const v = lenient.check(testCall({}), testContext({ inputSchema: { type: 'object', required: 5 } as never }));
+    const v = lenient.check(testCall({}), testContext({ inputSchema: { type: 'object', required: 5 } as never }, {}));
     expect(v).toEqual({ action: 'allow' });
   });
 
@@ -64,7 +64,7 @@ describe('schema stage', () => {
       properties: Object.fromEntries('abcdefg'.split('').map((k) => [k, { type: 'string' }])),
     };
     const args = Object.fromEntries('abcdefg'.split('').map((k) => [k, 1]));
-    const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }));
+    const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }, args));
     expect((v as { reason: string }).reason).toMatch(/and 2 more$/);
   });
 
@@ -75,12 +75,12 @@ describe('schema stage', () => {
       { name: 'b', inputSchema: { type: 'object', required: 5 } as never },
     ];
     expect(() => warmed.warm?.(tools)).not.toThrow();
-    expect(warmed.check(testCall({ path: 'x' }), testContext(tools[0]))).toEqual({ action: 'allow' });
-    expect(warmed.check(testCall({}), testContext(tools[1]))).toMatchObject({ ruleId: 'schema.uncompilable' });
+    expect(warmed.check(testCall({ path: 'x' }), testContext(tools[0], { path: 'x' }))).toEqual({ action: 'allow' });
+    expect(warmed.check(testCall({}), testContext(tools[1], {}))).toMatchObject({ ruleId: 'schema.uncompilable' });
   });
 
   it('denies a tool whose inputSchema is not an object', () => {
-    const v = stage.check(testCall({}), testContext({ inputSchema: 'nope' as never }));
+    const v = stage.check(testCall({}), testContext({ inputSchema: 'nope' as never }, {}));
     expect(v).toMatchObject({ action: 'deny', ruleId: 'schema.uncompilable' });
   });
 });

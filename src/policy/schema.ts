@@ -78,7 +78,7 @@ export function createSchemaStage(opts: SchemaStageOptions = {}): RequestStage {
     warm(tools) {
       for (const tool of tools) compile(tool.inputSchema);
     },
-    check(call, ctx) {
+    check(_call, ctx) {
       const compiled = compile(ctx.tool.inputSchema);
       if (!compiled.ok) {
         return opts.uncompilable === 'allow'
@@ -89,7 +89,8 @@ export function createSchemaStage(opts: SchemaStageOptions = {}): RequestStage {
               reason: `the tool's inputSchema cannot be compiled (${compiled.error}); set the policy's schema.uncompilable to "allow" to call it anyway`,
             };
       }
-      if (compiled.validate(call.arguments)) return { action: 'allow' };
+      // The client's own arguments: a guardrail's placeholder must not fail the tool's formats.
+      if (compiled.validate(ctx.arguments)) return { action: 'allow' };
       return {
         action: 'deny',
         ruleId: 'schema.invalid-arguments',

@@ -36,6 +36,9 @@ import { createSecretMasker } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
+import { createNameMatcher } from '../policy/glob.js';
+import { lazyProvider } from '../guardrails/providers/lazy.js';
+import type { AsyncDetector } from '../guardrails/types.js';
 import type { Catalog } from '../upstream/catalog.js';
 import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -59,7 +62,11 @@ type ListKind = 'tools' | 'prompts' | 'resources';
 export class Gateway {
   readonly server: Server;
   private readonly upstreams = new Map<string, Upstream>();
+  /** One pipeline per policy name, built on first use and shared by the servers and tools that use it. */
   private readonly pipelines = new Map<string, CallPipeline>();
+  /** Per server: its policy name, and per-tool overrides (first matching glob wins). */
+  private readonly policyRoutes = new Map<string, { name: string; overrides: [(tool: string) => boolean, string][] }>();
+  private readonly providers: Map<string, AsyncDetector>;
   private readonly filters = new Map<string, (tool: string) => boolean>();
   private readonly cached = new Map<string, Catalog>();
   private readonly settled = new Map<string, Promise<void>>();
@@ -79,9 +86,23 @@ export class Gateway {
     const { loaded, log, cache } = opts;
     this.log = log;
     const mask = createSecretMasker(loaded.secrets);
+    this.providers = new Map(
+      Object.entries(loaded.providers).map(([name, cfg]) => [
+        name,
+        lazyProvider(name, cfg, (message) =>
+          log.warn({ provider: name }, `guardrail provider failed open: ${message}`),
+        ),
+      ]),
+    );
     const up = loaded.config.upstreams;
     for (const server of loaded.servers) {
-      this.pipelines.set(server.name, assemblePipeline(server.policy));
+      this.policyRoutes.set(server.name, {
+        name: server.config.policy ?? loaded.config.defaultPolicy,
+        overrides: Object.entries(server.config.toolPolicies ?? {}).map(([glob, name]) => [
+          createNameMatcher([glob]),
+          name,
+        ]),
+      });
       this.filters.set(server.name, createToolFilter(server.config.tools));
       const hit = cache.get(server);
       if (hit) this.cached.set(server.name, hit.catalog);
@@ -164,9 +185,10 @@ export class Gateway {
     this.routes = this.rebuildRoutes();
     this.notifyChanges();
     // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
-    const pipeline = this.pipelines.get(server);
+    const route = this.policyRoutes.get(server);
+    const pipelines = route ? [route.name, ...route.overrides.map(([, n]) => n)].map((n) => this.pipelineFor(n)) : [];
     setImmediate(() => {
-      for (const stage of [...(pipeline?.request ?? []), ...(pipeline?.response ?? [])]) {
+      for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
         try {
           stage.warm?.(catalog.tools);
         } catch (error) {
@@ -308,6 +330,7 @@ export class Gateway {
       callId,
       server: route.server,
       tool,
+      arguments: req.arguments,
       signal: req.signal,
       get log() {
         return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
@@ -320,7 +343,7 @@ export class Gateway {
     const onprogress =
       req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
 
-    const outcome = await callTool(this.pipelines.get(route.server)!, call, ctx, (c, cx) =>
+    const outcome = await callTool(this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx) =>
       upstream.callTool(
         { name: c.tool, arguments: c.arguments },
         { signal: cx.signal, timeout, ...(onprogress ? { onprogress } : {}) },
@@ -343,6 +366,23 @@ export class Gateway {
     }
     if (base.isLevelEnabled('debug')) ctx.log.debug({ trail: outcome.trail }, 'call allowed');
     return outcome.result;
+  }
+
+  private pipelineFor(policyName: string): CallPipeline {
+    let pipeline = this.pipelines.get(policyName);
+    if (!pipeline) {
+      const policy = this.opts.loaded.policies[policyName];
+      if (!policy) throw new GatewayError('INTERNAL', `no policy named "${policyName}"`);
+      pipeline = assemblePipeline(policy, this.providers);
+      this.pipelines.set(policyName, pipeline);
+    }
+    return pipeline;
+  }
+
+  private pipelineForTool(server: string, tool: string): CallPipeline {
+    const route = this.policyRoutes.get(server)!;
+    const override = route.overrides.find(([matches]) => matches(tool));
+    return this.pipelineFor(override ? override[1] : route.name);
   }
 
   private routeTool(exposed: string) {

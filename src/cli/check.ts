@@ -1,0 +1,115 @@
+/**
+ * `secure-mcp-gateway check`: runs a policy's guardrails offline on a text, a JSON tool call
+ * (`{"name": ..., "arguments": {...}}`) or a JSON tool result (`{"content": [...]}`), and prints what fires, what
+ * the policy does about it, and the time taken, so policies can be tested in CI. Exit code 0: allowed (possibly
+ * redacted); 5: blocked.
+ */
+import fs from 'node:fs';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
+import { lazyProvider } from '../guardrails/providers/lazy.js';
+import type { ProviderConfig } from '../guardrails/providers/schema.js';
+import { silentLogger } from '../log.js';
+import { assemblePipeline } from '../pipeline/assemble.js';
+import { runStages } from '../pipeline/run.js';
+import type { CallContext, StageRecord, ToolCall } from '../pipeline/types.js';
+
+export const EXIT_BLOCKED = 5;
+
+export interface CheckInput {
+  text: string;
+  where: 'input' | 'output' | 'auto';
+  policy: Policy;
+  providers: Record<string, ProviderConfig>;
+}
+
+export interface CheckOutcome {
+  phase: 'input' | 'output';
+  blocked: boolean;
+  ruleId?: string;
+  reason?: string;
+  trail: StageRecord[];
+  value: unknown;
+  ms: number;
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
+  const json = parse(input.text) as Record<string, unknown> | undefined;
+  const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
+  const looksLikeResult = isObject && Array.isArray(json.content);
+  const phase = input.where === 'auto' ? (looksLikeResult ? 'output' : 'input') : input.where;
+  const providers = new Map(Object.entries(input.providers).map(([n, c]) => [n, lazyProvider(n, c)]));
+  const pipeline = assemblePipeline(input.policy, providers);
+  const args =
+    isObject && typeof json.arguments === 'object' && json.arguments !== null
+      ? (json.arguments as Record<string, unknown>)
+      : { text: input.text };
+  const ctx: CallContext = {
+    callId: 'check',
+    server: 'check',
+    tool: { name: typeof json?.name === 'string' ? json.name : 'check', inputSchema: { type: 'object' } },
+    arguments: args,
+    signal: AbortSignal.timeout(60_000),
+    log: silentLogger(),
+  };
+  const started = performance.now();
+  if (phase === 'input') {
+    const call: ToolCall = { exposedName: ctx.tool.name, server: 'check', tool: ctx.tool.name, arguments: args };
+    // The schema check needs a real tool definition; check runs the guardrails only.
+    const stages = pipeline.request.filter((s) => s.slot === 'input-guardrail');
+    const r = await runStages(stages, call, ctx);
+    return outcome('input', r, performance.now() - started);
+  }
+  const result: CallToolResult = looksLikeResult
+    ? (json as unknown as CallToolResult)
+    : { content: [{ type: 'text', text: input.text }] };
+  const r = await runStages(
+    pipeline.response.filter((s) => s.name !== 'restore'),
+    result,
+    ctx,
+  );
+  return outcome('output', r, performance.now() - started);
+}
+
+function outcome(
+  phase: 'input' | 'output',
+  r: Awaited<ReturnType<typeof runStages<unknown>>>,
+  ms: number,
+): CheckOutcome {
+  const out: CheckOutcome = { phase, blocked: r.denied !== undefined, trail: r.trail, value: r.value, ms };
+  if (r.denied) {
+    out.ruleId = r.denied.ruleId;
+    out.reason = r.denied.reason;
+  }
+  return out;
+}
+
+export function readInput(file: string): string {
+  return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+}
+
+export function formatOutcome(o: CheckOutcome): string {
+  const lines = [`${o.phase} guardrails: ${o.blocked ? `BLOCKED by ${o.ruleId}` : 'allowed'} (${o.ms.toFixed(2)} ms)`];
+  if (o.reason) lines.push(`  reason: ${o.reason}`);
+  for (const t of o.trail) {
+    if (t.action === 'allow' && !t.detections?.length) continue;
+    lines.push(
+      `  ${t.stage}: ${t.action}${t.enforced ? '' : ' (not enforced)'}${t.reason && t.action !== 'deny' ? ` - ${t.reason}` : ''}`,
+    );
+    for (const d of t.detections ?? [])
+      lines.push(`    ${d.rule}  score ${d.score.toFixed(2)}  at ${d.path ?? '?'}  ${d.excerpt}`);
+  }
+  if (!o.blocked && o.trail.some((t) => t.action === 'modify'))
+    lines.push(`  forwarded as: ${JSON.stringify(o.value).slice(0, 2000)}`);
+  return lines.join('\n');
+}
+
+export { DEFAULT_POLICY };

@@ -1,0 +1,262 @@
+import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { isGatewayError } from '../errors.js';
+import { SECRET_RULES, shannonEntropy } from './secret-rules.js';
+import { createSecretsDetector, SECRET_RULE_IDS, type SecretsOptions } from './secrets.js';
+import type { Detection, Detector } from './types.js';
+
+/**
+ * Fake secrets are generated at run time from a seeded generator, so this file holds no token that a secret
+ * scanner (or this detector, reading the repository) would flag, and every run sees the same values.
+ */
+let seed = 0x5eed;
+function random(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+function pick(alphabet: string, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[Math.floor(random() * alphabet.length)];
+  return s;
+}
+const DIGITS = '0123456789';
+const HEX = '0123456789abcdef';
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const ALNUM = UPPER + UPPER.toLowerCase() + DIGITS;
+const B64 = ALNUM + '+/';
+const b64url = (s: string) => Buffer.from(s).toString('base64url');
+
+/** Scans twice (a stateful /g regex would differ the second time) and returns the first result. */
+function scanTwice(det: Detector, text: string): Detection[] {
+  const first = det.scan(text, 'output');
+  expect(det.scan(text, 'input')).toEqual(first);
+  return first;
+}
+
+const secrets = createSecretsDetector();
+
+const aws = 'AKIA' + pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16);
+const awsSecret = pick(B64, 40);
+const gcp = 'AIza' + pick(ALNUM + '_-', 35);
+const ghp = 'ghp_' + pick(ALNUM, 36);
+const ghFine = 'github_pat_' + pick(ALNUM + '_', 82);
+const glpat = 'glpat-' + pick(ALNUM, 20);
+const slackBot = `xoxb-${pick(DIGITS, 12)}-${pick(DIGITS, 12)}-${pick(ALNUM, 24)}`;
+const slackHook = `https://hooks.slack.com/services/T${pick(UPPER, 8)}/B${pick(UPPER, 8)}/${pick(ALNUM, 24)}`;
+const stripe = 'sk_live_' + pick(ALNUM, 24);
+const openai = `sk-proj-${pick(ALNUM, 74)}T3BlbkFJ${pick(ALNUM, 74)}`;
+const anthropic = `sk-ant-api03-${pick(ALNUM + '_-', 93)}AA`;
+const npmToken = 'npm_' + pick(ALNUM, 36);
+const pypi = 'pypi-AgEIcHlwaS5vcmc' + pick(ALNUM, 70);
+const jwt = `${b64url('{"alg":"HS256","typ":"JWT"}')}.${b64url(`{"sub":"${pick(ALNUM, 12)}","iat":1700000000}`)}.${pick(ALNUM + '_-', 43)}`;
+const pemBody = Array.from({ length: 6 }, () => pick(B64, 64)).join('\n');
+const pem = `-----BEGIN RSA PRIVATE KEY-----\n${pemBody}\n-----END RSA PRIVATE KEY-----`;
+const ssh = `-----BEGIN OPENSSH PRIVATE KEY-----\n${pemBody}\n-----END OPENSSH PRIVATE KEY-----`;
+const jsonKey = `-----BEGIN PRIVATE KEY-----\\n${pemBody.replace(/\n/g, '\\n')}\\n-----END PRIVATE KEY-----`;
+const truncatedKey = `-----BEGIN EC PRIVATE KEY-----\n${pick(B64, 64)}\n${pick(B64, 30)}`;
+const azureKey = pick(B64, 86) + '==';
+const dbPassword = pick(ALNUM, 18);
+const apiKeyValue = pick(ALNUM, 32);
+const twilio = 'SK' + pick(HEX, 32);
+
+describe('secrets detector', () => {
+  it.each([
+    ['aws-access-token', `export AWS_ACCESS_KEY_ID=${aws}`, aws],
+    ['aws-secret-access-key', `aws_secret_access_key = ${awsSecret}`, awsSecret],
+    ['gcp-api-key', `"apiKey": "${gcp}",`, gcp],
+    ['github-pat', `token ${ghp} here`, ghp],
+    ['github-fine-grained-pat', `GH_TOKEN=${ghFine}`, ghFine],
+    ['gitlab-pat', `(${glpat})`, glpat],
+    ['slack-bot-token', `SLACK_BOT_TOKEN: ${slackBot}`, slackBot],
+    ['slack-webhook-url', `post to ${slackHook}`, slackHook],
+    ['stripe-access-token', `stripe key ${stripe}.`, stripe],
+    ['openai-api-key', `OPENAI_API_KEY=${openai}`, openai],
+    ['anthropic-api-key', `{"key":"${anthropic}"}`, anthropic],
+    ['npm-access-token', `//registry.npmjs.org/:_authToken=${npmToken}`, npmToken],
+    ['pypi-upload-token', `password = ${pypi}`, pypi],
+    ['twilio-api-key', `twilio ${twilio}`, twilio],
+    ['jwt', `Authorization: Bearer ${jwt}`, jwt],
+    ['jwt', `the session was ${jwt}.`, jwt],
+    ['private-key', `key.pem:\n${pem}\n`, pem],
+    ['private-key', `id_ed25519:\n${ssh}`, ssh],
+    ['private-key', `{"type": "service_account", "private_key": "${jsonKey}\\n", "client_email": "x"}`, jsonKey],
+    ['private-key', `cat key.pem | head\n${truncatedKey}`, truncatedKey],
+    ['url-credentials', `DATABASE_URL=postgres://app:${dbPassword}@db.internal:5432/prod`, dbPassword],
+    ['url-credentials', `mongodb+srv://admin:${dbPassword}%21@cluster0.mongodb.net/test`, `${dbPassword}%21`],
+    ['url-credentials', `redis://:${dbPassword}@cache:6379/0`, dbPassword],
+    [
+      'azure-storage-account-key',
+      `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${azureKey};EndpointSuffix=core.windows.net`,
+      azureKey,
+    ],
+    ['generic-api-key', `api_key = "${apiKeyValue}"`, apiKeyValue],
+    ['generic-api-key', `SECRET=${apiKeyValue}`, apiKeyValue],
+    ['generic-api-key', `client_secret: ${apiKeyValue}\n`, apiKeyValue],
+    ['generic-password', 'password: Tr0ub4dor&3xQ', 'Tr0ub4dor&3xQ'],
+    ['generic-password', 'DB_PASSWORD="c0rrect h0rse battery"', 'c0rrect h0rse battery'],
+    ['generic-password', `"userPassword": "${dbPassword}!"`, `${dbPassword}!`],
+    [
+      'authorization-header',
+      `curl -H "Authorization: Basic ${Buffer.from(`alice:${dbPassword}`).toString('base64')}"`,
+      Buffer.from(`alice:${dbPassword}`).toString('base64'),
+    ],
+    [
+      'github-pat',
+      `zero\u200bwidth ${ghp.slice(0, 10)}\u200b${ghp.slice(10)} inside`,
+      `${ghp.slice(0, 10)}\u200b${ghp.slice(10)}`,
+    ],
+    [
+      'github-pat',
+      `fullwidth ${[...ghp].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('')}`,
+      [...ghp].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join(''),
+    ],
+  ])('finds %s with exact offsets and a masked excerpt', (id, text, value) => {
+    const found = scanTwice(secrets, text);
+    expect(found.map((d) => d.rule)).toEqual([`secrets.${id}`]);
+    const d = found[0]!;
+    expect(d).toMatchObject({ detector: 'secrets', entity: 'SECRET' });
+    expect(text.slice(d.start, d.end)).toBe(value);
+    expect(d.excerpt).not.toContain(value);
+  });
+
+  const png = (() => {
+    const raw = Buffer.alloc(64 * 64 * 3 + 64);
+    for (let i = 0; i < raw.length; i++) raw[i] = Math.floor(random() * 256);
+    return `data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJ${deflateSync(raw).toString('base64')}`;
+  })();
+
+  it.each([
+    ['a placeholder password', 'password: changeme'],
+    ['a password that names itself', 'password: "password123"'],
+    ['an env reference', 'token: ${env:GITHUB_TOKEN}'],
+    ['a file reference', '"Authorization": "Bearer ${file:~/.secure-mcp-gateway/remote.token}"'],
+    ['an angle-bracket placeholder', 'api_key: <your-key-here>'],
+    ['x placeholders', 'secret = "xxxxxxxxxxxxxxxx"\nAWS_SECRET_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
+    ['a template', 'password: "{{ vault_db_password }}"\ntoken: ${{ secrets.GITHUB_TOKEN }}'],
+    ['a default URL login', 'amqp://guest:guest@localhost:5672 and postgres://user:password@localhost/db'],
+    ['a documentation URL', 'new URL("https://abc:xyz@example.com/")'],
+    ['a host and port', 'http://localhost:8080/path@v2'],
+    ['the AWS documentation key', 'AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+    ['a git SHA', `commit ${pick(HEX, 40)}\nMerge: ${pick(HEX, 7)} ${pick(HEX, 7)}`],
+    [
+      'a UUID',
+      `"id": "123e4567-e89b-12d3-a456-426614174000", "requestKey": "${'9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f'}"`,
+    ],
+    ['an integrity hash', `"integrity": "sha512-${pick(B64, 86)}=="`],
+    ['a public key pin', `public key pin-sha256: ${pick(B64, 43)}=`],
+    ['a base64 image', png],
+    [
+      'lorem ipsum',
+      'Lorem ipsum dolor sit amet, consectetur adipiscing elit. Access key points: secret garden, token ring.',
+    ],
+    [
+      'ordinary source code',
+      [
+        'const token = await getToken(req.headers.authorization);',
+        'apiKey: process.env.OPENAI_API_KEY,',
+        'const secretName = config.secrets.name;',
+        'password: string;',
+        'function hash(password: BinaryLike, salt: string) {}',
+        'pwd = os.getcwd()',
+        'PWD: "/Users/maciej"',
+        'visitorKeys: visitor_keys_1.visitorKeys };',
+        '"password": {"type": "string", "minLength": 8}',
+        'if (key === "Enter") handleKeyPress(event);',
+        'import { createToken } from "./auth";',
+        'const API_VERSION = "2024-06-01";',
+      ].join('\n'),
+    ],
+    [
+      'a JSON list of messages',
+      '["Remove_unreachable_code", "inaccessible",\n  "Remove_unused_declaration_for_Colon_0_90004"]',
+    ],
+    [
+      'the jwt.io example token',
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+    ],
+    ['a private key header alone', 'Paste the -----BEGIN PRIVATE KEY----- block here.'],
+    ['short text', 'ghp_'],
+  ])('finds nothing in %s', (_name, text) => {
+    expect(scanTwice(secrets, text)).toEqual([]);
+  });
+
+  it('finds nothing in package-lock.json or the gateway source', () => {
+    for (const path of ['../../package-lock.json', './normalize.ts', './pii.ts', './keywords.ts', '../errors.ts']) {
+      const text = readFileSync(new URL(path, import.meta.url), 'utf8');
+      expect(scanTwice(secrets, text), path).toEqual([]);
+    }
+  });
+
+  it('finds several secrets in one text, in order, without overlaps', () => {
+    const text = `AWS=${aws}\nGITHUB=${ghp}\nDB=postgres://app:${dbPassword}@db/x\n${pem}\napi_token: ${apiKeyValue}`;
+    const found = scanTwice(secrets, text);
+    expect(found.map((d) => d.rule)).toEqual([
+      'secrets.aws-access-token',
+      'secrets.github-pat',
+      'secrets.url-credentials',
+      'secrets.private-key',
+      'secrets.generic-api-key',
+    ]);
+    for (let i = 1; i < found.length; i++) expect(found[i]!.start!).toBeGreaterThanOrEqual(found[i - 1]!.end!);
+  });
+
+  it('lets a specific rule win over a generic one on the same value', () => {
+    const found = scanTwice(secrets, `GITHUB_TOKEN="${ghp}"`);
+    expect(found.map((d) => d.rule)).toEqual(['secrets.github-pat']);
+    expect(found[0]!.score).toBeGreaterThan(0.9);
+  });
+
+  it('skips disabled rules, with or without the prefix', () => {
+    const det = createSecretsDetector({ disable: ['github-pat', 'secrets.generic-api-key'] });
+    expect(scanTwice(det, `token ${ghp}`)).toEqual([]);
+    expect(scanTwice(det, `api_key = "${apiKeyValue}"`)).toEqual([]);
+    expect(scanTwice(det, `AWS=${aws}`)).toHaveLength(1);
+  });
+
+  it('never reports what an allow pattern matches', () => {
+    const det = createSecretsDetector({ allow: ['^sk_live_', 'AKIA[A-Z2-7]{16}'] });
+    expect(scanTwice(det, `stripe ${stripe} aws ${aws}`)).toEqual([]);
+    expect(scanTwice(det, `token ${ghp}`)).toHaveLength(1);
+  });
+
+  it.each<[string, SecretsOptions]>([
+    ['an unknown rule id', { disable: ['github-pta'] }],
+    ['an invalid allow pattern', { allow: ['('] }],
+  ])('rejects %s as invalid config', (_name, opts) => {
+    let error: unknown;
+    try {
+      createSecretsDetector(opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(isGatewayError(error, 'CONFIG_INVALID')).toBe(true);
+  });
+
+  it('keeps gitleaks rule ids unique and credits their source', () => {
+    expect(new Set(SECRET_RULE_IDS).size).toBe(SECRET_RULE_IDS.length);
+    expect(SECRET_RULES.every((r) => (r.pattern === undefined) !== (r.find === undefined))).toBe(true);
+    expect(SECRET_RULES.filter((r) => r.source === 'gitleaks').length).toBeGreaterThan(50);
+  });
+
+  it('measures Shannon entropy in bits per character', () => {
+    expect(shannonEntropy('')).toBe(0);
+    expect(shannonEntropy('aaaa')).toBe(0);
+    expect(shannonEntropy('abcd')).toBe(2);
+  });
+
+  it('stays fast on adversarial text', () => {
+    const n = 200_000;
+    const inputs = [
+      '-----BEGIN PRIVATE KEY-----'.repeat(n / 27),
+      'key='.repeat(n / 4),
+      'password: password '.repeat(n / 19),
+      'postgres://u:'.repeat(n / 13),
+      ('eyJ' + 'a'.repeat(20) + '.').repeat(n / 24),
+      'secret_token_value = ' + 'x1'.repeat(n / 2),
+    ];
+    const started = performance.now();
+    for (const text of inputs) secrets.scan(text, 'output');
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});

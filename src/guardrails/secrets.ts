@@ -1,0 +1,173 @@
+/**
+ * Secrets detector: API keys, tokens, private keys, credentials in URLs and high-entropy assignments, in call
+ * arguments (input) and tool results (output). The rules are in secret-rules.ts, mostly ported from gitleaks.
+ *
+ * The hard part is not finding secrets but staying quiet on ordinary files, because a detector that blocks every
+ * `read_file` gets switched off. So every rule is gated: a keyword must be in the text before its regex runs, the
+ * secret must pass the rule's entropy threshold and allowlists, generic rules skip placeholders, stopwords, UUIDs and
+ * identifiers, and a prefix match inside a long base64 run (an image, an integrity hash) is not a token.
+ *
+ * Each detection's span is the secret itself (a URL keeps its user and host, an assignment its key), so a
+ * redaction replaces exactly the value. Text that is not plain ASCII is scanned in its normalised form (zero-width
+ * characters inside a token, fullwidth letters) and mapped back. Failure mode: a detector only reports; the stage
+ * decides (closed by default).
+ */
+import { GatewayError } from '../errors.js';
+import { normalize, type NormalizedText } from './normalize.js';
+import { GLOBAL_ALLOW, PLACEHOLDERS, SECRET_RULES, shannonEntropy, type SecretRule } from './secret-rules.js';
+import { maskExcerpt, type Detection, type Detector } from './types.js';
+
+export interface SecretsOptions {
+  /** Regexes (JavaScript source); a secret that one of them matches is never reported. */
+  allow?: string[];
+  /** Rule ids to skip, with or without the `secrets.` prefix. */
+  disable?: string[];
+}
+
+interface CompiledRule {
+  rule: SecretRule;
+  re: RegExp | undefined;
+}
+
+interface Finding {
+  rule: SecretRule;
+  start: number;
+  end: number;
+}
+
+const PLAIN_ASCII = /^[\x20-\x7e\t\n\r]*$/;
+const BASE64_CHAR = /[A-Za-z0-9+/]/;
+
+export const SECRET_RULE_IDS: readonly string[] = SECRET_RULES.map((r) => r.id);
+
+export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
+  const disabled = new Set((opts.disable ?? []).map((id) => id.replace(/^secrets\./, '')));
+  for (const id of disabled) {
+    if (!SECRET_RULE_IDS.includes(id)) throw new GatewayError('CONFIG_INVALID', `secrets: unknown rule "${id}"`);
+  }
+  const allow = (opts.allow ?? []).map((source) => {
+    try {
+      return new RegExp(source);
+    } catch (cause) {
+      throw new GatewayError('CONFIG_INVALID', `secrets: invalid allow pattern ${JSON.stringify(source)}`, { cause });
+    }
+  });
+  const rules: CompiledRule[] = SECRET_RULES.filter((r) => !disabled.has(r.id)).map((rule) => ({
+    rule,
+    re: rule.pattern ? new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gyd]/g, '') + 'gd') : undefined,
+  }));
+
+  return {
+    id: 'secrets',
+    scan(text) {
+      if (text.length < 8) return [];
+      const norm = PLAIN_ASCII.test(text) ? undefined : normalize(text, { decode: false });
+      const view = norm?.text ?? text;
+      const lower = view.toLowerCase(); // for the keyword gate only; its offsets are never used
+      const found: Finding[] = [];
+      for (const c of rules) {
+        if (c.rule.keywords.length > 0 && !c.rule.keywords.some((k) => lower.includes(k))) continue;
+        for (const [start, end, matchStart, matchEnd] of spans(c, view)) {
+          if (accept(c.rule, view, start, end, matchStart, matchEnd, allow)) found.push({ rule: c.rule, start, end });
+        }
+      }
+      return resolveOverlaps(found).map((f) => {
+        const [start, end] = norm ? originalSpan(norm, f.start, f.end) : [f.start, f.end];
+        return {
+          detector: 'secrets',
+          rule: `secrets.${f.rule.id}`,
+          score: f.rule.generic ? 0.7 : 0.95,
+          start,
+          end,
+          excerpt: maskExcerpt(text.slice(start, end)),
+          entity: 'SECRET',
+        } satisfies Detection;
+      });
+    },
+  };
+}
+
+/** [secretStart, secretEnd, matchStart, matchEnd] for every match of a rule. */
+function* spans(c: CompiledRule, text: string): Iterable<[number, number, number, number]> {
+  if (c.rule.find) {
+    for (const [s, e] of c.rule.find(text)) yield [s, e, s, e];
+    return;
+  }
+  if (!c.re) return;
+  const groups = c.rule.group === undefined ? [0] : typeof c.rule.group === 'number' ? [c.rule.group] : c.rule.group;
+  for (const m of text.matchAll(c.re)) {
+    const span = groups.map((g) => m.indices?.[g]).find((s) => s !== undefined);
+    if (span && span[1] > span[0]) yield [span[0], span[1], m.index, m.index + m[0].length];
+  }
+}
+
+function accept(
+  rule: SecretRule,
+  text: string,
+  start: number,
+  end: number,
+  matchStart: number,
+  matchEnd: number,
+  extraAllow: readonly RegExp[],
+): boolean {
+  const secret = text.slice(start, end);
+  if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
+  if (GLOBAL_ALLOW.some((r) => r.test(secret))) return false;
+  if (rule.allow?.some((r) => r.test(secret))) return false;
+  if (rule.generic && PLACEHOLDERS.some((r) => r.test(secret))) return false;
+  if (!rule.embeddable && insideBase64(text, start, end)) return false;
+  if (rule.check && !rule.check(secret, { text, start, end, matchStart, matchEnd })) return false;
+  return !extraAllow.some((r) => r.test(secret));
+}
+
+/**
+ * A prefix that happens to appear inside a long base64 run ("…/EAAA…", "…+SK0f…") is part of an image, a font or an
+ * integrity hash, not a token: the secret is glued to '+' or '/' and base64 continues on that side.
+ */
+function insideBase64(text: string, start: number, end: number): boolean {
+  const before = text[start - 1];
+  const after = text[end];
+  const run = (from: number, step: number): number => {
+    let n = 0;
+    for (let i = from; i >= 0 && i < text.length && n < 16 && BASE64_CHAR.test(text[i]!); i += step) n++;
+    return n;
+  };
+  return (
+    ((before === '+' || before === '/') && run(start - 2, -1) >= 16) ||
+    ((after === '+' || after === '/') && run(end + 1, 1) >= 16)
+  );
+}
+
+/** Specific rules beat generic ones; then the longer span wins. */
+function resolveOverlaps(found: Finding[]): Finding[] {
+  if (found.length < 2) return found;
+  const byStrength = [...found].sort(
+    (a, b) =>
+      Number(a.rule.generic ?? false) - Number(b.rule.generic ?? false) ||
+      b.end - b.start - (a.end - a.start) ||
+      a.start - b.start,
+  );
+  const kept: Finding[] = []; // sorted by start, non-overlapping
+  for (const f of byStrength) {
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.start < f.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = kept[lo - 1];
+    const next = kept[lo];
+    if ((prev && prev.end > f.start) || (next && next.start < f.end)) continue;
+    kept.splice(lo, 0, f);
+  }
+  return kept;
+}
+
+/** Maps a span of the normalised text back to the original, covering whole original characters. */
+function originalSpan(norm: NormalizedText, start: number, end: number): [number, number] {
+  const s = norm.toOriginal(start);
+  const last = norm.toOriginal(end - 1);
+  const cp = norm.original.codePointAt(last) ?? 0;
+  return [s, last + (cp > 0xffff ? 2 : 1)];
+}
