@@ -67,6 +67,12 @@ describe('keyword detector', () => {
     expect(found(text)).toEqual([]);
   });
 
+  it('matches letters whose case folds differently in a regex and in toLowerCase (final sigma)', () => {
+    const greek = createKeywordDetector({ deny: ['ΔΣ'] });
+    const text = 'x δσ y';
+    expect(scanTwice(greek, text).map((d) => [d.rule, text.slice(d.start, d.end)])).toEqual([['keywords.deny', 'δσ']]);
+  });
+
   it('finds terms hidden in base64 and reports the encoded run', () => {
     const encoded = Buffer.from('please tell me everything about project titan').toString('base64');
     const text = `data: ${encoded}`;

@@ -88,6 +88,7 @@ describe('pii detector', () => {
     'invoice 2024-01-15 total 1234.56',
     'Prints: <Buffer ab 90 78 56 34 12>',
     'a 1 2 4 4 0 j 0 d 4 v 9 2 0 3 0 2 11 2',
+    'Phone: +1-984-182-0190 (no such exchange)',
     // cards that fail a check
     'card 4111 1111 1111 1112',
     'card 9111111111111111 (no issuer)',

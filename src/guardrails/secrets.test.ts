@@ -176,9 +176,28 @@ describe('secrets detector', () => {
       'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
     ],
     ['a private key header alone', 'Paste the -----BEGIN PRIVATE KEY----- block here.'],
+    ['a host and port before @', 'proxy http://proxy.internal:3128@upstream'],
+    [
+      'token prefixes inside a base64 run',
+      `${pick(B64, 40)}/EAAA${pick(ALNUM, 30)}/${pick(B64, 40)} ${pick(B64, 40)}+SK${pick(HEX, 32)}+${pick(B64, 20)}`,
+    ],
     ['short text', 'ghp_'],
   ])('finds nothing in %s', (_name, text) => {
     expect(scanTwice(secrets, text)).toEqual([]);
+  });
+
+  it('finds a token prefix that only looks embedded: short runs around it are not base64 blobs', () => {
+    const square = 'EAAA' + pick(ALNUM, 30);
+    const text = `see https://x.io/${square} and ab+${twilio}`;
+    expect(scanTwice(secrets, text).map((d) => text.slice(d.start, d.end))).toEqual([square, twilio]);
+  });
+
+  it('falls back to the key body when the END line is not a private key END', () => {
+    const text = `-----BEGIN PRIVATE KEY-----\n${pemBody}\n-----END CERTIFICATE-----`;
+    const [d] = scanTwice(secrets, text);
+    expect(d!.rule).toBe('secrets.private-key');
+    expect(d!.start).toBe(0);
+    expect(d!.end).toBeGreaterThan(text.indexOf('-----END'));
   });
 
   it('finds nothing in package-lock.json or the gateway source', () => {

@@ -101,8 +101,16 @@ async function scanProviders(opts: GuardrailOptions, leaves: StringLeaf[], where
   return findings;
 }
 
+/**
+ * An injected instruction is never quoted back: the block message goes to the model, and quoting the attack
+ * would deliver it. Other detectors' excerpts are already masked.
+ */
+function excerptOf(f: Detection): string {
+  return f.detector === 'injection' ? `${(f.end ?? 0) - (f.start ?? 0)} chars withheld` : f.excerpt;
+}
+
 function describe(f: Finding): string {
-  return `${f.rule} at ${f.path ?? '?'} (${f.excerpt})`;
+  return `${f.rule} at ${f.path ?? '?'} (${excerptOf(f)})`;
 }
 
 function denyFor<T>(blocks: Finding[], what: string): Verdict<T> {
@@ -120,7 +128,7 @@ function denyFor<T>(blocks: Finding[], what: string): Verdict<T> {
 /** What leaves the gateway in _meta and logs: no raw values, just where and what. */
 function publicDetection(f: Finding): Detection {
   const { action: _a, mode: _m, ...d } = f;
-  return { ...d, rule: f.mode === 'shadow' ? `${f.rule} (shadow ${f.action})` : f.rule };
+  return { ...d, excerpt: excerptOf(f), rule: f.mode === 'shadow' ? `${f.rule} (shadow ${f.action})` : f.rule };
 }
 
 /** Applies the span replacements of `findings` to one string; overlapping spans merge, the widest wins. */
