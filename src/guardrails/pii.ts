@@ -138,7 +138,7 @@ function resolveOverlaps(found: Finding[]): Finding[] {
 
 const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
 const URL_USERINFO = /[A-Za-z][\w+.-]*:\/\/(?:[^\s/@:]*:)?$/;
-const DOMAIN = /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9-])/y;
+const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9-])/;
 /**
  * "icon@2x.png" and "logo@3x.webp" are asset names in ordinary source, not addresses: a "TLD" that is a common file
  * extension (and not a real TLD) is not an email.
@@ -157,10 +157,9 @@ function findEmails(text: string, out: Finding[]): void {
     if (s === at || text[at - 1] === '.') continue;
     if (at - s === 3 && text.startsWith('git', s)) continue; // git@host: the SSH user of every git forge, not a person
     if (URL_USERINFO.test(text.slice(Math.max(0, s - 80), s))) continue; // scheme://user:pass@host is a login
-    DOMAIN.lastIndex = at + 1;
-    const m = DOMAIN.exec(text);
+    const m = DOMAIN.exec(text.slice(at + 1, at + 256)); // a domain name is at most 253 characters
     if (!m || FILE_EXTENSIONS.has(m[1]!.toLowerCase())) continue;
-    out.push({ entity: 'EMAIL', rule: 'pii.email', start: s, end: DOMAIN.lastIndex, score: SCORES.EMAIL });
+    out.push({ entity: 'EMAIL', rule: 'pii.email', start: s, end: at + 1 + m[0].length, score: SCORES.EMAIL });
   }
 }
 

@@ -198,9 +198,9 @@ const CODE_LIKE = /[()[\]{}]|^[A-Za-z_$][A-Za-z_$]*$|^(?:https?|file):\/\//;
 const PATH_LIKE = /^(?:\/|~\/|\.{1,2}\/|[A-Za-z]:\\)\S*$/;
 
 const PRIVATE_KEY_BEGIN = /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/gi;
-const PRIVATE_KEY_END = /-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/iy;
+const PRIVATE_KEY_END = /^-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/i;
 /** A block without its END line (a truncated read) still leaks the key: the header plus a base64 body counts. */
-const PRIVATE_KEY_BODY = /[A-Za-z0-9+/=\s\\:,.-]{64,20000}/y;
+const PRIVATE_KEY_BODY = /^[A-Za-z0-9+/=\s\\:,.-]{64,20000}/;
 
 /** gitleaks' private-key rule, as a finder so that a block is bounded and a truncated block still counts. */
 function* findPrivateKeys(text: string): Iterable<[number, number]> {
@@ -212,12 +212,12 @@ function* findPrivateKeys(text: string): Iterable<[number, number]> {
     if (endAt !== -1 && endAt < bodyStart) endAt = text.indexOf('-----END', bodyStart);
     let end = -1;
     if (endAt !== -1 && endAt - bodyStart >= 64 && endAt - bodyStart <= 20000) {
-      PRIVATE_KEY_END.lastIndex = endAt;
-      if (PRIVATE_KEY_END.test(text)) end = PRIVATE_KEY_END.lastIndex;
+      const line = PRIVATE_KEY_END.exec(text.slice(endAt, endAt + 150));
+      if (line) end = endAt + line[0].length;
     }
     if (end === -1) {
-      PRIVATE_KEY_BODY.lastIndex = bodyStart;
-      if (PRIVATE_KEY_BODY.test(text)) end = PRIVATE_KEY_BODY.lastIndex;
+      const body = PRIVATE_KEY_BODY.exec(text.slice(bodyStart, bodyStart + 20000));
+      if (body) end = bodyStart + body[0].length;
     }
     if (end !== -1) {
       covered = end;
