@@ -47,7 +47,7 @@ export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
   const looksLikeResult = isObject && Array.isArray(json.content);
   const phase = input.where === 'auto' ? (looksLikeResult ? 'output' : 'input') : input.where;
   const providers = new Map(Object.entries(input.providers).map(([n, c]) => [n, lazyProvider(n, c)]));
-  const pipeline = assemblePipeline(input.policy, providers);
+  const pipeline = await assemblePipeline(input.policy, providers);
   const args =
     isObject && typeof json.arguments === 'object' && json.arguments !== null
       ? (json.arguments as Record<string, unknown>)

@@ -6,8 +6,8 @@ const off = { injection: 'off', pii: 'off', secrets: 'off', keywords: 'off', tox
 const ALL_OFF = { input: off, output: off };
 
 describe('assemblePipeline', () => {
-  it('orders request stages input guardrails first, then parameter checks', () => {
-    const p = assemblePipeline(PolicySchema.parse({}));
+  it('orders request stages input guardrails first, then parameter checks', async () => {
+    const p = await assemblePipeline(PolicySchema.parse({}));
     expect(p.request.map((s) => `${s.slot}:${s.name}`)).toEqual([
       'input-guardrail:size',
       'input-guardrail:guardrails',
@@ -20,19 +20,23 @@ describe('assemblePipeline', () => {
     ]);
   });
 
-  it('leaves out stages whose mode is off and passes shadow through', () => {
-    const p = assemblePipeline(PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'shadow' }, ...ALL_OFF }));
+  it('leaves out stages whose mode is off and passes shadow through', async () => {
+    const p = await assemblePipeline(
+      PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'shadow' }, ...ALL_OFF }),
+    );
     expect(p.request.map((s) => [s.name, s.mode])).toEqual([['schema', 'shadow']]);
     expect(p.response).toEqual([]);
   });
 
-  it('builds no request stage when every rule is off', () => {
-    const p = assemblePipeline(PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'off' }, ...ALL_OFF }));
+  it('builds no request stage when every rule is off', async () => {
+    const p = await assemblePipeline(
+      PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'off' }, ...ALL_OFF }),
+    );
     expect([...p.request, ...p.response]).toEqual([]);
   });
 
-  it('restores placeholders only when the input side redacts', () => {
-    const p = assemblePipeline(PolicySchema.parse({ input: { pii: 'block' } }));
+  it('restores placeholders only when the input side redacts', async () => {
+    const p = await assemblePipeline(PolicySchema.parse({ input: { pii: 'block' } }));
     expect(p.response.map((s) => s.name)).toEqual(['size', 'guardrails']);
   });
 });

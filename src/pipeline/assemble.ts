@@ -1,10 +1,10 @@
 /**
  * Builds a policy's stage lists. The order here is the order of the flow in DESIGN.md: input guardrails (size,
  * then the detectors), then parameter checks; after the upstream, output guardrails (size, then the detectors),
- * and last the restore of values the input guardrails replaced with placeholders. A test asserts it.
+ * and last the restore of values the input guardrails replaced with placeholders. A test asserts it. The
+ * gateway builds each policy's pipeline once, off the start-up path.
  */
 import type { Policy } from '../config/schema.js';
-import { buildGuardrails } from '../guardrails/registry.js';
 import { createArgumentSizeStage, createResultSizeStage } from '../guardrails/size.js';
 import {
   createInputGuardrailStage,
@@ -17,7 +17,10 @@ import { createSchemaStage } from '../policy/schema.js';
 import type { CallPipeline } from './call-tool.js';
 import type { RequestStage, ResponseStage } from './types.js';
 
-export function assemblePipeline(policy: Policy, providers?: ReadonlyMap<string, AsyncDetector>): CallPipeline {
+export async function assemblePipeline(
+  policy: Policy,
+  providers?: ReadonlyMap<string, AsyncDetector>,
+): Promise<CallPipeline> {
   const inputGuardrails: RequestStage[] = [];
   const parameterChecks: RequestStage[] = [];
   const outputGuardrails: ResponseStage[] = [];
@@ -28,6 +31,8 @@ export function assemblePipeline(policy: Policy, providers?: ReadonlyMap<string,
     );
     outputGuardrails.push(createResultSizeStage({ maxBytes: policy.limits.maxResultBytes, mode: policy.limits.mode }));
   }
+  // The detectors (phone metadata, secret rules, word lists) load on first use, not at start-up.
+  const { buildGuardrails } = await import('../guardrails/registry.js');
   const guardrails = buildGuardrails(policy, providers);
   const active = (g: GuardrailOptions) => g.rules.some((r) => r.action !== 'off') || (g.providers?.length ?? 0) > 0;
   if (active(guardrails.input)) inputGuardrails.push(createInputGuardrailStage(guardrails.input));

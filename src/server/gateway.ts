@@ -63,7 +63,7 @@ export class Gateway {
   readonly server: Server;
   private readonly upstreams = new Map<string, Upstream>();
   /** One pipeline per policy name, built on first use and shared by the servers and tools that use it. */
-  private readonly pipelines = new Map<string, CallPipeline>();
+  private readonly pipelines = new Map<string, Promise<CallPipeline>>();
   /** Per server: its policy name, and per-tool overrides (first matching glob wins). */
   private readonly policyRoutes = new Map<string, { name: string; overrides: [(tool: string) => boolean, string][] }>();
   private readonly providers: Map<string, AsyncDetector>;
@@ -186,16 +186,25 @@ export class Gateway {
     this.notifyChanges();
     // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
     const route = this.policyRoutes.get(server);
-    const pipelines = route ? [route.name, ...route.overrides.map(([, n]) => n)].map((n) => this.pipelineFor(n)) : [];
-    setImmediate(() => {
-      for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
-        try {
-          stage.warm?.(catalog.tools);
-        } catch (error) {
-          this.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
-        }
+    const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
+    setImmediate(() => void this.warmPipelines(server, names, catalog));
+  }
+
+  private async warmPipelines(server: string, names: string[], catalog: Catalog): Promise<void> {
+    let pipelines: CallPipeline[];
+    try {
+      pipelines = await Promise.all(names.map((n) => this.pipelineFor(n)));
+    } catch (error) {
+      this.log.error({ server, err: String(error) }, 'could not build the pipeline; calls to this server will fail');
+      return;
+    }
+    for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
+      try {
+        stage.warm?.(catalog.tools);
+      } catch (error) {
+        this.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
       }
-    });
+    }
   }
 
   private rebuildRoutes(): Routes {
@@ -343,7 +352,7 @@ export class Gateway {
     const onprogress =
       req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
 
-    const outcome = await callTool(this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx) =>
+    const outcome = await callTool(await this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx) =>
       upstream.callTool(
         { name: c.tool, arguments: c.arguments },
         { signal: cx.signal, timeout, ...(onprogress ? { onprogress } : {}) },
@@ -368,18 +377,19 @@ export class Gateway {
     return outcome.result;
   }
 
-  private pipelineFor(policyName: string): CallPipeline {
+  private pipelineFor(policyName: string): Promise<CallPipeline> {
     let pipeline = this.pipelines.get(policyName);
     if (!pipeline) {
       const policy = this.opts.loaded.policies[policyName];
-      if (!policy) throw new GatewayError('INTERNAL', `no policy named "${policyName}"`);
-      pipeline = assemblePipeline(policy, this.providers);
+      pipeline = policy
+        ? assemblePipeline(policy, this.providers)
+        : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
       this.pipelines.set(policyName, pipeline);
     }
     return pipeline;
   }
 
-  private pipelineForTool(server: string, tool: string): CallPipeline {
+  private pipelineForTool(server: string, tool: string): Promise<CallPipeline> {
     const route = this.policyRoutes.get(server)!;
     const override = route.overrides.find(([matches]) => matches(tool));
     return this.pipelineFor(override ? override[1] : route.name);
