@@ -131,19 +131,20 @@ function actionsSchema(defaults: Record<DetectorId, (typeof GUARDRAIL_ACTIONS)[n
     .default(defaults);
 }
 
+// toxicity is opt-in: it can only warn by nature, and it costs more per string than every other detector together.
 export const INPUT_DEFAULTS = {
   injection: 'block',
   pii: 'redact',
   secrets: 'block',
   keywords: 'block',
-  toxicity: 'warn',
+  toxicity: 'off',
 } as const;
 export const OUTPUT_DEFAULTS = {
   injection: 'block',
   pii: 'redact',
   secrets: 'redact',
   keywords: 'block',
-  toxicity: 'warn',
+  toxicity: 'off',
 } as const;
 
 export const DetectorSettingsSchema = z
