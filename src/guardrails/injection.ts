@@ -2,28 +2,32 @@
  * Prompt-injection detector, for every phase: tool arguments ('input': direct injection and jailbreaks), tool results
  * ('output': indirect injection hidden in data, exfiltration, fake chat markers and tool calls) and tool
  * descriptions ('description': tool poisoning and shadowing). Pure and synchronous; a throw is a deny in the stage
- * (fail closed).
+ * (fail closed). The rules themselves live in injection-rules.ts.
  *
  * How it reads a text, cheapest first:
- * 1. ONE combined keyword regex runs over the raw text. Each keyword is a capture group that names the rules it can
- *    start; two more groups find encoded runs (base64, hex, URL and HTML escapes) and characters that normalisation
- *    would change (zero-width, bidi, Unicode tags, homoglyph scripts, fullwidth and other compatibility forms).
- *    Benign text usually stops here.
- * 2. Each rule whose keyword hit runs on a window of WINDOW characters around the hit, never on the whole text, so a
- *    1 MB tool result costs one regex pass plus a few small ones.
- * 3. Around suspicious characters the window is normalised first (normalize.ts: NFKC, homoglyphs, invisible
- *    characters removed, tag smuggling decoded) and every rule may run there; offsets map back with `toOriginal`.
- *    Encoded runs are decoded by normalize() and scanned too; a finding in one reports the run's original span.
- * 4. Evidence is scored per region (hits closer than CLUSTER_GAP characters): noisy-OR of the best weight of each
- *    rule, raised by hidden characters and by encoding. A region at or above the profile's threshold reports all its
- *    hits, each with its original span so that output redaction can cut exactly the injected text.
+ * 1. Prefilter. Each word keyword of the rule set is reduced to its literal stems, and one regex of all the stems (a
+ *    plain alternation of literals, which V8 scans fastest) plus base64/hex candidates runs over the raw text; a
+ *    stem hit counts only where the whole keyword matches (one sticky regex per stem). A second regex finds the
+ *    keywords that start with punctuation (`<|im_start|>`, `![`, `<!--`) and URL/HTML escape runs. A third,
+ *    case-sensitive pass, skipped for ASCII text, finds invisible characters, homoglyph scripts, compatibility forms
+ *    and runs of non-Latin scripts. Benign text usually stops here.
+ * 2. Rules. Each rule whose keyword hit runs on a window of ±WINDOW characters around the hit, never on the whole
+ *    text, so a 1 MB tool result costs a few linear passes plus small ones.
+ * 3. Normalisation. Around suspicious characters the text is normalised (normalize.ts: NFKC, homoglyphs, invisible
+ *    characters removed, tag smuggling decoded) and matched again; offsets map back with `toOriginal`. Encoded runs
+ *    are decoded by normalize() and scanned too; a finding inside one reports the run's original span.
+ * 4. Scoring. Evidence is scored per region (hits closer than CLUSTER_GAP characters): noisy-OR of the best weight of
+ *    each rule, raised by hidden characters and by encoding. A region at or above the profile's threshold reports its
+ *    hits, each widened to its sentence so that redaction removes the whole injected instruction.
  */
-import { normalize, type HiddenSignals } from './normalize.js';
+import { normalize, type HiddenSignals, type NormalizedText } from './normalize.js';
 import {
   ENCODED_SYMBOL,
   ENCODED_WORD,
   FOREIGN,
   KEYWORDS,
+  ANSWER_TURN,
+  QUESTION_TURN,
   REPEATED_TOKEN,
   RULES,
   SUSPICIOUS,
@@ -41,6 +45,13 @@ export interface InjectionOptions {
 /** Tuned on the development sets (bench/eval.ts): the best recall under each false-positive budget. */
 export const DEFAULT_THRESHOLDS: Record<Where, number> = { input: 0.5, output: 0.5, description: 0.5 };
 
+/** Rules weaker than this in a profile are left out of it: they could only nudge a score, at the cost of a run. */
+const MIN_WEIGHT = 0.1;
+const NON_ASCII = /[\u0080-\uffff]/;
+const READABLE_WORDS = /[a-z]{2,}\s+[a-z]{2,}/i;
+/** Group 1: characters that normalisation changes; otherwise a run of a non-Latin script. */
+const SCRIPTS = new RegExp(`(${SUSPICIOUS})|${FOREIGN}`, 'g');
+
 /** Hits further apart than this are separate pieces of evidence, scored on their own. */
 const CLUSTER_GAP = 600;
 /** The repeated-token check has no keyword; it only runs on inputs up to this size. */
@@ -54,6 +65,9 @@ const WHERE: Where[] = ['input', 'output', 'description'];
 const HIDDEN_TEXT_WEIGHT: Record<Where, number> = { input: 0.6, output: 0.6, description: 0.7 };
 /** The repeated-token attack (a word ten or more times in a row) only matters in a prompt. */
 const REPEATED_WEIGHT: Record<Where, number> = { input: 0.5, output: 0, description: 0 };
+/** Three or more fabricated Q/A turns in a prompt; a single turn only adds to other evidence. */
+const MANY_SHOT_WEIGHT: Record<Where, number> = { input: 0.5, output: 0, description: 0 };
+const FEW_SHOT_WEIGHT: Record<Where, number> = { input: 0.25, output: 0, description: 0 };
 
 interface CompiledRule {
   id: string;
@@ -63,18 +77,25 @@ interface CompiledRule {
 }
 
 interface Profile {
-  /** `\b(?:stem|stem|...|(encoded))|(symbol)|...|(encoded)|(suspicious)|(foreign)`: one pass over the text. */
-  trigger: RegExp;
-  /** For capture group g (1-based): the rules it starts, or a marker. Stems have no group: see `stems`. */
-  groups: (number[] | 'encoded' | 'suspicious' | 'foreign')[];
-  /** A stem (lower case) → the word keywords that start with it, each a sticky regex confirmed at the hit. */
-  stems: Map<string, { confirm: RegExp; rules: number[] }[]>;
+  /** `\b(?:stem|stem|...|(encoded))`: the literal stems of the word keywords, and base64/hex candidates. */
+  words: RegExp;
+  /** `(symbol)|(symbol)|...|(encoded)`: keywords that start with punctuation, and URL/HTML escape runs. */
+  symbols: RegExp;
+  /** For capture group g (1-based) of `symbols`: the rules it starts, or a marker. */
+  groups: (number[] | 'encoded')[];
+  /**
+   * A stem (lower case) → one sticky regex that tries, at the hit, every word keyword starting with that stem (each an
+   * optional lookahead with one capture group), and the rules of each keyword in group order.
+   */
+  stems: Map<string, { confirm: RegExp; rules: number[][] }>;
   /** Rules that match the original text; runs of non-Latin scripts start them too. */
   rawRules: number[];
   rules: CompiledRule[];
-  /** Slots of the rules that have no pattern: text hidden in tag characters, and a token repeated many times. */
+  /** Slots of the rules checked without a pattern: text in tag characters, repeated tokens, fabricated dialogue. */
   hiddenText: number;
   repeated: number;
+  manyShot: number;
+  fewShot: number;
 }
 
 interface Hit {
@@ -96,7 +117,7 @@ interface Collected {
   suspicious: Span[];
 }
 
-export const profiles = new Map<Where, Profile>(WHERE.map((where) => [where, compile(where)]));
+const profiles = new Map<Where, Profile>(WHERE.map((where) => [where, compile(where)]));
 
 function compile(where: Where): Profile {
   const rules: CompiledRule[] = [];
@@ -104,7 +125,7 @@ function compile(where: Where): Profile {
   const raw: number[] = [];
   for (const rule of RULES) {
     const weight = rule.weight[where] ?? 0;
-    if (weight <= 0) continue; // not part of this profile
+    if (weight < MIN_WEIGHT) continue; // too weak to matter in this profile: not worth its regex
     const index = rules.length;
     rules.push({ id: rule.id, re: new RegExp(rule.pattern, rule.cased ? 'g' : 'gi'), weight, raw: rule.raw === true });
     if (rule.raw) raw.push(index);
@@ -115,38 +136,54 @@ function compile(where: Where): Profile {
   }
   // Word keywords: the trigger looks for their literal stems only (a plain alternation of literals is what the
   // regex engine scans fastest); the keyword itself is confirmed with a sticky regex where a stem hit.
-  const stems = new Map<string, { confirm: RegExp; rules: number[] }[]>();
-  const stemSources = new Map<string, string>();
+  const stemKeys = new Map<string, string[]>();
   const symbols: string[] = [];
-  const groups: Profile['groups'] = ['encoded'];
+  const groups: Profile['groups'] = [];
   for (const [key, indexes] of byKey) {
     if (key in WORDS) {
-      const confirm = { confirm: new RegExp(WORDS[key]!, 'iy'), rules: indexes };
-      for (const { stem, whole } of literalPrefixes(WORDS[key]!)) {
-        stems.set(stem, [...(stems.get(stem) ?? []), confirm]);
-        // A stem that is a whole word in every keyword that has it gets a trailing \b (fewer hits).
-        const source = escapeRegExp(stem) + (whole ? '\\b' : '');
-        const known = stemSources.get(stem);
-        stemSources.set(stem, known !== undefined && known !== source ? escapeRegExp(stem) : source);
-      }
+      for (const stem of literalPrefixes(WORDS[key]!)) stemKeys.set(stem, [...(stemKeys.get(stem) ?? []), key]);
     } else {
       symbols.push(`(${SYMBOLS[key]!})`);
       groups.push(indexes);
     }
   }
   // A hit on a long stem must also try the keywords of every shorter stem that is its prefix ("your" and "you").
-  for (const [stem, list] of [...stems]) {
-    for (const [other, more] of stems) if (other !== stem && stem.startsWith(other)) list.push(...more);
+  const stems = new Map<string, { confirm: RegExp; rules: number[][] }>();
+  for (const [stem, keys] of stemKeys) {
+    const all = new Set(keys);
+    for (const [other, more] of stemKeys)
+      if (other !== stem && stem.startsWith(other)) for (const k of more) all.add(k);
+    const list = [...all];
+    stems.set(stem, {
+      confirm: new RegExp(list.map((k) => `(?=(${WORDS[k]!})|)`).join(''), 'iy'),
+      rules: list.map((k) => byKey.get(k)!),
+    });
   }
-  // Longest first: an alternation takes the first branch that matches, and the hit must name its stem exactly.
-  const words = [...stemSources].sort((x, y) => y[0].length - x[0].length).map(([, source]) => source);
-  symbols.push(`(${ENCODED_SYMBOL})`, `(${SUSPICIOUS})`, `(${FOREIGN})`);
-  groups.push('encoded', 'suspicious', 'foreign');
-  const source = `\\b(?:${words.join('|')}|(${ENCODED_WORD}))|${symbols.join('|')}`;
+  // Longest first: an alternation takes the first branch that matches, and the hit must name its stem exactly. Plain
+  // literals only: even a trailing \b on a few of them makes the engine several times slower.
+  const words = [...stems.keys()].sort((x, y) => y.length - x.length).map(escapeRegExp);
+  symbols.push(`(${ENCODED_SYMBOL})`);
+  groups.push('encoded');
+  const symbolSource = symbols.join('|');
+  // Two passes are cheaper than one: mixed into the word alternation, the symbols would be tried at every position.
+  const wordSource = `\\b(?:${words.join('|')}|(${ENCODED_WORD}))`;
   const slot = (id: string, weight: number): number => rules.push({ id, re: /$^/g, weight, raw: false }) - 1;
   const hiddenText = slot('injection.hidden-text', HIDDEN_TEXT_WEIGHT[where]);
   const repeated = slot('injection.repeated-token', REPEATED_WEIGHT[where]);
-  return { trigger: new RegExp(source, 'gi'), groups, stems, rawRules: raw, rules, hiddenText, repeated };
+  const manyShot = slot('injection.many-shot', MANY_SHOT_WEIGHT[where]);
+  const fewShot = slot('injection.many-shot', FEW_SHOT_WEIGHT[where]);
+  return {
+    words: new RegExp(wordSource, 'gi'),
+    symbols: new RegExp(symbolSource, 'gi'),
+    groups,
+    stems,
+    rawRules: raw,
+    rules,
+    hiddenText,
+    repeated,
+    manyShot,
+    fewShot,
+  };
 }
 
 function escapeRegExp(s: string): string {
@@ -158,7 +195,7 @@ function escapeRegExp(s: string): string {
  * characters, through one leading group (and past a leading lookbehind). Throws for a branch that starts with
  * anything else, because the trigger could not find it.
  */
-export function literalPrefixes(src: string): { stem: string; whole: boolean }[] {
+export function literalPrefixes(src: string): string[] {
   return splitTop(src).flatMap(branchPrefixes);
 }
 
@@ -207,7 +244,7 @@ function groupEnd(s: string, i: number): number {
   return s.length - 1;
 }
 
-function branchPrefixes(s: string): { stem: string; whole: boolean }[] {
+function branchPrefixes(s: string): string[] {
   if (s.startsWith('(?<=') || s.startsWith('(?<!')) return branchPrefixes(s.slice(groupEnd(s, 0) + 1));
   let stem = '';
   let i = 0;
@@ -225,24 +262,14 @@ function branchPrefixes(s: string): { stem: string; whole: boolean }[] {
     if (q === '?' || q === '*' || q === '{') break;
     stem += ch;
     i += width - 1;
-    if (q === '+') {
-      i += 2;
-      break;
-    }
+    if (q === '+') break;
   }
-  if (stem !== '') {
-    // Whole word when what follows cannot continue the word: a space, a boundary, punctuation or the end.
-    const rest = s.slice(i);
-    const whole = /^[a-z0-9_]/i.test(stem.slice(-1)) && /^(?:$|\\s\+|\\s(?![*?{])|\\b|[:'.,;!?](?![*?{]))/.test(rest);
-    return [{ stem, whole }];
-  }
+  if (stem !== '') return [stem];
   if (s.startsWith('(?:')) {
     const e = groupEnd(s, 0);
     const inner = literalPrefixes(s.slice(3, e));
     const optional = s[e + 1] === '?' || s[e + 1] === '*';
-    // A complete literal alternative continues into what follows the group; keep it a prefix (not whole).
-    const body = inner.map(({ stem }) => ({ stem, whole: false }));
-    return optional ? [...body, ...branchPrefixes(s.slice(e + 2))] : body;
+    return optional ? [...inner, ...branchPrefixes(s.slice(e + 2))] : inner;
   }
   throw new Error(`injection keyword branch has no literal start: ${s.slice(0, 40)}`);
 }
@@ -265,113 +292,162 @@ export function createInjectionDetector(opts: InjectionOptions = {}): Detector {
 
 function findHits(p: Profile, text: string, where: Where): Hit[] {
   const hits: Hit[] = [];
-  const c = collect(p, text);
+  const c = collect(p, text, true);
+  const plain: Sink = { hits, base: 0, norm: undefined, span: undefined, kind: undefined, hidden: undefined };
 
-  // Regions around characters that normalisation changes: matched on the normalised text.
-  const regions = mergeSpans(
-    c.suspicious.map(([s, e]): Span => [Math.max(0, s - WINDOW), Math.min(text.length, e + WINDOW)]),
-    0,
-  );
-  const inRegion = (pos: number): boolean => regions.some(([s, e]) => pos >= s && pos < e);
-
-  runRules(
-    p,
-    text,
-    c.ruleHits,
-    (rule, pos) => p.rules[rule]!.raw || !inRegion(pos),
-    (rule, s, e) => {
-      hits.push({ rule, start: s, end: e });
-    },
-  );
-
-  for (const [rs, re] of regions) {
-    const n = normalize(text.slice(rs, re), { decode: false });
-    const inner = collect(p, n.text);
-    const hidden = n.hidden;
-    runRules(
-      p,
-      n.text,
-      inner.ruleHits,
-      (rule) => !p.rules[rule]!.raw,
-      (rule, s, e) => {
-        hits.push({ rule, start: rs + n.toOriginal(s), end: rs + n.toOriginal(e), hidden });
-      },
-    );
-    for (const run of n.decoded) scanDecoded(p, run.text, rs + run.start, rs + run.end, run.kind, hits, hidden);
+  if (c.suspicious.length === 0) runRules(p, text, c.ruleHits, undefined, plain);
+  else {
+    // Regions around characters that normalisation changes are matched on the normalised text; elsewhere (and for
+    // the rules that read the original script) the text is matched as it is.
+    const regions = mergeSpans(c.suspicious, WINDOW, text.length);
+    runRules(p, text, c.ruleHits, regions, plain);
+    for (const [rs, re] of regions) {
+      const n = normalize(text.slice(rs, re), { decode: false });
+      const inner = collect(p, n.text, false);
+      const sink: Sink = { hits, base: rs, norm: n, span: undefined, kind: undefined, hidden: n.hidden };
+      runRules(p, n.text, inner.ruleHits, undefined, sink);
+      for (const run of n.decoded) scanDecoded(p, run.text, [rs + run.start, rs + run.end], run.kind, hits, n.hidden);
+    }
   }
 
   // Encoded runs: normalize() decodes those that read as text; the decoded text is scanned like any other.
-  for (const [ts, te] of tokens(text, c.encoded)) {
-    const n = normalize(text.slice(ts, te));
-    for (const run of n.decoded) {
-      if (run.kind === 'tags') continue; // already handled by the suspicious-character regions
-      scanDecoded(p, run.text, ts + run.start, ts + run.end, run.kind, hits, undefined);
+  if (c.encoded.length > 0) {
+    for (const [ts, te] of tokens(text, c.encoded)) {
+      for (const run of normalize(text.slice(ts, te)).decoded) {
+        // Tag characters were decoded with the regions above.
+        if (run.kind !== 'tags') scanDecoded(p, run.text, [ts + run.start, ts + run.end], run.kind, hits, undefined);
+      }
     }
   }
 
   if (where === 'input' && text.length <= REPEAT_MAX) {
     const m = REPEATED_TOKEN.exec(text);
     if (m) hits.push({ rule: p.repeated, start: m.index, end: m.index + m[0].length });
+    manyShot(p, text, hits);
   }
   return hits;
 }
 
-/** Runs the trigger once and sorts what it found; a stem hit counts only where its keyword is confirmed. */
-function collect(p: Profile, s: string): Collected {
-  const ruleHits = new Map<number, number[]>();
-  const encoded: Span[] = [];
-  const suspicious: Span[] = [];
-  const groups = p.groups;
-  const add = (rule: number, at: number): void => {
-    const list = ruleHits.get(rule);
-    if (list) list.push(at);
-    else ruleHits.set(rule, [at]);
-  };
-  const re = p.trigger;
-  re.lastIndex = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    const at = m.index;
-    let g = 1;
-    while (g < m.length && m[g] === undefined) g++;
-    if (g === m.length) {
-      for (const k of p.stems.get(m[0].toLowerCase()) ?? []) {
-        k.confirm.lastIndex = at;
-        if (k.confirm.exec(s) !== null) for (const rule of k.rules) add(rule, at);
-      }
-      continue;
-    }
-    const kind = groups[g - 1];
-    if (kind === 'encoded') encoded.push([at, at + m[0].length]);
-    else if (kind === 'suspicious' || kind === 'foreign') {
-      if (kind === 'suspicious') suspicious.push([at, at + m[0].length]);
-      for (const rule of p.rawRules) add(rule, at);
-    } else if (kind !== undefined) for (const rule of kind) add(rule, at);
+/**
+ * Many-shot priming: a prompt that fabricates a dialogue ("Q: ... A: ... Q: ...") so that the model continues it.
+ * Counted rather than matched with one regex, which would backtrack badly over many turns.
+ */
+function manyShot(p: Profile, text: string, hits: Hit[]): void {
+  if (!text.includes(':')) return;
+  let questions = 0;
+  let first = -1;
+  for (const m of text.matchAll(QUESTION_TURN)) {
+    if (first < 0) first = m.index;
+    if (++questions >= 3) break;
   }
-  re.lastIndex = 0;
-  return { ruleHits, encoded, suspicious };
+  if (questions < 2) return;
+  let answers = 0;
+  let last = -1;
+  for (const m of text.matchAll(ANSWER_TURN)) {
+    answers++;
+    last = m.index + m[0].length;
+  }
+  if (answers === 0 || last < first) return;
+  const rule = questions >= 3 && answers >= 2 ? p.manyShot : p.fewShot;
+  hits.push({ rule, start: first, end: last });
 }
 
-/** Runs each rule that a keyword started on merged windows around its hits. */
+/** Where the matches in one scanned string go, and how their offsets map back to the original text. */
+interface Sink {
+  hits: Hit[];
+  /** Offset of the scanned string in the original. */
+  base: number;
+  /** The scanned string is this normalised window: map offsets through it. */
+  norm: NormalizedText | undefined;
+  /** The scanned string is decoded text: every match reports this original span. */
+  span: Span | undefined;
+  kind: string | undefined;
+  hidden: HiddenSignals | undefined;
+}
+
+/**
+ * Runs the trigger once and sorts what it found: rule → positions, encoded-run candidates and suspicious runs.
+ * A stem hit counts only where its keyword is confirmed. `raw`: also start the rules that read the original script
+ * (false inside a normalised window, where they already ran on the original).
+ */
+function collect(p: Profile, s: string, raw: boolean): Collected {
+  const c: Collected = { ruleHits: new Map(), encoded: [], suspicious: [] };
+  const words = p.words;
+  words.lastIndex = 0;
+  for (let m = words.exec(s); m !== null; m = words.exec(s)) {
+    const at = m.index;
+    if (m[1] !== undefined) {
+      c.encoded.push([at, at + m[0].length]);
+      continue;
+    }
+    const stem = p.stems.get(m[0].toLowerCase());
+    if (stem === undefined) continue;
+    stem.confirm.lastIndex = at;
+    const k = stem.confirm.exec(s);
+    if (k === null) continue;
+    for (let g = 1; g < k.length; g++)
+      if (k[g] !== undefined) for (const rule of stem.rules[g - 1]!) addHit(c.ruleHits, rule, at);
+  }
+  words.lastIndex = 0;
+  const symbols = p.symbols;
+  symbols.lastIndex = 0;
+  for (let m = symbols.exec(s); m !== null; m = symbols.exec(s)) {
+    let g = 1;
+    while (g < m.length && m[g] === undefined) g++;
+    const kind = p.groups[g - 1];
+    if (kind === 'encoded') c.encoded.push([m.index, m.index + m[0].length]);
+    else if (kind !== undefined) for (const rule of kind) addHit(c.ruleHits, rule, m.index);
+  }
+  symbols.lastIndex = 0;
+  // Non-Latin and invisible characters: a separate case-sensitive pass (a case-insensitive character class with many
+  // ranges is several times slower), skipped for ASCII text.
+  if (raw && NON_ASCII.test(s)) {
+    const scripts = SCRIPTS;
+    scripts.lastIndex = 0;
+    for (let m = scripts.exec(s); m !== null; m = scripts.exec(s)) {
+      if (m[1] !== undefined) c.suspicious.push([m.index, m.index + m[0].length]);
+      for (const rule of p.rawRules) addHit(c.ruleHits, rule, m.index);
+    }
+    scripts.lastIndex = 0;
+  }
+  return c;
+}
+
+function addHit(ruleHits: Map<number, number[]>, rule: number, at: number): void {
+  const list = ruleHits.get(rule);
+  if (list) list.push(at);
+  else ruleHits.set(rule, [at]);
+}
+
+/**
+ * Runs each rule that a keyword started, on merged windows around its hits. With `regions`, hits inside them are
+ * left to the normalised pass, except for rules that read the original script; without, a normalised or decoded
+ * string runs only the other rules.
+ */
 function runRules(
   p: Profile,
   s: string,
   ruleHits: Map<number, number[]>,
-  keep: (rule: number, pos: number) => boolean,
-  emit: (rule: number, start: number, end: number) => void,
+  regions: Span[] | undefined,
+  sink: Sink,
 ): void {
+  const inWindow = sink.norm !== undefined || sink.span !== undefined;
   for (const [rule, positions] of ruleHits) {
-    const spans = mergeSpans(
-      positions
-        .filter((pos) => keep(rule, pos))
-        .map((pos): Span => [Math.max(0, pos - WINDOW), Math.min(s.length, pos + WINDOW)]),
-      0,
-    );
-    const re = p.rules[rule]!.re;
-    for (const [ws, we] of spans) {
+    const compiled = p.rules[rule]!;
+    if (inWindow && compiled.raw) continue;
+    let windows: Span[] = [];
+    for (const pos of positions) {
+      if (regions !== undefined && !compiled.raw && inSpans(regions, pos)) continue;
+      windows.push([Math.max(0, pos - WINDOW), Math.min(s.length, pos + WINDOW)]);
+    }
+    if (windows.length === 0) continue;
+    if (windows.length > 1) windows = mergeSpans(windows, 0, s.length);
+    const re = compiled.re;
+    for (const [ws, we] of windows) {
       // A window that starts mid-line gets a one-letter guard, so that `^` in a pattern cannot pretend that the cut
       // is the start of a sentence.
       const midLine = ws > 0 && s.charCodeAt(ws - 1) !== 10;
-      const slice = midLine ? `x${s.slice(ws, we)}` : s.slice(ws, we);
+      const slice = midLine ? 'x' + s.slice(ws, we) : ws === 0 && we === s.length ? s : s.slice(ws, we);
       const shift = midLine ? ws - 1 : ws;
       re.lastIndex = 0;
       for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
@@ -379,36 +455,53 @@ function runRules(
           re.lastIndex++;
           continue;
         }
-        emit(rule, m.index + shift, m.index + m[0].length + shift);
+        emit(sink, rule, m.index + shift, m.index + shift + m[0].length, s);
       }
       re.lastIndex = 0;
     }
   }
 }
 
+function emit(sink: Sink, rule: number, start: number, end: number, scanned: string): void {
+  if (sink.span !== undefined) {
+    sink.hits.push({
+      rule,
+      start: sink.span[0],
+      end: sink.span[1],
+      encoded: sink.kind,
+      decoded: scanned.slice(start, end),
+      hidden: sink.hidden,
+    });
+  } else if (sink.norm !== undefined) {
+    const n = sink.norm;
+    sink.hits.push({
+      rule,
+      start: sink.base + n.toOriginal(start),
+      end: sink.base + n.toOriginal(end),
+      hidden: sink.hidden,
+    });
+  } else sink.hits.push({ rule, start: start + sink.base, end: end + sink.base });
+}
+
+function inSpans(spans: Span[], pos: number): boolean {
+  for (const [s, e] of spans) if (pos >= s && pos < e) return true;
+  return false;
+}
+
 /** Scans the text of a decoded run in full; every hit reports the run's original span. */
 function scanDecoded(
   p: Profile,
   decoded: string,
-  start: number,
-  end: number,
+  span: Span,
   kind: string,
   hits: Hit[],
   hidden: HiddenSignals | undefined,
 ): void {
-  const inner = collect(p, decoded);
-  runRules(
-    p,
-    decoded,
-    inner.ruleHits,
-    () => true,
-    (rule, s, e) => {
-      hits.push({ rule, start, end, encoded: kind, decoded: decoded.slice(s, e), hidden });
-    },
-  );
-  if (kind === 'tags' && /[a-z]{2,}\s+[a-z]{2,}/i.test(decoded)) {
+  const inner = collect(p, decoded, false);
+  runRules(p, decoded, inner.ruleHits, undefined, { hits, base: 0, norm: undefined, span, kind, hidden });
+  if (kind === 'tags' && READABLE_WORDS.test(decoded)) {
     // Text spelled in Unicode tag characters is invisible to a person: readable words there are never benign.
-    hits.push({ rule: p.hiddenText, start, end, encoded: kind, decoded, hidden });
+    hits.push({ rule: p.hiddenText, start: span[0], end: span[1], encoded: kind, decoded, hidden });
   }
 }
 
@@ -434,12 +527,15 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9 || c === 12 || c === 11;
 }
 
-function mergeSpans(spans: Span[], gap: number): Span[] {
-  const sorted = spans.slice().sort((a, b) => a[0] - b[0]);
+/** Sorts and merges spans, each first widened by `pad` on both sides (within 0..limit). */
+function mergeSpans(spans: Span[], pad: number, limit: number): Span[] {
+  const sorted = spans.length > 1 ? spans.slice().sort((a, b) => a[0] - b[0]) : spans;
   const out: Span[] = [];
-  for (const [s, e] of sorted) {
+  for (const [s0, e0] of sorted) {
+    const s = Math.max(0, s0 - pad);
+    const e = Math.min(limit, e0 + pad);
     const last = out[out.length - 1];
-    if (last && s <= last[1] + gap) last[1] = Math.max(last[1], e);
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
     else out.push([s, e]);
   }
   return out;
@@ -494,28 +590,65 @@ function clusterScore(p: Profile, cluster: Hit[]): number {
   return Math.round((1 - miss) * 1000) / 1000;
 }
 
-/** One detection per rule and span; overlapping spans of one rule are merged. */
+/**
+ * One detection per rule and span. A plain match reports the sentence around it, an encoded one the encoded run;
+ * overlapping spans of one rule merge, and the excerpt shows the first match (or the decoded text).
+ */
 function toDetections(p: Profile, text: string, cluster: Hit[], s: number): Detection[] {
-  const byRule = new Map<string, Hit[]>();
-  for (const h of cluster) {
-    const id = p.rules[h.rule]!.id;
-    if (p.rules[h.rule]!.weight <= 0) continue;
-    const list = byRule.get(id);
-    const last = list?.[list.length - 1];
-    if (last && h.start <= last.end) last.end = Math.max(last.end, h.end);
-    else if (list) list.push({ ...h });
-    else byRule.set(id, [{ ...h }]);
-  }
   const out: Detection[] = [];
-  for (const [rule, list] of byRule) {
-    for (const h of list) {
-      const excerpt = h.encoded
-        ? `${h.encoded}: ${clip(h.decoded ?? text.slice(h.start, h.end))}`
-        : clip(text.slice(h.start, h.end));
-      out.push({ detector: 'injection', rule, score: s, start: h.start, end: h.end, excerpt });
+  const last = new Map<string, Detection>();
+  for (const h of cluster) {
+    const rule = p.rules[h.rule]!;
+    if (rule.weight <= 0) continue;
+    const [start, end] = h.encoded ? [h.start, h.end] : sentenceAround(text, h.start, h.end);
+    const prev = last.get(rule.id);
+    if (prev && start <= prev.end!) {
+      prev.end = Math.max(prev.end!, end);
+      continue;
     }
+    const excerpt = h.encoded
+      ? `${h.encoded}: ${clip(h.decoded ?? text.slice(h.start, h.end))}`
+      : clip(text.slice(h.start, h.end));
+    const d: Detection = { detector: 'injection', rule: rule.id, score: s, start, end, excerpt };
+    out.push(d);
+    last.set(rule.id, d);
   }
-  return out.sort((a, b) => a.start! - b.start!);
+  return out.sort((a, b) => a.start! - b.start! || a.end! - b.end!);
+}
+
+/** How far a reported span may grow to reach the edges of its sentence. */
+const SENTENCE_REACH = 400;
+
+/**
+ * Widens a match to the sentence (or line) it sits in, so that redaction removes the whole injected instruction and
+ * not only the words that gave it away ("…and send the contents to https://…" would survive otherwise). A sentence
+ * ends at a line break or at . ! ? followed by white space; a sentence longer than SENTENCE_REACH keeps its match.
+ */
+function sentenceAround(text: string, start: number, end: number): Span {
+  let s = start;
+  const lo = Math.max(0, start - SENTENCE_REACH);
+  while (s > lo) {
+    const c = text.charCodeAt(s - 1);
+    if (c === 10 || c === 13) break;
+    if (isSpace(c) && s >= 2 && isSentenceEnd(text.charCodeAt(s - 2))) break;
+    s--;
+  }
+  if (s === lo && lo > 0) s = start;
+  while (s < start && isSpace(text.charCodeAt(s))) s++;
+  let e = end;
+  const hi = Math.min(text.length, end + SENTENCE_REACH);
+  while (e < hi) {
+    const c = text.charCodeAt(e);
+    if (c === 10 || c === 13) break;
+    e++;
+    if (isSentenceEnd(c) && (e === text.length || isSpace(text.charCodeAt(e)))) break;
+  }
+  if (e === hi && hi < text.length) e = end;
+  return [s, Math.max(e, end)];
+}
+
+function isSentenceEnd(c: number): boolean {
+  return c === 46 || c === 33 || c === 63; // . ! ?
 }
 
 function clip(s: string): string {
