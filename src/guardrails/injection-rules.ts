@@ -57,7 +57,7 @@ export const WORDS: Record<string, string> = {
   notFollow: String.raw`(?<=\b(?:do\s+not|don't|dont|stop|never|no\s+longer)\s+)(?:follow|obey|heed|adhere|abide|comply)`,
   pivot: String.raw`(?<=\b(?:can|could|would|will)\s+you\b(?:[^.!?\n]|[.!?](?=\S)){0,150}?)instead\b`,
   instead: String.raw`instead\s+of|rather\s+than|precedence|contrary\s+to`,
-  discard: String.raw`(?:discard|abandon|dismiss|neglect|scrap|ditch)(?:s|ed|ing)?\b`,
+  discard: String.raw`(?:discard|abandon)(?:s|ed|ing)?\b`,
   foreignLatin: String.raw`olvid|oubli|vergiss|vergessen|esque[cç]|dimentic|ignor(?:ar|a|ate|ez|ier|iere|ieren)\b`,
   newInstr: String.raw`(?:new|updated|revised|real|actual|true|hidden|secret|additional|priority|override)\s+(?:system\s+)?(?:instructions?|directives?|orders|commands?|task|rules|prompt|objective|goal|mission|role)\b`,
   yourNew: String.raw`your\s+(?:new|real|true|actual|only|primary|sole)\s+(?:task|goal|objective|purpose|mission|role|job|instructions?|directives?|orders)\b`,
@@ -116,13 +116,13 @@ export const WORDS: Record<string, string> = {
   paramExfil: String.raw`(?:parameter|argument|field|param|arg|sidenote|side\s+note)s?\b`,
   maliciousCode: String.raw`iptables|netsh|ifconfig|ip\s+link|fernet|aes\.new|os\.walk|while\s+true|pyautogui|imagegrab|mss\(|platform\.uname|uuid\.getnode|socket\.gethostname|getpass\.getuser|rm\s+-|dd\s+if=|mkfs\b|os\.remove\(|shutil\.rmtree\(|systemctl\b|rc\.local\b|exec\(|eval\(|nohup\b|chmod\s+\+x|xmrig|crypto-?min|stratum\+tcp|keylog|pynput|os\.environ|process\.env|getenv|cookie|psutil|clipboard|imagegrab|login\s+data|driverquery|contacts\.csv|iex\b|invoke-expression|usb\.core|disk_partitions|net_if_addrs|query_devices|virtual_memory|etc/(?:init\.d|rc\.local|crontab|profile)`,
   repeatForever: String.raw`repeat\b`,
+  roleHeader: String.raw`(?<=(?:^|\n)[ \t]*(?:#{1,6}[ \t]*)?)(?:system|instructions?|assistant|human|user|response|ai|gpt|chatgpt|claude|bot)[ \t]*:`,
   urgent: String.raw`(?:important|urgent|attention|critical|warning|notice|priority|override)\b\s*[!:]`,
 };
 
 export const SYMBOLS: Record<string, string> = {
   roleToken: String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?(?:INST|SYS|SYSTEM)\]|<</?SYS>>`,
-  angleTag: String.raw`</?\s*(?:system|system[_-]?(?:prompt|message|instructions?)|sys|instructions?|admin|developer|im_start|important|critical|secret|hidden|note|priority|tool_call|tool_use|tool_calls|function_calls?|invoke|tool_code|function_results?|tool_result|antml:[a-z_]+)\b|<\s*(?:[A-Za-z]+[ _])*MODE\s*>`,
-  roleHeader: String.raw`(?:^|\n)[ \t]*(?:#{1,6}[ \t]*)?(?:system|instructions?|assistant|human|user|response|ai|gpt|chatgpt|claude|bot)[ \t]*:`,
+  angleTag: String.raw`</?\s*(?:system|system[_-]?(?:prompt|message|instructions?)|sys|instructions?|admin|developer|im_start|important|critical|secret|hidden|note|priority|tool_call|tool_use|tool_calls|function_calls?|invoke|tool_code|function_results?|tool_result|antml:[a-z_]+)\b|<\s*(?:[A-Za-z]+[ _])+MODE\s*>`,
   htmlComment: String.raw`<!--`,
   mdImage: String.raw`!\[[^\]\n]{0,120}\]\(|<img\b`,
   toolJson: String.raw`"(?:tool_calls|function_call|tool_call|name|tool|function|tool_name)"\s*:`,
@@ -131,11 +131,19 @@ export const SYMBOLS: Record<string, string> = {
   forkBomb: String.raw`:\(\)\s*\{`,
 };
 
+/**
+ * Override and secret words in non-Latin scripts. They have no ASCII word start, and an alternation of non-ASCII
+ * literals is slow to scan, so the engine looks for them only inside runs of those scripts (FOREIGN_RUN); rules start
+ * from them with the key FOREIGN_KEY.
+ */
+export const FOREIGN_KEY = 'foreign';
+export const FOREIGN_WORDS = String.raw`игнор|забуд|забыть|忽略|无视|無視|忘记|忘記|忘れ|무시|잊어|अनदेखी|नज़रअंदाज़|भूल|تجاهل|انس|αγνο|ξέχα|пароль|パスワード|暗証番号|密码|密碼|비밀번호|पासवर्ड`;
+const SCRIPTS = String.raw`\u0370-\u052f\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af`;
+/** A stretch of non-Latin script, through the spaces, digits and punctuation inside it. */
+export const FOREIGN_RUN = String.raw`[${SCRIPTS}][${SCRIPTS}\s\d.,;:!?'"()«»“”„—–\-\u3000-\u303f\uff01-\uff0f]*`;
+
 /** Every keyword by name, for rules to refer to. */
 export const KEYWORDS: Record<string, string> = { ...WORDS, ...SYMBOLS };
-
-/** Runs of scripts that homoglyph folding would garble; rules marked `raw` also run around them. */
-export const FOREIGN = String.raw`[\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Vocabulary shared by several patterns.
@@ -149,7 +157,7 @@ const IGNORE_VERB = alt(
   String.raw`(?:set|put|cast)\s+aside`,
   String.raw`pay\s+no\s+attention\s+to`,
   String.raw`(?:do\s+not|don'?t|stop|no\s+longer|never)\s+(?:follow(?:ing)?|obey(?:ing)?|heed(?:ing)?|adher(?:e|ing)\s+to|abid(?:e|ing)\s+by|comply(?:ing)?\s+with)`,
-  String.raw`(?:discard|abandon|dismiss|neglect|scrap|ditch)(?:s|ed|ing)?`,
+  String.raw`(?:discard|abandon)(?:s|ed|ing)?`,
   String.raw`never\s?mind`,
 );
 /** Technical verbs ("overrides the settings", "bypass the cache"): they count only against the model's own rules. */
@@ -204,7 +212,6 @@ const INSTR = alt(
   'ethics',
   'morals',
   'principles',
-  'tasks?',
   'system\\s+prompt',
 );
 const AI = alt(
@@ -418,11 +425,12 @@ export const RULES: InjectionRule[] = [
   },
   {
     id: 'injection.ignore-previous',
-    keys: ['ignore', 'foreignLatin'],
+    keys: ['ignore', 'foreignLatin', 'foreign'],
     raw: true,
     // The same override in other languages (es, fr, de, it, pt, ru, zh, ja, ko, hi, ar, el).
     pattern: alt(
-      String.raw`\b(?:ignor[ae]r?|ignore[rz]?|ignoriere[n]?|ignorate|ignorieren\s+sie|olvida[r]?|olvide|oublie[rz]?|vergiss|vergessen\s+sie|esque[cç]a|dimentica)\b[^.!?\n]{0,40}?\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen|indicaciones|règles|reglas|regeln|regole|regras|consignes|directives|directivas|diretrizes|befehle|órdenes)\b`,
+      String.raw`\b(?:ignor[ae]r?|ignore[rz]?|ignoriere[n]?|ignorate|ignorieren\s+sie|olvida[r]?|olvide|oublie[rz]?|vergiss|vergessen\s+sie|esque[cç]a|dimentica)\b[^.!?\n]{0,40}?\b(?:instrucciones|instruções|istruzioni|anweisungen|indicaciones|règles|reglas|regeln|regole|regras|consignes|directivas|diretrizes|befehle|órdenes)\b`,
+      String.raw`\b(?:ignorez|ignorer|oubliez|oublier|oublie)\b[^.!?\n]{0,40}?\b(?:instructions|directives)\b`,
       String.raw`\b(?:ignor[ae]|ignorez|ignoriere|ignorieren\s+sie|ignorate|olvida|oublie[rz]?|vergiss)\s+(?:la|le|les|el|los|las|die|das|den|der|il|lo|gli|a|o|as|os)\s+[\wÀ-ÿ]+(?:\s+[\wÀ-ÿ]+)?\s*,?\s+(?:y|et|und|e|ed|and)\s+(?:di|dí|dis|dites|indique[sz]?|indica|déclare[sz]?|declara|sag|sagen|schreib|écri[st]|escribe|scrivi|diga|responde|réponds|antworte)`,
       String.raw`(?:игнориру\w*|игнорировать|забудь\w*|забыть)[^.!?\n]{0,40}?(?:инструкц\w*|указани\w*|правил\w*|команд\w*)`,
       String.raw`(?:忽略|无视|無視|忘记|忘記)[^。！？\n]{0,20}?(?:指示|指令|说明|說明|命令|规则|規則|提示)`,
@@ -485,7 +493,8 @@ export const RULES: InjectionRule[] = [
     id: 'injection.role-override',
     keys: ['angleTag'],
     // "<SYSTEM MODE>", "<GOD MODE>": a pseudo-tag announcing a privileged mode.
-    pattern: String.raw`<\s*(?:[A-Za-z]+[ _])*MODE\s*>`,
+    pattern: String.raw`<\s*(?:[A-Z]+[ _])+MODE\s*>`,
+    cased: true,
     weight: w(0.5, 0.5, 0.5),
   },
   {
@@ -514,7 +523,7 @@ export const RULES: InjectionRule[] = [
     keys: ['jailbreak', 'unrestricted', 'noRules', 'brokenFree'],
     // "You have been jailbroken", "As an AI without restrictions, ..."
     pattern: alt(
-      String.raw`\byou\s+(?:have\s+(?:now\s+)?been|are\s+(?:now\s+)?|'re\s+(?:now\s+)?)(?:jailbroken|unlocked|freed|liberated|unchained|unshackled)\b`,
+      String.raw`\byou\s+(?:have\s+(?:now\s+)?been\s+|are\s+(?:now\s+)?|'re\s+(?:now\s+)?)(?:jailbroken|unlocked|freed|liberated|unchained|unshackled)\b`,
       String.raw`\bas\s+an?\s+(?:ai|assistant|model|chatbot|llm|language\s+model)\s+(?:without|with\s+no|free\s+(?:of|from))\s+(?:any\s+)?(?:restrictions|rules|filters|limits|limitations|guidelines|censorship|ethics|morals)\b`,
     ),
     weight: w(0.55, 0.5, 0.55),
@@ -631,7 +640,7 @@ export const RULES: InjectionRule[] = [
   },
   {
     id: 'injection.secret-request',
-    keys: ['secretWord'],
+    keys: ['secretWord', 'foreign'],
     raw: true,
     // The same request in other languages: "¿Cuál es la contraseña?", "Was ist dein Passwort?", "パスワードは何ですか".
     pattern: alt(
@@ -824,8 +833,9 @@ export const RULES: InjectionRule[] = [
     id: 'injection.exfiltration',
     keys: ['netCall'],
     // A command that reads a secret and ships it: curl with $TOKEN, requests.post(..., os.environ).
-    pattern: String.raw`\b(?:curl|wget|requests\.(?:post|put|get)|urlopen|httpx|axios|fetch\(|invoke-webrequest)[^\n]{0,160}?(?:\$\{?\w*(?:KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL)\w*|\.ssh/|id_rsa|\.env\b|/etc/passwd|/etc/shadow|\.aws/credentials|os\.environ|process\.env|cookies?\b|\$\(cat\s)`,
-    weight: w(0.45, 0.5, 0.6),
+    pattern: String.raw`\b(?:curl|wget|requests\.(?:post|put|get)|urlopen|httpx|axios|fetch\(|[Ii]nvoke-[Ww]eb[Rr]equest)[^\n]{0,160}?(?:\$\{?[A-Z_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIAL)[A-Z_]*\b|\.ssh/|id_rsa|(?<![\w$])\.env\b|/etc/passwd|/etc/shadow|\.aws/credentials|os\.environ|\$\(cat\s)`,
+    cased: true,
+    weight: w(0.4, 0.45, 0.55),
   },
 
   // -- hidden content (boosters) ----------------------------------------------------------------------------------
@@ -868,6 +878,13 @@ export const RULES: InjectionRule[] = [
     weight: w(0.1, 0.45, 0.35),
   },
   {
+    id: 'injection.code-insertion',
+    keys: ['codeBlock'],
+    // "Utilize the following code section:" before a code fence, with no reader named: weaker (docs say this too).
+    pattern: String.raw`\b(?:utilize|use|integrate|incorporate|include|insert|add|embed|merge|blend|fuse|weave|infuse|meld|execute|run|apply|adopt|deploy|employ|leverage|enlist)\s+(?:the\s+)?(?:following|subsequent|below)\s+code\s+(?:block|snippet|section|excerpt|segment|fragment)\b${gap(40)}:?\s*\n\s*\x60\x60\x60`,
+    weight: w(0.05, 0.35, 0.3),
+  },
+  {
     id: 'injection.malicious-code',
     keys: ['maliciousCode', 'netCall', 'forkBomb'],
     // Payloads that are harmful wherever they are proposed: wiping disks, download-and-run, mining, and code that
@@ -884,6 +901,7 @@ export const RULES: InjectionRule[] = [
       String.raw`\b(?:curl|wget)\b[^\n|;]{0,160}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b`,
       String.raw`\b(?:curl|wget)\b[^\n]{0,160}?(?:-o|-O|>)\s*\S+\s*(?:&&|;)\s*chmod\s+\+x\b`,
       String.raw`\bexec\(\s*(?:open\(|requests\.get|urlopen|urllib)`,
+      String.raw`\b(?:cookiejar|MozillaCookieJar|browser_cookie3?|SimpleCookie|cookies\.(?:txt|pkl|sqlite|json))\b[\s\S]{0,300}?\b(?:requests\.(?:get|post|put)|urlopen|\.send)\b[^\n]{0,120}?\bcookies?\s*=`,
       String.raw`\b(?:urlretrieve|wget\.download|urlopen)\([\s\S]{0,260}?\b(?:exec\(|os\.system\(|subprocess\.(?:call|run|Popen)\()`,
       String.raw`\bnohup\s+(?:python3?|bash|sh|\./)\S*`,
       String.raw`\bcurl\b[^\n]{0,120}?(?:-F|--form|-T|--upload-file|--data-binary|-d|--data)["'\s,]+["']?[\w.-]*=?@`,
@@ -1038,10 +1056,20 @@ export const REPEATED_TOKEN = /\b(\w{2,20})\b(?:\W{1,3}\1\b){9,}/;
 export const QUESTION_TURN = /(?:^|\s)Q\s*:/g;
 export const ANSWER_TURN = /\sA\s*:/g;
 
-/** Characters that normalisation changes in ways that matter to matching: invisible, bidi, tags, homoglyph scripts,
- * compatibility forms (fullwidth, mathematical alphanumerics, circled letters, ligatures). A window around them is
- * normalised before matching; everything else is matched as it is. */
-export const SUSPICIOUS = String.raw`[\u00ad\u034f\u0250-\u02af\u0370-\u052f\u180e\u1d00-\u1dbf\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2100-\u214f\u2460-\u24ff\ufb00-\ufb06\ufe00-\ufe0f\ufeff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\ud835\udb40]+`;
+/**
+ * What makes a stretch of text worth normalising before matching: characters that normalisation changes in ways that
+ * hide words. Always: Unicode tags, fullwidth and other compatibility forms (mathematical alphanumerics, circled and
+ * small-capital letters, ligatures, letter-like symbols) and the Cyrillic letters that exist only as look-alikes of
+ * Latin ones. Next to a Latin letter only: invisible and bidi characters and Cyrillic or Greek letters, so that a
+ * word spelled across scripts ("іgnоrе") or split by a zero-width space counts, while Russian prose, emoji joined with
+ * U+200D and right-to-left marks in Arabic text do not. (Separate small passes: one alternation of these, or a class
+ * of more than about 22 ranges, scans several times slower. Fullwidth punctuation, ordinary in CJK text, is filtered
+ * out afterwards.)
+ */
+export const FULLWIDTH_PUNCTUATION = /^[\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef]+$/;
+export const ALWAYS_SUSPICIOUS = String.raw`[\u0455\u0458\u04cf\u0501\u051b\u051d\u0250-\u02af\u1d00-\u1dbf\u2100-\u214f\u2460-\u24ff\ufb00-\ufb06\ufe00-\ufe0f\uff00-\uffef\ud835\udb40]+`;
+/** Invisible and bidi characters; they count when a Latin letter is next to them. */
+export const INVISIBLE = String.raw`[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+`;
 
 /** Candidates for encoded runs; normalize() decides whether they decode to text. A base64 or hex run starts at a
  * word start (checked inside the word group); URL- and HTML-escape runs start with their escape character. */

@@ -8,9 +8,10 @@
  * 1. Prefilter. Each word keyword of the rule set is reduced to its literal stems, and one regex of all the stems (a
  *    plain alternation of literals, which V8 scans fastest) plus base64/hex candidates runs over the raw text; a
  *    stem hit counts only where the whole keyword matches (one sticky regex per stem). A second regex finds the
- *    keywords that start with punctuation (`<|im_start|>`, `![`, `<!--`) and URL/HTML escape runs. A third,
- *    case-sensitive pass, skipped for ASCII text, finds invisible characters, homoglyph scripts, compatibility forms
- *    and runs of non-Latin scripts. Benign text usually stops here.
+ *    keywords that start with punctuation (`<|im_start|>`, `![`, `<!--`) and URL/HTML escape runs. Small
+ *    case-sensitive passes, skipped for ASCII text, find characters that hide words (invisible characters next to
+ *    letters, words spelled across scripts, compatibility forms, tag characters) and override words in runs of
+ *    non-Latin script. Benign text usually stops here.
  * 2. Rules. Each rule whose keyword hit runs on a window of ±WINDOW characters around the hit, never on the whole
  *    text, so a 1 MB tool result costs a few linear passes plus small ones.
  * 3. Normalisation. Around suspicious characters the text is normalised (normalize.ts: NFKC, homoglyphs, invisible
@@ -24,13 +25,17 @@ import { normalize, type HiddenSignals, type NormalizedText } from './normalize.
 import {
   ENCODED_SYMBOL,
   ENCODED_WORD,
-  FOREIGN,
+  FULLWIDTH_PUNCTUATION,
   KEYWORDS,
   ANSWER_TURN,
   QUESTION_TURN,
   REPEATED_TOKEN,
   RULES,
-  SUSPICIOUS,
+  ALWAYS_SUSPICIOUS,
+  FOREIGN_KEY,
+  FOREIGN_RUN,
+  FOREIGN_WORDS,
+  INVISIBLE,
   SYMBOLS,
   WINDOW,
   WORDS,
@@ -49,8 +54,10 @@ export const DEFAULT_THRESHOLDS: Record<Where, number> = { input: 0.5, output: 0
 const MIN_WEIGHT = 0.1;
 const NON_ASCII = /[\u0080-\uffff]/;
 const READABLE_WORDS = /[a-z]{2,}\s+[a-z]{2,}/i;
-/** Group 1: characters that normalisation changes; otherwise a run of a non-Latin script. */
-const SCRIPTS = new RegExp(`(${SUSPICIOUS})|${FOREIGN}`, 'g');
+const ALWAYS_SUSPICIOUS_RUN = new RegExp(ALWAYS_SUSPICIOUS, 'g');
+const INVISIBLE_RUN = new RegExp(INVISIBLE, 'g');
+const FOREIGN_RUN_RE = new RegExp(FOREIGN_RUN, 'g');
+const FOREIGN_WORDS_RE = new RegExp(FOREIGN_WORDS, 'gi');
 
 /** Hits further apart than this are separate pieces of evidence, scored on their own. */
 const CLUSTER_GAP = 600;
@@ -88,8 +95,8 @@ interface Profile {
    * optional lookahead with one capture group), and the rules of each keyword in group order.
    */
   stems: Map<string, { confirm: RegExp; rules: number[][] }>;
-  /** Rules that match the original text; runs of non-Latin scripts start them too. */
-  rawRules: number[];
+  /** Rules started by FOREIGN_WORDS inside runs of non-Latin script. */
+  foreignRules: number[];
   rules: CompiledRule[];
   /** Slots of the rules checked without a pattern: text in tag characters, repeated tokens, fabricated dialogue. */
   hiddenText: number;
@@ -122,15 +129,15 @@ const profiles = new Map<Where, Profile>(WHERE.map((where) => [where, compile(wh
 function compile(where: Where): Profile {
   const rules: CompiledRule[] = [];
   const byKey = new Map<string, number[]>();
-  const raw: number[] = [];
   for (const rule of RULES) {
     const weight = rule.weight[where] ?? 0;
     if (weight < MIN_WEIGHT) continue; // too weak to matter in this profile: not worth its regex
     const index = rules.length;
     rules.push({ id: rule.id, re: new RegExp(rule.pattern, rule.cased ? 'g' : 'gi'), weight, raw: rule.raw === true });
-    if (rule.raw) raw.push(index);
     for (const key of rule.keys) {
-      if (!(key in KEYWORDS)) throw new Error(`injection rule ${rule.id} names unknown keyword ${key}`);
+      if (!(key in KEYWORDS) && key !== FOREIGN_KEY) {
+        throw new Error(`injection rule ${rule.id} names unknown keyword ${key}`);
+      }
       byKey.set(key, [...(byKey.get(key) ?? []), index]);
     }
   }
@@ -140,6 +147,7 @@ function compile(where: Where): Profile {
   const symbols: string[] = [];
   const groups: Profile['groups'] = [];
   for (const [key, indexes] of byKey) {
+    if (key === FOREIGN_KEY) continue;
     if (key in WORDS) {
       for (const stem of literalPrefixes(WORDS[key]!)) stemKeys.set(stem, [...(stemKeys.get(stem) ?? []), key]);
     } else {
@@ -177,7 +185,7 @@ function compile(where: Where): Profile {
     symbols: new RegExp(symbolSource, 'gi'),
     groups,
     stems,
-    rawRules: raw,
+    foreignRules: byKey.get(FOREIGN_KEY) ?? [],
     rules,
     hiddenText,
     repeated,
@@ -366,11 +374,11 @@ interface Sink {
 }
 
 /**
- * Runs the trigger once and sorts what it found: rule → positions, encoded-run candidates and suspicious runs.
- * A stem hit counts only where its keyword is confirmed. `raw`: also start the rules that read the original script
- * (false inside a normalised window, where they already ran on the original).
+ * Runs the prefilter once and sorts what it found: rule → positions, encoded-run candidates and suspicious runs.
+ * A stem hit counts only where its keyword is confirmed. `outer`: the original text (look for suspicious characters
+ * too); false for a normalised window or decoded text.
  */
-function collect(p: Profile, s: string, raw: boolean): Collected {
+function collect(p: Profile, s: string, outer: boolean): Collected {
   const c: Collected = { ruleHits: new Map(), encoded: [], suspicious: [] };
   const words = p.words;
   words.lastIndex = 0;
@@ -401,16 +409,57 @@ function collect(p: Profile, s: string, raw: boolean): Collected {
   symbols.lastIndex = 0;
   // Non-Latin and invisible characters: a separate case-sensitive pass (a case-insensitive character class with many
   // ranges is several times slower), skipped for ASCII text.
-  if (raw && NON_ASCII.test(s)) {
-    const scripts = SCRIPTS;
-    scripts.lastIndex = 0;
-    for (let m = scripts.exec(s); m !== null; m = scripts.exec(s)) {
-      if (m[1] !== undefined) c.suspicious.push([m.index, m.index + m[0].length]);
-      for (const rule of p.rawRules) addHit(c.ruleHits, rule, m.index);
-    }
-    scripts.lastIndex = 0;
-  }
+  if (outer && NON_ASCII.test(s)) suspiciousAndForeign(p, s, c);
   return c;
+}
+
+/**
+ * The non-ASCII passes, each skipped when it cannot find anything: characters that hide words (see SUSPICIOUS in
+ * injection-rules.ts) and override words in other scripts, looked for only inside runs of those scripts.
+ */
+function suspiciousAndForeign(p: Profile, s: string, c: Collected): void {
+  const always = ALWAYS_SUSPICIOUS_RUN;
+  always.lastIndex = 0;
+  for (let m = always.exec(s); m !== null; m = always.exec(s)) {
+    if (!FULLWIDTH_PUNCTUATION.test(m[0])) c.suspicious.push([m.index, m.index + m[0].length]);
+  }
+  always.lastIndex = 0;
+  const invisible = INVISIBLE_RUN;
+  invisible.lastIndex = 0;
+  for (let m = invisible.exec(s); m !== null; m = invisible.exec(s)) {
+    const end = m.index + m[0].length;
+    if (isLatinLetter(s.charCodeAt(m.index - 1)) || isLatinLetter(s.charCodeAt(end))) c.suspicious.push([m.index, end]);
+  }
+  invisible.lastIndex = 0;
+  const runs = FOREIGN_RUN_RE;
+  const words = FOREIGN_WORDS_RE;
+  runs.lastIndex = 0;
+  for (let r = runs.exec(s); r !== null; r = runs.exec(s)) {
+    const run = r[0];
+    const end = r.index + run.length;
+    // A Cyrillic or Greek letter touching a Latin one: a word spelled across scripts.
+    if (
+      (isLookalike(run.charCodeAt(0)) && isLatinLetter(s.charCodeAt(r.index - 1))) ||
+      (isLookalike(run.charCodeAt(run.length - 1)) && isLatinLetter(s.charCodeAt(end)))
+    ) {
+      c.suspicious.push([r.index, end]);
+    }
+    if (run.length < 2 || p.foreignRules.length === 0) continue;
+    words.lastIndex = 0;
+    for (let m = words.exec(run); m !== null; m = words.exec(run)) {
+      for (const rule of p.foreignRules) addHit(c.ruleHits, rule, r.index + m.index);
+    }
+  }
+  runs.lastIndex = 0;
+  words.lastIndex = 0;
+}
+
+function isLookalike(c: number): boolean {
+  return c >= 0x370 && c <= 0x52f;
+}
+
+function isLatinLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 function addHit(ruleHits: Map<number, number[]>, rule: number, at: number): void {
