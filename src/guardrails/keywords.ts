@@ -5,7 +5,8 @@
  * compiled into one regex. Rules: `keywords.deny` and `keywords.topic.<name>`; a term listed under several rules
  * reports each. An empty configuration never fires. Runs in every phase; it only reports, the stage decides.
  */
-import { normalize, type NormalizedText } from './normalize.js';
+import { originalSpan } from './spans.js';
+import { normalize } from './normalize.js';
 import type { Detection, Detector } from './types.js';
 
 export interface KeywordOptions {
@@ -101,12 +102,4 @@ function report(
     seen.add(key);
     out.push({ detector: 'keywords', rule, score, start, end, excerpt, entity: 'KEYWORD' });
   }
-}
-
-/** Maps a span of the normalised text back to the original, covering whole original characters. */
-function originalSpan(norm: NormalizedText, start: number, end: number): [number, number] {
-  const s = norm.toOriginal(start);
-  const last = norm.toOriginal(end - 1);
-  const cp = norm.original.codePointAt(last) ?? 0;
-  return [s, last + (cp > 0xffff ? 2 : 1)];
 }

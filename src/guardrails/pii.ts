@@ -19,6 +19,7 @@
  * a number) and the spans are mapped back to the original. Failure mode: a detector only reports; the stage that
  * runs it decides (closed by default).
  */
+import { keepStrongest } from './spans.js';
 import ipaddr from 'ipaddr.js';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { GatewayError } from '../errors.js';
@@ -112,25 +113,7 @@ function originalSpan(norm: NormalizedText, start: number, end: number): [number
 
 /** Keeps the strongest finding of each overlapping group: higher score first, then the longer span. */
 function resolveOverlaps(found: Finding[]): Finding[] {
-  if (found.length < 2) return found;
-  const byStrength = [...found].sort(
-    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
-  );
-  const kept: Finding[] = []; // sorted by start, non-overlapping
-  for (const f of byStrength) {
-    let lo = 0;
-    let hi = kept.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (kept[mid]!.start < f.start) lo = mid + 1;
-      else hi = mid;
-    }
-    const prev = kept[lo - 1];
-    const next = kept[lo];
-    if ((prev && prev.end > f.start) || (next && next.start < f.end)) continue;
-    kept.splice(lo, 0, f);
-  }
-  return kept;
+  return keepStrongest(found, (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
  * characters inside a token, fullwidth letters) and mapped back. Failure mode: a detector only reports; the stage
  * decides (closed by default).
  */
+import { keepStrongest } from './spans.js';
 import { GatewayError } from '../errors.js';
 import { normalize, type NormalizedText } from './normalize.js';
 import { GLOBAL_ALLOW, PLACEHOLDERS, SECRET_RULES, shannonEntropy, type SecretRule } from './secret-rules.js';
@@ -140,28 +141,13 @@ function insideBase64(text: string, start: number, end: number): boolean {
 
 /** Specific rules beat generic ones; then the longer span wins. */
 function resolveOverlaps(found: Finding[]): Finding[] {
-  if (found.length < 2) return found;
-  const byStrength = [...found].sort(
+  return keepStrongest(
+    found,
     (a, b) =>
       Number(a.rule.generic ?? false) - Number(b.rule.generic ?? false) ||
       b.end - b.start - (a.end - a.start) ||
       a.start - b.start,
   );
-  const kept: Finding[] = []; // sorted by start, non-overlapping
-  for (const f of byStrength) {
-    let lo = 0;
-    let hi = kept.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (kept[mid]!.start < f.start) lo = mid + 1;
-      else hi = mid;
-    }
-    const prev = kept[lo - 1];
-    const next = kept[lo];
-    if ((prev && prev.end > f.start) || (next && next.start < f.end)) continue;
-    kept.splice(lo, 0, f);
-  }
-  return kept;
 }
 
 /** Maps a span of the normalised text back to the original, covering whole original characters. */

@@ -5,8 +5,9 @@
  * hide it, and spans are mapped back to the original. Rule: `toxicity.profanity`. It runs in every phase and only
  * reports; the stage decides.
  */
+import { originalSpan } from './spans.js';
 import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from 'obscenity';
-import { normalize, type NormalizedText } from './normalize.js';
+import { normalize } from './normalize.js';
 import { maskExcerpt, type Detection, type Detector } from './types.js';
 
 const PLAIN_ASCII = /^[\x20-\x7e\t\n\r]*$/;
@@ -37,12 +38,4 @@ export function createToxicityDetector(): Detector {
       return out;
     },
   };
-}
-
-/** Maps a span of the normalised text back to the original, covering whole original characters. */
-function originalSpan(norm: NormalizedText, start: number, end: number): [number, number] {
-  const s = norm.toOriginal(start);
-  const last = norm.toOriginal(end - 1);
-  const cp = norm.original.codePointAt(last) ?? 0;
-  return [s, last + (cp > 0xffff ? 2 : 1)];
 }
