@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../errors.js';
 import type { Detection } from '../types.js';
-import { closeProviderPool, createRemoteDetector, type RemoteCallOptions, type RemoteDetectorSpec } from './client.js';
+import { createRemoteDetector, type RemoteCallOptions, type RemoteDetectorSpec } from './client.js';
 import { BadResponseError, isRecord } from './json.js';
-import { hang, json, startFakeApi, type FakeApi } from './test-server.js';
+import { hang, json, live, useFakeApi, startFakeApi } from './test-server.js';
 
 const KEY = 'sk-test-0123456789abcdef';
-const live = () => new AbortController().signal;
 
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(async () => {
-  await closeProviderPool();
-  await api.close();
-});
+const fake = useFakeApi();
 
 /** A minimal provider: `{ bad: true }` is flagged, anything without a boolean `bad` is an unexpected body. */
 function detector(
@@ -26,7 +18,7 @@ function detector(
   return createRemoteDetector(
     {
       name: 'probe',
-      url: `${api.origin}/check?tenant=1`,
+      url: `${fake.api.origin}/check?tenant=1`,
       headers: { authorization: `Bearer ${KEY}` },
       options: { timeoutMs: 2000, ...options },
       body: (text, where) => ({ text, where }),
@@ -51,15 +43,15 @@ async function failure(promise: Promise<unknown>): Promise<GatewayError> {
 
 describe('remote provider client', () => {
   it('posts JSON with the configured headers and returns the parsed verdict', async () => {
-    api.handle((_req, res) => json(res, 200, { bad: true }));
+    fake.api.handle((_req, res) => json(res, 200, { bad: true }));
     const d = detector({ cacheSize: 0 });
     for (let i = 0; i < 2; i++) {
       await expect(d.scan('hello', 'input', live())).resolves.toEqual([
         { detector: 'probe', rule: 'probe.bad', score: 1, excerpt: 'he' },
       ]);
     }
-    expect(api.requests).toHaveLength(2);
-    const [seen] = api.requests;
+    expect(fake.api.requests).toHaveLength(2);
+    const [seen] = fake.api.requests;
     expect(seen?.method).toBe('POST');
     expect(seen?.path).toBe('/check?tenant=1');
     expect(seen?.headers.authorization).toBe(`Bearer ${KEY}`);
@@ -68,87 +60,87 @@ describe('remote provider client', () => {
   });
 
   it('answers a repeated scan from the cache: the server sees one request', async () => {
-    api.handle((_req, res) => json(res, 200, { bad: false }));
+    fake.api.handle((_req, res) => json(res, 200, { bad: false }));
     const d = detector();
     await expect(d.scan('same text', 'output', live())).resolves.toEqual([]);
     await expect(d.scan('same text', 'output', live())).resolves.toEqual([]);
-    expect(api.requests).toHaveLength(1);
+    expect(fake.api.requests).toHaveLength(1);
   });
 
   it('keys the cache by phase and text', async () => {
-    api.handle((_req, res) => json(res, 200, { bad: false }));
+    fake.api.handle((_req, res) => json(res, 200, { bad: false }));
     const d = detector();
     await d.scan('a', 'input', live());
     await d.scan('a', 'output', live());
     await d.scan('b', 'input', live());
     await d.scan('a', 'input', live());
-    expect(api.requests).toHaveLength(3);
+    expect(fake.api.requests).toHaveLength(3);
   });
 
   it('hands out copies, so a caller that annotates a detection does not change the cached verdict', async () => {
-    api.handle((_req, res) => json(res, 200, { bad: true }));
+    fake.api.handle((_req, res) => json(res, 200, { bad: true }));
     const d = detector();
     const first = await d.scan('xyz', 'input', live());
     first[0]!.path = 'arguments.q';
     const second = await d.scan('xyz', 'input', live());
     expect(second[0]?.path).toBeUndefined();
-    expect(api.requests).toHaveLength(1);
+    expect(fake.api.requests).toHaveLength(1);
   });
 
   it('does not cache failures', async () => {
-    api.handle((_req, res) => json(res, 400, {}));
+    fake.api.handle((_req, res) => json(res, 400, {}));
     const d = detector();
     await failure(d.scan('t', 'input', live()));
     await failure(d.scan('t', 'input', live()));
-    expect(api.requests).toHaveLength(2);
+    expect(fake.api.requests).toHaveLength(2);
   });
 
   it('retries a 503 and then succeeds', async () => {
     let n = 0;
-    api.handle((_req, res) => (++n <= 2 ? json(res, 503, { error: 'busy' }) : json(res, 200, { bad: true })));
+    fake.api.handle((_req, res) => (++n <= 2 ? json(res, 503, { error: 'busy' }) : json(res, 200, { bad: true })));
     const d = detector({ retries: 2 });
     await expect(d.scan('retry me', 'input', live())).resolves.toHaveLength(1);
     await expect(d.scan('retry me', 'input', live())).resolves.toHaveLength(1);
-    expect(api.requests).toHaveLength(3);
+    expect(fake.api.requests).toHaveLength(3);
   });
 
   it('retries 429 and network errors the same way', async () => {
     let n = 0;
-    api.handle((_req, res) => {
+    fake.api.handle((_req, res) => {
       n++;
       if (n === 1) json(res, 429, {});
       else if (n === 2) res.socket?.destroy();
       else json(res, 200, { bad: false });
     });
     await expect(detector({ retries: 3 }).scan('flaky', 'input', live())).resolves.toEqual([]);
-    expect(api.requests).toHaveLength(3);
+    expect(fake.api.requests).toHaveLength(3);
   });
 
   it('gives up after the retries with the last failure', async () => {
-    api.handle((_req, res) => json(res, 502, {}));
+    fake.api.handle((_req, res) => json(res, 502, {}));
     const error = await failure(detector({ retries: 1 }).scan('down', 'input', live()));
     expect(error.message).toBe('guardrail provider "probe" failed: answered HTTP 502 (2 attempts)');
     expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(error.data).toEqual({ provider: 'probe', failure: 'http-status', status: 502 });
-    expect(api.requests).toHaveLength(2);
+    expect(fake.api.requests).toHaveLength(2);
   });
 
   it('does not wait for a Retry-After beyond the deadline', async () => {
-    api.handle((_req, res) => res.writeHead(429, { 'retry-after': '60' }).end());
+    fake.api.handle((_req, res) => res.writeHead(429, { 'retry-after': '60' }).end());
     const error = await failure(detector({ retries: 5, timeoutMs: 1000 }).scan('later', 'input', live()));
     expect(error.message).toMatch(/answered HTTP 429/);
-    expect(api.requests).toHaveLength(1);
+    expect(fake.api.requests).toHaveLength(1);
   });
 
   it('does not retry other 4xx answers', async () => {
-    api.handle((_req, res) => json(res, 401, { message: `bad key ${KEY}` }));
+    fake.api.handle((_req, res) => json(res, 401, { message: `bad key ${KEY}` }));
     const error = await failure(detector({ retries: 3 }).scan('x', 'input', live()));
     expect(error.message).toBe('guardrail provider "probe" failed: answered HTTP 401');
-    expect(api.requests).toHaveLength(1);
+    expect(fake.api.requests).toHaveLength(1);
   });
 
   it('fails closed on a timeout, retries included, rather than hanging', async () => {
-    api.handle(hang);
+    fake.api.handle(hang);
     for (let i = 0; i < 2; i++) {
       const error = await failure(detector({ timeoutMs: 150, retries: 3 }).scan('slow', 'input', live()));
       expect(error.code).toBe('UPSTREAM_TIMEOUT');
@@ -157,14 +149,14 @@ describe('remote provider client', () => {
   });
 
   it('keeps retrying 5xx only until the deadline', async () => {
-    api.handle((_req, res) => setTimeout(() => json(res, 503, {}), 40));
+    fake.api.handle((_req, res) => setTimeout(() => json(res, 503, {}), 40));
     const error = await failure(detector({ timeoutMs: 200, retries: 5 }).scan('busy', 'input', live()));
     expect(error.message).toMatch(/^guardrail provider "probe" failed: (timed out after 200 ms|answered HTTP 503)/);
-    expect(api.requests.length).toBeLessThanOrEqual(6);
+    expect(fake.api.requests.length).toBeLessThanOrEqual(6);
   });
 
   it('fails open when configured: [] and a report instead of a throw', async () => {
-    api.handle(hang);
+    fake.api.handle(hang);
     const reports: string[] = [];
     const d = detector({ timeoutMs: 150, retries: 0, failOpen: true }, {}, (m) => reports.push(m));
     await expect(d.scan('slow', 'input', live())).resolves.toEqual([]);
@@ -176,7 +168,7 @@ describe('remote provider client', () => {
   });
 
   it('fails open without a failure callback too', async () => {
-    api.handle((_req, res) => json(res, 500, {}));
+    fake.api.handle((_req, res) => json(res, 500, {}));
     await expect(detector({ retries: 0, failOpen: true }).scan('x', 'input', live())).resolves.toEqual([]);
   });
 
@@ -184,24 +176,24 @@ describe('remote provider client', () => {
     ['not JSON', '<html>oops</html>', 'the response is not JSON'],
     ['JSON of the wrong shape', { verdict: 'bad' }, 'unexpected response: no verdict'],
   ])('fails closed on a 2xx body that is %s', async (_what, body, reason) => {
-    api.handle((_req, res) => json(res, 200, body));
+    fake.api.handle((_req, res) => json(res, 200, body));
     const d = detector();
     for (let i = 0; i < 2; i++) {
       const error = await failure(d.scan('x', 'input', live()));
       expect(error.message).toBe(`guardrail provider "probe" failed: ${reason}`);
       expect(error.data).toMatchObject({ failure: 'bad-response' });
     }
-    expect(api.requests).toHaveLength(2); // an unexpected body is not retried
+    expect(fake.api.requests).toHaveLength(2); // an unexpected body is not retried
   });
 
   it('refuses an answer larger than a verdict can be', async () => {
-    api.handle((_req, res) => json(res, 200, { bad: false, pad: 'x'.repeat(1_100_000) }));
+    fake.api.handle((_req, res) => json(res, 200, { bad: false, pad: 'x'.repeat(1_100_000) }));
     const error = await failure(detector().scan('x', 'input', live()));
     expect(error.message).toMatch(/the response is larger than 1048576 bytes/);
   });
 
   it('rethrows an error of the parser that is not about the body', async () => {
-    api.handle((_req, res) => json(res, 200, {}));
+    fake.api.handle((_req, res) => json(res, 200, {}));
     const boom = new TypeError('bug');
     const d = detector(
       { failOpen: true },
@@ -215,28 +207,28 @@ describe('remote provider client', () => {
   });
 
   it('rejects when the caller aborts, even when failing open', async () => {
-    api.handle(hang);
+    fake.api.handle(hang);
     for (const failOpen of [false, true]) {
       const ac = new AbortController();
       const pending = detector({ timeoutMs: 5000, failOpen }).scan('wait', 'input', ac.signal);
-      await vi.waitFor(() => expect(api.requests.length).toBeGreaterThan(0));
+      await vi.waitFor(() => expect(fake.api.requests.length).toBeGreaterThan(0));
       ac.abort(new Error('client cancelled'));
       await expect(pending).rejects.toThrow('client cancelled');
-      api.requests.length = 0;
+      fake.api.requests.length = 0;
     }
   });
 
   it('rejects at once, without a request, when the signal is already aborted', async () => {
-    api.handle((_req, res) => json(res, 200, { bad: false }));
+    fake.api.handle((_req, res) => json(res, 200, { bad: false }));
     const ac = new AbortController();
     ac.abort();
     await expect(detector().scan('x', 'input', ac.signal)).rejects.toThrow();
-    expect(api.requests).toHaveLength(0);
+    expect(fake.api.requests).toHaveLength(0);
   });
 
   it('rejects when the caller aborts during the backoff between attempts', async () => {
     const ac = new AbortController();
-    api.handle((_req, res) => {
+    fake.api.handle((_req, res) => {
       json(res, 503, {});
       setTimeout(() => ac.abort(new Error('stop')), 5);
     });
@@ -266,13 +258,13 @@ describe('remote provider client', () => {
   it('redacts a header value that an error message repeats', async () => {
     const d = createRemoteDetector({
       name: `probe ${KEY}`,
-      url: `${api.origin}/`,
+      url: `${fake.api.origin}/`,
       headers: { apikey: KEY },
       options: { retries: 0 },
       body: () => ({}),
       parse: () => [],
     });
-    api.handle((_req, res) => json(res, 500, {}));
+    fake.api.handle((_req, res) => json(res, 500, {}));
     const error = await failure(d.scan('x', 'input', live()));
     expect(error.message).toBe('guardrail provider "probe [redacted]" failed: answered HTTP 500');
   });

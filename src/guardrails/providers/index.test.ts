@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isGatewayError } from '../../errors.js';
-import { closeProviderPool, createProvider, ProviderSchema, ProvidersSchema } from './index.js';
-import { json, startFakeApi, type FakeApi } from './test-server.js';
+import { createProvider, ProviderSchema, ProvidersSchema } from './index.js';
+import { json, live, useFakeApi } from './test-server.js';
 
-const live = () => new AbortController().signal;
-
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(async () => {
-  await closeProviderPool();
-  await api.close();
-});
+const fake = useFakeApi();
 
 const valid = {
   http: {
@@ -98,15 +89,15 @@ describe('provider config schema', () => {
 
 describe('createProvider', () => {
   it('builds each type under its configured name', async () => {
-    api.handle((req, res) => {
+    fake.api.handle((req, res) => {
       if (req.path === '/http') return json(res, 200, { flagged: true });
       if (req.path === '/guardrails/detect') return json(res, 200, { summary: { injection_attack: 1 } });
       json(res, 200, { results: [{ flagged: true, categories: { hate: true }, category_scores: { hate: 0.9 } }] });
     });
     const detectors = [
-      createProvider('mine', { type: 'http', url: `${api.origin}/http`, response: { flaggedPath: 'flagged' } }),
-      createProvider('ek', { type: 'enkrypt', apiKey: 'k', url: `${api.origin}/guardrails/detect` }),
-      createProvider('mod', { type: 'openai-moderation', apiKey: 'k', baseUrl: api.origin }),
+      createProvider('mine', { type: 'http', url: `${fake.api.origin}/http`, response: { flaggedPath: 'flagged' } }),
+      createProvider('ek', { type: 'enkrypt', apiKey: 'k', url: `${fake.api.origin}/guardrails/detect` }),
+      createProvider('mod', { type: 'openai-moderation', apiKey: 'k', baseUrl: fake.api.origin }),
     ];
     const rules = await Promise.all(detectors.map((d) => d.scan('text', 'input', live())));
     expect(detectors.map((d) => d.id)).toEqual(['mine', 'ek', 'mod']);
@@ -118,11 +109,11 @@ describe('createProvider', () => {
   });
 
   it('passes the failure hook through', async () => {
-    api.handle((_req, res) => json(res, 500, {}));
+    fake.api.handle((_req, res) => json(res, 500, {}));
     const reports: string[] = [];
     const p = createProvider(
       'mod',
-      { type: 'openai-moderation', apiKey: 'k', baseUrl: api.origin, failOpen: true, retries: 0 },
+      { type: 'openai-moderation', apiKey: 'k', baseUrl: fake.api.origin, failOpen: true, retries: 0 },
       { onFailure: (m) => reports.push(m) },
     );
     await expect(p.scan('text', 'input', live())).resolves.toEqual([]);

@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.js';
-import { closeProviderPool } from './client.js';
+
 import { createOpenAIModerationProvider, type OpenAIModerationProviderConfig } from './openai-moderation.js';
-import { hang, json, startFakeApi, type FakeApi } from './test-server.js';
+import { hang, json, live, useFakeApi } from './test-server.js';
 
 const KEY = 'sk-proj-9c8b7a6f5e4d3c2b1a';
 const TEXT = 'I will hurt you';
-const live = () => new AbortController().signal;
 
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(async () => {
-  await closeProviderPool();
-  await api.close();
-});
+const fake = useFakeApi();
 
 function moderation(more: Partial<OpenAIModerationProviderConfig> = {}) {
-  return createOpenAIModerationProvider({ apiKey: KEY, baseUrl: `${api.origin}/v1/`, ...more });
+  return createOpenAIModerationProvider({ apiKey: KEY, baseUrl: `${fake.api.origin}/v1/`, ...more });
 }
 
 function result(
@@ -40,22 +32,22 @@ const FLAGGED = result(
 
 describe('OpenAI moderation provider', () => {
   it('POSTs { model, input } to <baseUrl>/moderations with a bearer token', async () => {
-    api.handle((_req, res) => json(res, 200, result({ sexual: false }, { sexual: 0.01 })));
+    fake.api.handle((_req, res) => json(res, 200, result({ sexual: false }, { sexual: 0.01 })));
     await moderation().scan(TEXT, 'input', live());
-    const [seen] = api.requests;
+    const [seen] = fake.api.requests;
     expect(seen?.path).toBe('/v1/moderations');
     expect(seen?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(seen?.body).toEqual({ model: 'omni-moderation-latest', input: TEXT });
   });
 
   it('sends a configured model', async () => {
-    api.handle((_req, res) => json(res, 200, result({}, {})));
+    fake.api.handle((_req, res) => json(res, 200, result({}, {})));
     await moderation({ model: 'text-moderation-stable' }).scan(TEXT, 'input', live());
-    expect(api.requests[0]?.body).toMatchObject({ model: 'text-moderation-stable' });
+    expect(fake.api.requests[0]?.body).toMatchObject({ model: 'text-moderation-stable' });
   });
 
   it('reports one detection per flagged category, scored from category_scores', async () => {
-    api.handle((_req, res) => json(res, 200, FLAGGED));
+    fake.api.handle((_req, res) => json(res, 200, FLAGGED));
     const p = moderation();
     for (let i = 0; i < 2; i++) {
       await expect(p.scan(TEXT, 'output', live())).resolves.toEqual([
@@ -74,11 +66,11 @@ describe('OpenAI moderation provider', () => {
         { detector: 'openai-moderation', rule: 'openai-moderation.violence', score: 0.93, excerpt: 'I …ou (15 chars)' },
       ]);
     }
-    expect(api.requests).toHaveLength(1);
+    expect(fake.api.requests).toHaveLength(1);
   });
 
   it('returns nothing for a clean answer', async () => {
-    api.handle((_req, res) =>
+    fake.api.handle((_req, res) =>
       json(res, 200, result({ violence: false, hate: false }, { violence: 0.02, hate: 0.001 })),
     );
     const p = moderation();
@@ -87,7 +79,7 @@ describe('OpenAI moderation provider', () => {
   });
 
   it('lets a threshold decide instead of OpenAI’s flags', async () => {
-    api.handle((_req, res) => json(res, 200, FLAGGED));
+    fake.api.handle((_req, res) => json(res, 200, FLAGGED));
     const found = await moderation({ threshold: 0.7 }).scan(TEXT, 'input', live());
     expect(found.map((d) => [d.rule, d.score])).toEqual([
       ['openai-moderation.harassment', 0.71],
@@ -96,7 +88,7 @@ describe('OpenAI moderation provider', () => {
   });
 
   it('reports a flagged result that names no category as <name>.flagged', async () => {
-    api.handle((_req, res) => json(res, 200, result({ violence: false }, { violence: 0.2 }, true)));
+    fake.api.handle((_req, res) => json(res, 200, result({ violence: false }, { violence: 0.2 }, true)));
     const found = await moderation({ name: 'mod' }).scan(TEXT, 'input', live());
     expect(found.map((d) => [d.detector, d.rule, d.score])).toEqual([['mod', 'mod.flagged', 1]]);
   });
@@ -104,7 +96,7 @@ describe('OpenAI moderation provider', () => {
   it('keeps the highest score when several results flag the same category', async () => {
     const one = FLAGGED.results[0]!;
     const two = { ...one, category_scores: { ...one.category_scores, violence: 0.99 } };
-    api.handle((_req, res) => json(res, 200, { results: [one, two] }));
+    fake.api.handle((_req, res) => json(res, 200, { results: [one, two] }));
     const found = await moderation().scan(TEXT, 'input', live());
     expect(found.find((d) => d.rule.endsWith('.violence'))?.score).toBe(0.99);
     expect(found).toHaveLength(3);
@@ -135,7 +127,7 @@ describe('OpenAI moderation provider', () => {
       'expected a score at results.0.category_scores.violence, got nothing',
     ],
   ])('fails closed on %s', async (_what, body, reason) => {
-    api.handle((_req, res) => json(res, 200, body));
+    fake.api.handle((_req, res) => json(res, 200, body));
     const p = moderation();
     for (let i = 0; i < 2; i++) {
       const error = await p.scan(TEXT, 'input', live()).catch((e: unknown) => e);
@@ -147,24 +139,24 @@ describe('OpenAI moderation provider', () => {
   });
 
   it('fails closed on 401 and never shows the key', async () => {
-    api.handle((_req, res) => json(res, 401, { error: { message: `Incorrect API key provided: ${KEY}` } }));
+    fake.api.handle((_req, res) => json(res, 401, { error: { message: `Incorrect API key provided: ${KEY}` } }));
     const error = await moderation()
       .scan(TEXT, 'input', live())
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe('guardrail provider "openai-moderation" failed: answered HTTP 401');
     expect((error as Error).message).not.toContain(KEY);
-    expect(api.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(fake.api.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
   it('fails closed on invalid JSON', async () => {
-    api.handle((_req, res) => json(res, 200, '{"results": ['));
+    fake.api.handle((_req, res) => json(res, 200, '{"results": ['));
     await expect(moderation().scan(TEXT, 'input', live())).rejects.toThrow(
       'guardrail provider "openai-moderation" failed: the response is not JSON',
     );
   });
 
   it('fails closed on a timeout, or returns [] when failing open', async () => {
-    api.handle(hang);
+    fake.api.handle(hang);
     await expect(moderation({ timeoutMs: 120 }).scan(TEXT, 'input', live())).rejects.toThrow(/timed out after 120 ms/);
     await expect(moderation({ timeoutMs: 120, failOpen: true }).scan(TEXT, 'input', live())).resolves.toEqual([]);
   });

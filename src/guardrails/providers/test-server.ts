@@ -3,6 +3,8 @@
  * the keep-alive pool, timeouts and retries for real. A handler that never answers (`hang`) is a hung provider.
  */
 import http from 'node:http';
+import { afterAll, beforeAll } from 'vitest';
+import { closeProviderPool } from './client.js';
 import type { AddressInfo } from 'node:net';
 
 export interface SeenRequest {
@@ -62,4 +64,23 @@ export async function startFakeApi(): Promise<FakeApi> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A signal that never aborts, for scans that are not about cancellation. */
+export const live = (): AbortSignal => new AbortController().signal;
+
+/**
+ * Starts one fake API for the test file and stops it (and the shared keep-alive pool) afterwards. Read `.api`
+ * inside tests: it is set once beforeAll has run.
+ */
+export function useFakeApi(): { readonly api: FakeApi } {
+  const holder = {} as { api: FakeApi };
+  beforeAll(async () => {
+    holder.api = await startFakeApi();
+  });
+  afterAll(async () => {
+    await closeProviderPool();
+    await holder.api.close();
+  });
+  return holder;
 }
