@@ -14,7 +14,7 @@
  * (fail closed) unless the provider is configured fail-open. Failure mode of the stages: closed.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { CallContext, RequestStage, ResponseStage, ToolCall, Verdict } from '../pipeline/types.js';
+import type { CallContext, RequestStage, ResponseStage, Verdict } from '../pipeline/types.js';
 import type { AsyncDetector, Detection, Detector, Where } from './types.js';
 
 export type GuardrailAction = 'block' | 'redact' | 'warn' | 'off';
@@ -194,32 +194,49 @@ function partition(findings: Finding[]) {
   };
 }
 
+/**
+ * The shared decision of both stages: local detectors, then providers; the first block denies; otherwise the
+ * redactions (applied by `redact`, which gets each path's findings) and the recorded detections.
+ */
+async function decide<T>(
+  opts: GuardrailOptions,
+  leaves: StringLeaf[],
+  where: 'input' | 'output',
+  ctx: CallContext,
+  what: { blocked: string; noun: string },
+  redact: (findingsAt: (path: string) => Finding[] | undefined) => T,
+): Promise<Verdict<T>> {
+  const { blocks, redactions, recorded } = partition(scanAll(opts, leaves, where));
+  if (blocks.length) return denyFor(blocks, what.blocked);
+  const remote = partition(await scanProviders(opts, leaves, where, ctx));
+  if (remote.blocks.length) return denyFor(remote.blocks, `a guardrail provider flagged ${what.noun}`);
+  recorded.push(...remote.recorded);
+  if (redactions.length === 0) return recorded.length ? { action: 'allow', detections: recorded } : { action: 'allow' };
+  const byPath = groupByPath(redactions);
+  return {
+    action: 'modify',
+    value: redact((path) => byPath.get(path)),
+    reason: `redacted ${redactions.map((f) => `${f.rule} at ${f.path}`).join(', ')}`,
+    detections: [...redactions.map(publicDetection), ...recorded],
+  };
+}
+
+const INPUT_WORDS = { blocked: 'the arguments carry what the policy blocks', noun: 'the arguments' };
+const OUTPUT_WORDS = { blocked: 'the tool result carries what the policy blocks', noun: 'the tool result' };
+
 export function createInputGuardrailStage(opts: GuardrailOptions): RequestStage {
   return {
     name: 'guardrails',
     slot: 'input-guardrail',
-    async check(call, ctx): Promise<Verdict<ToolCall>> {
-      const leaves = stringLeaves(call.arguments, 'arguments');
-      const findings = scanAll(opts, leaves, 'input');
-      const { blocks, redactions, recorded } = partition(findings);
-      if (blocks.length) return denyFor(blocks, 'the arguments carry what the policy blocks');
-      const remote = partition(await scanProviders(opts, leaves, 'input', ctx));
-      if (remote.blocks.length) return denyFor(remote.blocks, 'a guardrail provider flagged the arguments');
-      recorded.push(...remote.recorded);
-      if (redactions.length === 0)
-        return recorded.length ? { action: 'allow', detections: recorded } : { action: 'allow' };
-      const vault = vaultFor(ctx);
-      const byPath = groupByPath(redactions);
-      const args = mapStrings(call.arguments, 'arguments', (path, s) => {
-        const fs = byPath.get(path);
-        return fs ? redactString(s, fs, (f, original) => vault.placeholder(entityOf(f), original)) : s;
-      }) as Record<string, unknown>;
-      return {
-        action: 'modify',
-        value: { ...call, arguments: args },
-        reason: `redacted ${redactions.map((f) => `${f.rule} at ${f.path}`).join(', ')}`,
-        detections: [...redactions.map(publicDetection), ...recorded],
-      };
+    check(call, ctx) {
+      return decide(opts, stringLeaves(call.arguments, 'arguments'), 'input', ctx, INPUT_WORDS, (at) => {
+        const vault = vaultFor(ctx);
+        const args = mapStrings(call.arguments, 'arguments', (path, s) => {
+          const fs = at(path);
+          return fs ? redactString(s, fs, (f, original) => vault.placeholder(entityOf(f), original)) : s;
+        }) as Record<string, unknown>;
+        return { ...call, arguments: args };
+      });
     },
   };
 }
@@ -264,31 +281,17 @@ export function createOutputGuardrailStage(opts: GuardrailOptions): ResponseStag
   return {
     name: 'guardrails',
     slot: 'output-guardrail',
-    async check(result, ctx): Promise<Verdict<CallToolResult>> {
-      const leaves = resultLeaves(result);
-      const findings = scanAll(opts, leaves, 'output');
-      const { blocks, redactions, recorded } = partition(findings);
-      if (blocks.length) return denyFor(blocks, 'the tool result carries what the policy blocks');
-      const remote = partition(await scanProviders(opts, leaves, 'output', ctx));
-      if (remote.blocks.length) return denyFor(remote.blocks, 'a guardrail provider flagged the tool result');
-      recorded.push(...remote.recorded);
-      if (redactions.length === 0)
-        return recorded.length ? { action: 'allow', detections: recorded } : { action: 'allow' };
-      const byPath = groupByPath(redactions);
-      const value = mapResultStrings(result, (path, s) => {
-        const fs = byPath.get(path);
-        return fs
-          ? redactString(s, fs, (f) =>
-              f.detector === 'injection' ? '[REMOVED: suspected instruction]' : `[REDACTED:${entityOf(f)}]`,
-            )
-          : s;
-      });
-      return {
-        action: 'modify',
-        value,
-        reason: `redacted ${redactions.map((f) => `${f.rule} at ${f.path}`).join(', ')}`,
-        detections: [...redactions.map(publicDetection), ...recorded],
-      };
+    check(result, ctx) {
+      return decide(opts, resultLeaves(result), 'output', ctx, OUTPUT_WORDS, (at) =>
+        mapResultStrings(result, (path, s) => {
+          const fs = at(path);
+          return fs
+            ? redactString(s, fs, (f) =>
+                f.detector === 'injection' ? '[REMOVED: suspected instruction]' : `[REDACTED:${entityOf(f)}]`,
+              )
+            : s;
+        }),
+      );
     },
   };
 }
