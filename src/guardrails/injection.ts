@@ -21,7 +21,7 @@
  *    each rule, raised by hidden characters and by encoding. A region at or above the profile's threshold reports its
  *    hits, each widened to its sentence so that redaction removes the whole injected instruction.
  */
-import { normalize, type HiddenSignals, type NormalizedText } from './normalize.js';
+import { decodeShifted, decodeSpelled, normalize, type HiddenSignals, type NormalizedText } from './normalize.js';
 import {
   ENCODED_SYMBOL,
   ENCODED_WORD,
@@ -63,6 +63,8 @@ const FOREIGN_WORDS_RE = new RegExp(FOREIGN_WORDS, 'gi');
 const CLUSTER_GAP = 600;
 /** The repeated-token check has no keyword; it only runs on inputs up to this size. */
 const REPEAT_MAX = 64 * 1024;
+/** Shifted words (Caesar, ROT13) are looked for in texts up to this size. */
+const SHIFT_MAX = 64 * 1024;
 /** An encoded run is expanded to its whitespace-delimited token, up to this length. */
 const TOKEN_MAX = 256 * 1024;
 const MAX_DETECTIONS = 50;
@@ -326,6 +328,13 @@ function findHits(p: Profile, text: string, where: Where): Hit[] {
         if (run.kind !== 'tags') scanDecoded(p, run.text, [ts + run.start, ts + run.end], run.kind, hits, undefined);
       }
     }
+  }
+
+  // Text spelled in Morse code or binary groups, and words in a Caesar shift: no keyword gives these away, so they
+  // are looked for directly (the shift only in texts up to SHIFT_MAX, as it reads every word).
+  for (const run of decodeSpelled(text)) scanDecoded(p, run.text, [run.start, run.end], run.kind, hits, undefined);
+  if (text.length <= SHIFT_MAX) {
+    for (const run of decodeShifted(text)) scanDecoded(p, run.text, [run.start, run.end], run.kind, hits, undefined);
   }
 
   if (where === 'input' && text.length <= REPEAT_MAX) {

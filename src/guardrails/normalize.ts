@@ -7,13 +7,14 @@
  * - common Cyrillic and Greek homoglyphs map to the Latin letters they imitate;
  * - ANSI escape sequences are stripped (terminal output from tools);
  * - base64, hex, URL-encoded and HTML-entity runs that decode to readable text are decoded, so the decoded text is
- *   scanned too.
+ *   scanned too; so are text spelled in Morse code or in 8-bit binary groups, and (decodeShifted, on request) words
+ *   in a Caesar or ROT13 shift.
  * Every index of the normalised text maps back to the original (`toOriginal`), so a detection on normalised text
  * can redact the exact original span. Pure ASCII without escapes takes a fast path that copies nothing.
  */
 
 export interface DecodedRun {
-  kind: 'base64' | 'hex' | 'url' | 'html' | 'tags';
+  kind: 'base64' | 'hex' | 'url' | 'html' | 'tags' | 'morse' | 'binary' | 'shifted';
   text: string;
   /** Offsets of the encoded run in the original text. */
   start: number;
@@ -281,6 +282,204 @@ function decodeRuns(original: string, out: DecodedRun[]): void {
       if (text !== m[0] && readable(text)) out.push({ kind: 'html', text, start: m.index, end: m.index + m[0].length });
     }
   }
+  out.push(...decodeSpelled(original));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Text spelled in symbols: Morse code and 8-bit binary groups. Each is looked for only when a cheap hint is present.
+
+const MORSE: Record<string, string> = {
+  '.-': 'a',
+  '-...': 'b',
+  '-.-.': 'c',
+  '-..': 'd',
+  '.': 'e',
+  '..-.': 'f',
+  '--.': 'g',
+  '....': 'h',
+  '..': 'i',
+  '.---': 'j',
+  '-.-': 'k',
+  '.-..': 'l',
+  '--': 'm',
+  '-.': 'n',
+  '---': 'o',
+  '.--.': 'p',
+  '--.-': 'q',
+  '.-.': 'r',
+  '...': 's',
+  '-': 't',
+  '..-': 'u',
+  '...-': 'v',
+  '.--': 'w',
+  '-..-': 'x',
+  '-.--': 'y',
+  '--..': 'z',
+  '-----': '0',
+  '.----': '1',
+  '..---': '2',
+  '...--': '3',
+  '....-': '4',
+  '.....': '5',
+  '-....': '6',
+  '--...': '7',
+  '---..': '8',
+  '----.': '9',
+  '.-.-.-': '.',
+  '--..--': ',',
+  '..--..': '?',
+  '-.-.--': '!',
+  '-..-.': '/',
+};
+/** Eight or more Morse letters in a row, words parted by " / " or by three spaces. */
+const MORSE_RUN = /(?<![\w.-])[.-]{1,6}(?:(?: {1,3}| *\/ *)[.-]{1,6}){7,}(?![\w.-])/g;
+/** Five or more bytes written as 8-bit binary groups. */
+const BINARY_RUN = /\b[01]{8}(?:[ ,]{1,2}[01]{8}){4,}\b/g;
+
+/** Morse code and binary groups that decode to readable text. */
+export function decodeSpelled(original: string): DecodedRun[] {
+  const out: DecodedRun[] = [];
+  if (original.includes('.-') || original.includes('-.')) {
+    for (const m of original.matchAll(MORSE_RUN)) {
+      const text = decodeMorse(m[0]);
+      if (text !== undefined && readable(text))
+        out.push({ kind: 'morse', text, start: m.index, end: m.index + m[0].length });
+    }
+  }
+  if (original.includes('0000') || original.includes('1 0') || original.includes('0 0')) {
+    for (const m of original.matchAll(BINARY_RUN)) {
+      const bytes = m[0].split(/[ ,]+/).map((b) => parseInt(b, 2));
+      const text = Buffer.from(bytes).toString('utf8');
+      if (readable(text)) out.push({ kind: 'binary', text, start: m.index, end: m.index + m[0].length });
+    }
+  }
+  return out;
+}
+
+function decodeMorse(run: string): string | undefined {
+  let text = '';
+  for (const word of run.split(/ *\/ *| {3}/)) {
+    if (text !== '') text += ' ';
+    for (const letter of word.split(/ +/)) {
+      if (letter === '') continue;
+      const ch = MORSE[letter];
+      if (ch === undefined) return undefined;
+      text += ch;
+    }
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shifted words (Caesar, ROT13). No character gives these away, so the check reads the words: a stretch of six or
+// more words with no common English word in it is tried with every shift, and one that turns a good share of the
+// words into common ones is decoded. Ordinary prose has a common word every few words and costs one pass.
+
+const COMMON = new Set(
+  (
+    'a an the and or but if of to in on at by for with from as is are was were be been am do does did have has had ' +
+    'not no it its this that these those there then than you your i me my we our us he she they them their his her ' +
+    'what who how why when where which will would can could should must may all any some so just now only also very'
+  ).split(' '),
+);
+/** Longest stretch tried, in characters; and how many stretches at most per text. */
+const SHIFT_SPAN_MAX = 4000;
+const SHIFT_RUNS_MAX = 8;
+
+/** A word of up to five letters as a number (five bits a letter, case folded): a set lookup without a string. */
+function wordKey(w: string): number {
+  let key = 0;
+  for (let i = 0; i < w.length; i++) key = key * 32 + ((w.charCodeAt(i) | 0x20) - 96);
+  return key;
+}
+/** The keys of the common words in an open-addressed table: a lookup is a few array reads. */
+const COMMON_TABLE = new Int32Array(1024).fill(-1);
+for (const w of COMMON) {
+  let slot = wordKey(w) & 1023;
+  while (COMMON_TABLE[slot] !== -1) slot = (slot + 1) & 1023;
+  COMMON_TABLE[slot] = wordKey(w);
+}
+function isCommonKey(key: number): boolean {
+  for (let slot = key & 1023; ; slot = (slot + 1) & 1023) {
+    const k = COMMON_TABLE[slot]!;
+    if (k === key) return true;
+    if (k === -1) return false;
+  }
+}
+
+/**
+ * Words in a Caesar or ROT13 shift that decode to readable text. One pass over the characters (no regex, no
+ * strings): words are keyed as numbers, and only a stretch of six or more words with no common word in it is tried.
+ */
+export function decodeShifted(original: string): DecodedRun[] {
+  const out: DecodedRun[] = [];
+  const n = original.length;
+  let runStart = -1;
+  let runEnd = -1;
+  let count = 0;
+  let wordStart = -1;
+  let key = 0;
+  const flush = (): void => {
+    if (count >= 6 && runEnd - runStart <= SHIFT_SPAN_MAX && out.length < SHIFT_RUNS_MAX) {
+      const text = unshift(original.slice(runStart, runEnd));
+      if (text !== undefined) out.push({ kind: 'shifted', text, start: runStart, end: runEnd });
+    }
+    runStart = -1;
+    count = 0;
+  };
+  for (let i = 0; i <= n; i++) {
+    const lower = i < n ? original.charCodeAt(i) | 0x20 : 0;
+    if (lower >= 97 && lower <= 122) {
+      if (wordStart < 0) {
+        wordStart = i;
+        key = 0;
+      }
+      if (i - wordStart < 5) key = key * 32 + (lower - 96);
+      continue;
+    }
+    if (wordStart < 0) continue;
+    if (i - wordStart <= 5 && isCommonKey(key)) {
+      if (count >= 6) flush();
+      else runStart = -1;
+      count = 0;
+    } else {
+      if (runStart >= 0 && wordStart - runEnd > 3) flush();
+      if (runStart < 0) runStart = wordStart;
+      runEnd = i;
+      count++;
+    }
+    wordStart = -1;
+  }
+  flush();
+  return out;
+}
+
+/** The shift (1..25) that makes at least a quarter of the words (and three or more) common English words. */
+function unshift(run: string): string | undefined {
+  const words = run.match(/[A-Za-z]+/g) ?? [];
+  let best = 0;
+  let bestCount = 0;
+  for (let k = 1; k < 26; k++) {
+    let count = 0;
+    for (const w of words) if (w.length <= 5 && isCommonKey(wordKey(shift(w, k)))) count++;
+    if (count > bestCount) {
+      best = k;
+      bestCount = count;
+    }
+  }
+  if (bestCount < 3 || bestCount * 4 < words.length) return undefined;
+  return shift(run, best);
+}
+
+function shift(s: string, k: number): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 97 && c <= 122) out += String.fromCharCode(((c - 97 + k) % 26) + 97);
+    else if (c >= 65 && c <= 90) out += String.fromCharCode(((c - 65 + k) % 26) + 65);
+    else out += s[i];
+  }
+  return out;
 }
 
 export function decodeEntities(s: string): string {
