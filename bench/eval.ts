@@ -13,7 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_POLICY } from '../src/config/schema.js';
 import { createInjectionDetector } from '../src/guardrails/injection.js';
+import { buildGuardrails } from '../src/guardrails/registry.js';
 import type { Detection, Detector, Where } from '../src/guardrails/types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -336,6 +338,29 @@ function runPii(detector: Detector): PiiResult {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * Every local detector that the default policy runs in one direction (injection, PII, secrets, keywords; toxicity is
+ * off by default), as one detector: what a call really pays for, which the speed targets are about.
+ */
+function pipeline(direction: 'input' | 'output'): Detector {
+  const rules = buildGuardrails(DEFAULT_POLICY)[direction].rules.filter((r) => r.action !== 'off');
+  return { id: `pipeline-${direction}`, scan: (text, where) => rules.flatMap((r) => r.detector.scan(text, where)) };
+}
+
+/** Median µs per KB of a detector over a set, each sample timed in a batch of repeats so that tiny texts measure. */
+function usPerKb(detector: Detector, profile: Where, samples: Sample[]): number {
+  const perKb: number[] = [];
+  for (const s of samples.slice(0, 50)) detector.scan(s.text, profile);
+  for (const s of samples) {
+    const reps = Math.max(1, Math.min(50, Math.ceil(4096 / Math.max(1, s.text.length))));
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) detector.scan(s.text, profile);
+    const us = ((performance.now() - t0) * 1000) / reps;
+    perKb.push(us / Math.max(Buffer.byteLength(s.text, 'utf8') / 1024, 1 / 1024));
+  }
+  return median(perKb);
+}
+
 function timeOneMb(detector: Detector, contexts: string[]): { ms: number; bytes: number; detections: number } {
   const parts: string[] = [];
   let size = 0;
@@ -389,23 +414,34 @@ async function main(): Promise<void> {
   }
 
   const oneMb = timeOneMb(detector, cleanContexts);
+  const outputPipeline = pipeline('output');
+  const oneMbAll = timeOneMb(outputPipeline, cleanContexts);
   console.log(
     `\n## Speed\n  1 MB tool output (${(oneMb.bytes / 1024 / 1024).toFixed(2)} MB of clean BIPIA contexts, 'output'): ` +
-      `${oneMb.ms.toFixed(1)} ms median, ${oneMb.detections} detections`,
+      `injection ${oneMb.ms.toFixed(1)} ms median, ${oneMb.detections} detections; ` +
+      `whole output pipeline (${outputPipeline.id}: injection, PII, secrets, keywords) ${oneMbAll.ms.toFixed(1)} ms, ` +
+      `${oneMbAll.detections} detections`,
   );
-  for (const r of Object.values(results)) console.log(`  ${r.name}: median ${r.usPerKb.toFixed(1)} µs/KB`);
+  for (const r of Object.values(results)) console.log(`  ${r.name}: injection median ${r.usPerKb.toFixed(1)} µs/KB`);
+  const inputPipeline = pipeline('input');
+  const inputSets = { cse: cyberSecEval(), notInject: notInject(), wildGuard: wildGuardBenign() };
+  const pipelineUs = Object.values(inputSets).map((set) => usPerKb(inputPipeline, 'input', set));
+  console.log(
+    `  whole input pipeline (injection, PII, secrets, keywords), median µs/KB over each input set, repeated: ` +
+      pipelineUs.map((u) => u.toFixed(1)).join(' / '),
+  );
 
   const rate = (r: SetResult, positive: boolean): number =>
     positive ? r.found / Math.max(1, r.positives) : r.flagged / Math.max(1, r.negatives);
-  const inputUsPerKb = median([results.cse.usPerKb, results.notInject.usPerKb, results.wildGuard.usPerKb]);
+  const inputUsPerKb = median(pipelineUs);
   const checks: [string, boolean, string][] = [
     ['BIPIA recall ≥ 90%', rate(results.bipia, true) >= TARGETS.bipiaRecall, pct(rate(results.bipia, true))],
     ['BIPIA clean flagged ≤ 1%', rate(results.bipia, false) <= TARGETS.bipiaFpr, pct(rate(results.bipia, false))],
     ['CyberSecEval recall ≥ 85%', rate(results.cse, true) >= TARGETS.cyberSecEvalRecall, pct(rate(results.cse, true))],
     ['NotInject FPR ≤ 3%', rate(results.notInject, false) <= TARGETS.notInjectFpr, pct(rate(results.notInject, false))],
     ['WildGuard FPR ≤ 2%', rate(results.wildGuard, false) <= TARGETS.wildGuardFpr, pct(rate(results.wildGuard, false))],
-    ['1 MB output ≤ 20 ms', oneMb.ms <= TARGETS.oneMbMs, `${oneMb.ms.toFixed(1)} ms`],
-    ['input median ≤ 100 µs/KB', inputUsPerKb <= TARGETS.inputUsPerKb, `${inputUsPerKb.toFixed(1)} µs/KB`],
+    ['1 MB output ≤ 20 ms (whole pipeline)', oneMbAll.ms <= TARGETS.oneMbMs, `${oneMbAll.ms.toFixed(1)} ms`],
+    ['input pipeline median ≤ 100 µs/KB', inputUsPerKb <= TARGETS.inputUsPerKb, `${inputUsPerKb.toFixed(1)} µs/KB`],
   ];
   if (piiResult) {
     checks.push([

@@ -41,6 +41,7 @@ import {
   WORDS,
 } from './injection-rules.js';
 import type { Detection, Detector, Where } from './types.js';
+import { escapeRegExp } from '../util/regexp.js';
 
 export interface InjectionOptions {
   /** Report evidence scoring at least this (0..1). Defaults per profile: DEFAULT_THRESHOLDS. */
@@ -194,10 +195,6 @@ function compile(where: Where): Profile {
     manyShot,
     fewShot,
   };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /**

@@ -8,6 +8,7 @@
 import { originalSpan } from './spans.js';
 import { normalize } from './normalize.js';
 import type { Detection, Detector } from './types.js';
+import { escapeRegExp } from '../util/regexp.js';
 
 export interface KeywordOptions {
   deny: string[];
@@ -27,7 +28,7 @@ function fold(s: string): string {
 }
 
 function escapeTerm(term: string): string {
-  return term.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, String.raw`\s+`);
+  return escapeRegExp(term).replace(/ /g, String.raw`\s+`);
 }
 
 function alternative(term: string): string {

@@ -127,4 +127,30 @@ describe('normalize', () => {
     expect(decodeShifted(input)).toEqual([]);
     expect(decodeSpelled(input)).toEqual([]);
   });
+
+  it('maps every offset back across mixed stretches: ASCII, CJK, homoglyphs, expansions, invisibles, ANSI, tags', () => {
+    const input = `plain ascii 寿司 ｉｇｎｏｒｅ іgnore \u{fb01}le a\u200bb \x1b[31mred\x1b[0m café ${tags('hi')} end`;
+    for (let round = 0; round < 2; round++) {
+      const n = normalize(input, { stripAnsi: true, decode: false });
+      expect(n.text).toBe('plain ascii 寿司 ignore ignore file ab red café  end');
+      // Every normalised character comes from the original character it maps to.
+      for (let i = 0; i < n.text.length; i++) {
+        const o = n.toOriginal(i);
+        const source = String.fromCodePoint(input.codePointAt(o)!).normalize('NFKC').toLowerCase();
+        const ch = n.text[i]!.toLowerCase();
+        expect(source === ch || source.includes(ch) || 'іо'.includes(input[o]!)).toBe(true);
+      }
+      expect(n.toOriginal(n.text.length)).toBe(input.length);
+      const red = n.text.indexOf('red');
+      expect(input.slice(n.toOriginal(red), n.toOriginal(red + 2) + 1)).toBe('red');
+      expect(n.hidden).toMatchObject({ zeroWidth: 1, ansi: 2, homoglyphs: 1, tags: 2 });
+    }
+  });
+
+  it('hands the same result to the next detector that normalises the same text', () => {
+    const input = 'ｓａｍｅ text';
+    expect(normalize(input, { decode: false })).toBe(normalize(input, { decode: false }));
+    expect(normalize(input, { decode: false, stripAnsi: true })).not.toBe(normalize(input, { decode: false }));
+    expect(normalize(input)).not.toBe(normalize(input));
+  });
 });

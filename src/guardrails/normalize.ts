@@ -137,78 +137,158 @@ const HOMOGLYPHS: Record<string, string> = {
   Χ: 'X',
 };
 
+/**
+ * The last text normalised without decoding, and its result: the PII, secrets and keyword detectors each normalise
+ * the same string in turn, so the second and third get it for free. One entry; results are never mutated.
+ */
+let last: { original: string; stripAnsi: boolean; result: NormalizedText } | undefined;
+
 export function normalize(original: string, opts: NormalizeOptions = {}): NormalizedText {
+  if (opts.decode !== false) return normalizeOnce(original, opts);
+  const stripAnsi = opts.stripAnsi === true;
+  if (last?.original === original && last.stripAnsi === stripAnsi) return last.result;
+  const result = normalizeOnce(original, opts);
+  last = { original, stripAnsi, result };
+  return result;
+}
+
+function normalizeOnce(original: string, opts: NormalizeOptions): NormalizedText {
   const hidden: HiddenSignals = { zeroWidth: 0, bidi: 0, tags: 0, ansi: 0, homoglyphs: 0 };
   const hasEsc = original.includes('\x1b');
   let text: string;
-  let map: Int32Array | undefined;
+  let toOriginal: (index: number) => number = (i) => i;
   const decoded: DecodedRun[] = [];
 
   if (PLAIN_ASCII.test(original) && !(hasEsc && opts.stripAnsi)) {
     text = original;
   } else {
-    ({ text, map } = slowNormalize(original, opts.stripAnsi === true && hasEsc, hidden, decoded));
+    const map = new OffsetMap(original.length);
+    text = slowNormalize(original, opts.stripAnsi === true && hasEsc, hidden, decoded, map);
+    toOriginal = (i) => map.toOriginal(i, text.length);
   }
-  const toOriginal = map ? (i: number) => (i >= map.length ? original.length : map[i]!) : (i: number) => i;
   if (opts.decode !== false) decodeRuns(original, decoded);
   return { original, text, toOriginal, hidden, decoded };
 }
+
+/**
+ * Offsets of the normalised text back into the original, piecewise: segment k starts at `out[k]` in the text and at
+ * `orig[k]` in the original, and either copies characters one to one (step 1) or is what one original character
+ * became (step 0: an NFKC expansion such as "ﬁ" → "fi"). Plain stretches are one segment each, so a mostly-ASCII
+ * megabyte costs a few entries, not an array as long as the text.
+ */
+class OffsetMap {
+  private readonly out: number[] = [];
+  private readonly orig: number[] = [];
+  private readonly step: number[] = [];
+
+  constructor(private readonly originalLength: number) {}
+
+  add(outAt: number, origAt: number, step: 0 | 1): void {
+    const k = this.out.length - 1;
+    // A one-to-one segment that continues the previous one on both sides is the same segment.
+    if (step === 1 && k >= 0 && this.step[k] === 1 && origAt - this.orig[k]! === outAt - this.out[k]!) return;
+    this.out.push(outAt);
+    this.orig.push(origAt);
+    this.step.push(step);
+  }
+
+  toOriginal(i: number, textLength: number): number {
+    if (i >= textLength) return this.originalLength;
+    let lo = 0;
+    let hi = this.out.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.out[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.orig[lo]! + this.step[lo]! * (i - this.out[lo]!);
+  }
+}
+
+/** Runs of characters that are not plain printable ASCII: only these are looked at one by one. */
+const NOT_PLAIN = /[^\t\n\r\x20-\x7e]+/g;
+/** Characters that need the careful path: invisible, bidi and tag characters, Greek, Cyrillic and IPA letters (and ESC). */
+const NEEDS_CARE =
+  // U+034F (combining grapheme joiner) stands alone on purpose: it is one of the invisible characters.
+  // eslint-disable-next-line no-misleading-character-class
+  /[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u0250-\u02af\u0370-\u052f\u{e0000}-\u{e007f}]/u;
+const ANSI_AT = new RegExp(ANSI.source, 'y');
 
 function slowNormalize(
   original: string,
   stripAnsi: boolean,
   hidden: HiddenSignals,
   decoded: DecodedRun[],
-): { text: string; map: Int32Array } {
-  // Ranges of ANSI escapes to skip.
-  const skip: [number, number][] = [];
-  if (stripAnsi) {
-    ANSI.lastIndex = 0;
-    for (let m = ANSI.exec(original); m; m = ANSI.exec(original)) {
-      skip.push([m.index, m.index + m[0].length]);
-      hidden.ansi++;
-    }
-  }
+  map: OffsetMap,
+): string {
   const out: string[] = [];
-  const map: number[] = [];
+  let outLen = 0;
+  const copy = (from: number, to: number): void => {
+    if (to <= from) return;
+    map.add(outLen, from, 1);
+    out.push(original.slice(from, to));
+    outLen += to - from;
+  };
   let tagText = '';
   let tagStart = -1;
   let tagEnd = -1;
-  let s = 0;
-  for (let i = 0; i < original.length;) {
-    while (s < skip.length && skip[s]![1] <= i) s++;
-    if (s < skip.length && skip[s]![0] <= i) {
-      i = skip[s]![1];
+  let last = 0;
+  const runs = new RegExp(NOT_PLAIN.source, 'g');
+  for (let r = runs.exec(original); r !== null; r = runs.exec(original)) {
+    const run = r[0];
+    copy(last, r.index);
+    last = r.index + run.length;
+    // Most non-ASCII text (accented letters, CJK, emoji) is already in NFKC form and hides nothing: copied whole.
+    if (!NEEDS_CARE.test(run) && !run.includes('\x1b') && run.normalize('NFKC') === run) {
+      copy(r.index, last);
       continue;
     }
-    const cp = original.codePointAt(i)!;
-    const width = cp > 0xffff ? 2 : 1;
-    if (isTag(cp)) {
-      hidden.tags++;
-      if (cp >= 0xe0020 && cp <= 0xe007e) {
-        if (tagStart < 0) tagStart = i;
-        tagText += String.fromCharCode(cp - 0xe0000);
-        tagEnd = i + width;
+    for (let i = r.index; i < last;) {
+      const cp = original.codePointAt(i)!;
+      const width = cp > 0xffff ? 2 : 1;
+      if (cp === 0x1b && stripAnsi) {
+        ANSI_AT.lastIndex = i;
+        const m = ANSI_AT.exec(original);
+        if (m) {
+          hidden.ansi++;
+          // The escape sequence goes on in ASCII after the run; the scan resumes after it.
+          i += m[0].length;
+          if (i > last) {
+            last = i;
+            runs.lastIndex = i;
+          }
+          continue;
+        }
       }
-    } else if (isZeroWidth(cp)) hidden.zeroWidth++;
-    else if (isBidi(cp)) hidden.bidi++;
-    else {
-      const ch = original.slice(i, i + width);
-      let folded = cp < 0x80 ? ch : ch.normalize('NFKC');
-      const latin = folded.length === 1 ? HOMOGLYPHS[folded] : undefined;
-      if (latin !== undefined) {
-        folded = latin;
-        hidden.homoglyphs++;
+      if (isTag(cp)) {
+        hidden.tags++;
+        if (cp >= 0xe0020 && cp <= 0xe007e) {
+          if (tagStart < 0) tagStart = i;
+          tagText += String.fromCharCode(cp - 0xe0000);
+          tagEnd = i + width;
+        }
+      } else if (isZeroWidth(cp)) hidden.zeroWidth++;
+      else if (isBidi(cp)) hidden.bidi++;
+      else {
+        const ch = original.slice(i, i + width);
+        let folded = cp < 0x80 ? ch : ch.normalize('NFKC');
+        const latin = folded.length === 1 ? HOMOGLYPHS[folded] : undefined;
+        if (latin !== undefined) {
+          folded = latin;
+          hidden.homoglyphs++;
+        }
+        if (folded.length > 0) {
+          map.add(outLen, i, folded === ch ? 1 : 0);
+          out.push(folded);
+          outLen += folded.length;
+        }
       }
-      for (let k = 0; k < folded.length; k++) {
-        out.push(folded[k]!);
-        map.push(i);
-      }
+      i += width;
     }
-    i += width;
   }
+  copy(last, original.length);
   if (tagText.trim() !== '') decoded.push({ kind: 'tags', text: tagText, start: tagStart, end: tagEnd });
-  return { text: out.join(''), map: Int32Array.from(map) };
+  return out.join('');
 }
 
 const BASE64_RUN = /[A-Za-z0-9+/]{20,}={0,2}|[A-Za-z0-9_-]{24,}/g;

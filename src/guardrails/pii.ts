@@ -19,11 +19,11 @@
  * a number) and the spans are mapped back to the original. Failure mode: a detector only reports; the stage that
  * runs it decides (closed by default).
  */
-import { keepStrongest } from './spans.js';
+import { keepStrongest, originalSpan } from './spans.js';
 import ipaddr from 'ipaddr.js';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { GatewayError } from '../errors.js';
-import { normalize, type NormalizedText } from './normalize.js';
+import { normalize } from './normalize.js';
 import { maskExcerpt, type Detection, type Detector } from './types.js';
 
 export const PII_ENTITIES = ['EMAIL', 'PHONE', 'CARD', 'IBAN', 'SSN', 'IP'] as const;
@@ -101,14 +101,6 @@ export function createPiiDetector(opts: PiiOptions = {}): Detector {
       });
     },
   };
-}
-
-/** Maps a span of the normalised text back to the original, covering whole original characters. */
-function originalSpan(norm: NormalizedText, start: number, end: number): [number, number] {
-  const s = norm.toOriginal(start);
-  const last = norm.toOriginal(end - 1);
-  const cp = norm.original.codePointAt(last) ?? 0;
-  return [s, last + (cp > 0xffff ? 2 : 1)];
 }
 
 /** Keeps the strongest finding of each overlapping group: higher score first, then the longer span. */
@@ -317,13 +309,33 @@ function findIps(text: string, out: Finding[]): void {
       pushIp(m[0], m.index, ipaddr.IPv4.parse(m[0]).range(), out);
     }
   }
-  if (text.includes(':')) {
-    for (const m of text.matchAll(IPV6_CANDIDATE)) {
+  // IPv6: the candidate regex can start at any hex letter, so it runs only on the tokens around each ':' that has
+  // a hex digit or another ':' on both sides (a regex over the whole text would try every position of every word).
+  let tokenEnd = -1;
+  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
+    if (at < tokenEnd || !isHexOrColon(text.charCodeAt(at - 1)) || !isHexOrColon(text.charCodeAt(at + 1))) continue;
+    let s = at;
+    let e = at + 1;
+    while (s > 0 && at - s < 64 && isIpv6Char(text.charCodeAt(s - 1))) s--;
+    while (e < text.length && e - at < 64 && isIpv6Char(text.charCodeAt(e))) e++;
+    tokenEnd = e;
+    const from = Math.max(0, s - 1);
+    const token = text.slice(from, Math.min(text.length, e + 1));
+    for (const m of token.matchAll(IPV6_CANDIDATE)) {
       // "::" alone, C++/Rust paths ("a::b") and hex words ("dead::beef") carry no digit: not worth a finding.
       if (!/\d/.test(m[0]) || !ipaddr.IPv6.isValid(m[0])) continue;
-      pushIp(m[0], m.index, ipaddr.IPv6.parse(m[0]).range(), out);
+      pushIp(m[0], from + m.index, ipaddr.IPv6.parse(m[0]).range(), out);
     }
   }
+}
+
+function isHexOrColon(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/** Hex digits, ':' and '.' (an IPv4 tail): what an IPv6 address is written with. */
+function isIpv6Char(c: number): boolean {
+  return isHexOrColon(c) || c === 46;
 }
 
 function pushIp(value: string, start: number, range: string, out: Finding[]): void {
@@ -365,6 +377,7 @@ function findPhones(text: string, region: CountryCode, out: Finding[]): void {
   const cues = CUE_ANYWHERE.test(text);
   for (const m of text.matchAll(PHONE_CANDIDATE)) {
     const v = m[0];
+    if (v.length < 7) continue; // fewer than seven characters cannot hold seven digits
     const digits = v.replace(EXTENSION, '').replace(/\D/g, '').length;
     if (digits < 7 || digits > 15) continue;
     const start = m.index;
