@@ -100,11 +100,18 @@ export function buildProgram(): Command {
   const config = program.command('config').description('work with the config file');
   config
     .command('validate')
-    .description('check the config file: schema, references, policies; prints the servers it defines')
+    .description(
+      'check the config file: schema, references, policies, local models; prints the servers and models it defines',
+    )
     .addOption(configOption())
-    .action((opts: GlobalOptions) => {
+    .action(async (opts: GlobalOptions) => {
       const paths = resolvePaths({ config: opts.config });
       const loaded = loadConfig(paths.config);
+      const models = Object.values(loaded.providers).some((p) => p.type === 'onnx')
+        ? await import('../guardrails/providers/onnx.js').then((m) =>
+            m.checkOnnxProviders(loaded.file, loaded.providers),
+          )
+        : new Map<string, string>();
       const all = Object.keys(loaded.config.servers);
       process.stdout.write(`${loaded.file}: valid\n`);
       for (const name of all) {
@@ -116,6 +123,7 @@ export function buildProgram(): Command {
           : 'disabled';
         process.stdout.write(`  ${name.padEnd(20)} ${what}\n`);
       }
+      for (const [name, summary] of models) process.stdout.write(`  ${name.padEnd(20)} onnx: ${summary}\n`);
     });
   config
     .command('path')

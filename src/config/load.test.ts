@@ -111,6 +111,26 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig: local model providers', () => {
+  it('resolves model and vocab paths from the config file, ~ and references included', () => {
+    const text = JSON.stringify({
+      servers: {},
+      providers: {
+        rel: { type: 'onnx', model: 'models/m.onnx', tokenizer: { type: 'wordpiece', vocab: '${env:VOCAB}' } },
+        home: { type: 'onnx', model: '~/m.onnx', tokenizer: { type: 'wordpiece' } },
+        abs: { type: 'onnx', model: '/opt/m.onnx', tokenizer: { type: 'hashing' } },
+      },
+    });
+    const { providers } = parseConfig(text, FILE, { VOCAB: 'v/vocab.txt', HOME: '/home/me' });
+    expect(providers.rel).toMatchObject({
+      model: '/etc/smg/models/m.onnx',
+      tokenizer: { vocab: '/etc/smg/v/vocab.txt' },
+    });
+    expect(providers.home).toMatchObject({ model: '/home/me/m.onnx', tokenizer: { type: 'wordpiece' } });
+    expect(providers.abs).toMatchObject({ model: '/opt/m.onnx' });
+  });
+});
+
 describe('loadConfig', () => {
   it('says how to create a config when the file is missing', () => {
     try {

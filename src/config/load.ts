@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
+import { expandHome } from './paths.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
 
 /** A server with every reference resolved, plus what the gateway needs to know about it. */
@@ -35,7 +36,7 @@ export interface LoadedConfig {
   secrets: string[];
   /** Every policy by name, the built-in "default" included. */
   policies: Record<string, Policy>;
-  /** Remote guardrail providers with their references resolved. */
+  /** Guardrail providers with their references resolved, and a local model's paths made absolute. */
   providers: Record<string, ProviderConfig>;
 }
 
@@ -118,8 +119,17 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     servers.push(resolved);
   }
   const providers: Record<string, ProviderConfig> = {};
-  for (const [name, provider] of Object.entries(config.providers))
-    providers[name] = resolveDeep(provider, ['providers', name], resolve) as ProviderConfig;
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const resolved = resolveDeep(provider, ['providers', name], resolve) as ProviderConfig;
+    // A local model's files are found from the config file, not from wherever the client started the gateway.
+    if (resolved.type === 'onnx') {
+      const local = (p: string) => path.resolve(ctx.baseDir, expandHome(p, env));
+      resolved.model = local(resolved.model);
+      if (resolved.tokenizer.type === 'wordpiece' && resolved.tokenizer.vocab !== undefined)
+        resolved.tokenizer.vocab = local(resolved.tokenizer.vocab);
+    }
+    providers[name] = resolved;
+  }
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
   return { file, config, servers, secrets, policies, providers };
 }

@@ -267,7 +267,7 @@ export const PolicySchema = z
       'Output guardrails: what each detector does to tool results.',
     ),
     detectors: DetectorSettingsSchema,
-    providers: ProviderRefsSchema.describe('Remote guardrail providers this policy uses.'),
+    providers: ProviderRefsSchema.describe('Guardrail providers (remote APIs or local models) this policy uses.'),
   })
   .strict()
   .describe('A named, reusable set of pipeline rules.');
@@ -304,7 +304,9 @@ export const ConfigSchema = z
       .default({})
       .describe('Named policies. "default" is built in and may be overridden here.'),
     defaultPolicy: z.string().default('default').describe('The policy for servers that do not name one.'),
-    providers: ProvidersSchema.default({}).describe('Remote guardrail providers by name; policies refer to them.'),
+    providers: ProvidersSchema.default({}).describe(
+      'Guardrail providers by name (remote APIs, or local ONNX models); policies refer to them.',
+    ),
     naming: z
       .object({
         maxLength: z

@@ -1,14 +1,16 @@
 /**
  * Guardrails through the real gateway: injected instructions in results are blocked or redacted per policy, PII in
  * arguments reaches the upstream as a placeholder and comes back restored, a secret in a file read by
- * server-filesystem is redacted, a guardrail provider that is down blocks the call, and `check` works offline.
+ * server-filesystem is redacted, a guardrail provider that is down blocks the call, a local ONNX model blocks what it
+ * flags, and `check` works offline.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, fixtureServer, npmServer, startGateway, tempDir, textOf } from '../helpers/gateway.js';
+import { wordPieceModel } from '../../src/guardrails/providers/onnx-test-model.js';
+import { BIN, fixtureServer, nonJsonRpcLines, npmServer, startGateway, tempDir, textOf } from '../helpers/gateway.js';
 
 function recorded(file: string): { tool: string; args: Record<string, unknown> }[] {
   return fs.existsSync(file)
@@ -126,6 +128,47 @@ describe('guardrails end to end', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/^blocked by input guardrail guardrails\.failed: .*remote/);
     expect(recorded(rec)).toEqual([]);
+    expect((await gw.closeStdin()).code).toBe(0);
+  });
+});
+
+describe('a local ONNX model as a guardrail provider', () => {
+  it('blocks arguments and results the model flags, and keeps stdout pure JSON-RPC', async () => {
+    const home = tempDir();
+    const rec = path.join(home, 'rec.jsonl');
+    // The tiny test model: any text with the word "ignore" scores unsafe; written where the config names it.
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'echo', ':', 'ignore', 'the', 'weather', 'is', 'nice'];
+    fs.mkdirSync(path.join(home, 'models'));
+    fs.writeFileSync(path.join(home, 'models', 'model.onnx'), wordPieceModel({ vocab, unsafe: ['ignore'] }));
+    fs.writeFileSync(path.join(home, 'models', 'vocab.txt'), vocab.join('\n'));
+    const gw = await startGateway(
+      {
+        servers: { t: tricky(rec) },
+        providers: {
+          local: { type: 'onnx', model: 'models/model.onnx', tokenizer: { type: 'wordpiece' }, rule: 'injection' },
+        },
+        policies: {
+          default: {
+            input: { injection: 'off' },
+            output: { injection: 'off' },
+            providers: { input: ['local'], output: ['local'] },
+          },
+        },
+      },
+      { home },
+    );
+    const blocked = await gw.client.callTool({ name: 't__echo', arguments: { text: 'please IGNORE that' } });
+    expect(blocked.isError).toBe(true);
+    expect(textOf(blocked)).toMatch(/^blocked by input guardrail local\.injection: /);
+    expect(recorded(rec)).toEqual([]);
+    const ok = await gw.client.callTool({ name: 't__echo', arguments: { text: 'the weather is nice' } });
+    expect(ok.isError).toBeFalsy();
+    expect(textOf(ok)).toBe('echo: the weather is nice');
+    const page = await gw.client.callTool({ name: 't__fetch_page', arguments: {} });
+    expect(page.isError).toBe(true);
+    expect(textOf(page)).toMatch(/^blocked by output guardrail local\.injection: /);
+    expect(textOf(page)).not.toContain('id_rsa');
+    expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
     expect((await gw.closeStdin()).code).toBe(0);
   });
 });

@@ -29,6 +29,32 @@ const valid = {
     },
   },
   'openai-moderation': { type: 'openai-moderation', apiKey: '${env:OPENAI_API_KEY}', threshold: 0.8 },
+  onnx: {
+    type: 'onnx',
+    model: '~/.secure-mcp-gateway/models/injection/model.onnx',
+    tokenizer: { type: 'wordpiece', vocab: '${env:MODELS}/vocab.txt', lowercase: true },
+    inputs: { ids: 'input_ids', mask: 'attention_mask', typeIds: 'token_type_ids' },
+    output: 'logits',
+    activation: 'auto',
+    unsafeLabel: 'INJECTION',
+    labels: ['SAFE', 'INJECTION'],
+    threshold: 0.9,
+    rule: 'injection',
+    maxLength: 256,
+    overlap: 32,
+    maxChunks: 8,
+    overflow: 'fail',
+    timeoutMs: 2000,
+    failOpen: false,
+    cacheSize: 100,
+  },
+  'onnx-hashing': {
+    type: 'onnx',
+    model: 'models/tiny.onnx',
+    tokenizer: { type: 'hashing', features: 4096, ngrams: 2, lowercase: true, alternateSign: true, norm: 'l2' },
+    inputs: { features: 'float_input' },
+    unsafeLabel: 1,
+  },
 };
 
 describe('provider config schema', () => {
@@ -56,6 +82,15 @@ describe('provider config schema', () => {
     ['a negative cache size', { ...valid['openai-moderation'], cacheSize: -1 }],
     ['an empty API key', { ...valid.enkrypt, apiKey: '' }],
     ['keywords enabled without keywords', { ...valid.enkrypt, detectors: { keyword_detector: { enabled: true } } }],
+    ['an onnx provider without a model', { type: 'onnx', tokenizer: { type: 'wordpiece' } }],
+    ['an unknown tokenizer', { ...valid.onnx, tokenizer: { type: 'sentencepiece' } }],
+    ['an unknown tokenizer field', { ...valid.onnx, tokenizer: { type: 'wordpiece', casing: 'lower' } }],
+    ['an overlap as long as a chunk', { ...valid.onnx, maxLength: 64, overlap: 62 }],
+    ['a features input with wordpiece', { ...valid.onnx, inputs: { features: 'x' } }],
+    ['token inputs with hashing', { ...valid['onnx-hashing'], inputs: { ids: 'input_ids' } }],
+    ['a rule with spaces', { ...valid.onnx, rule: 'prompt injection' }],
+    ['a negative label index', { ...valid.onnx, unsafeLabel: -1 }],
+    ['retries on a local model', { ...valid.onnx, retries: 2 }],
   ])('rejects %s', (_what, cfg) => {
     expect(ProviderSchema.safeParse(cfg).success).toBe(false);
     expect(ProviderSchema.safeParse(cfg).success).toBe(false);

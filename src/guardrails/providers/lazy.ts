@@ -1,6 +1,7 @@
 /**
- * A provider that loads its HTTP client (undici and the adapters) on its first scan, so that a gateway whose
- * policies name no provider, or that has not called one yet, starts without them.
+ * A provider that loads its implementation (undici and the adapters, or the local model provider, which in turn
+ * loads onnxruntime-node and the model) on its first scan, so that a gateway whose policies name no provider, or
+ * that has not called one yet, starts without them.
  */
 import type { AsyncDetector } from '../types.js';
 import type { ProviderConfig } from './schema.js';

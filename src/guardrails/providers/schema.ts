@@ -1,6 +1,7 @@
 /**
- * The config contract of the remote guardrail providers: a zod union on `type`, embedded by the config module as
- * `"providers": { "<name>": {...} }`. It imports nothing that does I/O, so loading the config never loads undici.
+ * The config contract of the guardrail providers (remote APIs, and local ONNX models): a zod union on `type`,
+ * embedded by the config module as `"providers": { "<name>": {...} }`. It imports nothing that does I/O, so loading
+ * the config never loads undici or onnxruntime-node.
  */
 import { z } from 'zod';
 import { JSON_PATH_PATTERN } from './json.js';
@@ -216,15 +217,201 @@ export const OpenAIModerationProviderSchema = z
   .strict()
   .describe('OpenAI moderation provider; rules are <name>.<category>, e.g. openai-moderation.harassment.');
 
+const localPath = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .describe(`${what}: a local file; ~ and paths relative to the config file are resolved. ${REFS} Never downloaded.`);
+
+const tensorName = (what: string) => z.string().min(1).describe(what);
+
+export const WordPieceTokenizerSchema = z
+  .object({
+    type: z
+      .literal('wordpiece')
+      .describe('BERT-style WordPiece (BERT, DistilBERT, MiniLM...): int64 input_ids and attention_mask.'),
+    vocab: localPath('The vocab.txt, one token per line. Default: vocab.txt beside the model').optional(),
+    lowercase: z
+      .boolean()
+      .optional()
+      .describe(
+        'Lower-case and strip accents before splitting, as "uncased" models expect. Default true; false for cased models.',
+      ),
+  })
+  .strict()
+  .describe('A WordPiece tokenizer read from a local vocab.txt; [CLS] text [SEP], with [UNK] for unknown words.');
+
+export const HashingTokenizerSchema = z
+  .object({
+    type: z
+      .literal('hashing')
+      .describe(
+        'A hashed bag of words: one float vector per text, as scikit-learn’s HashingVectorizer makes it (MurmurHash3 of each word).',
+      ),
+    features: z
+      .number()
+      .int()
+      .min(2)
+      .max(1 << 22)
+      .optional()
+      .describe('The vector’s length (n_features). Default: the width of the model’s input.'),
+    ngrams: z
+      .number()
+      .int()
+      .min(1)
+      .max(3)
+      .optional()
+      .describe('Count word n-grams up to this length too (ngram_range (1, n)). Default 1.'),
+    lowercase: z.boolean().optional().describe('Lower-case first. Default true.'),
+    alternateSign: z
+      .boolean()
+      .optional()
+      .describe('A negative hash subtracts instead of adding (HashingVectorizer’s alternate_sign). Default true.'),
+    norm: z.enum(['l2', 'l1', 'none']).optional().describe('How the vector is normalised. Default l2.'),
+  })
+  .strict()
+  .describe('A hashed bag-of-words featurizer, for small linear models.');
+
+export const OnnxProviderSchema = z
+  .object({
+    type: z
+      .literal('onnx')
+      .describe(
+        'A local text classifier in ONNX format, run with onnxruntime-node (an optional dependency you install). Nothing leaves the machine.',
+      ),
+    model: localPath('The .onnx file'),
+    tokenizer: z
+      .discriminatedUnion('type', [WordPieceTokenizerSchema, HashingTokenizerSchema])
+      .describe('How text becomes the model’s input tensors.'),
+    inputs: z
+      .object({
+        ids: tensorName('wordpiece: the token-ids input. Default "input_ids".').optional(),
+        mask: tensorName(
+          'wordpiece: the attention-mask input. Default "attention_mask", fed when the model has it.',
+        ).optional(),
+        typeIds: tensorName(
+          'wordpiece: the token-type-ids input (all zeros). Default "token_type_ids", fed when the model has it.',
+        ).optional(),
+        features: tensorName('hashing: the float input. Default: the model’s only input.').optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Names of the model’s input tensors. A configured name the model does not have is an error.'),
+    output: tensorName(
+      'The output tensor with the scores, shape [batch, labels] or [batch, 1]. Default "logits", else the model’s only output.',
+    ).optional(),
+    activation: z
+      .enum(['auto', 'softmax', 'sigmoid', 'none'])
+      .optional()
+      .describe(
+        'How outputs become 0..1 scores: auto (default) is softmax over several labels and sigmoid for one logit; none when the model outputs probabilities.',
+      ),
+    unsafeLabel: z
+      .union([z.number().int().min(0), z.string().min(1)])
+      .optional()
+      .describe(
+        'The label that means unsafe: its index, or its name (from labels, else id2label in the config.json beside the model). Default 1, or 0 for a one-logit model.',
+      ),
+    labels: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('The label names by index, when unsafeLabel is a name and the model has no config.json.'),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('Flag a text when the unsafe label scores >= threshold. Default 0.5.'),
+    rule: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-"')
+      .optional()
+      .describe('The rule id is <name>.<rule>. Default: the unsafe label’s name, else "flagged".'),
+    maxLength: z
+      .number()
+      .int()
+      .min(8)
+      .max(8192)
+      .optional()
+      .describe(
+        'Tokens per chunk ([CLS] and [SEP] included; words for hashing). Longer texts are cut into overlapping chunks and the highest score counts. Default 512, capped by a fixed model input length.',
+      ),
+    overlap: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Tokens that consecutive chunks share, so a phrase on a boundary is seen whole. Default 64, at most a quarter of a chunk.',
+      ),
+    maxChunks: z.number().int().min(1).max(1024).optional().describe('Most chunks scanned per text. Default 16.'),
+    overflow: z
+      .enum(['fail', 'truncate'])
+      .optional()
+      .describe(
+        'A text that needs more than maxChunks chunks: fail (default) fails the scan, which blocks unless failOpen; truncate scans the first maxChunks chunks only.',
+      ),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .optional()
+      .describe(
+        'Deadline for one scan in milliseconds, checked between chunks; loading the model is not counted. Default 5000.',
+      ),
+    failOpen: z
+      .boolean()
+      .optional()
+      .describe(
+        'When the scan fails (onnxruntime-node missing, model unreadable, wrong tensor names, timeout, too long): false (default) blocks the call; true lets it through and reports the failure.',
+      ),
+    cacheSize: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .optional()
+      .describe('Verdicts remembered (LRU, by a SHA-256 of the text); 0 turns the cache off. Default 1000.'),
+  })
+  .strict()
+  .refine((p) => (p.overlap ?? 0) < (p.maxLength ?? 512) - 2, {
+    message: 'overlap must be smaller than maxLength - 2',
+    path: ['overlap'],
+  })
+  .refine(
+    (p) =>
+      p.tokenizer.type === 'hashing'
+        ? p.inputs?.ids === undefined && p.inputs?.mask === undefined && p.inputs?.typeIds === undefined
+        : p.inputs?.features === undefined,
+    {
+      message: 'inputs.ids, mask and typeIds go with a wordpiece tokenizer, inputs.features with hashing',
+      path: ['inputs'],
+    },
+  )
+  .describe(
+    'A local ONNX text classifier (e.g. a DistilBERT prompt-injection model); rules are <name>.<rule>. Needs onnxruntime-node.',
+  );
+
 export const ProviderSchema = z
-  .discriminatedUnion('type', [HttpProviderSchema, EnkryptProviderSchema, OpenAIModerationProviderSchema])
-  .describe('A remote guardrail provider. It judges whole texts over HTTP; by default a failure blocks the call.');
+  .discriminatedUnion('type', [
+    HttpProviderSchema,
+    EnkryptProviderSchema,
+    OpenAIModerationProviderSchema,
+    OnnxProviderSchema,
+  ])
+  .describe(
+    'A guardrail provider: a remote API over HTTP, or a local ONNX model. It judges whole texts; by default a failure blocks the call.',
+  );
 
 export const ProvidersSchema = z
   .record(
     z.string().regex(PROVIDER_NAME_PATTERN, 'a lower-case name such as "enkrypt" or "moderation"'),
     ProviderSchema,
   )
-  .describe('Remote guardrail providers by name. The name is the detector id and prefixes its rule ids.');
+  .describe(
+    'Guardrail providers (remote APIs or local ONNX models) by name. The name is the detector id and prefixes its rule ids.',
+  );
 
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
+export type OnnxProviderConfig = z.infer<typeof OnnxProviderSchema>;
