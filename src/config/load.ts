@@ -10,6 +10,7 @@ import { GatewayError } from '../errors.js';
 import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import { expandHome } from './paths.js';
+import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
 
 /** A server with every reference resolved, plus what the gateway needs to know about it. */
@@ -25,6 +26,10 @@ export interface ResolvedServer {
   headers: Record<string, string>;
   transport: 'streamable-http' | 'sse' | 'auto';
   policy: Policy;
+  /** Absolute directories the server works in: its "roots", else its cwd, else none. */
+  roots: string[];
+  /** Argument rules with their "within" directories made absolute. */
+  arguments: Record<string, ArgumentRule>;
 }
 
 export interface LoadedConfig {
@@ -92,6 +97,9 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       return '';
     }
   };
+  // Paths in the config (cwd, roots, model files) are found from the config file, not from wherever the client
+  // started the gateway.
+  const local = (p: string) => path.resolve(ctx.baseDir, expandHome(p, env));
   const policies: Record<string, Policy> = { default: DEFAULT_POLICY, ...config.policies };
   const servers: ResolvedServer[] = [];
   for (const [name, server] of Object.entries(config.servers)) {
@@ -108,9 +116,22 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       headers: mapValues(server.headers, 'headers'),
       transport: server.transport ?? 'auto',
       policy: policies[server.policy ?? config.defaultPolicy] ?? DEFAULT_POLICY,
+      roots: [],
+      arguments: {},
     };
     if (server.command !== undefined) resolved.command = resolve(server.command, at('command'));
-    if (server.cwd !== undefined) resolved.cwd = resolve(server.cwd, at('cwd'));
+    if (server.cwd !== undefined) resolved.cwd = local(resolve(server.cwd, at('cwd')));
+    resolved.roots = server.roots
+      ? server.roots.map((r, i) => local(resolve(r, at('roots', i))))
+      : resolved.cwd !== undefined
+        ? [resolved.cwd]
+        : [];
+    resolved.arguments = Object.fromEntries(
+      Object.entries(server.arguments ?? {}).map(([key, rule]) => [
+        key,
+        rule.kind === 'path' && rule.within ? { ...rule, within: rule.within.map(local) } : rule,
+      ]),
+    );
     if (server.url !== undefined) {
       resolved.url = resolve(server.url, at('url'));
       if (!problems.length && !isHttpUrl(resolved.url))
@@ -123,7 +144,6 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     const resolved = resolveDeep(provider, ['providers', name], resolve) as ProviderConfig;
     // A local model's files are found from the config file, not from wherever the client started the gateway.
     if (resolved.type === 'onnx') {
-      const local = (p: string) => path.resolve(ctx.baseDir, expandHome(p, env));
       resolved.model = local(resolved.model);
       if (resolved.tokenizer.type === 'wordpiece' && resolved.tokenizer.vocab !== undefined)
         resolved.tokenizer.vocab = local(resolved.tokenizer.vocab);

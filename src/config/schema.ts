@@ -6,6 +6,14 @@
  */
 import { z } from 'zod';
 import { ProvidersSchema } from '../guardrails/providers/schema.js';
+import {
+  AnnotationsPolicySchema,
+  ArgumentRulesSchema,
+  ArgumentsPolicySchema,
+  DataFlowPolicySchema,
+  RateLimitSchema,
+  ToolAnnotationOverridesSchema,
+} from '../policy/config-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -43,7 +51,7 @@ export const ServerSchema = z
       .describe(
         'stdio: environment for the child, on top of a minimal safe set (PATH, HOME, ...). The gateway’s own environment is never passed through.',
       ),
-    cwd: refString('stdio: working directory of the child').optional(),
+    cwd: refString('stdio: working directory of the child (relative to the config file)').optional(),
     url: refString('remote: the MCP endpoint URL (http or https)').optional(),
     headers: z
       .record(z.string().min(1), refString('header value'))
@@ -68,6 +76,17 @@ export const ServerSchema = z
       .record(z.string().min(1), z.string())
       .optional()
       .describe('Per-tool policy overrides: tool-name glob → policy name. The first matching glob wins over "policy".'),
+    roots: z
+      .array(refString('a directory'))
+      .optional()
+      .describe(
+        'Directories this server works in. Path arguments (by rule or inferred) must stay inside them. Relative to the config file; "~" is the home folder. Default: the server’s cwd when it is set, else none (inferred path checks then still reject \"..\" escapes, NUL bytes, device names and \"~\" tricks, but not absolute paths).',
+      ),
+    arguments: ArgumentRulesSchema.optional(),
+    annotations: ToolAnnotationOverridesSchema.optional(),
+    rateLimit: RateLimitSchema.optional().describe(
+      'A token bucket per gateway identity for all of this server’s tools together.',
+    ),
   })
   .strict()
   .superRefine((server, ctx) => {
@@ -268,6 +287,12 @@ export const PolicySchema = z
     ),
     detectors: DetectorSettingsSchema,
     providers: ProviderRefsSchema.describe('Guardrail providers (remote APIs or local models) this policy uses.'),
+    arguments: ArgumentsPolicySchema,
+    annotations: AnnotationsPolicySchema,
+    rateLimit: RateLimitSchema.optional().describe(
+      'A token bucket per gateway identity, server and tool, for every tool that uses this policy.',
+    ),
+    dataFlow: DataFlowPolicySchema,
   })
   .strict()
   .describe('A named, reusable set of pipeline rules.');

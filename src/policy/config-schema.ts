@@ -1,0 +1,172 @@
+/**
+ * The config contract of the parameter checks and execution controls (issue 4): argument rules, automatic argument
+ * kinds, tool annotations as policy input, approvals, rate limits and the data-flow guard. Pure zod, imported by
+ * config/schema.ts; the checks themselves live beside this file.
+ */
+import { z } from 'zod';
+
+const POLICY_MODES = ['enforce', 'shadow', 'off'] as const;
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Checks that apply to any argument, with or without a kind. */
+const genericFields = {
+  pattern: z.string().min(1).optional().describe('A JavaScript regex the (string) value must match.'),
+  notPattern: z.string().min(1).optional().describe('A JavaScript regex the (string) value must not match.'),
+  enum: z.array(scalar).min(1).optional().describe('The only values allowed.'),
+  min: z.number().optional().describe('Smallest number allowed.'),
+  max: z.number().optional().describe('Largest number allowed.'),
+  maxLength: z.number().int().nonnegative().optional().describe('Longest string allowed, in characters.'),
+  maxItems: z.number().int().nonnegative().optional().describe('Most array items allowed.'),
+};
+
+const PathRuleSchema = z
+  .object({
+    kind: z.literal('path'),
+    within: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'Directories the path must stay inside (after resolving it against the server’s cwd and following symlinks). Relative entries are relative to the config file; "~" is the home folder. Default: the server’s "roots".',
+      ),
+    ...genericFields,
+  })
+  .strict()
+  .describe('A file-system path: no ".." escapes, NUL bytes, device names or "~" tricks; inside "within".');
+
+const UrlRuleSchema = z
+  .object({
+    kind: z.literal('url'),
+    schemes: z.array(z.string().min(1)).optional().describe('Allowed URL schemes. Default ["http", "https"].'),
+    hosts: z.array(z.string().min(1)).optional().describe('Host globs the URL must match ("*.example.com").'),
+    blockPrivate: z
+      .boolean()
+      .optional()
+      .describe('Reject loopback, private, link-local and cloud-metadata addresses, in every spelling. Default true.'),
+    resolve: z
+      .boolean()
+      .optional()
+      .describe('Also resolve the host name with DNS and reject it when any address is private. Default false.'),
+    ...genericFields,
+  })
+  .strict()
+  .describe('A URL: scheme and host allowlists, and no requests to private or metadata addresses (SSRF).');
+
+const CommandRuleSchema = z
+  .object({
+    kind: z.literal('command'),
+    allow: z.array(z.string().min(1)).min(1).describe('Programs that may run (name or full path), e.g. ["git", "ls"].'),
+    denyArgs: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Extra argument globs to reject, on top of the built-in dangerous flags of common programs.'),
+    ...genericFields,
+  })
+  .strict()
+  .describe('A shell command line: one allowed program, no metacharacters, substitution, pipes or chaining.');
+
+const SqlRuleSchema = z
+  .object({
+    kind: z.literal('sql'),
+    readOnly: z.boolean().optional().describe('Allow a single SELECT or WITH statement only. Default true.'),
+    ...genericFields,
+  })
+  .strict()
+  .describe('An SQL statement: with readOnly, one SELECT or WITH, nothing stacked or hidden in comments.');
+
+const ValueRuleSchema = z
+  .object({ kind: z.literal('value'), ...genericFields })
+  .strict()
+  .describe('Only the generic checks (pattern, enum, min/max, maxLength, maxItems); "kind" may be left out.');
+
+export const ArgumentRuleSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'value' } : v),
+  z.discriminatedUnion('kind', [PathRuleSchema, UrlRuleSchema, CommandRuleSchema, SqlRuleSchema, ValueRuleSchema]),
+);
+export type ArgumentRule = z.output<typeof ArgumentRuleSchema>;
+
+/** "<tool glob>.<argument path>": `read_text_file.path`, `*.url`, `query.filters[*].value`. */
+export const ARGUMENT_KEY = /^[^.[\]]+(?:\.[A-Za-z0-9_$*-]+|\[(?:\*|\d+)\])+$/;
+
+export const ArgumentRulesSchema = z
+  .record(
+    z.string().regex(ARGUMENT_KEY, '"<tool glob>.<argument path>", e.g. "read_text_file.path"'),
+    ArgumentRuleSchema,
+  )
+  .describe(
+    'Argument rules: "<tool glob>.<argument path>" → rule. The path walks objects with "." and arrays with "[*]" or "[n]".',
+  );
+
+export const RateLimitSchema = z
+  .object({
+    perMinute: z.number().positive().describe('Sustained rate: calls per minute (the bucket refills continuously).'),
+    burst: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Calls allowed at once from a full bucket. Default: perMinute, rounded up.'),
+  })
+  .strict()
+  .describe('A token bucket. An exceeded limit is a tool error that says when to retry.');
+export type RateLimit = z.output<typeof RateLimitSchema>;
+
+export const ToolAnnotationOverridesSchema = z
+  .record(
+    z.string().min(1),
+    z
+      .object({
+        readOnly: z.boolean().optional().describe('The tool only reads.'),
+        destructive: z.boolean().optional().describe('The tool may delete or overwrite.'),
+        openWorld: z.boolean().optional().describe('The tool reaches outside systems (the web, email, other people).'),
+      })
+      .strict(),
+  )
+  .describe(
+    'Tool glob → what the tool really is, overriding the hints the server declares (annotations come from an untrusted server).',
+  );
+
+export const APPROVAL_ACTIONS = ['allow', 'approve', 'deny'] as const;
+
+export const ArgumentsPolicySchema = z
+  .object({
+    mode: z.enum(POLICY_MODES).default('enforce').describe('enforce blocks; shadow only records; off skips.'),
+    infer: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Give arguments without a rule the checks their name, description or format implies (path, url, command, sql).',
+      ),
+  })
+  .strict()
+  .default({ mode: 'enforce', infer: true })
+  .describe('Parameter check: argument rules and automatic argument kinds.');
+
+export const AnnotationsPolicySchema = z
+  .object({
+    destructive: z
+      .enum(APPROVAL_ACTIONS)
+      .default('allow')
+      .describe('Calls to destructive tools: allow, approve (ask the user) or deny.'),
+    openWorld: z.enum(APPROVAL_ACTIONS).default('allow').describe('Calls to open-world tools: allow, approve or deny.'),
+    other: z
+      .enum(APPROVAL_ACTIONS)
+      .default('allow')
+      .describe('Calls to every other tool (read-only or unclassified): allow, approve or deny.'),
+  })
+  .strict()
+  .default({ destructive: 'allow', openWorld: 'allow', other: 'allow' })
+  .describe('What a call may do depending on what the tool is (annotations, with the server’s overrides).');
+
+export const DataFlowPolicySchema = z
+  .object({
+    action: z
+      .enum(['deny', 'approve', 'warn', 'off'])
+      .default('deny')
+      .describe(
+        'When a call to an open-world or destructive tool would send out a secret or PII value that an earlier result in the session carried: deny, approve (ask), warn (record) or off.',
+      ),
+  })
+  .strict()
+  .default({ action: 'deny' })
+  .describe('Data-flow guard: values read in one call may not leave through the next.');
