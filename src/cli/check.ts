@@ -11,6 +11,7 @@ import { lazyProvider } from '../guardrails/providers/lazy.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import { silentLogger } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
+import { createSession, emptyServerPolicy } from '../pipeline/session.js';
 import { runStages } from '../pipeline/run.js';
 import type { CallContext, StageRecord, ToolCall } from '../pipeline/types.js';
 
@@ -55,6 +56,9 @@ export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
   const ctx: CallContext = {
     callId: 'check',
     server: 'check',
+    identity: 'local',
+    session: createSession('check'),
+    serverPolicy: emptyServerPolicy(),
     tool: { name: typeof json?.name === 'string' ? json.name : 'check', inputSchema: { type: 'object' } },
     arguments: args,
     signal: AbortSignal.timeout(60_000),

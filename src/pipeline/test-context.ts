@@ -1,12 +1,16 @@
 /** A CallContext for unit tests of stages and the runner. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../log.js';
+import { createSession, emptyServerPolicy } from './session.js';
 import type { CallContext, ToolCall } from './types.js';
 
 export function testContext(tool: Partial<Tool> = {}, args: Record<string, unknown> = {}): CallContext {
   return {
     callId: 'test-call',
     server: 'srv',
+    identity: 'local',
+    session: createSession('test-session'),
+    serverPolicy: emptyServerPolicy('/'),
     tool: { name: 'tool', inputSchema: { type: 'object' }, ...tool },
     arguments: args,
     signal: new AbortController().signal,

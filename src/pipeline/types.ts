@@ -5,6 +5,7 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Detection } from '../guardrails/types.js';
 import type { Logger } from '../log.js';
+import type { ArgumentRule, RateLimit } from '../policy/config-schema.js';
 
 export type { Detection };
 
@@ -48,9 +49,50 @@ export type ToolResult = CallToolResult;
 export type RequestStage = Stage<ToolCall>;
 export type ResponseStage = Stage<ToolResult>;
 
+/** What the user answered when asked to approve a call (MCP elicitation). */
+export type ApprovalAnswer = 'once' | 'session' | 'deny';
+
+export interface ApprovalRequest {
+  /** Shown to the user: which tool, and why the policy asks. */
+  message: string;
+  /** Remembered for the session when the user answers "allow for this session". */
+  key: string;
+}
+
+/**
+ * State that lives as long as one client session: approvals given "for this session", and the sensitive values
+ * that results carried (the data-flow guard). stdio has one session per gateway process.
+ */
+export interface SessionState {
+  readonly id: string;
+  readonly approved: Set<string>;
+  /** Secret and PII values that results of this session carried, for the data-flow guard. */
+  readonly tainted: Map<string, { entity: string; from: string }>;
+}
+
+/** The per-server settings a parameter check needs, already resolved (absolute paths). */
+export interface ServerPolicyContext {
+  /** Directories the server works in (absolute); path checks keep paths inside them. */
+  readonly roots: readonly string[];
+  /** The server's working directory (absolute), against which relative paths resolve. */
+  readonly cwd: string;
+  readonly arguments: Readonly<Record<string, ArgumentRule>>;
+  readonly annotations: Readonly<Record<string, { readOnly?: boolean; destructive?: boolean; openWorld?: boolean }>>;
+  readonly rateLimit?: RateLimit;
+}
+
 export interface CallContext {
   readonly callId: string;
   readonly server: string;
+  /** Who is calling: a gateway identity (issue 6); "local" for a stdio session. */
+  readonly identity: string;
+  readonly session: SessionState;
+  readonly serverPolicy: ServerPolicyContext;
+  /**
+   * Asks the user to approve this call, inside the pending tools/call (MCP elicitation). Absent when the client
+   * did not declare elicitation: a stage that needs approval then denies and says how to allow the call in config.
+   */
+  readonly approve?: (request: ApprovalRequest) => Promise<ApprovalAnswer>;
   /** The live definition of the tool being called, as the upstream last listed it. */
   readonly tool: Tool;
   /**

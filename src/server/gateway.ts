@@ -34,6 +34,8 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createSecretMasker } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
+import { createSession, serverPolicyContext } from '../pipeline/session.js';
+import type { ServerPolicyContext, SessionState } from '../pipeline/types.js';
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
@@ -81,6 +83,9 @@ export class Gateway {
   /** Resolves once shutdown has finished: upstreams closed, transport closed. */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
   private readonly log: Logger;
+  /** One client session per gateway (stdio): approvals "for this session" and the data-flow guard live here. */
+  private readonly session: SessionState = createSession(crypto.randomUUID());
+  private readonly serverPolicies = new Map<string, ServerPolicyContext>();
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
@@ -104,6 +109,7 @@ export class Gateway {
         ]),
       });
       this.filters.set(server.name, createToolFilter(server.config.tools));
+      this.serverPolicies.set(server.name, serverPolicyContext(server));
       const hit = cache.get(server);
       if (hit) this.cached.set(server.name, hit.catalog);
       this.settled.set(server.name, new Promise((resolve) => this.settle.set(server.name, resolve)));
@@ -338,6 +344,9 @@ export class Gateway {
     const ctx = {
       callId,
       server: route.server,
+      identity: 'local',
+      session: this.session,
+      serverPolicy: this.serverPolicies.get(route.server)!,
       tool,
       arguments: req.arguments,
       signal: req.signal,
