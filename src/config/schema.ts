@@ -80,7 +80,7 @@ export const ServerSchema = z
       .array(refString('a directory'))
       .optional()
       .describe(
-        'Directories this server works in. Path arguments (by rule or inferred) must stay inside them. Relative to the config file; "~" is the home folder. Default: the server’s cwd when it is set, else none (inferred path checks then still reject \"..\" escapes, NUL bytes, device names and \"~\" tricks, but not absolute paths).',
+        'Directories this server works in. Path arguments (by rule or inferred) must stay inside them. Relative to the config file; "~" is the home folder. Default: the server’s cwd when it is set, else none (inferred path checks then still reject ".." escapes, NUL bytes, device names and "~" tricks, but not absolute paths).',
       ),
     arguments: ArgumentRulesSchema.optional(),
     annotations: ToolAnnotationOverridesSchema.optional(),
