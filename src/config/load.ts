@@ -10,6 +10,7 @@ import { GatewayError } from '../errors.js';
 import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import { expandHome } from './paths.js';
+import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
 
@@ -126,6 +127,16 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       : resolved.cwd !== undefined
         ? [resolved.cwd]
         : [];
+    for (const [key, rule] of Object.entries(server.arguments ?? {}))
+      for (const field of ['pattern', 'notPattern'] as const) {
+        const source = rule[field];
+        if (source === undefined) continue;
+        const safety = checkRegexSafety(source);
+        if (!safety.safe)
+          problems.push(
+            `  at ${formatPath(at('arguments', key, field))}: the regex /${source}/ is refused: ${safety.reason}`,
+          );
+      }
     resolved.arguments = Object.fromEntries(
       Object.entries(server.arguments ?? {}).map(([key, rule]) => [
         key,

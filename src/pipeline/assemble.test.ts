@@ -12,6 +12,7 @@ describe('assemblePipeline', () => {
       'input-guardrail:size',
       'input-guardrail:guardrails',
       'parameter-check:schema',
+      'parameter-check:arguments',
     ]);
     expect(p.response.map((s) => `${s.slot}:${s.name}`)).toEqual([
       'output-guardrail:size',
@@ -22,15 +23,23 @@ describe('assemblePipeline', () => {
 
   it('leaves out stages whose mode is off and passes shadow through', async () => {
     const p = await assemblePipeline(
-      PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'shadow' }, ...ALL_OFF }),
+      PolicySchema.parse({
+        limits: { mode: 'off' },
+        schema: { mode: 'shadow' },
+        arguments: { mode: 'shadow' },
+        ...ALL_OFF,
+      }),
     );
-    expect(p.request.map((s) => [s.name, s.mode])).toEqual([['schema', 'shadow']]);
+    expect(p.request.map((s) => [s.name, s.mode])).toEqual([
+      ['schema', 'shadow'],
+      ['arguments', 'shadow'],
+    ]);
     expect(p.response).toEqual([]);
   });
 
   it('builds no request stage when every rule is off', async () => {
     const p = await assemblePipeline(
-      PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'off' }, ...ALL_OFF }),
+      PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'off' }, arguments: { mode: 'off' }, ...ALL_OFF }),
     );
     expect([...p.request, ...p.response]).toEqual([]);
   });

@@ -42,6 +42,11 @@ export async function assemblePipeline(
     outputGuardrails.push(createRestoreStage());
   if (policy.schema.mode !== 'off')
     parameterChecks.push(createSchemaStage({ mode: policy.schema.mode, uncompilable: policy.schema.uncompilable }));
+  if (policy.arguments.mode !== 'off') {
+    // The argument checkers (shell-quote, the SQL lexer, ipaddr.js) load with the first pipeline, not at start-up.
+    const { createArgumentsStage } = await import('../policy/arguments.js');
+    parameterChecks.push(createArgumentsStage({ mode: policy.arguments.mode, infer: policy.arguments.infer }));
+  }
 
   return { request: [...inputGuardrails, ...parameterChecks], response: outputGuardrails };
 }

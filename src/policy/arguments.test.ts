@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSession } from '../pipeline/session.js';
+import { testCall, testContext } from '../pipeline/test-context.js';
+import type { CallContext, ServerPolicyContext } from '../pipeline/types.js';
+import { compileServerRules, createArgumentsStage, inferredRules, splitRuleKey } from './arguments.js';
+import type { ArgumentRule } from './config-schema.js';
+
+const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smg-args-')));
+const outside = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smg-outside-')));
+fs.writeFileSync(path.join(root, 'notes.txt'), 'hello');
+fs.symlinkSync(outside, path.join(root, 'escape'));
+afterAll(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(outside, { recursive: true, force: true });
+});
+
+const TOOL: Tool = {
+  name: 'read_text_file',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      path: { type: 'string' },
+      url: { type: 'string' },
+      mode: { type: 'string', enum: ['a', 'b'] },
+      files: { type: 'array', items: { type: 'string', description: 'a file path' } },
+    },
+  },
+};
+
+function ctxFor(args: Record<string, unknown>, rules: Record<string, ArgumentRule> = {}, tool = TOOL): CallContext {
+  const serverPolicy: ServerPolicyContext = { roots: [root], cwd: root, arguments: rules, annotations: {} };
+  return { ...testContext(tool, args), serverPolicy, session: createSession('s') };
+}
+
+async function run(args: Record<string, unknown>, rules?: Record<string, ArgumentRule>, infer = true) {
+  const stage = createArgumentsStage({ mode: 'enforce', infer });
+  const ctx = ctxFor(args, rules);
+  const first = await stage.check(testCall(args), ctx);
+  // The same call twice gets the same answer: nothing in the stage keeps state between calls.
+  expect(await stage.check(testCall(args), ctx)).toEqual(first);
+  return first;
+}
+
+describe('argument stage', () => {
+  it.each([
+    [{ path: 'notes.txt' }],
+    [{ path: path.join(root, 'notes.txt') }],
+    [{ path: 'new/file.txt' }],
+    [{ url: 'https://example.com/a?b=c' }],
+    [{ files: ['notes.txt', 'sub/x.md'] }],
+    [{ path: 42 }],
+    [{ mode: 'a' }],
+  ])('allows %j', async (args) => {
+    expect(await run(args)).toEqual({ action: 'allow' });
+  });
+
+  it.each([
+    [{ path: '../../etc/passwd' }, 'args.path.traversal'],
+    [{ path: '/etc/passwd' }, 'args.path.outside'],
+    [{ path: 'escape/secret.txt' }, 'args.path.symlink-escape'],
+    [{ path: 'a\u0000b' }, 'args.path.nul-byte'],
+    [{ path: '~/.ssh/id_rsa' }, 'args.path.home-expansion'],
+    [{ files: ['notes.txt', '/etc/shadow'] }, 'args.path.outside'],
+    [{ url: 'http://169.254.169.254/latest/meta-data/' }, 'args.url.metadata'],
+    [{ url: 'http://2130706433/' }, 'args.url.private-address'],
+    [{ url: 'http://localhost:8080/' }, 'args.url.private-host'],
+  ])('denies %j by inference as %s, naming the argument', async (args, ruleId) => {
+    const v = await run(args);
+    expect(v).toMatchObject({ action: 'deny', ruleId });
+    expect((v as { reason: string }).reason).toMatch(new RegExp(`^argument (path|url|files\\[1\\]): .*inferred`));
+  });
+
+  it('applies explicit rules by tool glob and argument path, with generic checks', async () => {
+    const rules: Record<string, ArgumentRule> = {
+      'read_*.url': { kind: 'url', hosts: ['*.example.com'] },
+      'read_text_file.mode': { kind: 'value', enum: ['a'] },
+      'other_tool.path': { kind: 'value', maxLength: 1 },
+    };
+    expect(await run({ url: 'https://api.example.com/x' }, rules)).toEqual({ action: 'allow' });
+    expect(await run({ url: 'https://evil.test/x' }, rules)).toMatchObject({ ruleId: 'args.url.host-not-allowed' });
+    expect(await run({ mode: 'b' }, rules)).toMatchObject({ ruleId: 'args.generic.enum' });
+    const v = await run({ mode: 'b' }, rules);
+    expect((v as { reason: string }).reason).toContain('rule "read_text_file.mode"');
+    // A rule for another tool does not apply here.
+    expect(await run({ path: 'notes.txt' }, rules)).toEqual({ action: 'allow' });
+  });
+
+  it('lets an explicit rule replace the inferred check of the same argument', async () => {
+    const rules: Record<string, ArgumentRule> = { 'read_text_file.path': { kind: 'path', within: ['/etc'] } };
+    expect(await run({ path: '/etc/hosts' }, rules)).toEqual({ action: 'allow' });
+    expect(await run({ path: path.join(root, 'notes.txt') }, rules)).toMatchObject({ ruleId: 'args.path.outside' });
+  });
+
+  it('checks explicit rules on non-string values, and skips inference when it is off', async () => {
+    expect(await run({ path: 7 }, { 'read_text_file.path': { kind: 'path' } })).toMatchObject({
+      ruleId: 'args.path.not-string',
+    });
+    expect(await run({ path: '/etc/passwd' }, {}, false)).toEqual({ action: 'allow' });
+  });
+
+  it('infers kinds from the tool schema, leaving enums and covered arguments alone', () => {
+    const explicit = compileServerRules({ 'read_text_file.url': { kind: 'url' } });
+    expect(inferredRules(TOOL, explicit).map((r) => [r.path, r.kind])).toEqual([
+      ['path', 'path'],
+      ['files[*]', 'path'],
+    ]);
+  });
+
+  it.each([
+    ['read_text_file.path', { tool: 'read_text_file', path: 'path' }],
+    ['*.url', { tool: '*', path: 'url' }],
+    ['query.filters[*].value', { tool: 'query', path: 'filters[*].value' }],
+    ['run[0]', { tool: 'run', path: '[0]' }],
+  ])('splits the rule key %s', (key, parts) => {
+    expect(splitRuleKey(key)).toEqual(parts);
+  });
+
+  it('names the rule that cannot be compiled', () => {
+    expect(() => compileServerRules({ 'x.y': { kind: 'value', pattern: '(a+)+$' } })).toThrow(/argument rule "x.y"/);
+  });
+
+  it('denies (fails closed) when a server rule cannot be compiled', async () => {
+    const stage = createArgumentsStage({ mode: 'enforce', infer: true });
+    const ctx = ctxFor({ path: 'notes.txt' }, { 'read_text_file.path': { kind: 'value', pattern: '(a|a)*$' } });
+    await expect(Promise.resolve().then(() => stage.check(testCall({}), ctx))).rejects.toThrow(/argument rule/);
+  });
+});
