@@ -102,6 +102,20 @@ describe('argument stage', () => {
     expect(await run({ path: '/etc/passwd' }, {}, false)).toEqual({ action: 'allow' });
   });
 
+  it('without declared roots, leaves absolute paths free but still refuses tricks and climbing out of the cwd', async () => {
+    const stage = createArgumentsStage({ mode: 'enforce', infer: true });
+    const noRoots = (args: Record<string, unknown>): CallContext => ({
+      ...ctxFor(args),
+      serverPolicy: { roots: [], cwd: root, arguments: {}, annotations: {} },
+    });
+    const check = (args: Record<string, unknown>) => stage.check(testCall(args), noRoots(args));
+    expect(await check({ path: '/etc/hosts' })).toEqual({ action: 'allow' });
+    expect(await check({ path: 'notes.txt' })).toEqual({ action: 'allow' });
+    expect(await check({ path: '../../etc/passwd' })).toMatchObject({ ruleId: 'args.path.traversal' });
+    expect(await check({ path: '~/.ssh/id_rsa' })).toMatchObject({ ruleId: 'args.path.home-expansion' });
+    expect(await check({ path: '/etc/passwd\u0000.txt' })).toMatchObject({ ruleId: 'args.path.nul-byte' });
+  });
+
   it('infers kinds from the tool schema, leaving enums and covered arguments alone', () => {
     const explicit = compileServerRules({ 'read_text_file.url': { kind: 'url' } });
     expect(inferredRules(TOOL, explicit).map((r) => [r.path, r.kind])).toEqual([

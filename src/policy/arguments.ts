@@ -8,6 +8,7 @@
  * already have put placeholders in place of PII, and those say nothing about where a path or URL points.
  * Explicit rules are compiled once per server, inferred ones once per tool definition. Failure mode: closed.
  */
+import path from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CallContext, RequestStage, ServerPolicyContext } from '../pipeline/types.js';
 import { createCommandCheck } from './args/command.js';
@@ -114,11 +115,29 @@ export function compileServerRules(rules: Readonly<Record<string, ArgumentRule>>
  * not stack statements or hide one in a comment (writes allowed: that needs an explicit `readOnly` rule).
  */
 const INFERRED: Record<InferredKind, () => ArgCheck> = {
-  path: () => createPathCheck(),
+  path: inferredPathCheck,
   url: () => createUrlCheck(),
   command: () => createCommandCheck(),
   sql: () => createSqlCheck({ readOnly: false }),
 };
+
+/**
+ * With declared roots (or a cwd), a path must stay inside them. Without, nothing confines an absolute path, but the
+ * lexical checks still hold (NUL bytes, device names, "~" and variable tricks, encoded traversal), and a relative
+ * path may not climb out of the working directory.
+ */
+function inferredPathCheck(): ArgCheck {
+  const confined = createPathCheck();
+  const anywhere = createPathCheck({ within: ['/'] });
+  return {
+    kind: 'path',
+    check(value, ctx) {
+      if (ctx.roots !== undefined || typeof value !== 'string' || !path.isAbsolute(value))
+        return confined.check(value, ctx);
+      return anywhere.check(value, ctx);
+    },
+  };
+}
 
 /** The inferred rules of a tool for the arguments no explicit rule covers. */
 export function inferredRules(tool: Tool, explicit: readonly CompiledArgumentRule[]): CompiledArgumentRule[] {
@@ -160,7 +179,8 @@ export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage 
     async check(_call, ctx) {
       const rules = rulesFor(ctx);
       if (rules.length === 0) return { action: 'allow' };
-      const argCtx: ArgContext = { cwd: ctx.serverPolicy.cwd, roots: ctx.serverPolicy.roots };
+      const { cwd, roots } = ctx.serverPolicy;
+      const argCtx: ArgContext = roots.length > 0 ? { cwd, roots } : { cwd };
       for (const rule of rules) {
         for (const match of selectArgs(ctx.arguments, rule.path)) {
           if (rule.inferred && typeof match.value !== 'string') continue;

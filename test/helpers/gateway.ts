@@ -26,7 +26,9 @@ export function npmServer(name: 'everything' | 'filesystem' | 'memory'): string 
 
 /** A fixture server run through tsx, so fixtures stay plain TypeScript. */
 export function fixtureServer(file: string, ...args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['--import', 'tsx', path.join(FIXTURES, file), ...args] };
+  // tsx by its file URL, so that a fixture started in another working directory (a server "cwd") still finds it.
+  const tsx = import.meta.resolve('tsx');
+  return { command: process.execPath, args: ['--import', tsx, path.join(FIXTURES, file), ...args] };
 }
 
 export function tempDir(prefix = 'smg-test-'): string {
