@@ -53,6 +53,7 @@ export function buildGuardrails(
     output: {
       rules: ids.map((id) => rule(detectors[id], policy.output[id])),
       providers: remote(policy.providers.output),
+      recordTaint: policy.dataFlow.action !== 'off',
     },
   };
 }

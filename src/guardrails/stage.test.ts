@@ -6,10 +6,9 @@ import {
   createInputGuardrailStage,
   createOutputGuardrailStage,
   createRestoreStage,
-  mapStrings,
-  stringLeaves,
   type DetectorRule,
 } from './stage.js';
+import { mapStrings, stringLeaves } from '../util/json-strings.js';
 import type { AsyncDetector, Detection, Detector } from './types.js';
 
 /** Finds every occurrence of `word` and reports it as `entity`. */

@@ -16,6 +16,8 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CallContext, RequestStage, ResponseStage, Verdict } from '../pipeline/types.js';
 import type { AsyncDetector, Detection, Detector, Where } from './types.js';
+import { recordTaint } from '../policy/data-flow.js';
+import { mapStrings, stringLeaves, type StringLeaf } from '../util/json-strings.js';
 
 export type GuardrailAction = 'block' | 'redact' | 'warn' | 'off';
 
@@ -33,42 +35,11 @@ export interface ProviderRule {
 export interface GuardrailOptions {
   rules: DetectorRule[];
   providers?: ProviderRule[];
-}
-
-/** A string somewhere inside a JSON value, with a setter that writes a new value back into a copy. */
-interface StringLeaf {
-  path: string;
-  value: string;
-}
-
-/** Every string leaf of a JSON value, depth-first, with readable paths (`filters[2].value`). */
-export function stringLeaves(value: unknown, path: string, out: StringLeaf[] = [], depth = 0): StringLeaf[] {
-  if (depth > 64) return out; // deeper nesting is a size problem, not a detection problem
-  if (typeof value === 'string') out.push({ path, value });
-  else if (Array.isArray(value)) value.forEach((v, i) => stringLeaves(v, `${path}[${i}]`, out, depth + 1));
-  else if (value !== null && typeof value === 'object')
-    for (const [k, v] of Object.entries(value))
-      stringLeaves(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, out, depth + 1);
-  return out;
-}
-
-/** A copy of `value` with every string passed through `fn(path, string)`. */
-export function mapStrings(value: unknown, path: string, fn: (path: string, s: string) => string, depth = 0): unknown {
-  if (depth > 64) return value;
-  if (typeof value === 'string') return fn(path, value);
-  if (Array.isArray(value)) return value.map((v, i) => mapStrings(v, `${path}[${i}]`, fn, depth + 1));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      out[k] = mapStrings(
-        v,
-        /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
-        fn,
-        depth + 1,
-      );
-    return out;
-  }
-  return value;
+  /**
+   * Output only: remember in the session the secret and PII values (and the addresses inside flagged instructions)
+   * that the result lets through unredacted, for the data-flow guard (policy/data-flow.ts).
+   */
+  recordTaint?: boolean;
 }
 
 interface Finding extends Detection {
@@ -206,8 +177,16 @@ async function decide<T>(
   what: { blocked: string; noun: string },
   redact: (findingsAt: (path: string) => Finding[] | undefined) => T,
 ): Promise<Verdict<T>> {
-  const { blocks, redactions, recorded } = partition(scanAll(opts, leaves, where));
+  const findings = scanAll(opts, leaves, where);
+  const { blocks, redactions, recorded } = partition(findings);
   if (blocks.length) return denyFor(blocks, what.blocked);
+  if (opts.recordTaint) {
+    const passed = findings.filter((f) => f.mode === 'shadow' || f.action === 'warn');
+    if (passed.length) {
+      const text = new Map(leaves.map((l) => [l.path, l.value]));
+      recordTaint(ctx.session, passed, { from: `${ctx.server}/${ctx.tool.name}`, text: (p) => text.get(p) });
+    }
+  }
   const remote = partition(await scanProviders(opts, leaves, where, ctx));
   if (remote.blocks.length) return denyFor(remote.blocks, `a guardrail provider flagged ${what.noun}`);
   recorded.push(...remote.recorded);
