@@ -112,9 +112,9 @@ describe('data-flow stage', () => {
   ] as const)('asks the user when the policy says approve: %s → %s', async (answer, action) => {
     const asked: string[] = [];
     const ctx = tainted(
-      ctxWith(async (r) => {
+      ctxWith((r) => {
         asked.push(r.message);
-        return answer;
+        return Promise.resolve(answer);
       }),
     );
     const v = await createDataFlowStage({ action: 'approve', outbound }).check(testCall(args), ctx);
