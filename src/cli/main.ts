@@ -178,6 +178,22 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('tools')
+    .description('the upstream tools, as the gateway sees them')
+    .command('list')
+    .description('connect to the upstreams and show each tool, and for each argument its kind and its check')
+    .addOption(configOption())
+    .option('-s, --server <name>', 'only this server')
+    .option('--json', 'print the listing as JSON')
+    .action(async (opts: GlobalOptions & { server?: string; json?: boolean }) => {
+      const loaded = loadConfig(resolvePaths({ config: opts.config }).config);
+      const { listTools, formatTools } = await import('./tools.js');
+      const views = await listTools(loaded, opts.server, createLogger({ level: 'warn' }));
+      process.stdout.write(opts.json ? `${JSON.stringify(views, null, 2)}\n` : `${formatTools(views)}\n`);
+      if (views.some((v) => v.error)) process.exitCode = EXIT.ERROR;
+    });
+
+  program
     .command('cache')
     .description('the discovery cache under <home>/cache/')
     .command('clear')

@@ -3,10 +3,11 @@
  * server's roots, and SSRF URLs are blocked before the upstream sees them (a recording fixture proves it), while
  * reads inside the roots and URLs on the allowlist work; with server-filesystem scoped to a temporary folder too.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureServer, npmServer, startGateway, tempDir, textOf } from '../helpers/gateway.js';
+import { BIN, fixtureServer, npmServer, startGateway, tempDir, textOf } from '../helpers/gateway.js';
 
 function recorded(file: string): { tool: string; args: Record<string, unknown> }[] {
   return fs.existsSync(file)
@@ -141,5 +142,39 @@ describe('argument checks end to end', () => {
     expect(textOf(fine)).toBe('rows: 0');
     expect(recorded(record).map((c) => c.tool)).toEqual(['query']);
     expect((await gw.closeStdin()).code).toBe(0);
+  });
+
+  it('shows, with tools list, the kind and the check of every argument', () => {
+    const { home, root } = workspace();
+    const config = path.join(home, 'config.json');
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        servers: {
+          files: {
+            ...fixtureServer('files-server.ts'),
+            cwd: root,
+            arguments: { 'fetch.url': { kind: 'url', hosts: ['example.com'] } },
+          },
+          off: { ...fixtureServer('files-server.ts'), enabled: false },
+        },
+      }),
+    );
+    const run = (...args: string[]) =>
+      spawnSync(BIN, ['tools', 'list', '--config', config, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, SMG_HOME: home },
+      });
+    const text = run('--server', 'files');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/read_text_file\n\s+path\s+path\s+inferred path check \(inside /);
+    expect(text.stdout).toMatch(/fetch\n\s+url\s+url\s+rule "fetch\.url"/);
+    expect(text.stdout).toMatch(/run_command\n\s+command\s+command\s+inferred command check/);
+    const json = JSON.parse(run('--json').stdout) as { server: string; tools: { name: string }[] }[];
+    expect(json.map((v) => v.server)).toEqual(['files']);
+    expect(json[0]!.tools.map((t) => t.name)).toEqual(['read_text_file', 'fetch', 'run_command', 'query']);
+    const missing = run('--server', 'nope');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no enabled server named "nope"');
   });
 });

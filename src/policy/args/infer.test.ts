@@ -59,6 +59,14 @@ describe('argument kind inference', () => {
     expect(inferArgKind('query')).toBe(undefined);
   });
 
+  it('reads an undescribed ambiguous name by the tool it belongs to', () => {
+    expect(inferArgKind('source', { type: 'string' }, { name: 'move_file' })).toBe('path');
+    expect(inferArgKind('destination', { type: 'string' }, { name: 'copyDirectory' })).toBe('path');
+    expect(inferArgKind('target', { type: 'string' }, { name: 'fetch_url' })).toBe('url');
+    expect(inferArgKind('to', { type: 'string' }, { name: 'send_email' })).toBe(undefined);
+    expect(inferArgKind('source', { type: 'string', description: 'the text' }, { name: 'move_file' })).toBe(undefined);
+  });
+
   it.each([
     ['filePath', ['file', 'path']],
     ['SQL_query', ['sql', 'query']],

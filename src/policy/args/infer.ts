@@ -16,7 +16,8 @@
  *    argument's description mentions SQL, a SQL engine (PostgreSQL, MySQL, SQLite, …) or a database, or the tool's
  *    name or description mentions SQL or a SQL engine. A search tool's `query` has none of these and stays free text.
  * 5. Ambiguous names (source, destination, src, dest, target, input, output, from, to, location) → path when the
- *    argument's description calls it a file, path, directory or folder, url when it calls it a URL.
+ *    argument's description calls it a file, path, directory or folder, url when it calls it a URL; without a
+ *    description, when the tool's name does (`move_file {source, destination}`).
  *
  * `inferArgKinds` walks a whole inputSchema (`properties`, array `items`) and returns argument path expressions
  * (arg-path.ts) with the kind, e.g. `{ path: 'files[*]', kind: 'path' }`.
@@ -122,6 +123,12 @@ export function inferArgKind(name: string, schema: SchemaFragment = {}, tool: To
   if (AMBIGUOUS_WORDS.has(head)) {
     if (FILE_WORDS.test(description)) return 'path';
     if (URL_WORD.test(description)) return 'url';
+    // Undescribed, the tool decides: `move_file {source, destination}` moves files.
+    if (description === '') {
+      const toolName = nameWords(tool.name ?? '').join(' ');
+      if (FILE_WORDS.test(toolName)) return 'path';
+      if (URL_WORD.test(toolName)) return 'url';
+    }
   }
   return undefined;
 }
