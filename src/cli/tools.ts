@@ -37,7 +37,7 @@ export function describeArguments(tool: Tool, server: ResolvedServer): ArgumentV
   const infer = server.policy.arguments.infer && server.policy.arguments.mode !== 'off';
   const inferred = infer ? inferredRules(tool, explicit) : [];
   const views = new Map<string, ArgumentView>();
-  const properties = Object.keys((tool.inputSchema.properties ?? {}) as Record<string, unknown>);
+  const properties = Object.keys(tool.inputSchema.properties ?? {});
   for (const p of properties) views.set(p, { path: p, kind: '-', check: 'none' });
   const where = server.roots.length
     ? `inside ${server.roots.join(', ')}`
