@@ -534,20 +534,34 @@ export function decodeShifted(original: string): DecodedRun[] {
   return out;
 }
 
-/** The shift (1..25) that makes at least a quarter of the words (and three or more) common English words. */
+/**
+ * The shift (1..25) that makes at least a quarter of the words common English words, with three different ones
+ * among them and one of three letters or more (so that markup such as `td`/`tr` shifted to `is`/`ig` never counts).
+ * Keys are computed from letter numbers, without building the shifted strings.
+ */
 function unshift(run: string): string | undefined {
   const words = run.match(/[A-Za-z]+/g) ?? [];
+  const short = words.filter((w) => w.length <= 5).map((w) => Array.from(w, (ch) => (ch.charCodeAt(0) | 0x20) - 97));
   let best = 0;
   let bestCount = 0;
   for (let k = 1; k < 26; k++) {
+    const seen = new Set<number>();
     let count = 0;
-    for (const w of words) if (w.length <= 5 && isCommonKey(wordKey(shift(w, k)))) count++;
-    if (count > bestCount) {
+    let long = false;
+    for (const letters of short) {
+      let key = 0;
+      for (const l of letters) key = key * 32 + ((l + k) % 26) + 1;
+      if (!isCommonKey(key)) continue;
+      count++;
+      seen.add(key);
+      if (letters.length >= 3) long = true;
+    }
+    if (seen.size >= 3 && long && count > bestCount) {
       best = k;
       bestCount = count;
     }
   }
-  if (bestCount < 3 || bestCount * 4 < words.length) return undefined;
+  if (bestCount === 0 || bestCount * 4 < words.length) return undefined;
   return shift(run, best);
 }
 
