@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { benchParameterChecks } from './parameter-checks.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** BENCH_GATEWAY_BIN runs another build of the gateway (say, a patched copy of dist/cli.js) for an A/B comparison. */
@@ -618,6 +619,8 @@ async function main(): Promise<void> {
       `orphaned processes: ${orphans.length === 0 ? 'none' : orphans.join(', ')}; ` +
       `bench took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  log();
+  log(await benchParameterChecks());
 }
 
 function cleanUp(): void {
