@@ -86,6 +86,7 @@ describe('pii detector', () => {
     '{"duration":8882.825687,"failed":false}',
     'order number 40123456 shipped',
     'invoice 2024-01-15 total 1234.56',
+    'due 15.01.2024, paid 01/15/2024, rate 12.3456789',
     'Prints: <Buffer ab 90 78 56 34 12>',
     'a 1 2 4 4 0 j 0 d 4 v 9 2 0 3 0 2 11 2',
     'Phone: +1-984-182-0190 (no such exchange)',

@@ -372,12 +372,43 @@ const CUE_AFTER = /^[ \t]*-?[ \t]*\(?(?:phone|tel|mobile|cell|fax|desk|office|ho
  * A number valid in the default region (or written internationally) counts when it is also written like a phone
  * number; one valid only elsewhere counts next to a phone cue.
  */
+/**
+ * Stretches of digits and phone punctuation long enough to hold seven digits. The candidate regex is only run
+ * around these: run over the whole text it would stop at every number ("3", "2019") of a large result.
+ */
+const PHONE_CLUSTER = /\d[\d ().+-]{5,}\d/g;
+const PHONE_AT = new RegExp(PHONE_CANDIDATE.source, 'y');
+/** Dates with a 19xx/20xx year and plain decimals: common in data, never phone numbers, and costly to parse. */
+const NOT_A_PHONE = /^(?:(?:19|20)\d\d-\d\d-\d\d|\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d|\d+\.\d+)$/;
+
+/** PHONE_CANDIDATE matches of seven characters or more, found only around PHONE_CLUSTER stretches. */
+function* phoneCandidates(text: string): Generator<{ 0: string; index: number }> {
+  let done = 0;
+  for (const c of text.matchAll(PHONE_CLUSTER)) {
+    // Room for a "+", "00", "(" before the digits and an extension ("x 123", "ext. 1234") after them, and one
+    // character more on each side for the candidate's look-behind and look-ahead.
+    const from = Math.max(done, c.index - 6);
+    const to = Math.min(text.length, c.index + c[0].length + 14);
+    for (let at = from; at < to; ) {
+      PHONE_AT.lastIndex = at;
+      const m = PHONE_AT.exec(text);
+      if (m === null || m[0].length === 0) {
+        at++;
+        continue;
+      }
+      if (m[0].length >= 7) yield { 0: m[0], index: m.index };
+      at = m.index + m[0].length;
+    }
+    done = to;
+  }
+}
+
 function findPhones(text: string, region: CountryCode, out: Finding[]): void {
   if (!/\d(?:\D{0,3}\d){6}/.test(text)) return;
   const cues = CUE_ANYWHERE.test(text);
-  for (const m of text.matchAll(PHONE_CANDIDATE)) {
+  for (const m of phoneCandidates(text)) {
     const v = m[0];
-    if (v.length < 7) continue; // fewer than seven characters cannot hold seven digits
+    if (NOT_A_PHONE.test(v)) continue;
     const digits = v.replace(EXTENSION, '').replace(/\D/g, '').length;
     if (digits < 7 || digits > 15) continue;
     const start = m.index;
