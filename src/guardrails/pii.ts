@@ -389,7 +389,7 @@ function* phoneCandidates(text: string): Generator<{ 0: string; index: number }>
     // character more on each side for the candidate's look-behind and look-ahead.
     const from = Math.max(done, c.index - 6);
     const to = Math.min(text.length, c.index + c[0].length + 14);
-    for (let at = from; at < to; ) {
+    for (let at = from; at < to;) {
       PHONE_AT.lastIndex = at;
       const m = PHONE_AT.exec(text);
       if (m === null || m[0].length === 0) {

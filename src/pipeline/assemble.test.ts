@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PolicySchema } from '../config/schema.js';
+import { MemoryStore } from '../state/memory.js';
 import { assemblePipeline } from './assemble.js';
 
 const off = { injection: 'off', pii: 'off', secrets: 'off', keywords: 'off', toxicity: 'off' } as const;
@@ -13,6 +14,7 @@ describe('assemblePipeline', () => {
       'input-guardrail:guardrails',
       'parameter-check:schema',
       'parameter-check:arguments',
+      'parameter-check:data-flow',
     ]);
     expect(p.response.map((s) => `${s.slot}:${s.name}`)).toEqual([
       'output-guardrail:size',
@@ -27,6 +29,7 @@ describe('assemblePipeline', () => {
         limits: { mode: 'off' },
         schema: { mode: 'shadow' },
         arguments: { mode: 'shadow' },
+        dataFlow: { action: 'off' },
         ...ALL_OFF,
       }),
     );
@@ -39,7 +42,13 @@ describe('assemblePipeline', () => {
 
   it('builds no request stage when every rule is off', async () => {
     const p = await assemblePipeline(
-      PolicySchema.parse({ limits: { mode: 'off' }, schema: { mode: 'off' }, arguments: { mode: 'off' }, ...ALL_OFF }),
+      PolicySchema.parse({
+        limits: { mode: 'off' },
+        schema: { mode: 'off' },
+        arguments: { mode: 'off' },
+        dataFlow: { action: 'off' },
+        ...ALL_OFF,
+      }),
     );
     expect([...p.request, ...p.response]).toEqual([]);
   });
@@ -47,5 +56,32 @@ describe('assemblePipeline', () => {
   it('restores placeholders only when the input side redacts', async () => {
     const p = await assemblePipeline(PolicySchema.parse({ input: { pii: 'block' } }));
     expect(p.response.map((s) => s.name)).toEqual(['size', 'guardrails']);
+  });
+
+  it('adds the rate limit after schema and arguments when the policy has one or a shared store is given', async () => {
+    const order = (p: { request: readonly { name: string }[] }) => {
+      const names = p.request.map((s) => s.name);
+      return names.includes('rate-limit') && names.indexOf('rate-limit') > names.indexOf('arguments');
+    };
+    expect(order(await assemblePipeline(PolicySchema.parse({ rateLimit: { perMinute: 5 } })))).toBe(true);
+    expect(order(await assemblePipeline(PolicySchema.parse({}), undefined, { store: new MemoryStore() }))).toBe(true);
+    expect(order(await assemblePipeline(PolicySchema.parse({})))).toBe(false);
+  });
+
+  it('puts approval last among the parameter checks, and leaves it out when every class is allowed', async () => {
+    const p = await assemblePipeline(PolicySchema.parse({ annotations: { destructive: 'approve' } }), undefined, {
+      store: new MemoryStore(),
+    });
+    expect(p.request.map((s) => `${s.slot}:${s.name}`)).toEqual([
+      'input-guardrail:size',
+      'input-guardrail:guardrails',
+      'parameter-check:schema',
+      'parameter-check:arguments',
+      'parameter-check:data-flow',
+      'parameter-check:rate-limit',
+      'parameter-check:approval',
+    ]);
+    const allowAll = { annotations: { destructive: 'allow', openWorld: 'allow', other: 'allow' } };
+    expect((await assemblePipeline(PolicySchema.parse(allowAll))).request.map((s) => s.name)).not.toContain('approval');
   });
 });

@@ -13,13 +13,22 @@ import {
   type GuardrailOptions,
 } from '../guardrails/stage.js';
 import type { AsyncDetector } from '../guardrails/types.js';
+import { classifyTool } from '../policy/annotations.js';
+import { allowsEverything, createApprovalStage } from '../policy/approval.js';
+import { createDataFlowStage } from '../policy/data-flow.js';
+import { createRateLimitStage } from '../policy/rate-limit.js';
 import { createSchemaStage } from '../policy/schema.js';
+import { MemoryStore } from '../state/memory.js';
+import type { StateStore } from '../state/store.js';
 import type { CallPipeline } from './call-tool.js';
 import type { RequestStage, ResponseStage } from './types.js';
 
 export async function assemblePipeline(
   policy: Policy,
   providers?: ReadonlyMap<string, AsyncDetector>,
+  // `store`: the process's one state store (rate-limit buckets); without it, a private one when needed. `name`: the
+  // policy's name under `policies`, so that block messages name the exact config key.
+  deps: { store?: StateStore; name?: string } = {},
 ): Promise<CallPipeline> {
   const inputGuardrails: RequestStage[] = [];
   const parameterChecks: RequestStage[] = [];
@@ -47,6 +56,28 @@ export async function assemblePipeline(
     const { createArgumentsStage } = await import('../policy/arguments.js');
     parameterChecks.push(createArgumentsStage({ mode: policy.arguments.mode, infer: policy.arguments.infer }));
   }
+  // Values that earlier results let through may not leave through an outbound tool.
+  if (policy.dataFlow.action !== 'off')
+    parameterChecks.push(
+      createDataFlowStage({
+        action: policy.dataFlow.action,
+        outbound: (ctx) => {
+          const c = classifyTool(ctx.tool, ctx.serverPolicy.annotations);
+          return c.destructive || c.openWorld;
+        },
+      }),
+    );
+  // After the checks that refuse malformed calls (they spend no token), before approval (DESIGN.md). With a shared
+  // store a server's own rateLimit may apply to any call, so the stage is there and is a no-op without a limit.
+  if (policy.rateLimit || deps.store)
+    parameterChecks.push(
+      createRateLimitStage({ store: deps.store ?? new MemoryStore(), policyLimit: policy.rateLimit }),
+    );
+  // Approval last: a human is asked only about a call that every other check lets through.
+  if (!allowsEverything(policy.annotations))
+    parameterChecks.push(
+      createApprovalStage({ annotations: policy.annotations, ...(deps.name ? { policy: deps.name } : {}) }),
+    );
 
   return { request: [...inputGuardrails, ...parameterChecks], response: outputGuardrails };
 }

@@ -116,14 +116,23 @@ export const ToolAnnotationOverridesSchema = z
     z.string().min(1),
     z
       .object({
-        readOnly: z.boolean().optional().describe('The tool only reads.'),
-        destructive: z.boolean().optional().describe('The tool may delete or overwrite.'),
-        openWorld: z.boolean().optional().describe('The tool reaches outside systems (the web, email, other people).'),
+        readOnly: z
+          .boolean()
+          .optional()
+          .describe('The tool only reads (replaces readOnlyHint). A read-only tool is never destructive.'),
+        destructive: z
+          .boolean()
+          .optional()
+          .describe('The tool may delete or overwrite (replaces destructiveHint). true also means not read-only.'),
+        openWorld: z
+          .boolean()
+          .optional()
+          .describe('The tool reaches outside systems: the web, email, other people (replaces openWorldHint).'),
       })
       .strict(),
   )
   .describe(
-    'Tool glob → what the tool really is, overriding the hints the server declares (annotations come from an untrusted server).',
+    'Tool glob → what the tool really is, overriding the hints the server declares (annotations come from an untrusted server). The first matching glob wins; a field it leaves out keeps the server’s hint. A hint the server leaves out takes MCP’s default: not read-only, destructive, open-world.',
   );
 
 export const APPROVAL_ACTIONS = ['allow', 'approve', 'deny'] as const;
@@ -147,16 +156,27 @@ export const AnnotationsPolicySchema = z
     destructive: z
       .enum(APPROVAL_ACTIONS)
       .default('allow')
-      .describe('Calls to destructive tools: allow, approve (ask the user) or deny.'),
-    openWorld: z.enum(APPROVAL_ACTIONS).default('allow').describe('Calls to open-world tools: allow, approve or deny.'),
+      .describe(
+        'Calls to destructive tools (and to tools without annotations, which MCP’s defaults make destructive): allow, approve (ask the user through MCP elicitation; a client without it is denied) or deny.',
+      ),
+    openWorld: z
+      .enum(APPROVAL_ACTIONS)
+      .default('allow')
+      .describe(
+        'Calls to open-world tools (and to tools without annotations, which MCP’s defaults make open-world): allow, approve or deny.',
+      ),
     other: z
       .enum(APPROVAL_ACTIONS)
       .default('allow')
-      .describe('Calls to every other tool (read-only or unclassified): allow, approve or deny.'),
+      .describe(
+        'Calls to every other tool: neither destructive nor open-world (read-only or additive, in a closed world): allow, approve or deny.',
+      ),
   })
   .strict()
   .default({ destructive: 'allow', openWorld: 'allow', other: 'allow' })
-  .describe('What a call may do depending on what the tool is (annotations, with the server’s overrides).');
+  .describe(
+    'What happens to a call depending on what the tool is (its annotations, with servers.<name>.annotations overrides). A tool both destructive and open-world gets the stricter action (deny > approve > allow).',
+  );
 
 export const DataFlowPolicySchema = z
   .object({

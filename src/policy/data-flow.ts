@@ -97,11 +97,15 @@ export function createDataFlowStage(opts: DataFlowOptions): RequestStage {
         path: hit.path,
       };
       if (opts.action === 'warn') return { action: 'allow', detections: [detection] };
+      const key = `data-flow:${call.server}/${call.tool}:${hit.value}`;
+      if (opts.action === 'approve' && ctx.session.approved.has(key))
+        return { action: 'allow', detections: [detection] };
       if (opts.action === 'approve' && ctx.approve) {
         const answer = await ctx.approve({
           message: `${call.server} tool ${call.tool} would send out a ${what}. Allow this call?`,
-          key: `data-flow:${call.server}/${call.tool}:${hit.value}`,
+          key,
         });
+        if (answer === 'session') ctx.session.approved.add(key);
         ctx.log.info(
           { approval: { rule: 'data-flow.outbound', answer, tool: `${call.server}/${call.tool}` } },
           'approval answered',

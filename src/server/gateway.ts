@@ -25,6 +25,7 @@ import {
   ReadResourceResultSchema,
   type CallToolResult,
   type ClientCapabilities,
+  type ElicitRequestFormParams,
   type JSONRPCMessage,
   type Progress,
   type ServerNotification,
@@ -35,10 +36,11 @@ import type { Logger } from '../log.js';
 import { createSecretMasker } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import { createSession, serverPolicyContext } from '../pipeline/session.js';
-import type { ServerPolicyContext, SessionState } from '../pipeline/types.js';
+import type { ApprovalAnswer, CallContext, ServerPolicyContext, SessionState } from '../pipeline/types.js';
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
+import { MemoryStore } from '../state/memory.js';
 import { lazyProvider } from '../guardrails/providers/lazy.js';
 import type { AsyncDetector } from '../guardrails/types.js';
 import type { Catalog } from '../upstream/catalog.js';
@@ -58,6 +60,29 @@ export interface GatewayOptions {
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
 const RELAY_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * The approval form (policy/approval.ts): one required choice. `enum` with `enumNames` is the titled enum that
+ * clients of both the 2025-06-18 and the 2025-11-25 spec accept; 2025-11-25 prefers `oneOf` with titles, which
+ * older clients reject as an invalid request.
+ */
+const APPROVAL_SCHEMA: ElicitRequestFormParams['requestedSchema'] = {
+  type: 'object',
+  properties: {
+    decision: {
+      type: 'string',
+      title: 'Decision',
+      enum: ['allow_once', 'allow_session', 'deny'],
+      enumNames: ['Allow once', 'Allow for this session', 'Deny'],
+    },
+  },
+  required: ['decision'],
+};
+const APPROVAL_ANSWERS = new Map<unknown, ApprovalAnswer>([
+  ['allow_once', 'once'],
+  ['allow_session', 'session'],
+  ['deny', 'deny'],
+]);
 
 type ListKind = 'tools' | 'prompts' | 'resources';
 
@@ -86,6 +111,8 @@ export class Gateway {
   /** One client session per gateway (stdio): approvals "for this session" and the data-flow guard live here. */
   private readonly session: SessionState = createSession(crypto.randomUUID());
   private readonly serverPolicies = new Map<string, ServerPolicyContext>();
+  /** The process's state store, shared by every policy's pipeline: rate-limit buckets. */
+  private readonly state = new MemoryStore();
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
@@ -350,6 +377,7 @@ export class Gateway {
       tool,
       arguments: req.arguments,
       signal: req.signal,
+      ...this.approver(req),
       get log() {
         return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
       },
@@ -386,12 +414,31 @@ export class Gateway {
     return outcome.result;
   }
 
+  /**
+   * `approve` for a call's context: asks the user through MCP elicitation (form mode), as a request related to
+   * the pending tools/call (so a transport that routes by request sends it on that call's stream), cancelled with
+   * the call. Only where the client declared form elicitation at initialize; without it a stage that needs
+   * approval denies with guidance. Declining or dismissing the form is a deny.
+   */
+  private approver(req: ToolCallRequest): Pick<CallContext, 'approve'> {
+    if (!this.server.getClientCapabilities()?.elicitation?.form) return {};
+    return {
+      approve: async ({ message }) => {
+        const result = await this.server.elicitInput(
+          { mode: 'form', message, requestedSchema: APPROVAL_SCHEMA },
+          { signal: req.signal, timeout: RELAY_TIMEOUT_MS, relatedRequestId: req.requestId },
+        );
+        return (result.action === 'accept' && APPROVAL_ANSWERS.get(result.content?.decision)) || 'deny';
+      },
+    };
+  }
+
   private pipelineFor(policyName: string): Promise<CallPipeline> {
     let pipeline = this.pipelines.get(policyName);
     if (!pipeline) {
       const policy = this.opts.loaded.policies[policyName];
       pipeline = policy
-        ? assemblePipeline(policy, this.providers)
+        ? assemblePipeline(policy, this.providers, { store: this.state, name: policyName })
         : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
       this.pipelines.set(policyName, pipeline);
     }

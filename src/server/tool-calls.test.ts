@@ -77,6 +77,7 @@ describe('interceptToolCalls', () => {
     await h.settle();
     expect(seen?.signal.aborted).toBe(true);
     expect(seen?.signal.reason).toBe('user');
+    expect(seen?.requestId).toBe(3);
     expect(h.sent).toEqual([]);
     expect(h.passed).toEqual([]);
   });

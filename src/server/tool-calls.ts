@@ -22,6 +22,8 @@ import {
 import { WireError, toWireError } from './to-wire.js';
 
 export interface ToolCallRequest {
+  /** The JSON-RPC id, so that requests the gateway sends while serving the call (elicitation) can relate to it. */
+  requestId: RequestId;
   name: string;
   arguments: Record<string, unknown>;
   progressToken?: ProgressToken;
@@ -36,7 +38,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseParams(params: unknown): Omit<ToolCallRequest, 'signal' | 'sendProgress'> {
+function parseParams(params: unknown): Omit<ToolCallRequest, 'requestId' | 'signal' | 'sendProgress'> {
   if (!isObject(params))
     throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: params must be an object');
   const { name, arguments: args, _meta } = params;
@@ -45,7 +47,7 @@ function parseParams(params: unknown): Omit<ToolCallRequest, 'signal' | 'sendPro
   if (args !== undefined && !isObject(args))
     throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: arguments must be an object');
   const token = isObject(_meta) ? _meta.progressToken : undefined;
-  const out: Omit<ToolCallRequest, 'signal' | 'sendProgress'> = { name, arguments: args ?? {} };
+  const out: Omit<ToolCallRequest, 'requestId' | 'signal' | 'sendProgress'> = { name, arguments: args ?? {} };
   if (typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token))) out.progressToken = token;
   return out;
 }
@@ -81,6 +83,7 @@ export function interceptToolCalls(transport: Transport, handle: ToolCallHandler
         const token = parsed.progressToken;
         const result = await handle({
           ...parsed,
+          requestId: id,
           signal: controller.signal,
           sendProgress: (p) =>
             token === undefined
