@@ -21,7 +21,7 @@ export default defineConfig({
     // STYLE.md: the pipeline, guardrails and policy stay at 90% coverage or more (`npm run coverage`).
     coverage: {
       provider: 'v8',
-      include: ['src/pipeline/**', 'src/guardrails/**', 'src/policy/**'],
+      include: ['src/pipeline/**', 'src/guardrails/**', 'src/policy/**', 'src/integrity/**', 'src/state/**'],
       exclude: ['**/*.test.ts', '**/test-context.ts', '**/types.ts'],
       thresholds: { lines: 90, statements: 90, functions: 90, branches: 90 },
     },

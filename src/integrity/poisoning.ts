@@ -1,0 +1,705 @@
+/**
+ * The description and schema poisoning scanner (issue 5, scope 5): reads every text of a tool that reaches the model
+ * and reports what instructs, hides or fishes. It runs on a tool list (at start-up, on each refresh, in `scan`), not
+ * on calls. Pure and synchronous; a throw is the caller's to treat as a block (fail closed).
+ *
+ * What it reads: the name, the title, the description, every string anywhere in `inputSchema` and `outputSchema`
+ * (descriptions, titles, defaults, enum values, examples, and the keys themselves, so property names too), and every
+ * string in `annotations` (the title). Prompts and resource templates: name, title, description, arguments.
+ *
+ * Rules (see docs/integrity.md for the table):
+ * - `poisoning.injection`: the injection detector's 'description' profile (guardrails/injection.ts) on each text;
+ *   critical when the instruction also reaches for data (a sensitive file, exfiltration, a parameter to smuggle it
+ *   in) or hides itself (from the user, or in invisible characters), high otherwise.
+ * - `poisoning.hidden-unicode`: zero-width, bidi-control and tag characters (the set normalize() removes), except
+ *   where writing systems need them: ZWJ/ZWNJ between two non-ASCII characters (emoji sequences, Indic and Persian
+ *   scripts), marks and isolates in text with right-to-left script, a leading BOM, and the tag sequence of a
+ *   subdivision flag. Bidi overrides (U+202D, U+202E) are never excused.
+ * - `poisoning.long-description`: a text longer than the thresholds (2000 characters medium, 8000 high).
+ * - `poisoning.sensitive-parameter`: an input property whose name or description asks for secrets or for the
+ *   conversation, on a tool whose name, title and first sentence do not say it needs them: high when the description
+ *   asks for the contents of a key file or wallet, or for the conversation; medium for a name (`api_key`, `sidenote`)
+ *   or for "your API key". Conservative on purpose: a `password` on a login tool, an integer `context`, `max_tokens`
+ *   or a `page_token` are left alone.
+ * - `poisoning.shadowing`: a text that tells the model to always copy, forward or redirect something to a fixed
+ *   address ("always BCC audit@..."), the usual payload of a shadowing attack, found without knowing the other servers.
+ * - `poisoning.cross-server-reference`: a text that names a tool of another server (distinctive names only, or any
+ *   name written as code); high when it also instructs (shadowing: "when you call send_email, always bcc ...").
+ * - `poisoning.name-collision`, `poisoning.typosquat`: a tool name equal to, or within a small edit distance of,
+ *   another server's after case, Unicode compatibility and homoglyph folding.
+ * - `poisoning.name-characters`: a tool name outside the characters tool names use, or mixing scripts.
+ */
+import { createInjectionDetector } from '../guardrails/injection.js';
+import { normalize } from '../guardrails/normalize.js';
+import type { Detector } from '../guardrails/types.js';
+import { escapeRegExp } from '../util/regexp.js';
+import { visible } from './diff.js';
+import type { Finding, Severity } from './findings.js';
+import type { PromptLike, ResourceTemplateLike, ToolLike } from './hash.js';
+
+export interface PoisoningOptions {
+  /** The injection detector; default createInjectionDetector(). */
+  detector?: Detector;
+  /** Text length (characters) from which a description is medium, and high. Default 2000 and 8000. */
+  longDescription?: { medium?: number; high?: number };
+}
+
+export interface OtherServer {
+  server: string;
+  tools: readonly string[];
+}
+
+/** Read-only: what is derived from a context (the other servers' names, folded; a matcher) is kept per object. */
+export interface ScanContext {
+  /** The server being scanned, recorded in each finding. */
+  server?: string;
+  /** The tools of the other configured servers, for cross-server references, collisions and typosquatting. */
+  others?: readonly OtherServer[];
+  /** The names of this server's own tools (a reference to one of them is not cross-server). Default: none. */
+  own?: readonly string[];
+}
+
+export interface PoisoningFinding extends Finding {
+  tool: string;
+  kind: 'tool' | 'prompt' | 'resourceTemplate';
+}
+
+export interface PoisoningScanner {
+  scanTool(tool: ToolLike, ctx?: ScanContext): PoisoningFinding[];
+  /** Every tool of one server; `ctx.own` defaults to their names. */
+  scanTools(tools: readonly ToolLike[], ctx?: ScanContext): PoisoningFinding[];
+  scanPrompt(prompt: PromptLike, ctx?: ScanContext): PoisoningFinding[];
+  scanResourceTemplate(template: ResourceTemplateLike, ctx?: ScanContext): PoisoningFinding[];
+}
+
+const REMEDIATION = {
+  injection:
+    'Do not expose this tool. Its text gives the model instructions; if the server is yours, remove them, otherwise ' +
+    'report the server to its publisher and keep it blocked.',
+  hidden:
+    'Remove the invisible characters (`tools diff` shows them escaped); text a person cannot see has no place in a ' +
+    'tool definition.',
+  long: 'Read the whole text before approving the tool: a description should say what the tool does, not how the model should behave.',
+  sensitive:
+    'Check that the tool needs this value; if it does not, deny the tool or the argument. Never pass credentials or ' +
+    'the conversation to a tool that has no use for them.',
+  shadowing:
+    'Deny this tool: its text tells the model to send copies of messages or data to an address the user did not choose.',
+  crossServer:
+    "A tool has no business telling the model how to use another server's tools: deny this tool, or keep the two " +
+    'servers apart (different projects).',
+  collision:
+    'Make sure the model cannot confuse the two tools: deny or rename one of them (the gateway exposes them as ' +
+    '<server>__<tool>, but the model reads the descriptions).',
+  typosquat: 'Check which server is the genuine one and deny the look-alike tool.',
+  nameChars:
+    'Tool names should use ASCII letters, digits, "_", "-", "." and "/" only; deny a tool whose name imitates another script.',
+} as const;
+
+/** Injection rules that mean the instruction reaches for data or hides itself: critical rather than high. */
+const GRAVE_RULES = new Set([
+  'injection.sensitive-file',
+  'injection.exfiltration',
+  'injection.param-exfiltration',
+  'injection.secret-request',
+  'injection.conceal-from-user',
+  'injection.hidden-text',
+]);
+
+export function createPoisoningScanner(opts: PoisoningOptions = {}): PoisoningScanner {
+  const detector = opts.detector ?? createInjectionDetector();
+  const longMedium = opts.longDescription?.medium ?? 2000;
+  const longHigh = opts.longDescription?.high ?? 8000;
+
+  function scan(
+    kind: PoisoningFinding['kind'],
+    name: string,
+    texts: Located[],
+    ctx: ScanContext,
+    extra: (add: Add) => void,
+  ): PoisoningFinding[] {
+    const out: PoisoningFinding[] = [];
+    const add: Add = (ruleId, severity, where, message, remediation, excerpt) => {
+      out.push({
+        ruleId,
+        severity,
+        ...(ctx.server === undefined ? {} : { server: ctx.server }),
+        tool: name,
+        kind,
+        where,
+        message,
+        remediation,
+        ...(excerpt === undefined ? {} : { excerpt }),
+      });
+    };
+    const refs = prepare(ctx).refs;
+    for (const t of texts) {
+      const what = t.key ? `the key at ${t.where}` : t.where;
+      const hidden = hiddenCharacters(t.text);
+      const detections = detector.scan(t.text, 'description');
+      if (detections.length > 0) {
+        const rules = [...new Set(detections.map((d) => d.rule))];
+        const grave = hidden.count > 0 || rules.some((r) => GRAVE_RULES.has(r));
+        add(
+          'poisoning.injection',
+          grave ? 'critical' : 'high',
+          t.where,
+          `${what} gives the model instructions (${rules.join(', ')})`,
+          REMEDIATION.injection,
+          excerptOf(detections[0]!.excerpt),
+        );
+      }
+      if (hidden.count > 0) {
+        const severity: Severity = hidden.tags > 0 || t.role === 'name' ? 'critical' : 'high';
+        add(
+          'poisoning.hidden-unicode',
+          severity,
+          t.where,
+          `${what} contains ${hidden.describe()}`,
+          REMEDIATION.hidden,
+          excerptOf(t.text, hidden.first),
+        );
+      }
+      if (!t.key && t.role !== 'name' && t.text.length > longMedium) {
+        add(
+          'poisoning.long-description',
+          t.text.length > longHigh ? 'high' : 'medium',
+          t.where,
+          `${what} is ${t.text.length} characters long (more than ${t.text.length > longHigh ? longHigh : longMedium})`,
+          REMEDIATION.long,
+        );
+      }
+      const redirect = t.key ? null : REDIRECT.exec(t.text);
+      if (redirect !== null) {
+        add(
+          'poisoning.shadowing',
+          'high',
+          t.where,
+          `${what} tells the model to copy or redirect messages to a fixed address`,
+          REMEDIATION.shadowing,
+          excerptOf(t.text, redirect.index),
+        );
+      }
+      if (refs !== undefined && t.role !== 'name' && !t.key) {
+        for (const ref of refs(t.text)) {
+          if (ref.name === name) continue; // its own name
+          const instructs = detections.length > 0 || SHADOW_WORDS.test(around(t.text, ref.index, ref.name.length));
+          add(
+            'poisoning.cross-server-reference',
+            instructs ? 'high' : 'medium',
+            t.where,
+            `${what} names the tool "${ref.name}" of server "${ref.server}"${instructs ? ' and tells the model what to do with it' : ''}`,
+            REMEDIATION.crossServer,
+            excerptOf(t.text, ref.index),
+          );
+        }
+      }
+    }
+    extra(add);
+    return out;
+  }
+
+  function scanTool(tool: ToolLike, ctx: ScanContext = {}): PoisoningFinding[] {
+    const texts: Located[] = [{ where: 'name', text: tool.name, key: false, role: 'name' }];
+    if (typeof tool.title === 'string') texts.push({ where: 'title', text: tool.title, key: false, role: 'text' });
+    if (typeof tool.description === 'string')
+      texts.push({ where: 'description', text: tool.description, key: false, role: 'text' });
+    collect(tool.inputSchema, 'inputSchema', texts);
+    collect(tool.outputSchema, 'outputSchema', texts);
+    collect(tool.annotations, 'annotations', texts);
+    return scan('tool', tool.name, texts, ctx, (add) => {
+      sensitiveParameters(tool, add);
+      nameChecks(tool.name, ctx, add);
+    });
+  }
+
+  return {
+    scanTool,
+    scanTools(tools, ctx = {}) {
+      // One context object for the whole list, so that what is prepared from it is prepared once.
+      const shared = { ...ctx, own: ctx.own ?? tools.map((t) => t.name) };
+      return tools.flatMap((t) => scanTool(t, shared));
+    },
+    scanPrompt(prompt, ctx = {}) {
+      const texts: Located[] = [{ where: 'name', text: prompt.name, key: false, role: 'name' }];
+      if (typeof prompt.title === 'string')
+        texts.push({ where: 'title', text: prompt.title, key: false, role: 'text' });
+      if (typeof prompt.description === 'string')
+        texts.push({ where: 'description', text: prompt.description, key: false, role: 'text' });
+      collect(prompt.arguments, 'arguments', texts);
+      return scan('prompt', prompt.name, texts, ctx, () => undefined);
+    },
+    scanResourceTemplate(template, ctx = {}) {
+      const texts: Located[] = [{ where: 'name', text: template.name, key: false, role: 'name' }];
+      if (typeof template.title === 'string')
+        texts.push({ where: 'title', text: template.title, key: false, role: 'text' });
+      if (typeof template.description === 'string')
+        texts.push({ where: 'description', text: template.description, key: false, role: 'text' });
+      texts.push({ where: 'uriTemplate', text: template.uriTemplate, key: false, role: 'text' });
+      return scan('resourceTemplate', template.name, texts, ctx, () => undefined);
+    },
+  };
+}
+
+type Add = (
+  ruleId: string,
+  severity: Severity,
+  where: string,
+  message: string,
+  remediation: string,
+  excerpt?: string,
+) => void;
+
+interface Located {
+  where: string;
+  text: string;
+  /** The text is an object key (a property name), not a value. */
+  key: boolean;
+  role: 'name' | 'text';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Walking a definition
+
+/** Every string in `value`, keys included, with its JSON path. Cycles cannot arrive over JSON; depth is bounded. */
+function collect(value: unknown, where: string, out: Located[], depth = 0): void {
+  if (depth > 64) return;
+  if (typeof value === 'string') out.push({ where, text: value, key: false, role: 'text' });
+  else if (Array.isArray(value)) value.forEach((v, i) => collect(v, `${where}[${i}]`, out, depth + 1));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const at = joinPath(where, k);
+      out.push({ where: at, text: k, key: true, role: 'text' });
+      collect(v, at, out, depth + 1);
+    }
+  }
+}
+
+function joinPath(base: string, key: string): string {
+  if (/^[A-Za-z_$][\w$-]*$/.test(key)) return `${base}.${key}`;
+  const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+  return `${base}[${JSON.stringify(visible(shown))}]`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hidden characters
+
+interface Hidden {
+  count: number;
+  zeroWidth: number;
+  bidi: number;
+  tags: number;
+  /** Index of the first one, for the excerpt. */
+  first: number;
+  describe(): string;
+}
+
+/** The invisible characters normalize() removes (guardrails/normalize.ts); kept in step by a test. */
+function isZeroWidth(cp: number): boolean {
+  return (
+    (cp >= 0x200b && cp <= 0x200d) ||
+    (cp >= 0x2060 && cp <= 0x2064) ||
+    cp === 0xfeff ||
+    cp === 0x00ad ||
+    cp === 0x180e ||
+    cp === 0x034f
+  );
+}
+function isBidi(cp: number): boolean {
+  return cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+function isTag(cp: number): boolean {
+  return cp >= 0xe0000 && cp <= 0xe007f;
+}
+
+// U+034F (combining grapheme joiner) stands alone on purpose: it is one of the invisible characters.
+// eslint-disable-next-line no-misleading-character-class
+const MAYBE_HIDDEN = /[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\udb40]/;
+const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
+const BLACK_FLAG = 0x1f3f4;
+const CANCEL_TAG = 0xe007f;
+
+/** Counts the invisible characters of `text` that no writing system needs there. */
+export function hiddenCharacters(text: string): Hidden {
+  const h = { count: 0, zeroWidth: 0, bidi: 0, tags: 0, first: -1 };
+  if (MAYBE_HIDDEN.test(text)) {
+    const cps = Array.from(text, (c) => c.codePointAt(0)!);
+    const rtl = RTL.test(text);
+    let offset = 0;
+    for (let i = 0; i < cps.length; i++) {
+      const cp = cps[i]!;
+      const at = offset;
+      offset += cp > 0xffff ? 2 : 1;
+      let kind: 'zeroWidth' | 'bidi' | 'tags' | undefined;
+      if (isTag(cp)) {
+        // 🏴 + tag letters + cancel tag: a subdivision flag (England, Scotland, Wales).
+        let j = i;
+        while (j > 0 && isTag(cps[j - 1]!)) j--;
+        let k = i;
+        while (k < cps.length - 1 && isTag(cps[k + 1]!)) k++;
+        if (!(j > 0 && cps[j - 1] === BLACK_FLAG && cps[k] === CANCEL_TAG)) kind = 'tags';
+      } else if (isZeroWidth(cp)) {
+        const joiner = cp === 0x200c || cp === 0x200d;
+        const between = i > 0 && i < cps.length - 1 && visibleNonAscii(cps[i - 1]!) && visibleNonAscii(cps[i + 1]!);
+        if (!(joiner && between) && !(cp === 0xfeff && i === 0)) kind = 'zeroWidth';
+      } else if (isBidi(cp)) {
+        const override = cp === 0x202d || cp === 0x202e;
+        if (override || !rtl) kind = 'bidi';
+      }
+      if (kind === undefined) continue;
+      h[kind]++;
+      h.count++;
+      if (h.first < 0) h.first = at;
+    }
+  }
+  return {
+    ...h,
+    describe() {
+      const parts: string[] = [];
+      if (h.zeroWidth > 0) parts.push(`${h.zeroWidth} zero-width`);
+      if (h.bidi > 0) parts.push(`${h.bidi} bidi-control`);
+      if (h.tags > 0) parts.push(`${h.tags} Unicode tag`);
+      return `${parts.join(', ')} character${h.count === 1 ? '' : 's'} that a person cannot see`;
+    },
+  };
+}
+
+function visibleNonAscii(cp: number): boolean {
+  return cp > 0x7f && !isZeroWidth(cp) && !isBidi(cp) && !isTag(cp);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters that ask for secrets or for the conversation
+
+const SECRET_WORDS = new Set(['password', 'passwd', 'passphrase', 'secret', 'credential', 'credentials', 'mnemonic']);
+const SECRET_COMPACT = new Set([
+  'apikey',
+  'apisecret',
+  'clientsecret',
+  'privatekey',
+  'secretkey',
+  'sshkey',
+  'idrsa',
+  'seedphrase',
+  'accesskey',
+]);
+/** `token` counts only with these words: `page_token`, `next_token` and `max_tokens` are not secrets. */
+const TOKEN_COMPANIONS = new Set([
+  'access',
+  'auth',
+  'bearer',
+  'refresh',
+  'api',
+  'session',
+  'personal',
+  'oauth',
+  'id',
+  'user',
+  'secret',
+  'github',
+  'gitlab',
+  'slack',
+  'jwt',
+]);
+const CONVERSATION_COMPACT = new Set([
+  'sidenote',
+  'conversation',
+  'conversationhistory',
+  'conversationcontext',
+  'chathistory',
+  'chatlog',
+  'history',
+  'transcript',
+  'context',
+  'fullcontext',
+  'previousmessages',
+  'messagehistory',
+  'allmessages',
+  'systemprompt',
+]);
+
+const SECRET_PURPOSE =
+  /\b(?:auth\w*|log\s?in|sign\s?in|passwords?|passphrases?|credentials?|tokens?|api[\s_-]?keys?|secrets?|keys?|vault|ssh|oauth|accounts?|encrypt\w*|decrypt\w*|hash\w*|sign(?:ing|ature)?|connect\w*|sessions?)\b/i;
+const CONVERSATION_PURPOSE =
+  /\b(?:conversations?|chats?|history|histories|transcripts?|messages?|context|summar\w*|memor\w*|notes?|logs?|journal\w*|prompts?)\b/i;
+
+const ASKS_CONVERSATION =
+  /\b(?:full|entire|whole|complete|all|every|previous|prior|earlier|verbatim)\b[^.\n]{0,40}?\b(?:conversation|chat|messages|transcript|history|system\s+prompt|instructions)\b|\bsystem\s+prompt\b|\b(?:conversation|chat)\s+(?:so\s+far|history|log|transcript)\b/i;
+/** Asks for the contents of a key file or a wallet: no honest tool wants those in an argument. High. */
+const ASKS_SECRET_FILE =
+  /\b(?:contents?\s+of|paste|include|copy|read|attach|dump|cat)\b[^.\n]{0,40}?(?:~\/\.ssh\b|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\.aws\/credentials|\.env\b|\.npmrc\b|\.netrc\b|\bprivate\s+keys?\b|\bseed\s+phrase\b|\bmnemonic\b|\bsecret\s+keys?\b|\bkeychain\b)/i;
+/** Asks for the user's key, password or token, or names a key file: an API or SSH wrapper may want one. Medium. */
+const ASKS_SECRET_VALUE =
+  /\b(?:your|the\s+user'?s)\b[^.\n]{0,40}?(?:\bapi[\s_-]?keys?\b|\bpasswords?\b|\baccess\s+tokens?\b|\bcredentials\b|\bsecret\b)|~\/\.ssh\b|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\.aws\/credentials/i;
+
+function nameTokens(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((t) => t !== '')
+    .map((t) => t.toLowerCase());
+}
+
+function secretName(tokens: string[]): boolean {
+  const compact = tokens.join('');
+  if (tokens.some((t) => SECRET_WORDS.has(t)) || SECRET_COMPACT.has(compact)) return true;
+  return tokens.includes('token') && tokens.every((t) => t === 'token' || TOKEN_COMPANIONS.has(t));
+}
+
+function conversationName(tokens: string[]): boolean {
+  return CONVERSATION_COMPACT.has(tokens.join(''));
+}
+
+/** A property that may hold text: typed string, or untyped. */
+function mayBeText(schema: Record<string, unknown>): boolean {
+  const type = schema.type;
+  if (type === undefined) return true;
+  return type === 'string' || (Array.isArray(type) && type.includes('string'));
+}
+
+/** What the tool says it is for: its name, title and first sentence (a buried instruction cannot vouch for itself). */
+function purposeOf(tool: ToolLike): string {
+  const first = (tool.description ?? '').split(/(?<=[.!?])\s|\n/)[0]!.slice(0, 200);
+  return `${nameTokens(tool.name).join(' ')} ${tool.title ?? ''} ${first}`;
+}
+
+function sensitiveParameters(tool: ToolLike, add: Add): void {
+  const purpose = purposeOf(tool);
+  const needsSecrets = SECRET_PURPOSE.test(purpose);
+  const needsConversation = CONVERSATION_PURPOSE.test(purpose);
+  const visit = (schema: unknown, where: string, depth: number): void => {
+    if (depth > 32 || schema === null || typeof schema !== 'object') return;
+    if (Array.isArray(schema)) {
+      schema.forEach((s, i) => visit(s, `${where}[${i}]`, depth + 1));
+      return;
+    }
+    const record = schema as Record<string, unknown>;
+    const props = record.properties;
+    for (const [k, v] of Object.entries(record)) {
+      if (k === 'properties' && props !== null && typeof props === 'object' && !Array.isArray(props)) {
+        for (const [name, sub] of Object.entries(props as Record<string, unknown>)) {
+          const at = joinPath(joinPath(where, 'properties'), name);
+          if (sub !== null && typeof sub === 'object' && !Array.isArray(sub)) {
+            checkProperty(name, sub as Record<string, unknown>, at);
+          }
+          visit(sub, at, depth + 1);
+        }
+      } else visit(v, joinPath(where, k), depth + 1);
+    }
+  };
+  const checkProperty = (name: string, schema: Record<string, unknown>, where: string): void => {
+    if (!mayBeText(schema)) return;
+    const description = typeof schema.description === 'string' ? schema.description : '';
+    const tokens = nameTokens(name);
+    const asksConversation = !needsConversation && ASKS_CONVERSATION.test(description);
+    const asksSecretFile = !needsSecrets && ASKS_SECRET_FILE.test(description);
+    if (asksConversation || asksSecretFile) {
+      add(
+        'poisoning.sensitive-parameter',
+        'high',
+        where,
+        `parameter "${name}" asks for ${asksSecretFile ? 'the contents of a key file or wallet' : 'the conversation'}, which "${tool.name}" does not need`,
+        REMEDIATION.sensitive,
+        excerptOf(description),
+      );
+      return;
+    }
+    const secret = !needsSecrets && (secretName(tokens) || ASKS_SECRET_VALUE.test(description));
+    const conversation = !needsConversation && conversationName(tokens);
+    if (secret || conversation) {
+      add(
+        'poisoning.sensitive-parameter',
+        'medium',
+        where,
+        `parameter "${name}" looks like it wants ${secret ? 'a secret' : 'the conversation'}, which "${tool.name}" does not seem to need`,
+        REMEDIATION.sensitive,
+      );
+    }
+  };
+  visit(tool.inputSchema, 'inputSchema', 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Other servers: references, collisions, typosquatting
+
+/** "always BCC x@y.example", "must also forward every message to x@y.example": an instruction with a fixed recipient. */
+const REDIRECT =
+  /\b(?:always|also|must|should|silently|secretly|quietly)\b[^.\n]{0,40}?\b(?:bcc|cc|blind[\s-]copy|forward|redirect|copy|send\s+a\s+copy)\b[^\n]{0,60}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+/i;
+
+/** Words that turn a mention of another tool into an instruction about it. */
+const SHADOW_WORDS =
+  /\b(?:always|never|must|instead|bcc|cc|forward|redirect|replace|override|ignore|do\s+not|don'?t|make\s+sure|silently)\b/i;
+
+function around(text: string, index: number, length: number): string {
+  return text.slice(Math.max(0, index - 120), index + length + 120);
+}
+
+/**
+ * Finds the other servers' tool names in a text. A name counts when it is distinctive (it has a separator or a
+ * camelCase hump, and four or more characters: `send_email`, `readFile`) and stands as a whole token, or when it is
+ * written as code (`echo`, 'search'). Names this server has itself are references to its own tools.
+ */
+function referenceMatcher(ctx: ScanContext): Prepared['refs'] {
+  const own = new Set(ctx.own ?? []);
+  // The scanned server may be in the list of all servers: its tools are its own.
+  for (const o of ctx.others ?? []) if (o.server === ctx.server) for (const t of o.tools) own.add(t);
+  const owners = new Map<string, string>();
+  for (const o of ctx.others ?? []) {
+    if (o.server === ctx.server) continue;
+    for (const t of o.tools) if (!own.has(t) && !owners.has(t) && t.length >= 3) owners.set(t, o.server);
+  }
+  if (owners.size === 0) return undefined;
+  const names = [...owners.keys()].sort((a, b) => b.length - a.length);
+  const distinctive = names.filter((n) => n.length >= 4 && /[_\-.]|[a-z][A-Z]/.test(n)).map(escapeRegExp);
+  const all = names.map(escapeRegExp);
+  const parts = [`[\`'"](${all.join('|')})[\`'"]`];
+  if (distinctive.length > 0) parts.push(`(?<![\\w.-])(${distinctive.join('|')})(?![\\w-]|\\.\\w)`);
+  const re = new RegExp(parts.join('|'), 'g');
+  return (text) => {
+    const seen = new Set<string>();
+    const out: { name: string; server: string; index: number }[] = [];
+    for (const m of text.matchAll(re)) {
+      const name = m[1] ?? m[2]!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, server: owners.get(name)!, index: m.index + (m[1] !== undefined ? 1 : 0) });
+    }
+    return out;
+  };
+}
+
+const TOOL_NAME_CHARS = /^[A-Za-z0-9_.\-/]+$/;
+const LOOKALIKE_SCRIPT = /[\u0370-\u03ff\u0400-\u052f]/;
+
+interface Prepared {
+  refs: ((text: string) => { name: string; server: string; index: number }[]) | undefined;
+  /** The other servers' tool names, folded. */
+  others: { server: string; name: string; folded: string }[];
+}
+
+const preparedCache = new WeakMap<ScanContext, Prepared>();
+
+/** What a scan context gives every tool scanned with it, computed once per context object. */
+function prepare(ctx: ScanContext): Prepared {
+  let p = preparedCache.get(ctx);
+  if (p === undefined) {
+    const others = (ctx.others ?? [])
+      .filter((o) => o.server !== ctx.server)
+      .flatMap((o) => o.tools.map((name) => ({ server: o.server, name, folded: fold(name) })));
+    p = { refs: referenceMatcher(ctx), others };
+    preparedCache.set(ctx, p);
+  }
+  return p;
+}
+
+function nameChecks(name: string, ctx: ScanContext, add: Add): void {
+  if (!TOOL_NAME_CHARS.test(name) && hiddenCharacters(name).count === 0) {
+    const mixed = /[A-Za-z]/.test(name) && LOOKALIKE_SCRIPT.test(name);
+    add(
+      'poisoning.name-characters',
+      mixed ? 'high' : 'low',
+      'name',
+      mixed
+        ? `the name "${name}" mixes Latin letters with Greek or Cyrillic look-alikes`
+        : `the name "${name}" has characters outside A-Z a-z 0-9 _ - . /`,
+      REMEDIATION.nameChars,
+    );
+  }
+  const folded = fold(name);
+  for (const other of prepare(ctx).others) {
+    const verdict = compareNames(name, folded, other.name, other.folded);
+    if (verdict === undefined) continue;
+    add(
+      verdict.ruleId,
+      verdict.severity,
+      'name',
+      `the name "${name}" ${verdict.how} "${other.name}" of server "${other.server}"`,
+      verdict.ruleId === 'poisoning.typosquat' ? REMEDIATION.typosquat : REMEDIATION.collision,
+    );
+  }
+}
+
+interface NameVerdict {
+  ruleId: 'poisoning.name-collision' | 'poisoning.typosquat';
+  severity: Severity;
+  how: string;
+}
+
+/** Case, compatibility forms, homoglyphs and invisible characters folded away (normalize.ts). */
+function fold(name: string): string {
+  return normalize(name, { decode: false }).text.toLowerCase();
+}
+
+/** Characters that read alike in a tool name: 1/i/l/I/|, 0/o, rn/m, vv/w; and the separators. */
+function skeleton(folded: string): string {
+  return folded
+    .replace(/rn/g, 'm')
+    .replace(/vv/g, 'w')
+    .replace(/[1il|!]/g, 'l')
+    .replace(/0/g, 'o')
+    .replace(/[-_.\s/]+/g, '_');
+}
+
+/** How tool name `name` (folded: `folded`) relates to another server's `theirs`, if they could be confused. */
+export function compareNames(
+  name: string,
+  folded: string,
+  theirs: string,
+  other: string = fold(theirs),
+): NameVerdict | undefined {
+  if (name === theirs) return { ruleId: 'poisoning.name-collision', severity: 'low', how: 'is the same as' };
+  if (folded === other) {
+    const caseOnly = name.toLowerCase() === theirs.toLowerCase();
+    return caseOnly
+      ? { ruleId: 'poisoning.name-collision', severity: 'medium', how: 'differs only in case from' }
+      : {
+          ruleId: 'poisoning.typosquat',
+          severity: 'critical',
+          how: 'is written with look-alike characters to imitate',
+        };
+  }
+  if (skeleton(folded) === skeleton(other)) {
+    return /[-_.\s/]/.test(folded + other) && folded.replace(/[-_.\s/]+/g, '_') === other.replace(/[-_.\s/]+/g, '_')
+      ? { ruleId: 'poisoning.name-collision', severity: 'medium', how: 'differs only in separators from' }
+      : { ruleId: 'poisoning.typosquat', severity: 'high', how: 'looks like' };
+  }
+  const shorter = Math.min(folded.length, other.length);
+  const limit = shorter >= 12 ? 2 : shorter >= 5 ? 1 : 0;
+  if (limit > 0 && Math.abs(folded.length - other.length) <= limit && editDistance(folded, other, limit) <= limit) {
+    return { ruleId: 'poisoning.typosquat', severity: 'medium', how: 'is one or two typos away from' };
+  }
+  return undefined;
+}
+
+/**
+ * Damerau-Levenshtein distance (optimal string alignment: insertions, deletions, substitutions and transpositions of
+ * neighbours), or max + 1 as soon as it must exceed `max`.
+ */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur.push(d);
+      rowMin = Math.min(rowMin, d);
+    }
+    if (rowMin > max) return max + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function excerptOf(text: string, at = 0): string {
+  const start = Math.max(0, at - 40);
+  const slice = text.slice(start, start + 160).replace(/\s+/g, ' ');
+  return `${start > 0 ? '…' : ''}${visible(slice)}${start + 160 < text.length ? '…' : ''}`;
+}
