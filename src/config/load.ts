@@ -31,6 +31,8 @@ export interface ResolvedServer {
   roots: string[];
   /** Argument rules with their "within" directories made absolute. */
   arguments: Record<string, ArgumentRule>;
+  /** Tool integrity: the pinning mode for this server, and its signed manifest (absolute path) and key, if any. */
+  integrity: { mode: 'pin-on-first-use' | 'require-approval' | 'off'; publicKey?: string; manifest?: string };
 }
 
 export interface LoadedConfig {
@@ -42,6 +44,8 @@ export interface LoadedConfig {
   secrets: string[];
   /** Every policy by name, the built-in "default" included. */
   policies: Record<string, Policy>;
+  /** The pin lockfile when the config names one (absolute); else the caller uses <home>/tools.lock.json. */
+  lockfile?: string;
   /** Guardrail providers with their references resolved, and a local model's paths made absolute. */
   providers: Record<string, ProviderConfig>;
 }
@@ -119,7 +123,11 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       policy: policies[server.policy ?? config.defaultPolicy] ?? DEFAULT_POLICY,
       roots: [],
       arguments: {},
+      integrity: { mode: server.integrity?.mode ?? config.integrity.mode },
     };
+    if (server.integrity?.publicKey !== undefined)
+      resolved.integrity.publicKey = resolve(server.integrity.publicKey, at('integrity', 'publicKey'));
+    if (server.integrity?.manifest !== undefined) resolved.integrity.manifest = local(server.integrity.manifest);
     if (server.command !== undefined) resolved.command = resolve(server.command, at('command'));
     if (server.cwd !== undefined) resolved.cwd = local(resolve(server.cwd, at('cwd')));
     resolved.roots = server.roots
@@ -162,7 +170,15 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     providers[name] = resolved;
   }
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
-  return { file, config, servers, secrets, policies, providers };
+  return {
+    file,
+    config,
+    servers,
+    secrets,
+    policies,
+    providers,
+    ...(config.integrity.lockfile !== undefined ? { lockfile: local(config.integrity.lockfile) } : {}),
+  };
 }
 
 /** Resolves references in every string of a JSON value. */

@@ -10,6 +10,10 @@ export interface GatewayPaths {
   config: string;
   cacheDir: string;
   logFile: string;
+  /** The default pin lockfile (config integrity.lockfile overrides it). */
+  lockfile: string;
+  /** Where `tools sign` writes manifests by default: <dir>/<server>.json. */
+  manifestsDir: string;
 }
 
 export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -33,5 +37,7 @@ export function resolvePaths(
     config: configArg !== undefined ? path.resolve(expandHome(configArg, env)) : path.join(home, 'config.json'),
     cacheDir: path.join(home, 'cache'),
     logFile: path.join(home, 'gateway.log'),
+    lockfile: path.join(home, 'tools.lock.json'),
+    manifestsDir: path.join(home, 'manifests'),
   };
 }

@@ -87,6 +87,25 @@ export const ServerSchema = z
     rateLimit: RateLimitSchema.optional().describe(
       'A token bucket per gateway identity for all of this server’s tools together.',
     ),
+    integrity: z
+      .object({
+        mode: z
+          .enum(['pin-on-first-use', 'require-approval', 'off'])
+          .optional()
+          .describe('Pinning for this server, instead of the top-level integrity.mode.'),
+        publicKey: refString(
+          'An Ed25519 public key (PEM, or ${file:key.pub.pem}): the live tools must match a manifest signed with its private key',
+        ).optional(),
+        manifest: z
+          .string()
+          .optional()
+          .describe(
+            'The signed manifest file (from `tools sign`), relative to the config file. Default <home>/manifests/<server>.json.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('Tool integrity for this server: its pinning mode, and a signed manifest its tools must match.'),
   })
   .strict()
   .superRefine((server, ctx) => {
@@ -405,6 +424,36 @@ export const ConfigSchema = z
       .default({ drainTimeoutMs: 2_000 })
       .describe('How the gateway stops.'),
     log: LogSchema.default({ level: 'info', file: true }).describe('Logs go to stderr and a file, never stdout.'),
+    integrity: z
+      .object({
+        mode: z
+          .enum(['pin-on-first-use', 'require-approval', 'off'])
+          .default('pin-on-first-use')
+          .describe(
+            'pin-on-first-use: a tool is pinned the first time it is seen, and a later change hides and blocks it (integrity.changed) until approved; require-approval: a new tool stays hidden until `tools approve`; off: nothing is pinned.',
+          ),
+        lockfile: z
+          .string()
+          .optional()
+          .describe('The pin lockfile, relative to the config file. Default <home>/tools.lock.json.'),
+        poisoning: z
+          .object({
+            action: z
+              .enum(['block', 'warn', 'off'])
+              .default('block')
+              .describe('block: a tool with a finding at or above minSeverity is not exposed; warn: logged only.'),
+            minSeverity: z
+              .enum(['low', 'medium', 'high', 'critical'])
+              .default('high')
+              .describe('The lowest severity of a poisoning finding that the action applies to.'),
+          })
+          .strict()
+          .default({ action: 'block', minSeverity: 'high' })
+          .describe('The description and schema poisoning scan of every listed tool.'),
+      })
+      .strict()
+      .default({ mode: 'pin-on-first-use', poisoning: { action: 'block', minSeverity: 'high' } })
+      .describe('Tool integrity: pins against rug pulls, and the poisoning scan.'),
   })
   .strict()
   .superRefine((config, ctx) => {
