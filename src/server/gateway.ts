@@ -29,6 +29,7 @@ import {
   type JSONRPCMessage,
   type Progress,
   type ServerNotification,
+  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
@@ -36,6 +37,15 @@ import type { Logger } from '../log.js';
 import { createSecretMasker } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import { createSession, serverPolicyContext } from '../pipeline/session.js';
+import { resolvePaths } from '../config/paths.js';
+import {
+  createIntegrityGate,
+  hashOf,
+  type IntegrityBlock,
+  type IntegrityGate,
+  type IntegrityVerdict,
+} from '../integrity/gate.js';
+import { createPinStore } from '../integrity/lockfile.js';
 import type { ApprovalAnswer, CallContext, ServerPolicyContext, SessionState } from '../pipeline/types.js';
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
@@ -56,6 +66,8 @@ export interface GatewayOptions {
   loaded: LoadedConfig;
   log: Logger;
   cache: DiscoveryCache;
+  /** The pin lockfile and the manifests folder; default: from SMG_HOME (config integrity.lockfile wins). */
+  integrity?: { lockfile: string; manifestsDir: string };
 }
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
@@ -86,6 +98,9 @@ const APPROVAL_ANSWERS = new Map<unknown, ApprovalAnswer>([
 
 type ListKind = 'tools' | 'prompts' | 'resources';
 
+/** Integrity blocks that a person can lift with `tools approve`: a blocked call re-checks the pins first. */
+const REVIEWABLE = new Set(['integrity.changed', 'integrity.revoked', 'integrity.unapproved']);
+
 export class Gateway {
   readonly server: Server;
   private readonly upstreams = new Map<string, Upstream>();
@@ -111,6 +126,11 @@ export class Gateway {
   /** One client session per gateway (stdio): approvals "for this session" and the data-flow guard live here. */
   private readonly session: SessionState = createSession(crypto.randomUUID());
   private readonly serverPolicies = new Map<string, ServerPolicyContext>();
+  /** Tool integrity: pins, the poisoning scan and signed manifests, applied to every catalog before it is listed. */
+  private readonly gate: IntegrityGate;
+  private readonly verdicts = new Map<string, IntegrityVerdict>();
+  /** Integrity checks in flight, by server: a list request waits for them (bounded). */
+  private readonly evaluating = new Map<string, Promise<void>>();
   /** The process's state store, shared by every policy's pipeline: rate-limit buckets. */
   private readonly state = new MemoryStore();
 
@@ -126,6 +146,13 @@ export class Gateway {
         ),
       ]),
     );
+    const paths = opts.integrity ?? resolvePaths();
+    this.gate = createIntegrityGate({
+      store: createPinStore({ file: loaded.lockfile ?? paths.lockfile }),
+      poisoning: loaded.config.integrity.poisoning,
+      manifestsDir: paths.manifestsDir,
+      log,
+    });
     const up = loaded.config.upstreams;
     for (const server of loaded.servers) {
       this.policyRoutes.set(server.name, {
@@ -156,6 +183,8 @@ export class Gateway {
         }),
       );
     }
+    // Cached lists answer the first tools/list, but only after the integrity gate has passed them.
+    for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog);
     this.routes = this.rebuildRoutes();
 
     this.server = new Server(
@@ -214,13 +243,63 @@ export class Gateway {
   private onCatalog(server: string, catalog: Catalog): void {
     const upstream = this.upstreams.get(server);
     if (upstream) this.opts.cache.set(upstream.server, catalog);
-    this.settle.get(server)?.();
-    this.routes = this.rebuildRoutes();
-    this.notifyChanges();
+    this.checkIntegrity(server, catalog, () => this.settle.get(server)?.());
     // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
     const route = this.policyRoutes.get(server);
     const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
     setImmediate(() => void this.warmPipelines(server, names, catalog));
+  }
+
+  /**
+   * Runs the integrity gate on a catalog, then lists its tools: until the gate has a verdict for the catalog, the
+   * server's tools are not listed, and a call to one is checked against the previous verdict (see callTool).
+   */
+  private checkIntegrity(server: string, catalog: Catalog, then?: () => void): void {
+    const resolved = this.upstreams.get(server)?.server;
+    if (!resolved) return;
+    const others = [...this.upstreams.values()]
+      .filter((u) => u.name !== server)
+      .flatMap((u) => {
+        const c = u.catalog ?? this.cached.get(u.name);
+        return c ? [{ server: u.name, tools: c.tools.map((t) => t.name) }] : [];
+      });
+    const done = this.gate.evaluate(resolved, catalog, others).then((verdict) => {
+      // A newer catalog may have arrived while this one was checked; its own check decides then.
+      const current = this.upstreams.get(server)?.catalog ?? this.cached.get(server);
+      if (current === catalog || !this.verdicts.has(server)) this.verdicts.set(server, verdict);
+      for (const [tool, b] of verdict.blocked) this.log.warn({ server, tool, ruleId: b.ruleId }, b.reason);
+      then?.();
+      this.routes = this.rebuildRoutes();
+      this.notifyChanges();
+    });
+    done.catch((error: unknown) => this.log.error({ server, err: String(error) }, 'integrity check failed'));
+    this.evaluating.set(server, done);
+    void done.finally(() => {
+      if (this.evaluating.get(server) === done) this.evaluating.delete(server);
+    });
+  }
+
+  /** Checks a catalog again now (a blocked call after an approval), and lists what it lets through. */
+  private async recheckIntegrity(server: string, catalog: Catalog): Promise<void> {
+    this.checkIntegrity(server, catalog);
+    await this.evaluating.get(server);
+  }
+
+  /** Why a call to this live tool definition is refused by the integrity gate, if it is. */
+  private integrityRefusal(server: string, tool: Tool): IntegrityBlock | undefined {
+    const verdict = this.verdicts.get(server);
+    if (!verdict) return { ruleId: 'integrity.failed', reason: `the tools of ${server} have not been checked yet` };
+    const blocked = verdict.blocked.get(tool.name);
+    if (blocked) return blocked;
+    const accepted = verdict.accepted.get(tool.name);
+    if (accepted === undefined)
+      return { ruleId: 'integrity.unapproved', reason: `${server} tool ${tool.name} is new and not checked yet` };
+    if (accepted !== hashOf(tool))
+      return {
+        ruleId: 'integrity.changed',
+        reason: `${server} tool ${tool.name} changed since it was checked; its calls are blocked until it is reviewed`,
+      };
+    return undefined;
   }
 
   private async warmPipelines(server: string, names: string[], catalog: Catalog): Promise<void> {
@@ -242,11 +321,17 @@ export class Gateway {
 
   private rebuildRoutes(): Routes {
     const views = [...this.upstreams.values()].flatMap((u) => {
-      const catalog = u.catalog ?? this.cached.get(u.name);
+      // The catalog the integrity gate last passed: a newer one waits for its own verdict.
+      const catalog = this.verdicts.get(u.name)?.catalog;
       return catalog ? [{ server: u.name, catalog, allowsTool: this.filters.get(u.name)! }] : [];
     });
     const routes = buildRoutes(views, this.opts.loaded.config.naming.maxLength);
     for (const note of routes.collisions) this.log.error(note);
+    // Tools the gate blocked stay routable (a call gets the integrity rule, not "unknown tool") but are not listed.
+    const hidden = new Set<string>();
+    for (const [exposed, entry] of routes.tools)
+      if (this.verdicts.get(entry.server)?.blocked.has(entry.name)) hidden.add(exposed);
+    if (hidden.size > 0) routes.toolList = routes.toolList.filter((t) => !hidden.has(t.name));
     return routes;
   }
 
@@ -273,9 +358,12 @@ export class Gateway {
 
   /** Waits (bounded) until every upstream has a catalog, live or cached, or has failed once. */
   private async waitForLists(): Promise<void> {
-    const pending = [...this.upstreams.values()]
-      .filter((u) => !u.catalog && !this.cached.has(u.name))
-      .map((u) => this.settled.get(u.name)!);
+    const pending = [
+      ...[...this.upstreams.values()]
+        .filter((u) => !u.catalog && !this.cached.has(u.name))
+        .map((u) => this.settled.get(u.name)!),
+      ...this.evaluating.values(),
+    ];
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
@@ -363,6 +451,19 @@ export class Gateway {
     const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
     if (!tool || !this.filters.get(route.server)!(tool.name))
       throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
+    let refusal = this.integrityRefusal(route.server, tool);
+    if (refusal && REVIEWABLE.has(refusal.ruleId)) {
+      // Someone may have approved it since (`tools approve` writes the lockfile): check the live list again.
+      await this.recheckIntegrity(route.server, upstream.catalog!);
+      refusal = this.integrityRefusal(route.server, tool);
+    }
+    if (refusal) {
+      this.log.warn({ server: route.server, tool: tool.name, ruleId: refusal.ruleId }, 'call blocked');
+      return blockedResult({
+        phase: 'request',
+        verdict: { action: 'deny', ...refusal, stage: { name: 'integrity', slot: 'parameter-check' } },
+      });
+    }
     const callId = crypto.randomUUID();
     // The per-call child logger is made only when something logs: creating one costs more than the rest of the
     // pipeline on an allowed call.

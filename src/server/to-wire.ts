@@ -8,8 +8,7 @@
  */
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError, messageOf } from '../errors.js';
-import type { CallOutcome } from '../pipeline/call-tool.js';
-import type { Slot } from '../pipeline/types.js';
+import type { DenyVerdict, Slot } from '../pipeline/types.js';
 
 export const META_KEY = 'secure-mcp-gateway/verdict';
 
@@ -22,7 +21,13 @@ const SLOT_LABEL: Record<Slot, string> = {
   'output-guardrail': 'output guardrail',
 };
 
-export function blockedResult(outcome: Extract<CallOutcome, { kind: 'blocked' }>): CallToolResult {
+/** A blocked call: by a pipeline stage, or before the pipeline (the integrity gate). */
+export interface Blocked {
+  phase: 'request' | 'response';
+  verdict: DenyVerdict & { stage: { name: string; slot: Slot } };
+}
+
+export function blockedResult(outcome: Blocked): CallToolResult {
   const { verdict } = outcome;
   const slot = verdict.stage.slot;
   return {

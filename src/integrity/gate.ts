@@ -1,0 +1,184 @@
+/**
+ * The run-time integrity gate: what the gateway does with every tool list it receives (start-up, cache, refresh,
+ * list_changed), before the client sees it. For one server's catalog it
+ * - compares each tool with its pin (pin-on-first-use pins new tools; a changed or revoked tool, and in
+ *   require-approval a new one, is hidden and its calls blocked);
+ * - runs the description and schema poisoning scan, with the other servers' tools as context;
+ * - where the server has a public key, verifies the signed manifest and blocks every tool that does not match it.
+ * The verdict names, per blocked tool, the rule and the reason, and the hash each exposed tool was accepted with, so
+ * a call can be re-checked against the live definition. Fail closed: a gate that cannot decide (a corrupt lockfile,
+ * an unreadable manifest) blocks every tool of the server, with the reason.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedServer } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { Catalog } from '../upstream/catalog.js';
+import { messageOf } from '../errors.js';
+import { atLeast, type Severity } from './findings.js';
+import { toolHash, type ToolLike } from './hash.js';
+import type { PinStore } from './lockfile.js';
+import { checkCatalogAgainstManifest, parseSignedManifest, verifyManifest } from './manifest.js';
+import { createPoisoningScanner, type OtherServer, type PoisoningScanner } from './poisoning.js';
+
+export interface IntegrityBlock {
+  ruleId:
+    | 'integrity.changed'
+    | 'integrity.revoked'
+    | 'integrity.unapproved'
+    | 'integrity.duplicate'
+    | 'integrity.poisoned'
+    | 'integrity.unsigned'
+    | 'integrity.failed';
+  reason: string;
+}
+
+export interface IntegrityVerdict {
+  /** The catalog this verdict is for: a newer one is not covered by it. */
+  catalog: Catalog;
+  /** Tool name → why it is hidden and its calls blocked. */
+  blocked: Map<string, IntegrityBlock>;
+  /** Tool name → the hash it was accepted with (exposed tools only). */
+  accepted: Map<string, string>;
+}
+
+export interface IntegrityGateOptions {
+  store: PinStore;
+  poisoning: { action: 'block' | 'warn' | 'off'; minSeverity: Severity };
+  /** Where a server's manifest is when its config does not say: <dir>/<server>.json. */
+  manifestsDir: string;
+  log: Logger;
+  scanner?: PoisoningScanner;
+}
+
+export interface IntegrityGate {
+  evaluate(server: ResolvedServer, catalog: Catalog, others: readonly OtherServer[]): Promise<IntegrityVerdict>;
+}
+
+/** The hash of a tool definition, computed once per object (a relisted catalog brings new objects). */
+const hashes = new WeakMap<object, string>();
+export function hashOf(tool: ToolLike): string {
+  let h = hashes.get(tool);
+  if (h === undefined) hashes.set(tool, (h = toolHash(tool)));
+  return h;
+}
+
+const short = (hash: string): string => hash.slice(0, 12);
+
+export function createIntegrityGate(opts: IntegrityGateOptions): IntegrityGate {
+  let scanner = opts.scanner;
+  return {
+    async evaluate(server, catalog, others) {
+      const blocked = new Map<string, IntegrityBlock>();
+      const block = (tool: string, b: IntegrityBlock): void => {
+        if (!blocked.has(tool)) blocked.set(tool, b);
+      };
+      const log = opts.log.child({ server: server.name });
+      try {
+        pins(await opts.store.check(server.name, catalog.tools, server.integrity.mode), server, block, log);
+        if (opts.poisoning.action !== 'off') {
+          scanner ??= createPoisoningScanner();
+          for (const f of scanner.scanTools(catalog.tools, { server: server.name, others })) {
+            if (!f.tool || !atLeast(f.severity, opts.poisoning.minSeverity)) continue;
+            const what = `${f.severity} ${f.ruleId} at ${f.where}: ${f.message}`;
+            if (opts.poisoning.action === 'warn') {
+              log.warn({ tool: f.tool, finding: f }, `poisoning finding (warn only): ${what}`);
+              continue;
+            }
+            log.warn({ tool: f.tool, finding: f }, `tool hidden: ${what}`);
+            block(f.tool, { ruleId: 'integrity.poisoned', reason: `the tool's definition is poisoned: ${what}` });
+          }
+        }
+        if (server.integrity.publicKey !== undefined) manifest(server, catalog, opts.manifestsDir, block, log);
+      } catch (error) {
+        log.error({ err: messageOf(error) }, 'integrity check failed; every tool of this server is blocked');
+        for (const t of catalog.tools)
+          blocked.set(t.name, {
+            ruleId: 'integrity.failed',
+            reason: `the integrity check of ${server.name} failed: ${messageOf(error)}`,
+          });
+      }
+      const accepted = new Map<string, string>();
+      for (const t of catalog.tools) if (!blocked.has(t.name)) accepted.set(t.name, hashOf(t));
+      return { catalog, blocked, accepted };
+    },
+  };
+}
+
+function pins(
+  check: Awaited<ReturnType<PinStore['check']>>,
+  server: ResolvedServer,
+  block: (tool: string, b: IntegrityBlock) => void,
+  log: Logger,
+): void {
+  if (check.pinned.length > 0) log.info({ integrity: { pinned: check.pinned } }, 'tools pinned on first use');
+  for (const s of check.tools) {
+    if (s.status === 'changed') {
+      log.warn(
+        { integrity: { tool: s.tool, oldHash: s.oldHash, newHash: s.newHash } },
+        'tool definition changed since it was pinned: hidden and blocked',
+      );
+      block(s.tool, {
+        ruleId: 'integrity.changed',
+        reason: `${server.name} tool ${s.tool} changed since it was ${s.state} (pinned ${short(s.oldHash)}, now ${short(s.newHash)}); review it with \`secure-mcp-gateway tools diff ${server.name}/${s.tool}\` and allow it with \`tools approve ${server.name}/${s.tool}\``,
+      });
+    } else if (s.status === 'revoked') {
+      block(s.tool, {
+        ruleId: 'integrity.revoked',
+        reason: `${server.name} tool ${s.tool} was revoked; \`secure-mcp-gateway tools approve ${server.name}/${s.tool}\` allows it again`,
+      });
+    } else if (s.status === 'new' && !s.expose) {
+      block(s.tool, {
+        ruleId: s.duplicate ? 'integrity.duplicate' : 'integrity.unapproved',
+        reason: s.duplicate
+          ? `${server.name} lists two different tools named ${s.tool}; neither is exposed`
+          : `${server.name} tool ${s.tool} is new and the integrity mode is require-approval; allow it with \`secure-mcp-gateway tools approve ${server.name}/${s.tool}\``,
+      });
+    } else if (!s.expose && s.status !== 'removed' && s.status !== 'pinned') {
+      block(s.tool, {
+        ruleId: 'integrity.duplicate',
+        reason: `${server.name} lists two different tools named ${s.tool}`,
+      });
+    }
+  }
+}
+
+function manifest(
+  server: ResolvedServer,
+  catalog: Catalog,
+  manifestsDir: string,
+  block: (tool: string, b: IntegrityBlock) => void,
+  log: Logger,
+): void {
+  const file = server.integrity.manifest ?? path.join(manifestsDir, `${server.name}.json`);
+  const unsigned = (reason: string) => {
+    log.warn({ integrity: { manifest: file } }, `tools blocked: ${reason}`);
+    for (const t of catalog.tools) block(t.name, { ruleId: 'integrity.unsigned', reason });
+  };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    unsigned(`${server.name} requires a signed manifest, and ${file} cannot be read: ${messageOf(error)}`);
+    return;
+  }
+  const verified = verifyManifest(parseSignedManifest(text, file), server.integrity.publicKey!, {
+    server: server.name,
+  });
+  if (!verified.ok) {
+    unsigned(`the signed manifest of ${server.name} (${file}) does not verify: ${verified.reason}`);
+    return;
+  }
+  for (const s of checkCatalogAgainstManifest(catalog, verified.manifest)) {
+    if (s.status === 'mismatch')
+      block(s.tool, {
+        ruleId: 'integrity.unsigned',
+        reason: `${server.name} tool ${s.tool} does not match its signed manifest (signed ${short(s.expected)}, live ${short(s.actual)})`,
+      });
+    else if (s.status === 'extra')
+      block(s.tool, {
+        ruleId: 'integrity.unsigned',
+        reason: `${server.name} tool ${s.tool} is not in its signed manifest`,
+      });
+  }
+}
