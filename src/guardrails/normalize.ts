@@ -49,14 +49,10 @@ const PLAIN_ASCII = /^[\t\n\r\x20-\x7e]*$/;
 const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 
 /** Zero-width and invisible formatting characters. */
-function isZeroWidth(cp: number): boolean {
+export function isZeroWidth(cp: number): boolean {
   return (
     (cp >= 0x200b && cp <= 0x200d) ||
-    cp === 0x2060 ||
-    cp === 0x2061 ||
-    cp === 0x2062 ||
-    cp === 0x2063 ||
-    cp === 0x2064 ||
+    (cp >= 0x2060 && cp <= 0x2064) ||
     cp === 0xfeff ||
     cp === 0x00ad ||
     cp === 0x180e ||
@@ -64,11 +60,13 @@ function isZeroWidth(cp: number): boolean {
   );
 }
 
-function isBidi(cp: number): boolean {
+/** Bidirectional control characters (embeddings, overrides, isolates, marks). */
+export function isBidi(cp: number): boolean {
   return cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-function isTag(cp: number): boolean {
+/** Unicode tag characters (U+E0000–U+E007F): invisible, and able to spell ASCII. */
+export function isTag(cp: number): boolean {
   return cp >= 0xe0000 && cp <= 0xe007f;
 }
 

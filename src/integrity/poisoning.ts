@@ -30,7 +30,7 @@
  * - `poisoning.name-characters`: a tool name outside the characters tool names use, or mixing scripts.
  */
 import { createInjectionDetector } from '../guardrails/injection.js';
-import { normalize } from '../guardrails/normalize.js';
+import { isBidi, isTag, isZeroWidth, normalize } from '../guardrails/normalize.js';
 import type { Detector } from '../guardrails/types.js';
 import { escapeRegExp } from '../util/regexp.js';
 import { visible } from './diff.js';
@@ -292,24 +292,6 @@ interface Hidden {
   /** Index of the first one, for the excerpt. */
   first: number;
   describe(): string;
-}
-
-/** The invisible characters normalize() removes (guardrails/normalize.ts); kept in step by a test. */
-function isZeroWidth(cp: number): boolean {
-  return (
-    (cp >= 0x200b && cp <= 0x200d) ||
-    (cp >= 0x2060 && cp <= 0x2064) ||
-    cp === 0xfeff ||
-    cp === 0x00ad ||
-    cp === 0x180e ||
-    cp === 0x034f
-  );
-}
-function isBidi(cp: number): boolean {
-  return cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-function isTag(cp: number): boolean {
-  return cp >= 0xe0000 && cp <= 0xe007f;
 }
 
 // U+034F (combining grapheme joiner) stands alone on purpose: it is one of the invisible characters.

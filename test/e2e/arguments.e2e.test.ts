@@ -7,17 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, fixtureServer, npmServer, startGateway, tempDir, textOf } from '../helpers/gateway.js';
-
-function recorded(file: string): { tool: string; args: Record<string, unknown> }[] {
-  return fs.existsSync(file)
-    ? fs
-        .readFileSync(file, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { tool: string; args: Record<string, unknown> })
-    : [];
-}
+import { BIN, fixtureServer, npmServer, startGateway, tempDir, textOf, recorded } from '../helpers/gateway.js';
 
 /** A folder with a file, a symlink that points outside it, and a secret outside it. */
 function workspace() {

@@ -10,17 +10,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { wordPieceModel } from '../../src/guardrails/providers/onnx-test-model.js';
-import { BIN, fixtureServer, nonJsonRpcLines, npmServer, startGateway, tempDir, textOf } from '../helpers/gateway.js';
-
-function recorded(file: string): { tool: string; args: Record<string, unknown> }[] {
-  return fs.existsSync(file)
-    ? fs
-        .readFileSync(file, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { tool: string; args: Record<string, unknown> })
-    : [];
-}
+import {
+  BIN,
+  fixtureServer,
+  nonJsonRpcLines,
+  npmServer,
+  startGateway,
+  tempDir,
+  textOf,
+  recorded,
+} from '../helpers/gateway.js';
 
 function tricky(record: string, extra: object = {}) {
   return { ...fixtureServer('tricky-server.ts'), env: { RECORD_FILE: record }, ...extra };

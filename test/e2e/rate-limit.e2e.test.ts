@@ -3,21 +3,10 @@
  * at once to a tool or server with a burst of N let exactly N through, the rest are tool errors that name the rule
  * and say when to retry, and the recording fixture proves that the upstream saw exactly N calls.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { fixtureServer, nonJsonRpcLines, startGateway, tempDir, textOf } from '../helpers/gateway.js';
-
-function recorded(file: string): { tool: string; args: Record<string, unknown> }[] {
-  return fs.existsSync(file)
-    ? fs
-        .readFileSync(file, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { tool: string; args: Record<string, unknown> })
-    : [];
-}
+import { fixtureServer, nonJsonRpcLines, startGateway, tempDir, textOf, recorded } from '../helpers/gateway.js';
 
 function tricky(record: string, extra: object = {}) {
   return { ...fixtureServer('tricky-server.ts'), env: { RECORD_FILE: record }, ...extra };

@@ -212,3 +212,14 @@ export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
   return content.map((c) => (c.type === 'text' ? c.text : `<${c.type}>`)).join('');
 }
+
+/** The calls a recording fixture saw (RECORD_FILE: one JSON line per call), in order. */
+export function recorded(file: string): { tool: string; args: Record<string, unknown> }[] {
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { tool: string; args: Record<string, unknown> })
+    : [];
+}
