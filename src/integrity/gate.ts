@@ -16,10 +16,10 @@ import type { Logger } from '../log.js';
 import type { Catalog } from '../upstream/catalog.js';
 import { messageOf } from '../errors.js';
 import { atLeast, type Severity } from './findings.js';
-import { toolHash, type ToolLike } from './hash.js';
+import { sha256Hex, toolHash, type ToolLike } from './hash.js';
 import type { PinStore } from './lockfile.js';
 import { checkCatalogAgainstManifest, parseSignedManifest, verifyManifest } from './manifest.js';
-import { createPoisoningScanner, type OtherServer, type PoisoningScanner } from './poisoning.js';
+import type { OtherServer, PoisoningFinding, PoisoningScanner } from './poisoning.js';
 
 export interface IntegrityBlock {
   ruleId:
@@ -49,6 +49,25 @@ export interface IntegrityGateOptions {
   manifestsDir: string;
   log: Logger;
   scanner?: PoisoningScanner;
+  /**
+   * Poisoning findings of earlier scans, by a key of the server's tool hashes and its neighbours' tool names: an
+   * unchanged list is not scanned again (the scanner, and the injection rules it loads, cost start-up time).
+   */
+  scanCache?: ScanCache;
+}
+
+export interface ScanCache {
+  get(key: string): PoisoningFinding[] | undefined;
+  set(key: string, findings: PoisoningFinding[]): void;
+}
+
+/** Bump when the scanner's rules change, so that cached results are not reused. */
+export const SCANNER_VERSION = 1;
+
+/** The scan-cache key of a list: its tools' hashes and what the cross-server checks compare it with. */
+export function scanKey(server: string, tools: readonly ToolLike[], others: readonly OtherServer[]): string {
+  const neighbours = others.map((o) => `${o.server}:${[...o.tools].sort().join(',')}`).sort();
+  return sha256Hex(JSON.stringify([SCANNER_VERSION, server, tools.map(hashOf).sort(), neighbours]));
 }
 
 export interface IntegrityGate {
@@ -67,6 +86,16 @@ const short = (hash: string): string => hash.slice(0, 12);
 
 export function createIntegrityGate(opts: IntegrityGateOptions): IntegrityGate {
   let scanner = opts.scanner;
+  const scan = async (server: string, tools: readonly ToolLike[], others: readonly OtherServer[]) => {
+    const key = opts.scanCache ? scanKey(server, tools, others) : '';
+    const cached = opts.scanCache?.get(key);
+    if (cached) return cached;
+    // The scanner (and the injection rules) load only when a list has to be scanned.
+    scanner ??= (await import('./poisoning.js')).createPoisoningScanner();
+    const findings = scanner.scanTools(tools, { server, others });
+    opts.scanCache?.set(key, findings);
+    return findings;
+  };
   return {
     async evaluate(server, catalog, others) {
       const blocked = new Map<string, IntegrityBlock>();
@@ -77,8 +106,7 @@ export function createIntegrityGate(opts: IntegrityGateOptions): IntegrityGate {
       try {
         pins(await opts.store.check(server.name, catalog.tools, server.integrity.mode), server, block, log);
         if (opts.poisoning.action !== 'off') {
-          scanner ??= createPoisoningScanner();
-          for (const f of scanner.scanTools(catalog.tools, { server: server.name, others })) {
+          for (const f of await scan(server.name, catalog.tools, others)) {
             if (!f.tool || !atLeast(f.severity, opts.poisoning.minSeverity)) continue;
             const what = `${f.severity} ${f.ruleId} at ${f.where}: ${f.message}`;
             if (opts.poisoning.action === 'warn') {

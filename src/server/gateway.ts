@@ -8,6 +8,7 @@
  * the transport.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -46,6 +47,7 @@ import {
   type IntegrityVerdict,
 } from '../integrity/gate.js';
 import { createPinStore } from '../integrity/lockfile.js';
+import { createScanCache } from '../integrity/scan-cache.js';
 import type { ApprovalAnswer, CallContext, ServerPolicyContext, SessionState } from '../pipeline/types.js';
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
@@ -66,8 +68,8 @@ export interface GatewayOptions {
   loaded: LoadedConfig;
   log: Logger;
   cache: DiscoveryCache;
-  /** The pin lockfile and the manifests folder; default: from SMG_HOME (config integrity.lockfile wins). */
-  integrity?: { lockfile: string; manifestsDir: string };
+  /** The pin lockfile, the manifests and cache folders; default: from SMG_HOME (config integrity.lockfile wins). */
+  integrity?: { lockfile: string; manifestsDir: string; cacheDir: string };
 }
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
@@ -152,6 +154,9 @@ export class Gateway {
       poisoning: loaded.config.integrity.poisoning,
       manifestsDir: paths.manifestsDir,
       log,
+      ...(loaded.config.cache.enabled
+        ? { scanCache: createScanCache(path.join(paths.cacheDir, 'poisoning.json'), log) }
+        : {}),
     });
     const up = loaded.config.upstreams;
     for (const server of loaded.servers) {
