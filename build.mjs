@@ -1,5 +1,5 @@
 // Bundles the CLI into one ESM file, so that `npx secure-mcp-gateway` starts without resolving hundreds of modules.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -21,6 +21,9 @@ const shared = {
     js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",
   },
 };
+
+// A clean dist: code splitting names chunks by content hash, so old chunks would pile up beside the new ones.
+rmSync('dist', { recursive: true, force: true });
 
 // Splitting keeps rarely used code (remote transports, undici) in chunks that load only when needed.
 await build({
