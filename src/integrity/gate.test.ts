@@ -159,15 +159,19 @@ describe('integrity gate', () => {
       const dir = tmp();
       const missing = await gate(dir).evaluate(server({ publicKey: pub }), catalog(tool('a')), []);
       expect(missing.blocked.get('a')).toMatchObject({ ruleId: 'integrity.unsigned' });
-      expect(missing.blocked.get('a')!.reason).toMatch(/cannot be read/);
+      expect(missing.blocked.get('a')!.reason).toMatch(
+        /there is no manifest \(create it with `secure-mcp-gateway tools sign/,
+      );
       write(dir, [tool('a')]);
       const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const wrongKey = await gate(dir).evaluate(server({ publicKey: other }), catalog(tool('a')), []);
-      expect(wrongKey.blocked.get('a')!.reason).toMatch(/does not verify/);
+      expect(wrongKey.blocked.get('a')).toMatchObject({ ruleId: 'integrity.unsigned' });
+      expect(wrongKey.blocked.get('a')!.reason).toMatch(/^srv requires a signed manifest: .*srv\.json: /);
       const file = path.join(dir, 'manifest-elsewhere.json');
       fs.writeFileSync(file, 'not json');
       const broken = await gate(dir).evaluate(server({ publicKey: pub, manifest: file }), catalog(tool('a')), []);
-      expect(broken.blocked.get('a')).toMatchObject({ ruleId: 'integrity.failed' });
+      expect(broken.blocked.get('a')).toMatchObject({ ruleId: 'integrity.unsigned' });
+      expect(broken.blocked.get('a')!.reason).toMatch(/not valid JSON/);
     });
   });
 

@@ -9,8 +9,6 @@
  * a call can be re-checked against the live definition. Fail closed: a gate that cannot decide (a corrupt lockfile,
  * an unreadable manifest) blocks every tool of the server, with the reason.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ResolvedServer } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Catalog } from '../upstream/catalog.js';
@@ -18,7 +16,7 @@ import { messageOf } from '../errors.js';
 import { atLeast, type Severity } from './findings.js';
 import { sha256Hex, toolHash, type ToolLike } from './hash.js';
 import type { PinStore } from './lockfile.js';
-import { checkCatalogAgainstManifest, parseSignedManifest, verifyManifest } from './manifest.js';
+import { verifyServerManifest } from './server-manifest.js';
 import type { OtherServer, PoisoningFinding, PoisoningScanner } from './poisoning.js';
 
 export interface IntegrityBlock {
@@ -178,26 +176,15 @@ function manifest(
   block: (tool: string, b: IntegrityBlock) => void,
   log: Logger,
 ): void {
-  const file = server.integrity.manifest ?? path.join(manifestsDir, `${server.name}.json`);
-  const unsigned = (reason: string) => {
-    log.warn({ integrity: { manifest: file } }, `tools blocked: ${reason}`);
+  const v = verifyServerManifest(server, manifestsDir, catalog);
+  if (v.tools === undefined) {
+    // The manifest itself fails: nothing of this server is signed.
+    const reason = `${server.name} requires a signed manifest: ${v.reason ?? 'it cannot be read'}`;
+    log.warn({ integrity: { manifest: v.file } }, `tools blocked: ${reason}`);
     for (const t of catalog.tools) block(t.name, { ruleId: 'integrity.unsigned', reason });
-  };
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    unsigned(`${server.name} requires a signed manifest, and ${file} cannot be read: ${messageOf(error)}`);
     return;
   }
-  const verified = verifyManifest(parseSignedManifest(text, file), server.integrity.publicKey!, {
-    server: server.name,
-  });
-  if (!verified.ok) {
-    unsigned(`the signed manifest of ${server.name} (${file}) does not verify: ${verified.reason}`);
-    return;
-  }
-  for (const s of checkCatalogAgainstManifest(catalog, verified.manifest)) {
+  for (const s of v.tools) {
     if (s.status === 'mismatch')
       block(s.tool, {
         ruleId: 'integrity.unsigned',

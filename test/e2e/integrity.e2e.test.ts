@@ -109,7 +109,7 @@ describe('tool integrity end to end', () => {
     expect((await bad.client.listTools()).tools).toEqual([]);
     const r = await bad.client.callTool({ name: 'rug__daily_quote', arguments: {} });
     expect(textOf(r)).toMatch(
-      /^blocked by parameter check integrity\.unsigned: the signed manifest of rug .* does not verify/,
+      /^blocked by parameter check integrity\.unsigned: rug requires a signed manifest: .*rug\.json: /,
     );
     expect((await bad.closeStdin()).code).toBe(0);
   });
