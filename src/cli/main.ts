@@ -5,11 +5,12 @@
  * MCP, so nothing here writes to stdout except the commands that are not `start`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
 import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
 import { GatewayError, messageOf } from '../errors.js';
+import { SEVERITIES, type Severity } from '../integrity/findings.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
 import { Gateway } from '../server/gateway.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
@@ -19,17 +20,25 @@ import { VERSION } from '../version.js';
 /** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
 export const EXIT = {
   OK: 0,
-  ERROR: 1, // an unexpected failure
+  ERROR: 1, // an unexpected failure; a server that cannot be reached
   USAGE: 2, // bad command line
   CONFIG_MISSING: 3,
-  CONFIG_INVALID: 4,
+  CONFIG_INVALID: 4, // the config, the lockfile or a signing key
   BLOCKED: EXIT_BLOCKED, // `check`: the policy blocks the input
+  INTEGRITY: 6, // `scan`: a finding at or above --fail-on; `tools verify`: a manifest or a tool does not verify
 } as const;
+
+/** `tools diff` exits like diff(1): 0 the same, 1 different, 2 trouble (a config problem keeps 3 or 4). */
+const EXIT_DIFFERENT = 1;
+const EXIT_TROUBLE = 2;
 
 function fail(error: unknown): never {
   if (error instanceof CommanderError) {
-    // commander has printed its own errors; ours (code smg.*) are printed here.
-    if (error.code.startsWith('smg.')) process.stderr.write(`secure-mcp-gateway: ${error.message}\n`);
+    // commander has printed its own errors (all usage errors); ours (code smg.*) are printed here, with their code.
+    if (error.code.startsWith('smg.')) {
+      process.stderr.write(`secure-mcp-gateway: ${error.message}\n`);
+      process.exit(error.exitCode);
+    }
     process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
   }
   if (error instanceof GatewayError && (error.code === 'CONFIG_MISSING' || error.code === 'CONFIG_INVALID')) {
@@ -42,6 +51,23 @@ function fail(error: unknown): never {
 
 interface GlobalOptions {
   config?: string;
+}
+
+/** For `tools diff`: any failure but a config problem is "trouble", as diff(1) has it. */
+function asTrouble(error: unknown): unknown {
+  if (error instanceof GatewayError && (error.code === 'CONFIG_MISSING' || error.code === 'CONFIG_INVALID'))
+    return error;
+  return new CommanderError(EXIT_TROUBLE, 'smg.trouble', messageOf(error));
+}
+
+function load(opts: GlobalOptions): { paths: GatewayPaths; loaded: LoadedConfig } {
+  const paths = resolvePaths({ config: opts.config });
+  return { paths, loaded: loadConfig(paths.config) };
+}
+
+/** Connection logs of the commands that are not `start`: warnings and worse, on stderr. */
+function quietLogger(): Logger {
+  return createLogger({ level: 'warn' });
 }
 
 function configOption() {
@@ -177,20 +203,124 @@ export function buildProgram(): Command {
       },
     );
 
-  program
-    .command('tools')
-    .description('the upstream tools, as the gateway sees them')
+  const tools = program.command('tools').description('the upstream tools, as the gateway sees them, and their pins');
+  tools
     .command('list')
-    .description('connect to the upstreams and show each tool, and for each argument its kind and its check')
+    .description(
+      'connect to the upstreams and show each tool: its pin state and hash, whether it is hidden and why, its findings, and for each argument its kind and its check',
+    )
     .addOption(configOption())
     .option('-s, --server <name>', 'only this server')
     .option('--json', 'print the listing as JSON')
     .action(async (opts: GlobalOptions & { server?: string; json?: boolean }) => {
-      const loaded = loadConfig(resolvePaths({ config: opts.config }).config);
+      const { paths, loaded } = load(opts);
       const { listTools, formatTools } = await import('./tools.js');
-      const views = await listTools(loaded, opts.server, createLogger({ level: 'warn' }));
+      const views = await listTools(loaded, paths, opts.server, quietLogger());
       process.stdout.write(opts.json ? `${JSON.stringify(views, null, 2)}\n` : `${formatTools(views)}\n`);
       if (views.some((v) => v.error)) process.exitCode = EXIT.ERROR;
+    });
+  tools
+    .command('diff')
+    .description(
+      'a unified diff of the pinned definition against the live one; exits like diff(1): 0 same, 1 different, 2 trouble',
+    )
+    .argument('<target>', 'SERVER (every new, changed or removed tool) or SERVER/TOOL')
+    .addOption(configOption())
+    .action(async (target: string, opts: GlobalOptions) => {
+      const { paths, loaded } = load(opts);
+      const { diffTools } = await import('./pins.js');
+      const d = await diffTools(loaded, paths, target, quietLogger()).catch((error: unknown) => {
+        throw asTrouble(error);
+      });
+      process.stdout.write(d.patch);
+      process.stderr.write(`${d.summary}\n`);
+      if (d.different > 0) process.exitCode = EXIT_DIFFERENT;
+    });
+  for (const verb of ['approve', 'revoke'] as const) {
+    tools
+      .command(verb)
+      .description(
+        verb === 'approve'
+          ? 'trust the live definition of a tool (or of every tool of a server): new, changed and revoked tools become approved'
+          : 'block a tool (or every tool of a server) whatever its definition, until it is approved again',
+      )
+      .argument('<target>', 'SERVER or SERVER/TOOL')
+      .addOption(configOption())
+      .option('--by <name>', 'who decides, recorded in the lockfile (default: the OS user)')
+      .action(async (target: string, opts: GlobalOptions & { by?: string }) => {
+        const { paths, loaded } = load(opts);
+        const { changePins } = await import('./pins.js');
+        const { currentUser } = await import('./catalogs.js');
+        const lines = await changePins(verb, loaded, paths, target, opts.by ?? currentUser(), quietLogger());
+        process.stdout.write(lines.length ? `${lines.join('\n')}\n` : `nothing to ${verb}\n`);
+      });
+  }
+  tools
+    .command('sign')
+    .description('sign the live tool hashes of a server with an Ed25519 private key, into its manifest')
+    .requiredOption('-s, --server <name>', 'the server to sign')
+    .requiredOption('-k, --key <file>', 'the Ed25519 private key (PEM)')
+    .option('-o, --out <file>', 'where to write (default: servers.S.integrity.manifest, else <home>/manifests/S.json)')
+    .addOption(configOption())
+    .action(async (opts: GlobalOptions & { server: string; key: string; out?: string }) => {
+      const { paths, loaded } = load(opts);
+      const { signTools } = await import('./sign.js');
+      const lines = await signTools(loaded, paths, opts, quietLogger());
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  tools
+    .command('verify')
+    .description(
+      'check each signed manifest against servers.S.integrity.publicKey, offline; --live also checks the live tools',
+    )
+    .option('-s, --server <name>', 'only this server (default: every server with a public key)')
+    .option('--live', 'also connect and check every live tool against the manifest')
+    .addOption(configOption())
+    .action(async (opts: GlobalOptions & { server?: string; live?: boolean }) => {
+      const { paths, loaded } = load(opts);
+      const { verifyTools } = await import('./sign.js');
+      const v = await verifyTools(loaded, paths, opts, quietLogger());
+      process.stdout.write(`${v.lines.join('\n')}\n`);
+      if (v.unreachable.length > 0) process.exitCode = EXIT.ERROR;
+      else if (v.failed) process.exitCode = EXIT.INTEGRITY;
+    });
+
+  program
+    .command('scan')
+    .description(
+      'scan the configured servers (or --server S, or the server given after --) for poisoned tools, changed pins and unpinned launchers',
+    )
+    .argument('[command...]', 'a server to scan instead of the configured ones: -- command args…')
+    .addOption(configOption())
+    .option('-s, --server <name>', 'only this configured server')
+    .option('--json', 'print the report as JSON')
+    .addOption(
+      new Option('--fail-on <severity>', `exit ${EXIT.INTEGRITY} when a finding is at or above this severity`)
+        .choices(SEVERITIES)
+        .default('high'),
+    )
+    // The inline command's own options (node --import tsx …) belong to it, not to scan.
+    .passThroughOptions()
+    .action(async (command: string[], opts: GlobalOptions & { server?: string; json?: boolean; failOn: Severity }) => {
+      if (command.length > 0 && opts.server !== undefined)
+        throw new CommanderError(EXIT.USAGE, 'smg.scan', 'give either --server or a command after --, not both');
+      const paths = resolvePaths({ config: opts.config });
+      let loaded: LoadedConfig | undefined;
+      try {
+        loaded = loadConfig(paths.config);
+      } catch (error) {
+        // An inline server needs no config; the config only adds neighbours and the pinning mode.
+        if (!(error instanceof GatewayError && error.code === 'CONFIG_MISSING' && command.length > 0)) throw error;
+      }
+      const { runScan, formatScan } = await import('./scan.js');
+      const r = await runScan(
+        loaded,
+        paths,
+        { ...(opts.server === undefined ? {} : { only: opts.server }), inline: command, failOn: opts.failOn },
+        quietLogger(),
+      );
+      process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatScan(r)}\n`);
+      process.exitCode = r.unreachable.length > 0 ? EXIT.ERROR : r.failed ? EXIT.INTEGRITY : EXIT.OK;
     });
 
   program

@@ -495,13 +495,16 @@ export function createPinStore(opts: PinStoreOptions): PinStore {
 // ---------------------------------------------------------------------------------------------------------------
 // File primitives
 
-/** Writes `text` to `file` through a temporary file in the same directory, fsynced, mode 0600, then renamed. */
-export async function writeAtomic(file: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `file` through a temporary file in the same directory, fsynced, mode 0600 (or `mode`: a signed
+ * manifest is public), then renamed.
+ */
+export async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await fs.open(tmp, 'wx', 0o600);
   try {
     try {
-      await handle.chmod(0o600); // whatever the umask
+      await handle.chmod(mode); // whatever the umask
       await handle.writeFile(text, 'utf8');
       await handle.sync();
     } finally {
