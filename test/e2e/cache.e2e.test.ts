@@ -24,7 +24,13 @@ describe('discovery cache', () => {
     const first = await startGateway(config('alpha', 0), { home });
     expect((await first.client.listTools()).tools.map((t) => t.name)).toEqual(['slow__alpha']);
     expect((await first.closeStdin()).code).toBe(0);
-    expect(fs.readdirSync(path.join(home, 'cache')).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    // One discovery cache file, and the poisoning scan results of its list.
+    expect(
+      fs
+        .readdirSync(path.join(home, 'cache'))
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual([expect.stringMatching(/^[0-9a-f]+\.json$/), 'poisoning.json']);
 
     // Same identity (env names match), different live tools, and an upstream that takes 2 s to start.
     const second = await startGateway(config('alpha,beta', 2000), { home });
@@ -52,7 +58,8 @@ describe('discovery cache', () => {
 
     const cleared = spawnSync(BIN, ['cache', 'clear'], { env: { ...process.env, SMG_HOME: home }, encoding: 'utf8' });
     expect(cleared.status).toBe(0);
-    expect(cleared.stdout).toMatch(/removed 1 cache file/);
+    // The discovery cache file and the poisoning scan cache.
+    expect(cleared.stdout).toMatch(/removed 2 cache files/);
 
     const second = await startGateway(config('gamma', 1000), { home });
     expect((await second.client.listTools()).tools.map((t) => t.name)).toEqual(['slow__gamma']);
