@@ -12,6 +12,7 @@
  *
  * Error messages never carry header values (API keys), response bodies or the scanned text.
  */
+import { cachedScan } from './cached-scan.js';
 import { isHttpUrl } from './schema.js';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -187,37 +188,27 @@ export function createRemoteDetector(spec: RemoteDetectorSpec, hooks: ProviderHo
 
   return {
     id: spec.name,
-    async scan(text, where, signal) {
-      signal.throwIfAborted();
-      const key = cache
-        ? createHash('sha256')
+    scan(text, where, signal) {
+      const options = {
+        cache,
+        key: () =>
+          createHash('sha256')
             .update(JSON.stringify([spec.name, where, text]))
-            .digest('hex')
-        : '';
-      const hit = cache?.get(key);
-      if (hit) return hit.map((d) => ({ ...d }));
-      let detections: Detection[];
-      try {
+            .digest('hex'),
+        failOpen: spec.options.failOpen === true,
+        isFailure: (e: unknown): e is ProviderFailure => e instanceof ProviderFailure,
+        fail,
+        ...(hooks.onFailure ? { onFailure: hooks.onFailure } : {}),
+      };
+      return cachedScan(signal, options, async () => {
         const json = await post(JSON.stringify(spec.body(text, where)), signal);
         try {
-          detections = spec.parse(json, text);
+          return spec.parse(json, text);
         } catch (error) {
           if (!(error instanceof BadResponseError)) throw error;
           throw new ProviderFailure('bad-response', `unexpected response: ${error.message}`);
         }
-      } catch (error) {
-        if (signal.aborted) signal.throwIfAborted();
-        if (!(error instanceof ProviderFailure)) throw error;
-        const failure = fail(error);
-        if (spec.options.failOpen !== true) throw failure;
-        hooks.onFailure?.(failure.message);
-        return [];
-      }
-      cache?.set(
-        key,
-        detections.map((d) => ({ ...d })),
-      );
-      return detections;
+      });
     },
   };
 }

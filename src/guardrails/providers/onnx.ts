@@ -16,6 +16,7 @@
  * that into a deny. With `failOpen: true` they return [] and go to `hooks.onFailure`. An abort always rejects.
  * A failed set-up is tried again on the next scan, so fixing the file does not need a restart.
  */
+import { cachedScan } from './cached-scan.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -158,32 +159,22 @@ export function createOnnxProvider(
         throw error;
       }
     },
-    async scan(text, _where, signal) {
-      signal.throwIfAborted();
-      const key = cache ? createHash('sha256').update(text).digest('hex') : '';
-      const hit = cache?.get(key);
-      if (hit) return hit.map((d) => ({ ...d }));
-      let detections: Detection[];
-      try {
+    scan(text, _where, signal) {
+      const options = {
+        cache,
+        key: () => createHash('sha256').update(text).digest('hex'),
+        failOpen: cfg.failOpen === true,
+        isFailure: (e: unknown): e is OnnxFailure => e instanceof OnnxFailure,
+        fail,
+        ...(hooks.onFailure ? { onFailure: hooks.onFailure } : {}),
+      };
+      return cachedScan(signal, options, async () => {
         const model = await untilAborted(load(), signal);
         const s = await score(model, text, signal);
-        detections =
-          s >= threshold
-            ? [{ detector: name, rule: `${name}.${model.rule}`, score: s, excerpt: maskExcerpt(text) }]
-            : [];
-      } catch (error) {
-        if (signal.aborted) signal.throwIfAborted();
-        if (!(error instanceof OnnxFailure)) throw error;
-        const failure = fail(error);
-        if (cfg.failOpen !== true) throw failure;
-        hooks.onFailure?.(failure.message);
-        return [];
-      }
-      cache?.set(
-        key,
-        detections.map((d) => ({ ...d })),
-      );
-      return detections;
+        return s >= threshold
+          ? [{ detector: name, rule: `${name}.${model.rule}`, score: s, excerpt: maskExcerpt(text) }]
+          : [];
+      });
     },
   };
 }
