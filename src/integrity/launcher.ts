@@ -149,16 +149,24 @@ function npmLike(launcher: string, args: readonly string[], base: number, start:
 const EXACT_SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 const COMMIT = /^[0-9a-f]{40}$/i;
 
-/** An npm package spec: `name`, `name@version`, `@scope/name@range`, a git or tarball URL, or a path. */
-export function npmPackage(spec: string, argIndex: number): PackageRef {
-  const ref = (name: string, pin: Pin, version?: string): PackageRef => ({
+/** A spec that names a local path rather than a registry package. */
+const LOCAL_SPEC = /^(?:\.{1,2}(?:\/|\\|$)|\/|~|[A-Za-z]:[\\/]|file:)/;
+
+/** Builds the PackageRefs of one spec, in any ecosystem. */
+function refFor(spec: string, argIndex: number) {
+  return (name: string, pin: Pin, version?: string): PackageRef => ({
     name,
     spec,
     argIndex,
     pin,
     ...(version === undefined ? {} : { version }),
   });
-  if (/^(?:\.{1,2}(?:\/|\\|$)|\/|~|[A-Za-z]:[\\/]|file:)/.test(spec)) return ref(spec, 'local');
+}
+
+/** An npm package spec: `name`, `name@version`, `@scope/name@range`, a git or tarball URL, or a path. */
+export function npmPackage(spec: string, argIndex: number): PackageRef {
+  const ref = refFor(spec, argIndex);
+  if (LOCAL_SPEC.test(spec)) return ref(spec, 'local');
   const gitLike =
     /^(?:git\+|git:|github:|gitlab:|bitbucket:|https?:)/.test(spec) || /^[\w.-]+\/[\w.-]+(?:#.*)?$/.test(spec);
   if (gitLike) {
@@ -254,14 +262,8 @@ function pipx(args: readonly string[], base: number, start: number): LauncherInf
 
 /** A PyPI requirement: `name`, `name==1.2.3`, `name[extra]>=1`, `name@1.2.3` (uvx), a URL or a path. */
 export function pypiPackage(spec: string, argIndex: number, atVersion: boolean): PackageRef {
-  const ref = (name: string, pin: Pin, version?: string): PackageRef => ({
-    name,
-    spec,
-    argIndex,
-    pin,
-    ...(version === undefined ? {} : { version }),
-  });
-  if (/^(?:\.{1,2}(?:\/|\\|$)|\/|~|[A-Za-z]:[\\/]|file:)/.test(spec)) return ref(spec, 'local');
+  const ref = refFor(spec, argIndex);
+  if (LOCAL_SPEC.test(spec)) return ref(spec, 'local');
   const direct = /^(?:git\+|https?:)/.test(spec) ? spec : /\s@\s*(\S+)$/.exec(spec)?.[1];
   if (direct !== undefined) {
     const commit = /@([0-9a-f]{40})(?:#.*)?$/i.exec(direct)?.[1];
