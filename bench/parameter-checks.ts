@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../src/log.js';
 import { createSession } from '../src/pipeline/session.js';
-import type { CallContext, ToolCall } from '../src/pipeline/types.js';
+import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from '../src/pipeline/types.js';
 import { createArgumentsStage } from '../src/policy/arguments.js';
 import { evaluateCorpus } from '../src/policy/args/corpus.js';
 
@@ -54,6 +54,7 @@ export async function benchParameterChecks(): Promise<string> {
         callId: 'bench',
         server: 'bench',
         identity: 'local',
+        principal: LOCAL_PRINCIPAL,
         session: createSession('bench'),
         serverPolicy: { roots: [root], cwd: root, arguments: {}, annotations: {} },
         tool: c.tool,

@@ -13,7 +13,7 @@ import { silentLogger } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import { createSession, emptyServerPolicy } from '../pipeline/session.js';
 import { runStages } from '../pipeline/run.js';
-import type { CallContext, StageRecord, ToolCall } from '../pipeline/types.js';
+import { LOCAL_PRINCIPAL, type CallContext, type StageRecord, type ToolCall } from '../pipeline/types.js';
 
 export const EXIT_BLOCKED = 5;
 
@@ -57,6 +57,7 @@ export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
     callId: 'check',
     server: 'check',
     identity: 'local',
+    principal: LOCAL_PRINCIPAL,
     session: createSession('check'),
     serverPolicy: emptyServerPolicy(),
     tool: { name: typeof json?.name === 'string' ? json.name : 'check', inputSchema: { type: 'object' } },

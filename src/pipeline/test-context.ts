@@ -2,13 +2,14 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../log.js';
 import { createSession, emptyServerPolicy } from './session.js';
-import type { CallContext, ToolCall } from './types.js';
+import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from './types.js';
 
 export function testContext(tool: Partial<Tool> = {}, args: Record<string, unknown> = {}): CallContext {
   return {
     callId: 'test-call',
     server: 'srv',
     identity: 'local',
+    principal: LOCAL_PRINCIPAL,
     session: createSession('test-session'),
     serverPolicy: emptyServerPolicy('/'),
     tool: { name: 'tool', inputSchema: { type: 'object' }, ...tool },

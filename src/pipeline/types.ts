@@ -81,11 +81,32 @@ export interface ServerPolicyContext {
   readonly rateLimit?: RateLimit;
 }
 
+/**
+ * Who is calling, resolved from the gateway key. A stdio session with no identities configured is the local user
+ * in the default project.
+ */
+export interface Principal {
+  /** The user's email, or "local". */
+  readonly user: string;
+  readonly project: string;
+  /** The user's role in the project; absent for the local user. */
+  readonly role?: string;
+  /** The id of the gateway key that authenticated the caller (never the secret). */
+  readonly keyId?: string;
+}
+
+/** The local user of a solo developer's machine: no gateway keys configured. */
+export const LOCAL_PRINCIPAL: Principal = { user: 'local', project: 'default' };
+
 export interface CallContext {
   readonly callId: string;
   readonly server: string;
-  /** Who is calling: a gateway identity (issue 6); "local" for a stdio session. */
+  /**
+   * The caller as one string, for keys that are per caller (rate-limit buckets): "local", or "<user>/<project>"
+   * for a gateway identity.
+   */
   readonly identity: string;
+  readonly principal: Principal;
   readonly session: SessionState;
   readonly serverPolicy: ServerPolicyContext;
   /**

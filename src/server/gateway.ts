@@ -48,7 +48,13 @@ import {
 } from '../integrity/gate.js';
 import { createPinStore } from '../integrity/lockfile.js';
 import { createScanCache } from '../integrity/scan-cache.js';
-import type { ApprovalAnswer, CallContext, ServerPolicyContext, SessionState } from '../pipeline/types.js';
+import {
+  LOCAL_PRINCIPAL,
+  type ApprovalAnswer,
+  type CallContext,
+  type ServerPolicyContext,
+  type SessionState,
+} from '../pipeline/types.js';
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
@@ -478,6 +484,7 @@ export class Gateway {
       callId,
       server: route.server,
       identity: 'local',
+      principal: LOCAL_PRINCIPAL,
       session: this.session,
       serverPolicy: this.serverPolicies.get(route.server)!,
       tool,
