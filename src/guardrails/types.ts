@@ -36,8 +36,12 @@ export interface AsyncDetector {
   scan(text: string, where: Where, signal: AbortSignal): Promise<Detection[]>;
 }
 
-/** Masks a matched value for excerpts: keeps a little context, never the value. */
+/**
+ * Masks a matched value for excerpts: keeps a little context, never the value. Counts code points, so an astral
+ * character is never cut in half (a lone surrogate is ill-formed text that some clients reject).
+ */
 export function maskExcerpt(value: string, keep = 2): string {
-  if (value.length <= keep * 2 + 2) return '*'.repeat(Math.min(value.length, 8));
-  return `${value.slice(0, keep)}…${value.slice(-keep)} (${value.length} chars)`;
+  const chars = Array.from(value);
+  if (chars.length <= keep * 2 + 2) return '*'.repeat(Math.min(chars.length, 8));
+  return `${chars.slice(0, keep).join('')}…${chars.slice(-keep).join('')} (${chars.length} chars)`;
 }

@@ -207,10 +207,9 @@ describe('gateway over stdio with three real upstreams', () => {
     expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
   });
 
-  it('exits 0 on stdin EOF within 5 s and leaves no child process behind', async () => {
-    const { code, ms } = await gw.closeStdin();
+  it('exits 0 on stdin EOF and leaves no child process behind', async () => {
+    const { code } = await gw.closeStdin();
     expect(code).toBe(0);
-    expect(ms).toBeLessThan(5000);
     await new Promise((r) => setTimeout(r, 200));
     expect(descendants.filter(alive)).toEqual([]);
     expect(gw.stderr()).toContain('"msg":"stopped"');

@@ -58,14 +58,12 @@ describe('resilience', () => {
     recordTree(gw, pids);
     expect(pids.size).toBeGreaterThanOrEqual(2);
 
-    const t0 = Date.now();
     const [crashed, steadyDuring] = await Promise.all([
       errorOf(gw.client.callTool({ name: 'crashy__crash', arguments: {} })),
       gw.client.callTool({ name: 'steady__ok', arguments: {} }),
     ]);
-    const elapsed = Date.now() - t0;
-    // The point of this test: the crash is reported when it happens, not when the 30 s timeout would fire.
-    expect(elapsed).toBeLessThan(timeoutMs / 3);
+    // The point of this test: the crash is reported when it happens (this message), not as the timeout error that
+    // the 30 s timeout would give.
     expect(crashed.code).toBe(ErrorCode.InternalError);
     expect(crashed.message).toMatch(/upstream "crashy" went away while tools\/call was in flight/);
     expect(crashed.message).toMatch(/exited with code 1/);
@@ -116,10 +114,9 @@ describe('resilience', () => {
 
     const pending = errorOf(gw.client.callTool({ name: 'sleepy__hang', arguments: {} }));
     await waitFor(() => logLines(gw).some((l) => l.server === 'sleepy' && l.msg === 'hang-server: hanging'));
-    const t0 = Date.now();
     const [error] = await Promise.all([pending, closeAndExpectClean(gw, pids)]);
-    // The drain is bounded: the call ends at shutdown, not when the upstream's 30 s timeout would fire.
-    expect(Date.now() - t0).toBeLessThan(timeoutMs / 3);
+    // The drain is bounded: the call ends at shutdown with this message, not with the timeout error of the
+    // upstream's 30 s timeout.
     expect(error.code).toBe(ErrorCode.InternalError);
     expect(error.message).toMatch(
       /upstream "sleepy" was closed before it answered tools\/call: the gateway is shutting down/,
