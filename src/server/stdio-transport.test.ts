@@ -48,6 +48,8 @@ describe('GatewayStdioServerTransport', () => {
       { id: null, error: { code: -32600, message: expect.stringMatching(/id must be/) } },
     ],
     ['"just a string"\n', { id: null, error: expect.objectContaining({ code: -32600 }) }],
+    // Found by fuzzing: an id of 1.5 echoed back is not an MCP RequestId, and the client would reject the answer.
+    ['{"jsonrpc":"2.0","id":1.5,"method":"ping"}\n', { id: null, error: expect.objectContaining({ code: -32600 }) }],
   ])('answers malformed input %s with an error and keeps reading', async (line, reply) => {
     const h = await harness();
     h.stdin.write(line);

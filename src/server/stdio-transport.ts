@@ -130,7 +130,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function idOf(v: unknown): string | number | undefined {
   if (!isObject(v) || Array.isArray(v)) return undefined;
   const id = v.id;
-  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
+  // An id the answer can carry: a string or an integer (MCP's RequestId). A fractional id echoed back would make
+  // the client reject the answer itself, so such a request is answered with id null, as an unreadable one is.
+  return typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : undefined;
 }
 
 function describeInvalid(v: unknown): string {
