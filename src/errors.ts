@@ -39,6 +39,11 @@ export function isGatewayError(error: unknown, code?: GatewayErrorCode): error i
 }
 
 /** A readable one-line message for any thrown value. */
+/** The text of an error without the SDK's "MCP error <code>: " prefix (any code, fractional ones too). */
+export function plainMessage(error: unknown): string {
+  return messageOf(error).replace(/^MCP error [^:\s]+: /, '');
+}
+
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'string') return error;

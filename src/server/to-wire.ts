@@ -7,7 +7,7 @@
  * - Upstream and internal failures are JSON-RPC errors: the upstream's own code where it sent one, else -32603.
  */
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { GatewayError, messageOf } from '../errors.js';
+import { GatewayError, messageOf, plainMessage } from '../errors.js';
 import type { DenyVerdict, Slot } from '../pipeline/types.js';
 
 export const META_KEY = 'secure-mcp-gateway/verdict';
@@ -66,14 +66,19 @@ export class WireError extends Error {
   }
 }
 
-/** The text of an McpError without the SDK's "MCP error <code>: " prefix. */
-export function plainMessage(error: unknown): string {
-  return messageOf(error).replace(/^MCP error -?\d+: /, '');
+
+/**
+ * An upstream's own error code, where a client can read it: JSON-RPC codes are integers, and the SDK's schema
+ * takes only safe integers. An answer with any other code (found by fuzzing: -1.8e308) would be dropped by the
+ * client, and the call would hang there until its own timeout; it becomes -32603 with the upstream's message.
+ */
+function wireCode(code: number | undefined): number {
+  return code !== undefined && Number.isSafeInteger(code) ? code : ErrorCode.InternalError;
 }
 
 export function toWireError(error: unknown): WireError {
   if (error instanceof WireError) return error;
-  if (error instanceof McpError) return new WireError(error.code, plainMessage(error), error.data);
+  if (error instanceof McpError) return new WireError(wireCode(error.code), plainMessage(error), error.data);
   if (!(error instanceof GatewayError)) return new WireError(ErrorCode.InternalError, messageOf(error));
   const data = { code: error.code, ...(error.data === undefined ? {} : { details: error.data }) };
   switch (error.code) {
@@ -84,7 +89,7 @@ export function toWireError(error: unknown): WireError {
     case 'UNKNOWN_RESOURCE':
       return new WireError(RESOURCE_NOT_FOUND, error.message, data);
     case 'UPSTREAM_ERROR':
-      return new WireError(error.upstreamCode ?? ErrorCode.InternalError, error.message, error.data);
+      return new WireError(wireCode(error.upstreamCode), error.message, error.data);
     default:
       return new WireError(ErrorCode.InternalError, error.message, data);
   }

@@ -19,7 +19,7 @@ import {
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { z } from 'zod';
 import type { ResolvedServer } from '../config/load.js';
-import { GatewayError, messageOf } from '../errors.js';
+import { GatewayError, messageOf, plainMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
@@ -275,7 +275,7 @@ export class Upstream {
         );
       return new GatewayError(
         'UPSTREAM_ERROR',
-        `upstream "${this.name}": ${error.message.replace(/^MCP error -?\d+: /, '')}`,
+        `upstream "${this.name}": ${plainMessage(error)}`,
         {
           cause: error,
           upstreamCode: error.code,
