@@ -66,7 +66,6 @@ export class WireError extends Error {
   }
 }
 
-
 /**
  * An upstream's own error code, where a client can read it: JSON-RPC codes are integers, and the SDK's schema
  * takes only safe integers. An answer with any other code (found by fuzzing: -1.8e308) would be dropped by the

@@ -273,15 +273,11 @@ export class Upstream {
           `upstream "${this.name}" went away while ${method} was in flight (${connection.describeEnd()}); it is being restarted`,
           { cause: error },
         );
-      return new GatewayError(
-        'UPSTREAM_ERROR',
-        `upstream "${this.name}": ${plainMessage(error)}`,
-        {
-          cause: error,
-          upstreamCode: error.code,
-          data: error.data,
-        },
-      );
+      return new GatewayError('UPSTREAM_ERROR', `upstream "${this.name}": ${plainMessage(error)}`, {
+        cause: error,
+        upstreamCode: error.code,
+        data: error.data,
+      });
     }
     return new GatewayError(
       'UPSTREAM_CRASHED',
