@@ -13,6 +13,7 @@ import type { IntegrityMode, ToolStatus } from '../integrity/lockfile.js';
 import { createPoisoningScanner } from '../integrity/poisoning.js';
 import type { Logger } from '../log.js';
 import { createToolFilter } from '../policy/allowlist.js';
+import { classifyTool } from '../policy/annotations.js';
 import { compileServerRules, inferredRules, type CompiledArgumentRule } from '../policy/arguments.js';
 import { fetchCatalogs, neighbours, pinStoreFor, selectServers, shortHash } from './catalogs.js';
 import { inspect, integrityFindings, type Inspection } from './inspect.js';
@@ -57,7 +58,8 @@ export interface ServerView {
 export function describeArguments(tool: Tool, server: ResolvedServer): ArgumentView[] {
   const explicit = compileServerRules(server.arguments).filter((r) => r.tools(tool.name));
   const infer = server.policy.arguments.infer && server.policy.arguments.mode !== 'off';
-  const inferred = infer ? inferredRules(tool, explicit) : [];
+  const readOnly = classifyTool(tool, server.config.annotations ?? {}).readOnly;
+  const inferred = infer ? inferredRules(tool, explicit, readOnly) : [];
   const views = new Map<string, ArgumentView>();
   const properties = Object.keys(tool.inputSchema.properties ?? {});
   for (const p of properties) views.set(p, { path: p, kind: '-', check: 'none' });

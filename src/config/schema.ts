@@ -294,9 +294,15 @@ export const PolicySchema = z
           .enum(['deny', 'allow'])
           .default('deny')
           .describe('What to do when a tool’s inputSchema cannot be compiled: deny (default) or allow the call.'),
+        undeclared: z
+          .enum(['deny', 'allow'])
+          .default('deny')
+          .describe(
+            'Arguments the tool’s inputSchema does not list under properties, where the schema does not say it takes others: deny (default; schema.undeclared-argument) or allow.',
+          ),
       })
       .strict()
-      .default({ mode: 'enforce', uncompilable: 'deny' })
+      .default({ mode: 'enforce', uncompilable: 'deny', undeclared: 'deny' })
       .describe('Parameter check: arguments against the tool’s own JSON Schema (ajv, with formats).'),
     input: actionsSchema(INPUT_DEFAULTS, 'arguments').describe(
       'Input guardrails: what each detector does to arguments.',

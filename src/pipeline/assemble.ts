@@ -50,7 +50,13 @@ export async function assemblePipeline(
   if (guardrails.input.rules.some((r) => r.action === 'redact' && r.mode === 'enforce'))
     outputGuardrails.push(createRestoreStage());
   if (policy.schema.mode !== 'off')
-    parameterChecks.push(createSchemaStage({ mode: policy.schema.mode, uncompilable: policy.schema.uncompilable }));
+    parameterChecks.push(
+      createSchemaStage({
+        mode: policy.schema.mode,
+        uncompilable: policy.schema.uncompilable,
+        undeclared: policy.schema.undeclared,
+      }),
+    );
   if (policy.arguments.mode !== 'off') {
     // The argument checkers (shell-quote, the SQL lexer, ipaddr.js) load with the first pipeline, not at start-up.
     const { createArgumentsStage } = await import('../policy/arguments.js');

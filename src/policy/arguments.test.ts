@@ -133,6 +133,33 @@ describe('argument stage', () => {
     expect(splitRuleKey(key)).toEqual(parts);
   });
 
+  it.each([
+    [{ readOnlyHint: true }, {}, 'DELETE FROM users', 'args.sql.not-read-only'],
+    [{ readOnlyHint: true }, {}, 'SELECT * FROM users WHERE id = 1', null],
+    [{}, {}, 'DELETE FROM users WHERE id = 1', null],
+    [{}, { 'query*': { readOnly: true } }, 'UPDATE users SET admin = true', 'args.sql.not-read-only'],
+    [{ readOnlyHint: true }, { 'query*': { destructive: true } }, 'DELETE FROM users WHERE id = 1', null],
+  ])(
+    'infers read-only SQL from the tool itself (hints %j, overrides %j): %s',
+    async (annotations, overrides, sql, ruleId) => {
+      const tool: Tool = {
+        name: 'query_db',
+        annotations,
+        inputSchema: { type: 'object', properties: { sql: { type: 'string' } } },
+      };
+      const stage = createArgumentsStage({ mode: 'enforce', infer: true });
+      const ctx = {
+        ...ctxFor({ sql }, {}, tool),
+        serverPolicy: { ...ctxFor({}).serverPolicy, annotations: overrides },
+      };
+      for (let i = 0; i < 2; i++) {
+        const v = await stage.check(testCall({ sql }), ctx);
+        if (ruleId === null) expect(v).toEqual({ action: 'allow' });
+        else expect(v).toMatchObject({ action: 'deny', ruleId });
+      }
+    },
+  );
+
   it('names the rule that cannot be compiled', () => {
     expect(() => compileServerRules({ 'x.y': { kind: 'value', pattern: '(a+)+$' } })).toThrow(/argument rule "x.y"/);
   });

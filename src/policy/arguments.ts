@@ -9,6 +9,7 @@
  * Explicit rules are compiled once per server, inferred ones once per tool definition. Failure mode: closed.
  */
 import path from 'node:path';
+import { classifyTool } from './annotations.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CallContext, RequestStage, ServerPolicyContext } from '../pipeline/types.js';
 import { createCommandCheck } from './args/command.js';
@@ -112,13 +113,15 @@ export function compileServerRules(rules: Readonly<Record<string, ArgumentRule>>
 /**
  * The checks an inferred kind gets by default: paths stay inside the server's roots (else its cwd); URLs may not
  * reach private or metadata addresses; commands may not chain, pipe, substitute or redirect (any program); SQL may
- * not stack statements or hide one in a comment (writes allowed: that needs an explicit `readOnly` rule).
+ * not stack statements or hide one in a comment. SQL writes are allowed, unless the tool itself is read-only (its
+ * readOnlyHint, or a `servers.<name>.annotations` override): a "read-only" query tool handed a DELETE is the
+ * confused-deputy attack this stops (found by the attack scoreboard).
  */
-const INFERRED: Record<InferredKind, () => ArgCheck> = {
+const INFERRED: Record<InferredKind, (readOnlyTool: boolean) => ArgCheck> = {
   path: inferredPathCheck,
   url: () => createUrlCheck(),
   command: () => createCommandCheck(),
-  sql: () => createSqlCheck({ readOnly: false }),
+  sql: (readOnlyTool) => createSqlCheck({ readOnly: readOnlyTool }),
 };
 
 /**
@@ -140,7 +143,11 @@ function inferredPathCheck(): ArgCheck {
 }
 
 /** The inferred rules of a tool for the arguments no explicit rule covers. */
-export function inferredRules(tool: Tool, explicit: readonly CompiledArgumentRule[]): CompiledArgumentRule[] {
+export function inferredRules(
+  tool: Tool,
+  explicit: readonly CompiledArgumentRule[],
+  readOnlyTool = false,
+): CompiledArgumentRule[] {
   const covered = new Set(explicit.filter((r) => r.tools(tool.name)).map((r) => r.path));
   return inferArgKinds(tool.inputSchema as SchemaFragment, {
     name: tool.name,
@@ -151,7 +158,7 @@ export function inferredRules(tool: Tool, explicit: readonly CompiledArgumentRul
       key: `${tool.name}.${a.path} (inferred)`,
       tools: () => true,
       path: a.path,
-      checks: [INFERRED[a.kind]()],
+      checks: [INFERRED[a.kind](readOnlyTool)],
       inferred: true,
       kind: a.kind,
     }));
@@ -168,7 +175,13 @@ export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage 
     // A tool definition object is replaced when the upstream relists, so the inferred rules follow its schema.
     let cached = byTool.get(ctx.tool);
     if (!cached || cached.explicit !== explicit)
-      byTool.set(ctx.tool, (cached = { explicit, inferred: inferredRules(ctx.tool, explicit) }));
+      byTool.set(
+        ctx.tool,
+        (cached = {
+          explicit,
+          inferred: inferredRules(ctx.tool, explicit, classifyTool(ctx.tool, ctx.serverPolicy.annotations).readOnly),
+        }),
+      );
     return [...explicit.filter((r) => r.tools(ctx.tool.name)), ...cached.inferred];
   };
 

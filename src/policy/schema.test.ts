@@ -45,6 +45,36 @@ describe('schema stage', () => {
     }
   });
 
+  const open = { type: 'object', properties: { city: { type: 'string' } } };
+  it.each([
+    [open, { city: 'Paris' }, 'allow'],
+    [open, { city: 'Paris', sidenote: 'AKIA…' }, 'schema.undeclared-argument'],
+    [{ ...open, additionalProperties: true }, { city: 'Paris', extra: 1 }, 'allow'],
+    [{ ...open, additionalProperties: { type: 'number' } }, { city: 'Paris', extra: 1 }, 'allow'],
+    [{ ...open, patternProperties: { '^x-': {} } }, { city: 'Paris', 'x-a': 1 }, 'allow'],
+    [{ ...open, anyOf: [{ required: ['city'] }] }, { city: 'Paris', other: 1 }, 'allow'],
+    [{ type: 'object', properties: {} }, { anything: 1 }, 'allow'],
+  ])('refuses arguments the schema does not declare (%#: %j, %j)', (schema, args, expected) => {
+    for (let i = 0; i < 2; i++) {
+      const v = stage.check(testCall(args), testContext({ inputSchema: schema as never }, args));
+      if (expected === 'allow') expect(v).toEqual({ action: 'allow' });
+      else
+        expect(v).toMatchObject({
+          action: 'deny',
+          ruleId: expected,
+          reason: expect.stringMatching(/"sidenote".*declares city/),
+        });
+    }
+  });
+
+  it('passes undeclared arguments on when the policy says allow', () => {
+    const lenient = createSchemaStage({ undeclared: 'allow' });
+    const args = { city: 'Paris', extra: 1 };
+    expect(lenient.check(testCall(args), testContext({ inputSchema: open as never }, args))).toEqual({
+      action: 'allow',
+    });
+  });
+
   it('denies a schema that cannot be compiled, with a clear message, by default', () => {
     const broken = { type: 'object', properties: { a: { $ref: '#/nowhere' } } };
     const v = stage.check(testCall({ a: 1 }), testContext({ inputSchema: broken as never }, { a: 1 }));

@@ -5,6 +5,12 @@
  * Validators are compiled ahead of calls when a catalog arrives (`warm`), and cached. A schema that ajv cannot
  * compile is denied by default
  * (`uncompilable: "deny"`). Fail mode: closed.
+ *
+ * Arguments the schema does not declare are refused too (`undeclared: "deny"`, the default), even where the schema
+ * leaves additionalProperties open, as most servers' schemas do: an argument the tool never asked for is how a
+ * silently changed tool, or text injected into the conversation, gets a model to carry data out (a `sidenote`
+ * holding a key). Only top-level names are checked, and only where the schema lists `properties` and says nothing
+ * that could admit more (additionalProperties, patternProperties, a composition or a reference).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -18,6 +24,20 @@ const addFormats = addFormatsImport as unknown as (ajv: Ajv | Ajv2020) => void;
 export interface SchemaStageOptions {
   mode?: 'enforce' | 'shadow';
   uncompilable?: 'deny' | 'allow';
+  undeclared?: 'deny' | 'allow';
+}
+
+const OPEN_KEYWORDS = ['additionalProperties', 'patternProperties', 'allOf', 'anyOf', 'oneOf', '$ref', '$dynamicRef'];
+
+/** The argument names a schema declares, or undefined when it may admit others (see the header). */
+export function declaredArguments(schema: unknown): ReadonlySet<string> | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as Record<string, unknown>;
+  const props = s.properties;
+  if (typeof props !== 'object' || props === null || Array.isArray(props) || Object.keys(props).length === 0)
+    return undefined;
+  if (OPEN_KEYWORDS.some((k) => k in s)) return undefined;
+  return new Set(Object.keys(props));
 }
 
 type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; error: string };
@@ -71,6 +91,11 @@ export function createSchemaValidator() {
 
 export function createSchemaStage(opts: SchemaStageOptions = {}): RequestStage {
   const compile = createSchemaValidator();
+  const declared = new WeakMap<object, ReadonlySet<string> | undefined>();
+  const declaredOf = (schema: object) => {
+    if (!declared.has(schema)) declared.set(schema, declaredArguments(schema));
+    return declared.get(schema);
+  };
   return {
     name: 'schema',
     slot: 'parameter-check',
@@ -90,7 +115,16 @@ export function createSchemaStage(opts: SchemaStageOptions = {}): RequestStage {
             };
       }
       // The client's own arguments: a guardrail's placeholder must not fail the tool's formats.
-      if (compiled.validate(ctx.arguments)) return { action: 'allow' };
+      if (compiled.validate(ctx.arguments)) {
+        const names = opts.undeclared === 'allow' ? undefined : declaredOf(ctx.tool.inputSchema);
+        const extra = names ? Object.keys(ctx.arguments).filter((k) => !names.has(k)) : [];
+        if (extra.length === 0) return { action: 'allow' };
+        return {
+          action: 'deny',
+          ruleId: 'schema.undeclared-argument',
+          reason: `the tool's inputSchema does not declare ${extra.map((k) => JSON.stringify(k)).join(', ')} (it declares ${[...names!].join(', ')}); set the policy's schema.undeclared to "allow" to pass such arguments on`,
+        };
+      }
       return {
         action: 'deny',
         ruleId: 'schema.invalid-arguments',

@@ -60,6 +60,40 @@ describe('GatewayStdioServerTransport', () => {
     expect(h.received).toHaveLength(1);
   });
 
+  it('refuses a request whose id is in flight, and frees the id once answered or cancelled', async () => {
+    const h = await harness();
+    const ping = (id: unknown) => h.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }) + '\n');
+    ping('a');
+    ping('a');
+    ping(1);
+    ping('1');
+    await h.flush();
+    expect(h.received.map((m) => ('id' in m ? m.id : undefined))).toEqual(['a', 1, '1']);
+    expect(h.out).toEqual([
+      {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Invalid Request: id "a" is already in use by a request in flight' },
+      },
+    ]);
+    await h.t.send({ jsonrpc: '2.0', id: 'a', result: {} });
+    h.stdin.write(
+      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }) + '\n',
+    );
+    ping('a');
+    ping(1);
+    ping('1');
+    await h.flush();
+    expect(h.received.filter((m) => 'id' in m).map((m) => ('id' in m ? m.id : undefined))).toEqual([
+      'a',
+      1,
+      '1',
+      'a',
+      1,
+    ]);
+    expect(h.out.filter((o) => (o as { id?: unknown }).id === null)).toHaveLength(2);
+  });
+
   it('does not answer a malformed notification', async () => {
     const h = await harness();
     h.stdin.write('{"jsonrpc":"2.0","method":5}\n');

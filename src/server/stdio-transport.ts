@@ -5,7 +5,10 @@
  *   has one), and a line over the size limit with -32600, and keeps reading;
  * - reports the end of stdin through `oninputend` (not `onclose`), so the gateway can drain in-flight calls and
  *   still write their answers before it closes;
- * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away.
+ * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away;
+ * - refuses a request whose id is already in use by a request still in flight (-32600), since its answer could not
+ *   be told from the other's: JSON-RPC ids must be unique, and a client that reuses one has lost track (found by
+ *   the attack scoreboard). An id is free again once its answer is written, or once the client cancels it.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -32,6 +35,8 @@ export class GatewayStdioServerTransport implements Transport {
   private started = false;
   private closed = false;
   private inputEnded = false;
+  /** Ids of the client's requests that have not been answered yet ("s:abc", "n:7"). */
+  private readonly inFlight = new Set<string>();
 
   constructor(opts: StdioServerOptions = {}) {
     this.stdin = opts.stdin ?? process.stdin;
@@ -88,6 +93,23 @@ export class GatewayStdioServerTransport implements Transport {
         this.reply(idOf(parsed) ?? null, ErrorCode.InvalidRequest, `Invalid Request: ${describeInvalid(parsed)}`);
       return;
     }
+    if ('method' in parsed) {
+      if ('id' in parsed) {
+        const key = idKey(parsed.id);
+        if (this.inFlight.has(key)) {
+          this.reply(
+            null,
+            ErrorCode.InvalidRequest,
+            `Invalid Request: id ${JSON.stringify(parsed.id)} is already in use by a request in flight`,
+          );
+          return;
+        }
+        this.inFlight.add(key);
+      } else if (parsed.method === 'notifications/cancelled') {
+        const id = (parsed.params as { requestId?: unknown } | undefined)?.requestId;
+        if (typeof id === 'string' || typeof id === 'number') this.inFlight.delete(idKey(id));
+      }
+    }
     this.onmessage?.(parsed);
   }
 
@@ -98,6 +120,7 @@ export class GatewayStdioServerTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    if (!('method' in message) && message.id !== undefined) this.inFlight.delete(idKey(message.id));
     return this.write(JSON.stringify(message) + '\n');
   }
 
@@ -125,6 +148,10 @@ export class GatewayStdioServerTransport implements Transport {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
+}
+
+function idKey(id: string | number): string {
+  return typeof id === 'string' ? `s:${id}` : `n:${id}`;
 }
 
 function idOf(v: unknown): string | number | undefined {
