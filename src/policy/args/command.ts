@@ -17,6 +17,12 @@
  * program's environment (`GIT_SSH_COMMAND=…`). Then the arguments are checked against `denyArgs` (wildcards, per
  * program basename or `*` for all) and a built-in list for programs that can be told to run other programs: git,
  * find, tar, rsync, ssh, scp, sftp, curl, wget and the common shells and interpreters.
+ *
+ * Credential theft (found missing by the attack scoreboard): a program that prints the environment (`env`,
+ * `printenv`, and `set`, `export -p`, `declare -p`/`-x` with nothing else) is refused, since the environment is where
+ * a machine's secrets live, and so is an argument naming a well-known credential file (`~/.ssh/id_*`,
+ * `.aws/credentials`, `.netrc`, `.git-credentials`, `.docker/config.json`, `.kube/config`, `/proc/<pid>/environ`,
+ * `/etc/shadow`). A program the `allow` list names explicitly (`env`) is the organisation's decision and passes.
  */
 import path from 'node:path';
 import { parse } from 'shell-quote';
@@ -301,6 +307,20 @@ function dollar(next: string | undefined, quote: '' | '"'): ArgViolation | null 
   return null;
 }
 
+/** Well-known credential files, as a whole argument or as its last part (a path). No /g: used with test(). */
+const SECRET_FILE =
+  /(?:^|\/|^~)(?:\.ssh\/(?:id_[\w.-]+|identity)|\.aws\/credentials|\.netrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\.pgpass|\.npmrc|\.pypirc)$|^\/proc\/[^/]+\/environ$|^\/etc\/(?:shadow|gshadow|master\.passwd)$/;
+
+/** `env` and `printenv` in any form; `set`, `export`, `declare`, `typeset` when they only list variables. */
+function dumpsEnvironment(program: string, args: readonly string[]): boolean {
+  if (program === 'env' || program === 'printenv') return true;
+  if (program === 'set') return args.length === 0;
+  if (program === 'export') return args.length === 0 || (args.length === 1 && args[0] === '-p');
+  if (program === 'declare' || program === 'typeset')
+    return args.length === 0 || args.every((a) => /^-[pxr]+$/.test(a));
+  return false;
+}
+
 function isList(value: CommandOptions['denyArgs']): value is readonly string[] {
   return Array.isArray(value);
 }
@@ -367,6 +387,16 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
           );
         }
       }
+
+      const base = path.posix.basename(program);
+      if (!opts.allow?.includes(program) && dumpsEnvironment(base, argv.slice(1)))
+        return violation(
+          'args.command.environment',
+          `command ${show(value)} prints the environment, where secrets such as API keys live`,
+        );
+      const secretFile = argv.slice(1).find((a) => SECRET_FILE.test(a));
+      if (secretFile !== undefined)
+        return violation('args.command.secret-file', `command reads the credential file ${show(secretFile)}`);
 
       const rules = rulesFor(program);
       if (rules.length > 0) {

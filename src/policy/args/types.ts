@@ -54,7 +54,9 @@ export type CommandRuleId =
   | 'args.command.env-assignment'
   | 'args.command.program-path'
   | 'args.command.program-not-allowed'
-  | 'args.command.denied-arg';
+  | 'args.command.denied-arg'
+  | 'args.command.environment'
+  | 'args.command.secret-file';
 
 export type SqlRuleId =
   | 'args.sql.not-string'
