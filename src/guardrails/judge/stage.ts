@@ -398,7 +398,8 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
         const text = JSON.stringify(call.arguments);
         const tool = toolText(name, ctx.tool.description);
         const planned: Planned[] = [];
-        if (cfg.policy?.input && m.policy(name))
+        // A call without a single string argument carries nothing a rule could be about.
+        if (cfg.policy?.input && m.policy(name) && leaves.some((l) => l.trim() !== ''))
           planned.push(['policy', () => policyCheck(env, 'arguments', text, tool)]);
         if (cfg.injection?.input && m.injection(name)) {
           const local = greyBandScore(env, leaves, 'input');
