@@ -223,8 +223,3 @@ export function checkJudgeRefs(
       addIssue([...at, 'injection', 'to'], '"to" must be above "from"');
   }
 }
-
-/** The judge a policy uses: its own choice, or the only one configured. */
-export function judgeNameOf(policy: PolicyJudge, judges: Record<string, unknown>): string {
-  return policy.judge ?? Object.keys(judges)[0]!;
-}

@@ -314,6 +314,36 @@ describe('judge stages', () => {
     expect(r.denied?.reason).toMatch(/missing\.md cannot be read/);
   });
 
+  it('fails closed when the rules leave no room for the text within maxPromptChars', async () => {
+    const big = path.join(dir, 'big.md');
+    fs.writeFileSync(big, Array.from({ length: 4 }, (_, i) => `- rule ${i} ${'word '.repeat(150)}`).join('\n'));
+    const runtime = createJudgeRuntime({
+      judges: { local: endpoint({ maxPromptChars: 2000 }) },
+      documents: [big],
+      watch: false,
+      watchIntervalMs: 50,
+    });
+    runtimes.push(runtime);
+    const s = createJudgeStages({
+      runtime,
+      config: PolicyJudgeSchema.parse({ policy: {} }),
+      judge: 'local',
+      injectionThreshold: 0.5,
+    });
+    const v = await s.output!.check(text('x'), testContext());
+    expect(v).toMatchObject({ action: 'deny', ruleId: 'judge.policy.error' });
+    if (v.action === 'deny') expect(v.reason).toMatch(/leaves no room for the text within maxPromptChars 2000/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('knows only the configured judges, and has no rules without documents', async () => {
+    const runtime = createJudgeRuntime({ judges: { local: endpoint() }, documents: [] });
+    expect(runtime.names).toEqual(['local']);
+    expect(() => runtime.judge('other')).toThrow(/no judge named "other"/);
+    await expect(runtime.rules()).rejects.toThrow(/no policy documents are configured/);
+    await runtime.close();
+  });
+
   it('reads text parts, links, resources, and structuredContent only without text', () => {
     expect(
       resultMaterial({
