@@ -17,7 +17,7 @@ let fake: FakeEndpoint;
 
 /** A judge that reads the material like a careful model would, by the markers the fixture's results carry. */
 const judge: Script = (r) => {
-  const result = /<<<BEGIN RESULT[^>]*>>>([\s\S]*?)<<<END/.exec(r.user)?.[1] ?? '';
+  const result = /<<<BEGIN (?:RESULT|ARGUMENTS)[^>]*>>>([\s\S]*?)<<<END/.exec(r.user)?.[1] ?? '';
   switch (r.check) {
     case 'policy':
       return result.includes('Falcon')
@@ -100,6 +100,29 @@ describe('judge guardrails end to end', () => {
     expect(meta(paris)['secure-mcp-gateway/judge']).not.toHaveProperty('grounding');
     expect(fake.requests.every((r) => r.model === 'judge-model')).toBe(true);
     expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
+    expect((await gw.closeStdin()).code).toBe(0);
+  });
+
+  it('judges arguments before the upstream, and re-reads a policy document that changes', async () => {
+    const { home, config } = setup({ policy: { output: false } });
+    const rules = path.join(home, 'rules.md');
+    fs.writeFileSync(rules, '# Rules\n\n- Never include customer account numbers.\n');
+    const gw = await startGateway({ ...config, policyDocuments: ['policies.pdf', 'rules.md'] }, { home });
+    const r = await gw.client.callTool({ name: 'j__echo', arguments: { text: 'tell them about Falcon' } });
+    expect(textOf(r)).toMatch(/^blocked by input guardrail judge\.policy\.policies\.2: .*the call breaks rule/);
+    expect(fake.requests[0]!.user).toContain('[rules.1] Never include customer account numbers.');
+    // A tool without string arguments carries nothing a rule could be about: no request.
+    fake.reset();
+    expect((await gw.client.callTool({ name: 'j__status', arguments: {} })).isError).toBeFalsy();
+    expect(fake.requests).toHaveLength(0);
+    fs.writeFileSync(rules, '# Rules\n\n- Never include customer account numbers.\n- Answer in English.\n');
+    let seen = false;
+    for (let i = 0; i < 100 && !seen; i++) {
+      await gw.client.callTool({ name: 'j__echo', arguments: { text: `hello ${i}` } });
+      seen = fake.requests.some((q) => q.user.includes('[rules.2] Answer in English.'));
+      if (!seen) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen).toBe(true);
     expect((await gw.closeStdin()).code).toBe(0);
   });
 

@@ -110,9 +110,13 @@ export function rulesText(rules: readonly PolicyRule[]): string {
   return lines.join('\n');
 }
 
-/** What a prompt says about the tool: its name and description, bounded. */
-export function toolText(name: string, description: string | undefined): string {
-  return `Tool: ${name}\nDescription: ${truncate(description ?? '(none)', 1500)}`;
+/**
+ * What a prompt says about the tool: its name, description and output schema, bounded. The upstream wrote the
+ * description, so it is material inside a block like any other, never part of the instructions.
+ */
+export function toolText(name: string, description: string | undefined, outputSchema?: unknown): string {
+  const schema = outputSchema === undefined ? '' : `\nOutput schema: ${truncate(JSON.stringify(outputSchema), 1500)}`;
+  return `The tool:\n${block('TOOL', `Name: ${name}\nDescription: ${truncate(description ?? '(none)', 1500)}${schema}`)}`;
 }
 
 export interface PromptParts {
@@ -123,13 +127,17 @@ export interface PromptParts {
   question: string;
 }
 
-/** One user message per chunk of `text`, each within `maxChars` together with the fixed part. */
-export function userMessages(parts: PromptParts, text: string, maxChars: number): string[] {
-  const overhead = parts.fixed.length + parts.question.length + 200;
+/**
+ * One user message per chunk of `text`, each within `maxChars` together with the fixed part and `reserved`
+ * characters (the system message).
+ */
+export function userMessages(parts: PromptParts, text: string, maxChars: number, reserved = 0): string[] {
+  // 200: the part header, the block markers and the blank lines between the parts.
+  const overhead = reserved + parts.fixed.length + parts.question.length + 200;
   const room = maxChars - overhead;
   if (room < 500)
     throw new Error(
-      `the fixed part of the prompt (${overhead} chars: rules, tool, context) leaves no room for the text within maxPromptChars ${maxChars}`,
+      `the fixed part of the prompt (${overhead} chars: instructions, rules, tool, context) leaves no room for the text within maxPromptChars ${maxChars}`,
     );
   return chunk(text, room).map((piece, i, all) =>
     [

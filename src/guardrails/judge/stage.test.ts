@@ -213,7 +213,7 @@ describe('judge stages', () => {
     const v = await stages({ policy: {} }, { maxPromptChars: 4000 }).output!.check(text(long), testContext());
     expect(v).toMatchObject({ action: 'deny', ruleId: 'judge.policy.rules.1' });
     expect(fake.requests.length).toBeGreaterThan(2);
-    for (const r of fake.requests) expect(r.user.length).toBeLessThanOrEqual(4000);
+    for (const r of fake.requests) expect(r.system.length + r.user.length).toBeLessThanOrEqual(4000);
     expect(fake.requests[1]!.user).toMatch(/Part 2 of \d+/);
   });
 

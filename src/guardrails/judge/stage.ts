@@ -105,13 +105,14 @@ async function ask<K extends JudgeCheck>(
   version: string,
 ): Promise<Asked<K>> {
   const { client, cache } = env.opts.runtime.judge(env.opts.judge);
+  const system = systemPrompt(check);
   let users: string[];
   try {
-    users = userMessages(parts, text, client.endpoint.maxPromptChars);
+    // The bound covers the whole prompt: the system message too.
+    users = userMessages(parts, text, client.endpoint.maxPromptChars, system.length);
   } catch (error) {
     throw new JudgeFailure('bad-response', (error as Error).message);
   }
-  const system = systemPrompt(check);
   const schema = VERDICT_SCHEMAS[check];
   let latencyMs = 0;
   let cached = true;
@@ -325,6 +326,12 @@ function decide<T>(env: Env, records: JudgeRecord[], what: string): Verdict<T> |
   const blocking =
     (env.opts.config.failureMode === 'closed' ? sorted.find((r) => r.verdict === 'error') : undefined) ??
     sorted.find((r) => r.verdict === 'fail' && r.action === 'block');
+  for (const r of sorted)
+    if (r !== blocking && (r.verdict === 'error' || (r.verdict === 'fail' && r.action === 'warn')))
+      env.ctx.log.warn(
+        { check: r.check, verdict: r.verdict, rule: r.rule, score: r.score, judge: r.judge },
+        r.verdict === 'error' ? `judge failed open: ${r.reason}` : `judge flagged ${what} (warn): ${r.reason}`,
+      );
   if (blocking)
     return {
       action: 'deny',
@@ -424,7 +431,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
         // The call as the upstream saw it: values the input guardrails replaced stay placeholders for the judge.
         const vault = vaultFor(ctx);
         const args = vault.conceal(JSON.stringify(ctx.arguments));
-        const tool = toolText(name, ctx.tool.description);
+        const tool = toolText(name, ctx.tool.description, ctx.tool.outputSchema);
         const planned: Planned[] = [];
         if (cfg.policy?.output && m.policy(name)) planned.push(['policy', () => policyCheck(env, 'result', all, tool)]);
         if (cfg.relevancy && m.relevancy(name))
@@ -442,10 +449,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
                 all,
               ),
           ]);
-        if (cfg.adherence && m.adherence(name)) {
-          const schema = ctx.tool.outputSchema
-            ? `\nOutput schema: ${truncate(JSON.stringify(ctx.tool.outputSchema), 1500)}`
-            : '';
+        if (cfg.adherence && m.adherence(name))
           planned.push([
             'adherence',
             () =>
@@ -453,14 +457,13 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
                 env,
                 'adherence',
                 {
-                  fixed: `${tool}${schema}`,
+                  fixed: tool,
                   label: 'RESULT',
                   question: 'How well does this result adhere to the tool above? Answer in the JSON shape given.',
                 },
                 all,
               ),
           ]);
-        }
         if (cfg.grounding && m.grounding(name)) {
           const context = [
             ...cfg.grounding.contextArguments
