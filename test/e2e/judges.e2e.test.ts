@@ -187,7 +187,7 @@ describe('judge guardrails end to end', () => {
   });
 
   it('`check --policy` runs the judges on a result and exits 5 when one blocks', async () => {
-    const { home, config } = setup({ policy: {} });
+    const { home, config } = setup({ policy: {}, relevancy: {} });
     const configPath = path.join(home, 'config.json');
     fs.writeFileSync(configPath, JSON.stringify(config));
     const input = path.join(home, 'result.json');
@@ -209,5 +209,20 @@ describe('judge guardrails end to end', () => {
     const allowed = await run(input);
     expect(allowed.status).toBe(0);
     expect(allowed.stdout).toMatch(/judge\.policy {2}score 0\.00/);
+    // A result may name the call it answers, for the relevancy check.
+    fake.reset();
+    fs.writeFileSync(
+      input,
+      JSON.stringify({
+        content: [{ type: 'text', text: 'Ten pasta recipes for a summer evening.' }],
+        call: { name: 'weather', description: 'Current weather for a city.', arguments: { city: 'Atlantis' } },
+      }),
+    );
+    const irrelevant = await run(input);
+    expect(irrelevant.status).toBe(5);
+    expect(irrelevant.stdout).toContain('BLOCKED by judge.relevancy');
+    const asked = fake.requests.find((q) => q.check === 'relevancy')!;
+    expect(asked.user).toContain('{"city":"Atlantis"}');
+    expect(asked.user).toContain('Current weather for a city.');
   });
 });

@@ -273,6 +273,7 @@ describe('judge stages', () => {
     await stages({ relevancy: {} }).output!.check(text('sent'), ctx);
     expect(fake.requests[0]!.user).toContain('[EMAIL_1]');
     expect(fake.requests[0]!.user).not.toContain('alice@example.com');
+    expect(vaultFor(ctx).conceal('nothing to hide')).toBe('nothing to hide');
   });
 
   it('keeps at most maxConcurrent requests in flight', async () => {
