@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJudgeBudget } from './budget.js';
 import { createVerdictCache } from './cache.js';
-import { apiUrl, createJudgeClient, JudgeFailure, parseAnswer, probeJudge } from './client.js';
+import { apiUrl, createJudgeClient, JudgeFailure, parseAnswer, probeJudge, probeJudges } from './client.js';
 import type { JudgeEndpoint } from './config-schema.js';
 import { startFakeEndpoint, type FakeEndpoint } from './fake-endpoint.js';
 
@@ -131,6 +131,14 @@ describe('probeJudge', () => {
   it('says the endpoint answers and lists the model (an Ollama :latest tag counts)', async () => {
     expect(await probeJudge(ep())).toEqual({ ok: true, detail: `${fake.baseUrl}/models answers and lists qwen2.5` });
     expect((await probeJudge(ep({ model: 'llama3.2' }))).ok).toBe(true);
+  });
+
+  it('probes every configured judge, in config order', async () => {
+    const results = await probeJudges({ a: ep(), b: ep({ model: 'missing' }) });
+    expect(results.map((r) => [r.name, r.ok])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
   });
 
   it('names the models it has when the configured one is missing', async () => {

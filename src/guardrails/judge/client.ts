@@ -227,6 +227,16 @@ export async function probeJudge(endpoint: JudgeEndpoint, timeoutMs = PROBE_TIME
   }
 }
 
+/** `probeJudge` for every configured judge, concurrently, in config order. */
+export async function probeJudges(
+  judges: Record<string, JudgeEndpoint>,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<(ProbeResult & { name: string })[]> {
+  return Promise.all(
+    Object.entries(judges).map(async ([name, endpoint]) => ({ name, ...(await probeJudge(endpoint, timeoutMs)) })),
+  );
+}
+
 function jsonOrUndefined(raw: string): unknown {
   try {
     return JSON.parse(raw) as unknown;

@@ -82,10 +82,21 @@ describe('judge stages', () => {
   it('judges arguments against the rules on the input side', async () => {
     fake.script(() => ({ verdict: { violation: true, rule: '[rules.1]', confidence: 0.8, reason: 'account no' } }));
     const { input, output } = stages({ policy: { output: false } });
-    expect(output).toBeUndefined();
     const v = await input!.check(testCall({ q: 'account 12345678' }), testContext());
     expect(v).toMatchObject({ action: 'deny', ruleId: 'judge.policy.rules.1' });
     expect(fake.requests[0]!.user).toContain('BEGIN ARGUMENTS');
+    // A call the input judge passed carries that verdict in the result's _meta.
+    fake.script(() => ({ verdict: { violation: false, rule: null, confidence: 0.1, reason: 'fine' } }));
+    const ctx = testContext();
+    expect((await input!.check(testCall({ q: 'weather in Oslo' }), ctx)).action).toBe('allow');
+    const r = await output!.check(text('sunny'), ctx);
+    if (r.action !== 'modify') throw new Error('expected modify');
+    expect(r.value._meta?.[JUDGE_META_KEY]).toEqual({
+      input: { policy: expect.objectContaining({ verdict: 'pass', score: 0 }) as unknown },
+    });
+    expect(fake.requests).toHaveLength(2);
+    // Without input verdicts there is nothing to attach.
+    expect(await output!.check(text('sunny'), testContext())).toEqual({ action: 'allow' });
   });
 
   it('only records a violation below the threshold, and a warn-only violation', async () => {

@@ -380,6 +380,9 @@ export function resultMaterial(result: CallToolResult): { texts: string[]; resou
   return { texts, resources };
 }
 
+/** The input judge's verdicts, so the output stage can put them in the result's `_meta` too. */
+const INPUT_RECORDS = new WeakMap<CallContext, JudgeRecord[]>();
+
 export interface JudgeStages {
   input?: RequestStage;
   output?: ResponseStage;
@@ -412,11 +415,14 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
           const local = greyBandScore(env, leaves, 'input');
           if (local !== undefined) planned.push(['injection', () => injectionCheck(env, text, local)]);
         }
-        return decide(env, await runAll(env, planned), 'the call') ?? { action: 'allow' };
+        const records = await runAll(env, planned);
+        if (records.length) INPUT_RECORDS.set(ctx, records);
+        return decide(env, records, 'the call') ?? { action: 'allow' };
       },
     };
 
-  if (cfg.policy?.output || cfg.relevancy || cfg.adherence || cfg.grounding || cfg.injection?.output)
+  // With input checks only, the output stage still runs: it puts their verdicts in the result's _meta.
+  if (stages.input || cfg.policy?.output || cfg.relevancy || cfg.adherence || cfg.grounding || cfg.injection?.output)
     stages.output = {
       name: 'judge',
       slot: 'output-guardrail',
@@ -427,14 +433,15 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
         const { texts, resources } = resultMaterial(result);
         const own = texts.join('\n');
         const all = [...texts, ...resources].join('\n');
-        if (all.trim() === '') return { action: 'allow' };
+        const judged = all.trim() !== '';
         // The call as the upstream saw it: values the input guardrails replaced stay placeholders for the judge.
         const vault = vaultFor(ctx);
         const args = vault.conceal(JSON.stringify(ctx.arguments));
         const tool = toolText(name, ctx.tool.description, ctx.tool.outputSchema);
         const planned: Planned[] = [];
-        if (cfg.policy?.output && m.policy(name)) planned.push(['policy', () => policyCheck(env, 'result', all, tool)]);
-        if (cfg.relevancy && m.relevancy(name))
+        if (judged && cfg.policy?.output && m.policy(name))
+          planned.push(['policy', () => policyCheck(env, 'result', all, tool)]);
+        if (judged && cfg.relevancy && m.relevancy(name))
           planned.push([
             'relevancy',
             () =>
@@ -449,7 +456,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
                 all,
               ),
           ]);
-        if (cfg.adherence && m.adherence(name))
+        if (judged && cfg.adherence && m.adherence(name))
           planned.push([
             'adherence',
             () =>
@@ -464,7 +471,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
                 all,
               ),
           ]);
-        if (cfg.grounding && m.grounding(name)) {
+        if (judged && cfg.grounding && m.grounding(name)) {
           const context = [
             ...cfg.grounding.contextArguments
               .filter((k) => ctx.arguments[k] !== undefined)
@@ -495,20 +502,22 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
             ]);
           }
         }
-        if (cfg.injection?.output && m.injection(name)) {
+        if (judged && cfg.injection?.output && m.injection(name)) {
           const local = greyBandScore(env, [...texts, ...resources], 'output');
           if (local !== undefined) planned.push(['injection', () => injectionCheck(env, all, local)]);
         }
         const records = await runAll(env, planned);
+        const before = INPUT_RECORDS.get(ctx);
         const verdict = decide<ToolResultT>(env, records, 'the tool result');
-        if (!verdict) return { action: 'allow' };
-        if (verdict.action !== 'allow') return verdict;
-        const meta = { ...(result._meta ?? {}), [JUDGE_META_KEY]: metaOf(records) };
+        if (!verdict && !before) return { action: 'allow' };
+        if (verdict?.action === 'deny') return verdict;
+        const scores = { ...metaOf(records), ...(before ? { input: metaOf(before) } : {}) };
+        const meta = { ...(result._meta ?? {}), [JUDGE_META_KEY]: scores };
         return {
           action: 'modify',
           value: { ...result, _meta: meta },
-          reason: `judge scores attached (${records.map((r) => `${r.check} ${r.verdict}`).join(', ')})`,
-          detections: verdict.detections ?? [],
+          reason: `judge scores attached (${[...(before ?? []), ...records].map((r) => `${r.check} ${r.verdict}`).join(', ')})`,
+          detections: verdict?.detections ?? [],
         };
       },
     };
