@@ -141,6 +141,17 @@ describe('judge stages', () => {
     }
   });
 
+  it('names a violation the judge found before a check it could not judge', async () => {
+    fake.script((r) =>
+      r.check === 'relevancy'
+        ? { status: 500 }
+        : { verdict: { violation: true, rule: 'rules.1', confidence: 0.9, reason: 'account number' } },
+    );
+    const v = await stages({ policy: {}, relevancy: {} }).output!.check(text('acct 1234'), testContext());
+    expect(v).toMatchObject({ action: 'deny', ruleId: 'judge.policy.rules.1' });
+    expect(v.detections!.map((d) => d.rule)).toEqual(['judge.policy.rules.1', 'judge.relevancy.error']);
+  });
+
   it('accepts a verdict inside one code fence', async () => {
     fake.script(() => ({ content: '```json\n{"score": 0.9, "reason": "on topic"}\n```' }));
     const v = await stages({ relevancy: {} }).output!.check(text('r'), testContext());

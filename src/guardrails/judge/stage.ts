@@ -318,14 +318,17 @@ function denyReason(r: JudgeRecord, what: string): string {
   return `the judge (${r.judge}, ${r.model}) scored the ${CHECK_WORDS[r.check]} of ${what} ${r.score!.toFixed(2)}, below the threshold ${r.threshold}: ${r.reason}`;
 }
 
-/** The shared decision: a failed error (fail closed) or a failed `block` check denies; the rest is recorded. */
+/**
+ * The shared decision: a failed `block` check denies, else (fail closed) a check that could not be judged; the rest
+ * is recorded. A verdict the judge did give names the block before an error does: it says more.
+ */
 function decide<T>(env: Env, records: JudgeRecord[], what: string): Verdict<T> | undefined {
   if (records.length === 0) return undefined;
   const sorted = [...records].sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
   const detections = sorted.map(detectionOf);
   const blocking =
-    (env.opts.config.failureMode === 'closed' ? sorted.find((r) => r.verdict === 'error') : undefined) ??
-    sorted.find((r) => r.verdict === 'fail' && r.action === 'block');
+    sorted.find((r) => r.verdict === 'fail' && r.action === 'block') ??
+    (env.opts.config.failureMode === 'closed' ? sorted.find((r) => r.verdict === 'error') : undefined);
   for (const r of sorted)
     if (r !== blocking && (r.verdict === 'error' || (r.verdict === 'fail' && r.action === 'warn')))
       env.ctx.log.warn(
