@@ -217,6 +217,14 @@ describe('judge stages', () => {
     expect(fake.requests[0]!.user).toContain('Output schema:');
   });
 
+  it('judges an error result against the rules only, not as an answer', async () => {
+    fake.script(() => ({ verdict: { violation: false, rule: null, confidence: 0, reason: 'ok' } }));
+    const { output } = stages({ policy: {}, relevancy: {}, adherence: {} });
+    const v = await output!.check({ isError: true, content: [{ type: 'text', text: 'ENOENT' }] }, testContext());
+    expect(v.action).toBe('modify');
+    expect(fake.requests.map((r) => r.check)).toEqual(['policy']);
+  });
+
   it('judges only the tools its globs name', async () => {
     fake.script(() => ({ verdict: { score: 0.1, reason: 'off topic' } }));
     const { output } = stages({ relevancy: { tools: ['docs__*'] } });

@@ -437,6 +437,8 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
         const own = texts.join('\n');
         const all = [...texts, ...resources].join('\n');
         const judged = all.trim() !== '';
+        // An error result is not an answer: relevancy, adherence and grounding do not apply; the rules still do.
+        const answer = judged && result.isError !== true;
         // The call as the upstream saw it: values the input guardrails replaced stay placeholders for the judge.
         const vault = vaultFor(ctx);
         const args = vault.conceal(JSON.stringify(ctx.arguments));
@@ -444,7 +446,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
         const planned: Planned[] = [];
         if (judged && cfg.policy?.output && m.policy(name))
           planned.push(['policy', () => policyCheck(env, 'result', all, tool)]);
-        if (judged && cfg.relevancy && m.relevancy(name))
+        if (answer && cfg.relevancy && m.relevancy(name))
           planned.push([
             'relevancy',
             () =>
@@ -459,7 +461,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
                 all,
               ),
           ]);
-        if (judged && cfg.adherence && m.adherence(name))
+        if (answer && cfg.adherence && m.adherence(name))
           planned.push([
             'adherence',
             () =>
@@ -474,7 +476,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
                 all,
               ),
           ]);
-        if (judged && cfg.grounding && m.grounding(name)) {
+        if (answer && cfg.grounding && m.grounding(name)) {
           const context = [
             ...cfg.grounding.contextArguments
               .filter((k) => ctx.arguments[k] !== undefined)
