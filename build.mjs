@@ -15,7 +15,8 @@ const shared = {
   logLevel: 'warning',
   define: { __SMG_VERSION__: JSON.stringify(version) },
   // An optional peer dependency with a native binding: resolved from the user's install at run time, never bundled.
-  external: ['onnxruntime-node'],
+  // pdfjs-dist loads its worker module by a path relative to itself, which a bundle cannot keep: it stays a dependency.
+  external: ['onnxruntime-node', 'pdfjs-dist'],
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",

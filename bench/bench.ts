@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { benchJudges } from './judges.js';
 import { benchParameterChecks } from './parameter-checks.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -621,6 +622,9 @@ async function main(): Promise<void> {
   );
   log();
   log(await benchParameterChecks());
+  log();
+  progress('judge guardrails');
+  log(await benchJudges());
 }
 
 function cleanUp(): void {

@@ -11,6 +11,8 @@ import { lazyProvider } from '../guardrails/providers/lazy.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import { silentLogger } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
+import type { JudgeEndpoint } from '../guardrails/judge/config-schema.js';
+import { createJudgeRuntime } from '../guardrails/judge/runtime.js';
 import { createSession, emptyServerPolicy } from '../pipeline/session.js';
 import { runStages } from '../pipeline/run.js';
 import { LOCAL_PRINCIPAL, type CallContext, type StageRecord, type ToolCall } from '../pipeline/types.js';
@@ -22,6 +24,9 @@ export interface CheckInput {
   where: 'input' | 'output' | 'auto';
   policy: Policy;
   providers: Record<string, ProviderConfig>;
+  /** Judge endpoints and policy documents (absolute paths): a policy's judge checks run too. */
+  judges?: Record<string, JudgeEndpoint>;
+  policyDocuments?: string[];
 }
 
 export interface CheckOutcome {
@@ -48,11 +53,36 @@ export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
   const looksLikeResult = isObject && Array.isArray(json.content);
   const phase = input.where === 'auto' ? (looksLikeResult ? 'output' : 'input') : input.where;
   const providers = new Map(Object.entries(input.providers).map(([n, c]) => [n, lazyProvider(n, c)]));
-  const pipeline = await assemblePipeline(input.policy, providers);
-  const args =
-    isObject && typeof json.arguments === 'object' && json.arguments !== null
-      ? (json.arguments as Record<string, unknown>)
-      : { text: input.text };
+  const judges =
+    input.policy.judge && input.judges
+      ? createJudgeRuntime({ judges: input.judges, documents: input.policyDocuments ?? [], watch: false })
+      : undefined;
+  try {
+    const pipeline = await assemblePipeline(input.policy, providers, judges ? { judges } : {});
+    return await checkWith(input, phase, json, looksLikeResult, pipeline);
+  } finally {
+    await judges?.close();
+  }
+}
+
+/**
+ * A result may name the call it answers, for the judge's relevancy and grounding checks:
+ * `{"content": [...], "call": {"name": "search", "description": "...", "arguments": {...}}}`.
+ */
+async function checkWith(
+  input: CheckInput,
+  phase: 'input' | 'output',
+  json: Record<string, unknown> | undefined,
+  looksLikeResult: boolean,
+  pipeline: Awaited<ReturnType<typeof assemblePipeline>>,
+): Promise<CheckOutcome> {
+  const obj = (v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  const { call: named, ...rest } = json ?? {};
+  const about = looksLikeResult ? obj(named) : json;
+  const args = obj(about?.arguments) ?? (looksLikeResult ? {} : { text: input.text });
+  const name = typeof about?.name === 'string' ? about.name : 'check';
+  const description = typeof about?.description === 'string' ? { description: about.description } : {};
   const ctx: CallContext = {
     callId: 'check',
     server: 'check',
@@ -60,7 +90,7 @@ export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
     principal: LOCAL_PRINCIPAL,
     session: createSession('check'),
     serverPolicy: emptyServerPolicy(),
-    tool: { name: typeof json?.name === 'string' ? json.name : 'check', inputSchema: { type: 'object' } },
+    tool: { name, ...description, inputSchema: { type: 'object' } },
     arguments: args,
     signal: AbortSignal.timeout(60_000),
     log: silentLogger(),
@@ -74,7 +104,7 @@ export async function runCheck(input: CheckInput): Promise<CheckOutcome> {
     return outcome('input', r, performance.now() - started);
   }
   const result: CallToolResult = looksLikeResult
-    ? (json as unknown as CallToolResult)
+    ? (rest as unknown as CallToolResult)
     : { content: [{ type: 'text', text: input.text }] };
   const r = await runStages(
     pipeline.response.filter((s) => s.name !== 'restore'),

@@ -178,11 +178,15 @@ export function buildProgram(): Command {
         const paths = resolvePaths({ config: opts.config });
         let policies: Record<string, Policy> = { default: DEFAULT_POLICY };
         let providers = {};
+        let judges = {};
+        let policyDocuments: string[] = [];
         let fallback = 'default';
         try {
           const loaded = loadConfig(paths.config);
           policies = loaded.policies;
           providers = loaded.providers;
+          judges = loaded.judges;
+          policyDocuments = loaded.policyDocuments;
           fallback = loaded.config.defaultPolicy;
         } catch (error) {
           // With no config at all, check runs the built-in default policy; a broken config is still an error.
@@ -197,7 +201,14 @@ export function buildProgram(): Command {
             'smg.policy',
             `no policy named "${name}" (known: ${Object.keys(policies).join(', ')})`,
           );
-        const o = await runCheck({ text: readInput(opts.input), where: opts.where, policy, providers });
+        const o = await runCheck({
+          text: readInput(opts.input),
+          where: opts.where,
+          policy,
+          providers,
+          judges,
+          policyDocuments,
+        });
         process.stdout.write(opts.json ? `${JSON.stringify(o)}\n` : `${formatOutcome(o)}\n`);
         if (o.blocked) process.exitCode = EXIT_BLOCKED;
       },

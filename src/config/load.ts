@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
+import type { JudgeEndpoint } from '../guardrails/judge/config-schema.js';
 import { expandHome } from './paths.js';
 import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
@@ -48,6 +49,10 @@ export interface LoadedConfig {
   lockfile?: string;
   /** Guardrail providers with their references resolved, and a local model's paths made absolute. */
   providers: Record<string, ProviderConfig>;
+  /** Judge endpoints with their references resolved. */
+  judges: Record<string, JudgeEndpoint>;
+  /** Policy documents (absolute paths). */
+  policyDocuments: string[];
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -169,8 +174,22 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     }
     providers[name] = resolved;
   }
+  const judges = resolveDeep(config.judges, ['judges'], resolve) as Record<string, JudgeEndpoint>;
+  for (const [name, j] of Object.entries(judges))
+    if (!problems.length && !isHttpUrl(j.baseUrl))
+      problems.push(`  at ${formatPath(['judges', name, 'baseUrl'])}: expected an http:// or https:// URL`);
+  // Documents are found from the config file; a missing one is a config error now, not a blocked call later.
+  const policyDocuments = config.policyDocuments.map((doc, i) => {
+    const abs = local(doc);
+    if (!/\.(txt|md|markdown|pdf)$/i.test(abs))
+      problems.push(`  at ${formatPath(['policyDocuments', i])}: expected a .txt, .md or .pdf file, got "${doc}"`);
+    else if (!fs.existsSync(abs)) problems.push(`  at ${formatPath(['policyDocuments', i])}: no such file: ${abs}`);
+    return abs;
+  });
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
   return {
+    judges,
+    policyDocuments,
     file,
     config,
     servers,

@@ -7,6 +7,12 @@
 import { z } from 'zod';
 import { ProvidersSchema } from '../guardrails/providers/schema.js';
 import {
+  checkJudgeRefs,
+  JudgesSchema,
+  PolicyDocumentsSchema,
+  PolicyJudgeSchema,
+} from '../guardrails/judge/config-schema.js';
+import {
   AnnotationsPolicySchema,
   ArgumentRulesSchema,
   ArgumentsPolicySchema,
@@ -318,6 +324,7 @@ export const PolicySchema = z
       'A token bucket per gateway identity, server and tool, for every tool that uses this policy.',
     ),
     dataFlow: DataFlowPolicySchema,
+    judge: PolicyJudgeSchema.optional(),
   })
   .strict()
   .describe('A named, reusable set of pipeline rules.');
@@ -357,6 +364,8 @@ export const ConfigSchema = z
     providers: ProvidersSchema.default({}).describe(
       'Guardrail providers by name (remote APIs, or local ONNX models); policies refer to them.',
     ),
+    judges: JudgesSchema,
+    policyDocuments: PolicyDocumentsSchema,
     naming: z
       .object({
         maxLength: z
@@ -491,6 +500,7 @@ export const ConfigSchema = z
               message: `no provider named "${ref}" under "providers"`,
             });
         });
+    checkJudgeRefs(config, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   })
   .describe('secure-mcp-gateway configuration');
 

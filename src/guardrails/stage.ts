@@ -138,6 +138,13 @@ export class RedactionVault {
     return this.byPlaceholder.size;
   }
 
+  /** The reverse of restore: each original value back to its placeholder (for a judge that must not see it). */
+  conceal(s: string): string {
+    let out = s;
+    for (const [p, original] of this.byPlaceholder) if (out.includes(original)) out = out.split(original).join(p);
+    return out;
+  }
+
   restore(s: string): string {
     if (this.byPlaceholder.size === 0 || !s.includes('[')) return s;
     return s.replace(/\[[A-Z][A-Z0-9_]*_\d+\]/g, (p) => this.byPlaceholder.get(p) ?? p);

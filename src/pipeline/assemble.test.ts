@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PolicySchema } from '../config/schema.js';
 import { MemoryStore } from '../state/memory.js';
+import { createJudgeRuntime } from '../guardrails/judge/runtime.js';
 import { assemblePipeline } from './assemble.js';
 
 const off = { injection: 'off', pii: 'off', secrets: 'off', keywords: 'off', toxicity: 'off' } as const;
@@ -21,6 +22,41 @@ describe('assemblePipeline', () => {
       'output-guardrail:guardrails',
       'output-guardrail:restore',
     ]);
+  });
+
+  it('puts the judge after the guardrails on both sides and before the restore of placeholders', async () => {
+    const judges = createJudgeRuntime({
+      judges: {
+        local: {
+          baseUrl: 'http://127.0.0.1:9/v1',
+          model: 'm',
+          timeoutMs: 1000,
+          maxConcurrent: 1,
+          jsonMode: true,
+          maxPromptChars: 12000,
+          cacheSize: 10,
+        },
+      },
+      documents: [],
+    });
+    const policy = PolicySchema.parse({ judge: { injection: {}, relevancy: {} } });
+    const p = await assemblePipeline(policy, undefined, { judges });
+    expect(p.request.map((s) => `${s.slot}:${s.name}`)).toEqual([
+      'input-guardrail:size',
+      'input-guardrail:guardrails',
+      'input-guardrail:judge',
+      'parameter-check:schema',
+      'parameter-check:arguments',
+      'parameter-check:data-flow',
+    ]);
+    expect(p.response.map((s) => `${s.slot}:${s.name}`)).toEqual([
+      'output-guardrail:size',
+      'output-guardrail:guardrails',
+      'output-guardrail:judge',
+      'output-guardrail:restore',
+    ]);
+    await expect(assemblePipeline(policy)).rejects.toThrow(/judge runtime/);
+    await judges.close();
   });
 
   it('leaves out stages whose mode is off and passes shadow through', async () => {

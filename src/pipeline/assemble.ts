@@ -1,7 +1,7 @@
 /**
  * Builds a policy's stage lists. The order here is the order of the flow in DESIGN.md: input guardrails (size,
- * then the detectors), then parameter checks; after the upstream, output guardrails (size, then the detectors),
- * and last the restore of values the input guardrails replaced with placeholders. A test asserts it. The
+ * then the detectors, then the judge), then parameter checks; after the upstream, output guardrails (size, then the
+ * detectors, then the judge), and last the restore of values the input guardrails replaced with placeholders. A test asserts it. The
  * gateway builds each policy's pipeline once, off the start-up path.
  */
 import type { Policy } from '../config/schema.js';
@@ -13,6 +13,8 @@ import {
   type GuardrailOptions,
 } from '../guardrails/stage.js';
 import type { AsyncDetector } from '../guardrails/types.js';
+import type { JudgeRuntime } from '../guardrails/judge/runtime.js';
+import { GatewayError } from '../errors.js';
 import { classifyTool } from '../policy/annotations.js';
 import { allowsEverything, createApprovalStage } from '../policy/approval.js';
 import { createDataFlowStage } from '../policy/data-flow.js';
@@ -28,7 +30,8 @@ export async function assemblePipeline(
   providers?: ReadonlyMap<string, AsyncDetector>,
   // `store`: the process's one state store (rate-limit buckets); without it, a private one when needed. `name`: the
   // policy's name under `policies`, so that block messages name the exact config key.
-  deps: { store?: StateStore; name?: string } = {},
+  // `judges`: the process's judge endpoints and policy documents, for a policy with a "judge" section.
+  deps: { store?: StateStore; name?: string; judges?: JudgeRuntime } = {},
 ): Promise<CallPipeline> {
   const inputGuardrails: RequestStage[] = [];
   const parameterChecks: RequestStage[] = [];
@@ -46,6 +49,19 @@ export async function assemblePipeline(
   const active = (g: GuardrailOptions) => g.rules.some((r) => r.action !== 'off') || (g.providers?.length ?? 0) > 0;
   if (active(guardrails.input)) inputGuardrails.push(createInputGuardrailStage(guardrails.input));
   if (active(guardrails.output)) outputGuardrails.push(createOutputGuardrailStage(guardrails.output));
+  // The judge reads what the guardrails let through: placeholders instead of PII, before the restore below.
+  if (policy.judge) {
+    if (!deps.judges) throw new GatewayError('INTERNAL', 'a policy with judge checks needs the judge runtime');
+    const { createJudgeStages } = await import('../guardrails/judge/stage.js');
+    const judge = createJudgeStages({
+      runtime: deps.judges,
+      config: policy.judge,
+      judge: policy.judge.judge ?? deps.judges.names[0]!,
+      injectionThreshold: policy.detectors.injection.threshold ?? 0.5,
+    });
+    if (judge.input) inputGuardrails.push(judge.input);
+    if (judge.output) outputGuardrails.push(judge.output);
+  }
   // Restore runs last, and only where the input side can put placeholders in.
   if (guardrails.input.rules.some((r) => r.action === 'redact' && r.mode === 'enforce'))
     outputGuardrails.push(createRestoreStage());

@@ -60,6 +60,7 @@ import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
 import { MemoryStore } from '../state/memory.js';
 import { lazyProvider } from '../guardrails/providers/lazy.js';
+import { createJudgeRuntime, type JudgeRuntime } from '../guardrails/judge/runtime.js';
 import type { AsyncDetector } from '../guardrails/types.js';
 import type { Catalog } from '../upstream/catalog.js';
 import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
@@ -141,6 +142,8 @@ export class Gateway {
   private readonly evaluating = new Map<string, Promise<void>>();
   /** The process's state store, shared by every policy's pipeline: rate-limit buckets. */
   private readonly state = new MemoryStore();
+  /** Judge endpoints and policy documents (read now, re-read on change), when the config has any. */
+  private readonly judges: JudgeRuntime | undefined;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
@@ -154,6 +157,8 @@ export class Gateway {
         ),
       ]),
     );
+    if (Object.keys(loaded.judges).length > 0 || loaded.policyDocuments.length > 0)
+      this.judges = createJudgeRuntime({ judges: loaded.judges, documents: loaded.policyDocuments, log });
     const paths = opts.integrity ?? resolvePaths();
     this.gate = createIntegrityGate({
       store: createPinStore({ file: loaded.lockfile ?? paths.lockfile }),
@@ -551,7 +556,11 @@ export class Gateway {
     if (!pipeline) {
       const policy = this.opts.loaded.policies[policyName];
       pipeline = policy
-        ? assemblePipeline(policy, this.providers, { store: this.state, name: policyName })
+        ? assemblePipeline(policy, this.providers, {
+            store: this.state,
+            name: policyName,
+            ...(this.judges ? { judges: this.judges } : {}),
+          })
         : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
       this.pipelines.set(policyName, pipeline);
     }
@@ -620,6 +629,7 @@ export class Gateway {
       }
       await Promise.allSettled([...this.upstreams.values()].map((u) => u.close()));
       await closeHttpPool();
+      await this.judges?.close();
       this.server.onclose = undefined;
       await this.server.close().catch(() => undefined);
       this.log.info('stopped');
