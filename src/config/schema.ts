@@ -77,6 +77,15 @@ export const ServerSchema = z
       .max(3_600_000)
       .default(60_000)
       .describe('Per-request timeout for this server in milliseconds. Progress notifications reset it.'),
+    maxTotalMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(24 * 3_600_000)
+      .optional()
+      .describe(
+        'Longest a tools/call may last in all, even while the server keeps sending progress (which resets timeoutMs): a server that drips progress forever is cut off here. Default 10 × timeoutMs.',
+      ),
     policy: z.string().optional().describe('Name of the policy (under "policies") for this server’s calls.'),
     toolPolicies: z
       .record(z.string().min(1), z.string())

@@ -510,7 +510,12 @@ export class Gateway {
     const outcome = await callTool(await this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx) =>
       upstream.callTool(
         { name: c.tool, arguments: c.arguments },
-        { signal: cx.signal, timeout, ...(onprogress ? { onprogress } : {}) },
+        {
+          signal: cx.signal,
+          timeout,
+          maxTotalTimeout: upstream.server.config.maxTotalMs ?? 10 * timeout,
+          ...(onprogress ? { onprogress } : {}),
+        },
       ),
     );
     if (lastProgress) {

@@ -66,6 +66,26 @@ describe('DirectCaller', () => {
     expect(h.passed).toEqual([]);
   });
 
+  it('ends a call that progress keeps alive once maxTotalTimeout has passed, and cancels it upstream', async () => {
+    const h = harness();
+    const seen: unknown[] = [];
+    const p = h.caller.call(params, { timeout: 400, maxTotalTimeout: 700, onprogress: (x) => seen.push(x) });
+    // Progress every 20 ms resets the 400 ms idle timeout, so only the total bound can end the call.
+    const drip = setInterval(
+      () =>
+        h.reply({
+          jsonrpc: '2.0',
+          method: 'notifications/progress',
+          params: { progressToken: 'smg-1', progress: seen.length },
+        }),
+      20,
+    );
+    await expect(p).rejects.toMatchObject({ code: ErrorCode.RequestTimeout, data: { maxTotalTimeout: 700 } });
+    clearInterval(drip);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(h.sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: 'smg-1' } });
+  });
+
   it('cancels upstream when the signal aborts', async () => {
     const h = harness();
     const ac = new AbortController();

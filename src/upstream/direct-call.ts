@@ -22,7 +22,10 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 
 export interface DirectCallOptions {
+  /** Idle timeout: progress from the upstream resets it. */
   timeout: number;
+  /** Total timeout, which progress does not reset (the SDK's maxTotalTimeout). */
+  maxTotalTimeout?: number;
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
 }
@@ -88,6 +91,16 @@ export class DirectCaller {
         cancel(`timed out after ${opts.timeout} ms`);
         reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: opts.timeout }));
       };
+      const onTotalTimeout = () => {
+        entry.cleanup();
+        cancel(`still running after ${opts.maxTotalTimeout} ms`);
+        reject(
+          new McpError(ErrorCode.RequestTimeout, 'Maximum total timeout exceeded', {
+            maxTotalTimeout: opts.maxTotalTimeout,
+          }),
+        );
+      };
+      const total = opts.maxTotalTimeout === undefined ? undefined : setTimeout(onTotalTimeout, opts.maxTotalTimeout);
       const entry: Pending = {
         resolve,
         reject,
@@ -95,6 +108,7 @@ export class DirectCaller {
         arm: () => entry.timer.refresh(),
         cleanup: () => {
           clearTimeout(entry.timer);
+          clearTimeout(total);
           opts.signal?.removeEventListener('abort', onAbort);
           this.pending.delete(id);
         },

@@ -254,6 +254,13 @@ export class Upstream {
 
   private mapError(error: unknown, method: string, timeout: number, connection: Connection): unknown {
     if (error instanceof McpError) {
+      const total = (error.data as { maxTotalTimeout?: unknown } | undefined)?.maxTotalTimeout;
+      if (error.code === (ErrorCode.RequestTimeout as number) && typeof total === 'number')
+        return new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `upstream "${this.name}" did not finish ${method} within ${total} ms in all (it kept the call alive with progress); the request was cancelled`,
+          { cause: error },
+        );
       if (error.code === (ErrorCode.RequestTimeout as number))
         return new GatewayError(
           'UPSTREAM_TIMEOUT',

@@ -101,12 +101,14 @@ async function call(
   name: string,
   args: Record<string, unknown>,
   timeout = 60_000,
+  onprogress?: () => void,
 ): Promise<{ result?: Result; error?: string }> {
   try {
+    // With onprogress the client sends a progress token, so an upstream can keep the call alive with progress.
     const result = await gw.client.request(
       { method: 'tools/call', params: { name, arguments: args } },
       CallToolResultSchema,
-      { timeout },
+      { timeout, ...(onprogress ? { onprogress } : {}) },
     );
     return { result };
   } catch (error) {
@@ -454,7 +456,8 @@ async function unauthorisedCases(gw: SpawnedGateway, env: Env, add: Add): Promis
 
 async function exhaustionCases(gw: SpawnedGateway, add: Add): Promise<void> {
   for (const kind of ['huge', 'deep', 'array', 'flood', 'drip', 'never'] as const) {
-    const { result, error } = await call(gw, 'attack__exhaust', { kind }, 120_000);
+    let progress = 0;
+    const { result, error } = await call(gw, 'attack__exhaust', { kind }, 120_000, () => progress++);
     // Bounded: one answer that is an error or a refusal (never the 8 MB, never a hang), and the gateway still serves.
     const bounded =
       error !== undefined
@@ -463,7 +466,7 @@ async function exhaustionCases(gw: SpawnedGateway, add: Add): Promise<void> {
     const alive = await stillServing(gw);
     add(
       'resource exhaustion',
-      `upstream ${kind}`,
+      `upstream ${kind}${kind === 'drip' ? ` (${progress} progress notifications relayed)` : ''}`,
       bounded && alive,
       `${error ?? (result ? (gatewayBlock(result) ?? 'answered') : '')}${alive ? '' : '; the gateway stopped answering'}`,
     );
