@@ -74,6 +74,11 @@ export class AuditWriter {
     return this.failure;
   }
 
+  /** After a failure: tries to reopen the log now (at most once a second); true when it is writable. */
+  probe(): boolean {
+    return this.failure === undefined || this.retry();
+  }
+
   /** The seq and hash of the last record sealed (not necessarily on disk yet). */
   get head(): { seq: number; hash: string } {
     return { seq: this.seq, hash: this.prev };
