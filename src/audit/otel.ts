@@ -98,7 +98,7 @@ export function createOtelObserver(cfg: Otlp, loaded: LoadedConfig, log: Logger)
       const parent = trace.setSpan(context.active(), span);
       for (const s of timing.stages) {
         const child = tracer.startSpan(
-          `stage ${s.stage}`,
+          `stage ${s.slot}/${s.stage}`,
           {
             startTime: s.start,
             attributes: { 'smg.stage': s.stage, 'smg.slot': s.slot, 'smg.action': s.action, ...(s.ruleId ? { 'smg.rule_id': s.ruleId } : {}) },
