@@ -105,30 +105,35 @@ export class AuditWriter {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ seq: this.seq, line, resolve, reject });
       this.queuedBytes += Buffer.byteLength(line) + 1;
-      if (this.opts.fsync === 'always' || this.queuedBytes >= MAX_BATCH_BYTES) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), this.opts.fsyncIntervalMs);
+      if (this.opts.fsync === 'always' || this.queuedBytes >= MAX_BATCH_BYTES) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.opts.fsyncIntervalMs);
     });
   }
 
   /** Writes and fsyncs everything queued so far; resolves when it is on disk (or has failed). */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    while (this.flushing || this.queue.length) {
+      if (!this.flushing) this.kick();
+      await this.flushing;
+    }
+  }
+
+  /** Starts writing the queue as one batch, unless a batch is being written (it starts the next one when done). */
+  private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.flushing) return this.flushing.then(() => (this.queue.length ? this.flush() : undefined));
-    if (this.queue.length === 0) return Promise.resolve();
+    if (this.flushing || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
     this.flushing = this.writeBatch(batch).finally(() => {
       this.flushing = undefined;
       // Records that arrived during this batch go out now in `always` mode (group commit).
-      if (this.queue.length && (this.opts.fsync === 'always' || this.queuedBytes >= MAX_BATCH_BYTES))
-        void this.flush();
-      else if (this.queue.length) this.timer ??= setTimeout(() => void this.flush(), this.opts.fsyncIntervalMs);
+      if (this.queue.length && (this.opts.fsync === 'always' || this.queuedBytes >= MAX_BATCH_BYTES)) this.kick();
+      else if (this.queue.length) this.timer ??= setTimeout(() => this.kick(), this.opts.fsyncIntervalMs);
     });
-    return this.flushing;
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
