@@ -89,7 +89,9 @@ export const TelemetrySchema = z
       })
       .strict()
       .optional()
-      .describe('Export traces (a span per call, child spans per stage and upstream), metrics and logs over OTLP/HTTP.'),
+      .describe(
+        'Export traces (a span per call, child spans per stage and upstream), metrics and logs over OTLP/HTTP.',
+      ),
   })
   .strict();
 

@@ -7,8 +7,27 @@
 import type { AnyRecord } from './query.js';
 
 export const CSV_COLUMNS = [
-  'seq', 'ts', 'kind', 'event', 'callId', 'sessionId', 'user', 'project', 'server', 'tool', 'outcome', 'phase',
-  'ruleId', 'reason', 'error', 'latencyMs', 'upstreamMs', 'resultBytes', 'resultSha256', 'stages', 'arguments',
+  'seq',
+  'ts',
+  'kind',
+  'event',
+  'callId',
+  'sessionId',
+  'user',
+  'project',
+  'server',
+  'tool',
+  'outcome',
+  'phase',
+  'ruleId',
+  'reason',
+  'error',
+  'latencyMs',
+  'upstreamMs',
+  'resultBytes',
+  'resultSha256',
+  'stages',
+  'arguments',
 ] as const;
 
 function cell(v: unknown): string {
@@ -21,11 +40,7 @@ function cell(v: unknown): string {
 export function toCsv(records: Iterable<AnyRecord>): string {
   const rows: string[] = [CSV_COLUMNS.join(',')];
   for (const r of records)
-    rows.push(
-      CSV_COLUMNS.map((c) =>
-        cell(c === 'arguments' ? (r.arguments ?? r.argumentNames) : r[c]),
-      ).join(','),
-    );
+    rows.push(CSV_COLUMNS.map((c) => cell(c === 'arguments' ? (r.arguments ?? r.argumentNames) : r[c])).join(','));
   return `${rows.join('\r\n')}\r\n`;
 }
 

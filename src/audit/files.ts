@@ -26,7 +26,7 @@ export function logFiles(current: string): LogFiles {
     head: path.join(dir, `${stem}.head.json`),
     rotatedName: (firstSeq) => path.join(dir, `${stem}.${String(firstSeq).padStart(12, '0')}.jsonl`),
     all() {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = fs.readdirSync(dir);
       } catch {
@@ -115,7 +115,7 @@ export function readFirstLine(fd: number, size: number): string | undefined {
 export function countLines(fd: number, size: number): number {
   let n = 0;
   const chunk = Buffer.alloc(CHUNK * 16);
-  for (let pos = 0; pos < size; ) {
+  for (let pos = 0; pos < size;) {
     const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
     if (got === 0) break;
     for (let i = chunk.indexOf(0x0a); i >= 0 && i < got; i = chunk.indexOf(0x0a, i + 1)) n++;

@@ -82,7 +82,9 @@ export function callMeasurements(record: CallRecord, timing: CallTiming): Measur
     { metric: 'calls', labels: { server, tool, outcome: record.outcome }, value: 1 },
     { metric: 'callDuration', labels: { server, tool }, value: (timing.end - timing.start) / 1000 },
   ];
-  if (record.outcome === 'blocked') out.push({ metric: 'blocks', labels: { rule: record.ruleId ?? '(none)', server }, value: 1 });
-  for (const s of record.stages) out.push({ metric: 'stageDuration', labels: { stage: s.stage, slot: s.slot }, value: s.ms / 1000 });
+  if (record.outcome === 'blocked')
+    out.push({ metric: 'blocks', labels: { rule: record.ruleId ?? '(none)', server }, value: 1 });
+  for (const s of record.stages)
+    out.push({ metric: 'stageDuration', labels: { stage: s.stage, slot: s.slot }, value: s.ms / 1000 });
   return out;
 }

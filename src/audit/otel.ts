@@ -32,7 +32,10 @@ type Otlp = NonNullable<TelemetryConfig['otlp']>;
 export function createOtelObserver(cfg: Otlp, loaded: LoadedConfig, log: Logger): AuditObserver {
   const base = cfg.endpoint.replace(/\/+$/, '');
   const headers = Object.fromEntries(
-    Object.entries(cfg.headers ?? {}).map(([k, v]) => [k, resolveRefs(v, { env: process.env, baseDir: path.dirname(loaded.file) })]),
+    Object.entries(cfg.headers ?? {}).map(([k, v]) => [
+      k,
+      resolveRefs(v, { env: process.env, baseDir: path.dirname(loaded.file) }),
+    ]),
   );
   const resource = resourceFromAttributes({ 'service.name': cfg.serviceName, 'service.version': VERSION });
   const batch = { scheduledDelayMillis: Math.min(cfg.exportIntervalMs, 5000) };
@@ -101,20 +104,30 @@ export function createOtelObserver(cfg: Otlp, loaded: LoadedConfig, log: Logger)
           `stage ${s.slot}/${s.stage}`,
           {
             startTime: s.start,
-            attributes: { 'smg.stage': s.stage, 'smg.slot': s.slot, 'smg.action': s.action, ...(s.ruleId ? { 'smg.rule_id': s.ruleId } : {}) },
+            attributes: {
+              'smg.stage': s.stage,
+              'smg.slot': s.slot,
+              'smg.action': s.action,
+              ...(s.ruleId ? { 'smg.rule_id': s.ruleId } : {}),
+            },
           },
           parent,
         );
-        if (s.action === 'deny' || s.action === 'error') child.setStatus({ code: SpanStatusCode.ERROR, message: s.ruleId ?? s.action });
+        if (s.action === 'deny' || s.action === 'error')
+          child.setStatus({ code: SpanStatusCode.ERROR, message: s.ruleId ?? s.action });
         child.end(s.start + s.ms);
       }
       if (timing.upstream) {
         const up = tracer.startSpan(
           `upstream ${record.server ?? ''}`,
-          { startTime: timing.upstream.start, attributes: { 'smg.server': record.server ?? '', 'mcp.tool.name': record.tool ?? '' } },
+          {
+            startTime: timing.upstream.start,
+            attributes: { 'smg.server': record.server ?? '', 'mcp.tool.name': record.tool ?? '' },
+          },
           parent,
         );
-        if (timing.upstream.failed) up.setStatus({ code: SpanStatusCode.ERROR, message: record.error ?? 'upstream failed' });
+        if (timing.upstream.failed)
+          up.setStatus({ code: SpanStatusCode.ERROR, message: record.error ?? 'upstream failed' });
         up.end(timing.upstream.start + timing.upstream.ms);
       }
       span.end(timing.end);

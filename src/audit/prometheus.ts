@@ -22,7 +22,10 @@ export function createPrometheusMetrics(opts: { processMetrics?: boolean } = {})
     (Object.keys(METRICS) as MetricName[]).map((name) => {
       const def = METRICS[name];
       const common = { name: def.prom, help: def.help, labelNames: def.labels, registers: [registry] };
-      return [name, def.type === 'counter' ? new Counter(common) : new Histogram({ ...common, buckets: SECONDS_BUCKETS })];
+      return [
+        name,
+        def.type === 'counter' ? new Counter(common) : new Histogram({ ...common, buckets: SECONDS_BUCKETS }),
+      ];
     }),
   ) as Record<MetricName, Counter | Histogram>;
   const add = (name: MetricName, labels: Record<string, string>, value: number) => {
@@ -37,7 +40,8 @@ export function createPrometheusMetrics(opts: { processMetrics?: boolean } = {})
         for (const m of callMeasurements(record, timing)) add(m.metric, m.labels, m.value);
       },
       onEvent(event) {
-        if (event.kind === 'upstream' && event.event === 'restarted') add('upstreamRestarts', { server: String(event.server) }, 1);
+        if (event.kind === 'upstream' && event.event === 'restarted')
+          add('upstreamRestarts', { server: String(event.server) }, 1);
       },
       onCache(cache, hit) {
         add('cacheLookups', { cache, result: hit ? 'hit' : 'miss' }, 1);

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createRedactor } from './redact.js';
 
 const GH = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
-const args = { query: `mail jane.doe@example.com key ${GH}`, nested: { password: 'hunter2', list: ['+1 415 555 0100 call'] }, n: 3 };
+const args = {
+  query: `mail jane.doe@example.com key ${GH}`,
+  nested: { password: 'hunter2', list: ['+1 415 555 0100 call'] },
+  n: 3,
+};
 
 describe('audit redaction', () => {
   it('replaces secrets and PII with typed placeholders and credential keys whole', () => {

@@ -17,7 +17,8 @@ import type { Detector } from '../guardrails/types.js';
 
 export type ArgumentsMode = 'redacted' | 'hashed' | 'omitted';
 
-const CREDENTIAL_KEY = /pass(word|phrase)?$|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key/i;
+const CREDENTIAL_KEY =
+  /pass(word|phrase)?$|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key/i;
 const MAX_DEPTH = 32;
 
 export interface Redactor {

@@ -18,8 +18,16 @@ export interface ReportInput {
   recent?: number;
 }
 
+/** Text for HTML: a value from the log may be anything, so objects are shown as JSON, never as [object Object]. */
+function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
 const esc = (v: unknown): string =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  text(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const BUCKETS = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 6 * 3_600_000, 86_400_000, 7 * 86_400_000];
 
@@ -88,7 +96,10 @@ function chart(records: readonly AnyRecord[]): string {
   };
   const ticks = [0, Math.floor((buckets.length - 1) / 2), buckets.length - 1]
     .filter((v, i, a) => a.indexOf(v) === i)
-    .map((i) => `<text x="${(pad.l + i * bw + bw / 2).toFixed(1)}" y="${H - 12}" text-anchor="middle">${esc(label(i))}</text>`)
+    .map(
+      (i) =>
+        `<text x="${(pad.l + i * bw + bw / 2).toFixed(1)}" y="${H - 12}" text-anchor="middle">${esc(label(i))}</text>`,
+    )
     .join('');
   const axis = `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" class="axis"/><text x="${pad.l - 6}" y="${pad.t + 10}" text-anchor="end">${max}</text><text x="${pad.l - 6}" y="${H - pad.b}" text-anchor="end">0</text>`;
   return `<svg id="timeline" role="img" aria-label="calls and blocks over time" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${axis}${bars}${ticks}</svg>
@@ -108,9 +119,15 @@ export function renderReport(input: ReportInput): string {
   const { records } = input;
   const stats = computeStats(records);
   const calls = records.filter(isCall);
-  const blocked = calls.filter((c) => c.outcome === 'blocked').slice(-(input.recent ?? 50)).reverse();
+  const blocked = calls
+    .filter((c) => c.outcome === 'blocked')
+    .slice(-(input.recent ?? 50))
+    .reverse();
   const approvals = records.filter((r) => r.kind === 'approval');
-  const integrity = records.filter((r) => INTEGRITY_KINDS.has(r.kind)).slice(-200).reverse();
+  const integrity = records
+    .filter((r) => INTEGRITY_KINDS.has(r.kind))
+    .slice(-200)
+    .reverse();
   const v = input.verify;
   const verdict = v
     ? v.ok
@@ -141,13 +158,45 @@ ${chart(records)}
 <h2>Top blocked rules</h2>
 ${table('top-rules', ['rule', 'blocks'], stats.blocksByRule.slice(0, 20), 'Nothing was blocked.')}
 <h2>Servers and tools</h2>
-${table('tools', ['server', 'tool', 'calls', 'blocked', 'p50 ms', 'p99 ms'], stats.byTool.map((r) => [r.server, r.tool, r.calls, r.blocked, r.p50.toFixed(2), r.p99.toFixed(2)]), 'No calls.')}
+${table(
+  'tools',
+  ['server', 'tool', 'calls', 'blocked', 'p50 ms', 'p99 ms'],
+  stats.byTool.map((r) => [r.server, r.tool, r.calls, r.blocked, r.p50.toFixed(2), r.p99.toFixed(2)]),
+  'No calls.',
+)}
 <h2>Approvals</h2>
-${table('approvals', ['time', 'event', 'server', 'tool', 'answer', 'call'], approvals.slice(-100).reverse().map((a) => [a.ts, a.event, a.server, a.tool, a.answer ?? '', a.callId]), 'No approvals were asked.')}
+${table(
+  'approvals',
+  ['time', 'event', 'server', 'tool', 'answer', 'call'],
+  approvals
+    .slice(-100)
+    .reverse()
+    .map((a) => [a.ts, a.event, a.server, a.tool, a.answer ?? '', a.callId]),
+  'No approvals were asked.',
+)}
 <h2>Integrity events</h2>
-${table('integrity', ['time', 'kind', 'event', 'server', 'tool / detail'], integrity.map((r) => [r.ts, r.kind, r.event ?? '', r.server ?? '', r.tool ?? r.ruleId ?? r.reason ?? (r.torn ? JSON.stringify(r.torn) : r.count !== undefined ? `${String(r.count)} record(s) lost` : '')]), 'No integrity events.')}
+${table(
+  'integrity',
+  ['time', 'kind', 'event', 'server', 'tool / detail'],
+  integrity.map((r) => [
+    r.ts,
+    r.kind,
+    r.event ?? '',
+    r.server ?? '',
+    r.tool ??
+      r.ruleId ??
+      r.reason ??
+      (r.torn ? JSON.stringify(r.torn) : r.count !== undefined ? `${JSON.stringify(r.count)} record(s) lost` : ''),
+  ]),
+  'No integrity events.',
+)}
 <h2>Recent blocked calls</h2>
-${table('recent-blocked', ['time', 'server', 'tool', 'user', 'rule', 'reason'], blocked.map((c) => [c.ts, c.server ?? '', c.tool ?? c.exposed, c.user, c.ruleId ?? '', c.reason ?? '']), 'No blocked calls.')}
+${table(
+  'recent-blocked',
+  ['time', 'server', 'tool', 'user', 'rule', 'reason'],
+  blocked.map((c) => [c.ts, c.server ?? '', c.tool ?? c.exposed, c.user, c.ruleId ?? '', c.reason ?? '']),
+  'No blocked calls.',
+)}
 </body></html>
 `;
 }

@@ -19,7 +19,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function setup(over: { required?: boolean; fsync?: 'batched' | 'always'; observers?: AuditObserver[]; file?: string } = {}) {
+function setup(
+  over: { required?: boolean; fsync?: 'batched' | 'always'; observers?: AuditObserver[]; file?: string } = {},
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-sink-'));
   dirs.push(dir);
   const file = over.file ?? path.join(dir, 'audit.jsonl');
@@ -52,7 +54,15 @@ function setup(over: { required?: boolean; fsync?: 'batched' | 'always'; observe
 const start = { exposed: 'fs__read', arguments: { path: '/x' }, sessionId: 's1', principal: LOCAL_PRINCIPAL };
 const trail: StageRecord[] = [
   { stage: 'guardrails', slot: 'input-guardrail', action: 'allow', enforced: true, ms: 0.2 },
-  { stage: 'schema', slot: 'parameter-check', action: 'deny', enforced: true, ruleId: 'schema.invalid', reason: 'bad', ms: 0.1 },
+  {
+    stage: 'schema',
+    slot: 'parameter-check',
+    action: 'deny',
+    enforced: true,
+    ruleId: 'schema.invalid',
+    reason: 'bad',
+    ms: 0.1,
+  },
 ];
 const unaudited = () => ({ isError: true, content: [{ type: 'text' as const, text: 'unaudited' }] });
 
@@ -72,7 +82,7 @@ describe('audit sink', () => {
     const v2: IntegrityVerdict = {
       ...v1,
       accepted: new Map([['read', 'h1']]),
-      blocked: new Map([['write', { ruleId: 'integrity.changed', reason: 'changed' }]]) as IntegrityVerdict['blocked'],
+      blocked: new Map([['write', { ruleId: 'integrity.changed', reason: 'changed' }]]),
     };
     sink.integrity('fs', v1, undefined);
     sink.integrity('fs', v1, v1); // nothing changed: nothing written
@@ -99,7 +109,10 @@ describe('audit sink', () => {
     const b = sink.beginCall(start);
     b.routed('fs', 'read');
     await expect(
-      b.settle(b.upstream(trail.slice(0, 1), () => Promise.reject(new Error('exited with code 1'))), unaudited),
+      b.settle(
+        b.upstream(trail.slice(0, 1), () => Promise.reject(new Error('exited with code 1'))),
+        unaudited,
+      ),
     ).rejects.toThrow('exited');
     const c = sink.beginCall(start);
     await expect(c.settle(Promise.reject(new Error('boom')), unaudited)).rejects.toThrow('boom');
@@ -107,7 +120,11 @@ describe('audit sink', () => {
     const [blocked, failed, errored] = read();
     expect(blocked).toMatchObject({ outcome: 'blocked', ruleId: 'schema.invalid', phase: 'request', server: 'fs' });
     expect((blocked!.stages as unknown[]).length).toBe(2);
-    expect(failed).toMatchObject({ outcome: 'upstream-error', error: 'exited with code 1', stages: [{ stage: 'guardrails' }] });
+    expect(failed).toMatchObject({
+      outcome: 'upstream-error',
+      error: 'exited with code 1',
+      stages: [{ stage: 'guardrails' }],
+    });
     expect(typeof failed!.upstreamMs).toBe('number');
     expect(errored).toMatchObject({ outcome: 'errored', error: 'boom' });
   });
@@ -117,7 +134,10 @@ describe('audit sink', () => {
     dirs.push(dir);
     fs.writeFileSync(path.join(dir, 'f'), '');
     const { sink } = setup({ required: true, file: path.join(dir, 'f', 'audit.jsonl') });
-    expect(sink.refusal()).toMatchObject({ ruleId: 'audit.unavailable', reason: expect.stringMatching(/cannot write the audit log .*(ENOTDIR|EEXIST)/) as string });
+    expect(sink.refusal()).toMatchObject({
+      ruleId: 'audit.unavailable',
+      reason: expect.stringMatching(/cannot write the audit log .*(ENOTDIR|EEXIST)/) as string,
+    });
     const a = sink.beginCall(start);
     a.allowed([]);
     const r = await a.settle(Promise.resolve({ content: [{ type: 'text', text: 'x' }] }), unaudited);
@@ -128,7 +148,15 @@ describe('audit sink', () => {
   });
 
   it('keeps going when an observer throws', async () => {
-    const { sink, read } = setup({ observers: [{ onCall: () => { throw new Error('metrics down'); } }] });
+    const { sink, read } = setup({
+      observers: [
+        {
+          onCall: () => {
+            throw new Error('metrics down');
+          },
+        },
+      ],
+    });
     const a = sink.beginCall(start);
     a.allowed([]);
     await a.settle(Promise.resolve({ content: [] }), unaudited);

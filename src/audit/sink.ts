@@ -74,7 +74,12 @@ export class AuditSink {
   refusal(): AuditDeny | undefined {
     const w = this.opts.writer;
     if (!this.opts.required) return undefined;
-    if (!w) return { action: 'deny', ruleId: 'audit.unavailable', reason: 'audit.required is set but the audit log is disabled' };
+    if (!w)
+      return {
+        action: 'deny',
+        ruleId: 'audit.unavailable',
+        reason: 'audit.required is set but the audit log is disabled',
+      };
     // A log that failed is tried again on the spot (at most once a second), so a freed disk lets calls through.
     if (w.probe()) return undefined;
     return {
@@ -157,7 +162,7 @@ export class AuditSink {
 
   async close(): Promise<void> {
     await this.opts.writer?.close();
-    await Promise.allSettled(this.observers.map((o) => o.shutdown?.()));
+    await Promise.allSettled(this.observers.map((o) => o.shutdown?.() ?? Promise.resolve()));
   }
 
   /** A record that could not be written has been reported by the writer; nothing waits for it here. */
@@ -181,7 +186,8 @@ export class CallAudit {
   private server: string | undefined;
   private tool: string | undefined;
   private trail: readonly StageRecord[] = [];
-  private outcome: { kind: CallOutcomeKind; phase?: 'request' | 'response'; ruleId?: string; reason?: string } | undefined;
+  private outcome:
+    { kind: CallOutcomeKind; phase?: 'request' | 'response'; ruleId?: string; reason?: string } | undefined;
   private up: { start: number; ms: number; failed: boolean } | undefined;
 
   constructor(
@@ -224,10 +230,7 @@ export class CallAudit {
    * waits for the record to be on disk; with `required`, a record that cannot be written turns the answer into
    * `unaudited(deny)`.
    */
-  async settle(
-    work: Promise<CallToolResult>,
-    unaudited: (deny: AuditDeny) => CallToolResult,
-  ): Promise<CallToolResult> {
+  async settle(work: Promise<CallToolResult>, unaudited: (deny: AuditDeny) => CallToolResult): Promise<CallToolResult> {
     let result: CallToolResult | undefined;
     let failure: unknown;
     let failed = false;

@@ -54,7 +54,14 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
   const byTool = [...tools.values()]
     .map((t) => {
       const sorted = t.ms.sort((a, b) => a - b);
-      return { server: t.server, tool: t.tool, calls: sorted.length, blocked: t.blocked, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+      return {
+        server: t.server,
+        tool: t.tool,
+        calls: sorted.length,
+        blocked: t.blocked,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+      };
     })
     .sort((a, b) => b.calls - a.calls || a.server.localeCompare(b.server) || a.tool.localeCompare(b.tool));
   return {
@@ -73,7 +80,10 @@ export function formatStats(s: AuditStats): string {
   lines.push('', 'blocks by rule:');
   if (s.blocksByRule.length === 0) lines.push('  (none)');
   for (const [rule, n] of s.blocksByRule) lines.push(`  ${rule.padEnd(40)} ${n}`);
-  lines.push('', `${'server'.padEnd(16)} ${'tool'.padEnd(28)} ${'calls'.padStart(7)} ${'blocked'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
+  lines.push(
+    '',
+    `${'server'.padEnd(16)} ${'tool'.padEnd(28)} ${'calls'.padStart(7)} ${'blocked'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`,
+  );
   for (const r of s.byTool)
     lines.push(
       `${r.server.padEnd(16)} ${r.tool.padEnd(28)} ${String(r.calls).padStart(7)} ${String(r.blocked).padStart(8)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`,

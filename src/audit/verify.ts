@@ -88,7 +88,9 @@ export function verifyLog(current: string, opts: VerifyOptions = {}): VerifyRepo
         const t = r.torn as { file?: unknown; line?: unknown; sha256?: unknown } | undefined;
         if (r.kind !== 'audit.recovered' || t?.file !== torn.file || t.line !== torn.line || t.sha256 !== torn.sha256)
           return report({ file: torn.file, line: torn.line, problem: torn.problem });
-        warnings.push(`${torn.file}:${torn.line}: a torn record (crash while writing), skipped as recorded at seq ${r.seq}`);
+        warnings.push(
+          `${torn.file}:${torn.line}: a torn record (crash while writing), skipped as recorded at seq ${r.seq}`,
+        );
         torn = undefined;
       }
       let computed = u.computed;
@@ -101,10 +103,16 @@ export function verifyLog(current: string, opts: VerifyOptions = {}): VerifyRepo
             problem: 'the chain is keyed (hmac-sha256): give the key (audit.hmacKey in the config)',
           });
         computed = keyed.digest(u.head);
-      } else if (r.alg !== 'sha256') return report({ file: name, line: n, seq: r.seq, problem: `unknown alg "${String(r.alg)}"` });
+      } else if (r.alg !== 'sha256')
+        return report({ file: name, line: n, seq: r.seq, problem: `unknown alg "${String(r.alg)}"` });
       alg ??= r.alg;
       if (computed !== u.hash)
-        return report({ file: name, line: n, seq: r.seq, problem: 'the record was altered: its hash does not match its content' });
+        return report({
+          file: name,
+          line: n,
+          seq: r.seq,
+          problem: 'the record was altered: its hash does not match its content',
+        });
       if (u.prev !== prev || r.seq !== seq + 1) {
         const what =
           seq === 0 && records === 0
@@ -125,7 +133,9 @@ export function verifyLog(current: string, opts: VerifyOptions = {}): VerifyRepo
   if (torn) {
     const lastFile = files.length ? path.basename(files[files.length - 1]!) : '';
     if (torn.file !== lastFile) return report({ file: torn.file, line: torn.line, problem: torn.problem });
-    warnings.push(`${torn.file}:${torn.line}: the log ends in a torn record (a crash while writing, not yet recovered)`);
+    warnings.push(
+      `${torn.file}:${torn.line}: the log ends in a torn record (a crash while writing, not yet recovered)`,
+    );
   }
   const lastName = files.length ? path.basename(files[files.length - 1]!) : path.basename(current);
   if (!checkpoint) {

@@ -149,7 +149,10 @@ describe('audit writer', () => {
     await fill(f, 20, { chain: createChain('k3y-material') });
     expect(verifyLog(f, { key: 'k3y-material' })).toMatchObject({ ok: true, alg: 'hmac-sha256' });
     expect(verifyLog(f).broken?.problem).toMatch(/keyed/);
-    expect(verifyLog(f, { key: 'other' }).broken).toMatchObject({ line: 1, problem: expect.stringMatching(/altered/) as string });
+    expect(verifyLog(f, { key: 'other' }).broken).toMatchObject({
+      line: 1,
+      problem: expect.stringMatching(/altered/) as string,
+    });
   });
 
   it('in always mode, resolves each append only once its record is on disk', async () => {

@@ -136,7 +136,9 @@ export function auditCommand(): Command {
         for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
       } else {
         const b = r.broken!;
-        process.stdout.write(`BROKEN: ${b.file}:${b.line}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ${b.problem}\n`);
+        process.stdout.write(
+          `BROKEN: ${b.file}:${b.line}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ${b.problem}\n`,
+        );
         process.stdout.write(`(${r.records} records verified before it)\n`);
       }
       if (!r.ok) process.exitCode = EXIT_AUDIT;
@@ -157,7 +159,9 @@ export function auditCommand(): Command {
     });
 
   withFilters(withLogOptions(audit.command('report')))
-    .description('write a self-contained HTML report (no scripts, no network): chart, rules, tools, approvals, integrity')
+    .description(
+      'write a self-contained HTML report (no scripts, no network): chart, rules, tools, approvals, integrity',
+    )
     .requiredOption('-o, --out <file>', 'the HTML file to write')
     .action((opts: LogOptions & FilterOptions & { out: string }) => {
       const { file, key } = locate(opts);
@@ -190,5 +194,3 @@ async function follow(file: string, after: number, print: (r: AnyRecord) => void
       }
   }
 }
-
-

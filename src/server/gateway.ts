@@ -486,7 +486,10 @@ export class Gateway {
     const refused = this.audit.refusal();
     if (refused) {
       this.log.error({ tool: req.name, ruleId: refused.ruleId }, refused.reason);
-      return blockedResult({ phase: 'request', verdict: { ...refused, stage: { name: 'audit', slot: 'parameter-check' } } });
+      return blockedResult({
+        phase: 'request',
+        verdict: { ...refused, stage: { name: 'audit', slot: 'parameter-check' } },
+      });
     }
     const audit = this.audit.beginCall({
       exposed: req.name,

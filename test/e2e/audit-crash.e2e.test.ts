@@ -73,7 +73,8 @@ describe('audit log under kill -9', () => {
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
       try {
         const r = JSON.parse(line) as { kind: string; outcome?: string; arguments?: { n?: number } };
-        if (r.kind === 'call' && r.outcome === 'allowed' && typeof r.arguments?.n === 'number') recorded.add(r.arguments.n);
+        if (r.kind === 'call' && r.outcome === 'allowed' && typeof r.arguments?.n === 'number')
+          recorded.add(r.arguments.n);
       } catch {
         // a torn last line
       }

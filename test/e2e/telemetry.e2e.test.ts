@@ -38,7 +38,11 @@ function receiver() {
 const spansOf = (bodies: { path: string; body: Record<string, unknown> }[]): OtlpSpan[] =>
   bodies
     .filter((b) => b.path === '/v1/traces')
-    .flatMap((b) => (b.body.resourceSpans as { scopeSpans: { spans: OtlpSpan[] }[] }[]).flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+    .flatMap((b) =>
+      (b.body.resourceSpans as { scopeSpans: { spans: OtlpSpan[] }[] }[]).flatMap((r) =>
+        r.scopeSpans.flatMap((s) => s.spans),
+      ),
+    );
 
 /** Every file of the bundle that dist/cli.js loads at start-up: its static imports, transitively. */
 function staticClosure(entry: string): string[] {
@@ -116,13 +120,19 @@ describe('telemetry', () => {
           ),
       );
       expect([...metricNames].sort()).toEqual(
-        expect.arrayContaining(['smg.blocks', 'smg.cache.lookups', 'smg.call.duration', 'smg.calls', 'smg.stage.duration']),
+        expect.arrayContaining([
+          'smg.blocks',
+          'smg.cache.lookups',
+          'smg.call.duration',
+          'smg.calls',
+          'smg.stage.duration',
+        ]),
       );
       const logs = bodies
         .filter((b) => b.path === '/v1/logs')
         .flatMap((b) =>
-          (b.body.resourceLogs as { scopeLogs: { logRecords: { body: { stringValue?: string } }[] }[] }[]).flatMap((r) =>
-            r.scopeLogs.flatMap((s) => s.logRecords.map((l) => l.body.stringValue)),
+          (b.body.resourceLogs as { scopeLogs: { logRecords: { body: { stringValue?: string } }[] }[] }[]).flatMap(
+            (r) => r.scopeLogs.flatMap((s) => s.logRecords.map((l) => l.body.stringValue)),
           ),
         );
       expect(logs).toEqual(expect.arrayContaining(['call allowed', 'call blocked', 'tool pinned']));
