@@ -25,6 +25,15 @@ const REDACT_PATHS = [
   '*.secret',
   'arguments',
   '*.arguments',
+  // Secret-bearing config and protocol fields, wherever a log line carries them (audit key, cookies, results).
+  '*.hmacKey',
+  '*.cookie',
+  '*.Cookie',
+  '*.privateKey',
+  '*.credentials',
+  'result.content',
+  'result.structuredContent',
+  '*.structuredContent',
 ];
 
 export interface LoggerOptions {

@@ -43,3 +43,30 @@ describe('audit redaction', () => {
     expect(r.text('plain words')).toBe('plain words');
   });
 });
+
+describe('log redaction paths', () => {
+  it('censors secret-bearing fields before a log line reaches its file', async () => {
+    const { createLogger, flushLogger } = await import('../log.js');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-log-'));
+    const file = path.join(dir, 'gateway.log');
+    const log = createLogger({ level: 'info', file });
+    log.info(
+      {
+        audit: { hmacKey: 'k-0123456789abcdef' },
+        req: { cookie: 'session=abc123secret', arguments: { q: GH } },
+        result: { content: [{ type: 'text', text: GH }], structuredContent: { token: GH } },
+      },
+      'x',
+    );
+    await flushLogger(log);
+    // The destination writes asynchronously; wait (bounded) for the line.
+    for (let i = 0; i < 100 && fs.readFileSync(file, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 20));
+    const text = fs.readFileSync(file, 'utf8');
+    for (const secret of ['k-0123456789abcdef', 'abc123secret', GH]) expect(text).not.toContain(secret);
+    expect(text).toContain('[REDACTED]');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

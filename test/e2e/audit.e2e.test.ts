@@ -4,12 +4,15 @@
  * outcome, rule and result digest match what the client saw; upstream crashes and restarts and tool pins are
  * recorded; nothing planted reaches any log or audit file; and the `audit` commands read, check and export it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { createChain } from '../../src/audit/chain.js';
+import { AuditWriter } from '../../src/audit/writer.js';
+import { silentLogger } from '../../src/log.js';
 import { BIN, fixtureServer, startGateway, tempDir, textOf, waitFor } from '../helpers/gateway.js';
 
 const TOKEN = `ghp_${crypto
@@ -215,5 +218,41 @@ describe('audit log', () => {
     );
     expect(gw.stderr()).toMatch(/every call will be blocked until it can/);
     expect((await gw.closeStdin()).code).toBe(0);
+  });
+
+  it('tail -f prints the last records, then new ones as they are written, across a rotation', async () => {
+    const home = tempDir();
+    const file = path.join(home, 'audit.jsonl');
+    const write = async (from: number, n: number) => {
+      const w = new AuditWriter({
+        file,
+        chain: createChain(),
+        fsync: 'always',
+        fsyncIntervalMs: 5,
+        maxFileBytes: 4096,
+        log: silentLogger(),
+      });
+      for (let i = from; i < from + n; i++) await w.append({ kind: 'config', event: 'reloaded', file: `c${i}.json` });
+      await w.close();
+    };
+    await write(0, 3);
+    const tail = spawn(process.execPath, [BIN, 'audit', 'tail', '-f', '-n', '2', '--file', file], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home },
+    });
+    let out = '';
+    tail.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      await waitFor(() => out.split('\n').length > 2);
+      expect(out).not.toContain('c0.json');
+      expect(out).toMatch(/#2 +config reloaded +file=c1\.json/);
+      // Enough records to rotate the 4 KiB file more than once.
+      await write(3, 40);
+      await waitFor(() => out.includes('c42.json'));
+      const seqs = [...out.matchAll(/ #(\d+) /g)].map((m) => Number(m[1]));
+      expect(seqs).toEqual(Array.from({ length: 42 }, (_, i) => i + 2));
+      expect(fs.readdirSync(home).filter((f) => /^audit\.\d{12}\.jsonl$/.test(f)).length).toBeGreaterThan(1);
+    } finally {
+      tail.kill('SIGTERM');
+    }
   });
 });
