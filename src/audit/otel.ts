@@ -20,7 +20,8 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { LoadedConfig } from '../config/load.js';
-import { resolveRefs } from '../config/refs.js';
+import { RefError, resolveRefs } from '../config/refs.js';
+import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import type { TelemetryConfig } from './config-schema.js';
@@ -32,10 +33,17 @@ type Otlp = NonNullable<TelemetryConfig['otlp']>;
 export function createOtelObserver(cfg: Otlp, loaded: LoadedConfig, log: Logger): AuditObserver {
   const base = cfg.endpoint.replace(/\/+$/, '');
   const headers = Object.fromEntries(
-    Object.entries(cfg.headers ?? {}).map(([k, v]) => [
-      k,
-      resolveRefs(v, { env: process.env, baseDir: path.dirname(loaded.file) }),
-    ]),
+    Object.entries(cfg.headers ?? {}).map(([k, v]) => {
+      try {
+        return [k, resolveRefs(v, { env: process.env, baseDir: path.dirname(loaded.file) })];
+      } catch (error) {
+        if (!(error instanceof RefError)) throw error;
+        throw new GatewayError(
+          'CONFIG_INVALID',
+          `${loaded.file}: invalid config:\n  at telemetry.otlp.headers[${JSON.stringify(k)}]: ${error.message}`,
+        );
+      }
+    }),
   );
   const resource = resourceFromAttributes({ 'service.name': cfg.serviceName, 'service.version': VERSION });
   const batch = { scheduledDelayMillis: Math.min(cfg.exportIntervalMs, 5000) };
