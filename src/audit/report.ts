@@ -98,7 +98,8 @@ function chart(records: readonly AnyRecord[]): string {
     .filter((v, i, a) => a.indexOf(v) === i)
     .map(
       (i) =>
-        `<text x="${(pad.l + i * bw + bw / 2).toFixed(1)}" y="${H - 12}" text-anchor="middle">${esc(label(i))}</text>`,
+        // The first and last labels are anchored inwards, so that neither is cut off at the chart's edge.
+        `<text x="${(pad.l + i * bw + bw / 2).toFixed(1)}" y="${H - 12}" text-anchor="${i === 0 && buckets.length > 1 ? 'start' : i === buckets.length - 1 && i > 0 ? 'end' : 'middle'}">${esc(label(i))}</text>`,
     )
     .join('');
   const axis = `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" class="axis"/><text x="${pad.l - 6}" y="${pad.t + 10}" text-anchor="end">${max}</text><text x="${pad.l - 6}" y="${H - pad.b}" text-anchor="end">0</text>`;
