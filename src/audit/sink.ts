@@ -107,8 +107,8 @@ export class AuditSink {
     return this.emit(record as unknown as AuditEvent);
   }
 
-  /** @internal */
-  get settings() {
+  /** The settings it was made with; the gateway reuses its redactor for upstream stderr. */
+  get settings(): Readonly<AuditSinkOptions> {
     return this.opts;
   }
 
@@ -118,6 +118,15 @@ export class AuditSink {
    * are recorded, so a re-check that changes nothing writes nothing.
    */
   integrity(server: string, verdict: IntegrityVerdict, previous: IntegrityVerdict | undefined): void {
+    try {
+      this.integrityEvents(server, verdict, previous);
+    } catch (error) {
+      // The integrity gate's flow must not depend on its audit trail.
+      this.opts.log.error({ server, err: String(error) }, 'could not audit an integrity verdict');
+    }
+  }
+
+  private integrityEvents(server: string, verdict: IntegrityVerdict, previous: IntegrityVerdict | undefined): void {
     for (const [tool, hash] of verdict.accepted)
       if (previous?.accepted.get(tool) !== hash)
         this.quiet(this.emit({ kind: 'tool', event: 'pinned', server, tool, hash }));
@@ -260,27 +269,35 @@ export class CallAudit {
       if (o?.reason !== undefined) extra.reason = o.reason;
     }
     const { redactor, argumentsMode, fsync, required } = this.sink.settings;
-    const record = buildCallRecord(
-      {
-        callId: this.callId,
-        sessionId: this.start.sessionId,
-        principal: this.start.principal,
-        exposed: this.start.exposed,
-        server: this.server,
-        tool: this.tool,
-        arguments: this.start.arguments,
-        trail: this.trail,
-        outcome: kind,
-        ...extra,
-        latencyMs: end - this.t0,
-        upstreamMs: this.up?.ms,
-        result: kind === 'allowed' ? result : undefined,
-      },
-      redactor,
-      argumentsMode,
-    );
-    const written = this.sink.recordCall(record, this.timing(end));
-    if (fsync === 'always' || required) {
+    let written: Promise<void>;
+    try {
+      const record = buildCallRecord(
+        {
+          callId: this.callId,
+          sessionId: this.start.sessionId,
+          principal: this.start.principal,
+          exposed: this.start.exposed,
+          server: this.server,
+          tool: this.tool,
+          arguments: this.start.arguments,
+          trail: this.trail,
+          outcome: kind,
+          ...extra,
+          latencyMs: end - this.t0,
+          upstreamMs: this.up?.ms,
+          result: kind === 'allowed' ? result : undefined,
+        },
+        redactor,
+        argumentsMode,
+      );
+      written = this.sink.recordCall(record, this.timing(end));
+    } catch (error) {
+      // A record that cannot even be built (a value JSON cannot hold) is a failed write, never a failed call.
+      this.sink.settings.log.error({ callId: this.callId, err: String(error) }, 'could not build the audit record');
+      written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    // Only `always` waits for the disk: with `batched`, a failed write is caught by `refusal()` on the next calls.
+    if (fsync === 'always') {
       try {
         await written;
       } catch (error) {

@@ -152,9 +152,10 @@ export class Gateway {
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
     this.log = log;
-    const redactor = createRedactor();
     this.audit =
-      opts.audit ?? new AuditSink({ required: false, fsync: 'batched', redactor, argumentsMode: 'redacted', log });
+      opts.audit ??
+      new AuditSink({ required: false, fsync: 'batched', redactor: createRedactor(), argumentsMode: 'redacted', log });
+    const { redactor } = this.audit.settings;
     // Upstream stderr reaches the log only after the configured secret values and the secrets and PII detectors.
     const masked = createSecretMasker(loaded.secrets);
     const mask = (text: string) => redactor.text(masked(text));
