@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry export over OTLP/HTTP, with the official SDK: a span per call with a child span per stage and one
- * for the upstream call, the metrics of metrics.ts, and one log record per audit event. Loaded with `await
+ * for the upstream call, the metrics of metrics.ts, one log record per audit event, and the gateway's own log lines (log-forward.ts). Loaded with `await
  * import()` only when `telemetry.otlp` is configured (setup.ts), so the bundle keeps it in a lazy chunk and a
  * gateway without telemetry loads none of it.
  *
@@ -26,11 +26,27 @@ import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import type { TelemetryConfig } from './config-schema.js';
 import { callMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
+import type { LogForwarder } from './log-forward.js';
 import type { AuditObserver } from './sink.js';
 
 type Otlp = NonNullable<TelemetryConfig['otlp']>;
 
-export function createOtelObserver(cfg: Otlp, loaded: LoadedConfig, log: Logger): AuditObserver {
+/** pino's numeric levels → OpenTelemetry severities. */
+const SEVERITY: Record<number, [SeverityNumber, string]> = {
+  10: [SeverityNumber.TRACE, 'TRACE'],
+  20: [SeverityNumber.DEBUG, 'DEBUG'],
+  30: [SeverityNumber.INFO, 'INFO'],
+  40: [SeverityNumber.WARN, 'WARN'],
+  50: [SeverityNumber.ERROR, 'ERROR'],
+  60: [SeverityNumber.FATAL, 'FATAL'],
+};
+
+export function createOtelObserver(
+  cfg: Otlp,
+  loaded: LoadedConfig,
+  log: Logger,
+  forwarder?: LogForwarder,
+): AuditObserver {
   const base = cfg.endpoint.replace(/\/+$/, '');
   const headers = Object.fromEntries(
     Object.entries(cfg.headers ?? {}).map(([k, v]) => {
@@ -89,6 +105,25 @@ export function createOtelObserver(cfg: Otlp, loaded: LoadedConfig, log: Logger)
   });
   const otelLog = loggerProvider.getLogger('secure-mcp-gateway', VERSION);
 
+  // The gateway's own log lines (JSON from pino, already redacted) become log records too.
+  const gatewayLog = loggerProvider.getLogger('secure-mcp-gateway.log', VERSION);
+  forwarder?.attach((line) => {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const [severityNumber, severityText] = SEVERITY[entry.level as number] ?? [SeverityNumber.INFO, 'INFO'];
+    const attributes: Attributes = {};
+    for (const [k, v] of Object.entries(entry))
+      if (k !== 'msg' && k !== 'level' && k !== 'time')
+        attributes[k] =
+          typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v);
+    const time = typeof entry.time === 'string' ? Date.parse(entry.time) : Date.now();
+    gatewayLog.emit({
+      severityNumber,
+      severityText,
+      body: typeof entry.msg === 'string' ? entry.msg : '',
+      attributes,
+      timestamp: time,
+    });
+  });
   log.info({ endpoint: base }, 'exporting traces, metrics and logs over OTLP/HTTP');
   return {
     onCall(record, timing) {

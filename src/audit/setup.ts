@@ -13,6 +13,7 @@ import { RefError, resolveRefs } from '../config/refs.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createChain } from './chain.js';
+import type { LogForwarder } from './log-forward.js';
 import { createRedactor } from './redact.js';
 import { AuditSink, type AuditObserver } from './sink.js';
 import { AuditWriter } from './writer.js';
@@ -42,6 +43,7 @@ export async function createAuditSink(
   paths: GatewayPaths,
   log: Logger,
   extra: AuditObserver[] = [],
+  forwarder?: LogForwarder,
 ): Promise<AuditSink> {
   const audit = loaded.config.audit;
   const { file, key } = auditLocation(loaded, paths);
@@ -49,7 +51,7 @@ export async function createAuditSink(
   const otlp = loaded.config.telemetry.otlp;
   if (otlp) {
     const { createOtelObserver } = await import('./otel.js');
-    observers.push(createOtelObserver(otlp, loaded, log));
+    observers.push(createOtelObserver(otlp, loaded, log, forwarder));
   }
   const writer = audit.enabled
     ? new AuditWriter({

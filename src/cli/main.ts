@@ -16,6 +16,7 @@ import { Gateway } from '../server/gateway.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { VERSION } from '../version.js';
+import { LogForwarder } from '../audit/log-forward.js';
 import { createAuditSink } from '../audit/setup.js';
 import { auditCommand, EXIT_AUDIT } from './audit.js';
 
@@ -82,12 +83,15 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   const loaded = loadConfig(paths.config);
   const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
   const file = loaded.config.log.file;
+  // With telemetry, log lines go to the OTLP log export too (attached once the exporter exists).
+  const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
   const log = createLogger({
     level,
     file: file === false ? undefined : file === true ? paths.logFile : file,
+    extra: forwarder,
   });
   const cache = cacheFor(paths, loaded.config.cache, log);
-  const audit = await createAuditSink(loaded, paths, log);
+  const audit = await createAuditSink(loaded, paths, log, [], forwarder);
   const gateway = new Gateway({ loaded, log, cache, audit });
   const transport = new GatewayStdioServerTransport({});
 

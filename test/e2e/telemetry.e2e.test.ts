@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry end to end: the built gateway exports over OTLP/HTTP (the official JS exporters, JSON bodies) to a
  * receiver this test runs on 127.0.0.1. A call becomes a span with a child span per stage and one for the upstream
- * call; the metrics arrive under their names; audit events arrive as log records. A collector that is down costs
+ * call; the metrics arrive under their names; audit events and the gateway's log lines arrive as log records. A collector that is down costs
  * nothing: every call is answered and audited, and the gateway exits cleanly.
  */
 import http from 'node:http';
@@ -136,6 +136,25 @@ describe('telemetry', () => {
           ),
         );
       expect(logs).toEqual(expect.arrayContaining(['call allowed', 'call blocked', 'tool pinned']));
+      // The gateway's own log lines, start-up included, with their level.
+      expect(logs).toEqual(expect.arrayContaining(['gateway starting', 'connecting upstreams', 'call blocked']));
+      const warn = bodies
+        .filter((b) => b.path === '/v1/logs')
+        .flatMap((b) =>
+          (
+            b.body.resourceLogs as {
+              scopeLogs: {
+                scope: { name: string };
+                logRecords: { severityText?: string; body: { stringValue?: string } }[];
+              }[];
+            }[]
+          ).flatMap((r) =>
+            r.scopeLogs
+              .filter((s) => s.scope.name === 'secure-mcp-gateway.log')
+              .flatMap((s) => s.logRecords.filter((l) => l.body.stringValue === 'call blocked')),
+          ),
+        );
+      expect(warn.map((l) => l.severityText)).toEqual(['WARN']);
     } finally {
       server.close();
     }
