@@ -129,6 +129,7 @@ export function auditCommand(): Command {
       const { file, key } = locate(opts);
       const r = verifyLog(file, { key });
       if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else if (r.ok && r.files.length === 0) process.stdout.write(`no audit log at ${file} (nothing to verify)\n`);
       else if (r.ok) {
         process.stdout.write(
           `ok: ${r.records} records in ${r.files.length} file(s), seq 1..${r.lastSeq}${r.alg ? ` (${r.alg})` : ''}\n`,
