@@ -189,4 +189,17 @@ describe('audit writer', () => {
     expect(JSON.parse(readLines(ok)[0]!)).toMatchObject({ count: 1 });
     expect(verifyLog(ok).ok).toBe(true);
   });
+
+  it.runIf(fs.existsSync('/dev/full'))('reports a full disk (ENOSPC, from /dev/full) loudly and once', async () => {
+    const errors: string[] = [];
+    const log = silentLogger();
+    log.error = ((_obj: unknown, msg: string) => void errors.push(msg)) as typeof log.error;
+    const w = writer('/dev/full', { fsync: 'always', log });
+    expect(w.healthy).toBe(true);
+    await expect(w.append({ kind: 'call' })).rejects.toThrow(/cannot write the audit log \/dev\/full: ENOSPC/);
+    expect(w.healthy).toBe(false);
+    await expect(w.append({ kind: 'call' })).rejects.toThrow(/ENOSPC/);
+    expect(errors).toEqual(['cannot write the audit log /dev/full: ENOSPC: no space left on device, write']);
+    await w.close();
+  });
 });
