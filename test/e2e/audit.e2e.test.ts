@@ -255,4 +255,31 @@ describe('audit log', () => {
       tail.kill('SIGTERM');
     }
   });
+
+  it('keys the chain with audit.hmacKey from a file; verify needs that key', async () => {
+    const home = tempDir();
+    fs.writeFileSync(path.join(home, 'audit.key'), `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    const gw = await startGateway(
+      {
+        servers: { crashy: fixtureServer('crash-server.ts') },
+        audit: { hmacKey: '${file:audit.key}', arguments: 'hashed' },
+        log: { file: false },
+      },
+      { home },
+    );
+    expect(textOf(await gw.client.callTool({ name: 'crashy__ok', arguments: {} }))).toBe('ok');
+    expect((await gw.closeStdin()).code).toBe(0);
+    const recs = records(path.join(home, 'audit.jsonl'));
+    expect(recs.every((r) => (r as { alg?: string }).alg === 'hmac-sha256')).toBe(true);
+    const cfg = ['--config', gw.configPath];
+    expect(cli(['audit', 'verify', ...cfg], home)).toMatchObject({ code: 0 });
+    // Without the config (so without the key), and with a wrong key, the chain does not verify.
+    const bare = cli(['audit', 'verify', '--file', path.join(home, 'audit.jsonl')], tempDir());
+    expect(bare.code).toBe(7);
+    expect(bare.out).toMatch(/the chain is keyed \(hmac-sha256\)/);
+    fs.writeFileSync(path.join(home, 'audit.key'), 'x'.repeat(32));
+    const wrong = cli(['audit', 'verify', ...cfg], home);
+    expect(wrong.code).toBe(7);
+    expect(wrong.out).toMatch(/^BROKEN: audit\.jsonl:1 \(seq 1\): the record was altered/);
+  });
 });
