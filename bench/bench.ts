@@ -24,6 +24,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { benchJudges } from './judges.js';
 import { benchParameterChecks } from './parameter-checks.js';
+import { benchAudit } from './audit.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** BENCH_GATEWAY_BIN runs another build of the gateway (say, a patched copy of dist/cli.js) for an A/B comparison. */
@@ -625,6 +626,9 @@ async function main(): Promise<void> {
   log();
   progress('judge guardrails');
   log(await benchJudges());
+  log();
+  progress('audit log');
+  log(await benchAudit());
 }
 
 function cleanUp(): void {

@@ -25,12 +25,23 @@ const REDACT_PATHS = [
   '*.secret',
   'arguments',
   '*.arguments',
+  // Secret-bearing config and protocol fields, wherever a log line carries them (audit key, cookies, results).
+  '*.hmacKey',
+  '*.cookie',
+  '*.Cookie',
+  '*.privateKey',
+  '*.credentials',
+  'result.content',
+  'result.structuredContent',
+  '*.structuredContent',
 ];
 
 export interface LoggerOptions {
   level: LevelWithSilent;
   /** Absolute path of the log file, or undefined for stderr only. */
   file?: string | undefined;
+  /** One more destination for the same (already redacted) lines, e.g. the OpenTelemetry log export. */
+  extra?: pino.DestinationStream | undefined;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
@@ -44,6 +55,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     const fd = fs.openSync(opts.file, 'a', 0o600);
     streams.push({ level, stream: pino.destination({ fd, sync: false }) });
   }
+  if (opts.extra) streams.push({ level, stream: opts.extra });
   return pino(
     {
       level: opts.level,

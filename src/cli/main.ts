@@ -16,6 +16,9 @@ import { Gateway } from '../server/gateway.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { VERSION } from '../version.js';
+import { LogForwarder } from '../audit/log-forward.js';
+import { createAuditSink } from '../audit/setup.js';
+import { auditCommand, EXIT_AUDIT } from './audit.js';
 
 /** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
 export const EXIT = {
@@ -26,6 +29,7 @@ export const EXIT = {
   CONFIG_INVALID: 4, // the config, the lockfile or a signing key
   BLOCKED: EXIT_BLOCKED, // `check`: the policy blocks the input
   INTEGRITY: 6, // `scan`: a finding at or above --fail-on; `tools verify`: a manifest or a tool does not verify
+  AUDIT: EXIT_AUDIT, // `audit verify`: the hash chain of the audit log is broken
 } as const;
 
 /** `tools diff` exits like diff(1): 0 the same, 1 different, 2 trouble (a config problem keeps 3 or 4). */
@@ -79,12 +83,16 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   const loaded = loadConfig(paths.config);
   const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
   const file = loaded.config.log.file;
+  // With telemetry, log lines go to the OTLP log export too (attached once the exporter exists).
+  const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
   const log = createLogger({
     level,
     file: file === false ? undefined : file === true ? paths.logFile : file,
+    extra: forwarder,
   });
   const cache = cacheFor(paths, loaded.config.cache, log);
-  const gateway = new Gateway({ loaded, log, cache });
+  const audit = await createAuditSink(loaded, paths, log, [], forwarder);
+  const gateway = new Gateway({ loaded, log, cache, audit });
   const transport = new GatewayStdioServerTransport({});
 
   let exitCode: number = EXIT.OK;
@@ -99,6 +107,9 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   log.info({ version: VERSION, config: loaded.file, servers: loaded.servers.map((s) => s.name) }, 'gateway starting');
   await gateway.connect(transport);
   await gateway.closed;
+  // The last batch of audit records, then the telemetry exporters (bounded: a collector that is down must not
+  // hold the exit).
+  await Promise.race([audit.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   await flushLogger(log);
   process.exit(exitCode);
 }
@@ -333,6 +344,8 @@ export function buildProgram(): Command {
       process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatScan(r)}\n`);
       process.exitCode = r.unreachable.length > 0 ? EXIT.ERROR : r.failed ? EXIT.INTEGRITY : EXIT.OK;
     });
+
+  program.addCommand(auditCommand());
 
   program
     .command('cache')

@@ -20,6 +20,7 @@ import {
   RateLimitSchema,
   ToolAnnotationOverridesSchema,
 } from '../policy/config-schema.js';
+import { AuditSchema, TelemetrySchema } from '../audit/config-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -478,6 +479,8 @@ export const ConfigSchema = z
       .strict()
       .default({ mode: 'pin-on-first-use', poisoning: { action: 'block', minSeverity: 'high' } })
       .describe('Tool integrity: pins against rug pulls, and the poisoning scan.'),
+    audit: AuditSchema.prefault({}).describe('The tamper-evident audit log: one hash-chained record per event.'),
+    telemetry: TelemetrySchema.prefault({}).describe('OpenTelemetry export (off unless telemetry.otlp is set).'),
   })
   .strict()
   .superRefine((config, ctx) => {

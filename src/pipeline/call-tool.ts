@@ -28,7 +28,8 @@ export type CallOutcome =
       trail: StageRecord[];
     };
 
-export type Upstream = (call: ToolCall, ctx: CallContext) => Promise<ToolResult>;
+/** The upstream call; `trail` is what the request stages decided, for the audit record of a call that fails there. */
+export type Upstream = (call: ToolCall, ctx: CallContext, trail: readonly StageRecord[]) => Promise<ToolResult>;
 
 export async function callTool(
   pipeline: CallPipeline,
@@ -38,7 +39,7 @@ export async function callTool(
 ): Promise<CallOutcome> {
   const before = await runStages(pipeline.request, call, ctx);
   if (before.denied) return { kind: 'blocked', phase: 'request', verdict: before.denied, trail: before.trail };
-  const raw = await upstream(before.value, ctx);
+  const raw = await upstream(before.value, ctx, before.trail);
   const after = await runStages(pipeline.response, raw, ctx);
   const trail = [...before.trail, ...after.trail];
   if (after.denied) return { kind: 'blocked', phase: 'response', verdict: after.denied, trail };

@@ -67,6 +67,8 @@ import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { Upstream } from '../upstream/upstream.js';
 import { VERSION } from '../version.js';
+import { AuditSink, type CallAudit } from '../audit/sink.js';
+import { createRedactor } from '../audit/redact.js';
 import { buildRoutes, type Routes } from './routes.js';
 import { blockedResult, toWireError } from './to-wire.js';
 import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
@@ -77,6 +79,8 @@ export interface GatewayOptions {
   cache: DiscoveryCache;
   /** The pin lockfile, the manifests and cache folders; default: from SMG_HOME (config integrity.lockfile wins). */
   integrity?: { lockfile: string; manifestsDir: string; cacheDir: string };
+  /** The audit log and the metrics/trace observers (audit/setup.ts); default: no log, nothing observed. */
+  audit?: AuditSink;
 }
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
@@ -144,11 +148,20 @@ export class Gateway {
   private readonly state = new MemoryStore();
   /** Judge endpoints and policy documents (read now, re-read on change), when the config has any. */
   private readonly judges: JudgeRuntime | undefined;
+  private readonly audit: AuditSink;
+  /** Upstreams that went away and are being restarted, for the crashed → restarted audit events. */
+  private readonly down = new Set<string>();
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
     this.log = log;
-    const mask = createSecretMasker(loaded.secrets);
+    this.audit =
+      opts.audit ??
+      new AuditSink({ required: false, fsync: 'batched', redactor: createRedactor(), argumentsMode: 'redacted', log });
+    const { redactor } = this.audit.settings;
+    // Upstream stderr reaches the log only after the configured secret values and the secrets and PII detectors.
+    const masked = createSecretMasker(loaded.secrets);
+    const mask = (text: string) => redactor.text(masked(text));
     this.providers = new Map(
       Object.entries(loaded.providers).map(([name, cfg]) => [
         name,
@@ -181,6 +194,7 @@ export class Gateway {
       this.filters.set(server.name, createToolFilter(server.config.tools));
       this.serverPolicies.set(server.name, serverPolicyContext(server));
       const hit = cache.get(server);
+      this.audit.cache('discovery', hit !== undefined);
       if (hit) this.cached.set(server.name, hit.catalog);
       this.settled.set(server.name, new Promise((resolve) => this.settle.set(server.name, resolve)));
       this.upstreams.set(
@@ -195,6 +209,7 @@ export class Gateway {
           onCatalog: (name, catalog) => this.onCatalog(name, catalog),
           onStateChange: (name, state) => {
             if (state === 'backoff') this.settle.get(name)?.();
+            this.auditUpstream(name, state);
           },
         }),
       );
@@ -282,7 +297,10 @@ export class Gateway {
     const done = this.gate.evaluate(resolved, catalog, others).then((verdict) => {
       // A newer catalog may have arrived while this one was checked; its own check decides then.
       const current = this.upstreams.get(server)?.catalog ?? this.cached.get(server);
-      if (current === catalog || !this.verdicts.has(server)) this.verdicts.set(server, verdict);
+      if (current === catalog || !this.verdicts.has(server)) {
+        this.audit.integrity(server, verdict, this.verdicts.get(server));
+        this.verdicts.set(server, verdict);
+      }
       for (const [tool, b] of verdict.blocked) this.log.warn({ server, tool, ruleId: b.ruleId }, b.reason);
       then?.();
       this.routes = this.rebuildRoutes();
@@ -456,10 +474,45 @@ export class Gateway {
     );
   }
 
-  /** One tools/call: route, wait for the upstream, run the pipeline around the upstream call. */
+  /** An upstream that went away is `crashed`; when it is ready again it is `restarted` (audit events). */
+  private auditUpstream(server: string, state: string): void {
+    const upstream = this.upstreams.get(server);
+    if (state === 'backoff' && !this.down.has(server)) {
+      this.down.add(server);
+      this.audit.upstream({ event: 'crashed', server, restarts: upstream?.restarts ?? 0 });
+    } else if (state === 'ready' && this.down.delete(server))
+      this.audit.upstream({ event: 'restarted', server, restarts: upstream?.restarts ?? 0 });
+  }
+
+  /**
+   * One tools/call, audited: every outcome (allowed, blocked, errored, upstream error) leaves one record. With
+   * audit.required, a call that cannot be audited is blocked (rule audit.unavailable) rather than run unaudited.
+   */
   private async callTool(req: ToolCallRequest): Promise<CallToolResult> {
+    const refused = this.audit.refusal();
+    if (refused) {
+      this.log.error({ tool: req.name, ruleId: refused.ruleId }, refused.reason);
+      return blockedResult({
+        phase: 'request',
+        verdict: { ...refused, stage: { name: 'audit', slot: 'parameter-check' } },
+      });
+    }
+    const audit = this.audit.beginCall({
+      exposed: req.name,
+      arguments: req.arguments,
+      sessionId: this.session.id,
+      principal: LOCAL_PRINCIPAL,
+    });
+    return audit.settle(this.runToolCall(req, audit), (deny) =>
+      blockedResult({ phase: 'response', verdict: { ...deny, stage: { name: 'audit', slot: 'output-guardrail' } } }),
+    );
+  }
+
+  /** One tools/call: route, wait for the upstream, run the pipeline around the upstream call. */
+  private async runToolCall(req: ToolCallRequest, audit: CallAudit): Promise<CallToolResult> {
     const exposed = req.name;
     const route = await this.routeTool(exposed);
+    audit.routed(route.server, route.name);
     const upstream = this.upstreams.get(route.server)!;
     const timeout = upstream.server.config.timeoutMs;
     await upstream.ready(timeout, req.signal);
@@ -475,12 +528,13 @@ export class Gateway {
     }
     if (refusal) {
       this.log.warn({ server: route.server, tool: tool.name, ruleId: refusal.ruleId }, 'call blocked');
+      audit.blocked({ phase: 'request', ruleId: refusal.ruleId, reason: refusal.reason });
       return blockedResult({
         phase: 'request',
         verdict: { action: 'deny', ...refusal, stage: { name: 'integrity', slot: 'parameter-check' } },
       });
     }
-    const callId = crypto.randomUUID();
+    const callId = audit.callId;
     // The per-call child logger is made only when something logs: creating one costs more than the rest of the
     // pipeline on an allowed call.
     let callLog: Logger | undefined;
@@ -495,7 +549,7 @@ export class Gateway {
       tool,
       arguments: req.arguments,
       signal: req.signal,
-      ...this.approver(req),
+      ...this.approver(req, { callId, server: route.server, tool: tool.name }),
       get log() {
         return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
       },
@@ -507,15 +561,17 @@ export class Gateway {
     const onprogress =
       req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
 
-    const outcome = await callTool(await this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx) =>
-      upstream.callTool(
-        { name: c.tool, arguments: c.arguments },
-        {
-          signal: cx.signal,
-          timeout,
-          maxTotalTimeout: upstream.server.config.maxTotalMs ?? 10 * timeout,
-          ...(onprogress ? { onprogress } : {}),
-        },
+    const outcome = await callTool(await this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx, trail) =>
+      audit.upstream(trail, () =>
+        upstream.callTool(
+          { name: c.tool, arguments: c.arguments },
+          {
+            signal: cx.signal,
+            timeout,
+            maxTotalTimeout: upstream.server.config.maxTotalMs ?? 10 * timeout,
+            ...(onprogress ? { onprogress } : {}),
+          },
+        ),
       ),
     );
     if (lastProgress) {
@@ -531,8 +587,10 @@ export class Gateway {
         { phase: outcome.phase, ruleId: outcome.verdict.ruleId, reason: outcome.verdict.reason },
         'call blocked',
       );
+      audit.blocked({ ...outcome.verdict, phase: outcome.phase, trail: outcome.trail });
       return blockedResult(outcome);
     }
+    audit.allowed(outcome.trail);
     if (base.isLevelEnabled('debug')) ctx.log.debug({ trail: outcome.trail }, 'call allowed');
     return outcome.result;
   }
@@ -543,15 +601,21 @@ export class Gateway {
    * the call. Only where the client declared form elicitation at initialize; without it a stage that needs
    * approval denies with guidance. Declining or dismissing the form is a deny.
    */
-  private approver(req: ToolCallRequest): Pick<CallContext, 'approve'> {
+  private approver(
+    req: ToolCallRequest,
+    call: { callId: string; server: string; tool: string },
+  ): Pick<CallContext, 'approve'> {
     if (!this.server.getClientCapabilities()?.elicitation?.form) return {};
     return {
       approve: async ({ message }) => {
+        this.audit.approval({ event: 'asked', ...call });
         const result = await this.server.elicitInput(
           { mode: 'form', message, requestedSchema: APPROVAL_SCHEMA },
           { signal: req.signal, timeout: RELAY_TIMEOUT_MS, relatedRequestId: req.requestId },
         );
-        return (result.action === 'accept' && APPROVAL_ANSWERS.get(result.content?.decision)) || 'deny';
+        const answer = (result.action === 'accept' && APPROVAL_ANSWERS.get(result.content?.decision)) || 'deny';
+        this.audit.approval({ event: 'answered', ...call, answer });
+        return answer;
       },
     };
   }

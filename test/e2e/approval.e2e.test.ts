@@ -131,6 +131,18 @@ describe('approvals end to end', () => {
         .map((l) => (JSON.parse(l) as { approval: { answer: string } }).approval.answer);
     await waitFor(() => answered().length >= 5);
     expect(answered()).toEqual(['once', 'deny', 'deny', 'session', 'deny']);
+    // And in the audit log, each question and answer tied to its call.
+    const audit = fs
+      .readFileSync(path.join(home, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; event?: string; answer?: string; callId?: string; tool?: string });
+    const approvals = audit.filter((r) => r.kind === 'approval');
+    expect(approvals.map((r) => r.answer ?? r.event)).toEqual(
+      ['once', 'deny', 'deny', 'session', 'deny'].flatMap((a) => ['asked', a]),
+    );
+    const calls = new Set(audit.filter((r) => r.kind === 'call').map((r) => r.callId));
+    expect(approvals.every((r) => calls.has(r.callId))).toBe(true);
   });
 
   it('stops asking when the client cancels the pending call', async () => {

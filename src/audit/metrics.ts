@@ -1,0 +1,90 @@
+/**
+ * The metrics, defined once for both exporters: OpenTelemetry instruments (otel.ts) and the Prometheus registry
+ * (prometheus.ts). Prometheus names follow the OpenTelemetry-to-Prometheus convention (dots become underscores, a
+ * seconds unit becomes `_seconds`, counters end in `_total`), so a dashboard built on either source finds the same
+ * series. `metricEvents` turns an audit call record into the measurements both sides record.
+ */
+import type { CallRecord } from './record.js';
+import type { CallTiming } from './sink.js';
+
+export interface MetricDef {
+  otel: string;
+  prom: string;
+  type: 'counter' | 'histogram';
+  help: string;
+  labels: readonly string[];
+  unit?: 's';
+}
+
+export const METRICS = {
+  calls: {
+    otel: 'smg.calls',
+    prom: 'smg_calls_total',
+    type: 'counter',
+    help: 'tools/call requests, by server, tool and outcome (allowed, blocked, errored, upstream-error)',
+    labels: ['server', 'tool', 'outcome'],
+  },
+  blocks: {
+    otel: 'smg.blocks',
+    prom: 'smg_blocks_total',
+    type: 'counter',
+    help: 'blocked calls, by the rule that blocked them',
+    labels: ['rule', 'server'],
+  },
+  stageDuration: {
+    otel: 'smg.stage.duration',
+    prom: 'smg_stage_duration_seconds',
+    type: 'histogram',
+    help: 'time spent in each pipeline stage',
+    labels: ['stage', 'slot'],
+    unit: 's',
+  },
+  callDuration: {
+    otel: 'smg.call.duration',
+    prom: 'smg_call_duration_seconds',
+    type: 'histogram',
+    help: 'tools/call latency through the gateway, by server and tool',
+    labels: ['server', 'tool'],
+    unit: 's',
+  },
+  cacheLookups: {
+    otel: 'smg.cache.lookups',
+    prom: 'smg_cache_lookups_total',
+    type: 'counter',
+    help: 'cache lookups, by cache and result (hit, miss)',
+    labels: ['cache', 'result'],
+  },
+  upstreamRestarts: {
+    otel: 'smg.upstream.restarts',
+    prom: 'smg_upstream_restarts_total',
+    type: 'counter',
+    help: 'upstream servers that went away and were restarted',
+    labels: ['server'],
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** Bucket bounds in seconds: stages take microseconds to a remote provider's seconds. */
+export const SECONDS_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface Measurement {
+  metric: MetricName;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** What one audited call adds to the metrics. */
+export function callMeasurements(record: CallRecord, timing: CallTiming): Measurement[] {
+  const server = record.server ?? '(unknown)';
+  const tool = record.tool ?? '(unknown)';
+  const out: Measurement[] = [
+    { metric: 'calls', labels: { server, tool, outcome: record.outcome }, value: 1 },
+    { metric: 'callDuration', labels: { server, tool }, value: (timing.end - timing.start) / 1000 },
+  ];
+  if (record.outcome === 'blocked')
+    out.push({ metric: 'blocks', labels: { rule: record.ruleId ?? '(none)', server }, value: 1 });
+  for (const s of record.stages)
+    out.push({ metric: 'stageDuration', labels: { stage: s.stage, slot: s.slot }, value: s.ms / 1000 });
+  return out;
+}

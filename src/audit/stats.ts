@@ -1,0 +1,92 @@
+/**
+ * `audit stats` and the numbers of the HTML report: calls by outcome, blocks by rule, and p50/p99 latency by
+ * server and tool, computed from call records. Pure.
+ */
+import { isCall, type AnyRecord } from './query.js';
+
+export interface LatencyRow {
+  server: string;
+  tool: string;
+  calls: number;
+  blocked: number;
+  p50: number;
+  p99: number;
+}
+
+export interface AuditStats {
+  calls: number;
+  outcomes: Record<string, number>;
+  blocksByRule: [string, number][];
+  byTool: LatencyRow[];
+  first?: string;
+  last?: string;
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function computeStats(records: Iterable<AnyRecord>): AuditStats {
+  const outcomes: Record<string, number> = {};
+  const rules = new Map<string, number>();
+  const tools = new Map<string, { server: string; tool: string; ms: number[]; blocked: number }>();
+  let calls = 0;
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const r of records) {
+    if (!isCall(r)) continue;
+    calls++;
+    first ??= r.ts;
+    last = r.ts;
+    outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    if (r.outcome === 'blocked') rules.set(r.ruleId ?? '(none)', (rules.get(r.ruleId ?? '(none)') ?? 0) + 1);
+    const server = r.server ?? '(unknown)';
+    const tool = r.tool ?? r.exposed;
+    const key = `${server}\u0000${tool}`;
+    let t = tools.get(key);
+    if (!t) tools.set(key, (t = { server, tool, ms: [], blocked: 0 }));
+    t.ms.push(r.latencyMs);
+    if (r.outcome === 'blocked') t.blocked++;
+  }
+  const byTool = [...tools.values()]
+    .map((t) => {
+      const sorted = t.ms.sort((a, b) => a - b);
+      return {
+        server: t.server,
+        tool: t.tool,
+        calls: sorted.length,
+        blocked: t.blocked,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+      };
+    })
+    .sort((a, b) => b.calls - a.calls || a.server.localeCompare(b.server) || a.tool.localeCompare(b.tool));
+  return {
+    calls,
+    outcomes,
+    blocksByRule: [...rules].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+    byTool,
+    ...(first ? { first } : {}),
+    ...(last ? { last } : {}),
+  };
+}
+
+export function formatStats(s: AuditStats): string {
+  const lines = [`calls: ${s.calls}${s.first ? ` (${s.first} … ${s.last})` : ''}`];
+  for (const [k, v] of Object.entries(s.outcomes).sort()) lines.push(`  ${k.padEnd(16)} ${v}`);
+  lines.push('', 'blocks by rule:');
+  if (s.blocksByRule.length === 0) lines.push('  (none)');
+  for (const [rule, n] of s.blocksByRule) lines.push(`  ${rule.padEnd(40)} ${n}`);
+  lines.push(
+    '',
+    `${'server'.padEnd(16)} ${'tool'.padEnd(28)} ${'calls'.padStart(7)} ${'blocked'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`,
+  );
+  for (const r of s.byTool)
+    lines.push(
+      `${r.server.padEnd(16)} ${r.tool.padEnd(28)} ${String(r.calls).padStart(7)} ${String(r.blocked).padStart(8)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`,
+    );
+  return lines.join('\n');
+}
