@@ -13,6 +13,7 @@ import { expandHome } from './paths.js';
 import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
+import type { StateConfig } from '../state/config-schema.js';
 
 /** A server with every reference resolved, plus what the gateway needs to know about it. */
 export interface ResolvedServer {
@@ -48,6 +49,8 @@ export interface LoadedConfig {
   lockfile?: string;
   /** Guardrail providers with their references resolved, and a local model's paths made absolute. */
   providers: Record<string, ProviderConfig>;
+  /** The state store config with its `url` reference resolved (state/config-schema.ts). */
+  state: StateConfig;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -169,6 +172,10 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     }
     providers[name] = resolved;
   }
+  const state: StateConfig =
+    config.state.url === undefined ? config.state : { ...config.state, url: resolve(config.state.url, ['state', 'url']) };
+  if (state.url !== undefined && !problems.length && !isRedisUrl(state.url))
+    problems.push(`  at ${formatPath(['state', 'url'])}: expected a redis:// or rediss:// URL with a host`);
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
   return {
     file,
@@ -177,6 +184,7 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     secrets,
     policies,
     providers,
+    state,
     ...(config.integrity.lockfile !== undefined ? { lockfile: local(config.integrity.lockfile) } : {}),
   };
 }
@@ -192,6 +200,16 @@ function resolveDeep(
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, [...at, k], resolve)]));
   return value;
+}
+
+/** The URL itself is not echoed: it may carry a password. */
+function isRedisUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function isHttpUrl(value: string): boolean {

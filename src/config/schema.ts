@@ -14,6 +14,7 @@ import {
   RateLimitSchema,
   ToolAnnotationOverridesSchema,
 } from '../policy/config-schema.js';
+import { DEFAULT_STATE_CONFIG, StateConfigSchema } from '../state/config-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -454,6 +455,7 @@ export const ConfigSchema = z
       .strict()
       .default({ mode: 'pin-on-first-use', poisoning: { action: 'block', minSeverity: 'high' } })
       .describe('Tool integrity: pins against rug pulls, and the poisoning scan.'),
+    state: StateConfigSchema.default(DEFAULT_STATE_CONFIG),
   })
   .strict()
   .superRefine((config, ctx) => {
