@@ -90,7 +90,13 @@ return 1
 `;
 
 interface BucketCommands {
-  smgBucket(key: string, capacity: string, rate: string, eps: string, take: '0' | '1'): Promise<[number, number, number]>;
+  smgBucket(
+    key: string,
+    capacity: string,
+    rate: string,
+    eps: string,
+    take: '0' | '1',
+  ): Promise<[number, number, number]>;
   smgCas(key: string, expected: string, value: string): Promise<number>;
 }
 
@@ -98,7 +104,8 @@ export class RedisStore implements StateStore {
   private readonly client: Redis & BucketCommands;
   /** host:port (never the password), for messages. */
   readonly where: string;
-  private up = false;
+  /** Undefined until the first attempt ends, so that a Redis that is down from the start is reported once too. */
+  private up: boolean | undefined;
   /** True once the first connection attempt has succeeded or failed: from then on a down store fails fast. */
   private attempted = false;
   private lastReason = 'not connected yet';
@@ -129,7 +136,7 @@ export class RedisStore implements StateStore {
 
   /** True while the connection is up. */
   get available(): boolean {
-    return this.up;
+    return this.up === true;
   }
 
   async takeToken(key: string, bucket: TokenBucket): Promise<TakeResult> {
@@ -205,6 +212,9 @@ export class RedisStore implements StateStore {
   }
 
   private unavailable(reason: string, cause?: unknown): StateUnavailableError {
-    return new StateUnavailableError(`the shared state store (Redis at ${this.where}) is unavailable: ${reason}`, cause);
+    return new StateUnavailableError(
+      `the shared state store (Redis at ${this.where}) is unavailable: ${reason}`,
+      cause,
+    );
   }
 }
