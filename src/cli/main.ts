@@ -15,6 +15,8 @@ import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
 import { Gateway } from '../server/gateway.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
+import { createStateStore, sharedStore } from '../state/create.js';
+import type { StateStore } from '../state/store.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
@@ -83,8 +85,13 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
     level,
     file: file === false ? undefined : file === true ? paths.logFile : file,
   });
-  const cache = cacheFor(paths, loaded.config.cache, log);
-  const gateway = new Gateway({ loaded, log, cache });
+  // The state store (memory, or Redis shared by every instance); with Redis the discovery cache is shared too.
+  const state = createStateStore(loaded.state, log);
+  const shared = sharedStore(state);
+  const cache = cacheFor(paths, loaded.config.cache, log, shared);
+  const fromShared = await cache.preload(loaded.servers);
+  if (fromShared.length > 0) log.info({ servers: fromShared }, 'tool lists loaded from the shared discovery cache');
+  const gateway = new Gateway({ loaded, log, cache, state });
   const transport = new GatewayStdioServerTransport({});
 
   let exitCode: number = EXIT.OK;
@@ -99,12 +106,24 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   log.info({ version: VERSION, config: loaded.file, servers: loaded.servers.map((s) => s.name) }, 'gateway starting');
   await gateway.connect(transport);
   await gateway.closed;
+  await state.close();
   await flushLogger(log);
   process.exit(exitCode);
 }
 
-function cacheFor(paths: GatewayPaths, cfg: { enabled: boolean; ttlMs: number }, log: Logger): DiscoveryCache {
-  return new DiscoveryCache({ dir: paths.cacheDir, ttlMs: cfg.ttlMs, enabled: cfg.enabled, log });
+function cacheFor(
+  paths: GatewayPaths,
+  cfg: { enabled: boolean; ttlMs: number },
+  log: Logger,
+  shared?: StateStore,
+): DiscoveryCache {
+  return new DiscoveryCache({
+    dir: paths.cacheDir,
+    ttlMs: cfg.ttlMs,
+    enabled: cfg.enabled,
+    log,
+    ...(shared ? { shared } : {}),
+  });
 }
 
 export function buildProgram(): Command {

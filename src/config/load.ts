@@ -173,7 +173,9 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     providers[name] = resolved;
   }
   const state: StateConfig =
-    config.state.url === undefined ? config.state : { ...config.state, url: resolve(config.state.url, ['state', 'url']) };
+    config.state.url === undefined
+      ? config.state
+      : { ...config.state, url: resolve(config.state.url, ['state', 'url']) };
   if (state.url !== undefined && !problems.length && !isRedisUrl(state.url))
     problems.push(`  at ${formatPath(['state', 'url'])}: expected a redis:// or rediss:// URL with a host`);
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);

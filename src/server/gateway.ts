@@ -46,7 +46,6 @@ import {
   type IntegrityGate,
   type IntegrityVerdict,
 } from '../integrity/gate.js';
-import { createPinStore } from '../integrity/lockfile.js';
 import { createScanCache } from '../integrity/scan-cache.js';
 import {
   LOCAL_PRINCIPAL,
@@ -58,7 +57,10 @@ import {
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
+import { sharedStore } from '../state/create.js';
 import { MemoryStore } from '../state/memory.js';
+import { pinStoreOn } from '../state/pins.js';
+import type { StateStore } from '../state/store.js';
 import { lazyProvider } from '../guardrails/providers/lazy.js';
 import type { AsyncDetector } from '../guardrails/types.js';
 import type { Catalog } from '../upstream/catalog.js';
@@ -76,6 +78,8 @@ export interface GatewayOptions {
   cache: DiscoveryCache;
   /** The pin lockfile, the manifests and cache folders; default: from SMG_HOME (config integrity.lockfile wins). */
   integrity?: { lockfile: string; manifestsDir: string; cacheDir: string };
+  /** The process's state store (state/create.ts); its owner closes it. Default: a MemoryStore of this gateway's. */
+  state?: StateStore;
 }
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
@@ -139,12 +143,13 @@ export class Gateway {
   private readonly verdicts = new Map<string, IntegrityVerdict>();
   /** Integrity checks in flight, by server: a list request waits for them (bounded). */
   private readonly evaluating = new Map<string, Promise<void>>();
-  /** The process's state store, shared by every policy's pipeline: rate-limit buckets. */
-  private readonly state = new MemoryStore();
+  /** The process's state store, shared by every policy's pipeline: rate-limit buckets (and with Redis, pins). */
+  private readonly state: StateStore;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
     this.log = log;
+    this.state = opts.state ?? new MemoryStore();
     const mask = createSecretMasker(loaded.secrets);
     this.providers = new Map(
       Object.entries(loaded.providers).map(([name, cfg]) => [
@@ -156,7 +161,7 @@ export class Gateway {
     );
     const paths = opts.integrity ?? resolvePaths();
     this.gate = createIntegrityGate({
-      store: createPinStore({ file: loaded.lockfile ?? paths.lockfile }),
+      store: pinStoreOn(sharedStore(this.state), loaded.lockfile ?? paths.lockfile),
       poisoning: loaded.config.integrity.poisoning,
       manifestsDir: paths.manifestsDir,
       log,

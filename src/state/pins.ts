@@ -19,16 +19,22 @@
  */
 import { GatewayError } from '../errors.js';
 import { canonicalJson } from '../integrity/canonical.js';
+import type { ToolLike } from '../integrity/hash.js';
 import {
   LockfileSchema,
   buildPinStore,
   createPinStore,
   emptyLockfile,
   parseLockfile,
+  type ApproveOptions,
+  type IntegrityMode,
+  type LauncherPin,
   type Lockfile,
   type PinStore,
+  type RevokeOptions,
 } from '../integrity/lockfile.js';
-import type { RedisStore } from './redis.js';
+import type { StateConfig } from './config-schema.js';
+import { RedisStore, redisWhere } from './redis.js';
 
 export const PINS_KEY = 'pins';
 
@@ -90,4 +96,40 @@ export function createSharedPinStore(opts: SharedPinStoreOptions): PinStore {
  */
 export function pinStoreOn(shared: RedisStore | undefined, lockfile: string): PinStore {
   return shared ? createSharedPinStore({ store: shared, seedFile: lockfile }) : createPinStore({ file: lockfile });
+}
+
+/**
+ * The pin store for a one-shot command (`tools approve/revoke/list/diff`, `scan`): with the Redis back end each
+ * operation opens its own connection and closes it, so that the command exits when it is done and never holds a
+ * connection it no longer needs.
+ */
+export function commandPinStore(state: StateConfig, lockfile: string): PinStore {
+  if (state.backend !== 'redis' || state.url === undefined) return createPinStore({ file: lockfile });
+  const options = {
+    url: state.url,
+    keyPrefix: state.keyPrefix,
+    connectTimeoutMs: state.connectTimeoutMs,
+    commandTimeoutMs: Math.max(state.commandTimeoutMs, state.connectTimeoutMs),
+  };
+  const once =
+    <A extends unknown[], R>(op: (pins: PinStore, ...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const store = new RedisStore(options);
+      try {
+        return await op(createSharedPinStore({ store, seedFile: lockfile }), ...args);
+      } finally {
+        await store.close();
+      }
+    };
+  return {
+    file: `${redisWhere(state.url)} (key ${PINS_KEY})`,
+    read: once((p) => p.read()),
+    check: once((p, server: string, tools: readonly ToolLike[], mode: IntegrityMode) => p.check(server, tools, mode)),
+    approve: once((p, server: string, tools: readonly ToolLike[], o?: ApproveOptions) => p.approve(server, tools, o)),
+    revoke: once((p, server: string, o?: RevokeOptions) => p.revoke(server, o)),
+    setLauncher: once((p, server: string, launcher: Omit<LauncherPin, 'recordedAt'>) =>
+      p.setLauncher(server, launcher),
+    ),
+    update: once((p, fn: (lock: Lockfile) => unknown) => p.update(fn)) as PinStore['update'],
+  };
 }

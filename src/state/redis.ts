@@ -37,6 +37,12 @@ export class StateUnavailableError extends GatewayError {
   }
 }
 
+/** scheme://host:port of a Redis URL: what messages and logs name, never the password or the database. */
+export function redisWhere(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ''}`;
+}
+
 /** See memory.ts: the same slack, so that both back ends give the same answers. */
 const EPSILON = 1e-9;
 
@@ -112,8 +118,7 @@ export class RedisStore implements StateStore {
   private closed = false;
 
   constructor(private readonly opts: RedisStoreOptions) {
-    const url = new URL(opts.url);
-    this.where = `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
+    this.where = redisWhere(opts.url);
     const options: RedisOptions = {
       keyPrefix: opts.keyPrefix ?? 'smg:',
       connectTimeout: opts.connectTimeoutMs ?? 2_000,
