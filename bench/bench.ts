@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { benchParameterChecks } from './parameter-checks.js';
+import { benchStateStore } from './state-store.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** BENCH_GATEWAY_BIN runs another build of the gateway (say, a patched copy of dist/cli.js) for an A/B comparison. */
@@ -621,6 +622,8 @@ async function main(): Promise<void> {
   );
   log();
   log(await benchParameterChecks());
+  log();
+  log(await benchStateStore());
 }
 
 function cleanUp(): void {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { createPinStore } from '../integrity/lockfile.js';
-import { PINS_KEY, createSharedPinStore, pinStoreOn } from './pins.js';
+import { DEFAULT_STATE_CONFIG } from './config-schema.js';
+import { PINS_KEY, commandPinStore, createSharedPinStore, pinStoreOn } from './pins.js';
 import { RedisStore } from './redis.js';
 
 let redis: RedisServer;
@@ -120,4 +121,39 @@ describe('shared pins', () => {
       await redis.start();
     }
   }, 30_000);
+});
+
+describe('commandPinStore (the tools commands)', () => {
+  const lockfile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smg-pins-')), 'tools.lock.json');
+
+  it('is the lockfile with the memory back end', () => {
+    const file = lockfile();
+    expect(commandPinStore(DEFAULT_STATE_CONFIG, file).file).toBe(file);
+  });
+
+  it('reads and writes the shared pins, one connection per operation, and leaves none open', async () => {
+    const prefix = `cmd${crypto.randomBytes(4).toString('hex')}:`;
+    const cfg = { ...DEFAULT_STATE_CONFIG, backend: 'redis' as const, url: redis.url, keyPrefix: prefix };
+    // Only this test's connections (and redis-cli's own) count: close the other tests' stores first.
+    await Promise.all(open.splice(0).map((st) => st.close()));
+    const clients = () => redis.cli('CLIENT', 'LIST').split('\n').filter(Boolean).length;
+    const baseline = clients();
+    const pins = commandPinStore(cfg, lockfile());
+    expect(pins.file).toBe(`${redis.url} (key ${PINS_KEY})`);
+    expect((await pins.check('srv', TOOLS, 'pin-on-first-use')).pinned).toEqual(['read', 'write']);
+    expect(await pins.approve('srv', TOOLS, { tool: 'read', by: 'a' })).toEqual(['read']);
+    expect(await pins.revoke('srv', { tool: 'write' })).toEqual(['write']);
+    await pins.setLauncher('srv', { launcher: 'npx', package: 'pkg', resolved: '1.0.0' });
+    expect(await pins.update((lock) => Object.keys(lock.servers))).toEqual(['srv']);
+    const lock = await pins.read();
+    expect(lock.servers.srv!.tools.read!.state).toBe('approved');
+    expect(lock.servers.srv!.tools.write!.state).toBe('revoked');
+    expect(lock.servers.srv!.launcher?.package).toBe('pkg');
+    // A gateway on the same prefix sees the same pins.
+    const gateway = new RedisStore({ url: redis.url, keyPrefix: prefix });
+    open.push(gateway);
+    expect(await createSharedPinStore({ store: gateway }).read()).toEqual(lock);
+    await gateway.close();
+    await expect.poll(clients).toBe(baseline);
+  });
 });
