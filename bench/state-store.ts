@@ -47,9 +47,9 @@ export async function benchStateStore(): Promise<string> {
   const memory = new MemoryStore();
   await sequential(memory, 1000); // warm-up
   const m = await sequential(memory, CALLS);
-  lines.push(
-    `  memory                      median ${quantile(m, 0.5).toFixed(1)}  p99 ${quantile(m, 0.99).toFixed(1)}`,
-  );
+  const row = (label: string, xs: number[]) =>
+    `  ${label.padEnd(32)} median ${quantile(xs, 0.5).toFixed(1)}  p99 ${quantile(xs, 0.99).toFixed(1)}`;
+  lines.push(row('memory', m));
   await memory.close();
 
   const redis = await startRedis();
@@ -57,11 +57,9 @@ export async function benchStateStore(): Promise<string> {
   try {
     await sequential(store, 500); // warm-up: connect, load the script
     const r = await sequential(store, CALLS);
-    lines.push(
-      `  redis (loopback, 1 in flight) median ${quantile(r, 0.5).toFixed(1)}  p99 ${quantile(r, 0.99).toFixed(1)}`,
-    );
+    lines.push(row('redis (loopback, 1 in flight)', r));
     const perSecond = await concurrent(store, CALLS * 4, 50);
-    lines.push(`  redis, 50 in flight          ${Math.round(perSecond)} takes/s`);
+    lines.push(`  ${'redis (loopback, 50 in flight)'.padEnd(32)} ${Math.round(perSecond)} takes/s`);
   } finally {
     await store.close();
     await redis.stop();
