@@ -4,6 +4,7 @@
  * sink, `fail()`, with a documented exit code (see EXIT below and docs/cli.md). In `start` mode stdout belongs to
  * MCP, so nothing here writes to stdout except the commands that are not `start`.
  */
+import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
@@ -346,17 +347,33 @@ export function buildProgram(): Command {
     .command('cache')
     .description('the discovery cache under <home>/cache/')
     .command('clear')
-    .description('remove every cached tool list')
-    .action(() => {
-      const paths = resolvePaths();
+    .description(
+      'remove every cached tool list (and, with the Redis state back end, the configured servers’ shared ones)',
+    )
+    .addOption(configOption())
+    .action(async (opts: GlobalOptions) => {
+      const paths = resolvePaths({ config: opts.config });
+      const log = createLogger({ level: 'warn' });
+      // The config is needed only for a shared cache; without a config file there is nothing shared to clear.
+      const loaded = fs.existsSync(paths.config) ? loadConfig(paths.config) : undefined;
+      const state = loaded?.state.backend === 'redis' ? createStateStore(loaded.state, log) : undefined;
       const cache = new DiscoveryCache({
         dir: paths.cacheDir,
         ttlMs: 0,
         enabled: true,
-        log: createLogger({ level: 'warn' }),
+        log,
+        ...(state ? { shared: state } : {}),
       });
       const n = cache.clear();
       process.stdout.write(`removed ${n} cache file${n === 1 ? '' : 's'} from ${paths.cacheDir}\n`);
+      if (!state || !loaded) return;
+      try {
+        const shared = await cache.clearShared(loaded.servers);
+        const where = sharedStore(state)!.where;
+        process.stdout.write(`removed ${shared} shared cache entr${shared === 1 ? 'y' : 'ies'} from ${where}\n`);
+      } finally {
+        await state.close();
+      }
     });
 
   return program;

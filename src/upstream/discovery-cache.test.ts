@@ -120,6 +120,17 @@ describe('DiscoveryCache shared layer', () => {
     expect(await on(shared, () => 1000).preload([server()])).toEqual([]); // corrupt
   });
 
+  it('clears the shared entries of the given servers', async () => {
+    const shared = new MemoryStore();
+    const c = on(shared, () => 1000);
+    c.set(server(), catalog);
+    await settle();
+    expect(await c.clearShared([server(), server({ args: ['other.js'] })])).toBe(1);
+    expect(await on(shared, () => 1000).preload([server()])).toEqual([]);
+    expect(await c.clearShared([server()])).toBe(0);
+    expect(await cache(tmp(), () => 1000).clearShared([server()])).toBe(0);
+  });
+
   it('falls back to memory and files when the shared store fails', async () => {
     const broken: StateStore = Object.assign(new MemoryStore(), {
       get: () => Promise.reject(new Error('down')),

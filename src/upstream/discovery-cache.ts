@@ -133,6 +133,23 @@ export class DiscoveryCache {
     return loaded;
   }
 
+  /**
+   * Removes the shared entries of these servers (the shared store has no listing to walk, so the configured servers
+   * name the keys); returns how many there were. A store that is down rejects, naming itself.
+   */
+  async clearShared(servers: readonly ResolvedServer[]): Promise<number> {
+    const { shared } = this.opts;
+    if (!shared) return 0;
+    let removed = 0;
+    for (const server of servers) {
+      const key = `dc:${serverIdentityKey(server)}`;
+      if ((await shared.get(key)) === undefined) continue;
+      await shared.delete(key);
+      removed++;
+    }
+    return removed;
+  }
+
   /** Removes every cache file and the memory entries; returns how many files were removed. */
   clear(): number {
     this.memory.clear();

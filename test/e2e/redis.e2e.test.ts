@@ -102,6 +102,17 @@ describe('two gateways on one Redis', () => {
     expect((await echo(a, 'again')).isError).toBe(true);
     expect((await echo(b, 'again')).isError).toBe(true);
     await closeAll(a, b);
+
+    // `cache clear` removes the shared entries too (for the servers the config names).
+    expect(redis.cli('KEYS', `${state.keyPrefix}dc:*`).split('\n').filter(Boolean)).toHaveLength(2);
+    const cleared = spawnSync(process.execPath, [BIN, 'cache', 'clear', '--config', a.configPath], {
+      env: { PATH: process.env.PATH ?? '', HOME: homeA, SMG_HOME: homeA },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(cleared.status).toBe(0);
+    expect(cleared.stdout).toContain(`removed 2 shared cache entries from ${redis.url}`);
+    expect(redis.cli('KEYS', `${state.keyPrefix}dc:*`)).toBe('');
   });
 
   it('keep answering when Redis dies, deny rate-limited calls naming the store, and resume when it returns', async () => {
