@@ -145,6 +145,8 @@ export class Gateway {
   private readonly evaluating = new Map<string, Promise<void>>();
   /** The process's state store, shared by every policy's pipeline: rate-limit buckets (and with Redis, pins). */
   private readonly state: StateStore;
+  /** Stops re-checking integrity when the shared store comes back (see the constructor). */
+  private readonly unwatchState: () => void;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
@@ -199,6 +201,14 @@ export class Gateway {
         }),
       );
     }
+    // With shared pins, a list whose check failed while the store was down is checked again once it is back.
+    this.unwatchState =
+      sharedStore(this.state)?.watch((status) => {
+        if (status !== 'up') return;
+        for (const [server, verdict] of this.verdicts)
+          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed'))
+            this.checkIntegrity(server, this.upstreams.get(server)?.catalog ?? verdict.catalog);
+      }) ?? (() => undefined);
     // Cached lists answer the first tools/list, but only after the integrity gate has passed them.
     for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog);
     this.routes = this.rebuildRoutes();
@@ -615,6 +625,7 @@ export class Gateway {
     this.closing ??= (async () => {
       const drainMs = this.opts.loaded.config.shutdown.drainTimeoutMs;
       this.log.info({ reason, inflight: this.inflight.size }, 'shutting down');
+      this.unwatchState();
       if (this.inflight.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

@@ -109,6 +109,41 @@ describe('RedisStore when Redis goes away', () => {
     }
   }, 30_000);
 
+  it('bounds every command by commandTimeoutMs when Redis hangs with the connection open', async () => {
+    const store = storeOn(undefined, { commandTimeoutMs: 150 });
+    try {
+      await store.takeToken('k', perMinute(1, 5));
+      redis.pause();
+      const failed = store.takeToken('k', perMinute(1, 5));
+      await expect(failed).rejects.toBeInstanceOf(StateUnavailableError);
+      await expect(failed).rejects.toThrow(/unavailable: Command timed out/);
+    } finally {
+      redis.resume();
+    }
+    expect((await store.takeToken('k', perMinute(1, 5))).allowed).toBe(true);
+    await store.close();
+  });
+
+  it('tells a watcher when the store goes down and comes back, until it stops watching', async () => {
+    const store = storeOn();
+    const seen: string[] = [];
+    await store.get('x');
+    const stop = store.watch((s) => seen.push(s));
+    try {
+      await redis.kill();
+      await expect.poll(() => seen).toEqual(['down']);
+      await redis.start();
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['down', 'up']);
+      stop();
+      await redis.kill();
+      await expect.poll(() => store.available, { timeout: 5000 }).toBe(false);
+      expect(seen).toEqual(['down', 'up']);
+    } finally {
+      await redis.start();
+      await store.close();
+    }
+  }, 30_000);
+
   it('fails within the connect timeout when Redis is not there at all', async () => {
     const store = new RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 200, commandTimeoutMs: 200 });
     try {

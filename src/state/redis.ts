@@ -116,6 +116,7 @@ export class RedisStore implements StateStore {
   private attempted = false;
   private lastReason = 'not connected yet';
   private closed = false;
+  private readonly watchers = new Set<(status: 'up' | 'down') => void>();
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.where = redisWhere(opts.url);
@@ -137,6 +138,15 @@ export class RedisStore implements StateStore {
     // ioredis emits 'error' for every failed attempt and 'close' on a dropped connection; both mean down.
     this.client.on('error', (error: Error) => this.status(false, error.message));
     this.client.on('close', () => this.status(false, 'the connection closed'));
+  }
+
+  /**
+   * Calls `listener` on every later change between up and down (a gateway re-checks what it could not check while
+   * the store was down). Returns the function that stops it.
+   */
+  watch(listener: (status: 'up' | 'down') => void): () => void {
+    this.watchers.add(listener);
+    return () => void this.watchers.delete(listener);
   }
 
   /** True while the connection is up. */
@@ -198,6 +208,7 @@ export class RedisStore implements StateStore {
     if (up === this.up || this.closed) return;
     this.up = up;
     this.opts.onStatus?.(up ? 'up' : 'down', up ? undefined : this.lastReason);
+    for (const watcher of this.watchers) watcher(up ? 'up' : 'down');
   }
 
   /** Runs one command; `onWrongType` is the answer when the key holds the other kind of entry (else an error). */

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BIN,
@@ -198,5 +198,32 @@ describe('two gateways on one Redis', () => {
     expect(allowed.isError).toBeFalsy();
     expect(textOf(allowed)).toContain('ok (pulled)');
     await closeAll(a, b);
+  }, 60_000);
+
+  it('start with Redis down: pins fail closed, naming the store, and the tools come back on their own when it is up', async () => {
+    const state = stateOn();
+    const home = tempDir();
+    await redis.kill();
+    let gw: SpawnedGateway | undefined;
+    try {
+      gw = await startGateway(trickyConfig(state, path.join(home, 'rec.jsonl')), { home });
+      // The pins cannot be read, so no tool of tricky can be checked: none is listed, and a call says why.
+      expect((await gw.client.listTools()).tools).toEqual([]);
+      const refused = (await gw.client.callTool({ name: 'tricky__echo', arguments: { text: 'x' } })) as CallToolResult;
+      expect(verdictOf(refused)?.ruleId).toBe('integrity.failed');
+      expect(textOf(refused)).toContain(`the shared state store (Redis at ${redis.url}) is unavailable`);
+    } finally {
+      await redis.start();
+    }
+    const g = gw!;
+    let changed = 0;
+    g.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+    await waitFor(() => logLines(g).some((l) => l.msg === 'connected to the shared state store'), 15_000);
+    // Redis is up: the gateway checks the list again on its own, tells the client, and the tools work.
+    await waitFor(() => changed > 0, 15_000);
+    expect((await g.client.listTools()).tools.map((t) => t.name)).toContain('tricky__echo');
+    expect((await echo(g, 'after')).isError).toBeFalsy();
+    expect(redis.cli('EXISTS', `${state.keyPrefix}pins`)).toBe('1');
+    await closeAll(g);
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 /**
  * A real redis-server for tests: installed from Debian when missing (ensureSystemCommand), started on a free
  * loopback port with no persistence, ready once it answers PING. `kill()` stops it abruptly (SIGKILL, as a crash
- * would) and `start()` brings it back on the same port, so a test can take Redis away mid-run and return it.
+ * would) and `start()` brings it back on the same port, so a test can take Redis away mid-run and return it;
+ * `pause()` freezes it (SIGSTOP) with its connections open, as a hung server would.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -15,6 +16,9 @@ export interface RedisServer {
   start(): Promise<void>;
   /** SIGKILL, then waits for the exit. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that hangs with its connections open. */
+  pause(): void;
+  resume(): void;
   /** Runs redis-cli against it and returns stdout (trimmed). */
   cli(...args: string[]): string;
   /** Stops it for good. */
@@ -71,6 +75,12 @@ export async function startRedis(): Promise<RedisServer> {
       if (!child) return;
       child.kill('SIGKILL');
       await exited;
+    },
+    pause() {
+      proc?.kill('SIGSTOP');
+    },
+    resume() {
+      proc?.kill('SIGCONT');
     },
     cli(...args) {
       const r = spawnSync(cli, ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' });
