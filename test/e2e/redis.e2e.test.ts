@@ -215,7 +215,7 @@ describe('two gateways on one Redis', () => {
     } finally {
       await redis.start();
     }
-    const g = gw!;
+    const g = gw;
     let changed = 0;
     g.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
     await waitFor(() => logLines(g).some((l) => l.msg === 'connected to the shared state store'), 15_000);
