@@ -108,7 +108,7 @@ interface BucketCommands {
 
 export class RedisStore implements StateStore {
   private readonly client: Redis & BucketCommands;
-  /** host:port (never the password), for messages. */
+  /** scheme://host:port (never the password), for messages. */
   readonly where: string;
   /** Undefined until the first attempt ends, so that a Redis that is down from the start is reported once too. */
   private up: boolean | undefined;
@@ -127,7 +127,8 @@ export class RedisStore implements StateStore {
       // Queued commands (before the first connect) fail after one reconnect attempt rather than waiting for Redis.
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 100, 1_000),
-      // No wait: a command sent while the connection is down is rejected by run() before it reaches ioredis.
+      // The queue serves only the commands sent before the first attempt has finished (start-up), each bounded by
+      // commandTimeout; afterwards run() rejects at once while the connection is down, so nothing else queues.
       enableOfflineQueue: true,
       lazyConnect: false,
     };
