@@ -64,11 +64,17 @@ export async function startRedis(): Promise<RedisServer> {
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       proc = child;
+      let stderr = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
       exited = new Promise((resolve) => child.once('exit', () => resolve()));
       void exited.then(() => {
         if (proc === child) proc = undefined;
       });
-      await waitForPing(cli, port, 10_000);
+      try {
+        await waitForPing(cli, port, 10_000);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; its stderr: ${stderr.trim() || '(empty)'}`);
+      }
     },
     async kill() {
       const child = proc;
