@@ -73,7 +73,7 @@ export async function startRedis(): Promise<RedisServer> {
       try {
         await waitForPing(cli, port, 10_000);
       } catch (error) {
-        throw new Error(`${(error as Error).message}; its stderr: ${stderr.trim() || '(empty)'}`);
+        throw new Error(`${(error as Error).message}; its stderr: ${stderr.trim() || '(empty)'}`, { cause: error });
       }
     },
     async kill() {
