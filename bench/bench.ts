@@ -25,6 +25,7 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import { benchJudges } from './judges.js';
 import { benchParameterChecks } from './parameter-checks.js';
 import { benchAudit } from './audit.js';
+import { benchStateStore } from './state-store.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** BENCH_GATEWAY_BIN runs another build of the gateway (say, a patched copy of dist/cli.js) for an A/B comparison. */
@@ -629,6 +630,9 @@ async function main(): Promise<void> {
   log();
   progress('audit log');
   log(await benchAudit());
+  log();
+  progress('state store');
+  log(await benchStateStore());
 }
 
 function cleanUp(): void {

@@ -10,7 +10,9 @@ import os from 'node:os';
 import type { LoadedConfig, ResolvedServer } from '../config/load.js';
 import type { GatewayPaths } from '../config/paths.js';
 import { messageOf } from '../errors.js';
-import { createPinStore, type Lockfile, type PinStore } from '../integrity/lockfile.js';
+import type { Lockfile, PinStore } from '../integrity/lockfile.js';
+import { DEFAULT_STATE_CONFIG } from '../state/config-schema.js';
+import { commandPinStore } from '../state/pins.js';
 import type { OtherServer } from '../integrity/poisoning.js';
 import { createSecretMasker, type Logger } from '../log.js';
 import { fetchCatalog, type Catalog } from '../upstream/catalog.js';
@@ -60,9 +62,12 @@ export async function fetchCatalogs(
   return listed;
 }
 
-/** The pin store the gateway uses: the config's integrity.lockfile, else <home>/tools.lock.json. */
+/**
+ * The pin store the gateway uses: the shared pins when the config's state is Redis (state/pins.ts), else the
+ * config's integrity.lockfile, else <home>/tools.lock.json.
+ */
 export function pinStoreFor(loaded: LoadedConfig | undefined, paths: GatewayPaths): PinStore {
-  return createPinStore({ file: loaded?.lockfile ?? paths.lockfile });
+  return commandPinStore(loaded?.state ?? DEFAULT_STATE_CONFIG, loaded?.lockfile ?? paths.lockfile);
 }
 
 /**

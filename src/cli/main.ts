@@ -4,6 +4,7 @@
  * sink, `fail()`, with a documented exit code (see EXIT below and docs/cli.md). In `start` mode stdout belongs to
  * MCP, so nothing here writes to stdout except the commands that are not `start`.
  */
+import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
@@ -15,6 +16,8 @@ import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
 import { Gateway } from '../server/gateway.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
+import { createStateStore, sharedStore } from '../state/create.js';
+import type { StateStore } from '../state/store.js';
 import { VERSION } from '../version.js';
 import { LogForwarder } from '../audit/log-forward.js';
 import { createAuditSink } from '../audit/setup.js';
@@ -90,9 +93,14 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
     file: file === false ? undefined : file === true ? paths.logFile : file,
     extra: forwarder,
   });
-  const cache = cacheFor(paths, loaded.config.cache, log);
+  // The state store (memory, or Redis shared by every instance); with Redis the discovery cache is shared too.
+  const state = createStateStore(loaded.state, log);
+  const shared = sharedStore(state);
+  const cache = cacheFor(paths, loaded.config.cache, log, shared);
+  const fromShared = await cache.preload(loaded.servers);
+  if (fromShared.length > 0) log.info({ servers: fromShared }, 'tool lists loaded from the shared discovery cache');
   const audit = await createAuditSink(loaded, paths, log, [], forwarder);
-  const gateway = new Gateway({ loaded, log, cache, audit });
+  const gateway = new Gateway({ loaded, log, cache, audit, state });
   const transport = new GatewayStdioServerTransport({});
 
   let exitCode: number = EXIT.OK;
@@ -110,12 +118,24 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   // The last batch of audit records, then the telemetry exporters (bounded: a collector that is down must not
   // hold the exit).
   await Promise.race([audit.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  await state.close();
   await flushLogger(log);
   process.exit(exitCode);
 }
 
-function cacheFor(paths: GatewayPaths, cfg: { enabled: boolean; ttlMs: number }, log: Logger): DiscoveryCache {
-  return new DiscoveryCache({ dir: paths.cacheDir, ttlMs: cfg.ttlMs, enabled: cfg.enabled, log });
+function cacheFor(
+  paths: GatewayPaths,
+  cfg: { enabled: boolean; ttlMs: number },
+  log: Logger,
+  shared?: StateStore,
+): DiscoveryCache {
+  return new DiscoveryCache({
+    dir: paths.cacheDir,
+    ttlMs: cfg.ttlMs,
+    enabled: cfg.enabled,
+    log,
+    ...(shared ? { shared } : {}),
+  });
 }
 
 export function buildProgram(): Command {
@@ -351,17 +371,33 @@ export function buildProgram(): Command {
     .command('cache')
     .description('the discovery cache under <home>/cache/')
     .command('clear')
-    .description('remove every cached tool list')
-    .action(() => {
-      const paths = resolvePaths();
+    .description(
+      'remove every cached tool list (and, with the Redis state back end, the configured servers’ shared ones)',
+    )
+    .addOption(configOption())
+    .action(async (opts: GlobalOptions) => {
+      const paths = resolvePaths({ config: opts.config });
+      const log = createLogger({ level: 'warn' });
+      // The config is needed only for a shared cache; without a config file there is nothing shared to clear.
+      const loaded = fs.existsSync(paths.config) ? loadConfig(paths.config) : undefined;
+      const state = loaded?.state.backend === 'redis' ? createStateStore(loaded.state, log) : undefined;
       const cache = new DiscoveryCache({
         dir: paths.cacheDir,
         ttlMs: 0,
         enabled: true,
-        log: createLogger({ level: 'warn' }),
+        log,
+        ...(state ? { shared: state } : {}),
       });
       const n = cache.clear();
       process.stdout.write(`removed ${n} cache file${n === 1 ? '' : 's'} from ${paths.cacheDir}\n`);
+      if (!state || !loaded) return;
+      try {
+        const shared = await cache.clearShared(loaded.servers);
+        const where = sharedStore(state)!.where;
+        process.stdout.write(`removed ${shared} shared cache entr${shared === 1 ? 'y' : 'ies'} from ${where}\n`);
+      } finally {
+        await state.close();
+      }
     });
 
   return program;

@@ -157,3 +157,30 @@ describe('resolvePaths', () => {
     expect(p.cacheDir).toBe(path.join(home, 'cache'));
   });
 });
+
+describe('parseConfig: state', () => {
+  const withState = (state: object) => JSON.stringify({ servers: {}, state });
+
+  it('defaults to the memory back end', () => {
+    expect(parseConfig(JSON.stringify({ servers: {} }), FILE, {}).state).toMatchObject({ backend: 'memory' });
+  });
+
+  it('resolves a ${env:} Redis URL and masks it as a secret', () => {
+    const loaded = parseConfig(withState({ backend: 'redis', url: '${env:REDIS_URL}' }), FILE, {
+      REDIS_URL: 'redis://:pw@10.0.0.5:6379/2',
+    });
+    expect(loaded.state).toMatchObject({ backend: 'redis', url: 'redis://:pw@10.0.0.5:6379/2', keyPrefix: 'smg:' });
+    expect(loaded.secrets).toContain('redis://:pw@10.0.0.5:6379/2');
+  });
+
+  it.each([
+    [{ backend: 'redis' }, 'at state.url: the redis backend needs a "url"'],
+    [{ backend: 'redis', url: 'http://h:6379' }, 'at state.url: expected a redis:// or rediss:// URL with a host'],
+    [{ backend: 'redis', url: '${env:MISSING}' }, 'at state.url: environment variable MISSING is not set'],
+  ])('refuses %j, naming the path', (state, message) => {
+    const error = errorOf(withState(state));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(FILE);
+    expect(error.message).toContain(message);
+  });
+});

@@ -14,6 +14,7 @@ import { expandHome } from './paths.js';
 import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
+import type { StateConfig } from '../state/config-schema.js';
 
 /** A server with every reference resolved, plus what the gateway needs to know about it. */
 export interface ResolvedServer {
@@ -53,6 +54,8 @@ export interface LoadedConfig {
   judges: Record<string, JudgeEndpoint>;
   /** Policy documents (absolute paths). */
   policyDocuments: string[];
+  /** The state store config with its `url` reference resolved (state/config-schema.ts). */
+  state: StateConfig;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -186,6 +189,12 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     else if (!fs.existsSync(abs)) problems.push(`  at ${formatPath(['policyDocuments', i])}: no such file: ${abs}`);
     return abs;
   });
+  const state: StateConfig =
+    config.state.url === undefined
+      ? config.state
+      : { ...config.state, url: resolve(config.state.url, ['state', 'url']) };
+  if (state.url !== undefined && !problems.length && !isRedisUrl(state.url))
+    problems.push(`  at ${formatPath(['state', 'url'])}: expected a redis:// or rediss:// URL with a host`);
   if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
   return {
     judges,
@@ -196,6 +205,7 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     secrets,
     policies,
     providers,
+    state,
     ...(config.integrity.lockfile !== undefined ? { lockfile: local(config.integrity.lockfile) } : {}),
   };
 }
@@ -211,6 +221,16 @@ function resolveDeep(
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, [...at, k], resolve)]));
   return value;
+}
+
+/** The URL itself is not echoed: it may carry a password. */
+function isRedisUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function isHttpUrl(value: string): boolean {

@@ -21,6 +21,7 @@ import {
   ToolAnnotationOverridesSchema,
 } from '../policy/config-schema.js';
 import { AuditSchema, TelemetrySchema } from '../audit/config-schema.js';
+import { DEFAULT_STATE_CONFIG, StateConfigSchema } from '../state/config-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -481,6 +482,7 @@ export const ConfigSchema = z
       .describe('Tool integrity: pins against rug pulls, and the poisoning scan.'),
     audit: AuditSchema.prefault({}).describe('The tamper-evident audit log: one hash-chained record per event.'),
     telemetry: TelemetrySchema.prefault({}).describe('OpenTelemetry export (off unless telemetry.otlp is set).'),
+    state: StateConfigSchema.default(DEFAULT_STATE_CONFIG),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -363,6 +363,24 @@ export function createPinStore(opts: PinStoreOptions): PinStore {
     });
   }
 
+  return buildPinStore({ file, read, update, now });
+}
+
+/** Where the pins live: read them, and change them atomically (read-modify-write, written only when changed). */
+export interface PinBacking {
+  /** A name for messages: the lockfile path, or the shared store's key. */
+  file: string;
+  read: () => Promise<Lockfile>;
+  update: <T>(fn: (lock: Lockfile) => T | Promise<T>) => Promise<T>;
+  /** The time, ISO 8601. */
+  now: () => string;
+}
+
+/**
+ * The pin operations on any backing: the lockfile above, or the shared store (state/pins.ts). Each operation is one
+ * `update`, so it is as atomic as the backing makes it.
+ */
+export function buildPinStore({ file, read, update, now }: PinBacking): PinStore {
   const serverOf = (lock: Lockfile, server: string, at: string): ServerPin =>
     own(lock.servers, server) ?? (lock.servers[server] = { serverHash: serverHashOf([]), updatedAt: at, tools: {} });
 

@@ -241,8 +241,27 @@ describe('rate-limit stage', () => {
     const stage = createRateLimitStage({ store: broken, policyLimit: { perMinute: 1 } });
     const r = await runStages([stage], call(), ctxFor());
     expect(r.denied).toMatchObject({
-      ruleId: 'rate-limit.failed',
-      reason: 'stage rate-limit failed: connection refused',
+      ruleId: 'rate-limit.unavailable',
+      reason: 'the rate limit of srv tool tool cannot be checked, so the call is denied: connection refused',
     });
+  });
+
+  it('denies the call when the store fails on the server bucket after the tool bucket allowed it', async () => {
+    let takes = 0;
+    const flaky: StateStore = {
+      takeToken: () =>
+        ++takes === 1
+          ? Promise.resolve({ allowed: true, remaining: 0, retryAfterMs: 0 })
+          : Promise.reject(new Error('the shared state store (Redis at redis://h:1) is unavailable: timeout')),
+      returnToken: () => Promise.resolve(),
+      get: () => Promise.resolve(undefined),
+      set: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const stage = createRateLimitStage({ store: flaky, policyLimit: { perMinute: 1 } });
+    const r = await runStages([stage], call(), ctxFor({ serverLimit: { perMinute: 5 } }));
+    expect(r.denied?.ruleId).toBe('rate-limit.unavailable');
+    expect(r.denied?.reason).toMatch(/cannot be checked, so the call is denied: the shared state store \(Redis at/);
   });
 });

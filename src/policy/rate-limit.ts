@@ -13,9 +13,11 @@
  * tokens: the limit counts calls that passed the checks, and asking the user for approval is one of those.
  *
  * The stage keeps no state of its own; the buckets live in the state store, so the Redis back end shares them
- * across instances. With no limit on the call it returns at once and allocates nothing. Failure mode: closed (a
- * store that throws denies the call).
+ * across instances. With no limit on the call it returns at once and allocates nothing. Failure mode: closed. A
+ * store that throws (the shared Redis store is down or too slow) denies the call with its own rule,
+ * `rate-limit.unavailable`, and a reason that names the store, so that nobody mistakes it for an exceeded limit.
  */
+import { messageOf } from '../errors.js';
 import type { RateLimit } from './config-schema.js';
 import type { CallContext, DenyVerdict, RequestStage, ToolCall, Verdict } from '../pipeline/types.js';
 import type { StateStore, TokenBucket } from '../state/store.js';
@@ -71,11 +73,23 @@ export function createRateLimitStage(opts: RateLimitStageOptions): RequestStage 
     return ALLOW;
   }
 
+  async function takeOrDeny(call: ToolCall, ctx: CallContext): Promise<Verdict<ToolCall>> {
+    try {
+      return await take(call, ctx);
+    } catch (error) {
+      return {
+        action: 'deny',
+        ruleId: 'rate-limit.unavailable',
+        reason: `the rate limit of ${call.server} tool ${call.tool} cannot be checked, so the call is denied: ${messageOf(error)}`,
+      };
+    }
+  }
+
   return {
     name: 'rate-limit',
     slot: 'parameter-check',
     check(call, ctx) {
-      return perTool || ctx.serverPolicy.rateLimit ? take(call, ctx) : ALLOW;
+      return perTool || ctx.serverPolicy.rateLimit ? takeOrDeny(call, ctx) : ALLOW;
     },
   };
 }

@@ -46,7 +46,6 @@ import {
   type IntegrityGate,
   type IntegrityVerdict,
 } from '../integrity/gate.js';
-import { createPinStore } from '../integrity/lockfile.js';
 import { createScanCache } from '../integrity/scan-cache.js';
 import {
   LOCAL_PRINCIPAL,
@@ -58,7 +57,10 @@ import {
 import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
+import { sharedStore } from '../state/create.js';
 import { MemoryStore } from '../state/memory.js';
+import { pinStoreOn } from '../state/pins.js';
+import type { StateStore } from '../state/store.js';
 import { lazyProvider } from '../guardrails/providers/lazy.js';
 import { createJudgeRuntime, type JudgeRuntime } from '../guardrails/judge/runtime.js';
 import type { AsyncDetector } from '../guardrails/types.js';
@@ -81,6 +83,8 @@ export interface GatewayOptions {
   integrity?: { lockfile: string; manifestsDir: string; cacheDir: string };
   /** The audit log and the metrics/trace observers (audit/setup.ts); default: no log, nothing observed. */
   audit?: AuditSink;
+  /** The process's state store (state/create.ts); its owner closes it. Default: a MemoryStore of this gateway's. */
+  state?: StateStore;
 }
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
@@ -144,8 +148,10 @@ export class Gateway {
   private readonly verdicts = new Map<string, IntegrityVerdict>();
   /** Integrity checks in flight, by server: a list request waits for them (bounded). */
   private readonly evaluating = new Map<string, Promise<void>>();
-  /** The process's state store, shared by every policy's pipeline: rate-limit buckets. */
-  private readonly state = new MemoryStore();
+  /** The process's state store, shared by every policy's pipeline: rate-limit buckets (and with Redis, pins). */
+  private readonly state: StateStore;
+  /** Stops re-checking integrity when the shared store comes back (see the constructor). */
+  private readonly unwatchState: () => void;
   /** Judge endpoints and policy documents (read now, re-read on change), when the config has any. */
   private readonly judges: JudgeRuntime | undefined;
   private readonly audit: AuditSink;
@@ -155,6 +161,7 @@ export class Gateway {
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
     this.log = log;
+    this.state = opts.state ?? new MemoryStore();
     this.audit =
       opts.audit ??
       new AuditSink({ required: false, fsync: 'batched', redactor: createRedactor(), argumentsMode: 'redacted', log });
@@ -174,7 +181,7 @@ export class Gateway {
       this.judges = createJudgeRuntime({ judges: loaded.judges, documents: loaded.policyDocuments, log });
     const paths = opts.integrity ?? resolvePaths();
     this.gate = createIntegrityGate({
-      store: createPinStore({ file: loaded.lockfile ?? paths.lockfile }),
+      store: pinStoreOn(sharedStore(this.state), loaded.lockfile ?? paths.lockfile),
       poisoning: loaded.config.integrity.poisoning,
       manifestsDir: paths.manifestsDir,
       log,
@@ -214,6 +221,14 @@ export class Gateway {
         }),
       );
     }
+    // With shared pins, a list whose check failed while the store was down is checked again once it is back.
+    this.unwatchState =
+      sharedStore(this.state)?.watch((status) => {
+        if (status !== 'up') return;
+        for (const [server, verdict] of this.verdicts)
+          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed'))
+            this.checkIntegrity(server, this.upstreams.get(server)?.catalog ?? verdict.catalog);
+      }) ?? (() => undefined);
     // Cached lists answer the first tools/list, but only after the integrity gate has passed them.
     for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog);
     this.routes = this.rebuildRoutes();
@@ -688,6 +703,7 @@ export class Gateway {
     this.closing ??= (async () => {
       const drainMs = this.opts.loaded.config.shutdown.drainTimeoutMs;
       this.log.info({ reason, inflight: this.inflight.size }, 'shutting down');
+      this.unwatchState();
       if (this.inflight.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

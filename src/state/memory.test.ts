@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeStateStoreContract } from '../../test/helpers/state-contract.js';
 import { MemoryStore } from './memory.js';
 import type { TakeResult, TokenBucket } from './store.js';
 
@@ -144,14 +145,6 @@ describe('MemoryStore.takeToken', () => {
     },
   );
 
-  it('keeps buckets apart by key', async () => {
-    const { store } = clocked();
-    const bucket = perMinute(60, 1);
-    expect(await store.takeToken('a', bucket)).toEqual(ok(0));
-    expect(await store.takeToken('b', bucket)).toEqual(ok(0));
-    expect(await store.takeToken('a', bucket)).toEqual(no(1000));
-  });
-
   it('allows exactly the capacity among 50 concurrent takes', async () => {
     const { store } = clocked();
     const results = await Promise.all(Array.from({ length: 50 }, () => store.takeToken('k', perMinute(10))));
@@ -226,17 +219,6 @@ describe('MemoryStore memory bounds', () => {
 });
 
 describe('MemoryStore values', () => {
-  it('gets, sets and deletes strings', async () => {
-    const { store } = clocked();
-    expect(await store.get('v')).toBeUndefined();
-    await store.set('v', 'one');
-    expect(await store.get('v')).toBe('one');
-    await store.set('v', 'two');
-    expect(await store.get('v')).toBe('two');
-    await store.delete('v');
-    expect(await store.get('v')).toBeUndefined();
-  });
-
   it('expires a value once more than its ttl has passed (as Redis PX does), and keeps one without a ttl', async () => {
     const { store, at } = clocked();
     await store.set('short', 'x', 100);
@@ -249,26 +231,11 @@ describe('MemoryStore values', () => {
     expect(await store.get('long')).toBe('y');
   });
 
-  it.each([0, -1, Number.NaN])('rejects a ttl of %s', async (ttl) => {
-    await expect(clocked().store.set('v', 'x', ttl)).rejects.toThrow(RangeError);
-  });
-
-  it('rejects a token take on a key that holds a value', async () => {
-    const { store } = clocked();
-    await store.set('v', 'x');
-    await expect(store.takeToken('v', perMinute(1))).rejects.toThrow(/holds a value/);
-  });
-
-  it('rejects every operation after close', async () => {
-    const { store } = clocked();
-    await store.close();
-    await expect(store.takeToken('k', perMinute(1))).rejects.toThrow(/closed/);
-    await expect(store.get('k')).rejects.toThrow(/closed/);
-  });
-
   it('runs on the real clock by default', async () => {
     const store = new MemoryStore();
     expect(await store.takeToken('k', perMinute(60, 1))).toEqual(ok(0));
     expect((await store.takeToken('k', perMinute(60, 1))).retryAfterMs).toBeGreaterThan(900);
   });
 });
+
+describeStateStoreContract('memory', () => Promise.resolve(new MemoryStore()));

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { silentLogger } from '../log.js';
 import type { Catalog } from './catalog.js';
+import { MemoryStore } from '../state/memory.js';
+import type { StateStore } from '../state/store.js';
 import { DiscoveryCache, serverIdentityKey } from './discovery-cache.js';
 
 const catalog: Catalog = {
@@ -72,5 +74,72 @@ describe('DiscoveryCache', () => {
     c.set(server(), catalog);
     expect(c.get(server())).toBeUndefined();
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('DiscoveryCache shared layer', () => {
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'smg-cache-'));
+  const on = (shared: StateStore, now: () => number, opts: { enabled?: boolean; ttlMs?: number } = {}) =>
+    new DiscoveryCache({
+      dir: tmp(),
+      ttlMs: opts.ttlMs ?? 1000,
+      enabled: opts.enabled ?? true,
+      log: silentLogger(),
+      now,
+      shared,
+    });
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('lets a second instance answer from what the first one discovered, after preload', async () => {
+    const shared = new MemoryStore();
+    const t = 1000;
+    on(shared, () => t).set(server(), catalog);
+    await settle();
+    const second = on(shared, () => t);
+    expect(second.get(server())).toBeUndefined();
+    expect(await second.preload([server()])).toEqual(['s']);
+    expect(second.get(server())?.catalog).toEqual(catalog);
+    // The same input again gives the same answer.
+    expect(await second.preload([server()])).toEqual([]);
+  });
+
+  it('keeps a newer local entry, and ignores an expired, corrupt or disabled shared one', async () => {
+    const shared = new MemoryStore();
+    on(shared, () => 1000).set(server(), catalog);
+    await settle();
+    // An instance whose own file (written without the shared store) is newer than the shared entry keeps it.
+    const dir = tmp();
+    const newer = { ...catalog, tools: [{ name: 'two', inputSchema: { type: 'object' as const } }] };
+    cache(dir, () => 1500).set(server(), newer);
+    const local = new DiscoveryCache({ dir, ttlMs: 1000, enabled: true, log: silentLogger(), now: () => 1500, shared });
+    expect(await local.preload([server()])).toEqual([]);
+    expect(local.get(server())?.catalog).toEqual(newer);
+    expect(await on(shared, () => 3000).preload([server()])).toEqual([]); // expired
+    expect(await on(shared, () => 1000, { enabled: false }).preload([server()])).toEqual([]);
+    await shared.set(`dc:${serverIdentityKey(server())}`, '{"version":1}');
+    expect(await on(shared, () => 1000).preload([server()])).toEqual([]); // corrupt
+  });
+
+  it('clears the shared entries of the given servers', async () => {
+    const shared = new MemoryStore();
+    const c = on(shared, () => 1000);
+    c.set(server(), catalog);
+    await settle();
+    expect(await c.clearShared([server(), server({ args: ['other.js'] })])).toBe(1);
+    expect(await on(shared, () => 1000).preload([server()])).toEqual([]);
+    expect(await c.clearShared([server()])).toBe(0);
+    expect(await cache(tmp(), () => 1000).clearShared([server()])).toBe(0);
+  });
+
+  it('falls back to memory and files when the shared store fails', async () => {
+    const broken: StateStore = Object.assign(new MemoryStore(), {
+      get: () => Promise.reject(new Error('down')),
+      set: () => Promise.reject(new Error('down')),
+    });
+    const c = on(broken, () => 1000);
+    c.set(server(), catalog);
+    await settle();
+    expect(await c.preload([server()])).toEqual([]);
+    expect(c.get(server())?.catalog).toEqual(catalog);
   });
 });

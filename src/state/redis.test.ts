@@ -1,0 +1,159 @@
+/**
+ * The Redis back end against a real redis-server (test/helpers/redis.ts): the shared StateStore contract, then what
+ * only a shared store must show: two separate clients never spend more than the capacity between them, a bucket
+ * expires once it would be full, and a store whose Redis goes away fails fast with an error that names it, and
+ * resumes when Redis is back.
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
+import { describeStateStoreContract, perMinute } from '../../test/helpers/state-contract.js';
+import { RedisStore, StateUnavailableError, type RedisStoreOptions } from './redis.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+}, 60_000);
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** A store on its own key prefix, so that tests never see each other's keys. */
+function storeOn(prefix = `t${crypto.randomBytes(4).toString('hex')}:`, extra: Partial<RedisStoreOptions> = {}) {
+  return new RedisStore({ url: redis.url, keyPrefix: prefix, ...extra });
+}
+
+describeStateStoreContract('redis', () => Promise.resolve(storeOn()));
+
+describe('RedisStore shared by instances', () => {
+  it('never lets two clients together take more than the capacity among 200 concurrent takes', async () => {
+    const prefix = `race${crypto.randomBytes(4).toString('hex')}:`;
+    const a = storeOn(prefix);
+    const b = storeOn(prefix);
+    try {
+      const takes = Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).takeToken('rl:x', perMinute(1, 25)));
+      const results = await Promise.all(takes);
+      expect(results.filter((r) => r.allowed)).toHaveLength(25);
+      // Both saw the same bucket: the remaining counts 24..0 each appear exactly once.
+      expect(
+        results
+          .filter((r) => r.allowed)
+          .map((r) => r.remaining)
+          .sort((x, y) => x - y),
+      ).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps a bucket only until it would be full again (PEXPIRE), under the key prefix', async () => {
+    const prefix = `exp${crypto.randomBytes(4).toString('hex')}:`;
+    const store = storeOn(prefix);
+    try {
+      await store.takeToken('rl:y', perMinute(60, 5)); // one token short: full again after 1000 ms
+      const ttl = Number(redis.cli('PTTL', `${prefix}rl:y`));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(1000);
+      expect(redis.cli('HGET', `${prefix}rl:y`, 'tokens')).toBe('4');
+      // A take on a bucket that refills in under a millisecond leaves it full: nothing is stored.
+      await store.takeToken('rl:z', { capacity: 1, refillPerMs: 2 });
+      await store.returnToken('rl:z', { capacity: 1, refillPerMs: 2 });
+      expect(redis.cli('EXISTS', `${prefix}rl:z`)).toBe('0');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('sets a value only when it still holds what the caller read (compare-and-set)', async () => {
+    const a = storeOn('cas:');
+    const b = storeOn('cas:');
+    try {
+      await a.delete('pins');
+      const [first, second] = await Promise.all([
+        a.compareAndSet('pins', undefined, 'from a'),
+        b.compareAndSet('pins', undefined, 'from b'),
+      ]);
+      expect([first, second].sort()).toEqual([false, true]);
+      const winner = await a.get('pins');
+      expect(await b.compareAndSet('pins', 'stale', 'x')).toBe(false);
+      expect(await b.compareAndSet('pins', winner, 'next')).toBe(true);
+      expect(await a.get('pins')).toBe('next');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('RedisStore when Redis goes away', () => {
+  it('fails fast with an error naming the store, reports down and up once each, and resumes', async () => {
+    const events: string[] = [];
+    const store = storeOn(undefined, { onStatus: (s) => events.push(s) });
+    try {
+      expect((await store.takeToken('k', perMinute(1, 5))).allowed).toBe(true);
+      expect(store.available).toBe(true);
+      await redis.kill();
+      await expect.poll(() => store.available, { timeout: 5000 }).toBe(false);
+      const failed = store.takeToken('k', perMinute(1, 5));
+      await expect(failed).rejects.toBeInstanceOf(StateUnavailableError);
+      await expect(failed).rejects.toThrow(`the shared state store (Redis at ${redis.url}) is unavailable`);
+      await expect(store.get('v')).rejects.toThrow(/unavailable/);
+      await redis.start();
+      await expect.poll(() => store.available, { timeout: 10_000 }).toBe(true);
+      // A fresh Redis (no persistence): the bucket is full again, and the store works as before.
+      expect(await store.takeToken('k', perMinute(1, 5))).toEqual({ allowed: true, remaining: 4, retryAfterMs: 0 });
+      expect(events).toEqual(['up', 'down', 'up']);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  it('bounds every command by commandTimeoutMs when Redis hangs with the connection open', async () => {
+    const store = storeOn(undefined, { commandTimeoutMs: 150 });
+    try {
+      await store.takeToken('k', perMinute(1, 5));
+      redis.pause();
+      const failed = store.takeToken('k', perMinute(1, 5));
+      await expect(failed).rejects.toBeInstanceOf(StateUnavailableError);
+      await expect(failed).rejects.toThrow(/unavailable: Command timed out/);
+    } finally {
+      redis.resume();
+    }
+    expect((await store.takeToken('k', perMinute(1, 5))).allowed).toBe(true);
+    await store.close();
+  });
+
+  it('tells a watcher when the store goes down and comes back, until it stops watching', async () => {
+    const store = storeOn();
+    const seen: string[] = [];
+    await store.get('x');
+    const stop = store.watch((s) => seen.push(s));
+    try {
+      await redis.kill();
+      await expect.poll(() => seen).toEqual(['down']);
+      await redis.start();
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['down', 'up']);
+      stop();
+      await redis.kill();
+      await expect.poll(() => store.available, { timeout: 5000 }).toBe(false);
+      expect(seen).toEqual(['down', 'up']);
+    } finally {
+      await redis.start();
+      await store.close();
+    }
+  }, 30_000);
+
+  it('fails within the connect timeout when Redis is not there at all', async () => {
+    const store = new RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 200, commandTimeoutMs: 200 });
+    try {
+      await expect(store.takeToken('k', perMinute(1))).rejects.toThrow(
+        /the shared state store \(Redis at redis:\/\/127\.0\.0\.1:1\) is unavailable/,
+      );
+      // Once the first attempt has failed, later operations fail at once rather than queueing.
+      await expect(store.set('v', 'x')).rejects.toBeInstanceOf(StateUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * The shared state store on Redis (issue 6, item 5), through ioredis: every gateway instance that points at the
+ * same Redis and key prefix sees the same rate-limit buckets, discovery cache entries and pins.
+ *
+ * Atomicity: a token bucket is a hash `{tokens, at}` read, refilled, decremented and written by ONE Lua script
+ * (EVALSHA, loaded once by ioredis `defineCommand`), so two instances can never both spend the last token. The
+ * script reads the clock with Redis `TIME`, so instances with skewed clocks agree, and sets `PEXPIRE` to the time
+ * until the bucket is full again (a missing bucket is a full one). Every operation touches one key.
+ *
+ * Failure mode: an operation never hangs and never answers from stale data. While the connection is down, every
+ * operation rejects at once with a StateUnavailableError that names the store (callers decide: rate limits deny,
+ * the discovery cache falls back to memory, pins block). Only before the very first connection attempt has
+ * finished does a command wait, in ioredis' offline queue, and then for at most `commandTimeoutMs`. ioredis
+ * reconnects on its own (back-off up to one second); `onStatus` reports each change between up and down once.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { GatewayError, messageOf } from '../errors.js';
+import type { StateStore, TakeResult, TokenBucket } from './store.js';
+
+export interface RedisStoreOptions {
+  /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
+  url: string;
+  /** Prefix of every key (ioredis `keyPrefix`). Default "smg:". */
+  keyPrefix?: string;
+  /** One connection attempt. Default 2000 ms. */
+  connectTimeoutMs?: number;
+  /** One command. Default 500 ms. */
+  commandTimeoutMs?: number;
+  /** Called on every change between reachable ("up") and not ("down"), with the reason when down. */
+  onStatus?: (status: 'up' | 'down', reason?: string) => void;
+}
+
+/** The store cannot be reached (or answered too late): the caller fails closed or falls back, as it must. */
+export class StateUnavailableError extends GatewayError {
+  constructor(message: string, cause?: unknown) {
+    super('INTERNAL', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** scheme://host:port of a Redis URL: what messages and logs name, never the password or the database. */
+export function redisWhere(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ''}`;
+}
+
+/** See memory.ts: the same slack, so that both back ends give the same answers. */
+const EPSILON = 1e-9;
+
+/**
+ * KEYS[1] the bucket; ARGV capacity, refill per ms, epsilon, and 1 to take / 0 to give back.
+ * Returns {allowed 0|1, remaining, retryAfterMs}. Numbers are written with %.17g so that a round trip through the
+ * hash loses nothing (tostring keeps only 14 digits, which is coarser than a microsecond at today's epoch).
+ */
+const BUCKET_LUA = `
+local cap = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local eps = tonumber(ARGV[3])
+local take = ARGV[4] == '1'
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = cap
+if held[1] then
+  tokens = math.min(cap, tonumber(held[1]) + math.max(0, now - tonumber(held[2])) * rate)
+elseif not take then
+  return {1, 0, 0}
+end
+local left
+if take then
+  if tokens < 1 - eps then
+    return {0, 0, math.ceil((1 - eps - tokens) / rate)}
+  end
+  left = tokens - 1
+else
+  left = math.min(cap, tokens + 1)
+end
+local ttl = math.ceil((cap - left) / rate)
+if ttl > 0 then
+  redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', left), 'at', string.format('%.17g', now))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  redis.call('DEL', KEYS[1])
+end
+return {1, math.floor(left + eps), 0}
+`;
+
+/**
+ * KEYS[1] a value; ARGV the expected current value ('' when it must be absent), the new value.
+ * Sets the key only when it still holds what the caller read: an optimistic compare-and-set. Returns 1 or 0.
+ */
+const CAS_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if (cur or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
+
+interface BucketCommands {
+  smgBucket(
+    key: string,
+    capacity: string,
+    rate: string,
+    eps: string,
+    take: '0' | '1',
+  ): Promise<[number, number, number]>;
+  smgCas(key: string, expected: string, value: string): Promise<number>;
+}
+
+export class RedisStore implements StateStore {
+  private readonly client: Redis & BucketCommands;
+  /** scheme://host:port (never the password), for messages. */
+  readonly where: string;
+  /** Undefined until the first attempt ends, so that a Redis that is down from the start is reported once too. */
+  private up: boolean | undefined;
+  /** True once the first connection attempt has succeeded or failed: from then on a down store fails fast. */
+  private attempted = false;
+  private lastReason = 'not connected yet';
+  private closed = false;
+  private readonly watchers = new Set<(status: 'up' | 'down') => void>();
+
+  constructor(private readonly opts: RedisStoreOptions) {
+    this.where = redisWhere(opts.url);
+    const options: RedisOptions = {
+      keyPrefix: opts.keyPrefix ?? 'smg:',
+      connectTimeout: opts.connectTimeoutMs ?? 2_000,
+      commandTimeout: opts.commandTimeoutMs ?? 500,
+      // Queued commands (before the first connect) fail after one reconnect attempt rather than waiting for Redis.
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+      // The queue serves only the commands sent before the first attempt has finished (start-up), each bounded by
+      // commandTimeout; afterwards run() rejects at once while the connection is down, so nothing else queues.
+      enableOfflineQueue: true,
+      lazyConnect: false,
+    };
+    this.client = new Redis(opts.url, options) as Redis & BucketCommands;
+    this.client.defineCommand('smgBucket', { numberOfKeys: 1, lua: BUCKET_LUA });
+    this.client.defineCommand('smgCas', { numberOfKeys: 1, lua: CAS_LUA });
+    this.client.on('ready', () => this.status(true));
+    // ioredis emits 'error' for every failed attempt and 'close' on a dropped connection; both mean down.
+    this.client.on('error', (error: Error) => this.status(false, error.message));
+    this.client.on('close', () => this.status(false, 'the connection closed'));
+  }
+
+  /**
+   * Calls `listener` on every later change between up and down (a gateway re-checks what it could not check while
+   * the store was down). Returns the function that stops it.
+   */
+  watch(listener: (status: 'up' | 'down') => void): () => void {
+    this.watchers.add(listener);
+    return () => void this.watchers.delete(listener);
+  }
+
+  /** True while the connection is up. */
+  get available(): boolean {
+    return this.up === true;
+  }
+
+  async takeToken(key: string, bucket: TokenBucket): Promise<TakeResult> {
+    const [allowed, remaining, retryAfterMs] = await this.run(key, () =>
+      this.client.smgBucket(key, String(bucket.capacity), String(bucket.refillPerMs), String(EPSILON), '1'),
+    );
+    return { allowed: allowed === 1, remaining, retryAfterMs };
+  }
+
+  async returnToken(key: string, bucket: TokenBucket): Promise<void> {
+    await this.run(key, () =>
+      this.client.smgBucket(key, String(bucket.capacity), String(bucket.refillPerMs), String(EPSILON), '0'),
+    );
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    // A bucket read as a value is absent, as in the memory store.
+    return (await this.run(key, () => this.client.get(key), null)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
+    await this.run(key, () =>
+      ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', Math.ceil(ttlMs)),
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run(key, () => this.client.del(key));
+  }
+
+  /**
+   * Sets `key` to `value` only if it still holds `expected` (undefined: only if it is absent). Atomic across
+   * instances: of two writers that read the same value, exactly one succeeds. Used for the shared pins.
+   */
+  async compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean> {
+    return (await this.run(key, () => this.client.smgCas(key, expected ?? '', value))) === 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.removeAllListeners('close');
+    this.client.removeAllListeners('error');
+    this.client.on('error', () => undefined);
+    // QUIT lets Redis finish what was sent; a dead connection is simply dropped.
+    if (this.up) await this.client.quit().catch(() => undefined);
+    this.client.disconnect();
+  }
+
+  private status(up: boolean, reason?: string): void {
+    this.attempted = true;
+    if (!up && reason) this.lastReason = reason;
+    if (up === this.up || this.closed) return;
+    this.up = up;
+    this.opts.onStatus?.(up ? 'up' : 'down', up ? undefined : this.lastReason);
+    for (const watcher of this.watchers) watcher(up ? 'up' : 'down');
+  }
+
+  /** Runs one command; `onWrongType` is the answer when the key holds the other kind of entry (else an error). */
+  private async run<T>(key: string, op: () => Promise<T>, onWrongType?: T): Promise<T> {
+    if (this.closed) throw new GatewayError('INTERNAL', 'the state store is closed');
+    if (!this.up && this.attempted) throw this.unavailable(this.lastReason);
+    try {
+      return await op();
+    } catch (error) {
+      const message = messageOf(error);
+      if (message.startsWith('WRONGTYPE')) {
+        if (onWrongType !== undefined) return onWrongType;
+        throw new GatewayError('INTERNAL', `state key ${key} holds a value, not a bucket`, { cause: error });
+      }
+      throw this.unavailable(message, error);
+    }
+  }
+
+  private unavailable(reason: string, cause?: unknown): StateUnavailableError {
+    return new StateUnavailableError(
+      `the shared state store (Redis at ${this.where}) is unavailable: ${reason}`,
+      cause,
+    );
+  }
+}
