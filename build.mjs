@@ -16,6 +16,8 @@ const shared = {
   define: { __SMG_VERSION__: JSON.stringify(version) },
   // An optional peer dependency with a native binding: resolved from the user's install at run time, never bundled.
   external: ['onnxruntime-node'],
+  // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",

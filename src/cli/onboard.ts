@@ -94,7 +94,15 @@ export async function runInit(paths: GatewayPaths, opts: OnboardOptions): Promis
   out.push(fs.existsSync(paths.home) ? `home     ${paths.home}` : `create   ${paths.home} (0700)`);
   out.push(
     clients.length
-      ? `clients  ${clients.map((c) => `${c.client.name} (${c.files.filter(isReadable).reduce((n, f) => n + f.servers.length, 0)} servers)`).join(', ')}`
+      ? `clients  ${clients
+          .map(
+            (c) =>
+              `${c.client.name} (${plural(
+                c.files.filter(isReadable).reduce((n, f) => n + f.servers.length, 0),
+                'server',
+              )})`,
+          )
+          .join(', ')}`
       : 'clients  none found',
   );
   for (const c of clients) for (const f of c.files) if (!isReadable(f)) out.push(`skip     ${f.error}`);
@@ -227,3 +235,5 @@ export function runUninstall(paths: GatewayPaths, opts: InstallOptions): string[
   );
   return out;
 }
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;

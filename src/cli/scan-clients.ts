@@ -14,7 +14,7 @@ import { checkLauncher } from '../integrity/launcher.js';
 import type { CatalogOptions } from '../clients/catalog.js';
 import { detectClients, isReadable } from '../clients/detect.js';
 import { isGatewayEntry } from '../clients/entries.js';
-import { headerKey, isInlineSecret, secretArgs } from '../clients/inline-secrets.js';
+import { isInlineSecret, secretArgs } from '../clients/inline-secrets.js';
 
 export interface ClientsReport {
   clients: {
@@ -74,7 +74,7 @@ export function scanClients(catalog: CatalogOptions, failOn: Severity): ClientsR
             .map(([k]) => `env.${k}`),
           ...Object.entries(s.headers)
             .filter(([k, v]) => isInlineSecret(k, v))
-            .map(([k]) => `headers.${k} (${headerKey(k)})`),
+            .map(([k]) => `headers.${k}`),
           ...secretArgs(s.args).map((i) => `args[${i}]`),
           ...(s.url !== undefined && /\/\/[^/@\s]+:[^/@\s]+@/.test(s.url) ? ['url (credentials)'] : []),
         ];
@@ -92,7 +92,7 @@ export function scanClients(catalog: CatalogOptions, failOn: Severity): ClientsR
             add({
               ...l,
               where: `${where}.${l.where}`,
-              remediation: `${l.remediation}; or route it through the gateway: secure-mcp-gateway install --client ${c.client.id}`,
+              remediation: `${l.remediation.replace(/\.$/, '')}; or route it through the gateway: secure-mcp-gateway install --client ${c.client.id}`,
             });
       }
     }

@@ -51,7 +51,7 @@ export function readClientFile(client: ClientInfo, file: ClientFile, project?: s
   for (const at of locations) {
     const node = root && findNodeAtLocation(root, at);
     if (!node || node.type !== 'object') continue;
-    const map = getNodeValue(node) as Record<string, unknown>;
+    const map = JSON.parse(JSON.stringify(getNodeValue(node))) as Record<string, unknown>;
     for (const [name, raw] of Object.entries(map))
       servers.push(
         parseEntry(name, raw, {

@@ -65,7 +65,8 @@ export function readGatewayConfig(file: string): { text: string; servers: Record
     throw error;
   }
   const root = parseJsonc(text, file);
-  const value = (root ? getNodeValue(root) : {}) as { servers?: Record<string, unknown> };
+  // Through JSON, because jsonc-parser builds prototype-less objects, which isDeepStrictEqual never equates.
+  const value = JSON.parse(JSON.stringify(root ? getNodeValue(root) : {})) as { servers?: Record<string, unknown> };
   return { text, servers: value.servers ?? {} };
 }
 

@@ -113,7 +113,8 @@ export function installFile(
     edits.push({ at: [...s.location, s.name], value: undefined });
     removed.push({ location: s.location, name: s.name, value: s.raw });
   }
-  if (!hasGateway) edits.push({ at: [client.serversKey, GATEWAY_ENTRY], value: entry });
+  // Added before the removals, so that jsonc-parser removes entries with their own commas (no stray "," left).
+  if (!hasGateway) edits.unshift({ at: [client.serversKey, GATEWAY_ENTRY], value: entry });
   if (edits.length === 0) return { file: filePath, action: 'unchanged', entries: [] };
   const text = editJsonc(read.text, edits);
   const state = readState(opts.home);

@@ -18,11 +18,13 @@ export const pinsCheck: DoctorCheck = {
       const by = (st: string) => check.tools.filter((t) => t.status === st).map((t) => t.tool);
       const [fresh, changed, revoked, removed] = [by('new'), by('changed'), by('revoked'), by('removed')];
       const subject = `pins ${s.name}`;
+      const list = (names: string[]) =>
+        names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
       if (changed.length)
         out.push({
           status: 'fail',
           subject,
-          detail: `changed since pinned (blocked): ${changed.join(', ')}`,
+          detail: `changed since pinned (blocked): ${list(changed)}`,
           fix: `secure-mcp-gateway tools diff ${s.name}, then tools approve ${s.name}/TOOL if the change is expected`,
         });
       if (fresh.length)
@@ -31,14 +33,13 @@ export const pinsCheck: DoctorCheck = {
             ? {
                 status: 'warn',
                 subject,
-                detail: `new, hidden until approved: ${fresh.join(', ')}`,
+                detail: `new, hidden until approved: ${list(fresh)}`,
                 fix: `secure-mcp-gateway tools approve ${s.name}`,
               }
-            : { status: 'ok', subject, detail: `new, pinned on first use: ${fresh.join(', ')}` },
+            : { status: 'ok', subject, detail: `new, pinned on first use: ${list(fresh)}` },
         );
-      if (revoked.length) out.push({ status: 'ok', subject, detail: `revoked (blocked): ${revoked.join(', ')}` });
-      if (removed.length)
-        out.push({ status: 'ok', subject, detail: `pinned but no longer listed: ${removed.join(', ')}` });
+      if (revoked.length) out.push({ status: 'ok', subject, detail: `revoked (blocked): ${list(revoked)}` });
+      if (removed.length) out.push({ status: 'ok', subject, detail: `pinned but no longer listed: ${list(removed)}` });
       if (!changed.length && !fresh.length && !revoked.length && !removed.length)
         out.push({ status: 'ok', subject, detail: `${check.tools.length} tools match their pins` });
     }
