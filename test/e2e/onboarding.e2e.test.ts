@@ -203,7 +203,7 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     ] as const)
       expect(servers(k, key), k).toEqual(['secure-mcp-gateway']);
     // Comments, unrelated settings and indentation survive.
-    expect(read('vscode')).toMatch(/^\/\/ VS Code MCP servers \(user\)\n\{\n  "inputs": \[/);
+    expect(read('vscode')).toMatch(/^\/\/ VS Code MCP servers \(user\)\n\{\n {2}"inputs": \[/);
     expect(read('zed')).toContain('// For information on how to configure Zed, see the Zed documentation.');
     expect(read('zed')).toMatch(/"theme": "One Dark",[\s\S]*"vim_mode": false/);
     expect(read('claude-desktop')).toMatch(/^\{\n {2}"globalShortcut": "Ctrl\+Space",/);
