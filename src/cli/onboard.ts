@@ -47,7 +47,12 @@ export function importPaths(paths: GatewayPaths): ImportPaths {
  */
 export function gatewayLaunch(paths: GatewayPaths, command?: string): GatewayLaunch {
   const env = { SMG_HOME: paths.home, SMG_CONFIG: paths.config };
-  if (command !== undefined) return { command, args: ['start'], env };
+  if (command !== undefined) {
+    // A command line, split on spaces: "secure-mcp-gateway", or "npx -y secure-mcp-gateway@0.1.0".
+    const [cmd, ...args] = command.trim().split(/\s+/);
+    if (cmd === undefined || cmd === '') throw new Error('--command is empty');
+    return { command: cmd, args: [...args, 'start'], env };
+  }
   const script = process.argv[1];
   if (script === undefined) throw new Error('cannot tell where the gateway is installed; pass --command');
   return { command: process.execPath, args: [fs.realpathSync(script), 'start'], env };
@@ -195,6 +200,10 @@ export async function runInstall(paths: GatewayPaths, opts: InstallOptions): Pro
     return [...out, 'cancelled: nothing was written'];
   if (!opts.dryRun) applyImport(plan, ip);
   out.push(`command  ${[launch.command, ...launch.args].join(' ')}`);
+  if (opts.command === undefined && /[\\/]_npx[\\/]/.test(launch.args[0] ?? ''))
+    out.push(
+      'warning  this runs from the npx cache, which npm may clean; install the package (npm install -g secure-mcp-gateway) or pass --command',
+    );
   for (const c of chosen)
     for (const file of filesOf(c, opts.project))
       out.push(

@@ -30,6 +30,8 @@ export interface ClientFile {
   /** user: the person's own config; project: a file in the project folder (shared through the repository). */
   scope: 'user' | 'project';
   path: string;
+  /** project scope: the project folder (where the client starts the file's servers). */
+  projectDir?: string;
   /** The file may hold comments and trailing commas (VS Code and Zed settings are JSONC). */
   jsonc: boolean;
 }

@@ -36,7 +36,7 @@ export interface ReadClientFile {
   locations: JSONPath[];
 }
 
-export function readClientFile(client: ClientInfo, file: ClientFile, project?: string): ReadClientFile {
+export function readClientFile(client: ClientInfo, file: ClientFile): ReadClientFile {
   let text = '';
   let exists = false;
   try {
@@ -60,7 +60,7 @@ export function readClientFile(client: ClientInfo, file: ClientFile, project?: s
           file: file.path,
           scope: file.scope,
           location: at,
-          ...(project === undefined ? {} : { project }),
+          ...(file.projectDir === undefined ? {} : { project: file.projectDir }),
         }),
       );
   }

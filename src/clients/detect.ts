@@ -22,7 +22,7 @@ export function detectClients(opts: CatalogOptions = {}): DetectedClient[] {
     for (const file of client.files) {
       if (!fs.existsSync(file.path)) continue;
       try {
-        files.push(readClientFile(client, file, opts.project));
+        files.push(readClientFile(client, file));
       } catch (error) {
         files.push({ file, client, error: (error as Error).message });
       }

@@ -93,10 +93,12 @@ describe('client entries', () => {
     const vs = parseEntry(
       's',
       { command: 'x', args: ['${userHome}/a', '${workspaceFolder}'], env: { K: '${input:key}' } },
-      ctx('vscode', 'vscode'),
+      { ...ctx('vscode', 'vscode'), scope: 'project', project: '/p' },
     );
-    const v = toGatewayServer(vs, '/h', 'VS Code', '/p');
+    const v = toGatewayServer(vs, '/h', 'VS Code');
     expect(v.args).toEqual(['/h/a', '/p']);
+    // A project's server starts in the project folder, as its client starts it.
+    expect(v.cwd).toBe('/p');
     expect(v.enabled).toBe(false);
     expect(v.description).toMatch(/the client fills in \$\{input:key\}/);
     const plain = toGatewayServer(parseEntry('s', { url: 'https://x/mcp' }, ctx('mcp-servers')), '/h', 'Cursor');

@@ -10,7 +10,6 @@
  *
  * Failure mode: an entry of an unexpected shape is kept with `invalid` set; it is reported, never imported.
  */
-import path from 'node:path';
 import type { JSONPath } from 'jsonc-parser';
 import { SERVER_NAME_PATTERN } from '../config/schema.js';
 import type { ClientId, EntryDialect } from './catalog.js';
@@ -33,6 +32,8 @@ export interface ClientServer {
   disabled: boolean;
   /** Client-only references and settings the gateway cannot honour. */
   unresolved: string[];
+  /** project scope: the project folder. */
+  project?: string;
   /** Why the entry could not be read. */
   invalid?: string;
   raw: unknown;
@@ -72,6 +73,7 @@ export function parseEntry(name: string, raw: unknown, ctx: EntryContext): Clien
     disabled: false,
     unresolved: [],
     raw,
+    ...(ctx.project === undefined ? {} : { project: ctx.project }),
   };
   if (!isRecord(raw)) return { ...base, invalid: 'the entry is not an object' };
   // Zed's older shape nests the command: {"command": {"path", "args", "env"}}.
@@ -163,20 +165,16 @@ export function gatewayServerName(name: string): string {
 }
 
 /** The server as a gateway config entry (references translated; secrets are moved by the caller). */
-export function toGatewayServer(
-  s: ClientServer,
-  home: string,
-  clientName: string,
-  project?: string,
-): Record<string, unknown> {
-  const t = (v: string) =>
-    translateRefs(v, s, home, s.scope === 'project' ? (project ?? path.dirname(s.file)) : project);
+export function toGatewayServer(s: ClientServer, home: string, clientName: string): Record<string, unknown> {
+  const t = (v: string) => translateRefs(v, s, home, s.project);
   const out: Record<string, unknown> = {};
   if (s.kind === 'stdio') {
     out.command = t(s.command ?? '');
     if (s.args.length) out.args = s.args.map(t);
     if (Object.keys(s.env).length) out.env = Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, t(v)]));
     if (s.cwd !== undefined) out.cwd = t(s.cwd);
+    // A project's server starts in the project folder, as its client starts it; that folder is then also its root.
+    else if (s.project !== undefined) out.cwd = s.project;
   } else {
     out.url = t(s.url ?? '');
     if (Object.keys(s.headers).length)

@@ -288,6 +288,11 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     const r = run(['install', '--client', 'emacs'], { env: h.env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown client "emacs" \(known: claude-desktop, cursor/);
+    const npx = run(['install', '--client', 'cursor', '--dry-run', '--command', 'npx -y secure-mcp-gateway@0.1.0'], {
+      env: h.env,
+    });
+    expect(npx.stdout).toMatch(/^command +npx -y secure-mcp-gateway@0\.1\.0 start$/m);
+    expect(npx.stdout).toMatch(/\| +"command": "npx",\n +\| +"args": \[\n +\| +"-y",/);
   });
 });
 
