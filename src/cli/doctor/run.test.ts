@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { exitCode, formatResult, runDoctor } from './run.js';
+import { describe, expect, it, vi } from 'vitest';
+import { exitCode, formatResult, runDoctor, ttyProgress } from './run.js';
 import type { DoctorCheck, DoctorContext } from './types.js';
 
 const ctx = {} as DoctorContext;
@@ -25,7 +25,7 @@ describe('the doctor runner', () => {
     ]);
     expect(r.checks[1]!.detail).toBe('the check itself failed: kaput');
     expect(lines[0]).toMatch(/^✓ a +fine\n$/);
-    expect(progress).toEqual(['… a', undefined, '… b', undefined]);
+    expect(progress).toEqual(['a', undefined, 'b', undefined]);
   });
 
   it.each([
@@ -43,5 +43,24 @@ describe('the doctor runner', () => {
       /^✗ s +d \(5 ms\)\n +fix: do it\n$/,
     );
     expect(formatResult({ status: 'ok', subject: 's', detail: 'd', fix: 'x' })).not.toContain('fix');
+  });
+
+  it('draws a spinner line while a check runs and clears it before the results', () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      const progress = ttyProgress({ write: (t: string) => written.push(t) > 0 }, 100);
+      progress('upstream servers');
+      vi.advanceTimersByTime(250);
+      expect(written).toHaveLength(3);
+      expect(written.map((w) => w.slice(4, 5))).toEqual(['⠋', '⠙', '⠹']);
+      expect(written[2]).toBe('\r\x1b[K⠹ upstream servers 0.2s');
+      progress(undefined);
+      vi.advanceTimersByTime(500);
+      expect(written).toHaveLength(4);
+      expect(written[3]).toBe('\r\x1b[K');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

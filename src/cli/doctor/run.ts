@@ -28,7 +28,7 @@ export async function runDoctor(
 ): Promise<DoctorReport> {
   const report: DoctorReport = { checks: [], counts: { ok: 0, warn: 0, fail: 0, skip: 0 } };
   for (const check of checks) {
-    out?.progress?.(`… ${check.title}`);
+    out?.progress?.(check.title);
     let results: CheckResult[];
     const t0 = performance.now();
     try {
@@ -73,7 +73,32 @@ export function exitCode(r: DoctorReport, strict: boolean): number {
   return DOCTOR_EXIT.OK;
 }
 
-/** A progress line on a TTY: rewritten in place, cleared before the results. */
-export function ttyProgress(stream: NodeJS.WriteStream): (text: string | undefined) => void {
-  return (text) => stream.write(text === undefined ? '\r\x1b[K' : `\r\x1b[K${text}`);
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * A progress line on a TTY: a spinner, the check being run and the seconds it has taken, rewritten in place, and
+ * cleared before its results are printed.
+ */
+export function ttyProgress(
+  stream: Pick<NodeJS.WriteStream, 'write'>,
+  everyMs = 100,
+): (text: string | undefined) => void {
+  let timer: NodeJS.Timeout | undefined;
+  return (text) => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+    if (text === undefined) {
+      stream.write('\r\x1b[K');
+      return;
+    }
+    const t0 = Date.now();
+    let i = 0;
+    const draw = () => {
+      const s = ((Date.now() - t0) / 1000).toFixed(1);
+      stream.write(`\r\x1b[K${FRAMES[i++ % FRAMES.length]} ${text} ${s}s`);
+    };
+    draw();
+    timer = setInterval(draw, everyMs);
+    timer.unref();
+  };
 }
