@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, npmServer, tempDir, textOf } from '../helpers/gateway.js';
+import { BIN, fixtureServer, npmServer, tempDir, textOf } from '../helpers/gateway.js';
 import { GITHUB_TOKEN, LINEAR_KEY, makeClientHome, snapshot, type ClientHome } from '../helpers/clients.js';
 
 function run(args: string[], opts: { env: Record<string, string>; cwd?: string }) {
@@ -423,6 +423,23 @@ describe('doctor', () => {
     expect(r.stdout).toMatch(/^✗ provider down +unreachable: /m);
     expect(r.stdout).toMatch(/^✗ provider badkey +the API key was rejected: .*401/m);
     expect(r.stdout).not.toContain('wrong-key');
+  });
+
+  it('names a tool that changed since it was pinned', async () => {
+    const rug = (pulled: boolean) => () => ({
+      servers: {
+        rug: { ...fixtureServer('rugpull-server.ts'), env: pulled ? { RUGPULL_PULLED: '1' } : {} },
+      },
+    });
+    const h = home(rug(false));
+    const approve = await runAsync(['tools', 'approve', 'rug'], { env: h.env });
+    expect(approve.code, approve.stderr).toBe(0);
+    expect((await runAsync(['doctor'], { env: h.env })).stdout).toMatch(/^✓ pins rug +\d+ tools match their pins$/m);
+    fs.writeFileSync(path.join(h.dir, 'config.json'), JSON.stringify(rug(true)(), null, 2));
+    const r = await runAsync(['doctor'], { env: h.env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^✗ pins rug +changed since pinned \(blocked\): daily_quote$/m);
+    expect(r.stdout).toMatch(/fix: secure-mcp-gateway tools diff rug/);
   });
 
   it('exits 1 on a warning only with --strict', async () => {
