@@ -167,7 +167,9 @@ function describeChange(client: ClientInfo, ch: FileChange, dryRun: boolean): st
       `  ${ch.action === 'install' || ch.action === 'update' ? 'moved into the gateway' : 'entries back'}: ${ch.entries.join(', ')}`,
     );
   if (ch.backup !== undefined) lines.push(`  ${ch.action === 'restore' ? 'from' : 'backup'}: ${ch.backup}`);
-  if (dryRun && ch.text !== undefined)
+  // Only what install writes is shown: the gateway entry, never keys. An uninstall would print the client's own
+  // entries back, inline keys included, so it lists their names only.
+  if (dryRun && ch.text !== undefined && (ch.action === 'install' || ch.action === 'update'))
     lines.push(
       ...ch.text
         .trimEnd()
@@ -195,7 +197,15 @@ export async function runInstall(paths: GatewayPaths, opts: InstallOptions): Pro
     homeOf(opts.catalog),
   );
   const out = describeImport(plan, ip);
-  for (const c of chosen) for (const f of c.files) if (!isReadable(f)) throw new Error(f.error);
+  // A file that does not parse is never touched: with --client that stops the command, with --all it is skipped.
+  const broken = new Set<string>();
+  for (const c of chosen)
+    for (const f of c.files)
+      if (!isReadable(f) && filesOf(c, opts.project).includes(f.file.path)) {
+        if (!opts.all) throw new Error(f.error);
+        broken.add(f.file.path);
+        out.push(`skip     ${f.error}`);
+      }
   if (!(await confirm(`Route ${chosen.map((c) => c.client.name).join(', ')} through the gateway?`, opts)))
     return [...out, 'cancelled: nothing was written'];
   if (!opts.dryRun) applyImport(plan, ip);
@@ -205,7 +215,7 @@ export async function runInstall(paths: GatewayPaths, opts: InstallOptions): Pro
       'warning  this runs from the npx cache, which npm may clean; install the package (npm install -g secure-mcp-gateway) or pass --command',
     );
   for (const c of chosen)
-    for (const file of filesOf(c, opts.project))
+    for (const file of filesOf(c, opts.project).filter((f) => !broken.has(f)))
       out.push(
         ...describeChange(
           c.client,

@@ -13,7 +13,7 @@ import { SEVERITIES, atLeast, countBySeverity, type Finding, type Severity } fro
 import { checkLauncher } from '../integrity/launcher.js';
 import type { CatalogOptions } from '../clients/catalog.js';
 import { detectClients, isReadable } from '../clients/detect.js';
-import { isGatewayEntry } from '../clients/entries.js';
+import { isGatewayEntry, type ClientServer } from '../clients/entries.js';
 import { isInlineSecret, secretArgs } from '../clients/inline-secrets.js';
 
 export interface ClientsReport {
@@ -66,7 +66,7 @@ export function scanClients(catalog: CatalogOptions, failOn: Severity): ClientsR
           severity: s.disabled ? 'low' : 'high',
           server: s.name,
           where,
-          message: `${c.client.name} runs "${s.name}" (${s.kind === 'stdio' ? [s.command, ...s.args].join(' ') : s.url}) directly, bypassing the gateway${s.disabled ? ' (disabled in the client)' : ''}`,
+          message: `${c.client.name} runs "${s.name}" (${display(s)}) directly, bypassing the gateway${s.disabled ? ' (disabled in the client)' : ''}`,
         });
         const secrets = [
           ...Object.entries(s.env)
@@ -128,4 +128,11 @@ export function formatClientsScan(r: ClientsReport): string {
     `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}: ${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`,
   );
   return lines.join('\n');
+}
+
+/** The command line or URL of a server for a report, secret arguments and URL credentials masked. */
+function display(s: ClientServer): string {
+  if (s.kind === 'remote') return (s.url ?? '').replace(/\/\/[^/@\s]+@/, '//***@');
+  const hidden = new Set(secretArgs(s.args));
+  return [s.command, ...s.args.map((a, i) => (hidden.has(i) ? '***' : a))].join(' ');
 }

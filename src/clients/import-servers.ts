@@ -18,7 +18,7 @@ import { formatDotenvLine, parseDotenv } from '../config/refs.js';
 import type { ClientInfo } from './catalog.js';
 import { editJsonc, parseJsonc, writeAtomic, type Edit } from './client-file.js';
 import { gatewayServerName, isGatewayEntry, toGatewayServer, type ClientServer } from './entries.js';
-import { headerKey, isInlineSecret } from './inline-secrets.js';
+import { headerKey, isInlineSecret, secretArgs } from './inline-secrets.js';
 import { getNodeValue } from 'jsonc-parser';
 
 export interface ImportPaths {
@@ -56,7 +56,9 @@ interface Candidate {
   secrets: Map<string, string>;
 }
 
-export function readGatewayConfig(file: string): { text: string; servers: Record<string, unknown> } | undefined {
+export function readGatewayConfig(
+  file: string,
+): { text: string; servers: Record<string, unknown>; hasServers: boolean } | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -67,7 +69,7 @@ export function readGatewayConfig(file: string): { text: string; servers: Record
   const root = parseJsonc(text, file);
   // Through JSON, because jsonc-parser builds prototype-less objects, which isDeepStrictEqual never equates.
   const value = JSON.parse(JSON.stringify(root ? getNodeValue(root) : {})) as { servers?: Record<string, unknown> };
-  return { text, servers: value.servers ?? {} };
+  return { text, servers: value.servers ?? {}, hasServers: value.servers !== undefined };
 }
 
 /** The secret values a definition refers to through `${file:secrets/<x>.env#KEY}`, read from disk. */
@@ -113,6 +115,14 @@ function candidate(s: ClientServer, client: ClientInfo, name: string, home: stri
   };
   move('env', (k) => k);
   move('headers', headerKey);
+  // A key given on the command line (`--api-key sk-…`) moves too, as ARG_<index>.
+  const args = def.args as string[] | undefined;
+  if (args)
+    for (const i of secretArgs(args)) {
+      secrets.set(`${rel}#ARG_${i}`, args[i]!);
+      args[i] = `\${file:${rel}#ARG_${i}}`;
+      moved.push(`args[${i}]`);
+    }
   return { def, secrets, moved };
 }
 
@@ -187,7 +197,7 @@ export function planImport(
     plan.configText = `${JSON.stringify(doc, null, 2)}\n`;
   } else if (edits.length > 0) {
     // A config written without a "servers" map gets one; the edits then add to it.
-    const pre: Edit[] = existing.text.includes('"servers"') ? [] : [{ at: ['servers'], value: {} }];
+    const pre: Edit[] = existing.hasServers ? [] : [{ at: ['servers'], value: {} }];
     plan.configText = editJsonc(existing.text, [...pre, ...edits]);
   }
   for (const [file, values] of secretFiles) {

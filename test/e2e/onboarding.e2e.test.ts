@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fixtureServer, npmServer, tempDir, textOf } from '../helpers/gateway.js';
-import { GITHUB_TOKEN, LINEAR_KEY, makeClientHome, snapshot, type ClientHome } from '../helpers/clients.js';
+import { FETCH_KEY, GITHUB_TOKEN, LINEAR_KEY, makeClientHome, snapshot, type ClientHome } from '../helpers/clients.js';
 
 function run(args: string[], opts: { env: Record<string, string>; cwd?: string }) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -86,7 +86,11 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(r.code).toBe(6);
     const report = JSON.parse(r.stdout) as ScanJson;
     expect(findings(report, 'clients.shadow-server')).toEqual(SHADOW);
-    expect(findings(report, 'clients.plaintext-secret')).toEqual(['claude-desktop/github', 'cursor/linear']);
+    expect(findings(report, 'clients.plaintext-secret')).toEqual([
+      'claude-desktop/github',
+      'cursor/linear',
+      'windsurf/fetch',
+    ]);
     expect(findings(report, 'launcher.unpinned')).toEqual([
       'claude-code/sqlite',
       'cline/filesystem',
@@ -100,6 +104,9 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     const text = run(['scan', '--clients'], { env: h.env, cwd: h.project });
     expect(text.stdout).toMatch(/fix: secure-mcp-gateway install --client claude-desktop/);
     expect(text.stdout).not.toContain(GITHUB_TOKEN);
+    // A key given as an argument is reported, and masked in the report.
+    expect(text.stdout).toContain('Windsurf runs "fetch" (uvx mcp-server-fetch --api-key ***)');
+    expect(r.stdout + text.stdout).not.toContain(FETCH_KEY);
   });
 
   it('init --dry-run shows the plan and writes nothing', () => {
@@ -126,6 +133,7 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     const text = fs.readFileSync(file, 'utf8');
     expect(text).not.toContain(GITHUB_TOKEN);
     expect(text).not.toContain(LINEAR_KEY);
+    expect(text).not.toContain(FETCH_KEY);
     const config = JSON.parse(text) as { $schema: string; servers: Record<string, Record<string, unknown>> };
     expect(config.$schema).toMatch(/config[/\\]schema\.json$/);
     // memory is configured in Claude Desktop, Cursor and Zed: imported once.
@@ -147,6 +155,7 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(config.servers.linear!.headers).toEqual({
       Authorization: '${file:secrets/linear.env#HEADER_AUTHORIZATION}',
     });
+    expect(config.servers.fetch!.args).toEqual(['mcp-server-fetch', '--api-key', '${file:secrets/fetch.env#ARG_2}']);
     expect(config.servers.perplexity!.enabled).toBe(false);
     expect(config.servers.perplexity!.description).toMatch(/\$\{input:perplexity-key\}/);
     expect(config.servers.filesystem!.enabled).toBe(false);
@@ -293,6 +302,26 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     });
     expect(npx.stdout).toMatch(/^command +npx -y secure-mcp-gateway@0\.1\.0 start$/m);
     expect(npx.stdout).toMatch(/\| +"command": "npx",\n +\| +"args": \[\n +\| +"-y",/);
+  });
+});
+
+describe('install with a client file that does not parse', () => {
+  it('skips it with --all, refuses it with --client, and never touches it', () => {
+    const h = makeClientHome();
+    const broken = '{\n    "mcpServers": {\n        "fetch": \n';
+    fs.writeFileSync(h.files.windsurf!, broken);
+    const all = run(['install', '--all'], { env: h.env, cwd: h.project });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^skip +.*mcp_config\.json: cannot parse \(.* at line 4, column 1\)$/m);
+    expect(all.stdout).toMatch(/^Cursor: installed into /m);
+    const one = run(['install', '--client', 'windsurf'], { env: h.env, cwd: h.project });
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/mcp_config\.json: cannot parse/);
+    expect(fs.readFileSync(h.files.windsurf!, 'utf8')).toBe(broken);
+    const scan = run(['scan', '--clients', '--json'], { env: h.env, cwd: h.project });
+    expect((JSON.parse(scan.stdout) as ScanJson).findings.map((f) => `${f.ruleId} ${f.client}`)).toContain(
+      'clients.unreadable windsurf',
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import { npmServer, tempDir } from './gateway.js';
 const NODE = process.execPath;
 /** Look like real keys to the secrets detector; they are not. */
 export const GITHUB_TOKEN = 'ghp_R8b2Xq9LmT4vZ7pK1sW3yN6cJ0dF5hG2aE8u';
+export const FETCH_KEY = 'fk_live_7Hq2Zp9Xw4Lm8Rt3Vb6Nc1Ks5';
 export const LINEAR_KEY = 'lin_api_9fK2mQ7xR4tB8vN1cL6zW3pJ5hD0sG2aY7eU4iO1';
 
 export interface ClientHome {
@@ -95,7 +96,11 @@ export function makeClientHome(): ClientHome {
   put(
     'windsurf',
     '.codeium/windsurf/mcp_config.json',
-    JSON.stringify({ mcpServers: { fetch: { command: 'uvx', args: ['mcp-server-fetch'] } } }, null, 4) + '\n',
+    JSON.stringify(
+      { mcpServers: { fetch: { command: 'uvx', args: ['mcp-server-fetch', '--api-key', FETCH_KEY] } } },
+      null,
+      4,
+    ) + '\n',
   );
   put(
     'cline',

@@ -20,7 +20,8 @@ export const upstreamsCheck: DoctorCheck = {
       ];
     return listed.map(({ listed: x, ms }) => {
       const s = x.server;
-      const how = s.kind === 'stdio' ? [s.command, ...s.args].join(' ') : (s.url ?? '');
+      // As written in the config, references unresolved: the fix line must not print a secret.
+      const how = s.kind === 'stdio' ? [s.config.command, ...(s.config.args ?? [])].join(' ') : (s.config.url ?? '');
       return x.catalog
         ? { status: 'ok' as const, subject: `upstream ${s.name}`, detail: `${x.catalog.tools.length} tools`, ms }
         : {
