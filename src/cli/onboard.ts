@@ -113,6 +113,9 @@ export async function runInit(paths: GatewayPaths, opts: OnboardOptions): Promis
   for (const c of clients) for (const f of c.files) if (!isReadable(f)) out.push(`skip     ${f.error}`);
   out.push(...describeImport(plan, ip));
   if (opts.dryRun) return [...out, '', 'dry run: nothing was written'];
+  // Run again with nothing new: say so, and do not ask.
+  if (plan.configText === undefined && plan.secrets.size === 0 && fs.existsSync(paths.home))
+    return [...out, '', 'nothing to change: every client server is already in the gateway config'];
   if (!(await confirm('Write these changes?', opts))) return [...out, '', 'cancelled: nothing was written'];
   applyImport(plan, ip);
   const next = clients.find((c) => c.files.some((f) => isReadable(f) && f.servers.length > 0)) ?? clients[0];

@@ -177,6 +177,9 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/^import/m);
     expect(r.stdout).toMatch(/^present +Cursor memory = servers\.memory$/m);
+    expect(r.stdout).toMatch(/nothing to change: every client server is already in the gateway config/);
+    // Nothing to write, so nothing to confirm: no --yes needed.
+    expect(run(['init'], { env: h.env, cwd: h.project }).code).toBe(0);
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
   });
 
