@@ -67,6 +67,8 @@ function describeImport(plan: ImportPlan, paths: ImportPaths): string[] {
         `import   ${where} → servers.${s.name}${s.from.disabled || s.from.unresolved.length ? ' (disabled)' : ''}${s.note ? ` (${s.note})` : ''}`,
       );
     else if (s.status === 'present') lines.push(`present  ${where} = servers.${s.name}`);
+    else if (s.status === 'updated')
+      lines.push(`update   ${where} = servers.${s.name}: new key values for ${s.moved.join(', ')}`);
     else lines.push(`skip     ${where}: ${s.note ?? ''}`);
     if (s.moved.length && s.status === 'new')
       lines.push(`         moved ${s.moved.join(', ')} to ${path.join(paths.home, 'secrets', `${s.name}.env`)} (0600)`);

@@ -35,7 +35,8 @@ export interface ImportedServer {
   client: ClientInfo;
   /** The name in the gateway config. */
   name: string;
-  status: 'new' | 'present' | 'skipped';
+  /** new: added; present: already there; updated: its key values changed in the client; skipped: not importable. */
+  status: 'new' | 'present' | 'updated' | 'skipped';
   /** Why it was skipped, or under which name it is present. */
   note?: string;
   /** Keys moved out into the secrets file. */
@@ -88,12 +89,21 @@ function secretsOf(def: unknown, configDir: string): Map<string, string> {
 }
 
 /** Compared without the free-text description and the enabled flag, which a user may have changed. */
-function sameDefinition(a: Candidate, b: Candidate): boolean {
+function sameShape(a: Candidate, b: Candidate): boolean {
   const strip = (d: Record<string, unknown>) => {
     const { description: _d, enabled: _e, ...rest } = d;
     return rest;
   };
-  return isDeepStrictEqual(strip(a.def), strip(b.def)) && isDeepStrictEqual(a.secrets, b.secrets);
+  return isDeepStrictEqual(strip(a.def), strip(b.def));
+}
+
+function sameDefinition(a: Candidate, b: Candidate): boolean {
+  return sameShape(a, b) && isDeepStrictEqual(a.secrets, b.secrets);
+}
+
+/** The servers init imported from this very client file say so in their description. */
+function importedFrom(def: Record<string, unknown>, file: string): boolean {
+  return typeof def.description === 'string' && def.description.includes(`(${file})`);
 }
 
 /** The client's server as a gateway definition, with its inline secrets moved into `secrets/<name>.env`. */
@@ -143,6 +153,15 @@ export function planImport(
   const added: Record<string, unknown> = {};
   const secretFiles = new Map<string, Map<string, string>>();
   const out: ImportedServer[] = [];
+  const addSecrets = (secrets: Map<string, string>) => {
+    for (const [ref, value] of secrets) {
+      const [rel, key] = ref.split('#') as [string, string];
+      const file = path.resolve(configDir, rel);
+      const map = secretFiles.get(file) ?? new Map<string, string>();
+      map.set(key, value);
+      secretFiles.set(file, map);
+    }
+  };
   for (const { client, servers } of sources)
     for (const s of servers) {
       if (isGatewayEntry(s)) continue;
@@ -164,6 +183,18 @@ export function planImport(
         }
       }
       if (done) continue;
+      // The same server from the same client file with new key values: the key was rotated in the client. Update the
+      // secrets file rather than import a second server beside the stale one.
+      const prior = known.get(base);
+      if (prior && importedFrom(prior.def, s.file)) {
+        const c = candidate(s, client, base, home);
+        if (sameShape(c, prior) && c.secrets.size > 0) {
+          known.set(base, c);
+          addSecrets(c.secrets);
+          out.push({ from: s, client, name: base, status: 'updated', note: 'new key values', moved: c.moved });
+          continue;
+        }
+      }
       const name = names.find((n) => !known.has(n));
       if (name === undefined) {
         out.push({ from: s, client, name: base, status: 'skipped', note: 'no free name', moved: [] });
@@ -173,13 +204,7 @@ export function planImport(
       known.set(name, c);
       added[name] = c.def;
       edits.push({ at: ['servers', name], value: c.def });
-      for (const [ref, value] of c.secrets) {
-        const [rel, key] = ref.split('#') as [string, string];
-        const file = path.resolve(configDir, rel);
-        const map = secretFiles.get(file) ?? new Map<string, string>();
-        map.set(key, value);
-        secretFiles.set(file, map);
-      }
+      addSecrets(c.secrets);
       out.push({
         from: s,
         client,

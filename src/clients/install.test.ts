@@ -82,4 +82,33 @@ describe('install and uninstall of one client file', () => {
     fs.writeFileSync(statePath(gw), 'nope');
     expect(() => readState(gw)).toThrow(/cannot read the install state/);
   });
+
+  it("moves Claude Code's per-project servers too, and uninstall puts them back where they were", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-inst-'));
+    const gw = path.join(home, '.secure-mcp-gateway');
+    const cc = clientInfo('claude-code', { platform: 'linux', env: { HOME: home }, project: path.join(home, 'p') });
+    const file = cc.files[0]!.path;
+    const original = JSON.stringify(
+      {
+        numStartups: 3,
+        mcpServers: { top: { type: 'stdio', command: 'a' } },
+        projects: { '/w/app': { allowedTools: [], mcpServers: { local: { type: 'http', url: 'https://x/mcp' } } } },
+      },
+      null,
+      2,
+    );
+    fs.writeFileSync(file, original);
+    const ch = installFile(cc, file, { home: gw, launch, dryRun: false });
+    expect(ch.entries).toEqual(['top', 'local']);
+    const after = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      mcpServers: object;
+      projects: Record<string, { mcpServers: object }>;
+    };
+    expect(Object.keys(after.mcpServers)).toEqual([GATEWAY_ENTRY]);
+    expect(after.projects['/w/app']!.mcpServers).toEqual({});
+    // Claude Code rewrites the file (a start count): uninstall edits it back instead of restoring the backup.
+    fs.writeFileSync(file, JSON.stringify({ ...after, numStartups: 4 }, null, 2));
+    expect(uninstallFile(cc, file, { home: gw, dryRun: false }).action).toBe('edit');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ ...(JSON.parse(original) as object), numStartups: 4 });
+  });
 });
