@@ -1,6 +1,6 @@
 /**
- * doctor: the home folder, the config and every file that holds a secret (<home>/secrets/*, keys, files named by
- * ${file:} references) are not readable by other users. POSIX only: Windows ACLs are not modes.
+ * doctor: the home folder, the config and every file that holds a secret (<home>/secrets/*, <home>/backups/*, keys,
+ * clients.json, files named by ${file:} references) are not readable by other users. POSIX only: Windows ACLs are not modes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,12 +25,13 @@ export const permissionsCheck: DoctorCheck = {
     const out: CheckResult[] = [];
     const home = ctx.paths.home;
     const secretFiles = new Set<string>();
-    const secretsDir = path.join(home, 'secrets');
-    try {
-      for (const f of fs.readdirSync(secretsDir)) secretFiles.add(path.join(secretsDir, f));
-    } catch {
-      // no secrets folder
-    }
+    // secrets/ holds the keys init moved; backups/ holds client files as they were, keys included.
+    for (const dir of ['secrets', 'backups'].map((d) => path.join(home, d)))
+      try {
+        for (const f of fs.readdirSync(dir)) secretFiles.add(path.join(dir, f));
+      } catch {
+        // no such folder
+      }
     for (const f of ['keys.json', 'clients.json'])
       if (fs.existsSync(path.join(home, f))) secretFiles.add(path.join(home, f));
     try {
