@@ -71,7 +71,9 @@ function describeImport(plan: ImportPlan, paths: ImportPaths): string[] {
       lines.push(`update   ${where} = servers.${s.name}: new key values for ${s.moved.join(', ')}`);
     else lines.push(`skip     ${where}: ${s.note ?? ''}`);
     if (s.moved.length && s.status === 'new')
-      lines.push(`         moved ${s.moved.join(', ')} to ${path.join(paths.home, 'secrets', `${s.name}.env`)} (0600)`);
+      lines.push(
+        `         moved ${s.moved.join(', ')} to ${path.join(path.dirname(paths.config), 'secrets', `${s.name}.env`)} (0600)`,
+      );
     for (const u of new Set(s.from.unresolved)) if (s.status === 'new') lines.push(`         needs a value: ${u}`);
   }
   if (plan.configText !== undefined) lines.push(`${plan.configExists ? 'update' : 'create'}   ${paths.config}`);
@@ -236,11 +238,18 @@ export async function runInstall(paths: GatewayPaths, opts: InstallOptions): Pro
 }
 
 export function runUninstall(paths: GatewayPaths, opts: InstallOptions): string[] {
-  const chosen = targets(opts);
   const state = readState(paths.home);
+  const recorded = (c: DetectedClient) =>
+    Object.entries(state.files)
+      .filter(([, r]) => r.client === c.client.id)
+      .map(([file]) => file);
+  // Every file install recorded for the client, wherever it is (a project file of another folder too); with --all,
+  // every client that has one, installed or not any more.
+  const chosen = opts.all ? detectClients(opts.catalog).filter((c) => recorded(c).length > 0) : targets(opts);
+  if (chosen.length === 0) return ['the gateway is not installed in any client'];
   const out: string[] = [];
   for (const c of chosen) {
-    const files = c.client.files.map((f) => f.path).filter((f) => state.files[f] !== undefined);
+    const files = recorded(c);
     if (files.length === 0) out.push(`${c.client.name}: not installed`);
     for (const file of files)
       out.push(

@@ -181,8 +181,13 @@ export function uninstallFile(
       else writeAtomic(filePath, fs.readFileSync(rec.backup, 'utf8'));
     }
   } else {
-    const file = client.files.find((f) => f.path === filePath);
-    if (!file) throw new Error(`${filePath} is not a ${client.name} config file`);
+    // A project file of another folder is not in this run's catalogue; it has the same format as the one that is.
+    const file = client.files.find((f) => f.path === filePath) ?? {
+      client: client.id,
+      scope: 'project' as const,
+      path: filePath,
+      jsonc: client.files.some((f) => f.jsonc),
+    };
     const read = readClientFile(client, file);
     const edits: Edit[] = [];
     const present = new Set(read.servers.map((s) => JSON.stringify([...s.location, s.name])));

@@ -268,13 +268,15 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
   });
 
   it('uninstall --all restores every client file byte for byte, and again is a no-op', () => {
-    const r = run(['uninstall', '--all', '--project'], { env: h.env, cwd: h.project });
+    // Run from another folder: the project file install rewrote is restored all the same.
+    const r = run(['uninstall', '--all'], { env: h.env, cwd: h.home });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.match(/restored/g)).toHaveLength(8);
     expect(snapshot(h.files)).toEqual(before);
     const again = run(['uninstall', '--all', '--project'], { env: h.env, cwd: h.project });
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/Claude Desktop: not installed/);
+    expect(again.stdout).toMatch(/the gateway is not installed in any client/);
+    expect(run(['uninstall', '--client', 'zed'], { env: h.env }).stdout).toMatch(/^Zed: not installed$/m);
     expect(snapshot(h.files)).toEqual(before);
     const scan = run(['scan', '--clients', '--json'], { env: h.env, cwd: h.project });
     expect(findings(JSON.parse(scan.stdout) as ScanJson, 'clients.shadow-server')).toEqual(SHADOW);
