@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { pathToFileURL } from 'node:url';
 import type { GatewayPaths } from '../config/paths.js';
 import { CLIENT_IDS, type CatalogOptions, type ClientInfo } from '../clients/catalog.js';
 import { detectClients, isReadable, type DetectedClient } from '../clients/detect.js';
@@ -37,7 +38,12 @@ function packageRoot(): string | undefined {
 export function importPaths(paths: GatewayPaths): ImportPaths {
   const root = packageRoot();
   const schema = root && path.join(root, 'config', 'schema.json');
-  return { home: paths.home, config: paths.config, ...(schema && fs.existsSync(schema) ? { schema } : {}) };
+  // A file: URL, which editors resolve on every system (a bare Windows path is not a URL).
+  return {
+    home: paths.home,
+    config: paths.config,
+    ...(schema && fs.existsSync(schema) ? { schema: pathToFileURL(schema).href } : {}),
+  };
 }
 
 /**

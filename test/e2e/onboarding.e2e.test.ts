@@ -135,7 +135,7 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(text).not.toContain(LINEAR_KEY);
     expect(text).not.toContain(FETCH_KEY);
     const config = JSON.parse(text) as { $schema: string; servers: Record<string, Record<string, unknown>> };
-    expect(config.$schema).toMatch(/config[/\\]schema\.json$/);
+    expect(config.$schema).toMatch(/^file:\/\/\/.*\/config\/schema\.json$/);
     // memory is configured in Claude Desktop, Cursor and Zed: imported once.
     expect(Object.keys(config.servers).sort()).toEqual([
       'everything',
