@@ -17,6 +17,8 @@ const shared = {
   // An optional peer dependency with a native binding: resolved from the user's install at run time, never bundled.
   // pdfjs-dist loads its worker module by a path relative to itself, which a bundle cannot keep: it stays a dependency.
   external: ['onnxruntime-node', 'pdfjs-dist'],
+  // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",

@@ -10,6 +10,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
 import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
+import { CLIENT_IDS } from '../clients/catalog.js';
 import { GatewayError, messageOf } from '../errors.js';
 import { SEVERITIES, type Severity } from '../integrity/findings.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
@@ -336,6 +337,7 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option('-s, --server <name>', 'only this configured server')
     .option('--json', 'print the report as JSON')
+    .option('--clients', 'instead: every MCP client config on this machine, for servers that bypass the gateway')
     .addOption(
       new Option('--fail-on <severity>', `exit ${EXIT.INTEGRITY} when a finding is at or above this severity`)
         .choices(SEVERITIES)
@@ -343,26 +345,123 @@ export function buildProgram(): Command {
     )
     // The inline command's own options (node --import tsx …) belong to it, not to scan.
     .passThroughOptions()
-    .action(async (command: string[], opts: GlobalOptions & { server?: string; json?: boolean; failOn: Severity }) => {
-      if (command.length > 0 && opts.server !== undefined)
-        throw new CommanderError(EXIT.USAGE, 'smg.scan', 'give either --server or a command after --, not both');
-      const paths = resolvePaths({ config: opts.config });
-      let loaded: LoadedConfig | undefined;
-      try {
-        loaded = loadConfig(paths.config);
-      } catch (error) {
-        // An inline server needs no config; the config only adds neighbours and the pinning mode.
-        if (!(error instanceof GatewayError && error.code === 'CONFIG_MISSING' && command.length > 0)) throw error;
-      }
-      const { runScan, formatScan } = await import('./scan.js');
-      const r = await runScan(
-        loaded,
-        paths,
-        { ...(opts.server === undefined ? {} : { only: opts.server }), inline: command, failOn: opts.failOn },
-        quietLogger(),
+    .action(
+      async (
+        command: string[],
+        opts: GlobalOptions & { server?: string; json?: boolean; clients?: boolean; failOn: Severity },
+      ) => {
+        if (opts.clients) {
+          if (command.length > 0 || opts.server !== undefined)
+            throw new CommanderError(EXIT.USAGE, 'smg.scan', '--clients scans client configs; it takes no server');
+          const { scanClients, formatClientsScan } = await import('./scan-clients.js');
+          const r = scanClients({}, opts.failOn);
+          process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatClientsScan(r)}\n`);
+          process.exitCode = r.failed ? EXIT.INTEGRITY : EXIT.OK;
+          return;
+        }
+        if (command.length > 0 && opts.server !== undefined)
+          throw new CommanderError(EXIT.USAGE, 'smg.scan', 'give either --server or a command after --, not both');
+        const paths = resolvePaths({ config: opts.config });
+        let loaded: LoadedConfig | undefined;
+        try {
+          loaded = loadConfig(paths.config);
+        } catch (error) {
+          // An inline server needs no config; the config only adds neighbours and the pinning mode.
+          if (!(error instanceof GatewayError && error.code === 'CONFIG_MISSING' && command.length > 0)) throw error;
+        }
+        const { runScan, formatScan } = await import('./scan.js');
+        const r = await runScan(
+          loaded,
+          paths,
+          { ...(opts.server === undefined ? {} : { only: opts.server }), inline: command, failOn: opts.failOn },
+          quietLogger(),
+        );
+        process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatScan(r)}\n`);
+        process.exitCode = r.unreachable.length > 0 ? EXIT.ERROR : r.failed ? EXIT.INTEGRITY : EXIT.OK;
+      },
+    );
+
+  program
+    .command('init')
+    .description(
+      'create <home> (0700) and its config, importing the MCP servers of every detected client; inline keys move to <home>/secrets/',
+    )
+    .option('-y, --yes', 'do not ask before writing')
+    .option('--dry-run', 'print the plan, write nothing')
+    .action(async (opts: { yes?: boolean; dryRun?: boolean }) => {
+      const { runInit } = await import('./onboard.js');
+      const lines = await runInit(resolvePaths(), {
+        yes: opts.yes === true,
+        dryRun: opts.dryRun === true,
+        catalog: {},
+      });
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  for (const verb of ['install', 'uninstall'] as const) {
+    program
+      .command(verb)
+      .description(
+        verb === 'install'
+          ? 'make the gateway the MCP server of a client (its servers move into the gateway config); backup first, atomic, idempotent'
+          : 'put back the MCP servers a client had before install',
+      )
+      .option('--client <name>', `the client: ${CLIENT_IDS.join(', ')}`)
+      .option('--all', 'every client found on this machine')
+      .option(
+        '--project',
+        'also the project files in the current folder (.cursor/mcp.json, .vscode/mcp.json, .mcp.json, …)',
+      )
+      .option('--dry-run', 'print what would change, write nothing')
+      .option(
+        '--command <command>',
+        'install only: the command the client runs (default: this node and this package’s bin script, by absolute path)',
+      )
+      .action(
+        async (opts: { client?: string; all?: boolean; project?: boolean; dryRun?: boolean; command?: string }) => {
+          const { runInstall, runUninstall } = await import('./onboard.js');
+          const o = {
+            yes: true,
+            dryRun: opts.dryRun === true,
+            all: opts.all === true,
+            project: opts.project === true,
+            catalog: {},
+            ...(opts.client === undefined ? {} : { client: opts.client }),
+            ...(opts.command === undefined ? {} : { command: opts.command }),
+          };
+          if (o.all === (opts.client !== undefined))
+            throw new CommanderError(EXIT.USAGE, 'smg.client', 'give either --client NAME or --all');
+          const lines = verb === 'install' ? await runInstall(resolvePaths(), o) : runUninstall(resolvePaths(), o);
+          process.stdout.write(`${lines.join('\n')}\n`);
+        },
       );
-      process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatScan(r)}\n`);
-      process.exitCode = r.unreachable.length > 0 ? EXIT.ERROR : r.failed ? EXIT.INTEGRITY : EXIT.OK;
+  }
+  program
+    .command('doctor')
+    .description(
+      'check the config, references, permissions, upstreams, pins, providers and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
+    )
+    .addOption(configOption())
+    .option('--json', 'print the results as JSON')
+    .option('--strict', 'exit 1 when a check warns')
+    .action(async (opts: GlobalOptions & { json?: boolean; strict?: boolean }) => {
+      const { DOCTOR_CHECKS } = await import('./doctor/checks/index.js');
+      const { createDoctorContext } = await import('./doctor/context.js');
+      const { runDoctor, summary, exitCode, ttyProgress } = await import('./doctor/run.js');
+      const ctx = createDoctorContext({
+        paths: resolvePaths({ config: opts.config }),
+        env: process.env,
+        catalog: {},
+        log: quietLogger(),
+      });
+      const out = opts.json
+        ? undefined
+        : {
+            write: (t: string) => void process.stdout.write(t),
+            ...(process.stdout.isTTY ? { progress: ttyProgress(process.stdout) } : {}),
+          };
+      const report = await runDoctor(DOCTOR_CHECKS, ctx, out);
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
+      process.exitCode = exitCode(report, opts.strict === true);
     });
 
   program.addCommand(auditCommand());

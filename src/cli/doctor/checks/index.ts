@@ -1,0 +1,22 @@
+/**
+ * The doctor checks, in the order they run and print. Adding a check: one file beside this one that exports a
+ * DoctorCheck, and its line here.
+ */
+import type { DoctorCheck } from '../types.js';
+import { clientsCheck } from './clients.js';
+import { configCheck } from './config.js';
+import { permissionsCheck } from './permissions.js';
+import { pinsCheck } from './pins.js';
+import { providersCheck } from './providers.js';
+import { referencesCheck } from './references.js';
+import { upstreamsCheck } from './upstreams.js';
+
+export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
+  configCheck,
+  referencesCheck,
+  permissionsCheck,
+  upstreamsCheck,
+  pinsCheck,
+  providersCheck,
+  clientsCheck,
+];

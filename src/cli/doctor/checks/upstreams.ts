@@ -1,0 +1,39 @@
+/** doctor: each enabled upstream starts (or connects) and lists its tools, with the time it took. */
+import type { DoctorCheck } from '../types.js';
+
+export const upstreamsCheck: DoctorCheck = {
+  id: 'upstreams',
+  title: 'upstream servers',
+  async run(ctx) {
+    const l = ctx.loaded();
+    if (!('loaded' in l))
+      return [{ status: 'skip', subject: 'upstreams', detail: 'the config does not load (see above)' }];
+    const listed = await ctx.catalogs();
+    if (listed.length === 0)
+      return [
+        {
+          status: 'warn',
+          subject: 'upstreams',
+          detail: 'no enabled servers',
+          fix: 'secure-mcp-gateway init imports your clients’ servers',
+        },
+      ];
+    return listed.map(({ listed: x, ms }) => {
+      const s = x.server;
+      // As written in the config, references unresolved: the fix line must not print a secret.
+      const how = s.kind === 'stdio' ? [s.config.command, ...(s.config.args ?? [])].join(' ') : (s.config.url ?? '');
+      return x.catalog
+        ? { status: 'ok' as const, subject: `upstream ${s.name}`, detail: `${x.catalog.tools.length} tools`, ms }
+        : {
+            status: 'fail' as const,
+            subject: `upstream ${s.name}`,
+            detail: x.error,
+            fix:
+              s.kind === 'stdio'
+                ? `run it by hand to see why: ${how}`
+                : `check that ${how} is up and the headers are right`,
+            ms,
+          };
+    });
+  },
+};

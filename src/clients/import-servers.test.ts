@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { clientInfo } from './catalog.js';
+import { parseEntry } from './entries.js';
+import { applyImport, planImport } from './import-servers.js';
+
+const TOKEN = 'ghp_R8b2Xq9LmT4vZ7pK1sW3yN6cJ0dF5hG2aE8u';
+const ROTATED = 'ghp_Z1y2X3w4V5u6T7s8R9q0P1o2N3m4L5k6J7i8';
+
+function setup() {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-imp-'));
+  const gw = path.join(home, '.secure-mcp-gateway');
+  const paths = { home: gw, config: path.join(gw, 'config.json') };
+  const source = (id: 'claude-desktop' | 'cursor', entries: Record<string, unknown>) => {
+    const client = clientInfo(id, { platform: 'linux', env: { HOME: home } });
+    const file = client.files[0]!.path;
+    return {
+      client,
+      servers: Object.entries(entries).map(([name, raw]) =>
+        parseEntry(name, raw, { client: id, dialect: client.dialect, file, scope: 'user', location: ['mcpServers'] }),
+      ),
+    };
+  };
+  const config = () =>
+    JSON.parse(fs.readFileSync(paths.config, 'utf8')) as { servers: Record<string, Record<string, unknown>> };
+  return { home, gw, paths, source, config };
+}
+
+const github = (token: string) => ({ command: 'node', args: ['gh.js'], env: { GITHUB_TOKEN: token } });
+
+describe('importing client servers', () => {
+  it('gives a name taken by another definition the client id as a suffix, and imports a same definition once', () => {
+    const { home, paths, source, config } = setup();
+    const plan = planImport(
+      [
+        source('claude-desktop', { github: github(TOKEN), memory: { command: 'mem' } }),
+        source('cursor', { github: { command: 'other' }, memory: { command: 'mem' } }),
+      ],
+      paths,
+      home,
+    );
+    expect(plan.servers.map((s) => [s.client.id, s.from.name, s.status, s.name])).toEqual([
+      ['claude-desktop', 'github', 'new', 'github'],
+      ['claude-desktop', 'memory', 'new', 'memory'],
+      ['cursor', 'github', 'new', 'github-cursor'],
+      ['cursor', 'memory', 'present', 'memory'],
+    ]);
+    applyImport(plan, paths);
+    expect(Object.keys(config().servers)).toEqual(['github', 'memory', 'github-cursor']);
+    // The same sources again: nothing new.
+    const again = planImport([source('claude-desktop', { github: github(TOKEN) })], paths, home);
+    expect(again.servers.map((s) => s.status)).toEqual(['present']);
+    expect(again.configText).toBeUndefined();
+    expect(again.secrets.size).toBe(0);
+  });
+
+  it('updates the secrets file in place when the client rotated a key, rather than import a second server', () => {
+    const { home, gw, paths, source, config } = setup();
+    applyImport(planImport([source('claude-desktop', { github: github(TOKEN) })], paths, home), paths);
+    const file = path.join(gw, 'secrets', 'github.env');
+    expect(fs.readFileSync(file, 'utf8')).toContain(`GITHUB_TOKEN=${TOKEN}\n`);
+    const plan = planImport([source('claude-desktop', { github: github(ROTATED) })], paths, home);
+    expect(plan.servers.map((s) => [s.status, s.name])).toEqual([['updated', 'github']]);
+    applyImport(plan, paths);
+    expect(Object.keys(config().servers)).toEqual(['github']);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toContain(`GITHUB_TOKEN=${ROTATED}\n`);
+    expect(text).not.toContain(TOKEN);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('adds a "servers" map to a config that has none, keeping what is there', () => {
+    const { home, gw, paths, source, config } = setup();
+    fs.mkdirSync(gw, { recursive: true });
+    fs.writeFileSync(paths.config, '{\n  "defaultPolicy": "default"\n}\n');
+    applyImport(planImport([source('cursor', { memory: { command: 'mem' } })], paths, home), paths);
+    expect(config()).toMatchObject({ defaultPolicy: 'default', servers: { memory: { command: 'mem' } } });
+  });
+
+  it('refuses a gateway config that does not parse, and writes nothing', () => {
+    const { home, gw, paths, source } = setup();
+    fs.mkdirSync(gw, { recursive: true });
+    fs.writeFileSync(paths.config, '{"servers": ');
+    expect(() => planImport([source('cursor', { memory: { command: 'mem' } })], paths, home)).toThrow(/cannot parse/);
+    expect(fs.readFileSync(paths.config, 'utf8')).toBe('{"servers": ');
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Importing client servers into the gateway config (issue 8, `init` and `install`). Each server a client runs on
+ * its own becomes a gateway server: references translated (entries.ts), inline secrets moved to
+ * `<home>/secrets/<server>.env` (0600) and referenced as `${file:secrets/<server>.env#KEY}`, which the config loader
+ * resolves relative to the config file.
+ *
+ * Importing is a merge and never duplicates: a server whose definition (secret values included) is already in the
+ * gateway config, under any name, is skipped; a name taken by a different definition gets the client's id as a
+ * suffix. The plan is computed first and written only by `applyImport`, so `--dry-run` shows exactly what would
+ * happen.
+ *
+ * Failure mode: an existing gateway config that does not parse throws, and nothing is written.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { formatDotenvLine, parseDotenv } from '../config/refs.js';
+import type { ClientInfo } from './catalog.js';
+import { editJsonc, parseJsonc, writeAtomic, type Edit } from './client-file.js';
+import { gatewayServerName, isGatewayEntry, toGatewayServer, type ClientServer } from './entries.js';
+import { headerKey, isInlineSecret, secretArgs } from './inline-secrets.js';
+import { getNodeValue } from 'jsonc-parser';
+
+export interface ImportPaths {
+  /** <home>: the folder holding config.json and secrets/. */
+  home: string;
+  /** The gateway config file. */
+  config: string;
+  /** The folder that references in the config are relative to (the config file's). */
+  schema?: string;
+}
+
+export interface ImportedServer {
+  from: ClientServer;
+  client: ClientInfo;
+  /** The name in the gateway config. */
+  name: string;
+  /** new: added; present: already there; updated: its key values changed in the client; skipped: not importable. */
+  status: 'new' | 'present' | 'updated' | 'skipped';
+  /** Why it was skipped, or under which name it is present. */
+  note?: string;
+  /** Keys moved out into the secrets file. */
+  moved: string[];
+}
+
+export interface ImportPlan {
+  servers: ImportedServer[];
+  /** The new config text, or undefined when nothing changes. */
+  configText?: string;
+  configExists: boolean;
+  /** Secrets files to write, with their full new text. */
+  secrets: Map<string, string>;
+}
+
+interface Candidate {
+  def: Record<string, unknown>;
+  secrets: Map<string, string>;
+}
+
+export function readGatewayConfig(
+  file: string,
+): { text: string; servers: Record<string, unknown>; hasServers: boolean } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const root = parseJsonc(text, file);
+  // Through JSON, because jsonc-parser builds prototype-less objects, which isDeepStrictEqual never equates.
+  const value = JSON.parse(JSON.stringify(root ? getNodeValue(root) : {})) as { servers?: Record<string, unknown> };
+  return { text, servers: value.servers ?? {}, hasServers: value.servers !== undefined };
+}
+
+/** The secret values a definition refers to through `${file:secrets/<x>.env#KEY}`, read from disk. */
+function secretsOf(def: unknown, configDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const text = JSON.stringify(def);
+  for (const m of text.matchAll(/\$\{file:([^}#]+)#([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+    try {
+      const values = parseDotenv(fs.readFileSync(path.resolve(configDir, m[1]!), 'utf8'));
+      out.set(`${m[1]}#${m[2]}`, values.get(m[2]!) ?? '');
+    } catch {
+      out.set(`${m[1]}#${m[2]}`, '');
+    }
+  }
+  return out;
+}
+
+/** Compared without the free-text description and the enabled flag, which a user may have changed. */
+function sameShape(a: Candidate, b: Candidate): boolean {
+  const strip = (d: Record<string, unknown>) => {
+    const { description: _d, enabled: _e, ...rest } = d;
+    return rest;
+  };
+  return isDeepStrictEqual(strip(a.def), strip(b.def));
+}
+
+function sameDefinition(a: Candidate, b: Candidate): boolean {
+  return sameShape(a, b) && isDeepStrictEqual(a.secrets, b.secrets);
+}
+
+/** The servers init imported from this very client file say so in their description. */
+function importedFrom(def: Record<string, unknown>, file: string): boolean {
+  return typeof def.description === 'string' && def.description.includes(`(${file})`);
+}
+
+/** The client's server as a gateway definition, with its inline secrets moved into `secrets/<name>.env`. */
+function candidate(s: ClientServer, client: ClientInfo, name: string, home: string): Candidate & { moved: string[] } {
+  const def = toGatewayServer(s, home, client.name);
+  const rel = `secrets/${name}.env`;
+  const secrets = new Map<string, string>();
+  const moved: string[] = [];
+  const move = (field: 'env' | 'headers', keyOf: (k: string) => string) => {
+    const map = def[field] as Record<string, string> | undefined;
+    if (!map) return;
+    for (const [k, v] of Object.entries(map))
+      if (isInlineSecret(k, v)) {
+        const key = keyOf(k);
+        secrets.set(`${rel}#${key}`, v);
+        map[k] = `\${file:${rel}#${key}}`;
+        moved.push(`${field}.${k}`);
+      }
+  };
+  move('env', (k) => k);
+  move('headers', headerKey);
+  // A key given on the command line (`--api-key sk-…`) moves too, as ARG_<index>.
+  const args = def.args as string[] | undefined;
+  if (args)
+    for (const i of secretArgs(args)) {
+      secrets.set(`${rel}#ARG_${i}`, args[i]!);
+      args[i] = `\${file:${rel}#ARG_${i}}`;
+      moved.push(`args[${i}]`);
+    }
+  return { def, secrets, moved };
+}
+
+export function planImport(
+  sources: readonly { client: ClientInfo; servers: readonly ClientServer[] }[],
+  paths: ImportPaths,
+  home: string,
+): ImportPlan {
+  const existing = readGatewayConfig(paths.config);
+  const configDir = path.dirname(paths.config);
+  const known = new Map<string, Candidate>(
+    Object.entries(existing?.servers ?? {}).map(([name, def]) => [
+      name,
+      { def: def as Record<string, unknown>, secrets: secretsOf(def, configDir) },
+    ]),
+  );
+  const edits: Edit[] = [];
+  const added: Record<string, unknown> = {};
+  const secretFiles = new Map<string, Map<string, string>>();
+  const out: ImportedServer[] = [];
+  const addSecrets = (secrets: Map<string, string>) => {
+    for (const [ref, value] of secrets) {
+      const [rel, key] = ref.split('#') as [string, string];
+      const file = path.resolve(configDir, rel);
+      const map = secretFiles.get(file) ?? new Map<string, string>();
+      map.set(key, value);
+      secretFiles.set(file, map);
+    }
+  };
+  for (const { client, servers } of sources)
+    for (const s of servers) {
+      if (isGatewayEntry(s)) continue;
+      if (s.invalid !== undefined) {
+        out.push({ from: s, client, name: s.name, status: 'skipped', note: s.invalid, moved: [] });
+        continue;
+      }
+      const base = gatewayServerName(s.name);
+      const names = [base, gatewayServerName(`${base.slice(0, 31 - client.id.length)}-${client.id}`)];
+      for (let i = 2; i < 10; i++) names.push(gatewayServerName(`${names[1]!.slice(0, 29)}-${i}`));
+      let done = false;
+      // Present under any name, with the same definition: nothing to do.
+      for (const [name, k] of known) {
+        const c = candidate(s, client, name, home);
+        if (sameDefinition(c, k)) {
+          out.push({ from: s, client, name, status: 'present', moved: c.moved });
+          done = true;
+          break;
+        }
+      }
+      if (done) continue;
+      // The same server from the same client file with new key values: the key was rotated in the client. Update the
+      // secrets file rather than import a second server beside the stale one.
+      const prior = known.get(base);
+      if (prior && importedFrom(prior.def, s.file)) {
+        const c = candidate(s, client, base, home);
+        if (sameShape(c, prior) && c.secrets.size > 0) {
+          known.set(base, c);
+          addSecrets(c.secrets);
+          out.push({ from: s, client, name: base, status: 'updated', note: 'new key values', moved: c.moved });
+          continue;
+        }
+      }
+      const name = names.find((n) => !known.has(n));
+      if (name === undefined) {
+        out.push({ from: s, client, name: base, status: 'skipped', note: 'no free name', moved: [] });
+        continue;
+      }
+      const c = candidate(s, client, name, home);
+      known.set(name, c);
+      added[name] = c.def;
+      edits.push({ at: ['servers', name], value: c.def });
+      addSecrets(c.secrets);
+      out.push({
+        from: s,
+        client,
+        name,
+        status: 'new',
+        moved: c.moved,
+        ...(name !== base ? { note: `"${base}" is taken by another definition` } : {}),
+      });
+    }
+  const plan: ImportPlan = { servers: out, configExists: existing !== undefined, secrets: new Map() };
+  if (existing === undefined) {
+    const doc: Record<string, unknown> = {};
+    if (paths.schema !== undefined) doc.$schema = paths.schema;
+    doc.servers = added;
+    plan.configText = `${JSON.stringify(doc, null, 2)}\n`;
+  } else if (edits.length > 0) {
+    // A config written without a "servers" map gets one; the edits then add to it.
+    const pre: Edit[] = existing.hasServers ? [] : [{ at: ['servers'], value: {} }];
+    plan.configText = editJsonc(existing.text, [...pre, ...edits]);
+  }
+  for (const [file, values] of secretFiles) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      text = `# Secrets moved out of client configs by secure-mcp-gateway; referenced as \${file:…#KEY}. Keep mode 0600.\n`;
+    }
+    const have = parseDotenv(text);
+    for (const [k, v] of values) {
+      if (have.get(k) === v) continue;
+      // A changed key is replaced in place; a new one is appended.
+      const line = formatDotenvLine(k, v);
+      const re = new RegExp(`^(?:export\\s+)?${k}\\s*=.*$`, 'm');
+      text = re.test(text)
+        ? text.replace(re, line)
+        : `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${line}\n`;
+    }
+    plan.secrets.set(file, text);
+  }
+  return plan;
+}
+
+/** Writes the plan: the home folder (0700), the secrets (0600, folder 0700), then the config (0600). */
+export function applyImport(plan: ImportPlan, paths: ImportPaths): void {
+  ensurePrivateDir(paths.home);
+  for (const [file, text] of plan.secrets) {
+    ensurePrivateDir(path.dirname(file));
+    writeAtomic(file, text, 0o600);
+    fs.chmodSync(file, 0o600);
+  }
+  if (plan.configText !== undefined) writeAtomic(paths.config, plan.configText, 0o600);
+}
+
+export function ensurePrivateDir(dir: string): void {
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
