@@ -456,7 +456,7 @@ export const ConfigSchema = z
           .enum(['pin-on-first-use', 'require-approval', 'off'])
           .default('pin-on-first-use')
           .describe(
-            'pin-on-first-use: a tool is pinned the first time it is seen, and a later change hides and blocks it (integrity.changed) until approved; require-approval: a new tool stays hidden until `tools approve`; off: nothing is pinned.',
+            'pin-on-first-use: a server’s tools are pinned the first time the server is listed; a later change (integrity.changed), or a tool the server adds afterwards (integrity.unapproved), is hidden and blocked until approved; require-approval: every new tool stays hidden until `tools approve`; off: nothing is pinned.',
           ),
         lockfile: z
           .string()

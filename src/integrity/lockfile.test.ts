@@ -79,7 +79,8 @@ describe('comparing a live list with the pins', () => {
       {
         get_weather: ['pinned', true],
         daily_quote: ['changed', false],
-        extra: ['new', true],
+        // The server has pins: a tool it adds later is held, like a change.
+        extra: ['new', false],
         banned: ['revoked', false],
         gone: ['removed', false],
       },
@@ -112,6 +113,20 @@ describe('comparing a live list with the pins', () => {
     expect(check.exposed).toEqual(live.map((t) => t.name).filter((n) => expected[n]![1]));
     expect(check.hidden).toEqual(live.map((t) => t.name).filter((n) => !expected[n]![1]));
     expect(check.serverChanged).toBe(true);
+  });
+
+  it('in pin-on-first-use mode exposes every tool of a server it has no pins for (or only revocations)', () => {
+    const empty: Lockfile = { version: 1, servers: {} };
+    const fresh = compareCatalog(empty, 's', live, 'pin-on-first-use');
+    expect(fresh.tools.every((t) => t.status === 'new' && t.expose)).toBe(true);
+    const onlyRevoked = lockWith({ banned: { tool: { ...extra, name: 'banned' }, state: 'revoked' } });
+    const first = compareCatalog(onlyRevoked, 's', live, 'pin-on-first-use');
+    expect(Object.fromEntries(first.tools.map((t) => [t.tool, t.expose]))).toEqual({
+      get_weather: true,
+      daily_quote: true,
+      extra: true,
+      banned: false,
+    });
   });
 
   it('names the old and the new hash of a changed tool', () => {

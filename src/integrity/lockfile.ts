@@ -133,7 +133,9 @@ export interface PinCheck {
 
 /**
  * The state of each live tool against the pins of `server`, and what to expose in `mode`:
- * - pin-on-first-use: new → exposed (the store pins it); pinned → exposed; changed, revoked → hidden;
+ * - pin-on-first-use: the first list of a server pins its tools (new → exposed, and the store pins them); a tool
+ *   that appears later, on a server that already has pins, is held like a change: hidden until approved (a tool
+ *   set that grows mid-session is the other half of a rug pull); pinned → exposed; changed, revoked → hidden;
  * - require-approval: new → hidden until approved; otherwise as above;
  * - off: everything is exposed; the states are still reported.
  * A name listed twice with different definitions is never exposed (nor pinned): which one a call reaches is up to
@@ -146,6 +148,9 @@ export function compareCatalog(
   mode: IntegrityMode,
 ): PinCheck {
   const pins = own(lock.servers, server);
+  // Trust on first use is trust in a server's first list, not in whatever it adds afterwards.
+  // (A server whose only pins are revocations, made before it was first listed, has not been trusted yet.)
+  const firstUse = pins === undefined || Object.values(pins.tools).every((t) => t.state === 'revoked');
   const live = new Map<string, string[]>();
   for (const tool of tools) live.set(tool.name, [...(live.get(tool.name) ?? []), toolHash(tool)]);
   const statuses: ToolStatus[] = [];
@@ -160,7 +165,13 @@ export function compareCatalog(
       // Cannot be a key of a JSON object that survives parsing: never pinned, so never trusted.
       statuses.push({ tool: name, status: 'new', hash, expose: expose(false), unpinnable: true });
     } else if (pin === undefined) {
-      statuses.push({ tool: name, status: 'new', hash, expose: expose(mode === 'pin-on-first-use'), ...duplicate });
+      statuses.push({
+        tool: name,
+        status: 'new',
+        hash,
+        expose: expose(mode === 'pin-on-first-use' && firstUse),
+        ...duplicate,
+      });
     } else if (pin.state === 'revoked') {
       statuses.push({ tool: name, status: 'revoked', hash, expose: expose(false) });
     } else if (changed === undefined) {
