@@ -1,0 +1,72 @@
+/**
+ * Authentication (issue 6): a presented gateway key → the caller's Principal, or the reason it is refused. The key
+ * must verify (keys.ts: format, secret, not revoked, disabled or expired), and under the CURRENT config its user
+ * must exist and not be disabled, its project must exist, and the user must be a member of that project; the role
+ * comes from the membership, so a role change applies to existing keys. Failure mode: closed; every refusal has a
+ * reason that is safe to show the caller (it never echoes the secret).
+ */
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Principal } from '../pipeline/types.js';
+import type { KeyStore } from './keys.js';
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; keyId?: string; reason: string };
+
+export type IdentityConfig = Pick<Config, 'users' | 'projects' | 'memberships'>;
+
+export function authenticate(config: IdentityConfig, keys: KeyStore, presented: string | undefined): AuthResult {
+  if (presented === undefined || presented.trim() === '') return { ok: false, reason: 'no gateway key was presented' };
+  const check = keys.verify(presented);
+  if (!check.ok) return check;
+  const { id, user, project } = check.record;
+  const refuse = (reason: string): AuthResult => ({ ok: false, keyId: id, reason });
+  const email = Object.keys(config.users).find((u) => u.toLowerCase() === user);
+  if (email === undefined) return refuse(`gateway key ${id}: user ${user} is not configured`);
+  if (config.users[email]!.disabled) return refuse(`gateway key ${id}: user ${user} is disabled`);
+  if (!(project in config.projects)) return refuse(`gateway key ${id}: project ${project} is not configured`);
+  const members = config.memberships[project] ?? {};
+  const memberKey = Object.keys(members).find((u) => u.toLowerCase() === user);
+  if (memberKey === undefined) return refuse(`gateway key ${id}: user ${user} is not a member of project ${project}`);
+  return { ok: true, principal: { user, project, role: members[memberKey]!, keyId: id } };
+}
+
+/** The rate-limit and log identity of a principal: "local", or "<user>/<project>". */
+export function identityOf(principal: Principal): string {
+  return principal.keyId === undefined && principal.user === 'local'
+    ? 'local'
+    : `${principal.user}/${principal.project}`;
+}
+
+// Identity events. The audit log (another module) records these; until it is wired, each goes to the log with a
+// structured `event` field, from ONE function per event so the sink can be attached in one place.
+
+export function keyUsedEvent(log: Logger, principal: Principal, transport: 'stdio' | 'http'): void {
+  log.info(
+    { event: 'key.used', keyId: principal.keyId, user: principal.user, project: principal.project, transport },
+    'gateway key accepted',
+  );
+}
+
+export function keyRefusedEvent(
+  log: Logger,
+  refusal: { keyId?: string; reason: string },
+  transport: 'stdio' | 'http',
+  remote?: string,
+): void {
+  log.warn(
+    { event: 'key.refused', keyId: refusal.keyId, transport, ...(remote ? { remote } : {}) },
+    `gateway key refused: ${refusal.reason}`,
+  );
+}
+
+export function configReloadedEvent(
+  log: Logger,
+  outcome: { ok: true; file: string } | { ok: false; file: string; error: string },
+): void {
+  if (outcome.ok) log.info({ event: 'config.reloaded', file: outcome.file }, 'config reloaded');
+  else
+    log.error(
+      { event: 'config.reload-failed', file: outcome.file, err: outcome.error },
+      'config reload failed; the previous config keeps running',
+    );
+}
