@@ -12,7 +12,11 @@ import { resolvePaths, type GatewayPaths } from '../config/paths.js';
 import { GatewayError, messageOf } from '../errors.js';
 import { SEVERITIES, type Severity } from '../integrity/findings.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
-import { Gateway } from '../server/gateway.js';
+import { Gateway, type GatewayOptions } from '../server/gateway.js';
+import { computeAccess } from '../identity/access.js';
+import { keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
+import { KeyStore, keysFile } from '../identity/keys.js';
+import { LOCAL_PRINCIPAL } from '../pipeline/types.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { VERSION } from '../version.js';
@@ -84,7 +88,7 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
     file: file === false ? undefined : file === true ? paths.logFile : file,
   });
   const cache = cacheFor(paths, loaded.config.cache, log);
-  const gateway = new Gateway({ loaded, log, cache });
+  const gateway = new Gateway({ loaded, log, cache, ...stdioIdentity(loaded, paths, log) });
   const transport = new GatewayStdioServerTransport({});
 
   let exitCode: number = EXIT.OK;
@@ -101,6 +105,26 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   await gateway.closed;
   await flushLogger(log);
   process.exit(exitCode);
+}
+
+/** SMG_GATEWAY_KEY → who this stdio gateway serves, or why it refuses to (logged as a key event). */
+function stdioIdentity(loaded: LoadedConfig, paths: GatewayPaths, log: Logger): Partial<GatewayOptions> {
+  const keys = new KeyStore({ file: keysFile(paths.home) });
+  const id = resolveStdioIdentity(loaded.config, keys, process.env.SMG_GATEWAY_KEY);
+  if (id.mode === 'local') {
+    log.info(
+      { identity: 'local', project: LOCAL_PRINCIPAL.project },
+      'no identities configured: serving the local user',
+    );
+    return {};
+  }
+  if (id.mode === 'refused') {
+    keyRefusedEvent(log, id, 'stdio');
+    return { refusal: id.reason };
+  }
+  keyUsedEvent(log, id.principal, 'stdio');
+  keys.touch(id.principal.keyId!);
+  return { principal: id.principal, access: computeAccess(loaded.config, id.principal) };
 }
 
 function cacheFor(paths: GatewayPaths, cfg: { enabled: boolean; ttlMs: number }, log: Logger): DiscoveryCache {

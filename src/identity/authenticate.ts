@@ -70,3 +70,25 @@ export function configReloadedEvent(
       'config reload failed; the previous config keeps running',
     );
 }
+
+export type ResolvedIdentity =
+  { mode: 'local' } | { mode: 'key'; principal: Principal } | { mode: 'refused'; keyId?: string; reason: string };
+
+/**
+ * The identity of a stdio gateway: with no users configured, the local user (a solo developer); with users, the
+ * key in SMG_GATEWAY_KEY must authenticate, else the gateway refuses to serve and says why.
+ */
+export function resolveStdioIdentity(
+  config: IdentityConfig,
+  keys: KeyStore,
+  presented: string | undefined,
+): ResolvedIdentity {
+  if (Object.keys(config.users).length === 0) return { mode: 'local' };
+  const r = authenticate(config, keys, presented);
+  if (r.ok) return { mode: 'key', principal: r.principal };
+  const reason =
+    presented === undefined || presented.trim() === ''
+      ? 'no gateway key: identities are configured, so set SMG_GATEWAY_KEY in this client’s MCP config (`secure-mcp-gateway keys create`)'
+      : r.reason;
+  return { mode: 'refused', ...(r.keyId !== undefined ? { keyId: r.keyId } : {}), reason };
+}
