@@ -16,6 +16,7 @@ import { Gateway, type GatewayOptions } from '../server/gateway.js';
 import { computeAccess } from '../identity/access.js';
 import { keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
 import { KeyStore, keysFile } from '../identity/keys.js';
+import { addIdentityCommands } from './identity-commands.js';
 import { LOCAL_PRINCIPAL } from '../pipeline/types.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -363,6 +364,8 @@ export function buildProgram(): Command {
       const n = cache.clear();
       process.stdout.write(`removed ${n} cache file${n === 1 ? '' : 's'} from ${paths.cacheDir}\n`);
     });
+
+  addIdentityCommands(program, configOption);
 
   return program;
 }
