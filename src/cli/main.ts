@@ -17,6 +17,8 @@ import { computeAccess } from '../identity/access.js';
 import { keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
 import { KeyStore, keysFile } from '../identity/keys.js';
 import { addIdentityCommands } from './identity-commands.js';
+import { createGatewayState } from '../server/state.js';
+import { readFileSync } from 'node:fs';
 import { LOCAL_PRINCIPAL } from '../pipeline/types.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -108,6 +110,53 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   process.exit(exitCode);
 }
 
+interface ServeCliOptions extends GlobalOptions {
+  logLevel?: string;
+  host?: string;
+  port?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+async function serve(opts: ServeCliOptions): Promise<void> {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
+    throw new CommanderError(EXIT.USAGE, 'smg.usage', '--tls-cert and --tls-key go together');
+  const paths = resolvePaths({ config: opts.config });
+  const loaded = loadConfig(paths.config);
+  const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
+  const file = loaded.config.log.file;
+  const log = createLogger({ level, file: file === false ? undefined : file === true ? paths.logFile : file });
+  const tls =
+    opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
+      : undefined;
+  const { ServeGateway } = await import('../server/serve.js');
+  const gateway = new ServeGateway({
+    configFile: paths.config,
+    loaded,
+    log,
+    cache: cacheFor(paths, loaded.config.cache, log),
+    keys: new KeyStore({ file: keysFile(paths.home) }),
+    state: createGatewayState(loaded, log),
+    overrides: {
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+    },
+    ...(tls ? { tls } : {}),
+  });
+  const url = await gateway.listen();
+  process.stdout.write(`secure-mcp-gateway serve: listening on ${url}\n`);
+  const stop = (reason: string) => {
+    log.info({ reason }, 'serve: stopping');
+    void gateway.close().then(async () => {
+      await flushLogger(log);
+      process.exit(EXIT.OK);
+    });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
 /** SMG_GATEWAY_KEY → who this stdio gateway serves, or why it refuses to (logged as a key event). */
 function stdioIdentity(loaded: LoadedConfig, paths: GatewayPaths, log: Logger): Partial<GatewayOptions> {
   const keys = new KeyStore({ file: keysFile(paths.home) });
@@ -147,6 +196,24 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
     .action((opts: GlobalOptions & { logLevel?: string }) => start(opts));
+
+  program
+    .command('serve')
+    .description(
+      'serve MCP over Streamable HTTP for a team: gateway keys as bearer tokens, one upstream pool per project',
+    )
+    .addOption(configOption())
+    .option('--host <address>', 'address to bind (default: serve.host, else 127.0.0.1)')
+    .option('--port <port>', 'TCP port; 0 picks a free one (default: serve.port, else 8787)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        throw new CommanderError(EXIT.USAGE, 'smg.usage', `bad port ${v}`);
+      return n;
+    })
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
+    .action((opts: ServeCliOptions) => serve(opts));
 
   const config = program.command('config').description('work with the config file');
   config

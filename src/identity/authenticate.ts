@@ -92,3 +92,21 @@ export function resolveStdioIdentity(
       : r.reason;
   return { mode: 'refused', ...(r.keyId !== undefined ? { keyId: r.keyId } : {}), reason };
 }
+
+/**
+ * An authenticated principal under a reloaded config: its (possibly new) role, or why it no longer stands (the
+ * user, the project or the membership is gone, or the user is disabled).
+ */
+export function reauthorize(
+  config: IdentityConfig,
+  principal: Principal,
+): { ok: true; principal: Principal } | { ok: false; reason: string } {
+  const email = Object.keys(config.users).find((u) => u.toLowerCase() === principal.user);
+  if (email === undefined) return { ok: false, reason: `user ${principal.user} is not configured` };
+  if (config.users[email]!.disabled) return { ok: false, reason: `user ${principal.user} is disabled` };
+  const members = config.memberships[principal.project] ?? {};
+  const key = Object.keys(members).find((u) => u.toLowerCase() === principal.user);
+  if (!(principal.project in config.projects) || key === undefined)
+    return { ok: false, reason: `user ${principal.user} is not a member of project ${principal.project}` };
+  return { ok: true, principal: { ...principal, role: members[key]! } };
+}
