@@ -5,12 +5,15 @@
  * Origin is refused; a session answers only its own key; config edits apply without a restart and a bad edit keeps
  * the old config; max sessions, max body and the idle timeout hold; /healthz and /readyz answer.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, fixtureServer, processTree, tempDir, textOf, waitFor } from '../helpers/gateway.js';
 import { cli, identityConfig, makeKey } from '../helpers/identity.js';
+import { ensureSystemCommand } from '../helpers/system-packages.js';
 import { httpClient, INIT, MCP_HEADERS, rawRequest, startServe, type ServeProcess } from '../helpers/serve.js';
 
 function serveConfig(extra: object = {}) {
@@ -287,5 +290,52 @@ describe('serve', () => {
     // The idle session's slot is free again.
     const c = await httpClient(running.url, aliceOne.key);
     expect((await c.client.listTools()).tools).toHaveLength(3);
+  });
+});
+
+describe('serve over TLS', () => {
+  it('serves HTTPS with --tls-cert/--tls-key, and still checks the key', async () => {
+    const { home, aliceOne } = setup();
+    const cert = `${home}/cert.pem`;
+    const key = `${home}/key.pem`;
+    const openssl = ensureSystemCommand({ command: 'openssl', debianPackage: 'openssl' });
+    const made = spawnSync(openssl, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    expect(made.status).toBe(0);
+    running = await startServe(serveConfig(), { home, args: ['--tls-cert', cert, '--tls-key', key] });
+    expect(running.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const ca = fs.readFileSync(cert, 'utf8');
+    const post = (auth?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.request(
+          running!.url,
+          { method: 'POST', ca, headers: { ...MCP_HEADERS, ...(auth ? { Authorization: `Bearer ${auth}` } : {}) } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(INIT);
+      });
+    expect(await post()).toBe(401);
+    expect(await post(aliceOne.key)).toBe(200);
   });
 });
