@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../config/schema.js';
-import { authenticate, identityOf } from './authenticate.js';
+import { authenticate, identityOf, reauthorize, resolveStdioIdentity } from './authenticate.js';
 import { KEY_PATTERN, KeyStore, parseDuration } from './keys.js';
 
 function store(now?: () => number) {
@@ -180,5 +180,48 @@ describe('authenticate', () => {
       const { key } = s.create({ project, user });
       expect(authenticate(config, s, key)).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
     }
+  });
+});
+
+describe('stdio identity and reauthorization', () => {
+  const config = ConfigSchema.parse({
+    servers: { gh: { command: 'node' } },
+    projects: { p: { servers: ['gh'] } },
+    users: { 'a@example.com': {} },
+    memberships: { p: { 'a@example.com': 'dev' } },
+    roles: { dev: {}, lead: {} },
+  });
+
+  it('is the local user when no users are configured, whatever the environment holds', () => {
+    const none = ConfigSchema.parse({ servers: {} });
+    expect(resolveStdioIdentity(none, store(), 'smg_anything')).toEqual({ mode: 'local' });
+  });
+
+  it('refuses a missing key with guidance, and a bad key with its reason', () => {
+    const s = store();
+    expect(resolveStdioIdentity(config, s, undefined)).toMatchObject({
+      mode: 'refused',
+      reason: expect.stringContaining('set SMG_GATEWAY_KEY'),
+    });
+    const { key, record } = s.create({ project: 'p', user: 'a@example.com' });
+    s.revoke(record.id);
+    expect(resolveStdioIdentity(config, s, key)).toMatchObject({ mode: 'refused', keyId: record.id });
+    const ok = s.create({ project: 'p', user: 'a@example.com' });
+    expect(resolveStdioIdentity(config, s, ok.key)).toMatchObject({ mode: 'key', principal: { role: 'dev' } });
+  });
+
+  it('reauthorizes a principal under a new config: a new role, or why it no longer stands', () => {
+    const principal = { user: 'a@example.com', project: 'p', role: 'dev', keyId: 'k' };
+    const promoted = { ...config, memberships: { p: { 'A@example.com': 'lead' } } };
+    expect(reauthorize(promoted, principal)).toEqual({ ok: true, principal: { ...principal, role: 'lead' } });
+    expect(reauthorize({ ...config, memberships: {} }, principal)).toMatchObject({
+      ok: false,
+      reason: 'user a@example.com is not a member of project p',
+    });
+    expect(reauthorize({ ...config, users: { 'a@example.com': { disabled: true } } }, principal)).toMatchObject({
+      ok: false,
+      reason: 'user a@example.com is disabled',
+    });
+    expect(reauthorize({ ...config, users: {} }, principal)).toMatchObject({ ok: false });
   });
 });
