@@ -61,9 +61,10 @@ export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse)
 /** One config as loaded: its pools (made on first use) and the sessions that use them. */
 interface Generation {
   loaded: LoadedConfig;
+  /** Everything but the identity model: two generations with the same one can share pools. */
+  fingerprint: string;
   resources: PoolResources;
   pools: Map<string, UpstreamPool>;
-  sessions: number;
 }
 
 interface SessionEntry {
@@ -71,7 +72,8 @@ interface SessionEntry {
   gateway: Gateway;
   principal: Principal;
   keyId: string;
-  generation: Generation;
+  /** The pools this session draws on (they may belong to an older config than the current one). */
+  pools: UpstreamPool[];
   lastSeen: number;
   /** POSTs in flight: a session that is working is not idle. */
   busy: number;
@@ -109,6 +111,7 @@ export class ServeGateway {
 
   private generation(loaded: LoadedConfig): Generation {
     return {
+      fingerprint: upstreamFingerprint(loaded),
       loaded,
       resources: createPoolResources({
         loaded,
@@ -118,7 +121,6 @@ export class ServeGateway {
         integrity: this.opts.integrity,
       }),
       pools: new Map(),
-      sessions: 0,
     };
   }
 
@@ -257,24 +259,37 @@ export class ServeGateway {
     }
   }
 
-  /** The pools a principal's session draws on: its project's, plus its own for servers marked perUser. */
+  /**
+   * The pools a principal's session draws on: its project's ("<project>"), plus its own for servers marked perUser
+   * ("<project>/<user>").
+   */
   private poolsFor(gen: Generation, principal: Principal): UpstreamPool[] {
-    const project = gen.loaded.config.projects[principal.project];
-    const servers = gen.loaded.servers.filter((s) => project?.servers.includes(s.name));
-    const groups: [string, typeof servers][] = [
-      [principal.project, servers.filter((s) => !s.config.perUser)],
-      [`${principal.project}/${principal.user}`, servers.filter((s) => s.config.perUser)],
-    ];
-    return groups
-      .filter(([, list]) => list.length > 0)
-      .map(([key, list]) => {
-        let pool = gen.pools.get(key);
-        if (!pool) {
-          pool = new UpstreamPool(key, list, gen.resources);
-          gen.pools.set(key, pool);
-        }
-        return pool;
-      });
+    return [principal.project, `${principal.project}/${principal.user}`].flatMap((key) => {
+      const names = this.poolServers(gen, key) ?? [];
+      if (names.length === 0) return [];
+      let pool = gen.pools.get(key);
+      if (!pool) {
+        pool = new UpstreamPool(
+          key,
+          gen.loaded.servers.filter((s) => names.includes(s.name)),
+          gen.resources,
+        );
+        gen.pools.set(key, pool);
+        this.livePools.add(pool);
+      }
+      return [pool];
+    });
+  }
+
+  /** The servers of the pool named `key` under a config, or undefined when its project is gone. */
+  private poolServers(gen: Generation, key: string): string[] | undefined {
+    const slash = key.indexOf('/');
+    const project = gen.loaded.config.projects[slash === -1 ? key : key.slice(0, slash)];
+    if (!project) return undefined;
+    const perUser = slash !== -1;
+    return gen.loaded.servers
+      .filter((s) => project.servers.includes(s.name) && s.config.perUser === perUser)
+      .map((s) => s.name);
   }
 
   private async open(
@@ -284,13 +299,14 @@ export class ServeGateway {
     body: unknown,
   ): Promise<void> {
     const gen = this.current;
+    const pools = this.poolsFor(gen, principal);
     const gateway = new Gateway({
       loaded: gen.loaded,
       log: this.log.child({ user: principal.user, project: principal.project }),
       cache: this.opts.cache,
       principal,
       access: computeAccess(gen.loaded.config, principal),
-      pools: this.poolsFor(gen, principal),
+      pools,
     });
     let entry: SessionEntry | undefined;
     const transport = new StreamableHTTPServerTransport({
@@ -301,12 +317,11 @@ export class ServeGateway {
           gateway,
           principal,
           keyId: principal.keyId!,
-          generation: gen,
+          pools,
           lastSeen: Date.now(),
           busy: 0,
         };
         this.sessions.set(id, entry);
-        gen.sessions++;
         this.log.info({ event: 'session.opened', session: id, keyId: principal.keyId }, 'session opened');
       },
     });
@@ -314,9 +329,8 @@ export class ServeGateway {
       const id = transport.sessionId;
       if (id !== undefined && this.sessions.get(id) === entry && entry) {
         this.sessions.delete(id);
-        gen.sessions--;
         this.log.info({ event: 'session.closed', session: id }, 'session closed');
-        this.retire(gen);
+        this.closeUnusedPools();
       }
       void gateway.shutdown('session closed');
     };
@@ -331,11 +345,20 @@ export class ServeGateway {
       await gateway.shutdown('initialize failed');
   }
 
-  /** Closes the pools of an old config once its last session has ended. */
-  private retire(gen: Generation): void {
-    if (gen === this.current || gen.sessions > 0) return;
-    for (const pool of gen.pools.values()) void pool.close();
-    gen.pools.clear();
+  /** Every pool ever made and not yet closed, of any config generation. */
+  private readonly livePools = new Set<UpstreamPool>();
+
+  /** Closes the pools that no open session uses and the current config no longer holds (an older config's). */
+  private closeUnusedPools(): void {
+    const used = new Set<UpstreamPool>([
+      ...this.current.pools.values(),
+      ...[...this.sessions.values()].flatMap((e) => e.pools),
+    ]);
+    for (const pool of this.livePools)
+      if (!used.has(pool)) {
+        this.livePools.delete(pool);
+        void pool.close();
+      }
   }
 
   private sweep(): void {
@@ -392,7 +415,19 @@ export class ServeGateway {
       return false;
     }
     const old = this.current;
-    this.current = this.generation(loaded);
+    const next = this.generation(loaded);
+    if (next.fingerprint === old.fingerprint) {
+      // Only the identity model changed (a member added, a role edited): keep the upstream processes of every pool
+      // whose servers are the same, rather than spawning them again for the next session.
+      next.resources = old.resources;
+      for (const [key, pool] of old.pools) {
+        const wanted = this.poolServers(next, key);
+        if (wanted !== undefined && sameList(wanted, pool.serverNames)) {
+          next.pools.set(key, pool);
+        }
+      }
+    }
+    this.current = next;
     configReloadedEvent(this.log, { ok: true, file });
     for (const [id, entry] of this.sessions) {
       const r = reauthorize(loaded.config, entry.principal);
@@ -404,7 +439,7 @@ export class ServeGateway {
       entry.principal = r.principal;
       entry.gateway.setAccess(computeAccess(loaded.config, r.principal));
     }
-    this.retire(old);
+    this.closeUnusedPools();
     return true;
   }
 
@@ -417,8 +452,8 @@ export class ServeGateway {
       const entries = [...this.sessions.values()];
       await Promise.allSettled(entries.map((e) => e.gateway.shutdown('serve stopping')));
       await Promise.allSettled(entries.map((e) => e.transport.close()));
-      const gens = new Set([this.current, ...entries.map((e) => e.generation)]);
-      await Promise.allSettled([...gens].flatMap((g) => [...g.pools.values()].map((p) => p.close())));
+      await Promise.allSettled([...this.livePools].map((p) => p.close()));
+      this.livePools.clear();
       await closeHttpPool();
       if (this.server) {
         this.server.closeAllConnections();
@@ -428,6 +463,19 @@ export class ServeGateway {
     })();
     return this.closing;
   }
+}
+
+/** The parts of a loaded config that pools depend on: servers, policies, providers and every non-identity setting. */
+function upstreamFingerprint(loaded: LoadedConfig): string {
+  const { projects: _p, users: _u, memberships: _m, roles: _r, serve: _s, ...rest } = loaded.config;
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify([rest, loaded.servers, loaded.policies, loaded.providers, loaded.lockfile ?? null]))
+    .digest('hex');
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 }
 
 function isInitialize(body: unknown): boolean {

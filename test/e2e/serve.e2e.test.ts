@@ -209,13 +209,14 @@ describe('serve', () => {
   });
 
   it('reloads the config on change: a new role applies to an open session; a bad edit keeps the old config', async () => {
-    const { home, bobTwo } = setup();
+    const { home, bobTwo, aliceTwo } = setup();
     running = await startServe(serveConfig(), { home });
     const b = await httpClient(running.url, bobTwo.key);
     const changed = new Promise<void>((resolve) =>
       b.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
     );
     expect((await b.client.listTools()).tools.map((t) => t.name)).not.toContain('beta__write_note');
+    const betaBefore = await whoami(b.client, 'beta__whoami');
     // A bad edit: the old config keeps running, and the log says where the problem is.
     const good = fs.readFileSync(running.configPath, 'utf8');
     fs.writeFileSync(running.configPath, good.replace('"developer": {', '"developer": { "bogus": 1,'));
@@ -248,6 +249,11 @@ describe('serve', () => {
       textOf((await b.client.callTool({ name: 'beta__write_note', arguments: { text: 'ok' } })) as CallToolResult),
     ).toBe('written');
 
+    // Only the identity model changed: a new session of the project shares the same upstream process.
+    const a2 = await httpClient(running.url, aliceTwo.key);
+    expect((await whoami(a2.client, 'beta__whoami')).pid).toBe(betaBefore.pid);
+    expect((await whoami(b.client, 'beta__whoami')).pid).toBe(betaBefore.pid);
+
     // Remove bob from the project: his session is closed, and his key no longer opens one.
     expect(
       cli(home, 'member', 'remove', '--project', 'two', '--user', 'bob@example.com', '--config', running.configPath)
@@ -256,6 +262,22 @@ describe('serve', () => {
     await waitFor(() => running!.logs().some((l) => l.event === 'session.revoked'));
     expect(await statusOf(b.client.listTools())).toBe(401);
     expect(await statusOf(httpClient(running.url, bobTwo.key))).toBe(401);
+
+    // A server changed: new sessions get a new process; the old one lives until its last session ends.
+    const edited = JSON.parse(fs.readFileSync(running.configPath, 'utf8')) as { servers: { beta: { env: object } } };
+    edited.servers.beta.env = { SERVER_LABEL: 'beta2' };
+    const reloads = () => running!.logs().filter((l) => l.event === 'config.reloaded').length;
+    const before = reloads();
+    fs.writeFileSync(running.configPath, JSON.stringify(edited, null, 2));
+    await waitFor(() => reloads() > before);
+    const fresh = await httpClient(running.url, aliceTwo.key);
+    const now = await whoami(fresh.client, 'beta__whoami');
+    expect(now.label).toBe('beta2');
+    expect(now.pid).not.toBe(betaBefore.pid);
+    expect((await whoami(a2.client, 'beta__whoami')).pid).toBe(betaBefore.pid);
+    await a2.transport.terminateSession();
+    await waitFor(() => !alive(betaBefore.pid));
+    expect(alive(now.pid)).toBe(true);
   });
 
   it('holds its limits: max sessions, max body, idle timeout', async () => {
