@@ -14,7 +14,7 @@ import { SEVERITIES, type Severity } from '../integrity/findings.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
 import { Gateway, type GatewayOptions } from '../server/gateway.js';
 import { computeAccess } from '../identity/access.js';
-import { keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
+import { authenticate, keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
 import { KeyStore, keysFile } from '../identity/keys.js';
 import { addIdentityCommands } from './identity-commands.js';
 import { createGatewayState } from '../server/state.js';
@@ -174,7 +174,17 @@ function stdioIdentity(loaded: LoadedConfig, paths: GatewayPaths, log: Logger): 
   }
   keyUsedEvent(log, id.principal, 'stdio');
   keys.touch(id.principal.keyId!);
-  return { principal: id.principal, access: computeAccess(loaded.config, id.principal) };
+  // The key is checked again before every list and call, so a revocation applies without a restart.
+  const presented = process.env.SMG_GATEWAY_KEY;
+  let logged = false;
+  const recheck = () => {
+    const r = authenticate(loaded.config, keys, presented);
+    if (r.ok) return undefined;
+    if (!logged) keyRefusedEvent(log, r, 'stdio');
+    logged = true;
+    return r.reason;
+  };
+  return { principal: id.principal, access: computeAccess(loaded.config, id.principal), recheck };
 }
 
 function cacheFor(paths: GatewayPaths, cfg: { enabled: boolean; ttlMs: number }, log: Logger): DiscoveryCache {

@@ -54,7 +54,7 @@ import { VERSION } from '../version.js';
 import { createPoolResources, UpstreamPool, type IntegrityPaths, type PoolResources } from './pool.js';
 import { buildRoutes, type Routes } from './routes.js';
 import { createGatewayState } from './state.js';
-import { blockedResult, toWireError } from './to-wire.js';
+import { blockedResult, toWireError, WireError } from './to-wire.js';
 import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
 
 export interface GatewayOptions {
@@ -74,6 +74,11 @@ export interface GatewayOptions {
   pools?: UpstreamPool[];
   /** The identity was refused (missing, bad, revoked or expired key): serve nothing, answer with this reason. */
   refusal?: string;
+  /**
+   * Checked before every list and tools/call: why the caller's identity no longer stands (its key was revoked or
+   * expired since `initialize`), or undefined. stdio passes it; `serve` checks the key on every HTTP request.
+   */
+  recheck?: () => string | undefined;
 }
 
 /** The JSON-RPC error code of a refused identity: an implementation-defined server error (-32000..-32099). */
@@ -325,7 +330,15 @@ export class Gateway {
     return pool.upstream(server);
   }
 
+  /** Throws the refusal when the caller's identity no longer stands. */
+  private checkIdentity(): void {
+    const reason = this.opts.recheck?.();
+    if (reason !== undefined)
+      throw new WireError(IDENTITY_REFUSED, `secure-mcp-gateway refused this client: ${reason}`);
+  }
+
   private async list<T>(kind: ListKind, pick: (r: Routes) => T): Promise<T> {
+    this.checkIdentity();
     await this.waitForLists();
     this.sent.set(kind, this.fingerprint(kind));
     return pick(this.routes);
@@ -394,6 +407,7 @@ export class Gateway {
 
   /** One tools/call: route, wait for the upstream, run the pipeline around the upstream call. */
   private async callTool(req: ToolCallRequest): Promise<CallToolResult> {
+    this.checkIdentity();
     const exposed = req.name;
     const route = await this.routeTool(exposed);
     const pool = this.poolOf.get(route.server);

@@ -82,11 +82,17 @@ describe('identity over stdio', () => {
     );
     expect(textOf(await bob.gw.client.callTool({ name: 'beta__read_note' }))).toBe('note: ');
     expect(nonJsonRpcLines(bob.gw.stdoutLines)).toEqual([]);
+    // Revoked while the session runs: the next call and list are refused, without a restart.
+    expect(cli(home, 'keys', 'revoke', bobTwo.id).code).toBe(0);
+    await expect(bob.gw.client.callTool({ name: 'beta__read_note' })).rejects.toThrow(
+      new RegExp(`secure-mcp-gateway refused this client: gateway key ${bobTwo.id} was revoked`),
+    );
+    await expect(bob.gw.client.listTools()).rejects.toThrow(/was revoked/);
     expect((await bob.gw.closeStdin()).code).toBe(0);
 
     // last use is stamped
     const listed = JSON.parse(cli(home, 'keys', 'list', '--json').stdout) as { id: string; lastUsedAt?: string }[];
-    expect(listed.find((k) => k.id === bobTwo.id)?.lastUsedAt).toMatch(/^\d{4}-/);
+    expect(listed.find((k) => k.id === aliceOne.id)?.lastUsedAt).toMatch(/^\d{4}-/);
   });
 
   it('refuses a missing, a bad, a revoked and an expired key at initialize, and says why', async () => {
