@@ -45,9 +45,12 @@ describe('gateway keys', () => {
     const reader = new KeyStore({ file: s.file });
     const { key, record } = s.create({ project: 'p', user: 'a@example.com' });
     expect(reader.verify(key).ok).toBe(true);
+    expect(reader.refusal(record.id)).toBeUndefined();
     s.revoke(record.id);
     const r = reader.verify(key);
     expect(r).toMatchObject({ ok: false, keyId: record.id, reason: expect.stringMatching(/was revoked at \d{4}-/) });
+    expect(reader.refusal(record.id)).toMatch(/was revoked at/);
+    expect(reader.refusal('ffffffffffffffff')).toBe('gateway key ffffffffffffffff no longer exists');
   });
 
   it('refuses an expired key and a disabled one', () => {
@@ -62,8 +65,10 @@ describe('gateway keys', () => {
       ok: false,
       reason: `gateway key ${record.id} expired at 2026-04-01T00:00:00.000Z`,
     });
+    expect(s.refusal(record.id)).toBe(`gateway key ${record.id} expired at 2026-04-01T00:00:00.000Z`);
     const b = s.create({ project: 'p', user: 'a@example.com' });
     s.setDisabled(b.record.id, true);
+    expect(s.refusal(b.record.id)).toBe(`gateway key ${b.record.id} is disabled`);
     expect(s.verify(b.key)).toMatchObject({ ok: false, reason: `gateway key ${b.record.id} is disabled` });
     s.setDisabled(b.record.id, false);
     expect(s.verify(b.key).ok).toBe(true);

@@ -87,6 +87,26 @@ export class KeyStore {
     return [...this.read().keys].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  /** The record of a key id, or undefined (an unreadable file counts as no record). */
+  get(id: string): KeyRecord | undefined {
+    try {
+      return this.read().keys.find((k) => k.id === id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Why a key id no longer authenticates anyone (gone, revoked, disabled, expired), or undefined. */
+  refusal(id: string): string | undefined {
+    const r = this.get(id);
+    if (!r) return `gateway key ${id} no longer exists`;
+    if (r.revokedAt) return `gateway key ${id} was revoked at ${r.revokedAt}`;
+    if (r.disabled) return `gateway key ${id} is disabled`;
+    if (r.expiresAt !== undefined && Date.parse(r.expiresAt) <= this.now())
+      return `gateway key ${id} expired at ${r.expiresAt}`;
+    return undefined;
+  }
+
   create(opts: { project: string; user: string; expiresInMs?: number; rotatedFrom?: string }): {
     key: string;
     record: KeyRecord;

@@ -143,10 +143,16 @@ export class ServeGateway {
     const addr = this.server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const url = `${this.opts.tls ? 'https' : 'http'}://${shown}:${addr.port}${this.settings.path}`;
+    if ((host === '0.0.0.0' || host === '::') && this.settings.allowedHosts.length === 0)
+      this.log.warn(
+        { host },
+        'serve: bound to every interface, but serve.allowedHosts is empty: only requests for loopback names are served',
+      );
     if (!identitiesConfigured(this.current.loaded.config))
       this.log.warn('serve: no users are configured, so every request is refused; add users and gateway keys');
     const idle = this.settings.idleTimeoutMs;
-    this.sweeper = setInterval(() => this.sweep(), Math.min(30_000, Math.max(50, Math.floor(idle / 4))));
+    // Often enough to close a revoked key's sessions within seconds, and an idle one within a quarter of its timeout.
+    this.sweeper = setInterval(() => this.sweep(), Math.min(5_000, Math.max(50, Math.floor(idle / 4))));
     this.sweeper.unref();
     if (this.opts.watch !== false) this.watch();
     this.log.info({ url, tls: this.opts.tls !== undefined }, 'serve: listening');
@@ -361,14 +367,22 @@ export class ServeGateway {
       }
   }
 
+  /** Closes idle sessions, and sessions whose key was revoked, disabled or expired since they opened. */
   private sweep(): void {
     const limit = this.settings.idleTimeoutMs;
     const now = Date.now();
-    for (const [id, entry] of this.sessions)
+    for (const [id, entry] of this.sessions) {
+      const refused = this.opts.keys.refusal(entry.keyId);
+      if (refused !== undefined) {
+        this.log.warn({ event: 'session.revoked', session: id, keyId: entry.keyId }, `closing session: ${refused}`);
+        void entry.transport.close();
+        continue;
+      }
       if (entry.busy === 0 && now - entry.lastSeen > limit) {
         this.log.info({ event: 'session.idle', session: id, idleMs: now - entry.lastSeen }, 'closing an idle session');
         void entry.transport.close();
       }
+    }
   }
 
   private readyz(res: http.ServerResponse): void {

@@ -109,6 +109,8 @@ describe('serve', () => {
     // Revoked while the session is open: the next request is refused, without a restart.
     expect(cli(home, 'keys', 'revoke', revokedLater.id).code).toBe(0);
     expect(await statusOf(client.listTools())).toBe(401);
+    // ... and the session bound to it is closed.
+    await waitFor(() => running!.logs().some((l) => l.event === 'session.revoked' && l.keyId === revokedLater.id));
     expect(
       running
         .logs()
