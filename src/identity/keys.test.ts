@@ -130,6 +130,20 @@ describe('gateway keys', () => {
     });
   });
 
+  it('takes over a lock left by a crashed process, and refuses a key record with missing fields', () => {
+    const s = store();
+    fs.writeFileSync(`${s.file}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${s.file}.lock`, old, old);
+    expect(s.create({ project: 'p', user: 'a@example.com' }).record.project).toBe('p');
+    expect(fs.existsSync(`${s.file}.lock`)).toBe(false);
+    fs.writeFileSync(s.file, JSON.stringify({ version: 1, keys: [{ id: 'x' }] }));
+    expect(() => s.list()).toThrow('keys[0] needs id, hash, project, user and createdAt');
+    fs.writeFileSync(s.file, 'not json');
+    expect(() => s.list()).toThrow('not valid JSON');
+    expect(s.get('x')).toBeUndefined();
+  });
+
   it.each([
     ['90d', 90 * 86_400_000],
     ['12h', 12 * 3_600_000],
