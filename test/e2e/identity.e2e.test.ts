@@ -45,7 +45,8 @@ describe('identity over stdio', () => {
     const bobTwo = makeKey(home, 'two', 'bob@example.com');
     expect(fs.statSync(path.join(home, 'keys.json')).mode & 0o777).toBe(0o600);
     const stored = fs.readFileSync(path.join(home, 'keys.json'), 'utf8');
-    for (const k of [aliceOne, aliceTwo, bobTwo]) expect(stored).not.toContain(k.key.split('_')[2]);
+    for (const k of [aliceOne, aliceTwo, bobTwo])
+      expect(stored).not.toContain(k.key.slice('smg_0123456789abcdef_'.length));
 
     const names = async (key: string) => {
       const gw = await startGateway(identityConfig(), { home, env: { SMG_GATEWAY_KEY: key } });
@@ -59,8 +60,17 @@ describe('identity over stdio', () => {
     });
     // The other project's server does not exist for this key: it is unknown, not forbidden.
     await expect(one.gw.client.callTool({ name: 'beta__whoami' })).rejects.toThrow(/Unknown tool: beta__whoami/);
-    // Only the project's server was spawned.
-    expect(processTree(one.gw.proc.pid!).length).toBeGreaterThan(0);
+    // Only the project's server was spawned: its children carry alpha's label, none beta's.
+    const labels = processTree(one.gw.proc.pid!).flatMap((pid) => {
+      try {
+        const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        return env.filter((e) => e.startsWith('SERVER_LABEL='));
+      } catch {
+        return [];
+      }
+    });
+    expect(labels).toContain('SERVER_LABEL=alpha');
+    expect(labels).not.toContain('SERVER_LABEL=beta');
     expect(logLines(one.gw).find((l) => l.event === 'key.used')).toMatchObject({
       keyId: aliceOne.id,
       user: 'alice@example.com',
