@@ -43,17 +43,17 @@ describe('gateway session identity', () => {
   });
 
   it('refuses lists once the recheck fails, with the reason', async () => {
-    let reason: string | undefined;
+    const key: { refusal?: string } = {};
     const gateway = setup({
       principal: { user: 'a@example.com', project: 'p', role: 'dev', keyId: 'k1' },
-      recheck: () => reason,
+      recheck: () => key.refusal,
     });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await gateway.connect(serverSide);
     const client = new Client({ name: 't', version: '1' });
     await client.connect(clientSide);
     expect((await client.listTools()).tools).toEqual([]);
-    reason = 'gateway key k1 expired at T';
+    key.refusal = 'gateway key k1 expired at T';
     await expect(client.listTools()).rejects.toThrow(
       'secure-mcp-gateway refused this client: gateway key k1 expired at T',
     );
