@@ -83,6 +83,8 @@ describe('identity over stdio', () => {
     expect(textOf(await two.gw.client.callTool({ name: 'beta__write_note', arguments: { text: 'hi' } }))).toBe(
       'written',
     );
+    for (let i = 0; i < 3; i++)
+      expect(textOf(await two.gw.client.callTool({ name: 'beta__read_note' }))).toBe('note: hi');
     expect((await two.gw.closeStdin()).code).toBe(0);
 
     const bob = await names(bobTwo.key);
@@ -91,6 +93,10 @@ describe('identity over stdio', () => {
       /Unknown tool: beta__write_note/,
     );
     expect(textOf(await bob.gw.client.callTool({ name: 'beta__read_note' }))).toBe('note: ');
+    // The role's policy applies to the contractor's calls (one per tool and minute), keyed by his identity.
+    expect(textOf(await bob.gw.client.callTool({ name: 'beta__read_note' }))).toMatch(
+      /^blocked by parameter check rate-limit\.tool: rate limit of 1 calls per minute for beta tool read_note exceeded/,
+    );
     expect(nonJsonRpcLines(bob.gw.stdoutLines)).toEqual([]);
     // Revoked while the session runs: the next call and list are refused, without a restart.
     expect(cli(home, 'keys', 'revoke', bobTwo.id).code).toBe(0);
@@ -163,7 +169,7 @@ describe('identity over stdio', () => {
     expect(run('project', 'list').stdout).toContain(
       'three: servers alpha, beta; members carol@example.com (contractor)',
     );
-    expect(run('role', 'list').stdout).toContain('contractor: *: read_* whoami - read-only');
+    expect(run('role', 'list').stdout).toContain('contractor: *: read_* whoami; policy contractor - read-only');
     // A key for carol works in project three.
     expect(cli(home, 'keys', 'create', '--project', 'three', '--user', 'carol@example.com').code).toBe(0);
 

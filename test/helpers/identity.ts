@@ -12,11 +12,17 @@ export function identityConfig() {
       alpha: { ...fixtureServer('whoami-server.ts'), env: { SERVER_LABEL: 'alpha' } },
       beta: { ...fixtureServer('whoami-server.ts'), env: { SERVER_LABEL: 'beta' } },
     },
+    // The contractor role's own policy: one call per tool and minute.
+    policies: { contractor: { rateLimit: { perMinute: 1, burst: 1 } } },
     projects: { one: { servers: ['alpha'] }, two: { servers: ['beta'] } },
     users: { 'alice@example.com': { name: 'Alice' }, 'bob@example.com': {} },
     roles: {
       developer: { servers: { '*': {} } },
-      contractor: { description: 'read-only', servers: { '*': { tools: ['read_*', 'whoami'] } } },
+      contractor: {
+        description: 'read-only',
+        servers: { '*': { tools: ['read_*', 'whoami'] } },
+        policy: 'contractor',
+      },
     },
     memberships: {
       one: { 'alice@example.com': 'developer' },
