@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 // The ESM build: the UMD one that "main" names loads its parts with a dynamic require that a bundle cannot follow.
-import { applyEdits, modify, type JSONPath } from 'jsonc-parser/lib/esm/main.js';
+import { applyEdits, modify, type JSONPath } from 'jsonc-parser';
 import { parseConfig, type LoadedConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
 
