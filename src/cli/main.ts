@@ -14,7 +14,13 @@ import { CLIENT_IDS } from '../clients/catalog.js';
 import { GatewayError, messageOf } from '../errors.js';
 import { SEVERITIES, type Severity } from '../integrity/findings.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
-import { Gateway } from '../server/gateway.js';
+import { Gateway, type GatewayOptions } from '../server/gateway.js';
+import { computeAccess } from '../identity/access.js';
+import { authenticate, keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
+import { KeyStore, keysFile } from '../identity/keys.js';
+import { addIdentityCommands } from './identity-commands.js';
+import { readFileSync } from 'node:fs';
+import { LOCAL_PRINCIPAL } from '../pipeline/types.js';
 import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { createStateStore, sharedStore } from '../state/create.js';
@@ -22,6 +28,7 @@ import type { StateStore } from '../state/store.js';
 import { VERSION } from '../version.js';
 import { LogForwarder } from '../audit/log-forward.js';
 import { createAuditSink } from '../audit/setup.js';
+import type { AuditSink } from '../audit/sink.js';
 import { auditCommand, EXIT_AUDIT } from './audit.js';
 
 /** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
@@ -101,7 +108,7 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   const fromShared = await cache.preload(loaded.servers);
   if (fromShared.length > 0) log.info({ servers: fromShared }, 'tool lists loaded from the shared discovery cache');
   const audit = await createAuditSink(loaded, paths, log, [], forwarder);
-  const gateway = new Gateway({ loaded, log, cache, audit, state });
+  const gateway = new Gateway({ loaded, log, cache, audit, state, ...stdioIdentity(loaded, paths, log, audit) });
   const transport = new GatewayStdioServerTransport({});
 
   let exitCode: number = EXIT.OK;
@@ -139,6 +146,101 @@ function cacheFor(
   });
 }
 
+interface ServeCliOptions extends GlobalOptions {
+  logLevel?: string;
+  host?: string;
+  port?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+async function serve(opts: ServeCliOptions): Promise<void> {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
+    throw new CommanderError(EXIT.USAGE, 'smg.usage', '--tls-cert and --tls-key go together');
+  const paths = resolvePaths({ config: opts.config });
+  const loaded = loadConfig(paths.config);
+  const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
+  const file = loaded.config.log.file;
+  const log = createLogger({ level, file: file === false ? undefined : file === true ? paths.logFile : file });
+  const tls =
+    opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
+      : undefined;
+  const { ServeGateway } = await import('../server/serve.js');
+  const { createPrometheusMetrics } = await import('../audit/prometheus.js');
+  // One state store, one discovery cache (shared through Redis when configured), one audit log and one metrics
+  // registry for every session and every config generation of this process.
+  const state = createStateStore(loaded.state, log);
+  const cache = cacheFor(paths, loaded.config.cache, log, sharedStore(state));
+  await cache.preload(loaded.servers);
+  const prom = createPrometheusMetrics({ processMetrics: true });
+  const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
+  const audit = await createAuditSink(loaded, paths, log, [prom.observer], forwarder);
+  const gateway = new ServeGateway({
+    configFile: paths.config,
+    loaded,
+    log,
+    cache,
+    keys: new KeyStore({ file: keysFile(paths.home) }),
+    state,
+    audit,
+    overrides: {
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+    },
+    ...(tls ? { tls } : {}),
+  });
+  gateway.routes.set('/metrics', prom.handler);
+  const url = await gateway.listen();
+  process.stdout.write(`secure-mcp-gateway serve: listening on ${url}\n`);
+  const stop = (reason: string) => {
+    log.info({ reason }, 'serve: stopping');
+    void gateway.close().then(async () => {
+      await Promise.race([audit.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      await state.close();
+      await flushLogger(log);
+      process.exit(EXIT.OK);
+    });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** SMG_GATEWAY_KEY → who this stdio gateway serves, or why it refuses to (logged as a key event). */
+function stdioIdentity(
+  loaded: LoadedConfig,
+  paths: GatewayPaths,
+  log: Logger,
+  audit: AuditSink,
+): Partial<GatewayOptions> {
+  const keys = new KeyStore({ file: keysFile(paths.home) });
+  const id = resolveStdioIdentity(loaded.config, keys, process.env.SMG_GATEWAY_KEY);
+  if (id.mode === 'local') {
+    log.info(
+      { identity: 'local', project: LOCAL_PRINCIPAL.project },
+      'no identities configured: serving the local user',
+    );
+    return {};
+  }
+  if (id.mode === 'refused') {
+    keyRefusedEvent(log, id, 'stdio', undefined, audit);
+    return { refusal: id.reason };
+  }
+  keyUsedEvent(log, id.principal, 'stdio', audit);
+  keys.touch(id.principal.keyId!);
+  // The key is checked again before every list and call, so a revocation applies without a restart.
+  const presented = process.env.SMG_GATEWAY_KEY;
+  let logged = false;
+  const recheck = () => {
+    const r = authenticate(loaded.config, keys, presented);
+    if (r.ok) return undefined;
+    if (!logged) keyRefusedEvent(log, r, 'stdio');
+    logged = true;
+    return r.reason;
+  };
+  return { principal: id.principal, access: computeAccess(loaded.config, id.principal), recheck };
+}
+
 export function buildProgram(): Command {
   const program = new Command('secure-mcp-gateway')
     .description('A local, fail-closed MCP security gateway. With no command it serves MCP over stdio (`start`).')
@@ -154,6 +256,24 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
     .action((opts: GlobalOptions & { logLevel?: string }) => start(opts));
+
+  program
+    .command('serve')
+    .description(
+      'serve MCP over Streamable HTTP for a team: gateway keys as bearer tokens, one upstream pool per project',
+    )
+    .addOption(configOption())
+    .option('--host <address>', 'address to bind (default: serve.host, else 127.0.0.1)')
+    .option('--port <port>', 'TCP port; 0 picks a free one (default: serve.port, else 8787)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        throw new CommanderError(EXIT.USAGE, 'smg.usage', `bad port ${v}`);
+      return n;
+    })
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
+    .action((opts: ServeCliOptions) => serve(opts));
 
   const config = program.command('config').description('work with the config file');
   config
@@ -498,6 +618,8 @@ export function buildProgram(): Command {
         await state.close();
       }
     });
+
+  addIdentityCommands(program, configOption);
 
   return program;
 }

@@ -22,6 +22,8 @@ import {
 } from '../policy/config-schema.js';
 import { AuditSchema, TelemetrySchema } from '../audit/config-schema.js';
 import { DEFAULT_STATE_CONFIG, StateConfigSchema } from '../state/config-schema.js';
+import { IdentityConfigShape, checkIdentityRefs } from '../identity/config-schema.js';
+import { ServeSchema } from '../server/serve-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -70,6 +72,10 @@ export const ServerSchema = z
       .optional()
       .describe('remote: "streamable-http", "sse", or "auto" (Streamable HTTP, falling back to SSE). Default auto.'),
     enabled: z.boolean().default(true).describe('A disabled server does not exist for the client.'),
+    perUser: z
+      .boolean()
+      .default(false)
+      .describe('`serve`: spawn this stdio server once per user of a project, instead of once per project.'),
     description: z.string().optional().describe('Free text for humans; not sent anywhere.'),
     tools: ToolFilterSchema.default({ allow: ['*'], deny: [] }),
     timeoutMs: z
@@ -483,10 +489,13 @@ export const ConfigSchema = z
     audit: AuditSchema.prefault({}).describe('The tamper-evident audit log: one hash-chained record per event.'),
     telemetry: TelemetrySchema.prefault({}).describe('OpenTelemetry export (off unless telemetry.otlp is set).'),
     state: StateConfigSchema.default(DEFAULT_STATE_CONFIG),
+    ...IdentityConfigShape,
+    serve: ServeSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
     const known = new Set(['default', ...Object.keys(config.policies)]);
+    checkIdentityRefs(config, known, ctx);
     if (!known.has(config.defaultPolicy))
       ctx.addIssue({ code: 'custom', path: ['defaultPolicy'], message: `no policy named "${config.defaultPolicy}"` });
     for (const [name, server] of Object.entries(config.servers))

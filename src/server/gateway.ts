@@ -1,14 +1,17 @@
 /**
- * The gateway session: the only file that touches the SDK Server object. It declares the gateway's capabilities,
- * starts every upstream concurrently when the client's `initialize` arrives, answers list requests from the live
- * catalogs (or the discovery cache while upstreams connect), runs tools/call through the pipeline (taken off
- * the transport before the SDK sees it: see tool-calls.ts and upstream/direct-call.ts), routes
- * resource reads, prompt gets and completions, relays sampling and elicitation only where the client declared
- * them, re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close every upstream, close
- * the transport.
+ * The gateway session: one client, and the only file that touches the SDK Server object. It knows who is calling
+ * (a Principal, from a gateway key or the local user) and what that caller may use (identity/access.ts); its view
+ * of the tools, prompts and resources is built from its upstream pools (pool.ts) and filtered by that access, so a
+ * tool the caller cannot use is neither listed nor callable ("Unknown tool", -32602). It declares the gateway's
+ * capabilities, starts its pools' upstreams when the client's `initialize` arrives, answers list requests from the
+ * live catalogs (or the discovery cache while upstreams connect), runs tools/call through the pipeline (taken off
+ * the transport before the SDK sees it: see tool-calls.ts and upstream/direct-call.ts), routes resource reads,
+ * prompt gets and completions, relays sampling and elicitation only where the client declared them and the pools
+ * are its own, re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close the pools it
+ * owns, close the transport. A session whose identity was refused serves nothing: every request, `initialize`
+ * first, gets a JSON-RPC error that says why.
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -30,49 +33,36 @@ import {
   type JSONRPCMessage,
   type Progress,
   type ServerNotification,
-  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
+import { fullAccess, type Access } from '../identity/access.js';
+import { identityOf } from '../identity/authenticate.js';
 import type { Logger } from '../log.js';
-import { createSecretMasker } from '../log.js';
-import { assemblePipeline } from '../pipeline/assemble.js';
-import { createSession, serverPolicyContext } from '../pipeline/session.js';
-import { resolvePaths } from '../config/paths.js';
-import {
-  createIntegrityGate,
-  hashOf,
-  type IntegrityBlock,
-  type IntegrityGate,
-  type IntegrityVerdict,
-} from '../integrity/gate.js';
-import { createScanCache } from '../integrity/scan-cache.js';
+import { createSession } from '../pipeline/session.js';
 import {
   LOCAL_PRINCIPAL,
   type ApprovalAnswer,
   type CallContext,
-  type ServerPolicyContext,
+  type Principal,
   type SessionState,
 } from '../pipeline/types.js';
-import { callTool, type CallPipeline } from '../pipeline/call-tool.js';
-import { createToolFilter } from '../policy/allowlist.js';
-import { createNameMatcher } from '../policy/glob.js';
-import { sharedStore } from '../state/create.js';
-import { MemoryStore } from '../state/memory.js';
-import { pinStoreOn } from '../state/pins.js';
-import type { StateStore } from '../state/store.js';
-import { lazyProvider } from '../guardrails/providers/lazy.js';
-import { createJudgeRuntime, type JudgeRuntime } from '../guardrails/judge/runtime.js';
-import type { AsyncDetector } from '../guardrails/types.js';
-import type { Catalog } from '../upstream/catalog.js';
+import { callTool } from '../pipeline/call-tool.js';
 import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
-import { Upstream } from '../upstream/upstream.js';
 import { VERSION } from '../version.js';
-import { AuditSink, type CallAudit } from '../audit/sink.js';
-import { createRedactor } from '../audit/redact.js';
+import {
+  createPoolResources,
+  defaultAuditSink,
+  UpstreamPool,
+  type IntegrityPaths,
+  type PoolResources,
+} from './pool.js';
 import { buildRoutes, type Routes } from './routes.js';
-import { blockedResult, toWireError } from './to-wire.js';
+import { createGatewayState } from './state.js';
+import type { AuditSink, CallAudit } from '../audit/sink.js';
+import type { StateStore } from '../state/store.js';
+import { blockedResult, toWireError, WireError } from './to-wire.js';
 import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
 
 export interface GatewayOptions {
@@ -80,12 +70,31 @@ export interface GatewayOptions {
   log: Logger;
   cache: DiscoveryCache;
   /** The pin lockfile, the manifests and cache folders; default: from SMG_HOME (config integrity.lockfile wins). */
-  integrity?: { lockfile: string; manifestsDir: string; cacheDir: string };
-  /** The audit log and the metrics/trace observers (audit/setup.ts); default: no log, nothing observed. */
+  integrity?: IntegrityPaths;
+  /** Who is calling; default the local user of a solo developer's machine. */
+  principal?: Principal;
+  /** What the caller may use; default everything the config enables (the local user). */
+  access?: Access;
+  /**
+   * The pools this session draws from (`serve`: its project's, shared with other sessions of the project). When
+   * absent the session makes and owns one pool of the servers it may use (stdio).
+   */
+  pools?: UpstreamPool[];
+  /** The identity was refused (missing, bad, revoked or expired key): serve nothing, answer with this reason. */
+  refusal?: string;
+  /**
+   * Checked before every list and tools/call: why the caller's identity no longer stands (its key was revoked or
+   * expired since `initialize`), or undefined. stdio passes it; `serve` checks the key on every HTTP request.
+   */
+  recheck?: () => string | undefined;
+  /** The audit log (audit/setup.ts); default: the pools' own (no log, nothing observed). */
   audit?: AuditSink;
-  /** The process's state store (state/create.ts); its owner closes it. Default: a MemoryStore of this gateway's. */
+  /** The process's state store (state/create.ts); its owner closes it. Default: made from the config's `state`. */
   state?: StateStore;
 }
+
+/** The JSON-RPC error code of a refused identity: an implementation-defined server error (-32000..-32099). */
+export const IDENTITY_REFUSED = -32001;
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
 const RELAY_TIMEOUT_MS = 10 * 60_000;
@@ -120,16 +129,11 @@ const REVIEWABLE = new Set(['integrity.changed', 'integrity.revoked', 'integrity
 
 export class Gateway {
   readonly server: Server;
-  private readonly upstreams = new Map<string, Upstream>();
-  /** One pipeline per policy name, built on first use and shared by the servers and tools that use it. */
-  private readonly pipelines = new Map<string, Promise<CallPipeline>>();
-  /** Per server: its policy name, and per-tool overrides (first matching glob wins). */
-  private readonly policyRoutes = new Map<string, { name: string; overrides: [(tool: string) => boolean, string][] }>();
-  private readonly providers: Map<string, AsyncDetector>;
-  private readonly filters = new Map<string, (tool: string) => boolean>();
-  private readonly cached = new Map<string, Catalog>();
-  private readonly settled = new Map<string, Promise<void>>();
-  private readonly settle = new Map<string, () => void>();
+  private readonly pools: UpstreamPool[];
+  /** Pools this session made itself (stdio) and so closes on shutdown; shared pools outlive the session. */
+  private readonly ownedPools: UpstreamPool[] = [];
+  private readonly poolOf = new Map<string, UpstreamPool>();
+  private readonly unsubscribe: (() => void)[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   /** Fingerprint of each list as last sent to the client; list_changed is sent only when it differs. */
   private readonly sent = new Map<ListKind, string>();
@@ -137,100 +141,57 @@ export class Gateway {
   private started = false;
   private closing: Promise<void> | undefined;
   private markClosed!: () => void;
-  /** Resolves once shutdown has finished: upstreams closed, transport closed. */
+  /** Resolves once shutdown has finished: owned upstreams closed, transport closed. */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
   private readonly log: Logger;
-  /** One client session per gateway (stdio): approvals "for this session" and the data-flow guard live here. */
+  /** One client session: approvals "for this session" and the data-flow guard live here. */
   private readonly session: SessionState = createSession(crypto.randomUUID());
-  private readonly serverPolicies = new Map<string, ServerPolicyContext>();
-  /** Tool integrity: pins, the poisoning scan and signed manifests, applied to every catalog before it is listed. */
-  private readonly gate: IntegrityGate;
-  private readonly verdicts = new Map<string, IntegrityVerdict>();
-  /** Integrity checks in flight, by server: a list request waits for them (bounded). */
-  private readonly evaluating = new Map<string, Promise<void>>();
-  /** The process's state store, shared by every policy's pipeline: rate-limit buckets (and with Redis, pins). */
-  private readonly state: StateStore;
-  /** Stops re-checking integrity when the shared store comes back (see the constructor). */
-  private readonly unwatchState: () => void;
-  /** Judge endpoints and policy documents (read now, re-read on change), when the config has any. */
-  private readonly judges: JudgeRuntime | undefined;
+  readonly principal: Principal;
+  private access: Access;
+  private readonly identity: string;
+  private refusedTransport: Transport | undefined;
   private readonly audit: AuditSink;
-  /** Upstreams that went away and are being restarted, for the crashed → restarted audit events. */
-  private readonly down = new Set<string>();
+  /** The resources of the pool this session made itself (stdio): it closes them at shutdown. */
+  private readonly ownedResources: PoolResources | undefined;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
     this.log = log;
-    this.state = opts.state ?? new MemoryStore();
-    this.audit =
-      opts.audit ??
-      new AuditSink({ required: false, fsync: 'batched', redactor: createRedactor(), argumentsMode: 'redacted', log });
-    const { redactor } = this.audit.settings;
-    // Upstream stderr reaches the log only after the configured secret values and the secrets and PII detectors.
-    const masked = createSecretMasker(loaded.secrets);
-    const mask = (text: string) => redactor.text(masked(text));
-    this.providers = new Map(
-      Object.entries(loaded.providers).map(([name, cfg]) => [
-        name,
-        lazyProvider(name, cfg, (message) =>
-          log.warn({ provider: name }, `guardrail provider failed open: ${message}`),
-        ),
-      ]),
-    );
-    if (Object.keys(loaded.judges).length > 0 || loaded.policyDocuments.length > 0)
-      this.judges = createJudgeRuntime({ judges: loaded.judges, documents: loaded.policyDocuments, log });
-    const paths = opts.integrity ?? resolvePaths();
-    this.gate = createIntegrityGate({
-      store: pinStoreOn(sharedStore(this.state), loaded.lockfile ?? paths.lockfile),
-      poisoning: loaded.config.integrity.poisoning,
-      manifestsDir: paths.manifestsDir,
-      log,
-      ...(loaded.config.cache.enabled
-        ? { scanCache: createScanCache(path.join(paths.cacheDir, 'poisoning.json'), log) }
-        : {}),
-    });
-    const up = loaded.config.upstreams;
-    for (const server of loaded.servers) {
-      this.policyRoutes.set(server.name, {
-        name: server.config.policy ?? loaded.config.defaultPolicy,
-        overrides: Object.entries(server.config.toolPolicies ?? {}).map(([glob, name]) => [
-          createNameMatcher([glob]),
-          name,
-        ]),
+    this.principal = opts.principal ?? LOCAL_PRINCIPAL;
+    this.identity = identityOf(this.principal);
+    this.access = opts.access ?? fullAccess(loaded.config);
+    let audit = opts.audit;
+    if (opts.pools) this.pools = opts.pools;
+    else if (opts.refusal !== undefined) this.pools = [];
+    else {
+      const res: PoolResources = createPoolResources({
+        loaded,
+        log,
+        cache,
+        state: opts.state ?? createGatewayState(loaded, log),
+        integrity: opts.integrity,
+        audit: opts.audit,
       });
-      this.filters.set(server.name, createToolFilter(server.config.tools));
-      this.serverPolicies.set(server.name, serverPolicyContext(server));
-      const hit = cache.get(server);
-      this.audit.cache('discovery', hit !== undefined);
-      if (hit) this.cached.set(server.name, hit.catalog);
-      this.settled.set(server.name, new Promise((resolve) => this.settle.set(server.name, resolve)));
-      this.upstreams.set(
-        server.name,
-        new Upstream(server, {
-          log,
-          mask,
-          connectTimeoutMs: up.connectTimeoutMs,
-          restartInitialDelayMs: up.restartInitialDelayMs,
-          restartMaxDelayMs: up.restartMaxDelayMs,
-          maxMessageBytes: up.maxMessageBytes,
-          onCatalog: (name, catalog) => this.onCatalog(name, catalog),
-          onStateChange: (name, state) => {
-            if (state === 'backoff') this.settle.get(name)?.();
-            this.auditUpstream(name, state);
-          },
+      this.ownedResources = res;
+      audit = res.audit;
+      const own = new UpstreamPool(
+        this.principal.project,
+        loaded.servers.filter((s) => this.access.servers.has(s.name)),
+        res,
+      );
+      this.pools = [own];
+      this.ownedPools.push(own);
+    }
+    this.audit = audit ?? this.pools[0]?.audit ?? defaultAuditSink(log);
+    for (const pool of this.pools) {
+      for (const name of pool.serverNames) if (this.access.servers.has(name)) this.poolOf.set(name, pool);
+      this.unsubscribe.push(
+        pool.onChange(() => {
+          this.routes = this.rebuildRoutes();
+          this.notifyChanges();
         }),
       );
     }
-    // With shared pins, a list whose check failed while the store was down is checked again once it is back.
-    this.unwatchState =
-      sharedStore(this.state)?.watch((status) => {
-        if (status !== 'up') return;
-        for (const [server, verdict] of this.verdicts)
-          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed'))
-            this.checkIntegrity(server, this.upstreams.get(server)?.catalog ?? verdict.catalog);
-      }) ?? (() => undefined);
-    // Cached lists answer the first tools/list, but only after the integrity gate has passed them.
-    for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog);
     this.routes = this.rebuildRoutes();
 
     this.server = new Server(
@@ -250,8 +211,27 @@ export class Gateway {
     this.registerHandlers();
   }
 
+  /** The session id that approvals and the data-flow guard are kept under. */
+  get sessionId(): string {
+    return this.session.id;
+  }
+
+  /**
+   * A config reload changed what this caller may use (a role or a project edited): rebuild the view and tell the
+   * client. Servers outside the session's pools stay out until the client opens a new session.
+   */
+  setAccess(access: Access): void {
+    this.access = access;
+    this.poolOf.clear();
+    for (const pool of this.pools)
+      for (const name of pool.serverNames) if (access.servers.has(name)) this.poolOf.set(name, pool);
+    this.routes = this.rebuildRoutes();
+    this.notifyChanges();
+  }
+
   /** Serves one client over `transport`. Upstreams start when its `initialize` request arrives. */
   async connect(transport: Transport & { oninputend?: () => void }): Promise<void> {
+    if (this.opts.refusal !== undefined) return this.refuse(transport, this.opts.refusal);
     await this.server.connect(transport);
     const onmessage = transport.onmessage;
     transport.onmessage = (message: JSONRPCMessage, extra) => {
@@ -268,7 +248,11 @@ export class Gateway {
     this.server.onclose = () => void this.shutdown('client disconnected');
   }
 
-  /** Connects every upstream at once; one that fails is retried on its own and never blocks the others. */
+  /**
+   * Starts the upstreams of this session's pools. Sampling and elicitation from an upstream are relayed to this
+   * client only when the pool is this session's own (stdio): a shared pool's upstream could otherwise reach
+   * another user's client.
+   */
   startUpstreams(clientCapabilities: ClientCapabilities): void {
     if (this.started) return;
     this.started = true;
@@ -278,108 +262,49 @@ export class Gateway {
         this.server.request(req, CreateMessageResultSchema, { signal, timeout: RELAY_TIMEOUT_MS }),
       elicitation: (req, signal) => this.server.request(req, ElicitResultSchema, { signal, timeout: RELAY_TIMEOUT_MS }),
     };
-    this.log.info({ servers: [...this.upstreams.keys()] }, 'connecting upstreams');
-    for (const upstream of this.upstreams.values()) upstream.start(relay);
+    for (const pool of this.pools) pool.start(this.ownedPools.includes(pool) ? relay : {});
   }
 
   get upstreamStates(): Record<string, string> {
-    return Object.fromEntries([...this.upstreams].map(([name, u]) => [name, u.state]));
-  }
-
-  private onCatalog(server: string, catalog: Catalog): void {
-    const upstream = this.upstreams.get(server);
-    if (upstream) this.opts.cache.set(upstream.server, catalog);
-    this.checkIntegrity(server, catalog, () => this.settle.get(server)?.());
-    // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
-    const route = this.policyRoutes.get(server);
-    const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
-    setImmediate(() => void this.warmPipelines(server, names, catalog));
+    return Object.assign({}, ...this.pools.map((p) => p.upstreamStates)) as Record<string, string>;
   }
 
   /**
-   * Runs the integrity gate on a catalog, then lists its tools: until the gate has a verdict for the catalog, the
-   * server's tools are not listed, and a call to one is checked against the previous verdict (see callTool).
+   * Answers every request with the refusal, `initialize` first, and never starts an upstream: with identities
+   * configured, a client without a valid key gets nothing but the reason.
    */
-  private checkIntegrity(server: string, catalog: Catalog, then?: () => void): void {
-    const resolved = this.upstreams.get(server)?.server;
-    if (!resolved) return;
-    const others = [...this.upstreams.values()]
-      .filter((u) => u.name !== server)
-      .flatMap((u) => {
-        const c = u.catalog ?? this.cached.get(u.name);
-        return c ? [{ server: u.name, tools: c.tools.map((t) => t.name) }] : [];
-      });
-    const done = this.gate.evaluate(resolved, catalog, others).then((verdict) => {
-      // A newer catalog may have arrived while this one was checked; its own check decides then.
-      const current = this.upstreams.get(server)?.catalog ?? this.cached.get(server);
-      if (current === catalog || !this.verdicts.has(server)) {
-        this.audit.integrity(server, verdict, this.verdicts.get(server));
-        this.verdicts.set(server, verdict);
-      }
-      for (const [tool, b] of verdict.blocked) this.log.warn({ server, tool, ruleId: b.ruleId }, b.reason);
-      then?.();
-      this.routes = this.rebuildRoutes();
-      this.notifyChanges();
-    });
-    done.catch((error: unknown) => this.log.error({ server, err: String(error) }, 'integrity check failed'));
-    this.evaluating.set(server, done);
-    void done.finally(() => {
-      if (this.evaluating.get(server) === done) this.evaluating.delete(server);
-    });
-  }
-
-  /** Checks a catalog again now (a blocked call after an approval), and lists what it lets through. */
-  private async recheckIntegrity(server: string, catalog: Catalog): Promise<void> {
-    this.checkIntegrity(server, catalog);
-    await this.evaluating.get(server);
-  }
-
-  /** Why a call to this live tool definition is refused by the integrity gate, if it is. */
-  private integrityRefusal(server: string, tool: Tool): IntegrityBlock | undefined {
-    const verdict = this.verdicts.get(server);
-    if (!verdict) return { ruleId: 'integrity.failed', reason: `the tools of ${server} have not been checked yet` };
-    const blocked = verdict.blocked.get(tool.name);
-    if (blocked) return blocked;
-    const accepted = verdict.accepted.get(tool.name);
-    if (accepted === undefined)
-      return { ruleId: 'integrity.unapproved', reason: `${server} tool ${tool.name} is new and not checked yet` };
-    if (accepted !== hashOf(tool))
-      return {
-        ruleId: 'integrity.changed',
-        reason: `${server} tool ${tool.name} changed since it was checked; its calls are blocked until it is reviewed`,
-      };
-    return undefined;
-  }
-
-  private async warmPipelines(server: string, names: string[], catalog: Catalog): Promise<void> {
-    let pipelines: CallPipeline[];
-    try {
-      pipelines = await Promise.all(names.map((n) => this.pipelineFor(n)));
-    } catch (error) {
-      this.log.error({ server, err: String(error) }, 'could not build the pipeline; calls to this server will fail');
-      return;
-    }
-    for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
-      try {
-        stage.warm?.(catalog.tools);
-      } catch (error) {
-        this.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
-      }
-    }
+  private async refuse(transport: Transport & { oninputend?: () => void }, reason: string): Promise<void> {
+    this.refusedTransport = transport;
+    transport.onmessage = (message: JSONRPCMessage) => {
+      if (!('method' in message) || !('id' in message)) return;
+      void transport
+        .send({
+          jsonrpc: '2.0',
+          id: message.id,
+          error: { code: IDENTITY_REFUSED, message: `secure-mcp-gateway refused this client: ${reason}` },
+        })
+        .catch(() => undefined);
+    };
+    transport.oninputend = () => void this.shutdown('stdin closed');
+    transport.onclose = () => void this.shutdown('client disconnected');
+    await transport.start();
   }
 
   private rebuildRoutes(): Routes {
-    const views = [...this.upstreams.values()].flatMap((u) => {
-      // The catalog the integrity gate last passed: a newer one waits for its own verdict.
-      const catalog = this.verdicts.get(u.name)?.catalog;
-      return catalog ? [{ server: u.name, catalog, allowsTool: this.filters.get(u.name)! }] : [];
-    });
+    const hidden = new Set<string>();
+    const blockedBy = new Map<string, ReadonlySet<string>>();
+    const views = this.pools.flatMap((pool) =>
+      pool.views().flatMap((v) => {
+        if (this.poolOf.get(v.server) !== pool) return [];
+        blockedBy.set(v.server, v.blocked);
+        const access = this.access;
+        return [{ ...v, allowsTool: (tool: string) => v.allowsTool(tool) && access.allowsTool(v.server, tool) }];
+      }),
+    );
     const routes = buildRoutes(views, this.opts.loaded.config.naming.maxLength);
     for (const note of routes.collisions) this.log.error(note);
     // Tools the gate blocked stay routable (a call gets the integrity rule, not "unknown tool") but are not listed.
-    const hidden = new Set<string>();
-    for (const [exposed, entry] of routes.tools)
-      if (this.verdicts.get(entry.server)?.blocked.has(entry.name)) hidden.add(exposed);
+    for (const [exposed, entry] of routes.tools) if (blockedBy.get(entry.server)?.has(entry.name)) hidden.add(exposed);
     if (hidden.size > 0) routes.toolList = routes.toolList.filter((t) => !hidden.has(t.name));
     return routes;
   }
@@ -405,14 +330,10 @@ export class Gateway {
     }
   }
 
-  /** Waits (bounded) until every upstream has a catalog, live or cached, or has failed once. */
+  /** Waits (bounded) until every upstream of this session has a catalog, live or cached, or has failed once. */
   private async waitForLists(): Promise<void> {
-    const pending = [
-      ...[...this.upstreams.values()]
-        .filter((u) => !u.catalog && !this.cached.has(u.name))
-        .map((u) => this.settled.get(u.name)!),
-      ...this.evaluating.values(),
-    ];
+    const servers = new Set(this.poolOf.keys());
+    const pending = this.pools.flatMap((p) => p.pending(servers));
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
@@ -422,7 +343,22 @@ export class Gateway {
     clearTimeout(timer);
   }
 
+  /** The upstream of a server this session may use. */
+  private upstreamOf(server: string) {
+    const pool = this.poolOf.get(server);
+    if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown server: ${server}`);
+    return pool.upstream(server);
+  }
+
+  /** Throws the refusal when the caller's identity no longer stands. */
+  private checkIdentity(): void {
+    const reason = this.opts.recheck?.();
+    if (reason !== undefined)
+      throw new WireError(IDENTITY_REFUSED, `secure-mcp-gateway refused this client: ${reason}`);
+  }
+
   private async list<T>(kind: ListKind, pick: (r: Routes) => T): Promise<T> {
+    this.checkIdentity();
     await this.waitForLists();
     this.sent.set(kind, this.fingerprint(kind));
     return pick(this.routes);
@@ -442,7 +378,7 @@ export class Gateway {
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) =>
       this.track(async () => {
         const route = await this.routePrompt(req.params.name);
-        const upstream = this.upstreams.get(route.server)!;
+        const upstream = this.upstreamOf(route.server);
         const timeout = upstream.server.config.timeoutMs;
         const params = { name: route.name, ...(req.params.arguments ? { arguments: req.params.arguments } : {}) };
         return upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
@@ -455,7 +391,7 @@ export class Gateway {
     s.setRequestHandler(ReadResourceRequestSchema, (req, extra) =>
       this.track(async () => {
         await this.waitForLists();
-        const upstream = this.upstreams.get(this.routes.resolveResource(req.params.uri))!;
+        const upstream = this.upstreamOf(this.routes.resolveResource(req.params.uri));
         return upstream.request(
           { method: 'resources/read', params: { uri: req.params.uri } },
           ReadResourceResultSchema,
@@ -477,7 +413,7 @@ export class Gateway {
           await this.waitForLists();
           server = this.routes.resolveResource(ref.uri);
         }
-        const upstream = this.upstreams.get(server)!;
+        const upstream = this.upstreamOf(server);
         const timeout = upstream.server.config.timeoutMs;
         await upstream.ready(timeout, extra.signal);
         if (!upstream.capabilities?.completions) return { completion: { values: [] } };
@@ -489,21 +425,12 @@ export class Gateway {
     );
   }
 
-  /** An upstream that went away is `crashed`; when it is ready again it is `restarted` (audit events). */
-  private auditUpstream(server: string, state: string): void {
-    const upstream = this.upstreams.get(server);
-    if (state === 'backoff' && !this.down.has(server)) {
-      this.down.add(server);
-      this.audit.upstream({ event: 'crashed', server, restarts: upstream?.restarts ?? 0 });
-    } else if (state === 'ready' && this.down.delete(server))
-      this.audit.upstream({ event: 'restarted', server, restarts: upstream?.restarts ?? 0 });
-  }
-
   /**
    * One tools/call, audited: every outcome (allowed, blocked, errored, upstream error) leaves one record. With
    * audit.required, a call that cannot be audited is blocked (rule audit.unavailable) rather than run unaudited.
    */
   private async callTool(req: ToolCallRequest): Promise<CallToolResult> {
+    this.checkIdentity();
     const refused = this.audit.refusal();
     if (refused) {
       this.log.error({ tool: req.name, ruleId: refused.ruleId }, refused.reason);
@@ -516,7 +443,7 @@ export class Gateway {
       exposed: req.name,
       arguments: req.arguments,
       sessionId: this.session.id,
-      principal: LOCAL_PRINCIPAL,
+      principal: this.principal,
     });
     return audit.settle(this.runToolCall(req, audit), (deny) =>
       blockedResult({ phase: 'response', verdict: { ...deny, stage: { name: 'audit', slot: 'output-guardrail' } } }),
@@ -528,18 +455,20 @@ export class Gateway {
     const exposed = req.name;
     const route = await this.routeTool(exposed);
     audit.routed(route.server, route.name);
-    const upstream = this.upstreams.get(route.server)!;
+    const pool = this.poolOf.get(route.server);
+    if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
+    const upstream = pool.upstream(route.server);
     const timeout = upstream.server.config.timeoutMs;
     await upstream.ready(timeout, req.signal);
     // Check against the live definition, never a cached one: that is what the upstream will run.
     const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
-    if (!tool || !this.filters.get(route.server)!(tool.name))
+    if (!tool || !pool.allowsTool(route.server, tool.name) || !this.access.allowsTool(route.server, tool.name))
       throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
-    let refusal = this.integrityRefusal(route.server, tool);
+    let refusal = pool.integrityRefusal(route.server, tool);
     if (refusal && REVIEWABLE.has(refusal.ruleId)) {
       // Someone may have approved it since (`tools approve` writes the lockfile): check the live list again.
-      await this.recheckIntegrity(route.server, upstream.catalog!);
-      refusal = this.integrityRefusal(route.server, tool);
+      await pool.recheckIntegrity(route.server, upstream.catalog!);
+      refusal = pool.integrityRefusal(route.server, tool);
     }
     if (refusal) {
       this.log.warn({ server: route.server, tool: tool.name, ruleId: refusal.ruleId }, 'call blocked');
@@ -557,10 +486,10 @@ export class Gateway {
     const ctx = {
       callId,
       server: route.server,
-      identity: 'local',
-      principal: LOCAL_PRINCIPAL,
+      identity: this.identity,
+      principal: this.principal,
       session: this.session,
-      serverPolicy: this.serverPolicies.get(route.server)!,
+      serverPolicy: pool.serverPolicy(route.server),
       tool,
       arguments: req.arguments,
       signal: req.signal,
@@ -576,7 +505,8 @@ export class Gateway {
     const onprogress =
       req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
 
-    const outcome = await callTool(await this.pipelineForTool(route.server, tool.name), call, ctx, (c, cx, trail) =>
+    const pipeline = await pool.pipelineForTool(route.server, tool.name, this.access.policyFor(route.server));
+    const outcome = await callTool(pipeline, call, ctx, (c, cx, trail) =>
       audit.upstream(trail, () =>
         upstream.callTool(
           { name: c.tool, arguments: c.arguments },
@@ -635,28 +565,6 @@ export class Gateway {
     };
   }
 
-  private pipelineFor(policyName: string): Promise<CallPipeline> {
-    let pipeline = this.pipelines.get(policyName);
-    if (!pipeline) {
-      const policy = this.opts.loaded.policies[policyName];
-      pipeline = policy
-        ? assemblePipeline(policy, this.providers, {
-            store: this.state,
-            name: policyName,
-            ...(this.judges ? { judges: this.judges } : {}),
-          })
-        : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
-      this.pipelines.set(policyName, pipeline);
-    }
-    return pipeline;
-  }
-
-  private pipelineForTool(server: string, tool: string): Promise<CallPipeline> {
-    const route = this.policyRoutes.get(server)!;
-    const override = route.overrides.find(([matches]) => matches(tool));
-    return this.pipelineFor(override ? override[1] : route.name);
-  }
-
   private routeTool(exposed: string) {
     return this.route(
       (r) => r.tools.get(exposed),
@@ -703,7 +611,6 @@ export class Gateway {
     this.closing ??= (async () => {
       const drainMs = this.opts.loaded.config.shutdown.drainTimeoutMs;
       this.log.info({ reason, inflight: this.inflight.size }, 'shutting down');
-      this.unwatchState();
       if (this.inflight.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -712,11 +619,13 @@ export class Gateway {
         ]);
         clearTimeout(timer);
       }
-      await Promise.allSettled([...this.upstreams.values()].map((u) => u.close()));
-      await closeHttpPool();
-      await this.judges?.close();
+      for (const off of this.unsubscribe) off();
+      await Promise.allSettled(this.ownedPools.map((p) => p.close()));
+      if (this.ownedPools.length > 0) await closeHttpPool();
+      await this.ownedResources?.close();
       this.server.onclose = undefined;
       await this.server.close().catch(() => undefined);
+      await this.refusedTransport?.close().catch(() => undefined);
       this.log.info('stopped');
       this.markClosed();
     })();

@@ -1,0 +1,126 @@
+/**
+ * commander wiring of the identity admin commands (`keys`, `project`, `user`, `member`, `role`); the work is in
+ * identity.ts. Kept apart from main.ts so that main.ts only calls `addIdentityCommands`.
+ */
+import type { Command, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { resolvePaths } from '../config/paths.js';
+
+interface Opts {
+  config?: string;
+}
+
+function out(lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export function addIdentityCommands(program: Command, configOption: () => Option): void {
+  const id = () => import('./identity.js');
+  const configFile = (o: Opts) => resolvePaths({ config: o.config }).config;
+  const home = () => resolvePaths().home;
+
+  const keys = program.command('keys').description('gateway keys (smg_<id>_<secret>): keys.json keeps only hashes');
+  keys
+    .command('create')
+    .description('create a key for a member of a project; it is printed once')
+    .requiredOption('-p, --project <name>', 'the project')
+    .requiredOption('-u, --user <email>', 'the user (a member of the project)')
+    .option('-e, --expires <duration>', 'lifetime: 90d, 12h, 2w, or never', 'never')
+    .option('--json', 'print {key, id, ...} as JSON')
+    .addOption(configOption())
+    .action(async (o: Opts & { project: string; user: string; expires: string; json?: boolean }) => {
+      const r = (await id()).createKey(loadConfig(configFile(o)), home(), o);
+      out(o.json ? [JSON.stringify({ key: r.key, ...r.record, hash: undefined })] : r.lines);
+    });
+  keys
+    .command('list')
+    .description('every key: id, status, project, user, created, expires, last used (never a secret)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => out((await id()).listKeys(home(), o.json === true)));
+  for (const verb of ['revoke', 'disable', 'enable'] as const)
+    keys
+      .command(verb)
+      .description(
+        verb === 'revoke'
+          ? 'revoke a key for good; a running gateway refuses it on the next request'
+          : `${verb} a key (a disabled key is refused until enabled again)`,
+      )
+      .argument('<id>', 'the key id')
+      .action(async (keyId: string) => out((await id()).changeKey(home(), verb, keyId)));
+  keys
+    .command('rotate')
+    .description('a new key for the same project and user (same lifetime); the old one is revoked')
+    .argument('<id>', 'the key id')
+    .action(async (keyId: string) => out((await id()).rotateKey(home(), keyId)));
+
+  const project = program.command('project').description('projects: each has its own servers');
+  project
+    .command('create')
+    .argument('<name>')
+    .description('add a project to the config')
+    .option('-s, --servers <list>', 'comma-separated server names', list)
+    .option('--policy <name>', 'the policy for the project’s calls')
+    .addOption(configOption())
+    .action(async (name: string, o: Opts & { servers?: string[]; policy?: string }) =>
+      out((await id()).createProject(configFile(o), name, o)),
+    );
+  project
+    .command('list')
+    .description('projects, their servers and members')
+    .addOption(configOption())
+    .action(async (o: Opts) => out((await id()).listProjects(loadConfig(configFile(o)))));
+  project
+    .command('remove')
+    .argument('<name>')
+    .description('remove a project and its memberships')
+    .addOption(configOption())
+    .action(async (name: string, o: Opts) => out((await id()).removeProject(configFile(o), name)));
+
+  const user = program.command('user').description('users, by email');
+  user
+    .command('add')
+    .argument('<email>')
+    .description('add a user')
+    .option('-n, --name <name>', 'display name')
+    .addOption(configOption())
+    .action(async (email: string, o: Opts & { name?: string }) => out((await id()).addUser(configFile(o), email, o)));
+  user
+    .command('remove')
+    .argument('<email>')
+    .description('remove a user and their memberships')
+    .addOption(configOption())
+    .action(async (email: string, o: Opts) => out((await id()).removeUser(configFile(o), email)));
+
+  const member = program.command('member').description('project memberships: user × project → role');
+  member
+    .command('add')
+    .description('make a user a member of a project with a role (or change their role)')
+    .requiredOption('-p, --project <name>', 'the project')
+    .requiredOption('-u, --user <email>', 'the user')
+    .requiredOption('-r, --role <role>', 'the role')
+    .addOption(configOption())
+    .action(async (o: Opts & { project: string; user: string; role: string }) =>
+      out((await id()).addMember(configFile(o), o)),
+    );
+  member
+    .command('remove')
+    .description('remove a user from a project')
+    .requiredOption('-p, --project <name>', 'the project')
+    .requiredOption('-u, --user <email>', 'the user')
+    .addOption(configOption())
+    .action(async (o: Opts & { project: string; user: string }) => out((await id()).removeMember(configFile(o), o)));
+
+  program
+    .command('role')
+    .description('roles: which servers and tools their members may use')
+    .command('list')
+    .description('every role and its grants')
+    .addOption(configOption())
+    .action(async (o: Opts) => out((await id()).listRoles(loadConfig(configFile(o)))));
+}

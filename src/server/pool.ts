@@ -1,0 +1,406 @@
+/**
+ * An upstream pool (issue 6): the upstream connections of ONE project (or of one user of a project, for servers
+ * marked `perUser`), with what belongs to them: the live and cached catalogs, the integrity verdicts, and one
+ * pipeline per policy name. Client sessions (gateway.ts) attach to pools and build their own filtered view from
+ * `views()`; a pool never knows who is calling. stdio runs one session on one pool; `serve` keeps one pool per
+ * project, never shared across projects. Failure mode: an upstream that fails is retried on its own and never
+ * blocks the others; a pool with no verdict for a server lists none of its tools.
+ */
+import path from 'node:path';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { LoadedConfig, ResolvedServer } from '../config/load.js';
+import { resolvePaths } from '../config/paths.js';
+import { GatewayError } from '../errors.js';
+import { lazyProvider } from '../guardrails/providers/lazy.js';
+import type { AsyncDetector } from '../guardrails/types.js';
+import {
+  createIntegrityGate,
+  hashOf,
+  type IntegrityBlock,
+  type IntegrityGate,
+  type IntegrityVerdict,
+} from '../integrity/gate.js';
+import { createScanCache } from '../integrity/scan-cache.js';
+import type { Logger } from '../log.js';
+import { createSecretMasker } from '../log.js';
+import { assemblePipeline } from '../pipeline/assemble.js';
+import type { CallPipeline } from '../pipeline/call-tool.js';
+import { serverPolicyContext } from '../pipeline/session.js';
+import type { ServerPolicyContext } from '../pipeline/types.js';
+import { createToolFilter } from '../policy/allowlist.js';
+import { createNameMatcher } from '../policy/glob.js';
+import { sharedStore } from '../state/create.js';
+import { pinStoreOn } from '../state/pins.js';
+import type { StateStore } from '../state/store.js';
+import { AuditSink } from '../audit/sink.js';
+import { createRedactor } from '../audit/redact.js';
+import { createJudgeRuntime, type JudgeRuntime } from '../guardrails/judge/runtime.js';
+import type { Catalog } from '../upstream/catalog.js';
+import type { ClientRelay } from '../upstream/connect.js';
+import type { DiscoveryCache } from '../upstream/discovery-cache.js';
+import { Upstream } from '../upstream/upstream.js';
+import type { ServerView } from './routes.js';
+
+/**
+ * What every pool of one config shares: the integrity gate (one pin lockfile, or the shared pins), providers, the
+ * judge endpoints, the state store and the audit sink.
+ */
+export interface PoolResources {
+  loaded: LoadedConfig;
+  log: Logger;
+  cache: DiscoveryCache;
+  gate: IntegrityGate;
+  providers: Map<string, AsyncDetector>;
+  state: StateStore;
+  /** Judge endpoints and policy documents (read now, re-read on change), when the config has any. */
+  judges: JudgeRuntime | undefined;
+  audit: AuditSink;
+  mask: (text: string) => string;
+  /** Releases what these resources opened (the judges' connections and document watchers). */
+  close(): Promise<void>;
+}
+
+export interface IntegrityPaths {
+  lockfile: string;
+  manifestsDir: string;
+  cacheDir: string;
+}
+
+/** The sink of a gateway with no audit log configured: records nothing, observes nothing, never refuses. */
+export function defaultAuditSink(log: Logger): AuditSink {
+  return new AuditSink({
+    required: false,
+    fsync: 'batched',
+    redactor: createRedactor(),
+    argumentsMode: 'redacted',
+    log,
+  });
+}
+
+export function createPoolResources(opts: {
+  loaded: LoadedConfig;
+  log: Logger;
+  cache: DiscoveryCache;
+  state: StateStore;
+  integrity?: IntegrityPaths | undefined;
+  /** The audit log and the metrics/trace observers (audit/setup.ts); default: no log, nothing observed. */
+  audit?: AuditSink | undefined;
+}): PoolResources {
+  const { loaded, log } = opts;
+  const audit = opts.audit ?? defaultAuditSink(log);
+  // Upstream stderr reaches the log only after the configured secret values and the secrets and PII detectors.
+  const masked = createSecretMasker(loaded.secrets);
+  const { redactor } = audit.settings;
+  const judges =
+    Object.keys(loaded.judges).length > 0 || loaded.policyDocuments.length > 0
+      ? createJudgeRuntime({ judges: loaded.judges, documents: loaded.policyDocuments, log })
+      : undefined;
+  const paths = opts.integrity ?? resolvePaths();
+  const providers = new Map(
+    Object.entries(loaded.providers).map(([name, cfg]) => [
+      name,
+      lazyProvider(name, cfg, (message) => log.warn({ provider: name }, `guardrail provider failed open: ${message}`)),
+    ]),
+  );
+  const gate = createIntegrityGate({
+    store: pinStoreOn(sharedStore(opts.state), loaded.lockfile ?? paths.lockfile),
+    poisoning: loaded.config.integrity.poisoning,
+    manifestsDir: paths.manifestsDir,
+    log,
+    ...(loaded.config.cache.enabled
+      ? { scanCache: createScanCache(path.join(paths.cacheDir, 'poisoning.json'), log) }
+      : {}),
+  });
+  return {
+    loaded,
+    log,
+    cache: opts.cache,
+    gate,
+    providers,
+    state: opts.state,
+    judges,
+    audit,
+    mask: (text) => redactor.text(masked(text)),
+    close: async () => {
+      await judges?.close();
+    },
+  };
+}
+
+/** One server as a session may list it: the catalog the integrity gate passed, and the tools it blocked. */
+export interface PoolView extends ServerView {
+  blocked: ReadonlySet<string>;
+}
+
+export class UpstreamPool {
+  readonly name: string;
+  private readonly upstreams = new Map<string, Upstream>();
+  /** One pipeline per policy name, built on first use and shared by the servers and tools that use it. */
+  private readonly pipelines = new Map<string, Promise<CallPipeline>>();
+  /** Per server: its policy name, and per-tool overrides (first matching glob wins). */
+  private readonly policyRoutes = new Map<string, { name: string; overrides: [(tool: string) => boolean, string][] }>();
+  private readonly filters = new Map<string, (tool: string) => boolean>();
+  private readonly cached = new Map<string, Catalog>();
+  private readonly settled = new Map<string, Promise<void>>();
+  private readonly settle = new Map<string, () => void>();
+  private readonly serverPolicies = new Map<string, ServerPolicyContext>();
+  private readonly verdicts = new Map<string, IntegrityVerdict>();
+  /** Integrity checks in flight, by server: a list request waits for them (bounded). */
+  private readonly evaluating = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<() => void>();
+  private started = false;
+  private closing: Promise<void> | undefined;
+  /** Upstreams that went away and are being restarted, for the crashed → restarted audit events. */
+  private readonly down = new Set<string>();
+  /** Stops re-checking integrity when the shared store comes back (see the constructor). */
+  private readonly unwatchState: () => void;
+
+  constructor(
+    name: string,
+    servers: readonly ResolvedServer[],
+    private readonly res: PoolResources,
+  ) {
+    this.name = name;
+    const { loaded, log, cache } = res;
+    const up = loaded.config.upstreams;
+    for (const server of servers) {
+      this.policyRoutes.set(server.name, {
+        name: server.config.policy ?? loaded.config.defaultPolicy,
+        overrides: Object.entries(server.config.toolPolicies ?? {}).map(([glob, n]) => [createNameMatcher([glob]), n]),
+      });
+      this.filters.set(server.name, createToolFilter(server.config.tools));
+      this.serverPolicies.set(server.name, serverPolicyContext(server));
+      const hit = cache.get(server);
+      res.audit.cache('discovery', hit !== undefined);
+      if (hit) this.cached.set(server.name, hit.catalog);
+      this.settled.set(server.name, new Promise((resolve) => this.settle.set(server.name, resolve)));
+      this.upstreams.set(
+        server.name,
+        new Upstream(server, {
+          log,
+          mask: res.mask,
+          connectTimeoutMs: up.connectTimeoutMs,
+          restartInitialDelayMs: up.restartInitialDelayMs,
+          restartMaxDelayMs: up.restartMaxDelayMs,
+          maxMessageBytes: up.maxMessageBytes,
+          onCatalog: (n, catalog) => this.onCatalog(n, catalog),
+          onStateChange: (n, state) => {
+            if (state === 'backoff') this.settle.get(n)?.();
+            this.auditUpstream(n, state);
+          },
+        }),
+      );
+    }
+    // With shared pins, a list whose check failed while the store was down is checked again once it is back.
+    this.unwatchState =
+      sharedStore(res.state)?.watch((status) => {
+        if (status !== 'up') return;
+        for (const [server, verdict] of this.verdicts)
+          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed'))
+            this.checkIntegrity(server, this.upstreams.get(server)?.catalog ?? verdict.catalog);
+      }) ?? (() => undefined);
+    // Cached lists answer the first tools/list, but only after the integrity gate has passed them.
+    for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog);
+  }
+
+  get audit(): AuditSink {
+    return this.res.audit;
+  }
+
+  get serverNames(): string[] {
+    return [...this.upstreams.keys()];
+  }
+
+  has(server: string): boolean {
+    return this.upstreams.has(server);
+  }
+
+  upstream(server: string): Upstream {
+    const u = this.upstreams.get(server);
+    if (!u) throw new GatewayError('INTERNAL', `server ${server} is not in pool ${this.name}`);
+    return u;
+  }
+
+  serverPolicy(server: string): ServerPolicyContext {
+    return this.serverPolicies.get(server)!;
+  }
+
+  allowsTool(server: string, tool: string): boolean {
+    return this.filters.get(server)?.(tool) ?? false;
+  }
+
+  get upstreamStates(): Record<string, string> {
+    return Object.fromEntries([...this.upstreams].map(([name, u]) => [name, u.state]));
+  }
+
+  /** Called (synchronously) whenever the listable views may have changed. Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Connects every upstream at once (idempotent); one that fails is retried on its own. */
+  start(relay: ClientRelay): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    this.res.log.info({ pool: this.name, servers: this.serverNames }, 'connecting upstreams');
+    for (const upstream of this.upstreams.values()) upstream.start(relay);
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  private onCatalog(server: string, catalog: Catalog): void {
+    const upstream = this.upstreams.get(server);
+    if (upstream) this.res.cache.set(upstream.server, catalog);
+    this.checkIntegrity(server, catalog, () => this.settle.get(server)?.());
+    // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
+    const route = this.policyRoutes.get(server);
+    const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
+    setImmediate(() => void this.warmPipelines(server, names, catalog));
+  }
+
+  /**
+   * Runs the integrity gate on a catalog, then lists its tools: until the gate has a verdict for the catalog, the
+   * server's tools are not listed, and a call to one is checked against the previous verdict (see callTool).
+   */
+  private checkIntegrity(server: string, catalog: Catalog, then?: () => void): void {
+    const resolved = this.upstreams.get(server)?.server;
+    if (!resolved) return;
+    const others = [...this.upstreams.values()]
+      .filter((u) => u.name !== server)
+      .flatMap((u) => {
+        const c = u.catalog ?? this.cached.get(u.name);
+        return c ? [{ server: u.name, tools: c.tools.map((t) => t.name) }] : [];
+      });
+    const log = this.res.log;
+    const done = this.res.gate.evaluate(resolved, catalog, others).then((verdict) => {
+      // A newer catalog may have arrived while this one was checked; its own check decides then.
+      const current = this.upstreams.get(server)?.catalog ?? this.cached.get(server);
+      if (current === catalog || !this.verdicts.has(server)) {
+        this.res.audit.integrity(server, verdict, this.verdicts.get(server));
+        this.verdicts.set(server, verdict);
+      }
+      for (const [tool, b] of verdict.blocked) log.warn({ server, tool, ruleId: b.ruleId }, b.reason);
+      then?.();
+      for (const listener of this.listeners) listener();
+    });
+    done.catch((error: unknown) => log.error({ server, err: String(error) }, 'integrity check failed'));
+    this.evaluating.set(server, done);
+    void done.finally(() => {
+      if (this.evaluating.get(server) === done) this.evaluating.delete(server);
+    });
+  }
+
+  /** An upstream that went away is `crashed`; when it is ready again it is `restarted` (audit events). */
+  private auditUpstream(server: string, state: string): void {
+    const upstream = this.upstreams.get(server);
+    if (state === 'backoff' && !this.down.has(server)) {
+      this.down.add(server);
+      this.res.audit.upstream({ event: 'crashed', server, restarts: upstream?.restarts ?? 0 });
+    } else if (state === 'ready' && this.down.delete(server))
+      this.res.audit.upstream({ event: 'restarted', server, restarts: upstream?.restarts ?? 0 });
+  }
+
+  /** Checks a catalog again now (a blocked call after an approval), and lists what it lets through. */
+  async recheckIntegrity(server: string, catalog: Catalog): Promise<void> {
+    this.checkIntegrity(server, catalog);
+    await this.evaluating.get(server);
+  }
+
+  /** Why a call to this live tool definition is refused by the integrity gate, if it is. */
+  integrityRefusal(server: string, tool: Tool): IntegrityBlock | undefined {
+    const verdict = this.verdicts.get(server);
+    if (!verdict) return { ruleId: 'integrity.failed', reason: `the tools of ${server} have not been checked yet` };
+    const blocked = verdict.blocked.get(tool.name);
+    if (blocked) return blocked;
+    const accepted = verdict.accepted.get(tool.name);
+    if (accepted === undefined)
+      return { ruleId: 'integrity.unapproved', reason: `${server} tool ${tool.name} is new and not checked yet` };
+    if (accepted !== hashOf(tool))
+      return {
+        ruleId: 'integrity.changed',
+        reason: `${server} tool ${tool.name} changed since it was checked; its calls are blocked until it is reviewed`,
+      };
+    return undefined;
+  }
+
+  private async warmPipelines(server: string, names: string[], catalog: Catalog): Promise<void> {
+    let pipelines: CallPipeline[];
+    try {
+      pipelines = await Promise.all(names.map((n) => this.pipelineFor(n)));
+    } catch (error) {
+      this.res.log.error(
+        { server, err: String(error) },
+        'could not build the pipeline; calls to this server will fail',
+      );
+      return;
+    }
+    for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
+      try {
+        stage.warm?.(catalog.tools);
+      } catch (error) {
+        this.res.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
+      }
+    }
+  }
+
+  /** Each server whose catalog the integrity gate has passed: a newer one waits for its own verdict. */
+  views(): PoolView[] {
+    return [...this.upstreams.values()].flatMap((u) => {
+      const verdict = this.verdicts.get(u.name);
+      if (!verdict) return [];
+      return [
+        {
+          server: u.name,
+          catalog: verdict.catalog,
+          allowsTool: this.filters.get(u.name)!,
+          blocked: new Set(verdict.blocked.keys()),
+        },
+      ];
+    });
+  }
+
+  /** The promises a list request waits for: upstreams with no catalog yet (until they fail once), and checks. */
+  pending(servers?: ReadonlySet<string>): Promise<void>[] {
+    const mine = (name: string) => servers === undefined || servers.has(name);
+    return [
+      ...[...this.upstreams.values()]
+        .filter((u) => mine(u.name) && !u.catalog && !this.cached.has(u.name))
+        .map((u) => this.settled.get(u.name)!),
+      ...[...this.evaluating].filter(([name]) => mine(name)).map(([, p]) => p),
+    ];
+  }
+
+  pipelineFor(policyName: string): Promise<CallPipeline> {
+    let pipeline = this.pipelines.get(policyName);
+    if (!pipeline) {
+      const policy = this.res.loaded.policies[policyName];
+      pipeline = policy
+        ? assemblePipeline(policy, this.res.providers, {
+            store: this.res.state,
+            name: policyName,
+            ...(this.res.judges ? { judges: this.res.judges } : {}),
+          })
+        : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
+      this.pipelines.set(policyName, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** The pipeline for a tool: the caller's override (project or role policy) if any, else the server's routes. */
+  pipelineForTool(server: string, tool: string, override?: string): Promise<CallPipeline> {
+    if (override !== undefined) return this.pipelineFor(override);
+    const route = this.policyRoutes.get(server)!;
+    const match = route.overrides.find(([matches]) => matches(tool));
+    return this.pipelineFor(match ? match[1] : route.name);
+  }
+
+  /** Closes every upstream (its process group killed). Idempotent. */
+  close(): Promise<void> {
+    this.unwatchState();
+    this.closing ??= Promise.allSettled([...this.upstreams.values()].map((u) => u.close())).then(() => undefined);
+    return this.closing;
+  }
+}
