@@ -46,6 +46,11 @@ import { escapeRegExp } from '../util/regexp.js';
 export interface InjectionOptions {
   /** Report evidence scoring at least this (0..1). Defaults per profile: DEFAULT_THRESHOLDS. */
   threshold?: number;
+  /**
+   * Rule ids whose evidence does not count. A prompt (prompts/get) sets the model a task by design, so for prompts
+   * the gateway leaves out `injection.task-injection`, whose whole point is a task smuggled into data.
+   */
+  ignoreRules?: readonly string[];
 }
 
 /** Tuned on the development sets (bench/eval.ts): the best recall under each false-positive budget. */
@@ -282,13 +287,15 @@ function branchPrefixes(s: string): string[] {
 }
 
 export function createInjectionDetector(opts: InjectionOptions = {}): Detector {
+  const ignored = new Set(opts.ignoreRules ?? []);
   return {
     id: 'injection',
     scan(text: string, where: Where): Detection[] {
       const profile = profiles.get(where);
       if (!profile || text.length === 0) return [];
       const threshold = opts.threshold ?? DEFAULT_THRESHOLDS[where];
-      const hits = findHits(profile, text, where);
+      let hits = findHits(profile, text, where);
+      if (ignored.size > 0) hits = hits.filter((h) => !ignored.has(profile.rules[h.rule]!.id));
       return hits.length === 0 ? [] : score(profile, text, hits, threshold);
     },
   };

@@ -22,13 +22,21 @@ function rule(detector: Detector, cfg: GuardrailActionConfig): DetectorRule {
     : { detector, action: cfg.action, mode: cfg.mode };
 }
 
+/**
+ * `content`: what the output guardrails will read. `prompt`: the messages of prompts/get, which set the model a task
+ * by design, so the injection detector does not count the task itself (see InjectionOptions.ignoreRules).
+ */
 export function buildGuardrails(
   policy: Policy,
   providers: ReadonlyMap<string, AsyncDetector> = new Map(),
+  content: 'results' | 'prompt' = 'results',
 ): PolicyGuardrails {
   const d = policy.detectors;
   const detectors = {
-    injection: createInjectionDetector(d.injection.threshold === undefined ? {} : { threshold: d.injection.threshold }),
+    injection: createInjectionDetector({
+      ...(d.injection.threshold === undefined ? {} : { threshold: d.injection.threshold }),
+      ...(content === 'prompt' ? { ignoreRules: ['injection.task-injection'] } : {}),
+    }),
     pii: createPiiDetector({
       ...(d.pii.entities ? { entities: d.pii.entities } : {}),
       ...(d.pii.custom ? { custom: d.pii.custom } : {}),

@@ -31,7 +31,8 @@ export async function assemblePipeline(
   // `store`: the process's one state store (rate-limit buckets); without it, a private one when needed. `name`: the
   // policy's name under `policies`, so that block messages name the exact config key.
   // `judges`: the process's judge endpoints and policy documents, for a policy with a "judge" section.
-  deps: { store?: StateStore; name?: string; judges?: JudgeRuntime } = {},
+  // `content: 'prompt'`: the pipeline reads prompt messages, not tool results (see guardrails/registry.ts).
+  deps: { store?: StateStore; name?: string; judges?: JudgeRuntime; content?: 'results' | 'prompt' } = {},
 ): Promise<CallPipeline> {
   const inputGuardrails: RequestStage[] = [];
   const parameterChecks: RequestStage[] = [];
@@ -45,7 +46,7 @@ export async function assemblePipeline(
   }
   // The detectors (phone metadata, secret rules, word lists) load on first use, not at start-up.
   const { buildGuardrails } = await import('../guardrails/registry.js');
-  const guardrails = buildGuardrails(policy, providers);
+  const guardrails = buildGuardrails(policy, providers, deps.content);
   const active = (g: GuardrailOptions) => g.rules.some((r) => r.action !== 'off') || (g.providers?.length ?? 0) > 0;
   if (active(guardrails.input)) inputGuardrails.push(createInputGuardrailStage(guardrails.input));
   if (active(guardrails.output)) outputGuardrails.push(createOutputGuardrailStage(guardrails.output));

@@ -46,8 +46,10 @@ import {
   type CallContext,
   type Principal,
   type SessionState,
+  type ToolResult,
 } from '../pipeline/types.js';
 import { callTool } from '../pipeline/call-tool.js';
+import { runStages } from '../pipeline/run.js';
 import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { VERSION } from '../version.js';
@@ -62,7 +64,7 @@ import { buildRoutes, type Routes } from './routes.js';
 import { createGatewayState } from './state.js';
 import type { AuditSink, CallAudit } from '../audit/sink.js';
 import type { StateStore } from '../state/store.js';
-import { blockedResult, toWireError, WireError } from './to-wire.js';
+import { blockedError, blockedResult, toWireError, WireError } from './to-wire.js';
 import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
 
 export interface GatewayOptions {
@@ -350,6 +352,47 @@ export class Gateway {
     return pool.upstream(server);
   }
 
+  /**
+   * Runs the response stages of the server's policy (size, output guardrails, output judges) over content that is
+   * not a tool result: a resource read, a prompt's messages. The parts come back in the same order, redacted where a
+   * detector redacts; a block throws a JSON-RPC error (BLOCKED_BY_POLICY) that names the rule.
+   */
+  private async guardContent(
+    server: string,
+    what: string,
+    args: Record<string, unknown>,
+    content: ToolResult['content'],
+    signal: AbortSignal,
+  ): Promise<ToolResult['content']> {
+    this.checkIdentity();
+    const pool = this.poolOf.get(server);
+    if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown server: ${server}`);
+    const kind = what.startsWith('prompts/get') ? 'prompt' : 'results';
+    const pipeline = await pool.pipelineForTool(server, what, this.access.policyFor(server), kind);
+    const callId = crypto.randomUUID();
+    const log = this.log;
+    const ctx: CallContext = {
+      callId,
+      server,
+      identity: this.identity,
+      principal: this.principal,
+      session: this.session,
+      serverPolicy: pool.serverPolicy(server),
+      tool: { name: what, inputSchema: { type: 'object' } },
+      arguments: args,
+      signal,
+      get log() {
+        return log.child({ callId, server, what });
+      },
+    };
+    const out = await runStages(pipeline.response, { content }, ctx);
+    if (out.denied) {
+      log.warn({ server, what, ruleId: out.denied.ruleId }, 'read blocked');
+      throw blockedError({ phase: 'response', verdict: out.denied });
+    }
+    return out.value.content;
+  }
+
   /** Throws the refusal when the caller's identity no longer stands. */
   private checkIdentity(): void {
     const reason = this.opts.recheck?.();
@@ -381,22 +424,47 @@ export class Gateway {
         const upstream = this.upstreamOf(route.server);
         const timeout = upstream.server.config.timeoutMs;
         const params = { name: route.name, ...(req.params.arguments ? { arguments: req.params.arguments } : {}) };
-        return upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
+        const result = await upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
           signal: extra.signal,
           timeout,
         });
+        // The messages of a prompt go into the conversation as they are: they pass the output guardrails first.
+        const content = await this.guardContent(
+          route.server,
+          `prompts/get ${route.name}`,
+          { ...(req.params.arguments ?? {}) },
+          result.messages.map((m) => m.content),
+          extra.signal,
+        );
+        return {
+          ...result,
+          messages: result.messages.map((m, i) => ({ ...m, content: content[i] as typeof m.content })),
+        };
       }),
     );
 
     s.setRequestHandler(ReadResourceRequestSchema, (req, extra) =>
       this.track(async () => {
         await this.waitForLists();
-        const upstream = this.upstreamOf(this.routes.resolveResource(req.params.uri));
-        return upstream.request(
+        const server = this.routes.resolveResource(req.params.uri);
+        const upstream = this.upstreamOf(server);
+        const result = await upstream.request(
           { method: 'resources/read', params: { uri: req.params.uri } },
           ReadResourceResultSchema,
           { signal: extra.signal, timeout: upstream.server.config.timeoutMs },
         );
+        // A resource's text reaches the model like a tool result: the same output guardrails apply.
+        const content = await this.guardContent(
+          server,
+          'resources/read',
+          { uri: req.params.uri },
+          result.contents.map((resource) => ({ type: 'resource', resource })),
+          extra.signal,
+        );
+        return {
+          ...result,
+          contents: content.map((c, i) => (c.type === 'resource' ? c.resource : result.contents[i]!)),
+        };
       }),
     );
 

@@ -373,28 +373,36 @@ export class UpstreamPool {
     ];
   }
 
-  pipelineFor(policyName: string): Promise<CallPipeline> {
-    let pipeline = this.pipelines.get(policyName);
+  /** A policy's pipeline for tool results, or (`prompt`) for prompt messages; built once each. */
+  pipelineFor(policyName: string, content: 'results' | 'prompt' = 'results'): Promise<CallPipeline> {
+    const key = content === 'prompt' ? `${policyName}\u0000prompt` : policyName;
+    let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       const policy = this.res.loaded.policies[policyName];
       pipeline = policy
         ? assemblePipeline(policy, this.res.providers, {
             store: this.res.state,
             name: policyName,
+            content,
             ...(this.res.judges ? { judges: this.res.judges } : {}),
           })
         : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
-      this.pipelines.set(policyName, pipeline);
+      this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
 
   /** The pipeline for a tool: the caller's override (project or role policy) if any, else the server's routes. */
-  pipelineForTool(server: string, tool: string, override?: string): Promise<CallPipeline> {
-    if (override !== undefined) return this.pipelineFor(override);
+  pipelineForTool(
+    server: string,
+    tool: string,
+    override?: string,
+    content: 'results' | 'prompt' = 'results',
+  ): Promise<CallPipeline> {
+    if (override !== undefined) return this.pipelineFor(override, content);
     const route = this.policyRoutes.get(server)!;
     const match = route.overrides.find(([matches]) => matches(tool));
-    return this.pipelineFor(match ? match[1] : route.name);
+    return this.pipelineFor(match ? match[1] : route.name, content);
   }
 
   /** Closes every upstream (its process group killed). Idempotent. */

@@ -14,6 +14,32 @@ export const META_KEY = 'secure-mcp-gateway/verdict';
 
 /** MCP's "resource not found" code (spec, server/resources). */
 export const RESOURCE_NOT_FOUND = -32002;
+/**
+ * A resource read or a prompt get that the output guardrails refused. These answers have no isError form, so the
+ * refusal is a JSON-RPC error in the implementation-defined range, with the same text and _meta-style data as a
+ * blocked call.
+ */
+export const BLOCKED_BY_POLICY = -32003;
+
+/** The JSON-RPC error for a refused resource read or prompt get (see BLOCKED_BY_POLICY). */
+export function blockedError(outcome: Blocked): WireError {
+  const { verdict } = outcome;
+  return new WireError(
+    BLOCKED_BY_POLICY,
+    `blocked by ${SLOT_LABEL[verdict.stage.slot]} ${verdict.ruleId}: ${verdict.reason}`,
+    {
+      [META_KEY]: {
+        action: 'deny',
+        phase: outcome.phase,
+        slot: verdict.stage.slot,
+        stage: verdict.stage.name,
+        ruleId: verdict.ruleId,
+        reason: verdict.reason,
+        detections: verdict.detections ?? [],
+      },
+    },
+  );
+}
 
 const SLOT_LABEL: Record<Slot, string> = {
   'input-guardrail': 'input guardrail',

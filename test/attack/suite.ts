@@ -14,6 +14,7 @@
  * - exhaustion and protocol abuse: the client gets one bounded answer (an error or a refusal), and the gateway keeps
  *   serving.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,8 +40,17 @@ import {
 import { META_KEY } from '../../src/server/to-wire.js';
 import { POISONED_TOOLS } from '../fixtures/poisoned-tools.js';
 import { SHADOWING_TOOLS } from '../fixtures/shadowing-tools.js';
-import { fixtureServer, npmServer, startGateway, tempDir, waitFor, type SpawnedGateway } from '../helpers/gateway.js';
-import { BENIGN_DOCUMENTS, INJECTIONS, PLAIN, PUSHY } from './payloads.js';
+import {
+  BIN,
+  fixtureServer,
+  npmServer,
+  startGateway,
+  tempDir,
+  waitFor,
+  type SpawnedGateway,
+} from '../helpers/gateway.js';
+import { identityConfig } from '../helpers/identity.js';
+import { BENIGN_DOCUMENTS, HELD_OUT_INJECTIONS, INJECTIONS, PLAIN, PUSHY } from './payloads.js';
 
 export const CATEGORIES = [
   'tool poisoning',
@@ -48,6 +58,7 @@ export const CATEGORIES = [
   'rug pull and growing tool set',
   'shadowing and typosquatting',
   'injection in results',
+  'injection in results, held out',
   'unauthorised tool execution',
   'command injection',
   'path traversal',
@@ -167,6 +178,7 @@ export async function runAttackSuite(): Promise<{ board: Scoreboard; cases: Case
     await integrityCases(integrity, add);
 
     await protocolCases(env, add, gateways);
+    await projectCases(add, gateways);
   } finally {
     for (const gw of gateways) if (gw.proc.exitCode === null) gw.proc.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -246,17 +258,19 @@ const WHERE = ['text', 'resource', 'structured'] as const;
 async function injectionCases(gw: SpawnedGateway, add: Add): Promise<void> {
   const sets = [
     ['attack', INJECTIONS],
+    ['heldout', HELD_OUT_INJECTIONS],
     ['benign', BENIGN_DOCUMENTS],
   ] as const;
   for (const [set, docs] of sets) {
     for (let id = 0; id < docs.length; id++) {
       const doc = docs[id]!;
-      const category = set === 'attack' ? 'injection in results' : 'benign';
+      const category =
+        set === 'attack' ? 'injection in results' : set === 'heldout' ? 'injection in results, held out' : 'benign';
       for (const where of WHERE) {
         const { result, error } = await call(gw, 'attack__get_document', { set, id, where });
         const delivered = result !== undefined && !gatewayBlock(result) && textOf(result).includes(doc);
         const why = error ?? (result ? (gatewayBlock(result) ?? 'delivered') : 'no answer');
-        add(category, `${set} document ${id} as ${where}`, set === 'attack' ? !delivered : delivered, why);
+        add(category, `${set} document ${id} as ${where}`, set !== 'benign' ? !delivered : delivered, why);
       }
       let read = '';
       let why = 'delivered';
@@ -272,7 +286,7 @@ async function injectionCases(gw: SpawnedGateway, add: Add): Promise<void> {
       add(
         category,
         `${set} document ${id} by resources/read`,
-        set === 'attack' ? !read.includes(doc) : read.includes(doc),
+        set !== 'benign' ? !read.includes(doc) : read.includes(doc),
         why,
       );
       let prompt = '';
@@ -289,7 +303,7 @@ async function injectionCases(gw: SpawnedGateway, add: Add): Promise<void> {
       add(
         category,
         `${set} document ${id} by prompts/get`,
-        set === 'attack' ? !prompt.includes(doc) : prompt.includes(doc),
+        set !== 'benign' ? !prompt.includes(doc) : prompt.includes(doc),
         why,
       );
     }
@@ -640,4 +654,46 @@ async function protocolCases(env: Env, add: Add, gateways: SpawnedGateway[]): Pr
     );
   }
   void env;
+}
+
+// ------------------------------------------------------------------------------------------------------- projects
+
+/** A gateway key made with the real `keys create` command in `home`. */
+function createKey(home: string, project: string, user: string): string {
+  const r = spawnSync(process.execPath, [BIN, 'keys', 'create', '--project', project, '--user', user, '--json'], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`keys create failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { key: string }).key;
+}
+
+/** With projects and roles: another project's tools, and a tool the caller's role does not grant, do not exist. */
+async function projectCases(add: Add, gateways: SpawnedGateway[]): Promise<void> {
+  const home = tempDir('smg-attack-ids-');
+  // `keys create` checks the project and user against the config, so the config goes in first.
+  fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(identityConfig(), null, 2));
+  const alice = createKey(home, 'one', 'alice@example.com');
+  const bob = createKey(home, 'two', 'bob@example.com');
+  const as = async (key: string) => {
+    const gw = await startGateway(identityConfig(), { home, env: { SMG_GATEWAY_KEY: key, SMG_LOG_LEVEL: 'warn' } });
+    gateways.push(gw);
+    return gw;
+  };
+  const unknown = async (gw: SpawnedGateway, name: string, tool: string, args: Record<string, unknown>) => {
+    const listed = (await gw.client.listTools()).tools.some((t) => t.name === tool);
+    const { result, error } = await call(gw, tool, args);
+    const refused = error?.includes('Unknown tool') ?? false;
+    add(
+      'unauthorised tool execution',
+      name,
+      !listed && refused,
+      `${listed ? 'listed; ' : ''}${error ?? (result ? 'called' : '')}`,
+    );
+  };
+  const a = await as(alice);
+  await unknown(a, "another project's tool", 'beta__whoami', {});
+  const b = await as(bob);
+  await unknown(b, 'a write tool the caller’s role does not grant', 'beta__write_note', { text: 'x' });
+  fs.rmSync(home, { recursive: true, force: true });
 }
