@@ -508,12 +508,17 @@ export function buildProgram(): Command {
     )
     .option('-y, --yes', 'do not ask before writing')
     .option('--dry-run', 'print the plan, write nothing')
-    .action(async (opts: { yes?: boolean; dryRun?: boolean }) => {
+    .option(
+      '--with-key <email>',
+      'use gateway identities: add this user to a "default" project of every server and create their gateway key (install puts it in each client entry); default: solo mode, no key',
+    )
+    .action(async (opts: { yes?: boolean; dryRun?: boolean; withKey?: string }) => {
       const { runInit } = await import('./onboard.js');
       const lines = await runInit(resolvePaths(), {
         yes: opts.yes === true,
         dryRun: opts.dryRun === true,
         catalog: {},
+        ...(opts.withKey !== undefined ? { withKey: opts.withKey } : {}),
       });
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -4,18 +4,22 @@
  * and an expired, revoked or missing key fails with the command that fixes it; a real redis-server passes and a
  * closed port fails naming host:port and never the password; an audit log written by the real writer verifies,
  * and with one byte flipped fails naming the file and line; a judge endpoint that lists its model passes and a
- * closed port fails.
+ * closed port fails. `init --with-key` sets up the local user with a key that doctor accepts and that `install`
+ * writes into the client entry, where a real client session authenticates with it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChain } from '../../src/audit/chain.js';
 import { AuditWriter } from '../../src/audit/writer.js';
 import { silentLogger } from '../../src/log.js';
-import { BIN, npmServer, tempDir } from '../helpers/gateway.js';
+import { makeClientHome } from '../helpers/clients.js';
+import { BIN, npmServer, tempDir, textOf } from '../helpers/gateway.js';
 import { cli, identityConfig, makeKey } from '../helpers/identity.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -255,4 +259,86 @@ describe('doctor: gateway identities and Redis', () => {
     );
     expect(r.stdout + r.stderr).not.toContain('s3cret-redis-pass');
   });
+});
+
+describe('init --with-key', () => {
+  it(
+    'creates the local user’s key, doctor accepts it, and install puts it in the client entry that then works',
+    { timeout: 120_000 },
+    async () => {
+      const h = makeClientHome();
+      const run = (...args: string[]) => {
+        const r = spawnSync(process.execPath, [BIN, ...args], { env: h.env, cwd: h.project, encoding: 'utf8' });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      const gw = h.env.SMG_HOME!;
+      const init = run('init', '--yes', '--with-key', 'Me@Example.com');
+      expect(init.code, init.stderr).toBe(0);
+      const made =
+        /^create +gateway key ([0-9a-f]{16}) for me@example\.com in project default, kept in (.*gateway-key) \(0600\)$/m.exec(
+          init.stdout,
+        );
+      expect(made, init.stdout).not.toBeNull();
+      const [, id, keyFile] = made!;
+      expect(init.stdout).toMatch(/^add +memberships\.default\.Me@Example\.com = owner$/m);
+      expect(fs.statSync(keyFile!).mode & 0o777).toBe(0o600);
+      const key = fs.readFileSync(keyFile!, 'utf8').trim();
+      expect(key).toMatch(new RegExp(`^smg_${id}_`));
+      expect(init.stdout).not.toContain(key);
+      const config = JSON.parse(fs.readFileSync(path.join(gw, 'config.json'), 'utf8')) as {
+        servers: Record<string, unknown>;
+        projects: Record<string, { servers: string[] }>;
+        users: Record<string, unknown>;
+      };
+      expect(Object.keys(config.users)).toEqual(['Me@Example.com']);
+      expect(config.projects.default!.servers.sort()).toEqual(Object.keys(config.servers).sort());
+      expect(config.projects.default!.servers).toContain('memory');
+
+      // Again: the key still authenticates, so it is kept.
+      const again = run('init', '--yes', '--with-key', 'me@example.com');
+      expect(again.stdout).toMatch(new RegExp(`^keep +gateway key ${id} `, 'm'));
+
+      const d = await doctor(gw, { HOME: h.home });
+      expect(d.stdout).toMatch(/^✓ identity +gateway identities: 1 user, 1 project/m);
+      expect(d.stdout).toMatch(
+        new RegExp(
+          `^✓ gateway key +key ${id}: me@example\\.com in project default as owner, never expires \\(.*gateway-key\\)$`,
+          'm',
+        ),
+      );
+
+      const dry = run('install', '--client', 'claude-desktop', '--dry-run');
+      expect(dry.stdout).toContain(`"SMG_GATEWAY_KEY": "smg_${id}_…"`);
+      expect(dry.stdout).not.toContain(key);
+      const inst = run('install', '--client', 'claude-desktop');
+      expect(inst.code, inst.stderr).toBe(0);
+      const cfg = JSON.parse(fs.readFileSync(h.files['claude-desktop']!, 'utf8')) as {
+        mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
+      };
+      const entry = cfg.mcpServers['secure-mcp-gateway']!;
+      expect(entry.env.SMG_GATEWAY_KEY).toBe(key);
+      const transport = new StdioClientTransport({
+        command: entry.command,
+        args: entry.args,
+        env: { HOME: h.home, PATH: h.env.PATH!, ...entry.env },
+        stderr: 'ignore',
+      });
+      const client = new Client({ name: 'claude-desktop-like', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        const names = (await client.listTools()).tools.map((t) => t.name);
+        expect(names).toContain('memory__read_graph');
+        const r = await client.callTool({ name: 'github__echo', arguments: { message: 'as me' } });
+        expect(textOf(r)).toContain('as me');
+      } finally {
+        await client.close();
+      }
+      // The same entry with the key revoked: the gateway refuses to serve, and says why.
+      expect(cli(gw, 'keys', 'revoke', id!).code).toBe(0);
+      const refused = await doctor(gw, { HOME: h.home });
+      expect(refused.stdout).toMatch(
+        new RegExp(`^✗ gateway key +the local key is refused: gateway key ${id} was revoked`, 'm'),
+      );
+    },
+  );
 });

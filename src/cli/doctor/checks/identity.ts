@@ -3,13 +3,15 @@
  * config the stdio gateway serves the local user (solo mode) and no key is needed. With users, it refuses to serve
  * without a key in SMG_GATEWAY_KEY that authenticates (identity/authenticate.ts, the same function `start` calls):
  * the result names the user, project, role and expiry, or the exact reason the gateway would give, with the
- * command that fixes it. A key that expires within a week warns. The mode of keys.json is the permissions check's
+ * command that fixes it. Without SMG_GATEWAY_KEY in doctor's own environment, the key `init --with-key` keeps for
+ * `install` (<home>/secrets/gateway-key) is checked instead. A key that expires within a week warns. The mode of keys.json is the permissions check's
  * (it lists keys.json with the other secret files). Read only: doctor never stamps a key as used.
  *
  * Failure mode: an unreadable keys.json refuses every key (keys.ts), and so fails here with that reason.
  */
 import { authenticate } from '../../../identity/authenticate.js';
 import { KeyStore, keysFile } from '../../../identity/keys.js';
+import { localKeyFile, readLocalKey } from '../../local-identity.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 const DAY_MS = 86_400_000;
@@ -40,7 +42,13 @@ export const identityCheck: DoctorCheck = {
         subject: 'identity',
         detail: `gateway identities: ${users.length} user${users.length === 1 ? '' : 's'}, ${projects} project${projects === 1 ? '' : 's'}; every client needs a gateway key`,
       });
-      out.push(keyResult(config, new KeyStore({ file }), ctx.env.SMG_GATEWAY_KEY, Date.now()));
+      // The shell running doctor rarely has the client's key: the one `init --with-key` keeps for `install` stands in.
+      const env = ctx.env.SMG_GATEWAY_KEY;
+      const local = env === undefined || env.trim() === '' ? readLocalKey(ctx.paths.home) : undefined;
+      const r = keyResult(config, new KeyStore({ file }), local ?? env, Date.now());
+      if (local !== undefined)
+        r.detail = `${r.detail.replace(/^SMG_GATEWAY_KEY/, 'the local key')} (${localKeyFile(ctx.paths.home)})`;
+      out.push(r);
     }
     return out;
   },
