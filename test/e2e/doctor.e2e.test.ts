@@ -253,7 +253,7 @@ describe('doctor: gateway identities and Redis', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(
       new RegExp(
-        `^✗ state +.*Redis at redis://127\\.0\\.0\\.1:${closedPort}\\) is unavailable: .*\\n.*fix: start Redis at redis://127\\.0\\.0\\.1:${closedPort} or fix state\\.url`,
+        `^✗ state +.*Redis at redis://127\\.0\\.0\\.1:${closedPort}\\) is unavailable: connect ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}.*\\n.*fix: start Redis at redis://127\\.0\\.0\\.1:${closedPort} or fix state\\.url`,
         'm',
       ),
     );
@@ -339,6 +339,16 @@ describe('init --with-key', () => {
       expect(refused.stdout).toMatch(
         new RegExp(`^✗ gateway key +the local key is refused: gateway key ${id} was revoked`, 'm'),
       );
+      expect(refused.stdout).toMatch(
+        /fix: secure-mcp-gateway init --with-key EMAIL makes a new local key, then install again/,
+      );
+      const renewed = run('init', '--yes', '--with-key', 'me@example.com');
+      expect(renewed.stdout).toMatch(/it replaces the one there, which is refused: gateway key \w+ was revoked/);
+      const fresh = /^✓ gateway key +key ([0-9a-f]{16}): me@example\.com in project default as owner/m.exec(
+        (await doctor(gw, { HOME: h.home })).stdout,
+      );
+      expect(fresh?.[1]).toMatch(/^[0-9a-f]{16}$/);
+      expect(fresh![1]).not.toBe(id);
     },
   );
 });

@@ -46,8 +46,13 @@ export const identityCheck: DoctorCheck = {
       const env = ctx.env.SMG_GATEWAY_KEY;
       const local = env === undefined || env.trim() === '' ? readLocalKey(ctx.paths.home) : undefined;
       const r = keyResult(config, new KeyStore({ file }), local ?? env, Date.now());
-      if (local !== undefined)
+      if (local !== undefined) {
         r.detail = `${r.detail.replace(/^SMG_GATEWAY_KEY/, 'the local key')} (${localKeyFile(ctx.paths.home)})`;
+        // A new key must reach the key file and the client entries: init replaces a refused local key.
+        if (r.status === 'fail' && !/keys enable/.test(r.fix ?? ''))
+          r.fix =
+            'secure-mcp-gateway init --with-key EMAIL makes a new local key, then install again to update the clients';
+      }
       out.push(r);
     }
     return out;

@@ -19,7 +19,13 @@ export const stateCheck: DoctorCheck = {
       return [{ status: 'ok', subject: 'state', detail: 'memory (one process): rate limits and pins are per process' }];
     const where = redisWhere(state.url!);
     const t0 = performance.now();
+    // ioredis rejects a queued command with "Reached the max retries per request limit"; the connection's own
+    // error (ECONNREFUSED, ETIMEDOUT, WRONGPASS …) is what the user can act on.
+    let downReason: string | undefined;
     const store = new RedisStore({
+      onStatus: (status, reason) => {
+        if (status === 'down' && reason !== undefined) downReason = reason;
+      },
       url: state.url!,
       keyPrefix: state.keyPrefix,
       connectTimeoutMs: state.connectTimeoutMs,
@@ -44,7 +50,9 @@ export const stateCheck: DoctorCheck = {
       ];
     } catch (error) {
       // The store's own message already names where; a timeout of ours does not.
-      const msg = messageOf(error);
+      let msg = messageOf(error);
+      if (downReason !== undefined && /max retries per request/.test(msg))
+        msg = msg.replace(/unavailable: .*$/s, `unavailable: ${downReason}`);
       return [
         {
           status: 'fail',
