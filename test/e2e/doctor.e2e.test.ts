@@ -152,6 +152,32 @@ describe('doctor: solo mode, memory state, the audit log and judges', () => {
     expect(r.stdout).toMatch(/fix: keep the files as evidence/);
   });
 
+  it('verifies a keyed chain with audit.hmacKey, and says when the key is missing', { timeout: 60_000 }, async () => {
+    const key = 'k'.repeat(24);
+    const dir = home({ servers: {}, audit: { hmacKey: '${env:AUDIT_HMAC}' } });
+    const w = new AuditWriter({
+      file: path.join(dir, 'audit.jsonl'),
+      chain: createChain(key),
+      fsync: 'always',
+      fsyncIntervalMs: 5,
+      maxFileBytes: 1024 * 1024,
+      log: silentLogger(),
+    });
+    for (let i = 0; i < 2; i++) await w.append({ kind: 'config', event: 'reloaded', file: `c${i}.json` });
+    await w.close();
+    const ok = await doctor(dir, { AUDIT_HMAC: key });
+    expect(ok.stdout).toMatch(/^✓ audit +.*2 records in 1 file, chain verifies \(seq 1\.\.2, hmac-sha256\)$/m);
+    const wrong = await doctor(dir, { AUDIT_HMAC: 'x'.repeat(24) });
+    expect(wrong.stdout).toMatch(/^✗ audit chain +broken at .*audit\.jsonl:1 \(seq 1\): the record was altered/m);
+    expect(wrong.stdout).toMatch(
+      /fix: check that audit\.hmacKey \(or SMG_AUDIT_KEY\) is the key the log was written with/,
+    );
+    const missing = await doctor(dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/^✗ audit +.*at audit\.hmacKey: environment variable AUDIT_HMAC is not set/m);
+    expect(ok.stdout + wrong.stdout + missing.stdout).not.toContain(key);
+  });
+
   it('warns when the audit log is off, and fails when it cannot be created', { timeout: 60_000 }, async () => {
     const off = await doctor(home({ servers: {}, audit: { enabled: false } }));
     expect(off.code).toBe(0);

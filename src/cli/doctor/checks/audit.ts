@@ -97,7 +97,9 @@ export const auditCheck: DoctorCheck = {
         detail: `broken at ${path.join(path.dirname(file), b.file)}:${b.line}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ${b.problem} (${r.records} records verify before it)`,
         fix: /give the key/.test(b.problem)
           ? 'set audit.hmacKey in the config (or SMG_AUDIT_KEY here) to the key the log was written with'
-          : `keep the files as evidence (secure-mcp-gateway audit verify shows the same); moving ${path.basename(file)} and its siblings aside starts a new chain`,
+          : key !== undefined && /was altered/.test(b.problem)
+            ? 'check that audit.hmacKey (or SMG_AUDIT_KEY) is the key the log was written with; if it is, the record was changed: keep the files as evidence'
+            : `keep the files as evidence (secure-mcp-gateway audit verify shows the same); moving ${path.basename(file)} and its siblings aside starts a new chain`,
       });
       return out;
     }
