@@ -208,7 +208,7 @@ describe('doctor: gateway identities and Redis', () => {
     );
     expect(r.stdout).toMatch(
       new RegExp(
-        `^✓ state +redis at redis://127\\.0\\.0\\.1:${redis.port} answers PING in [\\d.]+ ms \\(prefix smg:\\)`,
+        `^✓ state +redis at redis://127\\.0\\.0\\.1:${redis.port} connects and answers PING in [\\d.]+ ms \\(prefix smg:\\)`,
         'm',
       ),
     );

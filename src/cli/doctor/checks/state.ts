@@ -44,7 +44,7 @@ export const stateCheck: DoctorCheck = {
         {
           status: 'ok',
           subject: 'state',
-          detail: `redis at ${where} answers PING in ${rtt.toFixed(1)} ms (prefix ${state.keyPrefix})`,
+          detail: `redis at ${where} connects and answers PING in ${rtt.toFixed(1)} ms (prefix ${state.keyPrefix})`,
           ms: Math.round(performance.now() - t0),
         },
       ];
