@@ -508,12 +508,17 @@ export function buildProgram(): Command {
     )
     .option('-y, --yes', 'do not ask before writing')
     .option('--dry-run', 'print the plan, write nothing')
-    .action(async (opts: { yes?: boolean; dryRun?: boolean }) => {
+    .option(
+      '--with-key <email>',
+      'use gateway identities: add this user to a "default" project of every server and create their gateway key (install puts it in each client entry); default: solo mode, no key',
+    )
+    .action(async (opts: { yes?: boolean; dryRun?: boolean; withKey?: string }) => {
       const { runInit } = await import('./onboard.js');
       const lines = await runInit(resolvePaths(), {
         yes: opts.yes === true,
         dryRun: opts.dryRun === true,
         catalog: {},
+        ...(opts.withKey !== undefined ? { withKey: opts.withKey } : {}),
       });
       process.stdout.write(`${lines.join('\n')}\n`);
     });
@@ -558,7 +563,7 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description(
-      'check the config, references, permissions, upstreams, pins, providers and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
+      'check the config, references, permissions, identity and gateway key, Redis, the audit log, upstreams, pins, providers, judges and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
     )
     .addOption(configOption())
     .option('--json', 'print the results as JSON')

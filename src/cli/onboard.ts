@@ -17,11 +17,16 @@ import { detectClients, isReadable, type DetectedClient } from '../clients/detec
 import type { GatewayLaunch } from '../clients/entries.js';
 import { applyImport, planImport, type ImportPaths, type ImportPlan } from '../clients/import-servers.js';
 import { installFile, readState, uninstallFile, type FileChange } from '../clients/install.js';
+import { GatewayError } from '../errors.js';
+import { EMAIL_PATTERN } from '../identity/config-schema.js';
+import { addToLocalProject, readLocalKey, setUpLocalIdentity } from './local-identity.js';
 
 export interface OnboardOptions {
   dryRun: boolean;
   yes: boolean;
   catalog: CatalogOptions;
+  /** init: the local user's email, to use gateway identities with a key instead of solo mode (local-identity.ts). */
+  withKey?: string;
 }
 
 /** The package folder: bin/secure-mcp-gateway.js is one level down. */
@@ -49,10 +54,16 @@ export function importPaths(paths: GatewayPaths): ImportPaths {
 /**
  * What a client runs: this node and this package's bin script, by absolute path, because GUI clients (Claude
  * Desktop on macOS) do not see the shell's PATH; or `--command`, e.g. `secure-mcp-gateway` when it is on PATH.
- * SMG_HOME and SMG_CONFIG pin the gateway to this config whatever the client's environment is.
+ * SMG_HOME and SMG_CONFIG pin the gateway to this config whatever the client's environment is; SMG_GATEWAY_KEY is
+ * the local user's key when `init --with-key` made one.
  */
 export function gatewayLaunch(paths: GatewayPaths, command?: string): GatewayLaunch {
-  const env = { SMG_HOME: paths.home, SMG_CONFIG: paths.config };
+  const key = readLocalKey(paths.home);
+  const env: Record<string, string> = {
+    SMG_HOME: paths.home,
+    SMG_CONFIG: paths.config,
+    ...(key !== undefined ? { SMG_GATEWAY_KEY: key } : {}),
+  };
   if (command !== undefined) {
     // A command line, split on spaces: "secure-mcp-gateway", or "npx -y secure-mcp-gateway@0.1.0".
     const [cmd, ...args] = command.trim().split(/\s+/);
@@ -97,6 +108,23 @@ async function confirm(question: string, opts: OnboardOptions): Promise<boolean>
   }
 }
 
+/**
+ * The interactive question (a terminal, no --yes): solo mode, or identities with a key for this email. Solo is
+ * the default answer.
+ */
+async function askForIdentity(opts: OnboardOptions): Promise<string | undefined> {
+  if (opts.yes || opts.dryRun || !process.stdin.isTTY) return undefined;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      'Use gateway identities (a key per user and project) instead of solo mode? Your email, or Enter for solo: ',
+    );
+    return answer.trim() === '' ? undefined : answer.trim();
+  } finally {
+    rl.close();
+  }
+}
+
 function sources(clients: readonly DetectedClient[]) {
   return clients.map((c) => ({ client: c.client, servers: c.files.filter(isReadable).flatMap((f) => f.servers) }));
 }
@@ -122,12 +150,22 @@ export async function runInit(paths: GatewayPaths, opts: OnboardOptions): Promis
   );
   for (const c of clients) for (const f of c.files) if (!isReadable(f)) out.push(`skip     ${f.error}`);
   out.push(...describeImport(plan, ip));
+  const withKey = opts.withKey ?? (await askForIdentity(opts));
+  // Checked before anything is written.
+  if (withKey !== undefined && !EMAIL_PATTERN.test(withKey))
+    throw new GatewayError('CONFIG_INVALID', `--with-key: "${withKey}" is not an email address`);
+  if (withKey !== undefined) out.push(`identity ${withKey}: a gateway key, project default (init --with-key)`);
   if (opts.dryRun) return [...out, '', 'dry run: nothing was written'];
   // Run again with nothing new: say so, and do not ask.
-  if (plan.configText === undefined && plan.secrets.size === 0 && fs.existsSync(paths.home))
+  if (plan.configText === undefined && plan.secrets.size === 0 && fs.existsSync(paths.home) && withKey === undefined)
     return [...out, '', 'nothing to change: every client server is already in the gateway config'];
   if (!(await confirm('Write these changes?', opts))) return [...out, '', 'cancelled: nothing was written'];
   applyImport(plan, ip);
+  if (withKey !== undefined) {
+    // An existing home with nothing to import may have no config yet: the identity needs one to live in.
+    if (!fs.existsSync(paths.config)) fs.writeFileSync(paths.config, '{\n  "servers": {}\n}\n', { mode: 0o600 });
+    out.push(...setUpLocalIdentity(paths, withKey));
+  }
   const next = clients.find((c) => c.files.some((f) => isReadable(f) && f.servers.length > 0)) ?? clients[0];
   out.push(
     '',
@@ -185,6 +223,8 @@ function describeChange(client: ClientInfo, ch: FileChange, dryRun: boolean): st
   if (dryRun && ch.text !== undefined && (ch.action === 'install' || ch.action === 'update'))
     lines.push(
       ...ch.text
+        // The entry carries the local user's gateway key (init --with-key): show its id, never its secret.
+        .replace(/\b(smg_[0-9a-f]{16}_)[A-Za-z0-9_-]{43}\b/g, '$1…')
         .trimEnd()
         .split('\n')
         .map((l) => `  | ${l}`),
@@ -221,7 +261,15 @@ export async function runInstall(paths: GatewayPaths, opts: InstallOptions): Pro
       }
   if (!(await confirm(`Route ${chosen.map((c) => c.client.name).join(', ')} through the gateway?`, opts)))
     return [...out, 'cancelled: nothing was written'];
-  if (!opts.dryRun) applyImport(plan, ip);
+  if (!opts.dryRun) {
+    applyImport(plan, ip);
+    out.push(
+      ...addToLocalProject(
+        paths,
+        plan.servers.filter((s) => s.status === 'new').map((s) => s.name),
+      ),
+    );
+  }
   out.push(`command  ${[launch.command, ...launch.args].join(' ')}`);
   if (opts.command === undefined && /[\\/]_npx[\\/]/.test(launch.args[0] ?? ''))
     out.push(

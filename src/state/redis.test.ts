@@ -65,6 +65,17 @@ describe('RedisStore shared by instances', () => {
     }
   });
 
+  it('answers PING with its round-trip time (doctor)', async () => {
+    const store = storeOn();
+    try {
+      const ms = await store.ping();
+      expect(ms).toBeGreaterThan(0);
+      expect(store.available).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('sets a value only when it still holds what the caller read (compare-and-set)', async () => {
     const a = storeOn('cas:');
     const b = storeOn('cas:');
@@ -152,6 +163,7 @@ describe('RedisStore when Redis goes away', () => {
       );
       // Once the first attempt has failed, later operations fail at once rather than queueing.
       await expect(store.set('v', 'x')).rejects.toBeInstanceOf(StateUnavailableError);
+      await expect(store.ping()).rejects.toBeInstanceOf(StateUnavailableError);
     } finally {
       await store.close();
     }

@@ -192,6 +192,13 @@ export class RedisStore implements StateStore {
     return (await this.run(key, () => this.client.smgCas(key, expected ?? '', value))) === 1;
   }
 
+  /** One PING round trip (for `doctor`): its time in milliseconds, or a StateUnavailableError naming the store. */
+  async ping(): Promise<number> {
+    const t0 = performance.now();
+    await this.run('PING', () => this.client.ping());
+    return performance.now() - t0;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

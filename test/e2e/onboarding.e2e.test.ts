@@ -405,7 +405,19 @@ describe('doctor', () => {
     expect(report.counts.fail).toBe(0);
     expect(report.counts.warn).toBe(0);
     expect(new Set(report.checks.map((c) => c.check))).toEqual(
-      new Set(['config', 'references', 'permissions', 'upstreams', 'pins', 'providers', 'clients']),
+      new Set([
+        'config',
+        'references',
+        'permissions',
+        'identity',
+        'state',
+        'audit',
+        'upstreams',
+        'pins',
+        'providers',
+        'judges',
+        'clients',
+      ]),
     );
   });
 

@@ -3,20 +3,28 @@
  * DoctorCheck, and its line here.
  */
 import type { DoctorCheck } from '../types.js';
+import { auditCheck } from './audit.js';
 import { clientsCheck } from './clients.js';
 import { configCheck } from './config.js';
+import { identityCheck } from './identity.js';
+import { judgesCheck } from './judges.js';
 import { permissionsCheck } from './permissions.js';
 import { pinsCheck } from './pins.js';
 import { providersCheck } from './providers.js';
 import { referencesCheck } from './references.js';
+import { stateCheck } from './state.js';
 import { upstreamsCheck } from './upstreams.js';
 
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   configCheck,
   referencesCheck,
   permissionsCheck,
+  identityCheck,
+  stateCheck,
+  auditCheck,
   upstreamsCheck,
   pinsCheck,
   providersCheck,
+  judgesCheck,
   clientsCheck,
 ];

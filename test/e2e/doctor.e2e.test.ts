@@ -1,0 +1,380 @@
+/**
+ * `doctor` (issue 8) on identities, shared state, the audit log and judge endpoints, with the built command: a
+ * solo config passes; with users, a key made by `keys create` is named with its user, project, role and expiry,
+ * and an expired, revoked or missing key fails with the command that fixes it; a real redis-server passes and a
+ * closed port fails naming host:port and never the password; an audit log written by the real writer verifies,
+ * and with one byte flipped fails naming the file and line; a judge endpoint that lists its model passes and a
+ * closed port fails. `init --with-key` sets up the local user with a key that doctor accepts and that `install`
+ * writes into the client entry, where a real client session authenticates with it.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChain } from '../../src/audit/chain.js';
+import { AuditWriter } from '../../src/audit/writer.js';
+import { silentLogger } from '../../src/log.js';
+import { makeClientHome } from '../helpers/clients.js';
+import { BIN, npmServer, tempDir, textOf } from '../helpers/gateway.js';
+import { cli, identityConfig, makeKey } from '../helpers/identity.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+
+function doctor(home: string, extra: Record<string, string> = {}, ...args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [BIN, 'doctor', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home, ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function home(config: unknown): string {
+  const dir = tempDir('smg-doctor-');
+  fs.chmodSync(dir, 0o700);
+  writeConfig(dir, config);
+  return dir;
+}
+
+function writeConfig(dir: string, config: unknown): void {
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
+}
+
+/** Edits one key's record in keys.json, as an administrator (or an attacker) might. */
+function editKey(dir: string, id: string, change: Record<string, unknown>): void {
+  const file = path.join(dir, 'keys.json');
+  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys: { id: string }[] };
+  const k = data.keys.find((r) => r.id === id)!;
+  Object.assign(k, change);
+  fs.writeFileSync(file, JSON.stringify(data, null, 2), { mode: 0o600 });
+}
+
+let judge: http.Server;
+let judgeUrl: string;
+let closedPort: number;
+let redis: RedisServer;
+
+beforeAll(async () => {
+  // An OpenAI-compatible model server: GET /v1/models lists one model, for one API key.
+  judge = http.createServer((req, res) => {
+    req.resume();
+    const ok = req.headers.authorization === 'Bearer judge-key' && req.url === '/v1/models';
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(ok ? { object: 'list', data: [{ id: 'guard-small', object: 'model' }] } : {}));
+  });
+  await new Promise<void>((r) => judge.listen(0, '127.0.0.1', r));
+  judgeUrl = `http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1`;
+  closedPort = await freePort();
+  redis = await startRedis();
+}, 60_000);
+
+afterAll(async () => {
+  judge?.close();
+  await redis?.stop();
+});
+
+describe('doctor: solo mode, memory state, the audit log and judges', () => {
+  const solo = () => ({
+    servers: { memory: { command: process.execPath, args: [npmServer('memory')] } },
+    judges: { local: { baseUrl: judgeUrl, model: 'guard-small', apiKey: '${env:JUDGE_KEY}' } },
+  });
+
+  it('passes a healthy solo config and names the mode', { timeout: 60_000 }, async () => {
+    const dir = home(solo());
+    const r = await doctor(dir, { JUDGE_KEY: 'judge-key' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^✓ identity +solo: the local user, default project /m);
+    expect(r.stdout).toMatch(/^✓ state +memory \(one process\)/m);
+    expect(r.stdout).toMatch(/^✓ audit +.*audit\.jsonl: writable, no records yet$/m);
+    expect(r.stdout).toMatch(/^✓ judge local +http:\/\/127\.0\.0\.1:\d+\/v1\/models answers and lists guard-small/m);
+    expect(r.stdout).not.toMatch(/^[⚠✗]/m);
+    // Doctor wrote nothing into the chain.
+    expect(fs.existsSync(path.join(dir, 'audit.jsonl'))).toBe(false);
+  });
+
+  it('fails an unreachable judge and one whose key is refused', { timeout: 60_000 }, async () => {
+    const dir = home({
+      servers: {},
+      judges: {
+        down: { baseUrl: `http://127.0.0.1:${closedPort}/v1`, model: 'guard-small' },
+        badkey: { baseUrl: judgeUrl, model: 'guard-small', apiKey: 'wrong-judge-key' },
+      },
+    });
+    const r = await doctor(dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^✗ judge down +http://127\\.0\\.0\\.1:${closedPort}/v1/models is unreachable: .*\\n.*fix: start the model server or fix judges\\.down\\.baseUrl`,
+        'm',
+      ),
+    );
+    expect(r.stdout).toMatch(
+      /^✗ judge badkey +.*refused the credentials \(HTTP 401\).*\n.*fix: check judges\.badkey\.apiKey/m,
+    );
+    expect(r.stdout).not.toContain('wrong-judge-key');
+  });
+
+  it('verifies the audit chain, and names the file and line of a flipped byte', { timeout: 60_000 }, async () => {
+    const dir = home({ servers: {} });
+    const file = path.join(dir, 'audit.jsonl');
+    const w = new AuditWriter({
+      file,
+      chain: createChain(),
+      fsync: 'always',
+      fsyncIntervalMs: 5,
+      maxFileBytes: 1024 * 1024,
+      log: silentLogger(),
+    });
+    for (let i = 0; i < 4; i++) await w.append({ kind: 'config', event: 'reloaded', file: `c${i}.json` });
+    await w.close();
+    const ok = await doctor(dir);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(
+      /^✓ audit +.*audit\.jsonl: writable, 4 records in 1 file, chain verifies \(seq 1\.\.4, sha256\)$/m,
+    );
+    const before = fs.readFileSync(file, 'utf8');
+    const lines = before.split('\n');
+    lines[2] = lines[2]!.replace('c2.json', 'c9.json');
+    fs.writeFileSync(file, lines.join('\n'));
+    const r = await doctor(dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(
+      /^✗ audit chain +broken at .*audit\.jsonl:3 \(seq 3\): the record was altered: its hash does not match its content \(2 records verify before it\)$/m,
+    );
+    expect(r.stdout).toMatch(/fix: keep the files as evidence/);
+  });
+
+  it('verifies a keyed chain with audit.hmacKey, and says when the key is missing', { timeout: 60_000 }, async () => {
+    const key = 'k'.repeat(24);
+    const dir = home({ servers: {}, audit: { hmacKey: '${env:AUDIT_HMAC}' } });
+    const w = new AuditWriter({
+      file: path.join(dir, 'audit.jsonl'),
+      chain: createChain(key),
+      fsync: 'always',
+      fsyncIntervalMs: 5,
+      maxFileBytes: 1024 * 1024,
+      log: silentLogger(),
+    });
+    for (let i = 0; i < 2; i++) await w.append({ kind: 'config', event: 'reloaded', file: `c${i}.json` });
+    await w.close();
+    const ok = await doctor(dir, { AUDIT_HMAC: key });
+    expect(ok.stdout).toMatch(/^✓ audit +.*2 records in 1 file, chain verifies \(seq 1\.\.2, hmac-sha256\)$/m);
+    const wrong = await doctor(dir, { AUDIT_HMAC: 'x'.repeat(24) });
+    expect(wrong.stdout).toMatch(/^✗ audit chain +broken at .*audit\.jsonl:1 \(seq 1\): the record was altered/m);
+    expect(wrong.stdout).toMatch(
+      /fix: check that audit\.hmacKey \(or SMG_AUDIT_KEY\) is the key the log was written with/,
+    );
+    const missing = await doctor(dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/^✗ audit +.*at audit\.hmacKey: environment variable AUDIT_HMAC is not set/m);
+    expect(ok.stdout + wrong.stdout + missing.stdout).not.toContain(key);
+  });
+
+  it('warns when the audit log is off, and fails when it cannot be created', { timeout: 60_000 }, async () => {
+    const off = await doctor(home({ servers: {}, audit: { enabled: false } }));
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/^⚠ audit +the audit log is disabled \(audit\.enabled: false\)/m);
+    const dir = home({ servers: {}, audit: { path: 'not-a-folder/audit.jsonl', required: true } });
+    fs.writeFileSync(path.join(dir, 'not-a-folder'), 'a file\n');
+    const r = await doctor(dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^✗ audit +.*not-a-folder is not a folder, so .*audit\.jsonl cannot be created$/m);
+    expect(r.stdout).toMatch(/fix: .*with audit\.required every call is blocked/);
+  });
+});
+
+describe('doctor: gateway identities and Redis', () => {
+  it('names the key’s user, project, role and expiry, and a reachable Redis', { timeout: 60_000 }, async () => {
+    const dir = home({ ...identityConfig(), state: { backend: 'redis', url: redis.url } });
+    const { key, id } = makeKey(dir, 'two', 'bob@example.com', '--expires', '30d');
+    const r = await doctor(dir, { SMG_GATEWAY_KEY: key });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^✓ identity +gateway identities: 2 users, 2 projects; every client needs a gateway key$/m,
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^✓ gateway key +key ${id}: bob@example\\.com in project two as contractor, expires \\S+ \\(in (29|30) days\\)$`,
+        'm',
+      ),
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^✓ state +redis at redis://127\\.0\\.0\\.1:${redis.port} connects and answers PING in [\\d.]+ ms \\(prefix smg:\\)`,
+        'm',
+      ),
+    );
+    expect(r.stdout).not.toContain(key);
+    // Soon to expire: a warning with the rotate command.
+    editKey(dir, id, { expiresAt: new Date(Date.now() + 2 * 86_400_000).toISOString() });
+    const soon = await doctor(dir, { SMG_GATEWAY_KEY: key });
+    expect(soon.stdout).toMatch(
+      new RegExp(
+        `^⚠ gateway key +key ${id}: .*expires \\S+ \\(in (1|2) days?\\)\\n.*fix: secure-mcp-gateway keys rotate ${id}`,
+        'm',
+      ),
+    );
+  });
+
+  it(
+    'fails an expired, a revoked, a disabled, a wrong and a missing key, each with its fix',
+    { timeout: 120_000 },
+    async () => {
+      const dir = home(identityConfig());
+      const { key, id } = makeKey(dir, 'one', 'alice@example.com');
+      editKey(dir, id, { expiresAt: '2020-01-01T00:00:00.000Z' });
+      const expired = await doctor(dir, { SMG_GATEWAY_KEY: key });
+      expect(expired.code).toBe(2);
+      expect(expired.stdout).toMatch(
+        new RegExp(
+          `^✗ gateway key +SMG_GATEWAY_KEY is refused: gateway key ${id} expired at 2020-01-01T00:00:00\\.000Z\\n.*fix: secure-mcp-gateway keys rotate ${id}, then put the new key in SMG_GATEWAY_KEY$`,
+          'm',
+        ),
+      );
+
+      const other = makeKey(dir, 'two', 'bob@example.com');
+      expect(cli(dir, 'keys', 'disable', other.id).code).toBe(0);
+      const disabled = await doctor(dir, { SMG_GATEWAY_KEY: other.key });
+      expect(disabled.stdout).toMatch(
+        new RegExp(
+          `^✗ gateway key +SMG_GATEWAY_KEY is refused: gateway key ${other.id} is disabled\\n.*fix: secure-mcp-gateway keys enable ${other.id}`,
+          'm',
+        ),
+      );
+      expect(cli(dir, 'keys', 'revoke', other.id).code).toBe(0);
+      const revoked = await doctor(dir, { SMG_GATEWAY_KEY: other.key });
+      expect(revoked.code).toBe(2);
+      expect(revoked.stdout).toMatch(
+        new RegExp(
+          `^✗ gateway key +SMG_GATEWAY_KEY is refused: gateway key ${other.id} was revoked at \\S+\\n.*fix: secure-mcp-gateway keys create --project two --user bob@example\\.com`,
+          'm',
+        ),
+      );
+
+      const wrong = await doctor(dir, { SMG_GATEWAY_KEY: `${key.slice(0, -4)}AAAA` });
+      expect(wrong.stdout).toMatch(
+        /^✗ gateway key +SMG_GATEWAY_KEY is refused: unknown or wrong gateway key\n.*fix: copy the key exactly/m,
+      );
+      const missing = await doctor(dir);
+      expect(missing.code).toBe(2);
+      expect(missing.stdout).toMatch(/^✗ gateway key +SMG_GATEWAY_KEY is not set: identities are configured/m);
+      for (const r of [expired, disabled, revoked, wrong, missing]) expect(r.stdout).not.toContain(key.slice(20));
+    },
+  );
+
+  it('fails an unreachable Redis, naming host:port and never the password', { timeout: 60_000 }, async () => {
+    const dir = home({
+      servers: {},
+      state: { backend: 'redis', url: `redis://:s3cret-redis-pass@127.0.0.1:${closedPort}/2`, connectTimeoutMs: 300 },
+    });
+    const r = await doctor(dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^✗ state +.*Redis at redis://127\\.0\\.0\\.1:${closedPort}\\) is unavailable: connect ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}.*\\n.*fix: start Redis at redis://127\\.0\\.0\\.1:${closedPort} or fix state\\.url`,
+        'm',
+      ),
+    );
+    expect(r.stdout + r.stderr).not.toContain('s3cret-redis-pass');
+  });
+});
+
+describe('init --with-key', () => {
+  it(
+    'creates the local user’s key, doctor accepts it, and install puts it in the client entry that then works',
+    { timeout: 120_000 },
+    async () => {
+      const h = makeClientHome();
+      const run = (...args: string[]) => {
+        const r = spawnSync(process.execPath, [BIN, ...args], { env: h.env, cwd: h.project, encoding: 'utf8' });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      const gw = h.env.SMG_HOME!;
+      const init = run('init', '--yes', '--with-key', 'Me@Example.com');
+      expect(init.code, init.stderr).toBe(0);
+      const made =
+        /^create +gateway key ([0-9a-f]{16}) for me@example\.com in project default, kept in (.*gateway-key) \(0600\)$/m.exec(
+          init.stdout,
+        );
+      expect(made, init.stdout).not.toBeNull();
+      const [, id, keyFile] = made!;
+      expect(init.stdout).toMatch(/^add +memberships\.default\.Me@Example\.com = owner$/m);
+      expect(fs.statSync(keyFile!).mode & 0o777).toBe(0o600);
+      const key = fs.readFileSync(keyFile!, 'utf8').trim();
+      expect(key).toMatch(new RegExp(`^smg_${id}_`));
+      expect(init.stdout).not.toContain(key);
+      const config = JSON.parse(fs.readFileSync(path.join(gw, 'config.json'), 'utf8')) as {
+        servers: Record<string, unknown>;
+        projects: Record<string, { servers: string[] }>;
+        users: Record<string, unknown>;
+      };
+      expect(Object.keys(config.users)).toEqual(['Me@Example.com']);
+      expect(config.projects.default!.servers.sort()).toEqual(Object.keys(config.servers).sort());
+      expect(config.projects.default!.servers).toContain('memory');
+
+      // Again: the key still authenticates, so it is kept.
+      const again = run('init', '--yes', '--with-key', 'me@example.com');
+      expect(again.stdout).toMatch(new RegExp(`^keep +gateway key ${id} `, 'm'));
+
+      const d = await doctor(gw, { HOME: h.home });
+      expect(d.stdout).toMatch(/^✓ identity +gateway identities: 1 user, 1 project/m);
+      expect(d.stdout).toMatch(
+        new RegExp(
+          `^✓ gateway key +key ${id}: me@example\\.com in project default as owner, never expires \\(.*gateway-key\\)$`,
+          'm',
+        ),
+      );
+
+      const dry = run('install', '--client', 'claude-desktop', '--dry-run');
+      expect(dry.stdout).toContain(`"SMG_GATEWAY_KEY": "smg_${id}_…"`);
+      expect(dry.stdout).not.toContain(key);
+      const inst = run('install', '--client', 'claude-desktop');
+      expect(inst.code, inst.stderr).toBe(0);
+      const cfg = JSON.parse(fs.readFileSync(h.files['claude-desktop']!, 'utf8')) as {
+        mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
+      };
+      const entry = cfg.mcpServers['secure-mcp-gateway']!;
+      expect(entry.env.SMG_GATEWAY_KEY).toBe(key);
+      const transport = new StdioClientTransport({
+        command: entry.command,
+        args: entry.args,
+        env: { HOME: h.home, PATH: h.env.PATH!, ...entry.env },
+        stderr: 'ignore',
+      });
+      const client = new Client({ name: 'claude-desktop-like', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        const names = (await client.listTools()).tools.map((t) => t.name);
+        expect(names).toContain('memory__read_graph');
+        const r = await client.callTool({ name: 'github__echo', arguments: { message: 'as me' } });
+        expect(textOf(r)).toContain('as me');
+      } finally {
+        await client.close();
+      }
+      // The same entry with the key revoked: the gateway refuses to serve, and says why.
+      expect(cli(gw, 'keys', 'revoke', id!).code).toBe(0);
+      const refused = await doctor(gw, { HOME: h.home });
+      expect(refused.stdout).toMatch(
+        new RegExp(`^✗ gateway key +the local key is refused: gateway key ${id} was revoked`, 'm'),
+      );
+      expect(refused.stdout).toMatch(
+        /fix: secure-mcp-gateway init --with-key EMAIL makes a new local key, then install again/,
+      );
+      const renewed = run('init', '--yes', '--with-key', 'me@example.com');
+      expect(renewed.stdout).toMatch(/it replaces the one there, which is refused: gateway key \w+ was revoked/);
+      const fresh = /^✓ gateway key +key ([0-9a-f]{16}): me@example\.com in project default as owner/m.exec(
+        (await doctor(gw, { HOME: h.home })).stdout,
+      );
+      expect(fresh?.[1]).toMatch(/^[0-9a-f]{16}$/);
+      expect(fresh![1]).not.toBe(id);
+    },
+  );
+});
