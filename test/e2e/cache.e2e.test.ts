@@ -15,6 +15,9 @@ function config(tools: string, delayMs: number) {
     servers: {
       slow: { ...fixtureServer('slow-start-server.ts'), env: { TOOLS: tools, STARTUP_DELAY_MS: String(delayMs) } },
     },
+    // These tests change the server's tool set between runs on purpose; under the default pin-on-first-use the added
+    // tools would wait for approval (tested in test/attack). Pins are not what is tested here.
+    integrity: { mode: 'off' },
   };
 }
 

@@ -151,7 +151,11 @@ describe('resilience', () => {
   });
 
   it('re-sends an upstream’s tools/list_changed and lists the new tool', async () => {
-    const gw = await startGateway({ servers: { changing: fixtureServer('changing-server.ts') } });
+    // Integrity off for this server: under the default pin-on-first-use, a tool added after the first list waits for
+    // approval (test/attack covers that); this test is about relaying list_changed.
+    const gw = await startGateway({
+      servers: { changing: { ...fixtureServer('changing-server.ts'), integrity: { mode: 'off' } } },
+    });
     const pids = new Set<number>();
     let changed = 0;
     gw.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
