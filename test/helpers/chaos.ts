@@ -33,7 +33,7 @@ export interface ChaosOptions {
   /** Extra environment for the gateway process (e.g. NODE_OPTIONS for an A/B of V8 flags). */
   gatewayEnv?: Record<string, string>;
   /** Called now and then with the number of calls answered so far. */
-  onProgress?: (answered: number) => void;
+  onProgress?: (answered: number, gatewayPid: number) => void;
 }
 
 export const SERVERS = ['steady', 'crashy', 'hangy'] as const;
@@ -154,7 +154,7 @@ class Wire {
   }
 
   notify(method: string): Promise<void> {
-    return this.gw.transport.send({ jsonrpc: '2.0', method } as JSONRPCMessage);
+    return this.gw.transport.send({ jsonrpc: '2.0', method });
   }
 }
 
@@ -257,7 +257,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         if (c.message && otherSamples.length < 5) otherSamples.push(`${server}: ${c.message}`);
         if (++answered % 1000 === 0) {
           rssPeakKb = Math.max(rssPeakKb, rssKb(pid));
-          o.onProgress?.(answered);
+          o.onProgress?.(answered, pid);
         }
       }
     };
