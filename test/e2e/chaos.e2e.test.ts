@@ -22,7 +22,7 @@ describe('chaos', () => {
         crashEvery: 300,
         hangEvery: 150,
         // Long enough that no answered call times out on a loaded machine: only the hung ones may.
-      hangTimeoutMs: 3000,
+        hangTimeoutMs: 3000,
       });
       const context = `other answers: ${r.otherSamples.join(' | ')}\n${r.stderr.slice(-3000)}`;
       expect([...r.answersPerRequest.entries()], context).toEqual([[1, CALLS]]);
