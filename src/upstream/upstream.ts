@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
 import type { DirectCallOptions } from './direct-call.js';
+import { UpstreamGoneError } from './stdio-transport.js';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 
@@ -286,6 +287,19 @@ export class Upstream {
         data: error.data,
       });
     }
+    if (error instanceof UpstreamGoneError && this.isClosed())
+      return new GatewayError(
+        'SHUTTING_DOWN',
+        `upstream "${this.name}" was closed before ${method} reached it: the gateway is shutting down`,
+        { cause: error },
+      );
+    // The child died between our handing it the call and its 'close' event: the same crash as above, seen sooner.
+    if (error instanceof UpstreamGoneError)
+      return new GatewayError(
+        'UPSTREAM_CRASHED',
+        `upstream "${this.name}" went away before ${method} reached it (${error.message}); it is being restarted`,
+        { cause: error },
+      );
     return new GatewayError(
       'UPSTREAM_CRASHED',
       `upstream "${this.name}" failed during ${method}: ${messageOf(error)}`,
