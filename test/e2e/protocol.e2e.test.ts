@@ -202,4 +202,164 @@ describe('protocol breadth through the gateway', () => {
       await expect(gw.client.subscribeResource({ uri: 'nowhere://x' })).rejects.toThrow(/Resource not found/);
     });
   });
+
+  describe('pagination', () => {
+    it('answers a large tools/list in pages of 200 with an opaque cursor, and follows the upstream’s own pages', async () => {
+      const first = await gw.client.listTools();
+      expect(first.tools).toHaveLength(200);
+      expect(first.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+      const all: Tool[] = [...first.tools];
+      let cursor = first.nextCursor;
+      let pages = 1;
+      while (cursor !== undefined) {
+        const page = await gw.client.listTools({ cursor });
+        expect(page.tools.length).toBeLessThanOrEqual(200);
+        all.push(...page.tools);
+        cursor = page.nextCursor;
+        pages++;
+      }
+      const names = all.map((t) => t.name);
+      // bulk: 7 tools + 1,000 more, served by the fixture in pages of 50; proto: 7; fs: 2; everything: echo.
+      expect(new Set(names).size).toBe(names.length);
+      expect(names.filter((n) => n.startsWith('bulk__bulk_'))).toHaveLength(1000);
+      expect(names).toContain('bulk__bulk_0999');
+      expect(names).toContain('everything__echo');
+      expect(names).toHaveLength(1007 + 7 + 2 + 1);
+      expect(pages).toBe(Math.ceil(names.length / 200));
+    });
+
+    it('refuses a cursor it did not issue, or one of another list, with -32602', async () => {
+      const error = await gw.client.listTools({ cursor: 'bogus' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).code).toBe(-32602);
+      const { nextCursor } = await gw.client.listTools();
+      const other = await gw.client.listPrompts({ cursor: nextCursor! }).catch((e: unknown) => e);
+      expect((other as McpError).code).toBe(-32602);
+    });
+  });
+
+  describe('_meta', () => {
+    it('passes the request’s _meta to the upstream and the result’s _meta back, mapping only the progress token', async () => {
+      const plain = await gw.client.request(
+        {
+          method: 'tools/call',
+          params: { name: 'proto__meta_echo', arguments: {}, _meta: { 'example.com/trace': 'abc-123' } },
+        },
+        CallToolResultSchema,
+      );
+      expect(json(plain)).toEqual({ meta: { 'example.com/trace': 'abc-123' } });
+      expect(plain._meta).toEqual({ 'fixture.example/answer': 'kept' });
+
+      const withProgress = await gw.client.callTool(
+        { name: 'proto__meta_echo', arguments: {}, _meta: { 'example.com/trace': 'abc-456' } },
+        CallToolResultSchema,
+        { onprogress: () => undefined },
+      );
+      const seen = (json(withProgress) as { meta: Record<string, unknown> }).meta;
+      expect(seen['example.com/trace']).toBe('abc-456');
+      // The upstream gets the gateway's own token, not the client's.
+      expect(String(seen.progressToken)).toMatch(/^smg-\d+$/);
+    });
+
+    it('passes _meta on resources/read both ways', async () => {
+      const read = await gw.client.request(
+        { method: 'resources/read', params: { uri: 'fixture://note', _meta: { 'example.com/trace': 'r-1' } } },
+        ReadResourceResultSchema,
+      );
+      expect(read._meta).toEqual({ 'fixture.example/request-meta': { 'example.com/trace': 'r-1' } });
+      expect(read.contents[0]).toMatchObject({ text: 'a note' });
+    });
+  });
+
+  describe('completions', () => {
+    it('routes a prompt argument completion to its server with the prompt’s own name', async () => {
+      const { completion } = await gw.client.complete({
+        ref: { type: 'ref/prompt', name: 'everything__completable-prompt' },
+        argument: { name: 'department', value: 'S' },
+      });
+      expect(completion.values).toEqual(['Sales', 'Support']);
+      const names = await gw.client.complete({
+        ref: { type: 'ref/prompt', name: 'everything__completable-prompt' },
+        argument: { name: 'name', value: '' },
+        context: { arguments: { department: 'Engineering' } },
+      });
+      expect(names.completion.values).toEqual(['Alice', 'Bob', 'Charlie']);
+    });
+
+    it('routes a resource template argument completion by the template’s URI', async () => {
+      const { completion } = await gw.client.complete({
+        ref: { type: 'ref/resource', uri: 'demo://resource/dynamic/text/{resourceId}' },
+        argument: { name: 'resourceId', value: '7' },
+      });
+      expect(completion.values).toEqual(['7']);
+    });
+
+    it('refuses a completion for a prompt no server offers', async () => {
+      await expect(
+        gw.client.complete({
+          ref: { type: 'ref/prompt', name: 'nobody__nothing' },
+          argument: { name: 'a', value: '' },
+        }),
+      ).rejects.toThrow(/Unknown prompt/);
+    });
+  });
+});
+
+/** Speaks raw JSON-RPC to a gateway started without an SDK client, so the client's protocolVersion is ours to pick. */
+async function rawSession(gw: SpawnedGateway) {
+  const replies = new Map<number, JSONRPCMessage>();
+  gw.transport.onmessage = (m) => {
+    if ('id' in m && typeof m.id === 'number' && !('method' in m)) replies.set(m.id, m);
+  };
+  let next = 0;
+  return {
+    async request(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+      const id = ++next;
+      await gw.transport.send({ jsonrpc: '2.0', id, method, params });
+      const reply = await waitFor(() => replies.get(id), 20_000);
+      if ('error' in reply) throw new Error(JSON.stringify(reply.error));
+      return (reply as { result: Record<string, unknown> }).result;
+    },
+    notify: (method: string) => gw.transport.send({ jsonrpc: '2.0', method }),
+  };
+}
+
+describe('protocol version negotiation', () => {
+  it.each([
+    ['2025-06-18', '2025-06-18'],
+    ['2025-11-25', '2025-11-25'],
+    ['2099-01-01 (unknown, from the future)', LATEST_PROTOCOL_VERSION],
+  ])(
+    'a client on %s gets %s, then lists and calls tools',
+    async (asked, expected) => {
+      const gw = await startGateway(
+        {
+          servers: {
+            everything: { command: process.execPath, args: [npmServer('everything')], tools: { allow: ['echo'] } },
+          },
+        },
+        { noClient: true },
+      );
+      try {
+        const session = await rawSession(gw);
+        const init = await session.request('initialize', {
+          protocolVersion: asked.split(' ')[0],
+          capabilities: {},
+          clientInfo: { name: 'negotiation-test', version: '1.0.0' },
+        });
+        expect(init.protocolVersion).toBe(expected);
+        expect(init.capabilities).toMatchObject({ tools: { listChanged: true }, logging: {}, completions: {} });
+        await session.notify('notifications/initialized');
+        const list = await session.request('tools/list', {});
+        expect((list.tools as Tool[]).map((t) => t.name)).toEqual(['everything__echo']);
+        const call = await session.request('tools/call', { name: 'everything__echo', arguments: { message: 'hi' } });
+        expect(textOf(call)).toContain('hi');
+      } finally {
+        const { code } = await gw.closeStdin();
+        expect(code).toBe(0);
+        expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
+      }
+    },
+    60_000,
+  );
 });
