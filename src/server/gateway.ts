@@ -833,9 +833,10 @@ export class Gateway {
       for (const off of this.unsubscribe) off();
       // Shared pools outlive this session: give back its subscriptions so the upstream stops sending them.
       await Promise.allSettled(
-        [...this.subscriptions].map(([uri, server]) => {
+        [...this.subscriptions].flatMap(([uri, server]) => {
           const pool = this.poolOf.get(server);
-          return pool?.unsubscribe(server, uri, pool.upstream(server).server.config.timeoutMs);
+          if (!pool || this.ownedPools.includes(pool)) return [];
+          return [pool.unsubscribe(server, uri, pool.upstream(server).server.config.timeoutMs)];
         }),
       );
       this.subscriptions.clear();

@@ -306,7 +306,7 @@ describe('protocol breadth through the gateway', () => {
 });
 
 /** Speaks raw JSON-RPC to a gateway started without an SDK client, so the client's protocolVersion is ours to pick. */
-async function rawSession(gw: SpawnedGateway) {
+function rawSession(gw: SpawnedGateway) {
   const replies = new Map<number, JSONRPCMessage>();
   gw.transport.onmessage = (m) => {
     if ('id' in m && typeof m.id === 'number' && !('method' in m)) replies.set(m.id, m);
@@ -341,7 +341,7 @@ describe('protocol version negotiation', () => {
         { noClient: true },
       );
       try {
-        const session = await rawSession(gw);
+        const session = rawSession(gw);
         const init = await session.request('initialize', {
           protocolVersion: asked.split(' ')[0],
           capabilities: {},
