@@ -120,7 +120,7 @@ export class Upstream {
       }
       this.wire(connection.client);
       const catalog = await fetchCatalog(connection.client, this.opts.connectTimeoutMs);
-      await this.restoreSession(connection.client);
+      const sentLevel = await this.restoreSession(connection.client);
       if (this.isClosed()) {
         await connection.close();
         return;
@@ -138,6 +138,11 @@ export class Upstream {
       this.opts.onCatalog(this.name, catalog);
       for (const w of this.waiters) w.resolve(connection);
       this.waiters.clear();
+      // A level the client set while this connection was being restored has not been sent yet.
+      if (this.logLevel !== sentLevel && this.logLevel !== undefined)
+        this.setLogLevel(this.logLevel, this.opts.connectTimeoutMs).catch((error: unknown) =>
+          this.log.warn({ err: messageOf(error) }, 'could not set the log level'),
+        );
     } catch (error) {
       await connection?.close().catch(() => undefined);
       if (this.isClosed()) return;
@@ -161,14 +166,18 @@ export class Upstream {
     });
   }
 
-  /** After a (re)connect: the log level and the subscriptions the previous process had. Failures are logged. */
-  private async restoreSession(client: Client): Promise<void> {
+  /**
+   * After a (re)connect: the log level and the subscriptions the previous process had. Failures are logged.
+   * Returns the level it sent (undefined when none).
+   */
+  private async restoreSession(client: Client): Promise<LoggingLevel | undefined> {
+    const level = this.logLevel;
     const timeout = this.opts.connectTimeoutMs;
     const caps = client.getServerCapabilities() ?? {};
     const sends: Promise<unknown>[] = [];
-    if (this.logLevel !== undefined && caps.logging)
+    if (level !== undefined && caps.logging)
       sends.push(
-        client.request({ method: 'logging/setLevel', params: { level: this.logLevel } }, EmptyResultSchema, {
+        client.request({ method: 'logging/setLevel', params: { level } }, EmptyResultSchema, {
           timeout,
         }),
       );
@@ -178,6 +187,7 @@ export class Upstream {
     for (const r of await Promise.allSettled(sends))
       if (r.status === 'rejected')
         this.log.warn({ err: messageOf(r.reason) }, 'could not restore log level or subscription');
+    return level;
   }
 
   /**

@@ -203,6 +203,29 @@ describe('protocol breadth through the gateway', () => {
     });
   });
 
+  describe('an upstream that restarts', () => {
+    it('gets the client’s log level and its subscriptions again', async () => {
+      await gw.client.setLoggingLevel('notice');
+      await gw.client.subscribeResource({ uri: 'fixture://note' });
+      const before = json(await gw.client.callTool({ name: 'proto__roots', arguments: {} }));
+      await expect(gw.client.callTool({ name: 'proto__exit', arguments: {} })).rejects.toThrow(/went away/);
+      // The new process knows nothing of the old one: what it reports now, the gateway gave it again.
+      await until(async () => {
+        const r = await gw.client.callTool({ name: 'proto__log_level', arguments: {} }).catch(() => undefined);
+        return r !== undefined && !r.isError;
+      });
+      expect(json(await gw.client.callTool({ name: 'proto__log_level', arguments: {} }))).toEqual({ level: 'notice' });
+      expect(json(await gw.client.callTool({ name: 'proto__subscriptions', arguments: {} }))).toEqual([
+        'fixture://note',
+      ]);
+      expect(json(await gw.client.callTool({ name: 'proto__roots', arguments: {} }))).toEqual(before);
+      updates.length = 0;
+      json(await gw.client.callTool({ name: 'proto__touch', arguments: { which: 'fixture://note' } }));
+      await waitFor(() => updates.includes('fixture://note'));
+      await gw.client.unsubscribeResource({ uri: 'fixture://note' });
+    });
+  });
+
   describe('pagination', () => {
     it('answers a large tools/list in pages of 200 with an opaque cursor, and follows the upstream’s own pages', async () => {
       const first = await gw.client.listTools();
@@ -219,12 +242,12 @@ describe('protocol breadth through the gateway', () => {
         pages++;
       }
       const names = all.map((t) => t.name);
-      // bulk: 7 tools + 1,000 more, served by the fixture in pages of 50; proto: 7; fs: 2; everything: echo.
+      // bulk: 8 tools + 1,000 more, served by the fixture in pages of 50; proto: 8; fs: 2; everything: echo.
       expect(new Set(names).size).toBe(names.length);
       expect(names.filter((n) => n.startsWith('bulk__bulk_'))).toHaveLength(1000);
       expect(names).toContain('bulk__bulk_0999');
       expect(names).toContain('everything__echo');
-      expect(names).toHaveLength(1007 + 7 + 2 + 1);
+      expect(names).toHaveLength(1008 + 8 + 2 + 1);
       expect(pages).toBe(Math.ceil(names.length / 200));
     });
 
