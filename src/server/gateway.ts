@@ -539,9 +539,15 @@ export class Gateway {
         const uri = req.params.uri;
         const { server, pool } = await this.resourceOwner(uri);
         if (this.subscriptions.get(uri) === server) return {};
-        const timeout = pool.upstream(server).server.config.timeoutMs;
-        await pool.subscribe(server, uri, timeout, extra.signal);
+        // Held before the upstream answers, so that a second subscribe of this session is not counted twice.
         this.subscriptions.set(uri, server);
+        const timeout = pool.upstream(server).server.config.timeoutMs;
+        try {
+          await pool.subscribe(server, uri, timeout, extra.signal);
+        } catch (error) {
+          if (this.subscriptions.get(uri) === server) this.subscriptions.delete(uri);
+          throw error;
+        }
         return {};
       }),
     );

@@ -51,7 +51,7 @@ const config = {
       arguments: { 'read_text_file.path': { kind: 'path', within: [dirA, dirB] } },
     },
     proto: { ...protocolServer, roots: [dirA] },
-    bulk: { ...bulkServer, env: { TOOL_COUNT: '1000', PAGE_SIZE: '50', NOTE_URI: 'bulk://note' } },
+    bulk: { ...bulkServer, env: { TOOL_COUNT: '1000', PAGE_SIZE: '50', NOTE_URI: 'bulk://note', NO_SUBSCRIBE: '1' } },
     everything: { command: process.execPath, args: [npmServer('everything')], tools: { allow: ['echo'] } },
   },
 };
@@ -196,6 +196,18 @@ describe('protocol breadth through the gateway', () => {
       );
       expect(ack.logger).toBe('everything');
       await gw.client.unsubscribeResource({ uri });
+    });
+
+    it('refuses a subscription to a server that does not offer them, saying so', async () => {
+      const error = await gw.client.subscribeResource({ uri: 'bulk://note' }).catch((e: unknown) => e);
+      expect((error as McpError).code).toBe(-32602);
+      expect(String(error)).toContain('upstream "bulk" does not support resource subscriptions');
+      // The refused subscription is not held: an update is not relayed.
+      updates.length = 0;
+      json(await gw.client.callTool({ name: 'bulk__touch', arguments: { which: 'bulk://note' } }));
+      json(await gw.client.callTool({ name: 'proto__touch', arguments: { which: 'fixture://note' } }));
+      await gw.client.ping();
+      expect(updates).toEqual([]);
     });
 
     it('refuses a subscription to a resource no server owns', async () => {
