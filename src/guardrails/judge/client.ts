@@ -10,7 +10,13 @@
  * (closed by default: the call is blocked). An unparsable answer is never a pass. Messages never carry the API
  * key, the prompt or the model's answer.
  */
-import { Pool, request, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
+
+/**
+ * undici is loaded on the first request, not with this module: the gateway imports the judge code at start-up, and
+ * undici costs about 20 MB of memory that a gateway without judges never needs.
+ */
+const loadUndici = () => import('./undici.js');
 import { z } from 'zod';
 import { messageOf } from '../../errors.js';
 import { readBodyText } from '../../util/http-body.js';
@@ -110,12 +116,17 @@ export function parseAnswer(content: string): unknown {
 export function createJudgeClient(name: string, endpoint: JudgeEndpoint): JudgeClient {
   const url = apiUrl(endpoint.baseUrl, '/chat/completions');
   // One keep-alive connection per allowed concurrent request: the pool queues the rest, so maxConcurrent holds.
-  const pool = new Pool(url.origin, {
-    connections: endpoint.maxConcurrent,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 10 * 60_000,
-  });
+  let pool: Promise<Pool> | undefined;
+  const poolOf = () =>
+    (pool ??= loadUndici().then(
+      ({ Pool }) =>
+        new Pool(url.origin, {
+          connections: endpoint.maxConcurrent,
+          pipelining: 1,
+          keepAliveTimeout: 30_000,
+          keepAliveMaxTimeout: 10 * 60_000,
+        }),
+    ));
   const headers = headersOf(endpoint, true);
   const redact = (message: string) =>
     endpoint.apiKey && endpoint.apiKey.length >= 4 ? message.split(endpoint.apiKey).join('[redacted]') : message;
@@ -138,7 +149,7 @@ export function createJudgeClient(name: string, endpoint: JudgeEndpoint): JudgeC
       const started = performance.now();
       let content: string;
       try {
-        const res = await pool.request({ path: url.path, method: 'POST', headers, body, signal: both });
+        const res = await (await poolOf()).request({ path: url.path, method: 'POST', headers, body, signal: both });
         if (res.statusCode < 200 || res.statusCode >= 300) {
           await res.body.dump().catch(() => undefined);
           throw new JudgeFailure('http-status', `answered HTTP ${res.statusCode}`);
@@ -165,7 +176,9 @@ export function createJudgeClient(name: string, endpoint: JudgeEndpoint): JudgeC
       }
       return { json: parseAnswer(content), latencyMs: performance.now() - started };
     },
-    close: () => pool.close().catch(() => undefined),
+    close: async () => {
+      if (pool) await (await pool).close().catch(() => undefined);
+    },
   };
 }
 
@@ -187,6 +200,7 @@ export async function probeJudge(endpoint: JudgeEndpoint, timeoutMs = PROBE_TIME
   }
   const where = `${url.origin}${url.path}`;
   try {
+    const { request } = await loadUndici();
     const res = await request(where, {
       method: 'GET',
       headers: headersOf(endpoint, false),
