@@ -178,10 +178,18 @@ export async function runAttackSuite(): Promise<{ board: Scoreboard; cases: Case
     await integrityCases(integrity, add);
 
     await protocolCases(env, add, gateways);
-    await projectCases(add, gateways);
+    await projectCases(dir, add, gateways);
   } finally {
-    for (const gw of gateways) if (gw.proc.exitCode === null) gw.proc.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
+    // Closed as a client would (stdin EOF), so each gateway reaps its upstreams; killed only if that hangs.
+    await Promise.all(
+      gateways.map(async (gw) => {
+        if (gw.proc.exitCode !== null) return;
+        const timer = setTimeout(() => gw.proc.kill('SIGKILL'), 10_000);
+        await gw.closeStdin();
+        clearTimeout(timer);
+      }),
+    );
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   }
   return { board: tally(cases), cases };
 }
@@ -669,8 +677,8 @@ function createKey(home: string, project: string, user: string): string {
 }
 
 /** With projects and roles: another project's tools, and a tool the caller's role does not grant, do not exist. */
-async function projectCases(add: Add, gateways: SpawnedGateway[]): Promise<void> {
-  const home = tempDir('smg-attack-ids-');
+async function projectCases(dir: string, add: Add, gateways: SpawnedGateway[]): Promise<void> {
+  const home = fs.mkdtempSync(path.join(dir, 'ids-'));
   // `keys create` checks the project and user against the config, so the config goes in first.
   fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(identityConfig(), null, 2));
   const alice = createKey(home, 'one', 'alice@example.com');
@@ -695,5 +703,4 @@ async function projectCases(add: Add, gateways: SpawnedGateway[]): Promise<void>
   await unknown(a, "another project's tool", 'beta__whoami', {});
   const b = await as(bob);
   await unknown(b, 'a write tool the caller’s role does not grant', 'beta__write_note', { text: 'x' });
-  fs.rmSync(home, { recursive: true, force: true });
 }

@@ -13,6 +13,7 @@
 import { Pool, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { messageOf } from '../../errors.js';
+import { readBodyText } from '../../util/http-body.js';
 import { VERSION } from '../../version.js';
 import type { JudgeEndpoint } from './config-schema.js';
 
@@ -80,18 +81,12 @@ function headersOf(endpoint: JudgeEndpoint, json: boolean): Record<string, strin
   return headers;
 }
 
-async function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new JudgeFailure('bad-response', `the response is larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  return readBodyText(
+    body,
+    MAX_RESPONSE_BYTES,
+    () => new JudgeFailure('bad-response', `the response is larger than ${MAX_RESPONSE_BYTES} bytes`),
+  );
 }
 
 /**

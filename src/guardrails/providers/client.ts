@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { Agent, request, type Dispatcher } from 'undici';
 import { GatewayError, messageOf } from '../../errors.js';
+import { readBodyText } from '../../util/http-body.js';
 import { VERSION } from '../../version.js';
 import { maskExcerpt, type AsyncDetector, type Detection, type Where } from '../types.js';
 import { BadResponseError } from './json.js';
@@ -213,18 +214,12 @@ export function createRemoteDetector(spec: RemoteDetectorSpec, hooks: ProviderHo
   };
 }
 
-async function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new ProviderFailure('bad-response', `the response is larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  return readBodyText(
+    body,
+    MAX_RESPONSE_BYTES,
+    () => new ProviderFailure('bad-response', `the response is larger than ${MAX_RESPONSE_BYTES} bytes`),
+  );
 }
 
 function parseJson(raw: string): unknown {
