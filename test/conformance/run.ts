@@ -246,6 +246,9 @@ async function startServe(home: string): Promise<{ proc: ChildProcess; url: URL;
       }
     });
     proc.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+  }).catch((error: unknown) => {
+    proc.kill('SIGKILL');
+    throw error;
   });
   return { proc, url: new URL(url), key };
 }
