@@ -10,6 +10,8 @@ export type GatewayErrorCode =
   | 'UNKNOWN_PROMPT'
   | 'UNKNOWN_RESOURCE'
   | 'AMBIGUOUS_RESOURCE'
+  | 'UNSUPPORTED' // the request is valid, but the server that owns its target does not offer it (e.g. subscribe)
+  | 'INVALID_CURSOR' // a list cursor this gateway did not issue, or for another list
   | 'UPSTREAM_UNAVAILABLE' // not connected within the bound, or disabled after repeated failures
   | 'UPSTREAM_CRASHED' // the child exited or the connection dropped while the request was in flight
   | 'UPSTREAM_TIMEOUT'

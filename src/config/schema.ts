@@ -425,6 +425,14 @@ export const ConfigSchema = z
           .nonnegative()
           .default(10_000)
           .describe('How long a list request waits for an upstream that has no cached list yet.'),
+        listPageSize: z
+          .number()
+          .int()
+          .positive()
+          .default(200)
+          .describe(
+            'Most entries in one page of tools/list, prompts/list, resources/list or resources/templates/list to the client; a longer merged list is answered in pages with an opaque nextCursor.',
+          ),
         restartInitialDelayMs: z.number().int().positive().default(250).describe('First restart back-off.'),
         restartMaxDelayMs: z.number().int().positive().default(30_000).describe('Longest restart back-off.'),
         maxMessageBytes: z
@@ -438,6 +446,7 @@ export const ConfigSchema = z
       .default({
         connectTimeoutMs: 30_000,
         listWaitMs: 10_000,
+        listPageSize: 200,
         restartInitialDelayMs: 250,
         restartMaxDelayMs: 30_000,
         maxMessageBytes: 64 * 1024 * 1024,

@@ -3,6 +3,8 @@ import { PolicySchema } from '../config/schema.js';
 import { MemoryStore } from '../state/memory.js';
 import { createJudgeRuntime } from '../guardrails/judge/runtime.js';
 import { assemblePipeline } from './assemble.js';
+import { runStages } from './run.js';
+import { testCall, testContext } from './test-context.js';
 
 const off = { injection: 'off', pii: 'off', secrets: 'off', keywords: 'off', toxicity: 'off' } as const;
 const ALL_OFF = { input: off, output: off };
@@ -102,6 +104,19 @@ describe('assemblePipeline', () => {
     expect(order(await assemblePipeline(PolicySchema.parse({ rateLimit: { perMinute: 5 } })))).toBe(true);
     expect(order(await assemblePipeline(PolicySchema.parse({}), undefined, { store: new MemoryStore() }))).toBe(true);
     expect(order(await assemblePipeline(PolicySchema.parse({})))).toBe(false);
+  });
+
+  it('lets the data-flow guard stop a tainted value only on outbound (open-world or destructive) tools', async () => {
+    const pipeline = await assemblePipeline(PolicySchema.parse({ input: { pii: 'off' } }));
+    const args = { note: 'call me at mallory@evil.example' };
+    const run = async (annotations: Record<string, boolean>) => {
+      const ctx = testContext({ annotations }, args);
+      ctx.session.tainted.set('mallory@evil.example', { entity: 'EMAIL', from: 'srv__read' });
+      return (await runStages(pipeline.request, testCall(args), ctx)).denied?.ruleId;
+    };
+    expect(await run({ readOnlyHint: true, openWorldHint: false })).toBeUndefined();
+    expect(await run({ readOnlyHint: true, openWorldHint: true })).toBe('data-flow.outbound');
+    expect(await run({ destructiveHint: true, openWorldHint: false })).toBe('data-flow.outbound');
   });
 
   it('puts approval last among the parameter checks, and leaves it out when every class is allowed', async () => {

@@ -7,7 +7,8 @@
  * live catalogs (or the discovery cache while upstreams connect), runs tools/call through the pipeline (taken off
  * the transport before the SDK sees it: see tool-calls.ts and upstream/direct-call.ts), routes resource reads,
  * prompt gets and completions, relays sampling and elicitation only where the client declared them and the pools
- * are its own, re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close the pools it
+ * are its own, relays log messages (masked) and the resource updates the client subscribed to, answers lists in
+ * pages (pages.ts), re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close the pools it
  * owns, close the transport. A session whose identity was refused serves nothing: every request, `initialize`
  * first, gets a JSON-RPC error that says why.
  */
@@ -27,6 +28,10 @@ import {
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type LoggingLevel,
   type CallToolResult,
   type ClientCapabilities,
   type ElicitRequestFormParams,
@@ -60,7 +65,11 @@ import {
   type IntegrityPaths,
   type PoolResources,
 } from './pool.js';
+import { SEPARATOR } from './names.js';
+import { pageOf, type PagedList } from './pages.js';
 import { buildRoutes, type Routes } from './routes.js';
+import { passThroughMeta } from './tool-calls.js';
+import type { UpstreamNotification } from '../upstream/upstream.js';
 import { createGatewayState } from './state.js';
 import type { AuditSink, CallAudit } from '../audit/sink.js';
 import type { StateStore } from '../state/store.js';
@@ -126,6 +135,33 @@ const APPROVAL_ANSWERS = new Map<unknown, ApprovalAnswer>([
 
 type ListKind = 'tools' | 'prompts' | 'resources';
 
+/** RFC 5424 severities in the order MCP's `logging/setLevel` uses: a message below the client's level is dropped. */
+const LEVELS: readonly LoggingLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+];
+
+/** Every string in a log message's `data` passed through `mask`; the shape is kept. */
+function maskDeep(value: unknown, mask: (text: string) => string): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, mask));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k), maskDeep(v, mask)]));
+  return value;
+}
+
+/** A request's params for the upstream: the client's `_meta` goes along, except the progress token. */
+function withMeta<T extends object>(params: T, meta: unknown): T & { _meta?: Record<string, unknown> } {
+  const pass = passThroughMeta(meta);
+  return pass ? { ...params, _meta: pass } : params;
+}
+
 /** Integrity blocks that a person can lift with `tools approve`: a blocked call re-checks the pins first. */
 const REVIEWABLE = new Set(['integrity.changed', 'integrity.revoked', 'integrity.unapproved']);
 
@@ -139,6 +175,10 @@ export class Gateway {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Fingerprint of each list as last sent to the client; list_changed is sent only when it differs. */
   private readonly sent = new Map<ListKind, string>();
+  /** The client's `logging/setLevel`; until it sends one, every relayed log message goes out. */
+  private logLevel: LoggingLevel | undefined;
+  /** Resources this client subscribed to, and the server that owns each. */
+  private readonly subscriptions = new Map<string, string>();
   private routes: Routes;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -192,6 +232,7 @@ export class Gateway {
           this.routes = this.rebuildRoutes();
           this.notifyChanges();
         }),
+        pool.onNotification((server, n) => this.relayNotification(pool, server, n)),
       );
     }
     this.routes = this.rebuildRoutes();
@@ -202,8 +243,9 @@ export class Gateway {
         capabilities: {
           tools: { listChanged: true },
           prompts: { listChanged: true },
-          resources: { listChanged: true },
+          resources: { listChanged: true, subscribe: true },
           completions: {},
+          logging: {},
         },
         instructions:
           'Tools, prompts and resources of several MCP servers, each named <server>__<name>, behind a security gateway. ' +
@@ -317,6 +359,29 @@ export class Gateway {
     return crypto.createHash('sha256').update(JSON.stringify(value)).digest('base64');
   }
 
+  /**
+   * An upstream's log message or resource update, for this client. Log messages are relayed only from pools this
+   * session owns (stdio): a shared pool's upstream serves other users too, and its log may speak of their calls.
+   * Their text passes the secret masker (configured secret values, then the secrets and PII detectors) before it
+   * leaves, and `logger` names the server. A resource update goes only to a client that subscribed to that URI.
+   */
+  private relayNotification(pool: UpstreamPool, server: string, n: UpstreamNotification): void {
+    if (this.poolOf.get(server) !== pool || this.closing) return;
+    if (n.method === 'notifications/resources/updated') {
+      if (this.subscriptions.get(n.params.uri) !== server) return;
+      this.server.notification({ method: n.method, params: n.params }).catch(() => undefined);
+      return;
+    }
+    if (!this.ownedPools.includes(pool)) return;
+    const level = n.params.level;
+    if (this.logLevel !== undefined && LEVELS.indexOf(level) < LEVELS.indexOf(this.logLevel)) return;
+    const mask = (text: string) => pool.mask(text);
+    const logger = n.params.logger === undefined ? server : `${server}${SEPARATOR}${mask(n.params.logger)}`;
+    this.server
+      .notification({ method: n.method, params: { level, logger, data: maskDeep(n.params.data, mask) } })
+      .catch(() => undefined);
+  }
+
   private notifyChanges(): void {
     const methods: Record<ListKind, ServerNotification['method']> = {
       tools: 'notifications/tools/list_changed',
@@ -400,22 +465,102 @@ export class Gateway {
       throw new WireError(IDENTITY_REFUSED, `secure-mcp-gateway refused this client: ${reason}`);
   }
 
-  private async list<T>(kind: ListKind, pick: (r: Routes) => T): Promise<T> {
+  /** One page of a list; the fingerprint of the whole list is what list_changed is later compared with. */
+  private async list<T>(kind: ListKind, paged: PagedList, pick: (r: Routes) => readonly T[], cursor?: string) {
     this.checkIdentity();
     await this.waitForLists();
     this.sent.set(kind, this.fingerprint(kind));
-    return pick(this.routes);
+    return pageOf(paged, pick(this.routes), cursor, this.opts.loaded.config.upstreams.listPageSize);
+  }
+
+  /** The upstream a client-named resource URI belongs to, and the pool it is in. */
+  private async resourceOwner(uri: string): Promise<{ server: string; pool: UpstreamPool }> {
+    await this.waitForLists();
+    const server = this.routes.resolveResource(uri);
+    const pool = this.poolOf.get(server);
+    if (!pool) throw new GatewayError('UNKNOWN_RESOURCE', `Resource not found: ${uri}`);
+    return { server, pool };
   }
 
   private registerHandlers(): void {
     const s = this.server;
-    s.setRequestHandler(ListToolsRequestSchema, () => this.list('tools', (r) => ({ tools: r.toolList })));
-    s.setRequestHandler(ListPromptsRequestSchema, () => this.list('prompts', (r) => ({ prompts: r.promptList })));
-    s.setRequestHandler(ListResourcesRequestSchema, () =>
-      this.list('resources', (r) => ({ resources: r.resourceList })),
+    const cursorOf = (req: { params?: { cursor?: string | undefined } | undefined }) => req.params?.cursor;
+    const next = (cursor: string | undefined) => (cursor === undefined ? {} : { nextCursor: cursor });
+    s.setRequestHandler(ListToolsRequestSchema, (req) =>
+      this.track(async () => {
+        const page = await this.list('tools', 'tools', (r) => r.toolList, cursorOf(req));
+        return { tools: page.items, ...next(page.nextCursor) };
+      }),
     );
-    s.setRequestHandler(ListResourceTemplatesRequestSchema, () =>
-      this.list('resources', (r) => ({ resourceTemplates: r.templateList })),
+    s.setRequestHandler(ListPromptsRequestSchema, (req) =>
+      this.track(async () => {
+        const page = await this.list('prompts', 'prompts', (r) => r.promptList, cursorOf(req));
+        return { prompts: page.items, ...next(page.nextCursor) };
+      }),
+    );
+    s.setRequestHandler(ListResourcesRequestSchema, (req) =>
+      this.track(async () => {
+        const page = await this.list('resources', 'resources', (r) => r.resourceList, cursorOf(req));
+        return { resources: page.items, ...next(page.nextCursor) };
+      }),
+    );
+    s.setRequestHandler(ListResourceTemplatesRequestSchema, (req) =>
+      this.track(async () => {
+        const page = await this.list('resources', 'templates', (r) => r.templateList, cursorOf(req));
+        return { resourceTemplates: page.items, ...next(page.nextCursor) };
+      }),
+    );
+
+    // The level applies to every upstream of this session that declares logging, now and when one (re)connects;
+    // relayed messages below it are dropped here too, for upstreams that ignore it.
+    s.setRequestHandler(SetLevelRequestSchema, (req) =>
+      this.track(async () => {
+        this.checkIdentity();
+        const level = req.params.level;
+        this.logLevel = level;
+        const servers = [...this.poolOf].filter(([, pool]) => this.ownedPools.includes(pool));
+        const results = await Promise.allSettled(
+          servers.map(([name, pool]) => {
+            const upstream = pool.upstream(name);
+            return upstream.setLogLevel(level, upstream.server.config.timeoutMs);
+          }),
+        );
+        results.forEach((r, i) => {
+          if (r.status === 'rejected')
+            this.log.warn({ server: servers[i]![0], err: String(r.reason) }, 'could not set the log level');
+        });
+        return {};
+      }),
+    );
+
+    s.setRequestHandler(SubscribeRequestSchema, (req, extra) =>
+      this.track(async () => {
+        this.checkIdentity();
+        const uri = req.params.uri;
+        const { server, pool } = await this.resourceOwner(uri);
+        if (this.subscriptions.get(uri) === server) return {};
+        // Held before the upstream answers, so that a second subscribe of this session is not counted twice.
+        this.subscriptions.set(uri, server);
+        const timeout = pool.upstream(server).server.config.timeoutMs;
+        try {
+          await pool.subscribe(server, uri, timeout, extra.signal);
+        } catch (error) {
+          if (this.subscriptions.get(uri) === server) this.subscriptions.delete(uri);
+          throw error;
+        }
+        return {};
+      }),
+    );
+    s.setRequestHandler(UnsubscribeRequestSchema, (req) =>
+      this.track(async () => {
+        const uri = req.params.uri;
+        const server = this.subscriptions.get(uri);
+        if (server === undefined) return {};
+        this.subscriptions.delete(uri);
+        const pool = this.poolOf.get(server);
+        await pool?.unsubscribe(server, uri, pool.upstream(server).server.config.timeoutMs);
+        return {};
+      }),
     );
 
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) =>
@@ -423,7 +568,10 @@ export class Gateway {
         const route = await this.routePrompt(req.params.name);
         const upstream = this.upstreamOf(route.server);
         const timeout = upstream.server.config.timeoutMs;
-        const params = { name: route.name, ...(req.params.arguments ? { arguments: req.params.arguments } : {}) };
+        const params = withMeta(
+          { name: route.name, ...(req.params.arguments ? { arguments: req.params.arguments } : {}) },
+          req.params._meta,
+        );
         const result = await upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
           signal: extra.signal,
           timeout,
@@ -449,7 +597,7 @@ export class Gateway {
         const server = this.routes.resolveResource(req.params.uri);
         const upstream = this.upstreamOf(server);
         const result = await upstream.request(
-          { method: 'resources/read', params: { uri: req.params.uri } },
+          { method: 'resources/read', params: withMeta({ uri: req.params.uri }, req.params._meta) },
           ReadResourceResultSchema,
           { signal: extra.signal, timeout: upstream.server.config.timeoutMs },
         );
@@ -470,13 +618,14 @@ export class Gateway {
 
     s.setRequestHandler(CompleteRequestSchema, (req, extra) =>
       this.track(async () => {
-        const ref = req.params.ref;
+        const { _meta, ...rest } = req.params;
+        const ref = rest.ref;
         let server: string;
-        let params = req.params;
+        let params = withMeta(rest, _meta);
         if (ref.type === 'ref/prompt') {
           const route = await this.routePrompt(ref.name);
           server = route.server;
-          params = { ...req.params, ref: { ...ref, name: route.name } };
+          params = { ...params, ref: { ...ref, name: route.name } };
         } else {
           await this.waitForLists();
           server = this.routes.resolveResource(ref.uri);
@@ -577,7 +726,7 @@ export class Gateway {
     const outcome = await callTool(pipeline, call, ctx, (c, cx, trail) =>
       audit.upstream(trail, () =>
         upstream.callTool(
-          { name: c.tool, arguments: c.arguments },
+          { name: c.tool, arguments: c.arguments, ...(req.meta ? { _meta: req.meta } : {}) },
           {
             signal: cx.signal,
             timeout,
@@ -688,6 +837,15 @@ export class Gateway {
         clearTimeout(timer);
       }
       for (const off of this.unsubscribe) off();
+      // Shared pools outlive this session: give back its subscriptions so the upstream stops sending them.
+      await Promise.allSettled(
+        [...this.subscriptions].flatMap(([uri, server]) => {
+          const pool = this.poolOf.get(server);
+          if (!pool || this.ownedPools.includes(pool)) return [];
+          return [pool.unsubscribe(server, uri, pool.upstream(server).server.config.timeoutMs)];
+        }),
+      );
+      this.subscriptions.clear();
       await Promise.allSettled(this.ownedPools.map((p) => p.close()));
       if (this.ownedPools.length > 0) await closeHttpPool();
       await this.ownedResources?.close();

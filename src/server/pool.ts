@@ -38,7 +38,7 @@ import { createJudgeRuntime, type JudgeRuntime } from '../guardrails/judge/runti
 import type { Catalog } from '../upstream/catalog.js';
 import type { ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
-import { Upstream } from '../upstream/upstream.js';
+import { Upstream, type UpstreamNotification } from '../upstream/upstream.js';
 import type { ServerView } from './routes.js';
 
 /**
@@ -148,6 +148,9 @@ export class UpstreamPool {
   /** Integrity checks in flight, by server: a list request waits for them (bounded). */
   private readonly evaluating = new Map<string, Promise<void>>();
   private readonly listeners = new Set<() => void>();
+  private readonly notificationListeners = new Set<(server: string, n: UpstreamNotification) => void>();
+  /** Sessions subscribed to each `server\u0000uri`: the upstream is subscribed while at least one is. */
+  private readonly subscribers = new Map<string, number>();
   private started = false;
   private closing: Promise<void> | undefined;
   /** Upstreams that went away and are being restarted, for the crashed → restarted audit events. */
@@ -184,6 +187,9 @@ export class UpstreamPool {
           restartMaxDelayMs: up.restartMaxDelayMs,
           maxMessageBytes: up.maxMessageBytes,
           onCatalog: (n, catalog) => this.onCatalog(n, catalog),
+          onNotification: (n, notification) => {
+            for (const listener of this.notificationListeners) listener(n, notification);
+          },
           onStateChange: (n, state) => {
             if (state === 'backoff') this.settle.get(n)?.();
             this.auditUpstream(n, state);
@@ -237,6 +243,35 @@ export class UpstreamPool {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called with every log message and subscribed resource update of this pool's upstreams. */
+  onNotification(listener: (server: string, n: UpstreamNotification) => void): () => void {
+    this.notificationListeners.add(listener);
+    return () => this.notificationListeners.delete(listener);
+  }
+
+  /** Masks configured secret values, then the secrets and PII detectors: for text that leaves the gateway. */
+  mask(text: string): string {
+    return this.res.mask(text);
+  }
+
+  /** One more session subscribed to a resource; the upstream is asked only for the first. */
+  async subscribe(server: string, uri: string, timeout: number, signal?: AbortSignal): Promise<void> {
+    const key = `${server}\u0000${uri}`;
+    const count = this.subscribers.get(key) ?? 0;
+    if (count === 0) await this.upstream(server).subscribe(uri, timeout, signal);
+    this.subscribers.set(key, (this.subscribers.get(key) ?? 0) + 1);
+  }
+
+  /** One session fewer; the upstream is unsubscribed when none is left. */
+  async unsubscribe(server: string, uri: string, timeout: number): Promise<void> {
+    const key = `${server}\u0000${uri}`;
+    const count = this.subscribers.get(key) ?? 0;
+    if (count === 0) return;
+    if (count > 1) return void this.subscribers.set(key, count - 1);
+    this.subscribers.delete(key);
+    await this.upstream(server).unsubscribe(uri, timeout);
   }
 
   /** Connects every upstream at once (idempotent); one that fails is retried on its own. */

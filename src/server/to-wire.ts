@@ -110,6 +110,8 @@ export function toWireError(error: unknown): WireError {
     case 'UNKNOWN_TOOL':
     case 'UNKNOWN_PROMPT':
     case 'AMBIGUOUS_RESOURCE':
+    case 'UNSUPPORTED':
+    case 'INVALID_CURSOR':
       return new WireError(ErrorCode.InvalidParams, error.message, data);
     case 'UNKNOWN_RESOURCE':
       return new WireError(RESOURCE_NOT_FOUND, error.message, data);

@@ -2,7 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.js';
-import { interceptToolCalls, type ToolCallHandler, type ToolCallRequest } from './tool-calls.js';
+import { interceptToolCalls, passThroughMeta, type ToolCallHandler, type ToolCallRequest } from './tool-calls.js';
 
 function harness(handle: ToolCallHandler) {
   const sent: JSONRPCMessage[] = [];
@@ -104,5 +104,21 @@ describe('interceptToolCalls', () => {
     expect(h.sent).toEqual([
       { jsonrpc: '2.0', id: 4, error: { code: -32602, message: 'Unknown tool: nope', data: { code: 'UNKNOWN_TOOL' } } },
     ]);
+  });
+});
+
+describe('passThroughMeta', () => {
+  it.each([
+    [
+      'keeps every key but the progress token',
+      { progressToken: 7, 'example.com/trace': 'x' },
+      { 'example.com/trace': 'x' },
+    ],
+    ['is empty for only a progress token', { progressToken: 'p' }, undefined],
+    ['is empty for no _meta', undefined, undefined],
+    ['ignores a _meta that is not an object', 'text', undefined],
+    ['ignores an array', ['a'], undefined],
+  ])('%s', (_, meta, expected) => {
+    expect(passThroughMeta(meta)).toEqual(expected);
   });
 });

@@ -7,6 +7,7 @@
  * - a second request with the id of one still in flight gets -32600 and never runs;
  * - `notifications/cancelled` for an in-flight call aborts it, and a cancelled call gets no answer;
  * - progress goes out with the client's own token, related to the request (for transports that route by it);
+ * - the rest of the request's `_meta` is kept for the upstream (the progress token is the gateway's to map);
  * - the answer is a result or a JSON-RPC error built by to-wire.ts, sent once.
  * Works on any Transport: it wraps `onmessage` after the SDK Server has connected.
  */
@@ -27,6 +28,8 @@ export interface ToolCallRequest {
   name: string;
   arguments: Record<string, unknown>;
   progressToken?: ProgressToken;
+  /** The request's `_meta` without `progressToken`, passed to the upstream as it is. */
+  meta?: Record<string, unknown>;
   signal: AbortSignal;
   /** Sends notifications/progress with the client's token; resolves when written. */
   sendProgress(progress: Progress): Promise<void>;
@@ -49,7 +52,16 @@ function parseParams(params: unknown): Omit<ToolCallRequest, 'requestId' | 'sign
   const token = isObject(_meta) ? _meta.progressToken : undefined;
   const out: Omit<ToolCallRequest, 'requestId' | 'signal' | 'sendProgress'> = { name, arguments: args ?? {} };
   if (typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token))) out.progressToken = token;
+  const meta = passThroughMeta(_meta);
+  if (meta) out.meta = meta;
   return out;
+}
+
+/** A request's `_meta` for the upstream: everything but `progressToken` (the gateway sends its own); undefined if empty. */
+export function passThroughMeta(meta: unknown): Record<string, unknown> | undefined {
+  if (!isObject(meta)) return undefined;
+  const { progressToken: _, ...rest } = meta;
+  return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
 export function interceptToolCalls(transport: Transport, handle: ToolCallHandler): void {

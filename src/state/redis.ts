@@ -13,7 +13,18 @@
  * finished does a command wait, in ioredis' offline queue, and then for at most `commandTimeoutMs`. ioredis
  * reconnects on its own (back-off up to one second); `onStatus` reports each change between up and down once.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * ioredis is loaded when the first RedisStore is made, not when this module is: it costs about 20 MB of memory, and a
+ * gateway on the memory back end (the default) never needs it. It is a dependency, resolved from node_modules.
+ */
+const requireModule = createRequire(import.meta.url);
+let RedisClass: typeof Redis | undefined;
+function redisClass(): typeof Redis {
+  return (RedisClass ??= (requireModule('ioredis') as { Redis: typeof Redis }).Redis);
+}
 import { GatewayError, messageOf } from '../errors.js';
 import type { StateStore, TakeResult, TokenBucket } from './store.js';
 
@@ -132,7 +143,8 @@ export class RedisStore implements StateStore {
       enableOfflineQueue: true,
       lazyConnect: false,
     };
-    this.client = new Redis(opts.url, options) as Redis & BucketCommands;
+    const Client = redisClass();
+    this.client = new Client(opts.url, options) as Redis & BucketCommands;
     this.client.defineCommand('smgBucket', { numberOfKeys: 1, lua: BUCKET_LUA });
     this.client.defineCommand('smgCas', { numberOfKeys: 1, lua: CAS_LUA });
     this.client.on('ready', () => this.status(true));

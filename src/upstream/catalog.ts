@@ -5,7 +5,9 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
+  ErrorCode,
   ListPromptsResultSchema,
+  McpError,
   ListResourceTemplatesResultSchema,
   ListResourcesResultSchema,
   ListToolsResultSchema,
@@ -41,11 +43,29 @@ export const EMPTY_CATALOG: Catalog = Object.freeze({ tools: [], resources: [], 
 /** Guards against a server that returns a cursor forever. */
 const MAX_PAGES = 100;
 
+/**
+ * One list, every page. A server that declares `resources` but has no `resources/templates/list` handler (the
+ * SDK's low-level Server does not add one) answers -32601: that list is empty, and the server still connects.
+ */
 export async function fetchCatalogPart(
   client: Client,
   part: CatalogPart,
   timeout: number,
 ): Promise<Catalog[CatalogPart]> {
+  try {
+    return await fetchPages(client, part, timeout);
+  } catch (error) {
+    if (
+      part === 'resourceTemplates' &&
+      error instanceof McpError &&
+      error.code === (ErrorCode.MethodNotFound as number)
+    )
+      return [];
+    throw error;
+  }
+}
+
+async function fetchPages(client: Client, part: CatalogPart, timeout: number): Promise<Catalog[CatalogPart]> {
   const caps = client.getServerCapabilities() ?? {};
   const opts = { timeout };
   const all: unknown[] = [];

@@ -2,14 +2,19 @@
  * Opens one connection to one upstream: a stdio child (our own transport, see stdio-transport.ts) or a remote
  * endpoint over Streamable HTTP, SSE, or `auto` (Streamable HTTP first, SSE when the server refuses it, as the MCP
  * backwards-compatibility guidance describes; see remote.ts).
- * The SDK Client declares sampling or elicitation only when the gateway's own client declared it; roots are never
- * declared, because server-filesystem would replace its allowed folders with whatever roots it is given.
+ * The SDK Client declares sampling or elicitation only when the gateway's own client declared it. It always declares
+ * roots, and answers `roots/list` itself with the server's configured `roots` (an empty list when none are
+ * configured): never with the client's roots, because server-filesystem replaces its allowed folders with whatever
+ * roots it is given. The list never changes during a connection, so `listChanged` is not declared and the client's
+ * `notifications/roots/list_changed` is never forwarded.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { pathToFileURL } from 'node:url';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ListRootsRequestSchema,
   type ClientCapabilities,
   type CreateMessageRequest,
   type CreateMessageResult,
@@ -52,9 +57,9 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-export function createClient(relay: ClientRelay): Client {
+export function createClient(relay: ClientRelay, roots: readonly string[]): Client {
   const declared = relay.clientCapabilities ?? {};
-  const capabilities: ClientCapabilities = {};
+  const capabilities: ClientCapabilities = { roots: {} };
   if (declared.sampling && relay.sampling) capabilities.sampling = declared.sampling;
   if (declared.elicitation && relay.elicitation) capabilities.elicitation = declared.elicitation;
   const client = new Client({ name: 'secure-mcp-gateway', version: VERSION }, { capabilities });
@@ -63,7 +68,20 @@ export function createClient(relay: ClientRelay): Client {
     client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => sampling(req, extra.signal));
   if (capabilities.elicitation && elicitation)
     client.setRequestHandler(ElicitRequestSchema, (req, extra) => elicitation(req, extra.signal));
+  const list = { roots: roots.map(rootOf) };
+  client.setRequestHandler(ListRootsRequestSchema, () => list);
   return client;
+}
+
+/** What a server's `roots/list` is answered with: its `roots` from the config, never its cwd or the client's. */
+export function configuredRoots(server: ResolvedServer): readonly string[] {
+  return server.config.roots ? server.roots : [];
+}
+
+/** One configured directory as an MCP root: a file:// URI, named after the folder. */
+export function rootOf(dir: string): { uri: string; name: string } {
+  const url = pathToFileURL(dir).href;
+  return { uri: url.endsWith('/') && url !== 'file:///' ? url.slice(0, -1) : url, name: dir };
 }
 
 /**
@@ -119,7 +137,7 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
     mask: opts.mask,
     maxMessageBytes: opts.maxMessageBytes,
   });
-  const client = createClient(opts.relay);
+  const client = createClient(opts.relay, configuredRoots(server));
   try {
     await client.connect(transport, { timeout: opts.timeoutMs });
   } catch (error) {

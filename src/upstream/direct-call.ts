@@ -61,7 +61,10 @@ export class DirectCaller {
     return this.pending.size;
   }
 
-  call(params: { name: string; arguments: Record<string, unknown> }, opts: DirectCallOptions): Promise<CallToolResult> {
+  call(
+    params: { name: string; arguments: Record<string, unknown>; _meta?: Record<string, unknown> },
+    opts: DirectCallOptions,
+  ): Promise<CallToolResult> {
     if (this.closed) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
     if (opts.signal?.aborted) return Promise.reject(asError(opts.signal.reason));
     const id = `smg-${++this.next}`;
@@ -69,7 +72,7 @@ export class DirectCaller {
       jsonrpc: '2.0',
       id,
       method: 'tools/call',
-      params: opts.onprogress ? { ...params, _meta: { progressToken: id } } : params,
+      params: opts.onprogress ? { ...params, _meta: { ...params._meta, progressToken: id } } : params,
     };
     return new Promise<CallToolResult>((resolve, reject) => {
       const cancel = (reason: unknown) => {

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
-import { createClient, wrapTransport, type ConnectOptions, type Connection } from './connect.js';
+import { configuredRoots, createClient, wrapTransport, type ConnectOptions, type Connection } from './connect.js';
 
 let sharedAgent: Agent | undefined;
 
@@ -36,7 +36,7 @@ export async function openRemote(
     via === 'sse'
       ? new SSEClientTransport(url, { requestInit, fetch })
       : new StreamableHTTPClientTransport(url, { requestInit, fetch });
-  const client = createClient(opts.relay);
+  const client = createClient(opts.relay, configuredRoots(server));
   try {
     await client.connect(transport, { timeout: opts.timeoutMs });
   } catch (error) {

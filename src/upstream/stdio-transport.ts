@@ -32,6 +32,18 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * A message could not be written because the child is exiting or gone (EPIPE, or stdin already destroyed): the
+ * request never reached it. Under load this is how a crash often shows first, before the child's 'close' event
+ * (the chaos benchmark, issue 9), so upstream.ts reports it as the crash it is rather than as a bare "write EPIPE".
+ */
+export class UpstreamGoneError extends Error {
+  constructor(detail: string, options?: ErrorOptions) {
+    super(detail, options);
+    this.name = 'UpstreamGoneError';
+  }
+}
+
 const EXCERPT = 200;
 const GROUPS = process.platform !== 'win32';
 
@@ -126,9 +138,11 @@ export class StdioUpstreamTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) return Promise.reject(new Error('upstream process is not running'));
+    if (!stdin || stdin.destroyed) return Promise.reject(new UpstreamGoneError('its stdin is closed'));
     return new Promise((resolve, reject) => {
-      const ok = stdin.write(JSON.stringify(message) + '\n', (error) => (error ? reject(error) : undefined));
+      const ok = stdin.write(JSON.stringify(message) + '\n', (error) =>
+        error ? reject(new UpstreamGoneError(`writing to it failed: ${error.message}`, { cause: error })) : undefined,
+      );
       if (ok) resolve();
       else stdin.once('drain', resolve);
     });

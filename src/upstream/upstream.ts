@@ -7,13 +7,18 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   ErrorCode,
+  EmptyResultSchema,
   LoggingMessageNotificationSchema,
   McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type LoggingLevel,
+  type LoggingMessageNotification,
   type Request,
+  type ResourceUpdatedNotification,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -24,6 +29,7 @@ import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
 import type { DirectCallOptions } from './direct-call.js';
+import { UpstreamGoneError } from './stdio-transport.js';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 
@@ -36,9 +42,13 @@ export interface UpstreamOptions {
   maxMessageBytes: number;
   /** Called with every newly discovered catalog (after connect and after list_changed). */
   onCatalog: (server: string, catalog: Catalog) => void;
-  /** Notification forwarding for resources/updated and similar, by method. */
   onStateChange?: (server: string, state: UpstreamState) => void;
+  /** The upstream's log messages and resource updates, for the pool to relay (unfiltered, unmasked). */
+  onNotification?: (server: string, notification: UpstreamNotification) => void;
 }
+
+/** What an upstream tells its client that a client session may want: its log messages and resource updates. */
+export type UpstreamNotification = LoggingMessageNotification | ResourceUpdatedNotification;
 
 /** A connection that stayed up this long resets the back-off. */
 const STABLE_AFTER_MS = 10_000;
@@ -55,6 +65,10 @@ export class Upstream {
   private waiters = new Set<{ resolve: (c: Connection) => void; reject: (e: Error) => void }>();
   private relay: ClientRelay = {};
   private readonly log: Logger;
+  /** The client's `logging/setLevel`, applied on every (re)connect of an upstream that declares logging. */
+  private logLevel: LoggingLevel | undefined;
+  /** Resource URIs subscribed to: subscribed again after a restart, since a new process knows none of them. */
+  private readonly subscriptions = new Set<string>();
 
   constructor(
     readonly server: ResolvedServer,
@@ -107,6 +121,7 @@ export class Upstream {
       }
       this.wire(connection.client);
       const catalog = await fetchCatalog(connection.client, this.opts.connectTimeoutMs);
+      const sentLevel = await this.restoreSession(connection.client);
       if (this.isClosed()) {
         await connection.close();
         return;
@@ -124,6 +139,11 @@ export class Upstream {
       this.opts.onCatalog(this.name, catalog);
       for (const w of this.waiters) w.resolve(connection);
       this.waiters.clear();
+      // A level the client set while this connection was being restored has not been sent yet.
+      if (this.logLevel !== sentLevel && this.logLevel !== undefined)
+        this.setLogLevel(this.logLevel, this.opts.connectTimeoutMs).catch((error: unknown) =>
+          this.log.warn({ err: messageOf(error) }, 'could not set the log level'),
+        );
     } catch (error) {
       await connection?.close().catch(() => undefined);
       if (this.isClosed()) return;
@@ -140,7 +160,65 @@ export class Upstream {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh('resources', 'resourceTemplates'));
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       this.log.debug({ stream: 'mcp-log', level: n.params.level }, this.opts.mask(JSON.stringify(n.params.data)));
+      this.opts.onNotification?.(this.name, n);
     });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      if (this.subscriptions.has(n.params.uri)) this.opts.onNotification?.(this.name, n);
+    });
+  }
+
+  /**
+   * After a (re)connect: the log level and the subscriptions the previous process had. Failures are logged.
+   * Returns the level it sent (undefined when none).
+   */
+  private async restoreSession(client: Client): Promise<LoggingLevel | undefined> {
+    const level = this.logLevel;
+    const timeout = this.opts.connectTimeoutMs;
+    const caps = client.getServerCapabilities() ?? {};
+    const sends: Promise<unknown>[] = [];
+    if (level !== undefined && caps.logging)
+      sends.push(
+        client.request({ method: 'logging/setLevel', params: { level } }, EmptyResultSchema, {
+          timeout,
+        }),
+      );
+    if (caps.resources?.subscribe)
+      for (const uri of this.subscriptions)
+        sends.push(client.request({ method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, { timeout }));
+    for (const r of await Promise.allSettled(sends))
+      if (r.status === 'rejected')
+        this.log.warn({ err: messageOf(r.reason) }, 'could not restore log level or subscription');
+    return level;
+  }
+
+  /**
+   * The client's log level: sent now when connected (and the server declares logging), and on every reconnect.
+   * A server without the logging capability is skipped, as the spec asks.
+   */
+  async setLogLevel(level: LoggingLevel, timeout: number): Promise<void> {
+    this.logLevel = level;
+    const connection = this.connection;
+    if (!connection || this.state !== 'ready' || !this.capabilities?.logging) return;
+    await this.request({ method: 'logging/setLevel', params: { level } }, EmptyResultSchema, { timeout });
+  }
+
+  /** Subscribes to a resource (kept across restarts); the server must declare `resources.subscribe`. */
+  async subscribe(uri: string, timeout: number, signal?: AbortSignal): Promise<void> {
+    await this.ready(timeout, signal);
+    if (!this.capabilities?.resources?.subscribe)
+      throw new GatewayError('UNSUPPORTED', `upstream "${this.name}" does not support resource subscriptions`);
+    await this.request({ method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, {
+      timeout,
+      ...(signal ? { signal } : {}),
+    });
+    this.subscriptions.add(uri);
+  }
+
+  /** Ends a subscription; when not connected, only forgets it (a restarted process never had it). */
+  async unsubscribe(uri: string, timeout: number): Promise<void> {
+    if (!this.subscriptions.delete(uri)) return;
+    if (this.state !== 'ready' || !this.capabilities?.resources?.subscribe) return;
+    await this.request({ method: 'resources/unsubscribe', params: { uri } }, EmptyResultSchema, { timeout });
   }
 
   private async refresh(client: Client, part: CatalogPart, also?: CatalogPart): Promise<void> {
@@ -231,7 +309,7 @@ export class Upstream {
 
   /** tools/call on the hot path (see direct-call.ts), with the same waiting and error mapping as request(). */
   callTool(
-    params: { name: string; arguments: Record<string, unknown> },
+    params: { name: string; arguments: Record<string, unknown>; _meta?: Record<string, unknown> },
     options: DirectCallOptions,
   ): Promise<CallToolResult> {
     return this.withConnection('tools/call', options, (c) => c.direct.call(params, options));
@@ -286,6 +364,19 @@ export class Upstream {
         data: error.data,
       });
     }
+    if (error instanceof UpstreamGoneError && this.isClosed())
+      return new GatewayError(
+        'SHUTTING_DOWN',
+        `upstream "${this.name}" was closed before ${method} reached it: the gateway is shutting down`,
+        { cause: error },
+      );
+    // The child died between our handing it the call and its 'close' event: the same crash as above, seen sooner.
+    if (error instanceof UpstreamGoneError)
+      return new GatewayError(
+        'UPSTREAM_CRASHED',
+        `upstream "${this.name}" went away before ${method} reached it (${error.message}); it is being restarted`,
+        { cause: error },
+      );
     return new GatewayError(
       'UPSTREAM_CRASHED',
       `upstream "${this.name}" failed during ${method}: ${messageOf(error)}`,
