@@ -2,13 +2,17 @@
  * What the MCP conformance run (test/conformance/run.ts, docs/conformance.md) cannot see, end to end through the
  * built `serve` with the conformance fixture upstream: a JSON Schema 2020-12 inputSchema is listed with `$schema`,
  * `$defs` and `additionalProperties` kept and calls are checked against it (the suite looks the tool up by its
- * upstream name); and each capability the baseline says `serve` does not relay is refused as that baseline says
- * (no logging, no resource subscriptions, no upstream sampling or elicitation), so a reason cannot go stale.
+ * upstream name); and what the baseline says `serve` does not relay is not relayed (a shared upstream's log
+ * messages, its sampling and elicitation requests), so a reason cannot go stale.
  */
 import fs from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureServer, tempDir, textOf } from '../helpers/gateway.js';
 import { makeKey } from '../helpers/identity.js';
@@ -67,12 +71,16 @@ describe('conformance fixture through serve', () => {
     await client.close();
   });
 
-  it('refuses what the baseline says serve does not relay', async () => {
+  it('does not relay what the baseline says serve does not relay', async () => {
     const { client } = await connect();
-    expect(client.getServerCapabilities()?.logging).toBeUndefined();
-    expect(client.getServerCapabilities()?.resources?.subscribe).toBeUndefined();
-    await expect(client.setLoggingLevel('debug')).rejects.toThrow(/Method not found/);
-    await expect(client.subscribeResource({ uri: 'test://watched-resource' })).rejects.toThrow(/Method not found/);
+    // The upstream logs three messages during the call; a shared upstream's log stays in the gateway's log.
+    const logged: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logged.push(n.params));
+    await client.setLoggingLevel('debug');
+    const withLogging = await client.callTool({ name: 'conformance__test_tool_with_logging', arguments: {} });
+    expect(textOf(withLogging)).toBe('Tool with logging executed successfully');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logged).toEqual([]);
 
     // The upstream asks for sampling and elicitation; serve answers it for the client, which is never asked.
     let asked = 0;
