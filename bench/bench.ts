@@ -26,6 +26,7 @@ import { benchJudges } from './judges.js';
 import { benchParameterChecks } from './parameter-checks.js';
 import { benchAudit } from './audit.js';
 import { benchStateStore } from './state-store.js';
+import { intEnv } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** BENCH_GATEWAY_BIN runs another build of the gateway (say, a patched copy of dist/cli.js) for an A/B comparison. */
@@ -33,14 +34,6 @@ const BIN = path.resolve(process.env.BENCH_GATEWAY_BIN ?? path.join(ROOT, 'bin/s
 
 function npmServer(name: 'everything' | 'filesystem' | 'memory'): string {
   return path.join(ROOT, 'node_modules/@modelcontextprotocol', `server-${name}`, 'dist/index.js');
-}
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
 }
 
 const N = {

@@ -23,16 +23,9 @@ import {
   SERVERS,
   type ChaosOptions,
 } from '../test/helpers/chaos.js';
+import { intEnv } from './env.js';
 
 const RSS_LIMIT = 0.15;
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 async function main(): Promise<number> {
   const options: ChaosOptions = {
