@@ -84,6 +84,9 @@ interface SessionEntry {
 
 type Refusal = { status: number; message: string; headers?: Record<string, string> };
 
+/** Routes that answer without the Host check: load balancers probe them by IP address. */
+const HEALTH_ROUTES = new Set(['/healthz', '/readyz']);
+
 export class ServeGateway {
   readonly routes = new Map<string, RouteHandler>();
   private current: Generation;
@@ -173,14 +176,17 @@ export class ServeGateway {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = req.method === 'GET' ? this.routes.get(url.pathname) : undefined;
-    // Health probes come from load balancers by IP and reveal nothing: they skip the Host check.
-    if (route) return route(req, res);
+    // Health probes come from load balancers by IP and reveal nothing: they skip the Host check. Other routes
+    // (/metrics names servers, tools and rules) are Host- and Origin-checked like MCP, so a web page cannot read them
+    // through DNS rebinding.
+    if (route && HEALTH_ROUTES.has(url.pathname)) return route(req, res);
     const policy = this.originPolicy();
     const refusedHost = hostRefusal(req.headers.host, policy) ?? originRefusal(req.headers.origin, policy);
     if (refusedHost !== undefined) {
       this.log.warn({ event: 'http.refused', host: req.headers.host, origin: req.headers.origin }, refusedHost);
       return rpcError(res, 403, -32000, refusedHost);
     }
+    if (route) return route(req, res);
     if (url.pathname !== this.settings.path) return rpcError(res, 404, -32000, `no MCP endpoint at ${url.pathname}`);
     if (this.closing) return rpcError(res, 503, -32000, 'the gateway is shutting down');
 

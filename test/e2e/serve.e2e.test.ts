@@ -3,7 +3,8 @@
  * expired or revoked key gets 401 on every request, tools/list included; two projects get different upstream
  * processes and never each other's tools; a perUser server gets one process per user; a DNS-rebinding Host or
  * Origin is refused; a session answers only its own key; config edits apply without a restart and a bad edit keeps
- * the old config; max sessions, max body and the idle timeout hold; /healthz and /readyz answer.
+ * the old config; max sessions, max body and the idle timeout hold; /healthz and /readyz answer; /metrics counts the
+ * calls and refuses a rebinding Host.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -182,6 +183,17 @@ describe('serve', () => {
     expect(((await (await fetch(running.url.replace('/mcp', '/healthz'))).json()) as { status: string }).status).toBe(
       'ok',
     );
+    // Prometheus metrics of the calls above, from the audit sink; Host-checked like MCP (DNS rebinding).
+    const metrics = await fetch(running.url.replace('/mcp', '/metrics'));
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/smg_calls_total\{[^}]*server="beta"[^}]*tool="write_note"[^}]*\} [1-9]/);
+    expect(text).toMatch(/smg_call_duration_seconds_bucket/);
+    const rebound = await rawRequest(running.url.replace('/mcp', '/metrics'), {
+      method: 'GET',
+      headers: { Host: 'attacker.example' },
+    });
+    expect(rebound.status).toBe(403);
     const pids = [one.pid, two.pid, gAlice.pid, gBob.pid];
     expect(await running.stop()).toBe(0);
     running = undefined;
