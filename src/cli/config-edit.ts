@@ -8,8 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 // The ESM build: the UMD one that "main" names loads its parts with a dynamic require that a bundle cannot follow.
 import { applyEdits, modify, type JSONPath } from 'jsonc-parser';
-import { parseConfig, type LoadedConfig } from '../config/load.js';
-import { GatewayError } from '../errors.js';
+import { parseConfig, readConfigText, type LoadedConfig } from '../config/load.js';
 
 export interface ConfigChange {
   path: JSONPath;
@@ -33,17 +32,7 @@ export function editConfig(
   changes: (loaded: LoadedConfig) => ConfigChange[],
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new GatewayError(
-        'CONFIG_MISSING',
-        `no config file at ${file}; create one with \`secure-mcp-gateway init\``,
-      );
-    throw error;
-  }
+  const text = readConfigText(file);
   const current = parseConfig(text, file, env);
   const next = applyChanges(text, changes(current));
   const loaded = parseConfig(next, file, env);

@@ -59,9 +59,13 @@ export interface LoadedConfig {
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  let text: string;
+  return parseConfig(readConfigText(file), file, env);
+}
+
+/** The config file's text; a missing file is CONFIG_MISSING (saying how to create one), an unreadable one CONFIG_INVALID. */
+export function readConfigText(file: string): string {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new GatewayError(
@@ -74,7 +78,6 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       cause: error,
     });
   }
-  return parseConfig(text, file, env);
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {

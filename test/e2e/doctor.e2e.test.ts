@@ -12,13 +12,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChain } from '../../src/audit/chain.js';
 import { AuditWriter } from '../../src/audit/writer.js';
 import { silentLogger } from '../../src/log.js';
-import { makeClientHome } from '../helpers/clients.js';
+import { asClaudeDesktop, gatewayEntry, makeClientHome } from '../helpers/clients.js';
 import { BIN, npmServer, tempDir, textOf } from '../helpers/gateway.js';
 import { cli, identityConfig, makeKey } from '../helpers/identity.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
@@ -338,27 +336,13 @@ describe('init --with-key', () => {
       expect(dry.stdout).not.toContain(key);
       const inst = run('install', '--client', 'claude-desktop');
       expect(inst.code, inst.stderr).toBe(0);
-      const cfg = JSON.parse(fs.readFileSync(h.files['claude-desktop']!, 'utf8')) as {
-        mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
-      };
-      const entry = cfg.mcpServers['secure-mcp-gateway']!;
-      expect(entry.env.SMG_GATEWAY_KEY).toBe(key);
-      const transport = new StdioClientTransport({
-        command: entry.command,
-        args: entry.args,
-        env: { HOME: h.home, PATH: h.env.PATH!, ...entry.env },
-        stderr: 'ignore',
-      });
-      const client = new Client({ name: 'claude-desktop-like', version: '1.0.0' });
-      await client.connect(transport);
-      try {
+      expect(gatewayEntry(h).env.SMG_GATEWAY_KEY).toBe(key);
+      await asClaudeDesktop(h, async (client) => {
         const names = (await client.listTools()).tools.map((t) => t.name);
         expect(names).toContain('memory__read_graph');
         const r = await client.callTool({ name: 'github__echo', arguments: { message: 'as me' } });
         expect(textOf(r)).toContain('as me');
-      } finally {
-        await client.close();
-      }
+      });
       // The same entry with the key revoked: the gateway refuses to serve, and says why.
       expect(cli(gw, 'keys', 'revoke', id!).code).toBe(0);
       const refused = await doctor(gw, { HOME: h.home });

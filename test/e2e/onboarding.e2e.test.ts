@@ -9,11 +9,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, fixtureServer, npmServer, tempDir, textOf } from '../helpers/gateway.js';
-import { FETCH_KEY, GITHUB_TOKEN, LINEAR_KEY, makeClientHome, snapshot, type ClientHome } from '../helpers/clients.js';
+import {
+  asClaudeDesktop,
+  FETCH_KEY,
+  GITHUB_TOKEN,
+  LINEAR_KEY,
+  makeClientHome,
+  snapshot,
+  type ClientHome,
+} from '../helpers/clients.js';
 
 function run(args: string[], opts: { env: Record<string, string>; cwd?: string }) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -243,28 +249,13 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
   });
 
   it('a client session runs the command exactly as written into the client config and lists tools', async () => {
-    const cfg = JSON.parse(fs.readFileSync(h.files['claude-desktop']!, 'utf8')) as {
-      mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
-    };
-    const entry = cfg.mcpServers['secure-mcp-gateway']!;
-    // What Claude Desktop does: its own environment (HOME, PATH) plus the entry's env.
-    const transport = new StdioClientTransport({
-      command: entry.command,
-      args: entry.args,
-      env: { HOME: h.home, PATH: h.env.PATH!, ...entry.env },
-      stderr: 'ignore',
-    });
-    const client = new Client({ name: 'claude-desktop-like', version: '1.0.0' });
-    await client.connect(transport);
-    try {
+    await asClaudeDesktop(h, async (client) => {
       const names = (await client.listTools()).tools.map((t) => t.name);
       expect(names).toContain('memory__read_graph');
       expect(names).toContain('github__echo');
       const r = await client.callTool({ name: 'github__echo', arguments: { message: 'through the gateway' } });
       expect(textOf(r)).toContain('through the gateway');
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('uninstall --all restores every client file byte for byte, and again is a no-op', () => {

@@ -7,6 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { npmServer, tempDir } from './gateway.js';
 
 const NODE = process.execPath;
@@ -180,4 +182,33 @@ export function snapshot(files: Record<string, string>): Record<string, string |
   return Object.fromEntries(
     Object.entries(files).map(([k, f]) => [k, fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null]),
   );
+}
+
+/** The gateway entry `install` wrote into Claude Desktop's config. */
+export function gatewayEntry(h: ClientHome): { command: string; args: string[]; env: Record<string, string> } {
+  const cfg = JSON.parse(fs.readFileSync(h.files['claude-desktop']!, 'utf8')) as {
+    mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
+  };
+  return cfg.mcpServers['secure-mcp-gateway']!;
+}
+
+/**
+ * Runs `use` with an SDK client connected to the command exactly as Claude Desktop would launch it: its own
+ * environment (HOME, PATH) plus the entry's env. The client is closed afterwards.
+ */
+export async function asClaudeDesktop<T>(h: ClientHome, use: (client: Client) => Promise<T>): Promise<T> {
+  const entry = gatewayEntry(h);
+  const transport = new StdioClientTransport({
+    command: entry.command,
+    args: entry.args,
+    env: { HOME: h.home, PATH: h.env.PATH!, ...entry.env },
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'claude-desktop-like', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
 }
