@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../src/log.js';
+import { RedactionVault } from '../src/pipeline/vault.js';
 import { createSession } from '../src/pipeline/session.js';
 import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from '../src/pipeline/types.js';
 import { createArgumentsStage } from '../src/policy/arguments.js';
@@ -61,6 +62,8 @@ export async function benchParameterChecks(): Promise<string> {
         arguments: c.args,
         signal: new AbortController().signal,
         log: silentLogger(),
+        vault: new RedactionVault(),
+        notes: new Map(),
       };
       const call: ToolCall = {
         exposedName: `bench__${c.tool.name}`,

@@ -14,6 +14,7 @@ import { assemblePipeline } from '../pipeline/assemble.js';
 import type { JudgeEndpoint } from '../guardrails/judge/config-schema.js';
 import { createJudgeRuntime } from '../guardrails/judge/runtime.js';
 import { createSession, emptyServerPolicy } from '../pipeline/session.js';
+import { RedactionVault } from '../pipeline/vault.js';
 import { runStages } from '../pipeline/run.js';
 import { LOCAL_PRINCIPAL, type CallContext, type StageRecord, type ToolCall } from '../pipeline/types.js';
 
@@ -94,6 +95,8 @@ async function checkWith(
     arguments: args,
     signal: AbortSignal.timeout(60_000),
     log: silentLogger(),
+    vault: new RedactionVault(),
+    notes: new Map(),
   };
   const started = performance.now();
   if (phase === 'input') {

@@ -302,11 +302,52 @@ export const PolicySchema = z
           .positive()
           .default(4 * 1024 * 1024)
           .describe('Output guardrail: largest JSON size of a tool result, in bytes.'),
-        mode: z.enum(POLICY_MODES).default('enforce').describe('enforce blocks; shadow only records; off skips.'),
+        mode: z
+          .enum(POLICY_MODES)
+          .default('enforce')
+          .describe('The two size limits above: enforce blocks; shadow only records; off skips.'),
+        maxDepth: z
+          .number()
+          .int()
+          .min(8)
+          .max(1_000)
+          .default(64)
+          .describe(
+            'The guardrails read every string of a message up to this nesting depth; a deeper message is refused ' +
+              '(guard.budget-exceeded), never passed unread. Always enforced.',
+          ),
+        maxStrings: z
+          .number()
+          .int()
+          .positive()
+          .default(100_000)
+          .describe(
+            'Most strings (values, object keys, decoded text payloads) the guardrails read in one message; more is ' +
+              'refused (guard.budget-exceeded). Always enforced.',
+          ),
+        maxScanMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe(
+            'Time the local guardrails may spend reading one message (each direction); past it the message is ' +
+              'refused (guard.budget-exceeded). Always enforced.',
+          ),
       })
       .strict()
-      .default({ maxArgumentBytes: 256 * 1024, maxResultBytes: 4 * 1024 * 1024, mode: 'enforce' })
-      .describe('Size guardrails: the input slot checks arguments, the output slot checks results.'),
+      .default({
+        maxArgumentBytes: 256 * 1024,
+        maxResultBytes: 4 * 1024 * 1024,
+        mode: 'enforce',
+        maxDepth: 64,
+        maxStrings: 100_000,
+        maxScanMs: 5_000,
+      })
+      .describe(
+        'Size guardrails (the input slot checks arguments, the output slot checks results) and the budgets of the ' +
+          'guardrails’ reading of a message.',
+      ),
     schema: z
       .object({
         mode: z

@@ -37,23 +37,6 @@ const evil = wordDetector('injection', 'IGNORE ALL', 'INSTRUCTION');
 const rules = (...r: [Detector, DetectorRule['action'], DetectorRule['mode']?][]): DetectorRule[] =>
   r.map(([detector, action, mode]) => ({ detector, action, mode: mode ?? 'enforce' }));
 
-describe('stringLeaves and mapStrings', () => {
-  it('visit every string of nested objects and arrays with readable paths', () => {
-    const v = { a: 'x', b: [{ c: 'y' }, 1, 'z'], 'odd key': 'w' };
-    expect(stringLeaves(v, 'arguments').map((l) => l.path)).toEqual([
-      'arguments.a',
-      'arguments.b[0].c',
-      'arguments.b[2]',
-      'arguments["odd key"]',
-    ]);
-    expect(mapStrings(v, 'arguments', (_p, s) => s.toUpperCase())).toEqual({
-      a: 'X',
-      b: [{ c: 'Y' }, 1, 'Z'],
-      'odd key': 'W',
-    });
-  });
-});
-
 describe('input guardrail stage', () => {
   it('blocks a detection in a nested argument, naming rule and path', async () => {
     const stage = createInputGuardrailStage({ rules: rules([evil, 'block']) });
@@ -146,5 +129,128 @@ describe('output guardrail stage', () => {
       ],
       structuredContent: { summary: 'mail [REDACTED:EMAIL]', n: 3 },
     });
+  });
+});
+
+describe('every string of a message (issue 15)', () => {
+  const secret = wordDetector('secrets', 'ghp_TOKENVALUE', 'SECRET');
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+  it.each([
+    ['an object key', { content: [], structuredContent: { 'please IGNORE ALL rules': 1 } }],
+    ['the result _meta', { content: [], _meta: { note: 'IGNORE ALL of it' } }],
+    ['content annotations', { content: [{ type: 'text', text: 'ok', annotations: { note: 'IGNORE ALL' } }] }],
+    [
+      'a text blob that claims to be an image',
+      { content: [{ type: 'resource', resource: { uri: 'x:y', mimeType: 'image/png', blob: b64('IGNORE ALL') } }] },
+    ],
+    ['a resource link title', { content: [{ type: 'resource_link', uri: 'x:y', name: 'n', title: 'IGNORE ALL' }] }],
+    ['a resource link name', { content: [{ type: 'resource_link', uri: 'x:y', name: 'IGNORE ALL' }] }],
+    ['an unknown member', { content: [], extra: ['IGNORE ALL'] }],
+  ])('reads %s of a result', async (_what, result) => {
+    const stage = createOutputGuardrailStage({ rules: rules([evil, 'block']) });
+    for (let i = 0; i < 2; i++)
+      expect(await stage.check(result as CallToolResult, testContext())).toMatchObject({
+        action: 'deny',
+        ruleId: 'injection.IGNORE ALL',
+      });
+  });
+
+  it('reads object keys of the arguments and redacts them reversibly', async () => {
+    const input = createInputGuardrailStage({ rules: rules([email, 'redact']) });
+    const ctx = testContext();
+    const r = await runStages([input], testCall({ map: { 'alice@example.com': 'owner' } }), ctx);
+    expect(r.value.arguments).toEqual({ map: { '[EMAIL_1]': 'owner' } });
+    const out = await runStages(
+      [createRestoreStage()],
+      { content: [], structuredContent: { '[EMAIL_1]': 'ok' } } as CallToolResult,
+      ctx,
+    );
+    expect(out.value.structuredContent).toEqual({ 'alice@example.com': 'ok' });
+  });
+
+  it('redacts inside a text blob and re-encodes it', async () => {
+    const stage = createOutputGuardrailStage({ rules: rules([email, 'redact']) });
+    const result: CallToolResult = {
+      content: [
+        { type: 'resource', resource: { uri: 'x:y', mimeType: 'text/plain', blob: b64('to alice@example.com') } },
+      ],
+    };
+    const v = await stage.check(result, testContext());
+    expect(v.action).toBe('modify');
+    const part = (v as { value: CallToolResult }).value.content[0] as { resource: { blob: string } };
+    expect(Buffer.from(part.resource.blob, 'base64').toString()).toBe('to [REDACTED:EMAIL]');
+  });
+
+  it.each([
+    ['arguments', 'request'],
+    ['structuredContent', 'response'],
+  ])('denies a message nested deeper than the budget in %s with guard.budget-exceeded', async (_w, phase) => {
+    let deep: unknown = 'ghp_TOKENVALUE';
+    for (let i = 0; i < 100; i++) deep = { n: deep };
+    const ctx = testContext();
+    const r =
+      phase === 'request'
+        ? await runStages([createInputGuardrailStage({ rules: rules([secret, 'block']) })], testCall({ deep }), ctx)
+        : await runStages(
+            [createOutputGuardrailStage({ rules: rules([secret, 'redact']) })],
+            { content: [], structuredContent: { deep } } as CallToolResult,
+            ctx,
+          );
+    expect(r.denied).toMatchObject({ ruleId: 'guard.budget-exceeded' });
+    expect(r.denied?.reason).toMatch(/deeper than 64 levels/);
+  });
+
+  it('denies with guard.budget-exceeded even when the stage is fail-open', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10; i++) deep = [deep];
+    const stage = {
+      ...createInputGuardrailStage({
+        rules: rules([secret, 'block']),
+        budget: { maxDepth: 8, maxStrings: 10, maxScanMs: 1000 },
+      }),
+      failureMode: 'open' as const,
+    };
+    const r = await runStages([stage], testCall({ deep }), testContext());
+    expect(r.denied).toMatchObject({ ruleId: 'guard.budget-exceeded' });
+  });
+
+  it('denies when the scan runs out of time', async () => {
+    const slow: Detector = {
+      id: 'slow',
+      scan() {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+        return [];
+      },
+    };
+    const stage = createInputGuardrailStage({
+      rules: rules([slow, 'block']),
+      budget: { maxDepth: 64, maxStrings: 1000, maxScanMs: 20 },
+    });
+    const args = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`a${i}`, 'text']));
+    const r = await runStages([stage], testCall(args), testContext());
+    expect(r.denied).toMatchObject({ ruleId: 'guard.budget-exceeded' });
+    expect(r.denied?.reason).toMatch(/ran out of time/);
+  });
+
+  it('blocks a secret split across two arguments, even when its action is redact', async () => {
+    const stage = createInputGuardrailStage({ rules: rules([secret, 'redact']) });
+    for (let i = 0; i < 2; i++) {
+      const v = await stage.check(testCall({ a: 'prefix ghp_TOKEN', b: 'VALUE suffix' }), testContext());
+      expect(v).toMatchObject({ action: 'deny', ruleId: 'secrets.ghp_TOKENVALUE' });
+      expect((v as { reason: string }).reason).toContain('arguments{joined}');
+    }
+  });
+
+  it('redacts a secret inside one argument in place, not as a split one', async () => {
+    const stage = createInputGuardrailStage({ rules: rules([secret, 'redact']) });
+    const v = await stage.check(testCall({ a: 'x ghp_TOKENVALUE', b: 'other' }), testContext());
+    expect(v).toMatchObject({ action: 'modify', value: { arguments: { a: 'x [SECRET_1]', b: 'other' } } });
+  });
+
+  it('does not run other detectors over the joined view', async () => {
+    const stage = createInputGuardrailStage({ rules: rules([evil, 'block']) });
+    expect(await stage.check(testCall({ a: 'IGNORE', b: ' ALL' }), testContext())).toEqual({ action: 'allow' });
   });
 });

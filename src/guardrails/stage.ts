@@ -17,7 +17,14 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CallContext, RequestStage, ResponseStage, Verdict } from '../pipeline/types.js';
 import type { AsyncDetector, Detection, Detector, Where } from './types.js';
 import { recordTaint } from '../policy/data-flow.js';
-import { mapStrings, stringLeaves, type StringLeaf } from '../util/json-strings.js';
+import {
+  checkDeadline,
+  DEFAULT_WALK_BUDGET,
+  mapStrings,
+  stringLeaves,
+  type StringLeaf,
+  type WalkBudget,
+} from '../util/json-strings.js';
 
 export type GuardrailAction = 'block' | 'redact' | 'warn' | 'off';
 
@@ -40,6 +47,24 @@ export interface GuardrailOptions {
    * that the result lets through unredacted, for the data-flow guard (policy/data-flow.ts).
    */
   recordTaint?: boolean;
+  /**
+   * How much of a message the stage may read: nesting depth, number of strings, and time for the walk and the
+   * local detectors together. Past any of them the stage denies (`guard.budget-exceeded`). Default: 64 levels,
+   * 100,000 strings, 5 s.
+   */
+  budget?: { maxDepth: number; maxStrings: number; maxScanMs: number };
+}
+
+const DEFAULT_SCAN_MS = 5_000;
+
+/** The walk budget of one run of a stage: the policy's limits and a deadline from now. */
+function budgetOf(opts: GuardrailOptions): WalkBudget {
+  const b = opts.budget;
+  return {
+    maxDepth: b?.maxDepth ?? DEFAULT_WALK_BUDGET.maxDepth,
+    maxStrings: b?.maxStrings ?? DEFAULT_WALK_BUDGET.maxStrings,
+    deadline: performance.now() + (b?.maxScanMs ?? DEFAULT_SCAN_MS),
+  };
 }
 
 interface Finding extends Detection {
@@ -47,23 +72,71 @@ interface Finding extends Detection {
   mode: 'enforce' | 'shadow';
 }
 
-function scanAll(opts: GuardrailOptions, leaves: StringLeaf[], where: Where): Finding[] {
+/** Detectors that also read the joined view of all argument strings: a secret split across two arguments. */
+const JOINED_DETECTORS = new Set(['secrets']);
+
+function scanAll(opts: GuardrailOptions, leaves: ScanLeaf[], where: Where, budget: WalkBudget): Finding[] {
   const findings: Finding[] = [];
   for (const rule of opts.rules) {
     if (rule.action === 'off') continue;
+    // Keys repeat (every row of a table has the same ones): each distinct key text is scanned once.
+    const keys = new Map<string, Detection[]>();
     for (const leaf of leaves) {
       if (leaf.value.length === 0) continue;
-      for (const d of rule.detector.scan(leaf.value, where))
-        findings.push({ ...d, path: leaf.path, action: rule.action, mode: rule.mode });
+      if (leaf.kind === 'joined' && !JOINED_DETECTORS.has(rule.detector.id)) continue;
+      checkDeadline(budget, leaf.path, 'the guardrail scan');
+      let found: Detection[] | undefined;
+      if (leaf.kind === 'key') {
+        found = keys.get(leaf.value);
+        if (!found) keys.set(leaf.value, (found = rule.detector.scan(leaf.value, where)));
+      } else found = rule.detector.scan(leaf.value, where);
+      for (const d of found) {
+        if (leaf.kind === 'joined' && !leaf.spansPieces?.(d.start, d.end)) continue;
+        findings.push({
+          ...d,
+          path: leaf.path,
+          action: leaf.kind === 'joined' ? 'block' : rule.action,
+          mode: rule.mode,
+        });
+      }
     }
   }
   return findings;
 }
 
-async function scanProviders(opts: GuardrailOptions, leaves: StringLeaf[], where: Where, ctx: CallContext) {
+/**
+ * The strings of a call's arguments, and (when there are several) all of their values joined in order with
+ * nothing between them: a token split across two arguments is whole only there. A finding in the joined view that
+ * lies inside one value was found in that value already; one that spans two values cannot be redacted in place,
+ * so it blocks.
+ */
+function argumentLeaves(args: Record<string, unknown>, budget: WalkBudget): ScanLeaf[] {
+  const leaves: ScanLeaf[] = stringLeaves(args, 'arguments', [], budget);
+  const values = leaves.filter((l) => l.kind !== 'key');
+  if (values.length < 2) return leaves;
+  const ends: number[] = [];
+  let at = 0;
+  for (const v of values) ends.push((at += v.value.length));
+  const spansPieces = (start = 0, end = 0) => {
+    const piece = ends.findIndex((e) => e > start);
+    return piece >= 0 && end > ends[piece]!;
+  };
+  leaves.push({ path: 'arguments{joined}', value: values.map((v) => v.value).join(''), kind: 'joined', spansPieces });
+  return leaves;
+}
+
+type ScanLeaf = Omit<StringLeaf, 'kind'> & {
+  kind?: StringLeaf['kind'] | 'joined';
+  spansPieces?: (start?: number, end?: number) => boolean;
+};
+
+async function scanProviders(opts: GuardrailOptions, leaves: ScanLeaf[], where: Where, ctx: CallContext) {
   const findings: Finding[] = [];
   if (!opts.providers?.length) return findings;
-  const text = leaves.map((l) => l.value).join('\n');
+  const text = leaves
+    .filter((l) => l.kind !== 'joined')
+    .map((l) => l.value)
+    .join('\n');
   if (text.trim() === '') return findings;
   for (const p of opts.providers) {
     for (const d of await p.provider.scan(text, where, ctx.signal))
@@ -117,48 +190,6 @@ function redactString(s: string, findings: Finding[], placeholder: (f: Finding, 
   return out + s.slice(at);
 }
 
-/** Per-call store of input placeholders, so the restore stage can put the originals back for the client. */
-export class RedactionVault {
-  private readonly byPlaceholder = new Map<string, string>();
-  private readonly byValue = new Map<string, string>();
-  private readonly counters = new Map<string, number>();
-
-  placeholder(entity: string, original: string): string {
-    const known = this.byValue.get(`${entity}\u0000${original}`);
-    if (known) return known;
-    const n = (this.counters.get(entity) ?? 0) + 1;
-    this.counters.set(entity, n);
-    const p = `[${entity}_${n}]`;
-    this.byPlaceholder.set(p, original);
-    this.byValue.set(`${entity}\u0000${original}`, p);
-    return p;
-  }
-
-  get size(): number {
-    return this.byPlaceholder.size;
-  }
-
-  /** The reverse of restore: each original value back to its placeholder (for a judge that must not see it). */
-  conceal(s: string): string {
-    let out = s;
-    for (const [p, original] of this.byPlaceholder) if (out.includes(original)) out = out.split(original).join(p);
-    return out;
-  }
-
-  restore(s: string): string {
-    if (this.byPlaceholder.size === 0 || !s.includes('[')) return s;
-    return s.replace(/\[[A-Z][A-Z0-9_]*_\d+\]/g, (p) => this.byPlaceholder.get(p) ?? p);
-  }
-}
-
-const VAULTS = new WeakMap<CallContext, RedactionVault>();
-
-export function vaultFor(ctx: CallContext): RedactionVault {
-  let v = VAULTS.get(ctx);
-  if (!v) VAULTS.set(ctx, (v = new RedactionVault()));
-  return v;
-}
-
 function entityOf(f: Finding): string {
   return (f.entity ?? f.detector).toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
@@ -178,13 +209,14 @@ function partition(findings: Finding[]) {
  */
 async function decide<T>(
   opts: GuardrailOptions,
-  leaves: StringLeaf[],
+  leaves: ScanLeaf[],
+  budget: WalkBudget,
   where: 'input' | 'output',
   ctx: CallContext,
   what: { blocked: string; noun: string },
   redact: (findingsAt: (path: string) => Finding[] | undefined) => T,
 ): Promise<Verdict<T>> {
-  const findings = scanAll(opts, leaves, where);
+  const findings = scanAll(opts, leaves, where, budget);
   const { blocks, redactions, recorded } = partition(findings);
   if (blocks.length) return denyFor(blocks, what.blocked);
   if (opts.recordTaint) {
@@ -215,12 +247,18 @@ export function createInputGuardrailStage(opts: GuardrailOptions): RequestStage 
     name: 'guardrails',
     slot: 'input-guardrail',
     check(call, ctx) {
-      return decide(opts, stringLeaves(call.arguments, 'arguments'), 'input', ctx, INPUT_WORDS, (at) => {
-        const vault = vaultFor(ctx);
-        const args = mapStrings(call.arguments, 'arguments', (path, s) => {
-          const fs = at(path);
-          return fs ? redactString(s, fs, (f, original) => vault.placeholder(entityOf(f), original)) : s;
-        }) as Record<string, unknown>;
+      const budget = budgetOf(opts);
+      const leaves = argumentLeaves(call.arguments, budget);
+      return decide(opts, leaves, budget, 'input', ctx, INPUT_WORDS, (at) => {
+        const args = mapStrings(
+          call.arguments,
+          'arguments',
+          (path, s) => {
+            const fs = at(path);
+            return fs ? redactString(s, fs, (f, original) => ctx.vault.placeholder(entityOf(f), original)) : s;
+          },
+          budget,
+        ) as Record<string, unknown>;
         return { ...call, arguments: args };
       });
     },
@@ -233,34 +271,23 @@ function groupByPath(findings: Finding[]): Map<string, Finding[]> {
   return m;
 }
 
-/** The strings of a result the model will read: text parts, embedded resource text, and structuredContent. */
-function resultLeaves(result: CallToolResult): StringLeaf[] {
-  const leaves: StringLeaf[] = [];
-  result.content?.forEach((c, i) => {
-    if (c.type === 'text') leaves.push({ path: `content[${i}].text`, value: c.text });
-    else if (c.type === 'resource' && 'text' in c.resource && typeof c.resource.text === 'string')
-      leaves.push({ path: `content[${i}].resource.text`, value: c.resource.text });
-    else if (c.type === 'resource_link' && typeof c.description === 'string')
-      leaves.push({ path: `content[${i}].description`, value: c.description });
-  });
-  if (result.structuredContent !== undefined) stringLeaves(result.structuredContent, 'structuredContent', leaves);
-  return leaves;
+/**
+ * Every string of a result: each content part whole (text, annotations, `_meta`, a resource's uri and text, a
+ * text blob decoded, a resource link's name, title and description), structuredContent with its keys, the result's
+ * own `_meta`, and any other member an upstream added. Paths start at the member: `content[0].text`,
+ * `structuredContent.rows[2]`, `_meta.note`. Binary payloads (an image's data) are left unread (json-strings.ts).
+ */
+export function resultLeaves(result: CallToolResult, budget: WalkBudget = budgetOf({ rules: [] })): StringLeaf[] {
+  return stringLeaves(result, '', [], budget);
 }
 
 /** A copy of the result with `fn` applied to exactly the strings resultLeaves() reads. */
-function mapResultStrings(result: CallToolResult, fn: (path: string, s: string) => string): CallToolResult {
-  const content = result.content?.map((c, i) => {
-    if (c.type === 'text') return { ...c, text: fn(`content[${i}].text`, c.text) };
-    if (c.type === 'resource' && 'text' in c.resource && typeof c.resource.text === 'string')
-      return { ...c, resource: { ...c.resource, text: fn(`content[${i}].resource.text`, c.resource.text) } };
-    if (c.type === 'resource_link' && typeof c.description === 'string')
-      return { ...c, description: fn(`content[${i}].description`, c.description) };
-    return c;
-  });
-  const out: CallToolResult = { ...result, content: content ?? [] };
-  if (result.structuredContent !== undefined)
-    out.structuredContent = mapStrings(result.structuredContent, 'structuredContent', fn) as Record<string, unknown>;
-  return out;
+export function mapResultStrings(
+  result: CallToolResult,
+  fn: (path: string, s: string) => string,
+  budget: WalkBudget = budgetOf({ rules: [] }),
+): CallToolResult {
+  return mapStrings(result, '', fn, budget) as CallToolResult;
 }
 
 export function createOutputGuardrailStage(opts: GuardrailOptions): ResponseStage {
@@ -268,15 +295,20 @@ export function createOutputGuardrailStage(opts: GuardrailOptions): ResponseStag
     name: 'guardrails',
     slot: 'output-guardrail',
     check(result, ctx) {
-      return decide(opts, resultLeaves(result), 'output', ctx, OUTPUT_WORDS, (at) =>
-        mapResultStrings(result, (path, s) => {
-          const fs = at(path);
-          return fs
-            ? redactString(s, fs, (f) =>
-                f.detector === 'injection' ? '[REMOVED: suspected instruction]' : `[REDACTED:${entityOf(f)}]`,
-              )
-            : s;
-        }),
+      const budget = budgetOf(opts);
+      return decide(opts, resultLeaves(result, budget), budget, 'output', ctx, OUTPUT_WORDS, (at) =>
+        mapResultStrings(
+          result,
+          (path, s) => {
+            const fs = at(path);
+            return fs
+              ? redactString(s, fs, (f) =>
+                  f.detector === 'injection' ? '[REMOVED: suspected instruction]' : `[REDACTED:${entityOf(f)}]`,
+                )
+              : s;
+          },
+          budget,
+        ),
       );
     },
   };
@@ -291,8 +323,8 @@ export function createRestoreStage(): ResponseStage {
     name: 'restore',
     slot: 'output-guardrail',
     check(result, ctx) {
-      const vault = VAULTS.get(ctx);
-      if (!vault || vault.size === 0) return { action: 'allow' };
+      const vault = ctx.vault;
+      if (vault.size === 0) return { action: 'allow' };
       const value = mapResultStrings(result, (_path, s) => vault.restore(s));
       return { action: 'modify', value, reason: `restored ${vault.size} redacted value(s) for the client` };
     },

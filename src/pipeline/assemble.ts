@@ -47,6 +47,9 @@ export async function assemblePipeline(
   // The detectors (phone metadata, secret rules, word lists) load on first use, not at start-up.
   const { buildGuardrails } = await import('../guardrails/registry.js');
   const guardrails = buildGuardrails(policy, providers, deps.content);
+  // The budgets apply whatever limits.mode says: a guard that cannot read all of a message denies it.
+  const { maxDepth, maxStrings, maxScanMs } = policy.limits;
+  guardrails.input.budget = guardrails.output.budget = { maxDepth, maxStrings, maxScanMs };
   const active = (g: GuardrailOptions) => g.rules.some((r) => r.action !== 'off') || (g.providers?.length ?? 0) > 0;
   if (active(guardrails.input)) inputGuardrails.push(createInputGuardrailStage(guardrails.input));
   if (active(guardrails.output)) outputGuardrails.push(createOutputGuardrailStage(guardrails.output));

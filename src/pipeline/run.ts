@@ -1,9 +1,11 @@
 /**
  * Runs stages in order. The first enforced deny stops the run; a modify feeds its value to the next stage; a stage
- * that throws denies (rule `<stage>.failed`) unless its failure mode is `open`; a shadow stage's deny is recorded
- * and ignored. Every stage leaves one StageRecord.
+ * that throws denies (rule `<stage>.failed`) unless its failure mode is `open`; a stage that ran out of its budget
+ * denies with `guard.budget-exceeded` in every mode; a shadow stage's deny is recorded and ignored. Every stage
+ * leaves one StageRecord.
  */
 import { messageOf } from '../errors.js';
+import { BudgetExceededError } from '../util/json-strings.js';
 import type { CallContext, DenyVerdict, Stage, StageRecord, Verdict } from './types.js';
 
 export interface RunResult<T> {
@@ -21,12 +23,17 @@ export async function runStages<T>(stages: readonly Stage<T>[], input: T, ctx: C
     try {
       verdict = await stage.check(value, ctx);
     } catch (error) {
-      verdict = {
-        action: 'deny',
-        ruleId: `${stage.name}.failed`,
-        reason: `stage ${stage.name} failed: ${messageOf(error)}`,
-      };
-      if (stage.failureMode === 'open') {
+      // A guard that ran out of its budget could not read all of the message: that is a deny of its own, whatever
+      // the stage's failure mode, because an attacker chooses how deep and how large a message is.
+      const budget = error instanceof BudgetExceededError;
+      verdict = budget
+        ? {
+            action: 'deny',
+            ruleId: error.ruleId,
+            reason: `${stage.name}: ${error.message}; the guard could not finish`,
+          }
+        : { action: 'deny', ruleId: `${stage.name}.failed`, reason: `stage ${stage.name} failed: ${messageOf(error)}` };
+      if (stage.failureMode === 'open' && !budget) {
         trail.push(record(stage, verdict, started, 'error', false));
         continue;
       }

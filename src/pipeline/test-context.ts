@@ -3,6 +3,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../log.js';
 import { createSession, emptyServerPolicy } from './session.js';
 import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from './types.js';
+import { RedactionVault } from './vault.js';
 
 export function testContext(tool: Partial<Tool> = {}, args: Record<string, unknown> = {}): CallContext {
   return {
@@ -16,6 +17,8 @@ export function testContext(tool: Partial<Tool> = {}, args: Record<string, unkno
     arguments: args,
     signal: new AbortController().signal,
     log: silentLogger(),
+    vault: new RedactionVault(),
+    notes: new Map(),
   };
 }
 

@@ -6,6 +6,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Detection } from '../guardrails/types.js';
 import type { Logger } from '../log.js';
 import type { ArgumentRule, RateLimit } from '../policy/config-schema.js';
+import type { RedactionVault } from './vault.js';
 
 export type { Detection };
 
@@ -123,6 +124,13 @@ export interface CallContext {
   readonly arguments: Readonly<Record<string, unknown>>;
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** Per-call state: the input placeholders the restore stage puts back (see vault.ts). */
+  readonly vault: RedactionVault;
+  /**
+   * Per-call values that one stage leaves for a later one (Envoy's dynamic metadata), each under its owner's own
+   * symbol: stages share state here instead of importing each other or keeping module-level maps keyed by the call.
+   */
+  readonly notes: Map<symbol, unknown>;
 }
 
 /** One line of the trail that every call leaves, for the audit log and the block message. */

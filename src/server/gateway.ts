@@ -54,6 +54,7 @@ import {
   type ToolResult,
 } from '../pipeline/types.js';
 import { callTool } from '../pipeline/call-tool.js';
+import { RedactionVault } from '../pipeline/vault.js';
 import { runStages } from '../pipeline/run.js';
 import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -449,6 +450,8 @@ export class Gateway {
       get log() {
         return log.child({ callId, server, what });
       },
+      vault: new RedactionVault(),
+      notes: new Map(),
     };
     const out = await runStages(pipeline.response, { content }, ctx);
     if (out.denied) {
@@ -710,6 +713,8 @@ export class Gateway {
       tool,
       arguments: req.arguments,
       signal: req.signal,
+      vault: new RedactionVault(),
+      notes: new Map<symbol, unknown>(),
       ...this.approver(req, { callId, server: route.server, tool: tool.name }),
       get log() {
         return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));

@@ -9,7 +9,6 @@ import { createJudgeStages, JUDGE_META_KEY, resultMaterial, type JudgeDetection 
 import { runStages } from '../../pipeline/run.js';
 import { testCall, testContext } from '../../pipeline/test-context.js';
 import type { ToolResult } from '../../pipeline/types.js';
-import { vaultFor } from '../stage.js';
 
 let fake: FakeEndpoint;
 let dir: string;
@@ -301,11 +300,11 @@ describe('judge stages', () => {
   it('shows the judge placeholders, not the values the input guardrails replaced', async () => {
     fake.script(() => ({ verdict: { score: 0.9, reason: 'ok' } }));
     const ctx = testContext({}, { to: 'alice@example.com' });
-    vaultFor(ctx).placeholder('EMAIL', 'alice@example.com');
+    ctx.vault.placeholder('EMAIL', 'alice@example.com');
     await stages({ relevancy: {} }).output!.check(text('sent'), ctx);
     expect(fake.requests[0]!.user).toContain('[EMAIL_1]');
     expect(fake.requests[0]!.user).not.toContain('alice@example.com');
-    expect(vaultFor(ctx).conceal('nothing to hide')).toBe('nothing to hide');
+    expect(ctx.vault.conceal('nothing to hide')).toBe('nothing to hide');
   });
 
   it('keeps at most maxConcurrent requests in flight', async () => {

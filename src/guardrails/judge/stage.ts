@@ -28,7 +28,6 @@ import type { CallContext, Detection, RequestStage, ResponseStage, Verdict } fro
 import { createNameMatcher } from '../../policy/glob.js';
 import { stringLeaves } from '../../util/json-strings.js';
 import { createInjectionDetector } from '../injection.js';
-import { vaultFor } from '../stage.js';
 import { createJudgeBudget, type JudgeBudget } from './budget.js';
 import { JudgeFailure } from './client.js';
 import type { PolicyJudge } from './config-schema.js';
@@ -384,7 +383,8 @@ export function resultMaterial(result: CallToolResult): { texts: string[]; resou
 }
 
 /** The input judge's verdicts, so the output stage can put them in the result's `_meta` too. */
-const INPUT_RECORDS = new WeakMap<CallContext, JudgeRecord[]>();
+/** Where the input judge leaves its records for the output stage's `_meta` (per-call state on the context). */
+const INPUT_RECORDS = Symbol('judge.input-records');
 
 export interface JudgeStages {
   input?: RequestStage;
@@ -419,7 +419,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
           if (local !== undefined) planned.push(['injection', () => injectionCheck(env, text, local)]);
         }
         const records = await runAll(env, planned);
-        if (records.length) INPUT_RECORDS.set(ctx, records);
+        if (records.length) ctx.notes.set(INPUT_RECORDS, records);
         return decide(env, records, 'the call') ?? { action: 'allow' };
       },
     };
@@ -440,8 +440,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
         // An error result is not an answer: relevancy, adherence and grounding do not apply; the rules still do.
         const answer = judged && result.isError !== true;
         // The call as the upstream saw it: values the input guardrails replaced stay placeholders for the judge.
-        const vault = vaultFor(ctx);
-        const args = vault.conceal(JSON.stringify(ctx.arguments));
+        const args = ctx.vault.conceal(JSON.stringify(ctx.arguments));
         const tool = toolText(name, ctx.tool.description, ctx.tool.outputSchema);
         const planned: Planned[] = [];
         if (judged && cfg.policy?.output && m.policy(name))
@@ -482,7 +481,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
               .filter((k) => ctx.arguments[k] !== undefined)
               .map((k) => {
                 const v = ctx.arguments[k];
-                return vault.conceal(typeof v === 'string' ? v : JSON.stringify(v));
+                return ctx.vault.conceal(typeof v === 'string' ? v : JSON.stringify(v));
               }),
             ...resources,
           ].join('\n\n');
@@ -512,7 +511,7 @@ export function createJudgeStages(opts: JudgeStageOptions): JudgeStages {
           if (local !== undefined) planned.push(['injection', () => injectionCheck(env, all, local)]);
         }
         const records = await runAll(env, planned);
-        const before = INPUT_RECORDS.get(ctx);
+        const before = ctx.notes.get(INPUT_RECORDS) as JudgeRecord[] | undefined;
         const verdict = decide<ToolResultT>(env, records, 'the tool result');
         if (!verdict && !before) return { action: 'allow' };
         if (verdict?.action === 'deny') return verdict;
