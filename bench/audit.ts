@@ -72,7 +72,12 @@ async function run(fsync: 'batched' | 'always', dir: string) {
       principal: LOCAL_PRINCIPAL,
     });
     audit.routed('fs', 'read_text_file');
-    audit.allowed(TRAIL);
+    audit.observe({
+      kind: 'allowed',
+      result: RESULT,
+      trail: TRAIL,
+      upstream: { start: Date.now(), ms: 1, failed: false },
+    });
     const done = Promise.resolve(RESULT);
     const t0 = performance.now();
     await audit.settle(done, unaudited);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { IntegrityVerdict } from '../integrity/gate.js';
 import { silentLogger } from '../log.js';
 import { LOCAL_PRINCIPAL, type StageRecord } from '../pipeline/types.js';
+import type { CallOutcome } from '../pipeline/call-tool.js';
 import { createChain } from './chain.js';
 import { createPrometheusMetrics } from './prometheus.js';
 import { createRedactor } from './redact.js';
@@ -66,6 +67,24 @@ const trail: StageRecord[] = [
 ];
 const unaudited = () => ({ isError: true, content: [{ type: 'text' as const, text: 'unaudited' }] });
 
+const allowed = (t: StageRecord[]): CallOutcome => ({
+  kind: 'allowed',
+  result: { content: [] },
+  trail: t,
+  upstream: { start: Date.now(), ms: 1, failed: false },
+});
+const blockedBy = (t: StageRecord[]): CallOutcome => ({
+  kind: 'blocked',
+  phase: 'request',
+  verdict: {
+    action: 'deny',
+    ruleId: 'schema.invalid',
+    reason: 'bad',
+    stage: { name: 'schema', slot: 'parameter-check', check: () => ({ action: 'allow' as const }) },
+  },
+  trail: t,
+});
+
 describe('audit sink', () => {
   it('records the typed events: key used and refused, config reloaded, approvals, upstream, integrity diffs', async () => {
     const { sink, read, file } = setup();
@@ -104,16 +123,18 @@ describe('audit sink', () => {
     const { sink, read } = setup();
     const a = sink.beginCall(start);
     a.routed('fs', 'read');
-    a.blocked({ phase: 'request', ruleId: 'schema.invalid', reason: 'bad', trail });
+    a.observe(blockedBy(trail));
     await a.settle(Promise.resolve({ isError: true, content: [] }), unaudited);
     const b = sink.beginCall(start);
     b.routed('fs', 'read');
-    await expect(
-      b.settle(
-        b.upstream(trail.slice(0, 1), () => Promise.reject(new Error('exited with code 1'))),
-        unaudited,
-      ),
-    ).rejects.toThrow('exited');
+    const error = new Error('exited with code 1');
+    b.observe({
+      kind: 'failed',
+      error,
+      trail: trail.slice(0, 1),
+      upstream: { start: Date.now(), ms: 2, failed: true },
+    });
+    await expect(b.settle(Promise.reject(error), unaudited)).rejects.toThrow('exited');
     const c = sink.beginCall(start);
     await expect(c.settle(Promise.reject(new Error('boom')), unaudited)).rejects.toThrow('boom');
     await sink.close();
@@ -139,7 +160,7 @@ describe('audit sink', () => {
       reason: expect.stringMatching(/cannot write the audit log .*(ENOTDIR|EEXIST)/) as string,
     });
     const a = sink.beginCall(start);
-    a.allowed([]);
+    a.observe(allowed([]));
     const r = await a.settle(Promise.resolve({ content: [{ type: 'text', text: 'x' }] }), unaudited);
     expect(r).toEqual(unaudited());
     const { sink: fine } = setup({ required: true });
@@ -158,7 +179,7 @@ describe('audit sink', () => {
       ],
     });
     const a = sink.beginCall(start);
-    a.allowed([]);
+    a.observe(allowed([]));
     await a.settle(Promise.resolve({ content: [] }), unaudited);
     await sink.close();
     expect(read()[0]).toMatchObject({ outcome: 'allowed', resultBytes: 14 });
@@ -172,8 +193,8 @@ describe('prometheus metrics', () => {
     for (let i = 0; i < 3; i++) {
       const a = sink.beginCall(start);
       a.routed('fs', 'read');
-      if (i === 0) a.blocked({ phase: 'request', ruleId: 'schema.invalid', reason: 'bad', trail });
-      else a.allowed(trail.slice(0, 1));
+      if (i === 0) a.observe(blockedBy(trail));
+      else a.observe(allowed(trail.slice(0, 1)));
       await a.settle(Promise.resolve({ content: [] }), unaudited);
     }
     sink.cache('discovery', true);

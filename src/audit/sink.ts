@@ -13,6 +13,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { IntegrityVerdict } from '../integrity/gate.js';
 import type { Logger } from '../log.js';
 import type { Principal, StageRecord } from '../pipeline/types.js';
+import type { CallOutcome } from '../pipeline/call-tool.js';
 import { buildCallRecord, type CallOutcomeKind, type CallRecord } from './record.js';
 import type { ArgumentsMode, Redactor } from './redact.js';
 import type { AuditWriter } from './writer.js';
@@ -209,28 +210,21 @@ export class CallAudit {
     this.tool = tool;
   }
 
-  /** Runs the upstream call, timing it and remembering the request stages' trail. */
-  async upstream<T>(trail: readonly StageRecord[], call: () => Promise<T>): Promise<T> {
-    this.trail = trail;
-    const start = now();
-    try {
-      const out = await call();
-      this.up = { start, ms: now() - start, failed: false };
-      return out;
-    } catch (error) {
-      this.up = { start, ms: now() - start, failed: true };
-      throw error;
-    }
-  }
-
-  blocked(b: { phase: 'request' | 'response'; ruleId: string; reason: string; trail?: readonly StageRecord[] }): void {
-    if (b.trail) this.trail = b.trail;
-    this.outcome = { kind: 'blocked', phase: b.phase, ruleId: b.ruleId, reason: b.reason };
-  }
-
-  allowed(trail: readonly StageRecord[]): void {
-    this.trail = trail;
-    this.outcome = { kind: 'allowed' };
+  /**
+   * The finished call, once: its trail, how it ended and when the upstream ran. A failed upstream is recorded as
+   * `upstream-error` when the error reaches `settle`.
+   */
+  observe(outcome: CallOutcome): void {
+    this.trail = outcome.trail;
+    if (outcome.upstream) this.up = outcome.upstream;
+    if (outcome.kind === 'blocked')
+      this.outcome = {
+        kind: 'blocked',
+        phase: outcome.phase,
+        ruleId: outcome.verdict.ruleId,
+        reason: outcome.verdict.reason,
+      };
+    else if (outcome.kind === 'allowed') this.outcome = { kind: 'allowed' };
   }
 
   /**

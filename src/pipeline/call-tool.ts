@@ -1,6 +1,7 @@
 /**
  * One tools/call: request stages, then the upstream (the fixed terminal step, never a stage), then response
- * stages. A denied request never reaches the upstream; a denied response never reaches the client.
+ * stages. A denied request never reaches the upstream; a denied response never reaches the client. Every way a
+ * call can end is an outcome, a failed upstream included, so that the audit reads the finished call once.
  */
 import { runStages } from './run.js';
 import type {
@@ -19,17 +20,28 @@ export interface CallPipeline {
   response: readonly ResponseStage[];
 }
 
+/** When the upstream step started (ms since the epoch, sub-millisecond), how long it took, and whether it threw. */
+export interface UpstreamTiming {
+  start: number;
+  ms: number;
+  failed: boolean;
+}
+
 export type CallOutcome =
-  | { kind: 'allowed'; result: ToolResult; trail: StageRecord[] }
+  | { kind: 'allowed'; result: ToolResult; trail: StageRecord[]; upstream: UpstreamTiming }
   | {
       kind: 'blocked';
       phase: 'request' | 'response';
       verdict: DenyVerdict & { stage: Stage<ToolCall> | Stage<ToolResult> };
       trail: StageRecord[];
-    };
+      upstream?: UpstreamTiming;
+    }
+  /** The upstream failed (crashed, timed out, answered with an error): `error` is what it threw. */
+  | { kind: 'failed'; error: unknown; trail: StageRecord[]; upstream: UpstreamTiming };
 
-/** The upstream call; `trail` is what the request stages decided, for the audit record of a call that fails there. */
-export type Upstream = (call: ToolCall, ctx: CallContext, trail: readonly StageRecord[]) => Promise<ToolResult>;
+export type Upstream = (call: ToolCall, ctx: CallContext) => Promise<ToolResult>;
+
+const now = () => performance.timeOrigin + performance.now();
 
 export async function callTool(
   pipeline: CallPipeline,
@@ -39,9 +51,16 @@ export async function callTool(
 ): Promise<CallOutcome> {
   const before = await runStages(pipeline.request, call, ctx);
   if (before.denied) return { kind: 'blocked', phase: 'request', verdict: before.denied, trail: before.trail };
-  const raw = await upstream(before.value, ctx, before.trail);
+  const start = now();
+  let raw: ToolResult;
+  try {
+    raw = await upstream(before.value, ctx);
+  } catch (error) {
+    return { kind: 'failed', error, trail: before.trail, upstream: { start, ms: now() - start, failed: true } };
+  }
+  const timing = { start, ms: now() - start, failed: false };
   const after = await runStages(pipeline.response, raw, ctx);
   const trail = [...before.trail, ...after.trail];
-  if (after.denied) return { kind: 'blocked', phase: 'response', verdict: after.denied, trail };
-  return { kind: 'allowed', result: after.value, trail };
+  if (after.denied) return { kind: 'blocked', phase: 'response', verdict: after.denied, trail, upstream: timing };
+  return { kind: 'allowed', result: after.value, trail, upstream: timing };
 }

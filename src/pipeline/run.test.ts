@@ -133,11 +133,15 @@ describe('callTool', () => {
     expect(r).toMatchObject({ kind: 'blocked', phase: 'response', verdict: { ruleId: 'o.bad' } });
   });
 
-  it('lets an upstream failure propagate as an error, not a verdict', async () => {
-    await expect(
-      callTool({ request: [], response: [] }, testCall(), testContext(), () =>
-        Promise.reject(new Error('upstream down')),
-      ),
-    ).rejects.toThrow('upstream down');
+  it('returns an upstream failure as a failed outcome with the request trail, not a verdict', async () => {
+    const error = new Error('upstream down');
+    const allow: RequestStage = { name: 'a', slot: 'parameter-check', check: () => ({ action: 'allow' }) };
+    for (let i = 0; i < 2; i++) {
+      const outcome = await callTool({ request: [allow], response: [] }, testCall(), testContext(), () =>
+        Promise.reject(error),
+      );
+      expect(outcome).toMatchObject({ kind: 'failed', error, trail: [{ stage: 'a', action: 'allow' }] });
+      expect(outcome.kind === 'failed' && outcome.upstream.failed).toBe(true);
+    }
   });
 });

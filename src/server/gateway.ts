@@ -32,11 +32,8 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type LoggingLevel,
-  type CallToolResult,
   type ClientCapabilities,
-  type ElicitRequestFormParams,
   type JSONRPCMessage,
-  type Progress,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -47,13 +44,11 @@ import type { Logger } from '../log.js';
 import { createSession } from '../pipeline/session.js';
 import {
   LOCAL_PRINCIPAL,
-  type ApprovalAnswer,
   type CallContext,
   type Principal,
   type SessionState,
   type ToolResult,
 } from '../pipeline/types.js';
-import { callTool } from '../pipeline/call-tool.js';
 import { RedactionVault } from '../pipeline/vault.js';
 import { runStages } from '../pipeline/run.js';
 import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
@@ -72,10 +67,11 @@ import { buildRoutes, type Routes } from './routes.js';
 import { passThroughMeta } from './tool-calls.js';
 import type { UpstreamNotification } from '../upstream/upstream.js';
 import { createGatewayState } from './state.js';
-import type { AuditSink, CallAudit } from '../audit/sink.js';
+import type { AuditSink } from '../audit/sink.js';
 import type { StateStore } from '../state/store.js';
-import { blockedError, blockedResult, toWireError, WireError } from './to-wire.js';
-import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
+import { blockedError, toWireError, WireError } from './to-wire.js';
+import { interceptToolCalls } from './tool-calls.js';
+import { handleToolCall, type CallSession } from './call-handler.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -111,29 +107,6 @@ export const IDENTITY_REFUSED = -32001;
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
 const RELAY_TIMEOUT_MS = 10 * 60_000;
 
-/**
- * The approval form (policy/approval.ts): one required choice. `enum` with `enumNames` is the titled enum that
- * clients of both the 2025-06-18 and the 2025-11-25 spec accept; 2025-11-25 prefers `oneOf` with titles, which
- * older clients reject as an invalid request.
- */
-const APPROVAL_SCHEMA: ElicitRequestFormParams['requestedSchema'] = {
-  type: 'object',
-  properties: {
-    decision: {
-      type: 'string',
-      title: 'Decision',
-      enum: ['allow_once', 'allow_session', 'deny'],
-      enumNames: ['Allow once', 'Allow for this session', 'Deny'],
-    },
-  },
-  required: ['decision'],
-};
-const APPROVAL_ANSWERS = new Map<unknown, ApprovalAnswer>([
-  ['allow_once', 'once'],
-  ['allow_session', 'session'],
-  ['deny', 'deny'],
-]);
-
 type ListKind = 'tools' | 'prompts' | 'resources';
 
 /** RFC 5424 severities in the order MCP's `logging/setLevel` uses: a message below the client's level is dropped. */
@@ -162,9 +135,6 @@ function withMeta<T extends object>(params: T, meta: unknown): T & { _meta?: Rec
   const pass = passThroughMeta(meta);
   return pass ? { ...params, _meta: pass } : params;
 }
-
-/** Integrity blocks that a person can lift with `tools approve`: a blocked call re-checks the pins first. */
-const REVIEWABLE = new Set(['integrity.changed', 'integrity.revoked', 'integrity.unapproved']);
 
 export class Gateway {
   readonly server: Server;
@@ -196,6 +166,8 @@ export class Gateway {
   private readonly audit: AuditSink;
   /** The resources of the pool this session made itself (stdio): it closes them at shutdown. */
   private readonly ownedResources: PoolResources | undefined;
+  /** What the tools/call handler (call-handler.ts) sees of this session. */
+  private readonly calls: CallSession;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
@@ -254,6 +226,22 @@ export class Gateway {
       },
     );
     this.registerHandlers();
+    this.calls = {
+      principal: this.principal,
+      identity: this.identity,
+      session: this.session,
+      audit: this.audit,
+      log,
+      access: () => this.access,
+      checkIdentity: () => this.checkIdentity(),
+      routeTool: (exposed) => this.routeTool(exposed),
+      poolOf: (server) => this.poolOf.get(server),
+      elicitor: () =>
+        this.server.getClientCapabilities()?.elicitation?.form
+          ? (params, options) =>
+              this.server.elicitInput({ mode: 'form', ...params }, { ...options, timeout: RELAY_TIMEOUT_MS })
+          : undefined,
+    };
   }
 
   /** The session id that approvals and the data-flow guard are kept under. */
@@ -287,7 +275,7 @@ export class Gateway {
       onmessage?.(message, extra);
     };
     // tools/call is served below the SDK Server (see tool-calls.ts); everything else goes through it.
-    interceptToolCalls(transport, (call) => this.track(() => this.callTool(call)));
+    interceptToolCalls(transport, (call) => this.track(() => handleToolCall(this.calls, call)));
     // Only the gateway's own stdio transport reports the end of input; on it, drain before closing.
     transport.oninputend = () => void this.shutdown('stdin closed');
     this.server.onclose = () => void this.shutdown('client disconnected');
@@ -643,148 +631,6 @@ export class Gateway {
         });
       }),
     );
-  }
-
-  /**
-   * One tools/call, audited: every outcome (allowed, blocked, errored, upstream error) leaves one record. With
-   * audit.required, a call that cannot be audited is blocked (rule audit.unavailable) rather than run unaudited.
-   */
-  private async callTool(req: ToolCallRequest): Promise<CallToolResult> {
-    this.checkIdentity();
-    const refused = this.audit.refusal();
-    if (refused) {
-      this.log.error({ tool: req.name, ruleId: refused.ruleId }, refused.reason);
-      return blockedResult({
-        phase: 'request',
-        verdict: { ...refused, stage: { name: 'audit', slot: 'parameter-check' } },
-      });
-    }
-    const audit = this.audit.beginCall({
-      exposed: req.name,
-      arguments: req.arguments,
-      sessionId: this.session.id,
-      principal: this.principal,
-    });
-    return audit.settle(this.runToolCall(req, audit), (deny) =>
-      blockedResult({ phase: 'response', verdict: { ...deny, stage: { name: 'audit', slot: 'output-guardrail' } } }),
-    );
-  }
-
-  /** One tools/call: route, wait for the upstream, run the pipeline around the upstream call. */
-  private async runToolCall(req: ToolCallRequest, audit: CallAudit): Promise<CallToolResult> {
-    const exposed = req.name;
-    const route = await this.routeTool(exposed);
-    audit.routed(route.server, route.name);
-    const pool = this.poolOf.get(route.server);
-    if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
-    const upstream = pool.upstream(route.server);
-    const timeout = upstream.server.config.timeoutMs;
-    await upstream.ready(timeout, req.signal);
-    // Check against the live definition, never a cached one: that is what the upstream will run.
-    const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
-    if (!tool || !pool.allowsTool(route.server, tool.name) || !this.access.allowsTool(route.server, tool.name))
-      throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
-    let refusal = pool.integrityRefusal(route.server, tool);
-    if (refusal && REVIEWABLE.has(refusal.ruleId)) {
-      // Someone may have approved it since (`tools approve` writes the lockfile): check the live list again.
-      await pool.recheckIntegrity(route.server, upstream.catalog!);
-      refusal = pool.integrityRefusal(route.server, tool);
-    }
-    if (refusal) {
-      this.log.warn({ server: route.server, tool: tool.name, ruleId: refusal.ruleId }, 'call blocked');
-      audit.blocked({ phase: 'request', ruleId: refusal.ruleId, reason: refusal.reason });
-      return blockedResult({
-        phase: 'request',
-        verdict: { action: 'deny', ...refusal, stage: { name: 'integrity', slot: 'parameter-check' } },
-      });
-    }
-    const callId = audit.callId;
-    // The per-call child logger is made only when something logs: creating one costs more than the rest of the
-    // pipeline on an allowed call.
-    let callLog: Logger | undefined;
-    const base = this.log;
-    const ctx = {
-      callId,
-      server: route.server,
-      identity: this.identity,
-      principal: this.principal,
-      session: this.session,
-      serverPolicy: pool.serverPolicy(route.server),
-      tool,
-      arguments: req.arguments,
-      signal: req.signal,
-      vault: new RedactionVault(),
-      notes: new Map<symbol, unknown>(),
-      ...this.approver(req, { callId, server: route.server, tool: tool.name }),
-      get log() {
-        return (callLog ??= base.child({ callId, server: route.server, tool: tool.name }));
-      },
-    };
-    const call = { exposedName: exposed, server: route.server, tool: tool.name, arguments: req.arguments };
-    // Progress goes out with the client's own token. The last notification is awaited before the result is
-    // returned, so the client never sees a progress notification after the answer it belongs to.
-    let lastProgress: Promise<void> | undefined;
-    const onprogress =
-      req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
-
-    const pipeline = await pool.pipelineForTool(route.server, tool.name, this.access.policyFor(route.server));
-    const outcome = await callTool(pipeline, call, ctx, (c, cx, trail) =>
-      audit.upstream(trail, () =>
-        upstream.callTool(
-          { name: c.tool, arguments: c.arguments, ...(req.meta ? { _meta: req.meta } : {}) },
-          {
-            signal: cx.signal,
-            timeout,
-            maxTotalTimeout: upstream.server.config.maxTotalMs ?? 10 * timeout,
-            ...(onprogress ? { onprogress } : {}),
-          },
-        ),
-      ),
-    );
-    if (lastProgress) {
-      // Clients built on the SDK drop a progress notification that they read in the same chunk as its response
-      // (see upstream/progress-order.ts); a turn of the event loop between the two avoids that.
-      await lastProgress;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
-    if (shadow.length) ctx.log.warn({ shadow }, 'shadow rules would have blocked this call');
-    if (outcome.kind === 'blocked') {
-      ctx.log.warn(
-        { phase: outcome.phase, ruleId: outcome.verdict.ruleId, reason: outcome.verdict.reason },
-        'call blocked',
-      );
-      audit.blocked({ ...outcome.verdict, phase: outcome.phase, trail: outcome.trail });
-      return blockedResult(outcome);
-    }
-    audit.allowed(outcome.trail);
-    if (base.isLevelEnabled('debug')) ctx.log.debug({ trail: outcome.trail }, 'call allowed');
-    return outcome.result;
-  }
-
-  /**
-   * `approve` for a call's context: asks the user through MCP elicitation (form mode), as a request related to
-   * the pending tools/call (so a transport that routes by request sends it on that call's stream), cancelled with
-   * the call. Only where the client declared form elicitation at initialize; without it a stage that needs
-   * approval denies with guidance. Declining or dismissing the form is a deny.
-   */
-  private approver(
-    req: ToolCallRequest,
-    call: { callId: string; server: string; tool: string },
-  ): Pick<CallContext, 'approve'> {
-    if (!this.server.getClientCapabilities()?.elicitation?.form) return {};
-    return {
-      approve: async ({ message }) => {
-        this.audit.approval({ event: 'asked', ...call });
-        const result = await this.server.elicitInput(
-          { mode: 'form', message, requestedSchema: APPROVAL_SCHEMA },
-          { signal: req.signal, timeout: RELAY_TIMEOUT_MS, relatedRequestId: req.requestId },
-        );
-        const answer = (result.action === 'accept' && APPROVAL_ANSWERS.get(result.content?.decision)) || 'deny';
-        this.audit.approval({ event: 'answered', ...call, answer });
-        return answer;
-      },
-    };
   }
 
   private routeTool(exposed: string) {

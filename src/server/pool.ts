@@ -26,7 +26,9 @@ import { createSecretMasker } from '../log.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import type { CallPipeline } from '../pipeline/call-tool.js';
 import { serverPolicyContext } from '../pipeline/session.js';
-import type { ServerPolicyContext } from '../pipeline/types.js';
+import type { RequestStage, ServerPolicyContext } from '../pipeline/types.js';
+import { createAuditRequiredStage } from '../audit/stage.js';
+import { createIntegrityStage } from '../integrity/stage.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
 import { sharedStore } from '../state/create.js';
@@ -338,6 +340,18 @@ export class UpstreamPool {
       this.res.audit.upstream({ event: 'restarted', server, restarts: upstream?.restarts ?? 0 });
   }
 
+  /** The stages every call of this pool passes first, whatever its policy. */
+  private readonly gateStages: RequestStage[] = [
+    createAuditRequiredStage({ refusal: () => this.res.audit.refusal() }),
+    createIntegrityStage({
+      refusal: (server, tool) => this.integrityRefusal(server, tool),
+      recheck: async (server) => {
+        const catalog = this.upstreams.get(server)?.catalog;
+        if (catalog) await this.recheckIntegrity(server, catalog);
+      },
+    }),
+  ];
+
   /** Checks a catalog again now (a blocked call after an approval), and lists what it lets through. */
   async recheckIntegrity(server: string, catalog: Catalog): Promise<void> {
     this.checkIntegrity(server, catalog);
@@ -408,7 +422,11 @@ export class UpstreamPool {
     ];
   }
 
-  /** A policy's pipeline for tool results, or (`prompt`) for prompt messages; built once each. */
+  /**
+   * A policy's pipeline for tool results, or (`prompt`) for prompt messages; built once each. Its request stages
+   * start with the pool's own: audit.required, then the integrity gate (a blocked tool is refused before any
+   * guardrail reads its arguments).
+   */
   pipelineFor(policyName: string, content: 'results' | 'prompt' = 'results'): Promise<CallPipeline> {
     const key = content === 'prompt' ? `${policyName}\u0000prompt` : policyName;
     let pipeline = this.pipelines.get(key);
@@ -420,7 +438,7 @@ export class UpstreamPool {
             name: policyName,
             content,
             ...(this.res.judges ? { judges: this.res.judges } : {}),
-          })
+          }).then((p) => ({ request: [...this.gateStages, ...p.request], response: p.response }))
         : Promise.reject(new GatewayError('INTERNAL', `no policy named "${policyName}"`));
       this.pipelines.set(key, pipeline);
     }
