@@ -75,6 +75,7 @@ import type { AuditSink, CallAudit } from '../audit/sink.js';
 import type { StateStore } from '../state/store.js';
 import { blockedError, blockedResult, toWireError, WireError } from './to-wire.js';
 import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
+import { guardProtocol } from './protocol-guard.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -287,6 +288,7 @@ export class Gateway {
     };
     // tools/call is served below the SDK Server (see tool-calls.ts); everything else goes through it.
     interceptToolCalls(transport, (call) => this.track(() => this.callTool(call)));
+    guardProtocol(transport, this.log); // outermost: one answer per request (protocol-guard.ts)
     // Only the gateway's own stdio transport reports the end of input; on it, drain before closing.
     transport.oninputend = () => void this.shutdown('stdin closed');
     this.server.onclose = () => void this.shutdown('client disconnected');
