@@ -83,6 +83,11 @@ describe('guardProtocol: requests before initialize', () => {
     await h.answer(2);
     h.deliver(req(3));
     expect(idsOf(h.passed)).toEqual([0, 2, 3]);
+    // Once initialised, a later initialize that fails (found by the client fuzzer) leaves the session as it is.
+    h.deliver(init(4));
+    await h.answer(4, { error: { code: -32602, message: 'bad params' } });
+    h.deliver(req(5));
+    expect(idsOf(h.passed)).toEqual([0, 2, 3, 4, 5]);
   });
 });
 

@@ -38,6 +38,8 @@ export function guardProtocol(transport: GuardableTransport, log: Logger): void 
   const inFlight = new Set<string>();
   /** initialize has arrived (and was not answered with an error). */
   let initialized = false;
+  /** An initialize was answered with a result: from then on the session stays initialised. */
+  let succeeded = false;
   let initializeId: string | undefined;
   const onmessage = transport.onmessage;
   const send = transport.send.bind(transport);
@@ -87,8 +89,12 @@ export function guardProtocol(transport: GuardableTransport, log: Logger): void 
     if (!('method' in message) && message.id !== undefined) {
       const key = idKey(message.id);
       inFlight.delete(key);
-      // A failed initialize leaves the session uninitialised: the client may try again, and nothing else may run.
-      if (key === initializeId && 'error' in message) initialized = false;
+      // A failed first initialize leaves the session uninitialised: the client may try again, and nothing else may
+      // run. A failed later one (a client re-sending initialize) changes nothing: the session it has stays.
+      if (key === initializeId) {
+        if ('result' in message) succeeded = true;
+        else if (!succeeded) initialized = false;
+      }
     }
     return send(message, options);
   };
