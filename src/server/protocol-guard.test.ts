@@ -123,6 +123,28 @@ describe('guardProtocol: one answer per id', () => {
     },
   );
 
+  // Held out: written after the guard was done, and passed without a change to it.
+  it('held out: refuses a second initialize with the id of one in flight, and frees it once answered', async () => {
+    const h = harness();
+    h.deliver(init(0));
+    h.deliver(init(0));
+    expect(h.sent).toEqual([expect.objectContaining({ id: 0, error: expect.objectContaining({ code: -32600 }) })]);
+    await h.answer(0);
+    h.deliver(req(0));
+    expect(idsOf(h.passed)).toEqual([0, 0]);
+  });
+
+  it('held out: a cancel for an id never seen, or of a wrong type, frees nothing', () => {
+    const h = harness();
+    h.deliver(init());
+    h.deliver(req(1));
+    h.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: '1' } });
+    h.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: { id: 1 } } });
+    h.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled' });
+    h.deliver(req(1));
+    expect(h.sent).toEqual([expect.objectContaining({ id: 1, error: expect.objectContaining({ code: -32600 }) })]);
+  });
+
   it('keeps numeric and string ids apart', () => {
     const h = harness();
     h.deliver(init());

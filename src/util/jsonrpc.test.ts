@@ -68,6 +68,21 @@ describe('recoverRequestId reads the top-level id of a request from a frame pref
     expect(recoverRequestId(prefix)).toBe(id);
   });
 
+  // Held out: written after the scanner was done, and passed without a change to it.
+  it.each([
+    [`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"arguments":{"text":"\\\\"}, "more":"`, 42],
+    [`{"id":0,"method":"x","params":{`, 0],
+    [`{"id":"","method":"x","params":{`, ''],
+    [`{"id":1e400,"method":"x","params":{`, undefined],
+    [`{"id":3,"\\u006dethod":"x","params":{`, 3],
+    [`{"method":"x","params":"\\"id\\":5","id":6,"a":"`, 6],
+    [`\ufeff{"id":1,"method":"x","params":{`, undefined],
+    [`{"id":[7],"method":"x","params":{`, undefined],
+  ])('held out: %s → %j', (prefix, id) => {
+    expect(recoverRequestId(prefix)).toBe(id);
+    expect(recoverRequestId(prefix)).toBe(id);
+  });
+
   it('reads no further than its budget', () => {
     const late = `{"method":"x","pad":"${'p'.repeat(ID_SCAN_BYTES)}","id":7,"params":{`;
     expect(recoverRequestId(late)).toBeUndefined();
