@@ -65,7 +65,8 @@ describe('one answer per request over stdio', () => {
         { jsonrpc: '2.0', id, error: { code: -32000, message: expect.stringMatching(/^Server not initialized/) } },
       ]);
     expect(answers('early-ping')).toEqual([{ jsonrpc: '2.0', id: 'early-ping', result: {} }]);
-    expect(logLines(gw).filter((l) => l.event === 'protocol.not-initialized')).toHaveLength(2);
+    // The log (stderr) may trail the answers (stdout).
+    await waitFor(() => logLines(gw).filter((l) => l.event === 'protocol.not-initialized').length === 2);
 
     send(init('init'));
     await waitFor(() => answers('init').length);
@@ -105,6 +106,7 @@ describe('one answer per request over stdio', () => {
         error: { code: -32600, message: expect.stringMatching(/batches are not supported/) },
       })),
     );
+    await waitFor(() => logLines(gw).some((l) => l.event === 'protocol.refused'));
     expect(logLines(gw).find((l) => l.event === 'protocol.refused')).toMatchObject({
       reason: 'batch',
       elements: 4,
@@ -238,6 +240,7 @@ describe('one answer per request over serve', () => {
     expect(answered[0]!.result).toMatchObject({ content: [expect.objectContaining({ type: 'text' })] });
     // Free again once answered.
     expect(messages((await post(frame('dup', 'ping'))).body)).toEqual([{ jsonrpc: '2.0', id: 'dup', result: {} }]);
+    await waitFor(() => serve!.logs().some((l) => l.event === 'protocol.duplicate-id'));
     expect(serve!.logs().filter((l) => l.event === 'protocol.duplicate-id')).toHaveLength(1);
   }, 30_000);
 });

@@ -83,6 +83,7 @@ describe('serve session quotas', () => {
     expect(await statusOf(a2)).toBe('ok');
     expect(await statusOf(b1)).toBe('ok');
 
+    await waitFor(() => running!.logs().some((l) => l.event === 'session.evicted'));
     const evicted = running!.logs().filter((l) => l.event === 'session.evicted');
     expect(evicted).toEqual([
       expect.objectContaining({
@@ -138,6 +139,7 @@ describe('serve session quotas', () => {
     expect(await statusOf(b1)).toBe('ok');
     expect(await statusOf(a2)).toBe('ok');
     expect(await statusOf(c1)).toBe('ok');
+    await waitFor(() => running!.logs().some((l) => l.event === 'session.evicted'));
     expect(running!.logs().filter((l) => l.event === 'session.evicted')).toEqual([
       expect.objectContaining({ keyId: keys.a.id, forKeyId: keys.c.id, quota: 'serve.maxSessions' }),
     ]);
