@@ -72,6 +72,7 @@ import type { StateStore } from '../state/store.js';
 import { blockedError, toWireError, WireError } from './to-wire.js';
 import { interceptToolCalls } from './tool-calls.js';
 import { handleToolCall, type CallSession } from './call-handler.js';
+import { guardProtocol } from './protocol-guard.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -276,6 +277,7 @@ export class Gateway {
     };
     // tools/call is served below the SDK Server (see tool-calls.ts); everything else goes through it.
     interceptToolCalls(transport, (call) => this.track(() => handleToolCall(this.calls, call)));
+    guardProtocol(transport, this.log); // outermost: one answer per request (protocol-guard.ts)
     // Only the gateway's own stdio transport reports the end of input; on it, drain before closing.
     transport.oninputend = () => void this.shutdown('stdin closed');
     this.server.onclose = () => void this.shutdown('client disconnected');

@@ -8,6 +8,16 @@
  * sessions, max body, idle timeout. `GET /healthz` (alive) and `GET /readyz` (config loaded, pools serving). The
  * config file is watched; a change is loaded atomically (new sessions get it, existing ones get their new access
  * or are closed if their membership is gone), and a bad edit keeps the old config running and logs why.
+ * Sessions are shared fairly (issue 15, class 13): besides the global cap, each gateway key and each project has a
+ * quota. A new session over a quota first evicts an idle session (least recently used, idle for at least
+ * `evictIdleAfterMs`) of the same key, then of the key holding the most sessions in that scope if it holds more
+ * than the requester; only then is it refused, with 429 (a key or project quota) or 503 (the global cap), naming
+ * the quota. Every eviction is logged and audited. An evicted session's next request gets 404, as the Streamable
+ * HTTP spec says for an unknown session, and its client starts a new one.
+ * Each request gets exactly one answer (class 12): a JSON-RPC batch is refused before the SDK transport splits it
+ * (400, one -32600 per request in it, by id; MCP 2025-06-18 removed batching), and a request whose id is still
+ * open on the session is answered -32600 with that id without reaching the SDK transport, whose per-id stream
+ * mapping would otherwise send the first request's answer down the second's stream.
  * Failure mode: closed; a request that fails a check gets a 4xx/5xx with a JSON-RPC error body that says why.
  */
 import crypto from 'node:crypto';
@@ -34,6 +44,7 @@ import type { StateStore } from '../state/store.js';
 import type { AuditSink } from '../audit/sink.js';
 import { closeHttpPool } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
+import { BATCH_REFUSED, readableId, refuseBatch } from '../util/jsonrpc.js';
 import { Gateway, IDENTITY_REFUSED } from './gateway.js';
 import { BodyTooLarge, bearerKey, hostRefusal, originRefusal, readBody, type OriginPolicy } from './http-guard.js';
 import { createPoolResources, UpstreamPool, type IntegrityPaths, type PoolResources } from './pool.js';
@@ -80,6 +91,18 @@ interface SessionEntry {
   lastSeen: number;
   /** POSTs in flight: a session that is working is not idle. */
   busy: number;
+  /** Ids of the requests whose POST is still answering ("s:abc", "n:7"): a second one with the same id is refused. */
+  openIds: Set<string>;
+}
+
+/** One of the session quotas, checked in this order for a new session. */
+interface Quota {
+  name: 'serve.maxSessionsPerKey' | 'serve.maxSessionsPerProject' | 'serve.maxSessions';
+  limit: number;
+  status: 429 | 503;
+  /** Which sessions count against it. */
+  covers: (keyId: string, project: string) => boolean;
+  what: string;
 }
 
 type Refusal = { status: number; message: string; headers?: Record<string, string> };
@@ -91,8 +114,8 @@ export class ServeGateway {
   readonly routes = new Map<string, RouteHandler>();
   private current: Generation;
   private readonly sessions = new Map<string, SessionEntry>();
-  /** Sessions whose `initialize` is being handled: they count against maxSessions. */
-  private pending = 0;
+  /** Sessions whose `initialize` is being handled: they count against every quota. */
+  private readonly opening = new Set<{ keyId: string; project: string }>();
   private server: http.Server | undefined;
   private watcher: fs.FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -206,6 +229,7 @@ export class ServeGateway {
         if (error instanceof BodyTooLarge) return rpcError(res, 413, -32600, error.message);
         return rpcError(res, 400, -32700, `parse error: ${messageOf(error)}`);
       }
+      if (Array.isArray(body)) return this.refuseBatch(res, body, principal);
     }
 
     const sid = req.headers['mcp-session-id'];
@@ -220,9 +244,142 @@ export class ServeGateway {
     }
     if (req.method !== 'POST' || !isInitialize(body))
       return rpcError(res, 400, -32000, 'no Mcp-Session-Id header: the first request of a session must be initialize');
-    if (this.sessions.size + this.pending >= this.settings.maxSessions)
-      return rpcError(res, 503, -32000, `too many sessions (serve.maxSessions = ${this.settings.maxSessions})`);
+    const refused = this.admit(principal);
+    if (refused !== undefined) return rpcError(res, refused.status, -32000, refused.message, refused.headers);
     return this.open(principal, req, res, body);
+  }
+
+  /**
+   * A batch gets one answer per request in it (400: MCP 2025-06-18 has no batches, and the Streamable HTTP spec
+   * answers input it cannot accept with an HTTP error), as a JSON-RPC batch response, so a client can tell which of
+   * its requests failed. None of it reaches a session.
+   */
+  private refuseBatch(res: http.ServerResponse, batch: unknown[], principal: Principal): void {
+    const r = refuseBatch(batch);
+    this.log.warn(
+      {
+        event: 'protocol.refused',
+        reason: 'batch',
+        keyId: principal.keyId,
+        elements: batch.length,
+        answered: r.answers.length,
+        droppedNotifications: r.notifications,
+        droppedResponses: r.responses,
+      },
+      'JSON-RPC batch refused',
+    );
+    if (r.answers.length === 0 || batch.length === 0) return rpcError(res, 400, -32600, BATCH_REFUSED);
+    json(res, 400, r.answers);
+  }
+
+  /** The session quotas a new session of `principal` must fit, in the order they are checked. */
+  private quotas(principal: Principal): Quota[] {
+    const s = this.settings;
+    const key = principal.keyId!;
+    const project = principal.project;
+    return [
+      {
+        name: 'serve.maxSessionsPerKey',
+        limit: s.maxSessionsPerKey,
+        status: 429,
+        covers: (k) => k === key,
+        what: 'this gateway key',
+      },
+      {
+        name: 'serve.maxSessionsPerProject',
+        limit: s.maxSessionsPerProject,
+        status: 429,
+        covers: (_k, p) => p === project,
+        what: `project ${project}`,
+      },
+      { name: 'serve.maxSessions', limit: s.maxSessions, status: 503, covers: () => true, what: 'this gateway' },
+    ];
+  }
+
+  /** Sessions (open and opening) per key within a quota's scope. */
+  private holders(quota: Quota): Map<string, number> {
+    const counts = new Map<string, number>();
+    const all = [
+      ...[...this.sessions.values()].map((e) => ({ keyId: e.keyId, project: e.principal.project })),
+      ...this.opening,
+    ];
+    for (const h of all) if (quota.covers(h.keyId, h.project)) counts.set(h.keyId, (counts.get(h.keyId) ?? 0) + 1);
+    return counts;
+  }
+
+  /**
+   * Room for one more session of `principal` under every quota, evicting idle sessions where one is full; or the
+   * refusal that names the quota still full.
+   */
+  private admit(principal: Principal): Refusal | undefined {
+    for (const quota of this.quotas(principal)) {
+      for (;;) {
+        const held = [...this.holders(quota).values()].reduce((a, b) => a + b, 0);
+        if (held < quota.limit) break;
+        if (this.evictFor(principal, quota)) continue;
+        const idleS = Math.ceil(this.settings.evictIdleAfterMs / 1000);
+        this.log.warn(
+          {
+            event: 'session.refused',
+            quota: quota.name,
+            limit: quota.limit,
+            keyId: principal.keyId,
+            project: principal.project,
+          },
+          'new session refused: quota full and no idle session to evict',
+        );
+        return {
+          status: quota.status,
+          message: `too many sessions for ${quota.what} (${quota.name} = ${quota.limit}), none of them idle for ${idleS} s; close one or try again later`,
+          headers: { 'Retry-After': String(idleS) },
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Evicts one idle session to make room under `quota` for a new session of `principal`: its own key's least
+   * recently used idle session first; else one of the key holding the most sessions in the quota's scope, if that
+   * key holds more than the requester (so one key can never push out a key smaller than itself). Idle: no request
+   * in flight and none for `evictIdleAfterMs`. False when there is none to evict.
+   */
+  private evictFor(principal: Principal, quota: Quota): boolean {
+    const now = Date.now();
+    const minIdle = this.settings.evictIdleAfterMs;
+    const idle = [...this.sessions].filter(
+      ([, e]) => quota.covers(e.keyId, e.principal.project) && e.busy === 0 && now - e.lastSeen >= minIdle,
+    );
+    let victims = idle.filter(([, e]) => e.keyId === principal.keyId);
+    if (victims.length === 0) {
+      // The keys holding the most sessions in scope, among those with an idle one; ties share the LRU choice.
+      const counts = this.holders(quota);
+      const mine = counts.get(principal.keyId!) ?? 0;
+      const most = Math.max(0, ...idle.map(([, e]) => counts.get(e.keyId) ?? 0));
+      victims = most > mine ? idle.filter(([, e]) => counts.get(e.keyId) === most) : [];
+    }
+    const victim = victims.reduce<[string, SessionEntry] | undefined>(
+      (lru, v) => (lru === undefined || v[1].lastSeen < lru[1].lastSeen ? v : lru),
+      undefined,
+    );
+    if (victim === undefined) return false;
+    const [id, entry] = victim;
+    const fields = {
+      session: id,
+      keyId: entry.keyId,
+      user: entry.principal.user,
+      project: entry.principal.project,
+      quota: quota.name,
+      idleMs: now - entry.lastSeen,
+      forKeyId: principal.keyId,
+    };
+    this.log.warn({ event: 'session.evicted', ...fields }, `evicting an idle session to make room (${quota.name})`);
+    this.opts.audit?.quiet(this.opts.audit.emit({ kind: 'session', event: 'evicted', ...fields }));
+    // Gone from the count now; its transport closes behind it, and its next request gets 404.
+    this.sessions.delete(id);
+    void entry.transport.close();
+    this.closeUnusedPools();
+    return true;
   }
 
   private authenticate(req: http.IncomingMessage): { principal: Principal } | Refusal {
@@ -266,6 +423,24 @@ export class ServeGateway {
   ): Promise<void> {
     entry.lastSeen = Date.now();
     const post = req.method === 'POST';
+    const id = post ? requestIdOf(body) : undefined;
+    if (id !== undefined) {
+      const key = typeof id === 'string' ? `s:${id}` : `n:${id}`;
+      if (entry.openIds.has(key)) {
+        this.log.warn({ event: 'protocol.duplicate-id', id, keyId: entry.keyId }, 'duplicate request id');
+        // A request is answered with a JSON-RPC message (Streamable HTTP), here its error, by its own id.
+        return json(res, 200, {
+          jsonrpc: '2.0',
+          id,
+          error: {
+            code: -32600,
+            message: `Invalid Request: id ${JSON.stringify(id)} is already in use by a request in flight`,
+          },
+        });
+      }
+      entry.openIds.add(key);
+      res.once('close', () => entry.openIds.delete(key));
+    }
     if (post) entry.busy++;
     try {
       await entry.transport.handleRequest(req, res, body);
@@ -336,6 +511,7 @@ export class ServeGateway {
           pools,
           lastSeen: Date.now(),
           busy: 0,
+          openIds: new Set(),
         };
         this.sessions.set(id, entry);
         this.log.info({ event: 'session.opened', session: id, keyId: principal.keyId }, 'session opened');
@@ -350,12 +526,13 @@ export class ServeGateway {
       }
       void gateway.shutdown('session closed');
     };
-    this.pending++;
+    const opening = { keyId: principal.keyId!, project: principal.project };
+    this.opening.add(opening);
     try {
       await gateway.connect(transport);
       await transport.handleRequest(req, res, body);
     } finally {
-      this.pending--;
+      this.opening.delete(opening);
     }
     if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId))
       await gateway.shutdown('initialize failed');
@@ -503,14 +680,27 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function isInitialize(body: unknown): boolean {
-  const one = Array.isArray(body) ? (body.length === 1 ? (body[0] as unknown) : undefined) : body;
-  return typeof one === 'object' && one !== null && (one as { method?: unknown }).method === 'initialize';
+  return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
+}
+
+/** The id of a single request (not a notification or a response), when an answer can carry it. */
+function requestIdOf(body: unknown): string | number | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const m = body as { method?: unknown; id?: unknown };
+  return typeof m.method === 'string' ? readableId(m.id) : undefined;
 }
 
 function json(res: http.ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
 }
 
-function rpcError(res: http.ServerResponse, status: number, code: number, message: string): void {
-  json(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+function rpcError(
+  res: http.ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }

@@ -36,10 +36,6 @@ describe('GatewayStdioServerTransport', () => {
   it.each([
     ['not json\n', { id: null, error: expect.objectContaining({ code: -32700 }) }],
     [
-      '[{"jsonrpc":"2.0","id":1,"method":"ping"}]\n',
-      { id: null, error: { code: -32600, message: expect.stringMatching(/batches/) } },
-    ],
-    [
       '{"jsonrpc":"1.0","id":7,"method":"ping"}\n',
       { id: 7, error: { code: -32600, message: expect.stringMatching(/jsonrpc/) } },
     ],
@@ -60,38 +56,35 @@ describe('GatewayStdioServerTransport', () => {
     expect(h.received).toHaveLength(1);
   });
 
-  it('refuses a request whose id is in flight, and frees the id once answered or cancelled', async () => {
+  const req = (id: unknown, method = 'ping') => ({ jsonrpc: '2.0', id, method });
+  const note = { jsonrpc: '2.0', method: 'notifications/initialized' };
+  const batchError = (id: unknown) => ({
+    jsonrpc: '2.0',
+    id,
+    error: { code: -32600, message: expect.stringMatching(/batches are not supported/) },
+  });
+  it.each([
+    ['three requests', [req(1), req('b', 'tools/list'), req(3, 'tools/call')], [1, 'b', 3]],
+    ['requests and a notification', [req(1), note, req(2)], [1, 2]],
+    ['one request', [req(9)], [9]],
+    ['only notifications', [note, note], []],
+    ['a response', [{ jsonrpc: '2.0', id: 4, result: {} }], []],
+    ['empty', [], [null]],
+    ['numbers', [1, 2, 3], [null]],
+    ['junk and a request', [1, { id: { x: 1 }, method: 'ping' }, req(5), 'x'], [5, null]],
+    ['nested batch', [[req(6)]], [null]],
+  ])('answers a batch (%s) with one -32600 per request, by its id, and runs none', async (_n, batch, ids) => {
     const h = await harness();
-    const ping = (id: unknown) => h.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }) + '\n');
-    ping('a');
-    ping('a');
-    ping(1);
-    ping('1');
+    const dropped: Record<string, unknown>[] = [];
+    h.t.onrefused = (_what, fields) => dropped.push(fields);
+    h.stdin.write(JSON.stringify(batch) + '\n');
+    h.stdin.write(JSON.stringify(batch) + '\n');
+    h.stdin.write('{"jsonrpc":"2.0","id":"after","method":"ping"}\n');
     await h.flush();
-    expect(h.received.map((m) => ('id' in m ? m.id : undefined))).toEqual(['a', 1, '1']);
-    expect(h.out).toEqual([
-      {
-        jsonrpc: '2.0',
-        id: null,
-        error: { code: -32600, message: 'Invalid Request: id "a" is already in use by a request in flight' },
-      },
-    ]);
-    await h.t.send({ jsonrpc: '2.0', id: 'a', result: {} });
-    h.stdin.write(
-      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }) + '\n',
-    );
-    ping('a');
-    ping(1);
-    ping('1');
-    await h.flush();
-    expect(h.received.filter((m) => 'id' in m).map((m) => ('id' in m ? m.id : undefined))).toEqual([
-      'a',
-      1,
-      '1',
-      'a',
-      1,
-    ]);
-    expect(h.out.filter((o) => (o as { id?: unknown }).id === null)).toHaveLength(2);
+    expect(h.out).toEqual([...ids, ...ids].map(batchError));
+    expect(h.received).toEqual([req('after')]);
+    expect(dropped).toHaveLength(2);
+    expect(dropped[0]).toMatchObject({ reason: 'batch', elements: batch.length, answered: ids.length });
   });
 
   it('does not answer a malformed notification', async () => {
@@ -101,14 +94,34 @@ describe('GatewayStdioServerTransport', () => {
     expect(h.out).toEqual([]);
   });
 
-  it('rejects an oversized message and keeps the stream in sync', async () => {
-    const h = await harness(64);
-    h.stdin.write(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(100)}"}}\n`);
-    h.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
-    await h.flush();
-    expect(h.out).toEqual([expect.objectContaining({ id: null, error: expect.objectContaining({ code: -32600 }) })]);
-    expect(h.received).toEqual([{ jsonrpc: '2.0', id: 2, method: 'ping' }]);
-  });
+  const pad = 'x'.repeat(100);
+  it.each([
+    [`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${pad}"}}`, 1],
+    [`{"jsonrpc":"2.0","id":"r-1","method":"tools/call","params":{"pad":"${pad}"}}`, 'r-1'],
+    [`{"jsonrpc":"2.0","method":"ping","params":{"id":5,"pad":"${pad}"}}`, null],
+    [`{"jsonrpc":"2.0","id":1,"result":{"pad":"${pad}"}}`, null],
+    [`{"jsonrpc":"2.0","params":{"pad":"${pad}"},"id":1,"method":"ping"}`, null],
+    [`["${pad}"]`, null],
+  ])(
+    'rejects an oversized message %#, to its id when the prefix shows one, and keeps the stream in sync',
+    async (line, id) => {
+      const h = await harness(64);
+      const refused: Record<string, unknown>[] = [];
+      h.t.onrefused = (_what, fields) => refused.push(fields);
+      h.stdin.write(line + '\n');
+      h.stdin.write(line + '\n');
+      h.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+      await h.flush();
+      const answer = {
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32600, message: expect.stringMatching(/exceeds the limit of 64/) },
+      };
+      expect(h.out).toEqual([answer, answer]);
+      expect(h.received).toEqual([{ jsonrpc: '2.0', id: 2, method: 'ping' }]);
+      expect(refused[0]).toMatchObject({ reason: 'oversized', id });
+    },
+  );
 
   it('reports the end of stdin through oninputend and still writes answers afterwards', async () => {
     const h = await harness();

@@ -2,18 +2,22 @@
  * The server side of stdio, facing the MCP client. Written for the gateway because the SDK's StdioServerTransport
  * does not notice the end of stdin and silently drops malformed input. This one:
  * - answers a line that is not JSON with -32700 and a message that is not JSON-RPC with -32600 (id kept when it
- *   has one), and a line over the size limit with -32600, and keeps reading;
+ *   has one), and keeps reading;
+ * - answers a line over the size limit with -32600, to the request's own id when the line's first bytes show it
+ *   (a bounded scan of the top-level object: util/jsonrpc.ts recoverRequestId), else to id null;
+ * - answers a JSON-RPC batch (an array; MCP 2025-06-18 removed batching) with one -32600 per request in it, each
+ *   with its own id, one line each (a current MCP client reads one message per line and would reject an array);
+ *   notifications and responses in it are dropped and reported; junk elements share one -32600 with id null;
  * - reports the end of stdin through `oninputend` (not `onclose`), so the gateway can drain in-flight calls and
  *   still write their answers before it closes;
- * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away;
- * - refuses a request whose id is already in use by a request still in flight (-32600), since its answer could not
- *   be told from the other's: JSON-RPC ids must be unique, and a client that reuses one has lost track (found by
- *   the attack scoreboard). An id is free again once its answer is written, or once the client cancels it.
+ * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away.
+ * Duplicate ids and requests before initialize are the protocol guard's (protocol-guard.ts), which sees every
+ * message this transport delivers; frames refused here are reported to it through `onrefused`.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { isJsonRpcMessage } from '../util/jsonrpc.js';
+import { ID_SCAN_BYTES, isJsonRpcMessage, recoverRequestId, refuseBatch } from '../util/jsonrpc.js';
 import { LineSplitter } from '../util/line-splitter.js';
 
 export interface StdioServerOptions {
@@ -28,6 +32,8 @@ export class GatewayStdioServerTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   /** stdin ended: no more requests will come, but answers may still be written. */
   oninputend?: () => void;
+  /** A frame refused before it became a JSON-RPC message (a batch, an oversized line), for the log. */
+  onrefused?: (what: string, fields: Record<string, unknown>) => void;
 
   private readonly stdin: Readable;
   private readonly stdout: Writable;
@@ -35,8 +41,6 @@ export class GatewayStdioServerTransport implements Transport {
   private started = false;
   private closed = false;
   private inputEnded = false;
-  /** Ids of the client's requests that have not been answered yet ("s:abc", "n:7"). */
-  private readonly inFlight = new Set<string>();
 
   constructor(opts: StdioServerOptions = {}) {
     this.stdin = opts.stdin ?? process.stdin;
@@ -45,8 +49,16 @@ export class GatewayStdioServerTransport implements Transport {
     this.splitter = new LineSplitter({
       maxLineBytes: maxMessageBytes,
       onLine: (line) => this.handleLine(line),
-      onOverflow: (bytes) =>
-        this.reply(null, ErrorCode.InvalidRequest, `message of ${bytes} bytes exceeds the limit of ${maxMessageBytes}`),
+      keepHeadBytes: Math.min(ID_SCAN_BYTES, maxMessageBytes),
+      onOverflow: (bytes, head) => {
+        const id = recoverRequestId(head.toString('utf8'));
+        this.onrefused?.('oversized message refused', { reason: 'oversized', bytes, id: id ?? null });
+        this.reply(
+          id ?? null,
+          ErrorCode.InvalidRequest,
+          `Invalid Request: message of ${bytes} bytes exceeds the limit of ${maxMessageBytes}`,
+        );
+      },
     });
   }
 
@@ -86,6 +98,7 @@ export class GatewayStdioServerTransport implements Transport {
       this.reply(null, ErrorCode.ParseError, `Parse error: ${(error as Error).message}`);
       return;
     }
+    if (Array.isArray(parsed)) return this.refuseBatch(parsed);
     if (!isJsonRpcMessage(parsed)) {
       // A malformed notification (a method and no id at all) gets no answer, as JSON-RPC says; anything else does.
       const notification = isObject(parsed) && !Array.isArray(parsed) && !('id' in parsed) && 'method' in parsed;
@@ -93,24 +106,19 @@ export class GatewayStdioServerTransport implements Transport {
         this.reply(idOf(parsed) ?? null, ErrorCode.InvalidRequest, `Invalid Request: ${describeInvalid(parsed)}`);
       return;
     }
-    if ('method' in parsed) {
-      if ('id' in parsed) {
-        const key = idKey(parsed.id);
-        if (this.inFlight.has(key)) {
-          this.reply(
-            null,
-            ErrorCode.InvalidRequest,
-            `Invalid Request: id ${JSON.stringify(parsed.id)} is already in use by a request in flight`,
-          );
-          return;
-        }
-        this.inFlight.add(key);
-      } else if (parsed.method === 'notifications/cancelled') {
-        const id = (parsed.params as { requestId?: unknown } | undefined)?.requestId;
-        if (typeof id === 'string' || typeof id === 'number') this.inFlight.delete(idKey(id));
-      }
-    }
     this.onmessage?.(parsed);
+  }
+
+  private refuseBatch(batch: unknown[]): void {
+    const r = refuseBatch(batch);
+    this.onrefused?.('JSON-RPC batch refused', {
+      reason: 'batch',
+      elements: batch.length,
+      answered: r.answers.length,
+      droppedNotifications: r.notifications,
+      droppedResponses: r.responses,
+    });
+    for (const a of r.answers) this.reply(a.id, a.error.code, a.error.message);
   }
 
   private reply(id: string | number | null, code: number, message: string): void {
@@ -120,7 +128,6 @@ export class GatewayStdioServerTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    if (!('method' in message) && message.id !== undefined) this.inFlight.delete(idKey(message.id));
     return this.write(JSON.stringify(message) + '\n');
   }
 
@@ -150,10 +157,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
-function idKey(id: string | number): string {
-  return typeof id === 'string' ? `s:${id}` : `n:${id}`;
-}
-
 function idOf(v: unknown): string | number | undefined {
   if (!isObject(v) || Array.isArray(v)) return undefined;
   const id = v.id;
@@ -163,7 +166,6 @@ function idOf(v: unknown): string | number | undefined {
 }
 
 function describeInvalid(v: unknown): string {
-  if (Array.isArray(v)) return 'batches are not supported by MCP';
   if (!isObject(v)) return 'expected a JSON object';
   if (v.jsonrpc !== '2.0') return 'missing "jsonrpc": "2.0"';
   if ('id' in v && idOf(v) === undefined) return 'id must be a string or a number';

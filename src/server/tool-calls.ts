@@ -4,7 +4,8 @@
  * handler chain per request), and a gateway on a laptop is CPU-bound at concurrency. This keeps the protocol's
  * rules for the one method that is hot:
  * - params are checked (`name` a string, `arguments` an object) and a bad request gets -32602;
- * - a second request with the id of one still in flight gets -32600 and never runs;
+ * - a second request with the id of one still in flight never gets here: the protocol guard (protocol-guard.ts),
+ *   installed outside this, refuses it for every method;
  * - `notifications/cancelled` for an in-flight call aborts it, and a cancelled call gets no answer;
  * - progress goes out with the client's own token, related to the request (for transports that route by it);
  * - the rest of the request's `_meta` is kept for the upstream (the progress token is the gateway's to map);
@@ -72,20 +73,6 @@ export function interceptToolCalls(transport: Transport, handle: ToolCallHandler
     transport.send(message, { relatedRequestId }).catch(() => undefined);
 
   const run = (id: RequestId, params: unknown) => {
-    if (inflight.has(id)) {
-      void send(
-        {
-          jsonrpc: '2.0',
-          id,
-          error: {
-            code: ErrorCode.InvalidRequest,
-            message: `duplicate request id ${JSON.stringify(id)}: a request with this id is in flight`,
-          },
-        },
-        id,
-      );
-      return;
-    }
     const controller = new AbortController();
     inflight.set(id, controller);
     void (async () => {

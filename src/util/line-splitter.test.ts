@@ -45,4 +45,26 @@ describe('LineSplitter', () => {
     s.push(bytes.subarray(1));
     expect(lines).toEqual(['é']);
   });
+
+  it.each([
+    [['{"id":7,"x":"', 'y'.repeat(100), '"}\n'], 8, '{"id":7,'],
+    [['{"id":7,"x":"' + 'y'.repeat(100) + '"}\n'], 8, '{"id":7,'],
+    [['{"', 'i', 'd":', '7', ',"x":"' + 'y'.repeat(100) + '"}\n'], 8, '{"id":7,'],
+  ])('keeps the first bytes of an oversized line when asked (%#)', (chunks, keep, head) => {
+    for (let round = 0; round < 2; round++) {
+      const heads: string[] = [];
+      const lines: string[] = [];
+      const s = new LineSplitter({
+        maxLineBytes: 32,
+        keepHeadBytes: keep,
+        onLine: (l) => lines.push(l),
+        onOverflow: (_n, h) => heads.push(h.toString()),
+      });
+      for (const c of chunks) s.push(Buffer.from(c));
+      s.push(Buffer.from('{"next":1}\n'));
+      expect(heads).toEqual([head]);
+      // The next line is whole and carries nothing of the discarded one.
+      expect(lines).toEqual(['{"next":1}']);
+    }
+  });
 });

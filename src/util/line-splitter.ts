@@ -1,12 +1,15 @@
 /**
  * Splits a byte stream into newline-terminated lines, the framing of MCP's stdio transport. A line longer than
  * `maxLineBytes` is discarded whole (up to its newline) and reported once, so one oversized message costs bounded
- * memory and never desynchronises the stream.
+ * memory and never desynchronises the stream. With `keepHeadBytes`, the first bytes of a discarded line are kept
+ * and reported with it, so that the reader can still find who sent it (the JSON-RPC id of an oversized request).
  */
 export interface LineSplitterOptions {
   maxLineBytes: number;
   onLine: (line: string) => void;
-  onOverflow: (bytes: number) => void;
+  onOverflow: (bytes: number, head: Buffer) => void;
+  /** How many bytes of an oversized line to keep for `onOverflow` (default 0: none). */
+  keepHeadBytes?: number;
 }
 
 export class LineSplitter {
@@ -14,6 +17,7 @@ export class LineSplitter {
   private size = 0;
   private discarding = false;
   private discarded = 0;
+  private head: Buffer = Buffer.alloc(0);
 
   constructor(private readonly opts: LineSplitterOptions) {}
 
@@ -43,6 +47,8 @@ export class LineSplitter {
     if (this.size + part.length > this.opts.maxLineBytes) {
       this.discarding = true;
       this.discarded = this.size + part.length;
+      const keep = this.opts.keepHeadBytes ?? 0;
+      if (keep > 0) this.head = firstBytes([...this.chunks, part], keep);
       this.chunks = [];
       this.size = 0;
       return;
@@ -54,7 +60,9 @@ export class LineSplitter {
   private finishLine(): void {
     if (this.discarding) {
       this.discarding = false;
-      this.opts.onOverflow(this.discarded);
+      const head = this.head;
+      this.head = Buffer.alloc(0);
+      this.opts.onOverflow(this.discarded, head);
       this.discarded = 0;
       return;
     }
@@ -65,4 +73,16 @@ export class LineSplitter {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim() !== '') this.opts.onLine(line);
   }
+}
+
+/** A copy of the first `n` bytes of `parts` (a copy, so the kept bytes do not pin the chunks they came from). */
+function firstBytes(parts: readonly Buffer[], n: number): Buffer {
+  const out: Buffer[] = [];
+  let left = n;
+  for (const p of parts) {
+    if (left <= 0) break;
+    out.push(p.subarray(0, left));
+    left -= p.length;
+  }
+  return Buffer.from(Buffer.concat(out));
 }
