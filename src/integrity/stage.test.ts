@@ -12,18 +12,18 @@ describe('integrity stage', () => {
   it('denies with the gate rule, without re-checking a block nobody can lift', async () => {
     let rechecks = 0;
     const stage = createIntegrityStage({
-      refusal: () => ({ ruleId: 'poisoning.hidden-instruction', reason: 'hidden' }),
+      refusal: () => ({ ruleId: 'integrity.poisoned', reason: 'hidden' }),
       recheck: () => Promise.resolve(void rechecks++),
     });
     expect(await stage.check(testCall(), testContext())).toEqual({
       action: 'deny',
-      ruleId: 'poisoning.hidden-instruction',
+      ruleId: 'integrity.poisoned',
       reason: 'hidden',
     });
     expect(rechecks).toBe(0);
   });
 
-  it.each(['integrity.changed', 'integrity.revoked', 'integrity.unapproved'])(
+  it.each(['integrity.changed', 'integrity.revoked', 'integrity.unapproved'] as const)(
     're-checks the live list once on %s and lets an approval made since through',
     async (ruleId) => {
       let block: IntegrityBlock | undefined = { ruleId, reason: 'r' };
