@@ -8,7 +8,6 @@ import {
   createRestoreStage,
   type DetectorRule,
 } from './stage.js';
-import { mapStrings, stringLeaves } from '../util/json-strings.js';
 import type { AsyncDetector, Detection, Detector } from './types.js';
 
 /** Finds every occurrence of `word` and reports it as `entity`. */
@@ -163,7 +162,7 @@ describe('every string of a message (issue 15)', () => {
     expect(r.value.arguments).toEqual({ map: { '[EMAIL_1]': 'owner' } });
     const out = await runStages(
       [createRestoreStage()],
-      { content: [], structuredContent: { '[EMAIL_1]': 'ok' } } as CallToolResult,
+      { content: [], structuredContent: { '[EMAIL_1]': 'ok' } },
       ctx,
     );
     expect(out.value.structuredContent).toEqual({ 'alice@example.com': 'ok' });
@@ -194,7 +193,7 @@ describe('every string of a message (issue 15)', () => {
         ? await runStages([createInputGuardrailStage({ rules: rules([secret, 'block']) })], testCall({ deep }), ctx)
         : await runStages(
             [createOutputGuardrailStage({ rules: rules([secret, 'redact']) })],
-            { content: [], structuredContent: { deep } } as CallToolResult,
+            { content: [], structuredContent: { deep } },
             ctx,
           );
     expect(r.denied).toMatchObject({ ruleId: 'guard.budget-exceeded' });
