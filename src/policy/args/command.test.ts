@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_DENY_ARGS, createCommandCheck } from './command.js';
 import { COMMAND_ATTACKS, COMMAND_BENIGN } from './corpus.js';
 
@@ -67,5 +70,242 @@ describe('command check', () => {
   it('does not quote a long argument in full', () => {
     const v = createCommandCheck({ allow: ['find'] }).check(`find . -name x -delete ${'a'.repeat(100)}`, ctx);
     expect(v?.reason).toContain('"-delete"');
+  });
+});
+
+/**
+ * Issue 15, class 7: a real folder tree. `root` (the server's cwd and its only root) holds files, a folder, a
+ * symlink to a folder outside it and a symlink called `passwd` that points at /etc/passwd; `outside` is a sibling.
+ */
+function tree() {
+  const top = realpathSync(mkdtempSync(path.join(tmpdir(), 'smg-command-')));
+  const root = path.join(top, 'root');
+  const outside = path.join(top, 'outside');
+  for (const dir of [root, outside, path.join(root, 'src'), path.join(root, 'sub')]) mkdirSync(dir);
+  writeFileSync(path.join(root, 'README.md'), '# readme');
+  writeFileSync(path.join(root, 'f'), 'a b\nc d\n');
+  writeFileSync(path.join(root, 'src', 'a.ts'), '// TODO');
+  writeFileSync(path.join(outside, 'x'), 'secret');
+  symlinkSync(outside, path.join(root, 'link-out'));
+  symlinkSync('/etc/passwd', path.join(root, 'passwd'));
+  return { top, root, outside };
+}
+
+const PROGRAMS = [
+  'cat',
+  'ls',
+  'grep',
+  'git',
+  'find',
+  'awk',
+  'gawk',
+  'sed',
+  'head',
+  'tail',
+  'sort',
+  'tar',
+  'xargs',
+  'env',
+  'nice',
+  'timeout',
+  'nohup',
+  'sudo',
+  'bash',
+  'zip',
+  'less',
+  'vim',
+  'man',
+  'make',
+  'perl',
+  'curl',
+  'wget',
+  'ssh',
+  'rsync',
+  'echo',
+  'diff',
+  'rg',
+];
+
+describe('command check inside roots (issue 15)', () => {
+  const { top, root, outside } = tree();
+  const confined = { cwd: root, roots: [root] };
+  const check = createCommandCheck({ allow: PROGRAMS });
+  afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+  // The tuning set: the cases of the issue and of the brief, written from the class before the code.
+  it.each([
+    ['cat /etc/passwd', 'absolute path'],
+    ['cat ../outside/x', 'relative climb'],
+    ['cat link-out/x', 'symlink out of the root'],
+    ['cat passwd', 'a bare name that is a symlink out of the root'],
+    ['grep -r X ..', 'grep on the parent'],
+    ['ls -la /root', 'ls of another folder'],
+    ['git -C / log', 'git -C'],
+    ['git diff --no-index /etc/passwd /dev/null', 'git diff --no-index'],
+    ['git --git-dir=/srv/other/.git log', 'git --git-dir='],
+    ['git --work-tree .. status', 'git --work-tree'],
+    ['tar -xf a.tar -C /tmp', 'tar -C'],
+    ['tar -cf - -T /etc/hostname', 'tar -T'],
+    ['sort -o /tmp/x f', 'sort -o'],
+    ['sort --output=/tmp/x f', 'sort --output='],
+    ['grep -f /etc/passwd src', 'grep -f pattern file'],
+    ['find / -name x', 'find from /'],
+    ['find . -newer /etc/passwd', 'find -newer'],
+    ['awk -f /tmp/prog.awk f', 'awk -f'],
+    ['sed -f ../outside/x f', 'sed -f'],
+    ['cat ~/notes', 'home folder'],
+    ['head -n 5 /etc/hosts', 'after an option value'],
+    ['cat -- /etc/passwd', 'after --'],
+    ['cat file:///etc/passwd', 'file URL'],
+    ['cat src/%2e%2e/%2e%2e/outside/x', 'percent-encoded climb'],
+  ])('denies %s (%s) as path-outside-roots', (command) => {
+    for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.path-outside-roots');
+  });
+
+  it.each([
+    ['git submodule foreach id', 'git submodule foreach'],
+    ['git submodule --quiet foreach id', 'git submodule foreach after an option'],
+    ['git archive --remote=ext::sh HEAD', 'git archive --remote with ext::'],
+    ['git archive --remote origin HEAD', 'git archive --remote'],
+    ['git difftool HEAD', 'git difftool'],
+    ['git mergetool', 'git mergetool'],
+    ['git filter-branch --tree-filter id HEAD', 'git filter-branch'],
+    ['git bisect run ./x.sh', 'git bisect run'],
+    ['git rebase -x id HEAD~3', 'git rebase -x'],
+    ['git credential fill', 'git credential'],
+    ['awk \'BEGIN{system("id")}\'', 'awk system()'],
+    ['awk \'{print | "sh"}\' f', 'awk print to a command'],
+    ['awk \'BEGIN{"id" | getline x; print x}\'', 'awk command | getline'],
+    ["gawk -l filefuncs 'BEGIN{}'", 'gawk -l'],
+    ['xargs rm', 'xargs'],
+    ['xargs', 'xargs alone'],
+    ['env ls', 'env running a program (env allowed explicitly)'],
+    ['env A=1 ls', 'env with an assignment and a program'],
+    ["env -S 'sh -c id'", 'env -S'],
+    ['nice ls', 'nice'],
+    ['timeout 5 ls', 'timeout'],
+    ['nohup ls', 'nohup'],
+    ['sudo ls', 'sudo'],
+    ["sed '1e id' f", 'sed e command'],
+    ["sed 's/a/b/e' f", 'sed s///e'],
+    ["zip -T -TT 'sh -c id' a.zip f", 'zip -TT'],
+    ["less '+!id' f", 'less +command'],
+    ["vim -c '!id' f", 'vim -c'],
+    ['man -P id ls', 'man -P'],
+    ['make CC=id', 'make variable override'],
+    ['make --eval=x', 'make --eval'],
+  ])('denies %s (%s) as executes-code', (command) => {
+    for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.executes-code');
+  });
+
+  it.each([
+    ["sed 's/a/b/w /tmp/x' f", 'sed w flag'],
+    ['sed -i s/a/b/ f', 'sed -i'],
+    ['awk \'{print > "/tmp/x"}\' f', 'awk print to a file'],
+    ['git clone --config core.sshCommand=id r', 'git clone --config'],
+    ['git clone --config=core.sshCommand=id r', 'git clone --config='],
+    ['git rebase --exec id HEAD~3', 'git rebase --exec (older rule)'],
+    ['find . -exec id \\;', 'find -exec (older rule)'],
+    ['bash -c id', 'bash -c (older rule)'],
+    ['perl -e 1', 'perl -e (older rule)'],
+    ['ssh -oProxyCommand=id host', 'ssh ProxyCommand (older rule)'],
+    ['curl -o /tmp/x https://example.com', 'curl -o (older rule)'],
+    ['rsync -e id a b', 'rsync -e (older rule)'],
+    ['tar -xf a.tar --to-command=id', 'tar --to-command (older rule)'],
+  ])('denies %s (%s) as denied-arg', (command) => {
+    for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.denied-arg');
+  });
+
+  it('denies awk reading the environment as environment', () => {
+    expect(check.check('awk \'BEGIN{print ENVIRON["TOKEN"]}\'', confined)?.ruleId).toBe('args.command.environment');
+  });
+
+  it.each([
+    'git log --oneline -5',
+    'git -C sub status',
+    'grep -rn TODO src',
+    'ls -la',
+    'cat README.md',
+    "find . -name '*.ts'",
+    "awk '{print $1}' f",
+    'sed -n 1,5p f',
+    'git diff --no-index /dev/null f',
+    'git commit -m "fix /etc/hosts parsing"',
+    'git log origin/main',
+    'git show HEAD:src/a.ts',
+    'git checkout -b feature/x',
+    'grep -rn "/api/v1" src',
+    'grep -e /usr/bin -r src',
+    "awk '/^root/ {print}' f",
+    'awk \'{print $1 "|" $2}\' f',
+    "awk '$1 > 5 {print $2}' f",
+    "sed 's/a|b/c/g' f",
+    "sed -e 's/x/y/' -e '/^$/d' f",
+    "sed 's/a/w/' f",
+    "sed 's/we/re/g' f",
+    'find src -type f -newer README.md',
+    "find . -path './src/*' -name '*.ts'",
+    'curl -sSL https://example.com/a/b',
+    'ssh host cat /etc/os-release',
+    'echo /etc/passwd',
+    'tail -n 20 f',
+    'make test',
+    'ls ./src',
+    'cat sub/../README.md',
+    'cat src/a.ts f',
+    'head -n 5 -- f',
+    'env',
+    'git -c core.quotepath=off status',
+    'tar -czf out.tgz -C src .',
+    "rg -n --glob '*.ts' TODO src",
+  ])('allows %s inside the roots', (command) => {
+    for (let i = 0; i < 2; i++) expect(check.check(command, confined)).toBeNull();
+  });
+
+  it('names the program, the operand and where it resolves', () => {
+    expect(check.check('cat link-out/x', confined)?.reason).toBe(
+      `cat operand leaves the roots: path "link-out/x" leaves the allowed directories (${root}) through a symbolic link: it resolves to ${path.join(outside, 'x')}`,
+    );
+    expect(check.check('git -C / log', confined)?.reason).toMatch(
+      /^git option -C leaves the roots: path "\/" is outside/,
+    );
+    expect(check.check('git submodule foreach id', confined)?.reason).toBe(
+      'git submodule foreach is denied: it runs a shell command in every submodule',
+    );
+    expect(check.check('awk \'BEGIN{system("id")}\'', confined)?.reason).toBe(
+      `awk program "BEGIN{system(\\"id\\")}" is denied: it calls system(), which runs a shell command`,
+    );
+    expect(check.check('timeout 5 ls', confined)?.reason).toBe(
+      'timeout "5" is denied: timeout runs the command given in its arguments',
+    );
+    expect(check.check('sudo ls', confined)?.reason).toBe('sudo is denied: it runs a command as another user');
+  });
+
+  it('keeps the older behaviour without roots: paths anywhere, code execution still denied', () => {
+    const noRoots = { cwd: root };
+    for (const command of ['cat /etc/passwd', 'grep -r X ..', 'git -C / log', 'cat link-out/x']) {
+      expect(check.check(command, noRoots), command).toBeNull();
+      expect(check.check(command, { cwd: root, roots: [] }), command).toBeNull();
+    }
+    expect(check.check('git submodule foreach id', noRoots)?.ruleId).toBe('args.command.executes-code');
+  });
+
+  it('confines paths under any of several roots', () => {
+    const two = { cwd: root, roots: [root, `file://${outside}`] };
+    expect(check.check('cat ../outside/x', two)).toBeNull();
+    expect(check.check('cat /etc/passwd', two)?.ruleId).toBe('args.command.path-outside-roots');
+  });
+
+  it('switches the execution table off with the built-in denied arguments', () => {
+    const off = createCommandCheck({ allow: PROGRAMS, builtinDenyArgs: false });
+    expect(off.check('git submodule foreach id', confined)).toBeNull();
+    expect(off.check('cat /etc/passwd', confined)?.ruleId).toBe('args.command.path-outside-roots');
+  });
+
+  it('fails closed on a path it cannot resolve', () => {
+    mkdirSync(path.join(root, 'locked'), { recursive: true });
+    symlinkSync('loop-b', path.join(root, 'loop-a'));
+    symlinkSync('loop-a', path.join(root, 'loop-b'));
+    expect(check.check('cat loop-a', confined)?.reason).toMatch(/cat operand leaves the roots: .*cannot be resolved/);
   });
 });

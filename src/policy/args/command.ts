@@ -23,9 +23,19 @@
  * a machine's secrets live, and so is an argument naming a well-known credential file (`~/.ssh/id_*`,
  * `.aws/credentials`, `.netrc`, `.git-credentials`, `.docker/config.json`, `.kube/config`, `/proc/<pid>/environ`,
  * `/etc/shadow`). A program the `allow` list names explicitly (`env`) is the organisation's decision and passes.
+ *
+ * Complete mediation (issue 15, class 7): an allowed program may still run other programs or read outside the
+ * server's folders. Its argv is read per program (command-argv.ts), then the execution table (command-exec.ts) denies
+ * subcommands, options and program text that run code (`git submodule foreach`, `awk 'BEGIN{system(…)}'`, `xargs`)
+ * as `args.command.executes-code`, and, when the server has roots, every path operand and path option value must
+ * resolve inside them (command-paths.ts, through the path check of path.ts) or the call is
+ * `args.command.path-outside-roots`. Without roots the paths are not confined, as before.
  */
 import path from 'node:path';
 import { parse } from 'shell-quote';
+import { readArgv, specFor } from './command-argv.js';
+import { findExecution } from './command-exec.js';
+import { findEscape } from './command-paths.js';
 import { codePoint, show, typeName } from './show.js';
 import type { ArgViolation, CommandRuleId, SyncArgCheck } from './types.js';
 
@@ -39,7 +49,7 @@ export interface CommandOptions {
    * joined by a space (`"-c core.sshCommand=*"`).
    */
   denyArgs?: readonly string[] | Readonly<Record<string, readonly string[]>>;
-  /** Apply the built-in denied arguments (BUILTIN_DENY_ARGS). Default true. */
+  /** Apply the built-in denied arguments (BUILTIN_DENY_ARGS) and the execution table (EXEC_TABLE). Default true. */
   builtinDenyArgs?: boolean;
   /** Reject unquoted `*`, `?` and `[` (pathname expansion). Default false. */
   denyGlobs?: boolean;
@@ -85,6 +95,9 @@ const GIT_EXEC_CONFIG =
 
 const INLINE_CODE = 'runs inline code';
 
+/** `git clone --config key=value` sets a config key like `-c` does. */
+const GIT_CONFIG_OPTION = longOption('--config');
+
 export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>> = {
   git: [
     ...longRules('makes git run a program as the remote upload-pack or receive-pack', [
@@ -102,6 +115,15 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     ),
     rule('sets a config key whose value git runs as a program', (arg) => GIT_EXEC_CONFIG.test(arg), ['config']),
     rule('uses a transport that runs a command', (arg) => /^(ext|fd)::/i.test(arg)),
+    rule(
+      'sets a config key whose value git runs as a program',
+      (arg, previous) =>
+        (previous !== undefined &&
+          GIT_CONFIG_OPTION(previous) &&
+          !previous.includes('=') &&
+          GIT_EXEC_CONFIG.test(arg)) ||
+        (GIT_CONFIG_OPTION(arg) && arg.includes('=') && GIT_EXEC_CONFIG.test(arg.slice(arg.indexOf('=') + 1))),
+    ),
   ],
   find: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls'].map((name) =>
     rule('runs a command or changes files', (arg) => arg === name),
@@ -341,7 +363,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
 
   return {
     kind: 'command',
-    check(value) {
+    check(value, ctx) {
       if (typeof value !== 'string') {
         return violation('args.command.not-string', `command must be a string, got ${typeName(value)}`);
       }
@@ -398,9 +420,9 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
       if (secretFile !== undefined)
         return violation('args.command.secret-file', `command reads the credential file ${show(secretFile)}`);
 
+      const args = argv.slice(1);
       const rules = rulesFor(program);
       if (rules.length > 0) {
-        const args = argv.slice(1);
         const subcommand = path.posix.basename(program) === 'git' ? gitSubcommand(args) : undefined;
         for (let i = 0; i < args.length; i++) {
           const arg = args[i]!;
@@ -415,6 +437,13 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
           }
         }
       }
+
+      const words = readArgv(args, specFor(base));
+      if (builtin) {
+        const execution = findExecution(base, args, words);
+        if (execution) return execution;
+      }
+      if (ctx.roots !== undefined && ctx.roots.length > 0) return findEscape(base, words, ctx);
       return null;
     },
   };

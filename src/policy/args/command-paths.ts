@@ -1,0 +1,56 @@
+/**
+ * File operands of an allowed program stay inside the server's roots (issue 15, class 7). Parameter-check phase;
+ * synchronous (lstat and readlink only, through the path check); fail mode closed: an operand that cannot be
+ * resolved is outside. Only when the server has roots: without them nothing says where a command may look, and the
+ * command check keeps its older behaviour.
+ *
+ * What is checked (words as command-argv.ts reads them): the value of every option known to take a path (`-C`,
+ * `--git-dir`, `-f`, `-o`, `--output`, `--opt=value` forms too), and every operand that looks like a path: it has a
+ * `/`, starts with `.` or `~`, or names something that exists under the cwd (a symlink called `passwd` there).
+ * A pattern, a script or a message is text and is not checked. URLs (`https://…`) are not paths, `file:` URLs are.
+ * `/dev/null` and the standard streams are harmless and pass.
+ *
+ * Each candidate goes through the same path check as a `kind: path` argument (path.ts): resolved like the kernel
+ * does, through every symlink, against the server's cwd, with the encoded, Unicode and `~` tricks rejected.
+ */
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
+import type { Word } from './command-argv.js';
+import { createPathCheck } from './path.js';
+import type { ArgContext, ArgViolation } from './types.js';
+
+const HARMLESS = new Set(['/dev/null', '/dev/stdin', '/dev/stdout', '/dev/stderr']);
+const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+const withinRoots = createPathCheck();
+
+/** An operand is read as a path when it looks like one, or when something by that name exists under the cwd. */
+export function looksLikePath(word: string, cwd: string): boolean {
+  if (word.includes('/') || word.startsWith('.') || word.startsWith('~')) return true;
+  try {
+    lstatSync(path.resolve(cwd, word));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first path operand or path option value of `base` that leaves the roots, or null. */
+export function findEscape(base: string, words: readonly Word[], ctx: ArgContext): ArgViolation | null {
+  for (const w of words) {
+    if (w.role !== 'path' && w.role !== 'operand') continue;
+    const text = w.text;
+    if (text === '' || text === '-' || HARMLESS.has(text)) continue;
+    if (URL_SCHEME.test(text) && !/^file:/i.test(text)) continue;
+    if (w.role === 'operand' && !looksLikePath(text, ctx.cwd)) continue;
+    const problem = withinRoots.check(text, ctx);
+    if (problem) {
+      const where = w.option !== undefined ? `option ${w.option}` : 'operand';
+      return {
+        ruleId: 'args.command.path-outside-roots',
+        reason: `${base} ${where} leaves the roots: ${problem.reason}`,
+      };
+    }
+  }
+  return null;
+}
