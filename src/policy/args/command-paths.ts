@@ -45,7 +45,7 @@ export function findEscape(base: string, words: readonly Word[], ctx: ArgContext
     if (w.role === 'operand' && !looksLikePath(text, ctx.cwd)) continue;
     const problem = withinRoots.check(text, ctx);
     if (problem) {
-      const where = w.option !== undefined ? `option ${w.option}` : 'operand';
+      const where = w.option === undefined ? 'operand' : w.option.startsWith('-') ? `option ${w.option}` : w.option;
       return {
         ruleId: 'args.command.path-outside-roots',
         reason: `${base} ${where} leaves the roots: ${problem.reason}`,

@@ -158,6 +158,12 @@ describe('command check inside roots (issue 15)', () => {
     ['cat -- /etc/passwd', 'after --'],
     ['cat file:///etc/passwd', 'file URL'],
     ['cat src/%2e%2e/%2e%2e/outside/x', 'percent-encoded climb'],
+    ['curl -o /tmp/x https://example.com', 'curl -o outside'],
+    ['curl -sSo ../x https://example.com', 'curl -o in a bundle'],
+    ['curl --output=/tmp/x https://example.com', 'curl --output='],
+    ['curl --output-dir /tmp -O https://example.com/x', 'curl --output-dir'],
+    ['wget -O /tmp/x https://example.com', 'wget -O outside'],
+    ['wget -P /tmp https://example.com', 'wget -P outside'],
   ])('denies %s (%s) as path-outside-roots', (command) => {
     for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.path-outside-roots');
   });
@@ -209,7 +215,8 @@ describe('command check inside roots (issue 15)', () => {
     ['bash -c id', 'bash -c (older rule)'],
     ['perl -e 1', 'perl -e (older rule)'],
     ['ssh -oProxyCommand=id host', 'ssh ProxyCommand (older rule)'],
-    ['curl -o /tmp/x https://example.com', 'curl -o (older rule)'],
+    ['curl -K cfg https://example.com', 'curl -K (older rule)'],
+    ['curl -T f https://example.com', 'curl -T (older rule)'],
     ['rsync -e id a b', 'rsync -e (older rule)'],
     ['tar -xf a.tar --to-command=id', 'tar --to-command (older rule)'],
   ])('denies %s (%s) as denied-arg', (command) => {
@@ -258,6 +265,10 @@ describe('command check inside roots (issue 15)', () => {
     'git -c core.quotepath=off status',
     'tar -czf out.tgz -C src .',
     "rg -n --glob '*.ts' TODO src",
+    'curl -o out.json https://example.com/x',
+    'curl -sSLO https://example.com/x',
+    'wget https://example.com/x',
+    'wget -O page.html https://example.com',
   ])('allows %s inside the roots', (command) => {
     for (let i = 0; i < 2; i++) expect(check.check(command, confined)).toBeNull();
   });
@@ -288,6 +299,20 @@ describe('command check inside roots (issue 15)', () => {
       expect(check.check(command, { cwd: root, roots: [] }), command).toBeNull();
     }
     expect(check.check('git submodule foreach id', noRoots)?.ruleId).toBe('args.command.executes-code');
+  });
+
+  it('confines a download into the cwd when the cwd is outside the roots', () => {
+    const away = { cwd: outside, roots: [root] };
+    expect(check.check('curl -O https://example.com/x', away)?.reason).toMatch(
+      /^curl download into the cwd leaves the roots: path "\." is outside/,
+    );
+    expect(check.check('wget https://example.com/x', away)?.ruleId).toBe('args.command.path-outside-roots');
+    expect(check.check('curl https://example.com/x', away)).toBeNull();
+  });
+
+  it('still denies curl -o and wget -O without roots', () => {
+    expect(check.check('curl -o out.json https://example.com', { cwd: root })?.ruleId).toBe('args.command.denied-arg');
+    expect(check.check('wget -O x https://example.com', { cwd: root })?.ruleId).toBe('args.command.denied-arg');
   });
 
   it('confines paths under any of several roots', () => {

@@ -60,6 +60,11 @@ export interface DenyArgRule {
   readonly why: string;
   /** Git only: the rule applies when the subcommand is one of these. */
   readonly subcommands?: readonly string[];
+  /**
+   * The argument writes a file that the roots can confine (`curl -o`): when the server has roots the rule is
+   * skipped and the path check confines the file instead (issue 15: `curl -o` inside the roots is fine).
+   */
+  readonly confinable?: boolean;
   test(arg: string, previous: string | undefined): boolean;
 }
 
@@ -82,6 +87,8 @@ function longOption(name: string, others: readonly string[] = []): (arg: string)
 function rule(why: string, test: (arg: string, previous: string | undefined) => boolean, subcommands?: string[]) {
   return subcommands ? { why, test, subcommands } : { why, test };
 }
+
+const confinable = (r: DenyArgRule): DenyArgRule => ({ ...r, confinable: true });
 
 const longRules = (why: string, names: string[], subcommands?: string[], others?: string[]): DenyArgRule[] =>
   names.map((n) => rule(why, longOption(n, others), subcommands));
@@ -158,13 +165,10 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     rule('runs a program as ssh', shortOption('S')),
   ],
   curl: [
-    ...longRules('reads options from a file or writes or uploads files', [
-      '--config',
-      '--output',
-      '--remote-name',
-      '--upload-file',
-    ]),
-    rule('reads options from a file or writes or uploads files', shortOption('KoOT')),
+    ...longRules('reads options from a file or uploads files', ['--config', '--upload-file']),
+    rule('reads options from a file or uploads files', shortOption('KT')),
+    ...longRules('writes files', ['--output', '--remote-name']).map(confinable),
+    confinable(rule('writes files', shortOption('oO'))),
     rule(
       'uploads a local file (@file)',
       (arg, previous) =>
@@ -175,13 +179,10 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     rule('reads a local file (file: URL)', (arg) => /^file:/i.test(arg)),
   ],
   wget: [
-    ...longRules('runs commands or writes or uploads files', [
-      '--execute',
-      '--output-document',
-      '--post-file',
-      '--use-askpass',
-    ]),
-    rule('runs commands or writes files', shortOption('eO')),
+    ...longRules('runs commands or uploads files', ['--execute', '--post-file', '--use-askpass']),
+    rule('runs commands', shortOption('e')),
+    confinable(rule('writes files', longOption('--output-document'))),
+    confinable(rule('writes files', shortOption('O'))),
   ],
   ...Object.fromEntries(
     ['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish'].map((s) => [s, [rule(INLINE_CODE, shortOption('c'))]]),
@@ -421,6 +422,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
         return violation('args.command.secret-file', `command reads the credential file ${show(secretFile)}`);
 
       const args = argv.slice(1);
+      const confined = ctx.roots !== undefined && ctx.roots.length > 0;
       const rules = rulesFor(program);
       if (rules.length > 0) {
         const subcommand = path.posix.basename(program) === 'git' ? gitSubcommand(args) : undefined;
@@ -428,6 +430,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
           const arg = args[i]!;
           for (const r of rules) {
             if (r.subcommands && (subcommand === undefined || !r.subcommands.includes(subcommand))) continue;
+            if (r.confinable && confined) continue;
             if (r.test(arg, args[i - 1])) {
               return violation(
                 'args.command.denied-arg',
@@ -443,8 +446,16 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
         const execution = findExecution(base, args, words);
         if (execution) return execution;
       }
-      if (ctx.roots !== undefined && ctx.roots.length > 0) return findEscape(base, words, ctx);
-      return null;
+      if (!confined) return null;
+      // wget, and curl -O, write into the cwd: that folder too must be inside the roots.
+      const intoCwd =
+        base === 'wget' ||
+        (base === 'curl' && words.some((w) => w.role === 'option' && /^(-O|--remote-name)/.test(w.text)));
+      return findEscape(
+        base,
+        intoCwd ? [...words, { role: 'path', text: '.', option: 'download into the cwd' }] : words,
+        ctx,
+      );
     },
   };
 }
