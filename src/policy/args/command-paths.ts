@@ -10,6 +10,10 @@
  * A pattern, a script or a message is text and is not checked. URLs (`https://…`) are not paths, `file:` URLs are.
  * `/dev/null` and the standard streams are harmless and pass.
  *
+ * A program told to follow symbolic links while it recurses (`grep -R`, `find -L`) can walk out of the roots
+ * through any link below an operand, which no check of the operand sees: with roots those options are refused
+ * (FOLLOWS_LINKS). Plain recursion (`grep -r`, `find .`) does not follow links found on the way and passes.
+ *
  * Each candidate goes through the same path check as a `kind: path` argument (path.ts): resolved like the kernel
  * does, through every symlink, against the server's cwd, with the encoded, Unicode and `~` tricks rejected.
  */
@@ -24,6 +28,21 @@ const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 const withinRoots = createPathCheck();
 
+const GREP_FOLLOWS = ['-R', '--dereference-recursive'];
+/** Options that follow symbolic links while recursing, per program basename. */
+export const FOLLOWS_LINKS: Readonly<Record<string, readonly string[]>> = {
+  find: ['-L', '-follow'],
+  grep: GREP_FOLLOWS,
+  egrep: GREP_FOLLOWS,
+  fgrep: GREP_FOLLOWS,
+  rg: ['-L', '--follow'],
+  tar: ['-h', '--dereference'],
+  rsync: ['-L', '--copy-links', '-K', '--keep-dirlinks', '--copy-dirlinks'],
+  cp: ['-L', '--dereference'],
+  du: ['-L', '--dereference'],
+  ls: ['-L', '--dereference'],
+};
+
 /** An operand is read as a path when it looks like one, or when something by that name exists under the cwd. */
 export function looksLikePath(word: string, cwd: string): boolean {
   if (word.includes('/') || word.startsWith('.') || word.startsWith('~')) return true;
@@ -37,7 +56,14 @@ export function looksLikePath(word: string, cwd: string): boolean {
 
 /** The first path operand or path option value of `base` that leaves the roots, or null. */
 export function findEscape(base: string, words: readonly Word[], ctx: ArgContext): ArgViolation | null {
+  const follows = FOLLOWS_LINKS[base] ?? [];
   for (const w of words) {
+    if (w.role === 'option' && w.option !== undefined && follows.includes(w.option)) {
+      return {
+        ruleId: 'args.command.path-outside-roots',
+        reason: `${base} option ${w.option} is denied: it follows symbolic links while it recurses, which can lead outside the roots`,
+      };
+    }
     if (w.role !== 'path' && w.role !== 'operand') continue;
     const text = w.text;
     if (text === '' || text === '-' || HARMLESS.has(text)) continue;

@@ -159,6 +159,13 @@ describe('command check inside roots (issue 15)', () => {
     ['cat file:///etc/passwd', 'file URL'],
     ['cat src/%2e%2e/%2e%2e/outside/x', 'percent-encoded climb'],
     ['curl -o /tmp/x https://example.com', 'curl -o outside'],
+    ['grep -R secret .', 'grep -R follows symlinks while recursing'],
+    ['find -L . -name x', 'find -L'],
+    ['find . -follow -name x', 'find -follow'],
+    ['rg -L secret', 'rg -L'],
+    ['tar -czhf out.tgz src', 'tar -h in a bundle'],
+    ['rsync -avL src/ sub/', 'rsync -L in a bundle'],
+    ['ls -LR .', 'ls -L'],
     ['curl -sSo ../x https://example.com', 'curl -o in a bundle'],
     ['curl --output=/tmp/x https://example.com', 'curl --output='],
     ['curl --output-dir /tmp -O https://example.com/x', 'curl --output-dir'],
@@ -257,6 +264,8 @@ describe('command check inside roots (issue 15)', () => {
     'echo /etc/passwd',
     'tail -n 20 f',
     'make test',
+    'grep -r secret .',
+    'find . -type l',
     'ls ./src',
     'cat sub/../README.md',
     'cat src/a.ts f',
@@ -294,7 +303,7 @@ describe('command check inside roots (issue 15)', () => {
 
   it('keeps the older behaviour without roots: paths anywhere, code execution still denied', () => {
     const noRoots = { cwd: root };
-    for (const command of ['cat /etc/passwd', 'grep -r X ..', 'git -C / log', 'cat link-out/x']) {
+    for (const command of ['cat /etc/passwd', 'grep -r X ..', 'git -C / log', 'cat link-out/x', 'grep -R x .']) {
       expect(check.check(command, noRoots), command).toBeNull();
       expect(check.check(command, { cwd: root, roots: [] }), command).toBeNull();
     }
