@@ -409,6 +409,7 @@ export const PROGRAM_SPECS: Readonly<Record<string, ProgramSpec>> = {
   tar: TAR,
   rsync: RSYNC,
   xargs: XARGS,
+  npm: { global: { path: ['--prefix', '--userconfig', '--globalconfig', '--cache'] }, path: ['--prefix'] },
   echo: { textOperands: true },
   printf: { textOperands: true },
   head: { text: ['-n', '--lines', '-c', '--bytes'] },

@@ -92,6 +92,7 @@ function tree() {
 }
 
 const PROGRAMS = [
+  'npm',
   'cat',
   'ls',
   'grep',
@@ -207,6 +208,8 @@ describe('command check inside roots (issue 15)', () => {
     ['man -P id ls', 'man -P'],
     ['make CC=id', 'make variable override'],
     ['make --eval=x', 'make --eval'],
+    ['npm exec evil', 'npm exec'],
+    ['npm --silent x evil', 'npm x after an option'],
   ])('denies %s (%s) as executes-code', (command) => {
     for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.executes-code');
   });
@@ -264,6 +267,8 @@ describe('command check inside roots (issue 15)', () => {
     'echo /etc/passwd',
     'tail -n 20 f',
     'make test',
+    'npm test',
+    'npm run build',
     'grep -r secret .',
     'find . -type l',
     'ls ./src',
