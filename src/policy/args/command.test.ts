@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_GLOB_MATCHES } from './command-paths.js';
 import { BUILTIN_DENY_ARGS, createCommandCheck } from './command.js';
 import { COMMAND_ATTACKS, COMMAND_BENIGN } from './corpus.js';
 
@@ -93,6 +94,7 @@ function tree() {
 
 const PROGRAMS = [
   'npm',
+  'wc',
   'cat',
   'ls',
   'grep',
@@ -313,6 +315,35 @@ describe('command check inside roots (issue 15)', () => {
       expect(check.check(command, { cwd: root, roots: [] }), command).toBeNull();
     }
     expect(check.check('git submodule foreach id', noRoots)?.ruleId).toBe('args.command.executes-code');
+  });
+
+  it.each([
+    ['cat */x', 'a glob through the symlink'],
+    ['grep -r secret *', 'a bare * that expands to the symlink'],
+    ['cat l*/x', 'a glob naming the symlink'],
+    ['cat [l]ink-out/x', 'a bracket glob'],
+    ['cat [!a]ink-out/?', 'a negated class and ?'],
+    ['cat /etc/pass*', 'an absolute glob'],
+    ['ls ../*', 'a glob on the parent'],
+  ])('expands the unquoted glob %s (%s) and denies a match outside', (command) => {
+    for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.path-outside-roots');
+  });
+
+  it.each(['cat src/*.ts', 'ls *.md', 'wc -l src/*', 'ls nothing*', "ls 'l*'", 'ls src/[a', 'grep -c x s?c/a.ts'])(
+    'allows the glob %s whose matches stay inside',
+    (command) => {
+      for (let i = 0; i < 2; i++) expect(check.check(command, confined)).toBeNull();
+    },
+  );
+
+  it('fails closed on a glob with too many matches', () => {
+    const many = path.join(root, 'many');
+    mkdirSync(many);
+    for (let i = 0; i <= MAX_GLOB_MATCHES; i++) writeFileSync(path.join(many, `f${i}`), '');
+    expect(check.check('ls many/*', confined)?.reason).toBe(
+      `ls glob "many/*" matches more than ${MAX_GLOB_MATCHES} paths, too many to check`,
+    );
+    rmSync(many, { recursive: true });
   });
 
   it('confines a download into the cwd when the cwd is outside the roots', () => {

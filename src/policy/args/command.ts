@@ -373,6 +373,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
       if ('ruleId' in scanned) return scanned;
 
       const argv: string[] = [];
+      const globs = new Set<string>();
       for (const entry of parse(scanned.escaped)) {
         if (typeof entry === 'string') argv.push(entry);
         else if ('op' in entry && entry.op === 'glob') {
@@ -380,6 +381,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
             return violation('args.command.glob', `command contains the unquoted glob ${show(entry.pattern)}`);
           }
           argv.push(entry.pattern);
+          globs.add(entry.pattern);
         } else {
           // Only operators remain: the scan has turned every comment into an escaped `#`.
           const op = 'op' in entry ? entry.op : '#';
@@ -455,6 +457,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
         base,
         intoCwd ? [...words, { role: 'path', text: '.', option: 'download into the cwd' }] : words,
         ctx,
+        globs,
       );
     },
   };
