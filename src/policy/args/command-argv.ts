@@ -410,6 +410,7 @@ export const PROGRAM_SPECS: Readonly<Record<string, ProgramSpec>> = {
   rsync: RSYNC,
   xargs: XARGS,
   npm: { global: { path: ['--prefix', '--userconfig', '--globalconfig', '--cache'] }, path: ['--prefix'] },
+  unzip: { path: ['-d'], text: ['-x'] },
   echo: { textOperands: true },
   printf: { textOperands: true },
   head: { text: ['-n', '--lines', '-c', '--bytes'] },

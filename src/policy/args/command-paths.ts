@@ -109,6 +109,12 @@ export const FOLLOWS_LINKS: Readonly<Record<string, readonly string[]>> = {
   ls: ['-L', '--dereference'],
 };
 
+/** Options that extract archive members to the absolute or `..` paths stored in them. */
+export const ABSOLUTE_NAMES: Readonly<Record<string, readonly string[]>> = {
+  tar: ['-P', '--absolute-names'],
+  unzip: ['-:'],
+};
+
 /** An operand is read as a path when it looks like one, or when something by that name exists under the cwd. */
 export function looksLikePath(word: string, cwd: string): boolean {
   if (word.includes('/') || word.startsWith('.') || word.startsWith('~')) return true;
@@ -131,11 +137,18 @@ export function findEscape(
   globs: ReadonlySet<string> = new Set(),
 ): ArgViolation | null {
   const follows = FOLLOWS_LINKS[base] ?? [];
+  const absolute = ABSOLUTE_NAMES[base] ?? [];
   for (const w of words) {
     if (w.role === 'option' && w.option !== undefined && follows.includes(w.option)) {
       return {
         ruleId: 'args.command.path-outside-roots',
         reason: `${base} option ${w.option} is denied: it follows symbolic links while it recurses, which can lead outside the roots`,
+      };
+    }
+    if (w.role === 'option' && w.option !== undefined && absolute.includes(w.option)) {
+      return {
+        ruleId: 'args.command.path-outside-roots',
+        reason: `${base} option ${w.option} is denied: it writes to the absolute or ".." paths stored in the archive`,
       };
     }
     if (w.role !== 'path' && w.role !== 'operand') continue;

@@ -105,6 +105,26 @@ const INLINE_CODE = 'runs inline code';
 /** `git clone --config key=value` sets a config key like `-c` does. */
 const GIT_CONFIG_OPTION = longOption('--config');
 
+/** Git config keys whose value is a file or folder git reads or works in (issue 15: `-c core.worktree=/`). */
+const GIT_PATH_CONFIG =
+  /^(core\.(worktree|attributesfile|excludesfile)|mailmap\.file|commit\.template|blame\.ignorerevsfile)/i;
+
+/** A config key set with `-c key=value`, `-ckey=value`, `--config[=]key=value`, or written by `git config`. */
+function gitConfigRules(why: string, keys: RegExp): DenyArgRule[] {
+  return [
+    rule(why, (arg, previous) =>
+      previous === '-c' ? keys.test(arg) : arg.startsWith('-c') && keys.test(arg.slice(2)),
+    ),
+    rule(why, (arg) => keys.test(arg), ['config']),
+    rule(
+      why,
+      (arg, previous) =>
+        (previous !== undefined && GIT_CONFIG_OPTION(previous) && !previous.includes('=') && keys.test(arg)) ||
+        (GIT_CONFIG_OPTION(arg) && arg.includes('=') && keys.test(arg.slice(arg.indexOf('=') + 1))),
+    ),
+  ];
+}
+
 export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>> = {
   git: [
     ...longRules('makes git run a program as the remote upload-pack or receive-pack', [
@@ -117,20 +137,9 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     ...longRules('opens the matches with a program', ['--open-files-in-pager'], ['grep']),
     rule('opens the matches with a program', shortOption('O'), ['grep']),
     rule('makes git run a program as the remote upload-pack', shortOption('u'), ['clone']),
-    rule('sets a config key whose value git runs as a program', (arg, previous) =>
-      previous === '-c' ? GIT_EXEC_CONFIG.test(arg) : arg.startsWith('-c') && GIT_EXEC_CONFIG.test(arg.slice(2)),
-    ),
-    rule('sets a config key whose value git runs as a program', (arg) => GIT_EXEC_CONFIG.test(arg), ['config']),
+    ...gitConfigRules('sets a config key whose value git runs as a program', GIT_EXEC_CONFIG),
+    ...gitConfigRules('sets a config key that points git at a file or folder of your choosing', GIT_PATH_CONFIG),
     rule('uses a transport that runs a command', (arg) => /^(ext|fd)::/i.test(arg)),
-    rule(
-      'sets a config key whose value git runs as a program',
-      (arg, previous) =>
-        (previous !== undefined &&
-          GIT_CONFIG_OPTION(previous) &&
-          !previous.includes('=') &&
-          GIT_EXEC_CONFIG.test(arg)) ||
-        (GIT_CONFIG_OPTION(arg) && arg.includes('=') && GIT_EXEC_CONFIG.test(arg.slice(arg.indexOf('=') + 1))),
-    ),
   ],
   find: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls'].map((name) =>
     rule('runs a command or changes files', (arg) => arg === name),
