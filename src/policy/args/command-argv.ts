@@ -269,6 +269,9 @@ const CURL: ProgramSpec = {
     '--etag-compare',
     '--output-dir',
     '--unix-socket',
+    // A cookie string or a cookie file: read as a path, which a `name=value` string inside the cwd passes.
+    '-b',
+    '--cookie',
   ],
   text: [
     '-H',
@@ -296,8 +299,6 @@ const CURL: ProgramSpec = {
     '--proxy',
     '-w',
     '--write-out',
-    '-b',
-    '--cookie',
     '-r',
     '--range',
     '--retry',

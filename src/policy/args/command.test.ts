@@ -178,6 +178,7 @@ describe('command check inside roots (issue 15)', () => {
     ['curl --output-dir /tmp -O https://example.com/x', 'curl --output-dir'],
     ['wget -O /tmp/x https://example.com', 'wget -O outside'],
     ['wget -P /tmp https://example.com', 'wget -P outside'],
+    ['curl -b /etc/passwd https://example.com', 'curl cookie file outside'],
   ])('denies %s (%s) as path-outside-roots', (command) => {
     for (let i = 0; i < 2; i++) expect(check.check(command, confined)?.ruleId).toBe('args.command.path-outside-roots');
   });
@@ -291,6 +292,7 @@ describe('command check inside roots (issue 15)', () => {
     'unzip a.zip -d src',
     "rg -n --glob '*.ts' TODO src",
     'curl -o out.json https://example.com/x',
+    "curl -b 'session=abc' https://example.com",
     'curl -sSLO https://example.com/x',
     'wget https://example.com/x',
     'wget -O page.html https://example.com',
