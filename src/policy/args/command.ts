@@ -23,9 +23,19 @@
  * a machine's secrets live, and so is an argument naming a well-known credential file (`~/.ssh/id_*`,
  * `.aws/credentials`, `.netrc`, `.git-credentials`, `.docker/config.json`, `.kube/config`, `/proc/<pid>/environ`,
  * `/etc/shadow`). A program the `allow` list names explicitly (`env`) is the organisation's decision and passes.
+ *
+ * Complete mediation (issue 15, class 7): an allowed program may still run other programs or read outside the
+ * server's folders. Its argv is read per program (command-argv.ts), then the execution table (command-exec.ts) denies
+ * subcommands, options and program text that run code (`git submodule foreach`, `awk 'BEGIN{system(…)}'`, `xargs`)
+ * as `args.command.executes-code`, and, when the server has roots, every path operand and path option value must
+ * resolve inside them (command-paths.ts, through the path check of path.ts) or the call is
+ * `args.command.path-outside-roots`. Without roots the paths are not confined, as before.
  */
 import path from 'node:path';
 import { parse } from 'shell-quote';
+import { readArgv, specFor } from './command-argv.js';
+import { findExecution } from './command-exec.js';
+import { findEscape } from './command-paths.js';
 import { codePoint, show, typeName } from './show.js';
 import type { ArgViolation, CommandRuleId, SyncArgCheck } from './types.js';
 
@@ -39,7 +49,7 @@ export interface CommandOptions {
    * joined by a space (`"-c core.sshCommand=*"`).
    */
   denyArgs?: readonly string[] | Readonly<Record<string, readonly string[]>>;
-  /** Apply the built-in denied arguments (BUILTIN_DENY_ARGS). Default true. */
+  /** Apply the built-in denied arguments (BUILTIN_DENY_ARGS) and the execution table (EXEC_TABLE). Default true. */
   builtinDenyArgs?: boolean;
   /** Reject unquoted `*`, `?` and `[` (pathname expansion). Default false. */
   denyGlobs?: boolean;
@@ -50,6 +60,11 @@ export interface DenyArgRule {
   readonly why: string;
   /** Git only: the rule applies when the subcommand is one of these. */
   readonly subcommands?: readonly string[];
+  /**
+   * The argument writes a file that the roots can confine (`curl -o`): when the server has roots the rule is
+   * skipped and the path check confines the file instead (issue 15: `curl -o` inside the roots is fine).
+   */
+  readonly confinable?: boolean;
   test(arg: string, previous: string | undefined): boolean;
 }
 
@@ -73,6 +88,8 @@ function rule(why: string, test: (arg: string, previous: string | undefined) => 
   return subcommands ? { why, test, subcommands } : { why, test };
 }
 
+const confinable = (r: DenyArgRule): DenyArgRule => ({ ...r, confinable: true });
+
 const longRules = (why: string, names: string[], subcommands?: string[], others?: string[]): DenyArgRule[] =>
   names.map((n) => rule(why, longOption(n, others), subcommands));
 
@@ -84,6 +101,29 @@ const GIT_EXEC_CONFIG =
   /^(core\.(sshcommand|pager|editor|fsmonitor|hookspath|gitproxy|askpass)|credential\.|diff\..*(external|command|textconv)|merge\..*driver|filter\.|gpg\.(.*\.)?program|sequence\.editor|alias\.|protocol\.|uploadpack\.|remote\..*\.(uploadpack|receivepack|proxy|vcs)|pager\.|browser\.|web\.browser|difftool\.|mergetool\.|man\.|include\.|includeif\.|http\..*proxy|ssh\.variant|init\.templatedir)/i;
 
 const INLINE_CODE = 'runs inline code';
+
+/** `git clone --config key=value` sets a config key like `-c` does. */
+const GIT_CONFIG_OPTION = longOption('--config');
+
+/** Git config keys whose value is a file or folder git reads or works in (issue 15: `-c core.worktree=/`). */
+const GIT_PATH_CONFIG =
+  /^(core\.(worktree|attributesfile|excludesfile)|mailmap\.file|commit\.template|blame\.ignorerevsfile)/i;
+
+/** A config key set with `-c key=value`, `-ckey=value`, `--config[=]key=value`, or written by `git config`. */
+function gitConfigRules(why: string, keys: RegExp): DenyArgRule[] {
+  return [
+    rule(why, (arg, previous) =>
+      previous === '-c' ? keys.test(arg) : arg.startsWith('-c') && keys.test(arg.slice(2)),
+    ),
+    rule(why, (arg) => keys.test(arg), ['config']),
+    rule(
+      why,
+      (arg, previous) =>
+        (previous !== undefined && GIT_CONFIG_OPTION(previous) && !previous.includes('=') && keys.test(arg)) ||
+        (GIT_CONFIG_OPTION(arg) && arg.includes('=') && keys.test(arg.slice(arg.indexOf('=') + 1))),
+    ),
+  ];
+}
 
 export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>> = {
   git: [
@@ -97,10 +137,8 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     ...longRules('opens the matches with a program', ['--open-files-in-pager'], ['grep']),
     rule('opens the matches with a program', shortOption('O'), ['grep']),
     rule('makes git run a program as the remote upload-pack', shortOption('u'), ['clone']),
-    rule('sets a config key whose value git runs as a program', (arg, previous) =>
-      previous === '-c' ? GIT_EXEC_CONFIG.test(arg) : arg.startsWith('-c') && GIT_EXEC_CONFIG.test(arg.slice(2)),
-    ),
-    rule('sets a config key whose value git runs as a program', (arg) => GIT_EXEC_CONFIG.test(arg), ['config']),
+    ...gitConfigRules('sets a config key whose value git runs as a program', GIT_EXEC_CONFIG),
+    ...gitConfigRules('sets a config key that points git at a file or folder of your choosing', GIT_PATH_CONFIG),
     rule('uses a transport that runs a command', (arg) => /^(ext|fd)::/i.test(arg)),
   ],
   find: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls'].map((name) =>
@@ -136,13 +174,10 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     rule('runs a program as ssh', shortOption('S')),
   ],
   curl: [
-    ...longRules('reads options from a file or writes or uploads files', [
-      '--config',
-      '--output',
-      '--remote-name',
-      '--upload-file',
-    ]),
-    rule('reads options from a file or writes or uploads files', shortOption('KoOT')),
+    ...longRules('reads options from a file or uploads files', ['--config', '--upload-file']),
+    rule('reads options from a file or uploads files', shortOption('KT')),
+    ...longRules('writes files', ['--output', '--remote-name']).map(confinable),
+    confinable(rule('writes files', shortOption('oO'))),
     rule(
       'uploads a local file (@file)',
       (arg, previous) =>
@@ -153,13 +188,10 @@ export const BUILTIN_DENY_ARGS: Readonly<Record<string, readonly DenyArgRule[]>>
     rule('reads a local file (file: URL)', (arg) => /^file:/i.test(arg)),
   ],
   wget: [
-    ...longRules('runs commands or writes or uploads files', [
-      '--execute',
-      '--output-document',
-      '--post-file',
-      '--use-askpass',
-    ]),
-    rule('runs commands or writes files', shortOption('eO')),
+    ...longRules('runs commands or uploads files', ['--execute', '--post-file', '--use-askpass']),
+    rule('runs commands', shortOption('e')),
+    confinable(rule('writes files', longOption('--output-document'))),
+    confinable(rule('writes files', shortOption('O'))),
   ],
   ...Object.fromEntries(
     ['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish'].map((s) => [s, [rule(INLINE_CODE, shortOption('c'))]]),
@@ -341,7 +373,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
 
   return {
     kind: 'command',
-    check(value) {
+    check(value, ctx) {
       if (typeof value !== 'string') {
         return violation('args.command.not-string', `command must be a string, got ${typeName(value)}`);
       }
@@ -350,6 +382,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
       if ('ruleId' in scanned) return scanned;
 
       const argv: string[] = [];
+      const globs = new Set<string>();
       for (const entry of parse(scanned.escaped)) {
         if (typeof entry === 'string') argv.push(entry);
         else if ('op' in entry && entry.op === 'glob') {
@@ -357,6 +390,7 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
             return violation('args.command.glob', `command contains the unquoted glob ${show(entry.pattern)}`);
           }
           argv.push(entry.pattern);
+          globs.add(entry.pattern);
         } else {
           // Only operators remain: the scan has turned every comment into an escaped `#`.
           const op = 'op' in entry ? entry.op : '#';
@@ -398,14 +432,16 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
       if (secretFile !== undefined)
         return violation('args.command.secret-file', `command reads the credential file ${show(secretFile)}`);
 
+      const args = argv.slice(1);
+      const confined = ctx.roots !== undefined && ctx.roots.length > 0;
       const rules = rulesFor(program);
       if (rules.length > 0) {
-        const args = argv.slice(1);
         const subcommand = path.posix.basename(program) === 'git' ? gitSubcommand(args) : undefined;
         for (let i = 0; i < args.length; i++) {
           const arg = args[i]!;
           for (const r of rules) {
             if (r.subcommands && (subcommand === undefined || !r.subcommands.includes(subcommand))) continue;
+            if (r.confinable && confined) continue;
             if (r.test(arg, args[i - 1])) {
               return violation(
                 'args.command.denied-arg',
@@ -415,7 +451,23 @@ export function createCommandCheck(opts: CommandOptions = {}): SyncArgCheck {
           }
         }
       }
-      return null;
+
+      const words = readArgv(args, specFor(base));
+      if (builtin) {
+        const execution = findExecution(base, args, words);
+        if (execution) return execution;
+      }
+      if (!confined) return null;
+      // wget, and curl -O, write into the cwd: that folder too must be inside the roots.
+      const intoCwd =
+        base === 'wget' ||
+        (base === 'curl' && words.some((w) => w.role === 'option' && /^(-O|--remote-name)/.test(w.text)));
+      return findEscape(
+        base,
+        intoCwd ? [...words, { role: 'path', text: '.', option: 'download into the cwd' }] : words,
+        ctx,
+        globs,
+      );
     },
   };
 }

@@ -456,7 +456,7 @@ export const COMMAND_BENIGN: ArgCase<CommandOptions>[] = [
   benign("echo 'it''s'", 'adjacent quotes', ALLOW),
   benign('ls -- -file', 'end of options', ALLOW),
   benign('git diff HEAD~1', 'tilde inside a word', ALLOW),
-  benign('git -C /repo status', 'git -C', ALLOW),
+  benign('git -C {cwd} status', 'git -C inside the cwd', ALLOW),
   benign('git grep -c deprecated', 'git grep -c (count), not -c config', ALLOW),
   benign('git log -c', 'git log -c (combined diff)', ALLOW),
   benign('git add -u .', 'git add -u (not clone)', ALLOW),

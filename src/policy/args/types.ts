@@ -56,7 +56,9 @@ export type CommandRuleId =
   | 'args.command.program-not-allowed'
   | 'args.command.denied-arg'
   | 'args.command.environment'
-  | 'args.command.secret-file';
+  | 'args.command.secret-file'
+  | 'args.command.executes-code'
+  | 'args.command.path-outside-roots';
 
 export type SqlRuleId =
   | 'args.sql.not-string'
