@@ -16,6 +16,7 @@ import {
   AnnotationsPolicySchema,
   ArgumentRulesSchema,
   ArgumentsPolicySchema,
+  CredentialPathsSchema,
   DataFlowPolicySchema,
   RateLimitSchema,
   ToolAnnotationOverridesSchema,
@@ -106,6 +107,7 @@ export const ServerSchema = z
         'Directories this server works in. Path arguments (by rule or inferred) must stay inside them. Relative to the config file; "~" is the home folder. Default: the server’s cwd when it is set, else none (inferred path checks then still reject ".." escapes, NUL bytes, device names and "~" tricks, but not absolute paths).',
       ),
     arguments: ArgumentRulesSchema.optional(),
+    credentialPaths: CredentialPathsSchema.optional(),
     annotations: ToolAnnotationOverridesSchema.optional(),
     rateLimit: RateLimitSchema.optional().describe(
       'A token bucket per gateway identity for all of this server’s tools together.',
