@@ -223,6 +223,7 @@ describe('argument stage', () => {
       [DB, { filter: "region = 'EU'" }],
       [DB, { filter: 'SELECT id FROM sales' }],
       [{ ...PROBE, name: 'web_search', description: 'Search the web' }, { note: 'DROP TABLE users' }],
+      [PROBE, { edits: [{ oldText: '/etc/hosts', newText: '/etc/hosts.d/x' }] }],
     ])('allows the look-alike %#', async (tool, args) => {
       expect(await runTool(tool, args)).toEqual({ action: 'allow' });
     });

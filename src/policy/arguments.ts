@@ -178,24 +178,27 @@ function shapeChecks(readOnlyTool: boolean): Record<InferredKind, ArgCheck> {
   };
 }
 
-type StringWalk = { strings: { path: string; value: string }[] } | { exceeded: string };
+type Found = { path: string; name: string; value: string };
+type StringWalk = { strings: Found[] } | { exceeded: string };
 
-/** Every string of the arguments with its concrete path, or where the budget ran out. */
+/** Every string of the arguments with its concrete path and the name of its nearest key, or where the budget ran out. */
 function stringsOf(args: unknown): StringWalk {
-  const strings: { path: string; value: string }[] = [];
-  const stack: { value: unknown; at: ArgPathSegment[] }[] = [{ value: args, at: [] }];
+  const strings: Found[] = [];
+  const stack: { value: unknown; at: ArgPathSegment[]; name: string }[] = [{ value: args, at: [], name: '' }];
   while (stack.length > 0) {
-    const { value, at } = stack.pop()!;
+    const { value, at, name } = stack.pop()!;
     if (typeof value === 'string') {
       if (strings.length >= MAX_SHAPE_STRINGS) return { exceeded: `more than ${MAX_SHAPE_STRINGS} strings` };
-      strings.push({ path: formatArgPath(at), value });
+      strings.push({ path: formatArgPath(at), name, value });
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (at.length >= MAX_SHAPE_DEPTH) return { exceeded: `nesting deeper than ${MAX_SHAPE_DEPTH} levels` };
     if (Array.isArray(value))
-      value.forEach((v, index) => stack.push({ value: v, at: [...at, { type: 'index', index }] }));
-    else for (const [key, v] of Object.entries(value)) stack.push({ value: v, at: [...at, { type: 'key', key }] });
+      value.forEach((v, index) => stack.push({ value: v, at: [...at, { type: 'index', index }], name }));
+    else
+      for (const [key, v] of Object.entries(value))
+        stack.push({ value: v, at: [...at, { type: 'key', key }], name: key });
   }
   return { strings: strings.reverse() };
 }
@@ -306,9 +309,9 @@ export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage 
           ruleId: 'guard.budget-exceeded',
           reason: `the arguments could not be checked for paths, URLs and SQL: ${walk.exceeded}`,
         };
-      for (const { path: at, value } of walk.strings) {
+      for (const { path: at, name, value } of walk.strings) {
         if (covered.has(at)) continue;
-        for (const kind of inferValueKinds(value, tool.hint)) {
+        for (const kind of inferValueKinds(value, tool.hint, name)) {
           const violation = await tool.shape[kind].check(value, argCtx);
           if (violation)
             return {

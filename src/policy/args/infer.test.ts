@@ -210,6 +210,18 @@ describe('value shapes (issue 15, class 10)', () => {
     for (let i = 0; i < 2; i++) expect(inferValueKinds(value, tool)).toEqual([]);
   });
 
+  it('leaves free-text arguments (content, oldText, pattern) alone, and paths with spaces unless they name credentials', () => {
+    for (const name of ['content', 'oldText', 'new_text', 'pattern', 'body']) {
+      expect(inferValueKinds('/usr/bin/env node', closed, name)).toEqual([]);
+      expect(inferValueKinds('/etc/hosts', closed, name)).toEqual([]);
+    }
+    expect(inferValueKinds('/etc/hosts', closed, 'location')).toEqual(['path']);
+    expect(inferValueKinds('/help me with /this', closed)).toEqual([]);
+    expect(inferValueKinds('/Users/me/Library/Application Support/Google/Chrome/Default/Cookies', closed)).toEqual([
+      'path',
+    ]);
+  });
+
   it('checks a multi-line SQL script for a database tool', () => {
     expect(inferValueKinds('SELECT 1;\nDROP TABLE t;', db)).toEqual(['sql']);
   });

@@ -29,7 +29,9 @@
  * absolute path with at least two segments, a `~/…` or `$HOME/…` path, a Windows drive or UNC path, or any path
  * that names a credential location → path; a value that reads as a SQL statement (or a quote-breaking SQL
  * injection) given to a tool whose name or description speaks of SQL, a database or queries → sql. Text that only
- * mentions these (`"how do I drop table x?"`, `"see http://localhost:3000"`) has no such shape.
+ * mentions these (`"how do I drop table x?"`, `"see http://localhost:3000"`) has no such shape, a path-shaped value
+ * with spaces counts only when it names a credential location, and arguments named as free text to store or
+ * transform (`content`, `text`, `oldText`, `body`, `data`, `pattern`, `replacement`, `diff`, `patch`) are skipped.
  *
  * `inferArgKinds` walks a whole inputSchema (`properties`, array `items`) and returns argument path expressions
  * (arg-path.ts) with the kind, e.g. `{ path: 'files[*]', kind: 'path' }`.
@@ -210,7 +212,28 @@ export interface ValueToolHint extends ToolHint {
 }
 
 /** The kinds a string VALUE's shape calls for, whatever its argument's name (see the header). */
-export function inferValueKinds(value: string, tool: ValueToolHint): InferredKind[] {
+/**
+ * Argument names that say "free text to store or transform", not a place to go: a file's `content`, an edit's
+ * `oldText`/`newText`, a regex `pattern`. Their values are data (a line of code may well start with "/usr/bin"), so
+ * the value-shape pass leaves them alone, as it leaves a whole message that only mentions a URL.
+ */
+const FREE_TEXT_WORDS = new Set([
+  'content',
+  'contents',
+  'text',
+  'body',
+  'data',
+  'pattern',
+  'replacement',
+  'diff',
+  'patch',
+]);
+const WHITESPACE = /\s/;
+
+/** The kinds a string VALUE's shape calls for, whatever its argument's name (see the header). */
+export function inferValueKinds(value: string, tool: ValueToolHint, argName = ''): InferredKind[] {
+  const head = nameWords(argName).at(-1);
+  if (head !== undefined && FREE_TEXT_WORDS.has(head)) return [];
   if (value.length === 0 || NEWLINE.test(value.trimEnd())) {
     // A multi-line value is text, except a SQL script for a database tool.
     return isDatabaseTool(tool) && looksLikeSql(value) ? ['sql'] : [];
@@ -221,11 +244,12 @@ export function inferValueKinds(value: string, tool: ValueToolHint): InferredKin
   if (FILE_URL.test(value)) kinds.push('path');
   else if (url && SSRF_SCHEMES.has(url[1]!.toLowerCase())) {
     if (tool.openWorld) kinds.push('url');
-  } else if (
-    url === null &&
-    (PATH_SHAPE.test(value) || (/[\\/]/.test(value) && credentialLocation(value) !== undefined))
-  )
-    kinds.push('path');
+  } else if (url === null) {
+    // A path with spaces ("/Users/me/Library/Application Support/…") counts only when it names a credential
+    // location; otherwise "/help me with this" would be a path.
+    const credential = /[\\/]/.test(value) && credentialLocation(value) !== undefined;
+    if (credential || (PATH_SHAPE.test(value) && !WHITESPACE.test(value))) kinds.push('path');
+  }
   return kinds;
 }
 
