@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clientInfo } from './catalog.js';
 import { parseEntry } from './entries.js';
-import { applyImport, planImport } from './import-servers.js';
+import { applyImport, fileServerRoots, planImport } from './import-servers.js';
 
 const TOKEN = 'ghp_R8b2Xq9LmT4vZ7pK1sW3yN6cJ0dF5hG2aE8u';
 const ROTATED = 'ghp_Z1y2X3w4V5u6T7s8R9q0P1o2N3m4L5k6J7i8';
@@ -85,5 +85,89 @@ describe('importing client servers', () => {
     fs.writeFileSync(paths.config, '{"servers": ');
     expect(() => planImport([source('cursor', { memory: { command: 'mem' } })], paths, home)).toThrow(/cannot parse/);
     expect(fs.readFileSync(paths.config, 'utf8')).toBe('{"servers": ');
+  });
+
+  describe('roots of file servers (issue 15, class 9)', () => {
+    it('derives roots from the directories a file server is started with', () => {
+      const { home, paths, source, config } = setup();
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-work-'));
+      fs.mkdirSync(path.join(home, 'docs'));
+      fs.writeFileSync(path.join(home, 'file.txt'), '');
+      const args = [
+        '-y',
+        '@modelcontextprotocol/server-filesystem',
+        work,
+        '~/docs',
+        '/no/such/dir',
+        'relative',
+        path.join(home, 'file.txt'),
+      ];
+      const servers = {
+        filesystem: { command: 'npx', args },
+        memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory', work] },
+      };
+      applyImport(planImport([source('claude-desktop', servers)], paths, home), paths);
+      expect(config().servers.filesystem!.roots).toEqual([work, '~/docs']);
+      expect(config().servers.memory).not.toHaveProperty('roots');
+      // Imported again: the same definition, not a second server.
+      const again = planImport([source('claude-desktop', servers)], paths, home);
+      expect(again.servers.map((s) => s.status)).toEqual(['present', 'present']);
+      fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it('finds a file server imported before roots were derived as present, not new', () => {
+      const { home, paths, source } = setup();
+      const client = source('claude-desktop', {}).client;
+      const args = ['-y', '@modelcontextprotocol/server-filesystem', home];
+      fs.mkdirSync(paths.home, { recursive: true });
+      const description = `imported from ${client.name} (${client.files[0]!.path})`;
+      fs.writeFileSync(
+        paths.config,
+        JSON.stringify({ servers: { filesystem: { command: 'npx', args, description } } }),
+      );
+      const plan = planImport([source('claude-desktop', { filesystem: { command: 'npx', args } })], paths, home);
+      expect(plan.servers.map((s) => s.status)).toEqual(['present']);
+    });
+
+    it('says so in the description when a file server has no directory to confine it to', () => {
+      const { home, paths, source, config } = setup();
+      applyImport(
+        planImport(
+          [source('cursor', { fs: { command: 'mcp-server-filesystem', args: ['/no/such/dir'] } })],
+          paths,
+          home,
+        ),
+        paths,
+      );
+      expect(config().servers.fs).not.toHaveProperty('roots');
+      expect(config().servers.fs!.description).toMatch(/no roots/);
+    });
+
+    const dir = os.tmpdir();
+    it.each<[string[], boolean]>([
+      [['npx', '-y', '@modelcontextprotocol/server-filesystem', dir], true],
+      [['npx', '-y', '@modelcontextprotocol/server-filesystem@2025.8.21', dir], true],
+      [['node', '/x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js', dir], true],
+      [['mcp-server-filesystem', dir], true],
+      [['npx', 'filesystem-mcp-server', dir], true],
+      [['npx', '@cyanheads/filesystem-mcp-server', dir], true],
+      [['uvx', 'mcp-server-fs', dir], true],
+      [['mcp-filesystem-server', dir], true],
+      [['npx', '@modelcontextprotocol/server-memory', dir], false],
+      [['npx', 'filesystem', dir], false],
+      [['node', 'fs.js', dir], false],
+      [['npx', 'mcp-server-fsx', dir], false],
+    ])('reads %j as a file server: %s', (argv, isFile) => {
+      const [command, ...args] = argv;
+      const roots = fileServerRoots({ command, args }, dir);
+      expect(roots).toEqual(isFile ? [dir] : undefined);
+    });
+
+    it('keeps roots the definition already has, and ignores options and references', () => {
+      const def = { command: 'npx', args: ['@modelcontextprotocol/server-filesystem', '--x', '${env:DIR}', dir] };
+      expect(fileServerRoots(def, dir)).toEqual([dir]);
+      expect(fileServerRoots({ ...def, roots: ['/a'] }, dir)).toBeUndefined();
+      expect(fileServerRoots({ url: 'https://x' }, dir)).toBeUndefined();
+    });
   });
 });

@@ -9,6 +9,11 @@
  * suffix. The plan is computed first and written only by `applyImport`, so `--dry-run` shows exactly what would
  * happen.
  *
+ * A file server (server-filesystem and look-alikes) gets `roots` from its own arguments (issue 15, class 9): the
+ * directories it was told to serve are the ones its path arguments must stay in, so the gateway's path check is as
+ * narrow as the server's own. Only arguments after the package name that are existing directories, absolute or
+ * `~/…`, count; without any, the server gets no roots (and the note says so in its description).
+ *
  * Failure mode: an existing gateway config that does not parse throws, and nothing is written.
  */
 import fs from 'node:fs';
@@ -19,6 +24,7 @@ import type { ClientInfo } from './catalog.js';
 import { editJsonc, parseJsonc, writeAtomic, type Edit } from './client-file.js';
 import { gatewayServerName, isGatewayEntry, toGatewayServer, type ClientServer } from './entries.js';
 import { headerKey, isInlineSecret, secretArgs } from './inline-secrets.js';
+import { expandHome } from '../config/paths.js';
 import { getNodeValue } from 'jsonc-parser';
 
 export interface ImportPaths {
@@ -88,10 +94,45 @@ function secretsOf(def: unknown, configDir: string): Map<string, string> {
   return out;
 }
 
-/** Compared without the free-text description and the enabled flag, which a user may have changed. */
+/**
+ * The package or program of a file server: `@modelcontextprotocol/server-filesystem` (any version or path to its
+ * script), and look-alikes such as `mcp-server-filesystem`, `filesystem-mcp-server`, `mcp-filesystem`,
+ * `fs-mcp-server`, `mcp-server-fs`.
+ */
+const FILE_SERVER_NAME = /^(mcp[-_]?)?(server[-_]?)?(file[-_]?system|fs)([-_]?(mcp|server))*$/;
+
+function isFileServerArg(arg: string): boolean {
+  const base = arg
+    .toLowerCase()
+    .replace(/[/\\](dist|build|lib)[/\\]index\.[cm]?js$/, '')
+    .replace(/\.[cm]?js$/, '')
+    .replace(/(.)@[^/\\@]*$/, '$1')
+    .split(/[/\\]/)
+    .at(-1)!;
+  return FILE_SERVER_NAME.test(base) && /mcp|server/.test(base);
+}
+
+/** The directories a file server was started with, when the definition names one; undefined otherwise. */
+export function fileServerRoots(def: Record<string, unknown>, home: string): string[] | undefined {
+  if (typeof def.command !== 'string' || def.roots !== undefined) return undefined;
+  const argv = [def.command, ...((def.args as string[] | undefined) ?? [])];
+  const at = argv.findIndex(isFileServerArg);
+  if (at < 0) return undefined;
+  const roots = argv.slice(at + 1).filter((a) => {
+    if (a.startsWith('-') || a.includes('${') || !(a.startsWith('/') || a === '~' || a.startsWith('~/'))) return false;
+    try {
+      return fs.statSync(expandHome(a, { HOME: home })).isDirectory();
+    } catch {
+      return false;
+    }
+  });
+  return roots;
+}
+
+/** Compared without the free-text description, the enabled flag and roots, which a user may have changed. */
 function sameShape(a: Candidate, b: Candidate): boolean {
   const strip = (d: Record<string, unknown>) => {
-    const { description: _d, enabled: _e, ...rest } = d;
+    const { description: _d, enabled: _e, roots: _r, ...rest } = d;
     return rest;
   };
   return isDeepStrictEqual(strip(a.def), strip(b.def));
@@ -125,6 +166,10 @@ function candidate(s: ClientServer, client: ClientInfo, name: string, home: stri
   };
   move('env', (k) => k);
   move('headers', headerKey);
+  const roots = fileServerRoots(def, home);
+  if (roots !== undefined && roots.length > 0) def.roots = roots;
+  else if (roots !== undefined)
+    def.description = `${String(def.description)}; no roots: none of its arguments is an existing absolute directory, so path arguments are not confined`;
   // A key given on the command line (`--api-key sk-…`) moves too, as ARG_<index>.
   const args = def.args as string[] | undefined;
   if (args)

@@ -33,6 +33,8 @@ export interface ResolvedServer {
   roots: string[];
   /** Argument rules with their "within" directories made absolute. */
   arguments: Record<string, ArgumentRule>;
+  /** Credential locations this server may reach: 'deny' (default), 'allow', or absolute files and directories. */
+  credentialPaths: 'deny' | 'allow' | string[];
   /** Tool integrity: the pinning mode for this server, and its signed manifest (absolute path) and key, if any. */
   integrity: { mode: 'pin-on-first-use' | 'require-approval' | 'off'; publicKey?: string; manifest?: string };
 }
@@ -56,6 +58,14 @@ export interface LoadedConfig {
   policyDocuments: string[];
   /** The state store config with its `url` reference resolved (state/config-schema.ts). */
   state: StateConfig;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -134,6 +144,7 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       policy: policies[server.policy ?? config.defaultPolicy] ?? DEFAULT_POLICY,
       roots: [],
       arguments: {},
+      credentialPaths: 'deny',
       integrity: { mode: server.integrity?.mode ?? config.integrity.mode },
     };
     if (server.integrity?.publicKey !== undefined)
@@ -146,6 +157,18 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       : resolved.cwd !== undefined
         ? [resolved.cwd]
         : [];
+    // A stdio server with roots and no cwd starts in its first root (issue 15, class 9): relative path arguments
+    // then mean the same file to the server and to the path check, which resolves them against the same folder,
+    // instead of against whatever folder the client started the gateway in (often "/"). Only when that root is an
+    // existing directory: a missing one would stop the server from starting at all.
+    if (resolved.kind === 'stdio' && resolved.cwd === undefined && resolved.roots[0] !== undefined) {
+      const first = resolved.roots[0];
+      if (isDirectory(first)) resolved.cwd = first;
+    }
+    const credentialPaths = server.credentialPaths ?? 'deny';
+    resolved.credentialPaths = Array.isArray(credentialPaths)
+      ? credentialPaths.map((p, i) => local(resolve(p, at('credentialPaths', i))))
+      : credentialPaths;
     for (const [key, rule] of Object.entries(server.arguments ?? {}))
       for (const field of ['pattern', 'notPattern'] as const) {
         const source = rule[field];

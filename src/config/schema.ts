@@ -16,6 +16,7 @@ import {
   AnnotationsPolicySchema,
   ArgumentRulesSchema,
   ArgumentsPolicySchema,
+  CredentialPathsSchema,
   DataFlowPolicySchema,
   RateLimitSchema,
   ToolAnnotationOverridesSchema,
@@ -103,9 +104,10 @@ export const ServerSchema = z
       .array(refString('a directory'))
       .optional()
       .describe(
-        'Directories this server works in. Path arguments (by rule or inferred) must stay inside them. Relative to the config file; "~" is the home folder. Default: the server’s cwd when it is set, else none (inferred path checks then still reject ".." escapes, NUL bytes, device names and "~" tricks, but not absolute paths).',
+        'Directories this server works in. Path arguments (by rule, inferred, or shaped like a path) and file: resource URIs must stay inside them. Relative to the config file; "~" is the home folder. A relative path argument is resolved against the server’s cwd, else its first root; a stdio server without a cwd is started in its first root (when that folder exists). Default: the server’s cwd when it is set, else none (path checks then still reject ".." escapes, NUL bytes, device names, "~" tricks and credential locations, but not other absolute paths).',
       ),
     arguments: ArgumentRulesSchema.optional(),
+    credentialPaths: CredentialPathsSchema.optional(),
     annotations: ToolAnnotationOverridesSchema.optional(),
     rateLimit: RateLimitSchema.optional().describe(
       'A token bucket per gateway identity for all of this server’s tools together.',

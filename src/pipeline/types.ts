@@ -78,6 +78,8 @@ export interface ServerPolicyContext {
   /** The server's working directory (absolute), against which relative paths resolve. */
   readonly cwd: string;
   readonly arguments: Readonly<Record<string, ArgumentRule>>;
+  /** Credential locations the server may reach (policy/args/credential-path.ts); absent means 'deny'. */
+  readonly credentialPaths?: 'allow' | readonly string[];
   readonly annotations: Readonly<Record<string, { readOnly?: boolean; destructive?: boolean; openWorld?: boolean }>>;
   readonly rateLimit?: RateLimit;
 }

@@ -64,7 +64,8 @@ describe('argument stage', () => {
     [{ path: 'escape/secret.txt' }, 'args.path.symlink-escape'],
     [{ path: 'a\u0000b' }, 'args.path.nul-byte'],
     [{ path: '~/.ssh/id_rsa' }, 'args.path.home-expansion'],
-    [{ files: ['notes.txt', '/etc/shadow'] }, 'args.path.outside'],
+    [{ files: ['notes.txt', '/etc/hosts'] }, 'args.path.outside'],
+    [{ files: ['notes.txt', '/etc/shadow'] }, 'args.path.credential'],
     [{ url: 'http://169.254.169.254/latest/meta-data/' }, 'args.url.metadata'],
     [{ url: 'http://2130706433/' }, 'args.url.private-address'],
     [{ url: 'http://localhost:8080/' }, 'args.url.private-host'],
@@ -168,5 +169,93 @@ describe('argument stage', () => {
     const stage = createArgumentsStage({ mode: 'enforce', infer: true });
     const ctx = ctxFor({ path: 'notes.txt' }, { 'read_text_file.path': { kind: 'value', pattern: '(a|a)*$' } });
     await expect(Promise.resolve().then(() => stage.check(testCall({}), ctx))).rejects.toThrow(/argument rule/);
+  });
+
+  describe('value shapes (issue 15, class 10)', () => {
+    const PROBE: Tool = {
+      name: 'probe',
+      description: 'Look something up',
+      inputSchema: {
+        type: 'object',
+        properties: { target: { type: 'string' }, location: { type: 'string' }, note: { type: 'string' } },
+      },
+    };
+    const CHAT: Tool = { ...PROBE, name: 'post', annotations: { openWorldHint: false, readOnlyHint: true } };
+    const DB: Tool = {
+      name: 'lookup',
+      description: 'Read rows from the sales database',
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      inputSchema: { type: 'object', properties: { filter: { type: 'string' } } },
+    };
+
+    async function runTool(tool: Tool, args: Record<string, unknown>, policy: Partial<ServerPolicyContext> = {}) {
+      const stage = createArgumentsStage({ mode: 'enforce', infer: true });
+      const base = ctxFor(args, {}, tool);
+      const ctx = { ...base, serverPolicy: { ...base.serverPolicy, ...policy } };
+      const first = await stage.check(testCall(args), ctx);
+      expect(await stage.check(testCall(args), ctx)).toEqual(first);
+      return first;
+    }
+
+    it.each<[Tool, Record<string, unknown>, string, RegExp]>([
+      [PROBE, { target: 'http://169.254.169.254/latest/meta-data/' }, 'args.url.metadata', /looks like a URL/],
+      [PROBE, { target: 'gopher://127.0.0.1:25/' }, 'args.url.private-address', /target/],
+      [PROBE, { location: '/etc/shadow' }, 'args.path.credential', /looks like a file path/],
+      [PROBE, { note: '~/.ssh/id_rsa' }, 'args.path.credential', /credential location/],
+      [PROBE, { location: `${outside}/x/y` }, 'args.path.outside', /location/],
+      [PROBE, { note: { deep: ['file:///etc/passwd'] } }, 'args.path.outside', /argument note\.deep\[0\]/],
+      [CHAT, { location: 'C:\\Users\\x\\.ssh\\id_rsa' }, 'args.path.windows-path', /location/],
+      [DB, { filter: "x' OR 1=1 --" }, 'args.sql.unterminated', /looks like a SQL statement/],
+      [DB, { filter: '1; DROP TABLE users' }, 'args.sql.stacked', /filter/],
+      [DB, { filter: 'DELETE FROM orders' }, 'args.sql.not-read-only', /filter/],
+    ])('denies by value shape: %#', async (tool, args, ruleId, reason) => {
+      const v = await runTool(tool, args);
+      expect(v).toMatchObject({ action: 'deny', ruleId });
+      expect(v.action === 'deny' && v.reason).toMatch(reason);
+    });
+
+    it.each<[Tool, Record<string, unknown>]>([
+      [PROBE, { location: 'Paris' }],
+      [PROBE, { target: 'https://example.com/page' }],
+      [PROBE, { note: 'see http://localhost:3000 for the demo' }],
+      [PROBE, { location: path.join(root, 'notes.txt') }],
+      [CHAT, { target: 'http://localhost:3000/' }],
+      [DB, { filter: "region = 'EU'" }],
+      [DB, { filter: 'SELECT id FROM sales' }],
+      [{ ...PROBE, name: 'web_search', description: 'Search the web' }, { note: 'DROP TABLE users' }],
+      [PROBE, { edits: [{ oldText: '/etc/hosts', newText: '/etc/hosts.d/x' }] }],
+    ])('allows the look-alike %#', async (tool, args) => {
+      expect(await runTool(tool, args)).toEqual({ action: 'allow' });
+    });
+
+    it('leaves a value an explicit rule covers to that rule', async () => {
+      const stage = createArgumentsStage({ mode: 'enforce', infer: true });
+      const args = { target: 'http://169.254.169.254/' };
+      const ctx = ctxFor(args, { 'probe.target': { kind: 'value', pattern: '^http' } }, PROBE);
+      expect(await stage.check(testCall(args), ctx)).toEqual({ action: 'allow' });
+    });
+
+    it('lets a server allow credential locations', async () => {
+      expect(await runTool(PROBE, { note: '/etc/shadow' }, { roots: [], credentialPaths: 'allow' })).toEqual({
+        action: 'allow',
+      });
+    });
+
+    it('denies (never skips) arguments too deep or too many to walk', async () => {
+      let deep: unknown = 'x';
+      for (let i = 0; i < 70; i++) deep = { a: deep };
+      expect(await runTool(PROBE, { note: deep })).toMatchObject({
+        action: 'deny',
+        ruleId: 'guard.budget-exceeded',
+      });
+      const many = Array.from({ length: 10_001 }, () => 'a');
+      expect(await runTool(PROBE, { note: many })).toMatchObject({ action: 'deny', ruleId: 'guard.budget-exceeded' });
+    });
+
+    it('does not walk values when inference is off', async () => {
+      const stage = createArgumentsStage({ mode: 'enforce', infer: false });
+      const args = { target: 'http://169.254.169.254/' };
+      expect(await stage.check(testCall(args), ctxFor(args, {}, PROBE))).toEqual({ action: 'allow' });
+    });
   });
 });

@@ -7,15 +7,29 @@
  * It checks the arguments as the client sent them (ctx.arguments), like the schema check: an input guardrail may
  * already have put placeholders in place of PII, and those say nothing about where a path or URL points.
  * Explicit rules are compiled once per server, inferred ones once per tool definition. Failure mode: closed.
+ *
+ * With inference on, a last pass looks at the VALUES that no rule covered (issue 15, class 10; args/infer.ts
+ * `inferValueKinds`): a string shaped like an absolute or home path gets the path check (roots and the credential
+ * default), a URL given to an open-world tool the SSRF check, a SQL statement given to a database tool the SQL
+ * check. It walks every string of the arguments under a budget (depth, count); running out of it denies with
+ * `guard.budget-exceeded`, never skips.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { classifyTool } from './annotations.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CallContext, RequestStage, ServerPolicyContext } from '../pipeline/types.js';
 import { createCommandCheck } from './args/command.js';
 import { createGenericCheck } from './args/generic.js';
-import { inferArgKinds, type InferredKind, type SchemaFragment } from './args/infer.js';
-import { selectArgs } from './args/arg-path.js';
+import {
+  inferArgKinds,
+  inferValueKinds,
+  SSRF_SCHEMES,
+  type InferredKind,
+  type SchemaFragment,
+  type ValueToolHint,
+} from './args/infer.js';
+import { formatArgPath, selectArgs, type ArgPathSegment } from './args/arg-path.js';
 import { createPathCheck } from './args/path.js';
 import { createSqlCheck } from './args/sql.js';
 import type { ArgCheck, ArgContext, ArgViolation } from './args/types.js';
@@ -142,6 +156,60 @@ function inferredPathCheck(): ArgCheck {
   };
 }
 
+const MAX_SHAPE_DEPTH = 64;
+const MAX_SHAPE_STRINGS = 10_000;
+
+/** The checks a value's shape calls for; the path check reads `~/` and `$HOME/` as the home folder it names. */
+function shapeChecks(readOnlyTool: boolean): Record<InferredKind, ArgCheck> {
+  const pathCheck = inferredPathCheck();
+  const home = process.env.HOME ?? os.homedir();
+  return {
+    path: {
+      kind: 'path',
+      check(value, ctx) {
+        const expanded =
+          typeof value === 'string' ? value.replace(/^(~|\$HOME|\$\{HOME\})(?=[\\/]|$)/, () => home) : value;
+        return pathCheck.check(expanded, ctx);
+      },
+    },
+    url: createUrlCheck({ schemes: [...SSRF_SCHEMES] }),
+    command: createCommandCheck(),
+    sql: createSqlCheck({ readOnly: readOnlyTool }),
+  };
+}
+
+type Found = { path: string; name: string; value: string };
+type StringWalk = { strings: Found[] } | { exceeded: string };
+
+/** Every string of the arguments with its concrete path and the name of its nearest key, or where the budget ran out. */
+function stringsOf(args: unknown): StringWalk {
+  const strings: Found[] = [];
+  const stack: { value: unknown; at: ArgPathSegment[]; name: string }[] = [{ value: args, at: [], name: '' }];
+  while (stack.length > 0) {
+    const { value, at, name } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (strings.length >= MAX_SHAPE_STRINGS) return { exceeded: `more than ${MAX_SHAPE_STRINGS} strings` };
+      strings.push({ path: formatArgPath(at), name, value });
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (at.length >= MAX_SHAPE_DEPTH) return { exceeded: `nesting deeper than ${MAX_SHAPE_DEPTH} levels` };
+    if (Array.isArray(value))
+      value.forEach((v, index) => stack.push({ value: v, at: [...at, { type: 'index', index }], name }));
+    else
+      for (const [key, v] of Object.entries(value))
+        stack.push({ value: v, at: [...at, { type: 'key', key }], name: key });
+  }
+  return { strings: strings.reverse() };
+}
+
+const SHAPE_NAMES: Record<InferredKind, string> = {
+  path: 'a file path',
+  url: 'a URL',
+  command: 'a command',
+  sql: 'a SQL statement',
+};
+
 /** The inferred rules of a tool for the arguments no explicit rule covers. */
 export function inferredRules(
   tool: Tool,
@@ -164,25 +232,49 @@ export function inferredRules(
     }));
 }
 
+/** What an argument check may know about the server: its cwd, its roots when it has some, its credential setting. */
+export function argContextOf(policy: ServerPolicyContext): ArgContext {
+  const { cwd, roots, credentialPaths } = policy;
+  return {
+    cwd,
+    ...(roots.length > 0 ? { roots } : {}),
+    ...(credentialPaths !== undefined ? { credentialPaths } : {}),
+  };
+}
+
 export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage {
   const byServer = new WeakMap<ServerPolicyContext, CompiledArgumentRule[]>();
-  const byTool = new WeakMap<Tool, { explicit: CompiledArgumentRule[]; inferred: CompiledArgumentRule[] }>();
+  interface ToolRules {
+    explicit: CompiledArgumentRule[];
+    inferred: CompiledArgumentRule[];
+    annotations: ServerPolicyContext['annotations'];
+    hint: ValueToolHint;
+    shape: Record<InferredKind, ArgCheck>;
+  }
+  const byTool = new WeakMap<Tool, ToolRules>();
 
-  const rulesFor = (ctx: CallContext): CompiledArgumentRule[] => {
+  const rulesFor = (ctx: CallContext): { rules: CompiledArgumentRule[]; tool?: ToolRules } => {
     let explicit = byServer.get(ctx.serverPolicy);
     if (!explicit) byServer.set(ctx.serverPolicy, (explicit = compileServerRules(ctx.serverPolicy.arguments)));
-    if (!opts.infer) return explicit.filter((r) => r.tools(ctx.tool.name));
+    if (!opts.infer) return { rules: explicit.filter((r) => r.tools(ctx.tool.name)) };
     // A tool definition object is replaced when the upstream relists, so the inferred rules follow its schema.
     let cached = byTool.get(ctx.tool);
-    if (!cached || cached.explicit !== explicit)
-      byTool.set(
-        ctx.tool,
-        (cached = {
-          explicit,
-          inferred: inferredRules(ctx.tool, explicit, classifyTool(ctx.tool, ctx.serverPolicy.annotations).readOnly),
-        }),
-      );
-    return [...explicit.filter((r) => r.tools(ctx.tool.name)), ...cached.inferred];
+    if (!cached || cached.explicit !== explicit || cached.annotations !== ctx.serverPolicy.annotations) {
+      const toolClass = classifyTool(ctx.tool, ctx.serverPolicy.annotations);
+      cached = {
+        explicit,
+        annotations: ctx.serverPolicy.annotations,
+        inferred: inferredRules(ctx.tool, explicit, toolClass.readOnly),
+        hint: {
+          name: ctx.tool.name,
+          ...(ctx.tool.description !== undefined ? { description: ctx.tool.description } : {}),
+          openWorld: toolClass.openWorld,
+        },
+        shape: shapeChecks(toolClass.readOnly),
+      };
+      byTool.set(ctx.tool, cached);
+    }
+    return { rules: [...explicit.filter((r) => r.tools(ctx.tool.name)), ...cached.inferred], tool: cached };
   };
 
   return {
@@ -190,12 +282,13 @@ export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage 
     slot: 'parameter-check',
     mode: opts.mode,
     async check(_call, ctx) {
-      const rules = rulesFor(ctx);
-      if (rules.length === 0) return { action: 'allow' };
-      const { cwd, roots } = ctx.serverPolicy;
-      const argCtx: ArgContext = roots.length > 0 ? { cwd, roots } : { cwd };
+      const { rules, tool } = rulesFor(ctx);
+      if (rules.length === 0 && !tool) return { action: 'allow' };
+      const argCtx = argContextOf(ctx.serverPolicy);
+      const covered = new Set<string>();
       for (const rule of rules) {
         for (const match of selectArgs(ctx.arguments, rule.path)) {
+          covered.add(match.path);
           if (rule.inferred && typeof match.value !== 'string') continue;
           for (const check of rule.checks) {
             const violation: ArgViolation | null = await check.check(match.value, argCtx);
@@ -206,6 +299,26 @@ export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage 
                 reason: `argument ${match.path}: ${violation.reason} (${rule.inferred ? `inferred ${rule.kind} check` : `rule "${rule.key}"`})`,
               };
           }
+        }
+      }
+      if (!tool) return { action: 'allow' };
+      const walk = stringsOf(ctx.arguments);
+      if ('exceeded' in walk)
+        return {
+          action: 'deny',
+          ruleId: 'guard.budget-exceeded',
+          reason: `the arguments could not be checked for paths, URLs and SQL: ${walk.exceeded}`,
+        };
+      for (const { path: at, name, value } of walk.strings) {
+        if (covered.has(at)) continue;
+        for (const kind of inferValueKinds(value, tool.hint, name)) {
+          const violation = await tool.shape[kind].check(value, argCtx);
+          if (violation)
+            return {
+              action: 'deny',
+              ruleId: violation.ruleId,
+              reason: `argument ${at}: ${violation.reason} (the value looks like ${SHAPE_NAMES[kind]})`,
+            };
         }
       }
       return { action: 'allow' };

@@ -97,6 +97,19 @@ export const ArgumentRulesSchema = z
     'Argument rules: "<tool glob>.<argument path>" → rule. The path walks objects with "." and arrays with "[*]" or "[n]".',
   );
 
+export const CredentialPathsSchema = z
+  .union([
+    z.enum(['deny', 'allow']),
+    z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('Files or directories (relative to the config file; "~" is the home folder) this server may reach.'),
+  ])
+  .describe(
+    'Credential locations (SSH keys, cloud credentials, .env files, .netrc/.npmrc/.pypirc, GnuPG, browser profiles, keychains, /proc/<pid>/environ, /etc/shadow, private key files) in path arguments and file: resource URIs: "deny" (default) refuses them with args.path.credential even inside the roots; "allow" lets this server reach them; a list allows only those files and directories (the roots still apply).',
+  );
+export type CredentialPathsSetting = z.output<typeof CredentialPathsSchema>;
+
 export const RateLimitSchema = z
   .object({
     perMinute: z.number().positive().describe('Sustained rate: calls per minute (the bucket refills continuously).'),

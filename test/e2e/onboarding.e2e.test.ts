@@ -165,6 +165,8 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(config.servers.perplexity!.enabled).toBe(false);
     expect(config.servers.perplexity!.description).toMatch(/\$\{input:perplexity-key\}/);
     expect(config.servers.filesystem!.enabled).toBe(false);
+    // The folder server-filesystem serves becomes its roots (issue 15, class 9).
+    expect(config.servers.filesystem!.roots).toEqual([h.home]);
     expect(mode(gatewayHome)).toBe(0o700);
     expect(mode(file)).toBe(0o600);
     const secret = path.join(gatewayHome, 'secrets', 'github.env');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferArgKind, inferArgKinds, nameWords, type SchemaFragment } from './infer.js';
+import { inferArgKind, inferArgKinds, inferValueKinds, nameWords, type SchemaFragment } from './infer.js';
 
 describe('argument kind inference', () => {
   it.each<[string, SchemaFragment, string | undefined]>([
@@ -110,5 +110,119 @@ describe('argument kind inference', () => {
     };
     expect(inferArgKinds(nest(3)).map((a) => a.path)).toEqual(['dir.dir.dir']);
     expect(inferArgKinds(nest(10))).toEqual([]);
+  });
+});
+
+describe('names the attacker used (issue 15, class 10)', () => {
+  const S: SchemaFragment = { type: 'string' };
+  it.each<[string, SchemaFragment, { name?: string; description?: string }, string | undefined]>([
+    ['target', S, { name: 'fetch_url' }, 'url'],
+    ['target', S, { name: 'http_request' }, 'url'],
+    ['target', S, { name: 'web_scrape' }, 'url'],
+    ['location', S, { name: 'read_file' }, 'path'],
+    ['location', { type: 'string', description: 'The folder to list' }, {}, 'path'],
+    ['dst', S, { name: 'copy_file' }, 'path'],
+    ['q', S, { name: 'run_query', description: 'Runs a query against the analytics database' }, 'sql'],
+    ['q', S, { name: 'db_select' }, 'sql'],
+    ['q', S, { name: 'lookup', description: 'Look up rows in PostgreSQL' }, 'sql'],
+    ['line', S, { name: 'terminal', description: 'Type into a terminal' }, 'command'],
+    ['line', { type: 'string', description: 'A shell command line' }, { name: 'do' }, 'command'],
+    ['input', S, { name: 'bash_exec' }, 'command'],
+    // Look-alikes that stay free text.
+    ['location', S, { name: 'get_weather', description: 'Weather for a location, from a web API' }, undefined],
+    ['target', S, { name: 'translate', description: 'Translate text' }, undefined],
+    ['q', S, { name: 'web_search', description: 'Search the web' }, undefined],
+    ['line', S, { name: 'edit_line', description: 'Replace one line of a text document' }, undefined],
+    ['text', S, { name: 'send_message', description: 'Send a chat message' }, undefined],
+    ['line', { type: 'string', description: 'Python code to run in the shell' }, { name: 'repl' }, undefined],
+  ])('infers %s of %j as %s', (name, schema, tool, kind) => {
+    for (let i = 0; i < 2; i++) expect(inferArgKind(name, schema, tool)).toBe(kind);
+  });
+});
+
+describe('value shapes (issue 15, class 10)', () => {
+  const open = { name: 'call_api', openWorld: true };
+  const closed = { name: 'send_message', description: 'Post to the team chat', openWorld: false };
+  const db = { name: 'query', description: 'Run a query on the database', openWorld: false };
+
+  /** Written from the class before tuning. */
+  it.each<[string, { name: string; description?: string; openWorld: boolean }, string[]]>([
+    ['http://169.254.169.254/latest/meta-data/', open, ['url']],
+    ['http://localhost:6379/', open, ['url']],
+    ['gopher://127.0.0.1:25/_HELO', open, ['url']],
+    ['HTTPS://10.0.0.1/admin', open, ['url']],
+    ['file:///etc/passwd', closed, ['path']],
+    ['/etc/shadow', closed, ['path']],
+    ['/home/u/.ssh/id_rsa', closed, ['path']],
+    ['~/.aws/credentials', closed, ['path']],
+    ['$HOME/.netrc', closed, ['path']],
+    ['C:\\Users\\u\\.ssh\\id_rsa', closed, ['path']],
+    ['\\\\server\\share\\x', closed, ['path']],
+    ['.ssh/id_rsa', closed, ['path']],
+    ['../../.env', closed, ['path']],
+    ['SELECT * FROM users; DROP TABLE users', db, ['sql']],
+    ['1; DROP TABLE users', db, ['sql']],
+    ["x' OR 1=1 --", db, ['sql']],
+    ["alice' UNION SELECT password FROM users --", db, ['sql']],
+    ['DELETE FROM orders', db, ['sql']],
+    ['DROP TABLE users', db, ['sql']],
+  ])('gives %j the %j checks', (value, tool, kinds) => {
+    for (let i = 0; i < 2; i++) expect(inferValueKinds(value, tool)).toEqual(kinds);
+  });
+
+  /** Held out: written after the patterns, not used to tune them (reported separately). */
+  it.each<[string, { name: string; description?: string; openWorld: boolean }, string[]]>([
+    ['ws://127.0.0.1:9222/devtools/browser', open, ['url']],
+    ['ftp://192.168.1.1/', open, ['url']],
+    ['dict://localhost:11211/stats', open, ['url']],
+    ['/proc/self/environ', open, ['path']],
+    ['~root/.ssh/authorized_keys', closed, ['path']],
+    ['${HOME}/.kube/config', closed, ['path']],
+    ['FILE:///C:/Windows/win.ini', closed, ['path']],
+    ["robert'); DROP TABLE students;--", db, ['sql']],
+    ['  select password from users', db, ['sql']],
+    ['UPDATE users SET admin = 1', db, ['sql']],
+    ["' or 'a'='a", db, ['sql']],
+    ['WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x', db, ['sql']],
+  ])('gives the held-out %j the %j checks', (value, tool, kinds) => {
+    for (let i = 0; i < 2; i++) expect(inferValueKinds(value, tool)).toEqual(kinds);
+  });
+
+  it.each<[string, { name: string; description?: string; openWorld: boolean }]>([
+    ['http://localhost:3000/', closed],
+    ['see http://169.254.169.254/ for details', open],
+    ['Paris', open],
+    ['New York, NY', open],
+    ['/help', closed],
+    ['~approx 5', closed],
+    ['s3://bucket/key', open],
+    ['ssh://git@github.com/x/y.git', open],
+    ['mailto:a@example.com', open],
+    ['how do I drop table users in postgres?', db],
+    ['He said "hi" and left', db],
+    ["it's fine; select the one you like", { name: 'web_search', description: 'Search the web', openWorld: true }],
+    ['DROP TABLE users', { name: 'web_search', description: 'Search the web', openWorld: true }],
+    ['notes.txt', closed],
+    ['a/b/c', closed],
+    ['', open],
+    ['line one\nline two', open],
+  ])('gives %j nothing', (value, tool) => {
+    for (let i = 0; i < 2; i++) expect(inferValueKinds(value, tool)).toEqual([]);
+  });
+
+  it('leaves free-text arguments (content, oldText, pattern) alone, and paths with spaces unless they name credentials', () => {
+    for (const name of ['content', 'oldText', 'new_text', 'pattern', 'body']) {
+      expect(inferValueKinds('/usr/bin/env node', closed, name)).toEqual([]);
+      expect(inferValueKinds('/etc/hosts', closed, name)).toEqual([]);
+    }
+    expect(inferValueKinds('/etc/hosts', closed, 'location')).toEqual(['path']);
+    expect(inferValueKinds('/help me with /this', closed)).toEqual([]);
+    expect(inferValueKinds('/Users/me/Library/Application Support/Google/Chrome/Default/Cookies', closed)).toEqual([
+      'path',
+    ]);
+  });
+
+  it('checks a multi-line SQL script for a database tool', () => {
+    expect(inferValueKinds('SELECT 1;\nDROP TABLE t;', db)).toEqual(['sql']);
   });
 });

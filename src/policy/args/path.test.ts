@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -88,5 +88,68 @@ describe('path check', () => {
 
   it('treats overlong UTF-8 percent sequences as replacement characters, not separators', () => {
     expect(createPathCheck().check('..%c0%af..%c0%afetc', { cwd: fx.cwd })).toBeNull();
+  });
+});
+
+describe('path check: credential locations (issue 15, class 8)', () => {
+  let home: string;
+  beforeAll(() => {
+    // A fake home folder that is itself the server's root: roots do not make its keys reachable.
+    home = realpathSync(mkdtempSync(path.join(tmpdir(), 'smg-home-')));
+    mkdirSync(path.join(home, '.ssh'));
+    writeFileSync(path.join(home, '.ssh', 'id_rsa'), 'KEY');
+    writeFileSync(path.join(home, '.ssh', 'config'), 'Host *');
+    writeFileSync(path.join(home, 'notes.txt'), 'notes');
+    writeFileSync(path.join(home, '.env.example'), 'A=');
+    symlinkSync(path.join(home, '.ssh', 'id_rsa'), path.join(home, 'innocent.txt'));
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  const ctx = () => ({ cwd: home, roots: [home] });
+
+  it.each([
+    ['.ssh/id_rsa'],
+    ['./.ssh/config'],
+    ['notes/../.ssh/id_rsa'],
+    ['%2essh%2fid_rsa'],
+    ['.ssh\\id_rsa'],
+    ['.env'],
+    ['.aws/credentials'],
+  ])('refuses %s inside the roots as args.path.credential', (rel) => {
+    const check = createPathCheck();
+    for (let i = 0; i < 2; i++) {
+      const v = check.check(rel, ctx());
+      expect(v?.ruleId).toBe('args.path.credential');
+      expect(v?.reason).toMatch(/credential location/);
+    }
+    expect(check.check(path.join(home, rel), ctx())?.ruleId).toBe('args.path.credential');
+    expect(check.check(pathToFileURL(path.join(home, rel)).href, ctx())?.ruleId).toBe('args.path.credential');
+  });
+
+  it('follows a symlink with an innocent name to the key it points at', () => {
+    const v = createPathCheck().check('innocent.txt', ctx());
+    expect(v?.ruleId).toBe('args.path.credential');
+    expect(v?.reason).toContain(`it resolves to ${home}/.ssh/id_rsa`);
+  });
+
+  it('refuses a credential location even with within "/" (explicit rules too)', () => {
+    expect(createPathCheck({ within: ['/'] }).check('/etc/shadow', { cwd: '/' })?.ruleId).toBe('args.path.credential');
+  });
+
+  it.each([['notes.txt'], ['.env.example'], ['.ssh-notes']])('allows the look-alike %s', (rel) => {
+    for (let i = 0; i < 2; i++) expect(createPathCheck().check(rel, ctx())).toBeNull();
+  });
+
+  it('lets a server allow all credential locations, or listed ones only', () => {
+    const check = createPathCheck();
+    expect(check.check('.ssh/id_rsa', { ...ctx(), credentialPaths: 'allow' })).toBeNull();
+    const listed = { ...ctx(), credentialPaths: [path.join(home, '.ssh', 'config')] };
+    expect(check.check('.ssh/config', listed)).toBeNull();
+    expect(check.check('.ssh/id_rsa', listed)?.ruleId).toBe('args.path.credential');
+    // A directory entry allows what is inside it; an entry elsewhere allows nothing here.
+    expect(check.check('.ssh/id_rsa', { ...ctx(), credentialPaths: ['.ssh'] })).toBeNull();
+    expect(check.check('.ssh/id_rsa', { ...ctx(), credentialPaths: ['loop/x'] })?.ruleId).toBe('args.path.credential');
+    // The roots still apply to an allowed credential location.
+    expect(check.check('/etc/shadow', { ...ctx(), credentialPaths: 'allow' })?.ruleId).toBe('args.path.outside');
   });
 });

@@ -14,12 +14,18 @@
  * appear: NUL and other control characters; characters that NFKC folds into `.` `/` `\` `:` `~` `%` `$` (fullwidth
  * `．．／`); Windows device names (CON, NUL, COM1, LPT1, with an extension, any case) and the `\\.\`, `\\?\` and
  * `\??\` namespaces; drive letters and UNC shares; a leading `~`; `$VAR`, `${VAR}`, `$(…)` and `%VAR%`.
+ *
+ * Credential locations (issue 15, class 8; credential-path.ts) are refused with `args.path.credential` even inside
+ * the allowed directories: every reading of the argument is matched as written, resolved lexically and resolved
+ * through symlinks, so neither a link to `~/.ssh/id_rsa` nor a roots entry that covers the home folder reaches one.
+ * A server's `credentialPaths` setting ('allow', or a list of locations) lifts this for that server only.
  */
 import { lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { credentialLocation } from './credential-path.js';
 import { clip, codePoint, show, typeName } from './show.js';
-import type { ArgContext, ArgViolation, PathRuleId, SyncArgCheck } from './types.js';
+import type { ArgContext, ArgViolation, CredentialPaths, PathRuleId, SyncArgCheck } from './types.js';
 
 export interface PathOptions {
   /**
@@ -147,7 +153,7 @@ function resolvePhysical(from: string, input: string): Resolved {
   return { path: current };
 }
 
-function isInside(p: string, base: string): boolean {
+export function isInside(p: string, base: string): boolean {
   return p === base || p.startsWith(base === '/' ? '/' : `${base}/`);
 }
 
@@ -204,6 +210,30 @@ function fromFileUrl(value: string): { path: string } | ArgViolation {
   }
 }
 
+/**
+ * Why a path is a credential location that this server may not reach, or null. `readings` are the argument as
+ * written, resolved lexically and resolved through symlinks; an allow-list entry is matched against the real path.
+ */
+function credentialProblem(readings: readonly string[], real: string, cwd: string, ctx: ArgContext): string | null {
+  const setting: CredentialPaths = ctx.credentialPaths ?? 'deny';
+  if (setting === 'allow') return null;
+  for (const reading of readings) {
+    const what = credentialLocation(reading);
+    if (what === undefined) continue;
+    if (setting !== 'deny' && credentialAllowed(real, cwd, setting)) return null;
+    return `names a credential location: ${what}${reading === real && reading !== readings[0] ? ` (it resolves to ${clip(real)})` : ''}; the server's credentialPaths setting does not allow it`;
+  }
+  return null;
+}
+
+/** Whether the real path is one of the allowed locations or inside one (each entry resolved through symlinks). */
+function credentialAllowed(real: string, cwd: string, allowed: readonly string[]): boolean {
+  return allowed.some((entry) => {
+    const resolved = resolvePhysical(cwd, path.resolve(cwd, entry));
+    return 'path' in resolved && isInside(real, resolved.path);
+  });
+}
+
 export function createPathCheck(opts: PathOptions = {}): SyncArgCheck {
   return {
     kind: 'path',
@@ -254,11 +284,13 @@ export function createPathCheck(opts: PathOptions = {}): SyncArgCheck {
         const real = resolvePhysical(cwd.path, variant.text);
         const shown = `path ${show(value)}${variant.how}`;
         if ('error' in real) return violation('args.path.unresolvable', `${shown} cannot be resolved: ${real.error}`);
+        const lexical = path.resolve(cwdLexical, variant.text);
+        const credential = credentialProblem([variant.text, lexical, real.path], real.path, cwd.path, ctx);
+        if (credential) return violation('args.path.credential', `${shown} ${credential}`);
         if (bases.some((b) => isInside(real.path, b.real))) continue;
         const dirs = `the allowed directories (${allowed}${more})`;
         const to = `: it resolves to ${clip(real.path)}`;
         if (variant.encoded) return violation('args.path.encoded-traversal', `${shown} escapes ${dirs}${to}`);
-        const lexical = path.resolve(cwdLexical, variant.text);
         if (bases.some((b) => isInside(lexical, b.lexical))) {
           return violation('args.path.symlink-escape', `${shown} leaves ${dirs} through a symbolic link${to}`);
         }

@@ -21,7 +21,8 @@ export type PathRuleId =
   | 'args.path.encoded-traversal'
   | 'args.path.symlink-escape'
   | 'args.path.outside'
-  | 'args.path.unresolvable';
+  | 'args.path.unresolvable'
+  | 'args.path.credential';
 
 export type UrlRuleId =
   | 'args.url.not-string'
@@ -99,7 +100,14 @@ export interface ArgContext {
   readonly cwd: string;
   /** The MCP roots the client granted the server, as `file://` URIs or absolute paths. */
   readonly roots?: readonly string[];
+  /**
+   * Credential locations (credential-path.ts): 'deny' (the default when absent), 'allow', or the absolute files and
+   * directories this server may reach although they are credential locations.
+   */
+  readonly credentialPaths?: CredentialPaths;
 }
+
+export type CredentialPaths = 'deny' | 'allow' | readonly string[];
 
 export interface ArgCheck {
   readonly kind: ArgKind;
