@@ -16,6 +16,7 @@ import { LOCAL_PRINCIPAL, type ApprovalAnswer } from '../pipeline/types.js';
 import { createClient } from '../upstream/connect.js';
 import {
   RelayGuard,
+  MAX_PENDING_LOGS,
   relayMode,
   sharedRelay,
   SERVER_META_KEY,
@@ -399,6 +400,19 @@ describe('log messages', () => {
     expect(sent[2]).toEqual({ level: 'info', logger: 'db', data: BENIGN[0] });
     expect(sent[3]).toEqual(sent[0]);
     expect(relays('notifications/message').map((r) => r.decision)).toEqual(['denied', 'modified', 'denied']);
+  });
+
+  it('drops log messages beyond the bound while the guard is behind, never sends them unscanned', async () => {
+    const { guard } = setup();
+    const sent: unknown[] = [];
+    const send = (p: unknown) => Promise.resolve(void sent.push(p));
+    const all = Array.from({ length: MAX_PENDING_LOGS + 5 }, (_, i) =>
+      guard.log('up', { level: 'info', data: `line ${i}` }, send),
+    );
+    await Promise.all(all);
+    expect(sent).toHaveLength(MAX_PENDING_LOGS);
+    await guard.log('up', { level: 'info', data: 'after' }, send);
+    expect(sent.at(-1)).toEqual({ level: 'info', data: 'after' });
   });
 
   it('keeps relaying after a send fails', async () => {

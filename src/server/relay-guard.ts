@@ -14,6 +14,7 @@
  * - prompt arguments (`prompts/get`): input guardrails before the upstream sees them.
  * Failure mode: closed. A stage that throws denies (the runner's `<stage>.failed`); anything else that stops a
  * guard from finishing (the pipeline cannot be built, a value it cannot walk) denies with `relay.guard-failed`.
+ * A log queue that falls behind by MAX_PENDING_LOGS messages drops new ones (never relays them unscanned).
  * Every sampling and elicitation request is audited (record kind `relay`); logs, completions and prompt arguments
  * only when a guard changed or refused something, so a chatty server does not flood the log.
  */
@@ -123,6 +124,9 @@ export function sharedRelay(audit: AuditSink, log: Logger): (server: string) => 
 
 const BINARY_TYPES = new Set(['image', 'audio']);
 
+/** Log messages that may wait for their guard at once; more are dropped until the queue drains. */
+export const MAX_PENDING_LOGS = 1000;
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -174,6 +178,9 @@ function clip(s: string, n: number): string {
 export class RelayGuard {
   /** Log messages go out in the order they came, although each waits for its guard. */
   private logQueue: Promise<void> = Promise.resolve();
+  /** Log messages waiting for their guard; beyond MAX_PENDING_LOGS new ones are dropped (see log()). */
+  private pendingLogs = 0;
+  private droppedLogs = 0;
 
   constructor(private readonly opts: RelayGuardOptions) {}
 
@@ -317,6 +324,14 @@ export class RelayGuard {
     send: (params: LoggingMessageNotification['params']) => Promise<void>,
   ): Promise<void> {
     const method = 'notifications/message';
+    // A server that logs faster than the guard scans would grow the queue without end: past the bound, messages
+    // are dropped (never sent unscanned), and the drop is logged once per burst.
+    if (this.pendingLogs >= MAX_PENDING_LOGS) {
+      if (this.droppedLogs++ === 0)
+        this.opts.log.warn({ server, pending: this.pendingLogs }, 'log messages dropped: the relay guard is behind');
+      return this.logQueue;
+    }
+    this.pendingLogs++;
     const run = async () => {
       const doc = { logger: params.logger, data: params.data };
       const g = await this.guardOut(server, method, doc, new AbortController().signal);
@@ -336,9 +351,20 @@ export class RelayGuard {
       }
       await send(out);
     };
-    const next = this.logQueue.then(run).catch((error: unknown) => {
-      this.opts.log.warn({ server, err: messageOf(error) }, 'could not relay a log message');
-    });
+    const next = this.logQueue
+      .then(run)
+      .catch((error: unknown) => {
+        this.opts.log.warn({ server, err: messageOf(error) }, 'could not relay a log message');
+      })
+      .finally(() => {
+        if (--this.pendingLogs === 0 && this.droppedLogs > 0) {
+          this.opts.log.warn(
+            { server, dropped: this.droppedLogs },
+            'log messages dropped while the relay guard was behind',
+          );
+          this.droppedLogs = 0;
+        }
+      });
     this.logQueue = next;
     return next;
   }
