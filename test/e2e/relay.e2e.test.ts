@@ -35,7 +35,12 @@ import { RELAY_TEXTS, TOKEN } from '../fixtures/relay-texts.js';
 const BOTH = { sampling: {}, elicitation: {} };
 
 function config(relay: { sampling?: string; elicitation?: string } = {}) {
-  return { servers: { relay: { ...fixtureServer('relay-server.ts'), ...relay } }, audit: { fsync: 'always' } };
+  return {
+    servers: { relay: { ...fixtureServer('relay-server.ts'), ...relay } },
+    audit: { fsync: 'always' },
+    // A loaded test machine can take longer than the default 10 s to start a tsx fixture.
+    upstreams: { listWaitMs: 60_000 },
+  };
 }
 
 let gw: SpawnedGateway | undefined;
