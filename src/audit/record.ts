@@ -129,7 +129,7 @@ export interface RelayRecord {
   kind: 'relay';
   server: string;
   method: string;
-  decision: 'allowed' | 'modified' | 'denied';
+  decision: 'allowed' | 'modified' | 'denied' | 'errored';
   ruleId?: string;
   reason?: string;
   phase?: 'request' | 'answer';

@@ -294,6 +294,15 @@ describe('sampling', () => {
     expect(JSON.stringify(r.content)).toMatch(/\[EMAIL[A-Z_]*_1\]/);
   });
 
+  it('passes the client’s error back to the upstream, recorded', async () => {
+    const { relay, forward, relays } = setup();
+    forward.sampling = () => Promise.reject(new Error('the user closed the window'));
+    await expect(relay.sampling!(samplingRequest('You help.', 'hi'), signal)).rejects.toThrow('closed the window');
+    expect(relays('sampling/createMessage')).toEqual([
+      expect.objectContaining({ decision: 'errored', reason: 'the user closed the window' }),
+    ]);
+  });
+
   it('fails closed when the guard cannot run', async () => {
     const { relay, sampled } = setup({ broken: true });
     const error = await refusal(relay.sampling!(samplingRequest('You help.', 'hi'), signal));

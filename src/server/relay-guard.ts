@@ -83,7 +83,7 @@ export interface RelayForward {
   elicitation(request: ElicitRequest, signal: AbortSignal): Promise<ElicitResult>;
 }
 
-type Decision = 'allowed' | 'modified' | 'denied';
+type Decision = 'allowed' | 'modified' | 'denied' | 'errored';
 
 interface Guarded<T> {
   value: T;
@@ -237,7 +237,9 @@ export class RelayGuard {
       return `The server "${server}" asks your client to run a model completion (sampling)${excerpt ? `: "${excerpt}"` : ''}. Allow it?`;
     });
     const meta = { ...(params._meta ?? {}), [SERVER_META_KEY]: server };
-    const result = await forward.sampling({ method, params: { ...params, _meta: meta } }, signal);
+    const result = await this.forwarded(server, method, () =>
+      forward.sampling({ method, params: { ...params, _meta: meta } }, signal),
+    );
     const answer = await this.guardIn(server, method, result, signal);
     this.enforce(server, method, answer, 'answer');
     this.record(server, method, guarded.modified || answer.modified ? 'modified' : 'allowed', {});
@@ -262,7 +264,9 @@ export class RelayGuard {
     );
     const meta = { ...(params._meta ?? {}), [SERVER_META_KEY]: server };
     const attributed = { ...params, message: `[${server}] ${params.message}`, _meta: meta };
-    const result = await forward.elicitation({ method, params: attributed }, signal);
+    const result = await this.forwarded(server, method, () =>
+      forward.elicitation({ method, params: attributed }, signal),
+    );
     let answer: Guarded<unknown> = { value: result, modified: false };
     // Only an accepted form carries what the user typed; decline and cancel carry nothing of theirs.
     if (result.content !== undefined) {
@@ -272,6 +276,16 @@ export class RelayGuard {
     }
     this.record(server, method, guarded.modified || answer.modified ? 'modified' : 'allowed', {});
     return answer.value as ElicitResult;
+  }
+
+  /** The client's side of a relay: its failure (an error, a timeout, a cancel) goes back as it is, recorded. */
+  private async forwarded<T>(server: string, method: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      this.record(server, method, 'errored', { reason: messageOf(error) });
+      throw error;
+    }
   }
 
   /** Throws the block of a guard, recorded; the upstream gets the rule in a JSON-RPC error. */
