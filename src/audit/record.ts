@@ -118,3 +118,28 @@ export function buildCallRecord(f: CallFacts, redact: Redactor, mode: ArgumentsM
   }
   return rec;
 }
+
+/**
+ * A request or message relayed between an upstream and the client outside a tool call (server/relay-guard.ts):
+ * sampling and elicitation (every one), and the log messages, completion values and prompt arguments that a guard
+ * changed or refused. `phase` says which way a block happened: `request` (upstream to client, or the prompt
+ * arguments on their way up), `answer` (the client's answer on its way back to the upstream).
+ */
+export interface RelayRecord {
+  kind: 'relay';
+  server: string;
+  method: string;
+  decision: 'allowed' | 'modified' | 'denied' | 'errored';
+  ruleId?: string;
+  reason?: string;
+  phase?: 'request' | 'answer';
+  sessionId?: string;
+  user?: string;
+  project?: string;
+}
+
+export type RelayFacts = Omit<RelayRecord, 'kind'>;
+
+export function buildRelayRecord(f: RelayFacts, redact: Redactor): RelayRecord {
+  return { kind: 'relay', ...f, ...(f.reason !== undefined ? { reason: redact.text(f.reason) } : {}) };
+}

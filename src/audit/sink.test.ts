@@ -119,6 +119,29 @@ describe('audit sink', () => {
     expect(verifyLog(file).ok).toBe(true);
   });
 
+  it('records a relay decision in the chain, its reason redacted', async () => {
+    const { sink, read, file } = setup();
+    const token = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+    sink.relay({ server: 'up', method: 'sampling/createMessage', decision: 'allowed', sessionId: 's1', user: 'local' });
+    sink.relay({
+      server: 'up',
+      method: 'elicitation/create',
+      decision: 'denied',
+      ruleId: 'secrets.github-pat',
+      reason: `the answer carries ${token}`,
+      phase: 'answer',
+    });
+    await sink.close();
+    const records = read();
+    expect(records.map((r) => [r.kind, r.method, r.decision, r.seq])).toEqual([
+      ['relay', 'sampling/createMessage', 'allowed', 1],
+      ['relay', 'elicitation/create', 'denied', 2],
+    ]);
+    expect(records[1]).toMatchObject({ ruleId: 'secrets.github-pat', phase: 'answer' });
+    expect(JSON.stringify(records)).not.toContain(token);
+    expect(verifyLog(file).ok).toBe(true);
+  });
+
   it('records a blocked call with its trail and an upstream failure as upstream-error', async () => {
     const { sink, read } = setup();
     const a = sink.beginCall(start);

@@ -1,7 +1,7 @@
 /**
  * The audit sink: what the gateway tells about each event, turned into audit records (writer.ts) and handed to the
  * observers (Prometheus and OpenTelemetry metrics and traces). One typed method per kind of event: call decided,
- * tool pinned or changed, approval asked or answered, gateway key used or refused, upstream crashed or restarted,
+ * tool pinned or changed, approval asked or answered, a request or message relayed outside a call, gateway key used or refused, upstream crashed or restarted,
  * config reloaded. It never decides anything, except what `audit.required` asks: a call that cannot be audited is
  * refused (see `refusal` and CallAudit.settle), and the gateway turns that into a blocked result.
  *
@@ -14,7 +14,7 @@ import type { IntegrityVerdict } from '../integrity/gate.js';
 import type { Logger } from '../log.js';
 import type { Principal, StageRecord } from '../pipeline/types.js';
 import type { CallOutcome } from '../pipeline/call-tool.js';
-import { buildCallRecord, type CallOutcomeKind, type CallRecord } from './record.js';
+import { buildCallRecord, buildRelayRecord, type CallOutcomeKind, type CallRecord, type RelayFacts } from './record.js';
 import type { ArgumentsMode, Redactor } from './redact.js';
 import type { AuditWriter } from './writer.js';
 
@@ -149,6 +149,11 @@ export class AuditSink {
 
   approval(e: { event: 'asked' | 'answered'; callId: string; server: string; tool: string; answer?: string }): void {
     this.quiet(this.emit({ kind: 'approval', ...e }));
+  }
+
+  /** A sampling or elicitation request, or a guarded log message, completion or prompt (see RelayRecord). */
+  relay(e: RelayFacts): void {
+    this.quiet(this.emit(buildRelayRecord(e, this.opts.redactor) as unknown as AuditEvent));
   }
 
   /** A gateway key authenticated a caller (`used`) or was refused; never the key itself, only its id. */

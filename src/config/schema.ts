@@ -52,6 +52,11 @@ export const ToolFilterSchema = z
 
 export const TRANSPORTS = ['streamable-http', 'sse', 'auto'] as const;
 
+export const RELAY_MODES = ['allow', 'approve', 'deny'] as const;
+
+/** A request an upstream makes of the client (sampling, elicitation): relayed, relayed once the user agrees, or refused. */
+const RelayModeSchema = z.enum(RELAY_MODES).default('deny');
+
 export const ServerSchema = z
   .object({
     command: refString('stdio: the program to spawn').optional(),
@@ -106,6 +111,12 @@ export const ServerSchema = z
       .describe(
         'Directories this server works in. Path arguments (by rule, inferred, or shaped like a path) and file: resource URIs must stay inside them. Relative to the config file; "~" is the home folder. A relative path argument is resolved against the server’s cwd, else its first root; a stdio server without a cwd is started in its first root (when that folder exists). Default: the server’s cwd when it is set, else none (path checks then still reject ".." escapes, NUL bytes, device names, "~" tricks and credential locations, but not other absolute paths).',
       ),
+    sampling: RelayModeSchema.describe(
+      'What the gateway does when this server asks the client for a model completion (`sampling/createMessage`): "allow" relays it (after the output guardrails, with the server named in `_meta`), "approve" asks the user first through the gateway’s own form (denied when the client cannot show one), "deny" refuses it. Default "deny": a server declares that it needs sampling by an explicit value here. The client’s answer passes the input guardrails before the server sees it. `serve` never relays it.',
+    ),
+    elicitation: RelayModeSchema.describe(
+      'What the gateway does when this server asks the user a question (`elicitation/create`): "allow" relays it (after the output guardrails, the message prefixed with the server’s name), "approve" asks the user first, "deny" refuses it. Default "deny": a server declares that it needs elicitation by an explicit value here. The answer passes the input guardrails before the server sees it. `serve` never relays it.',
+    ),
     arguments: ArgumentRulesSchema.optional(),
     credentialPaths: CredentialPathsSchema.optional(),
     annotations: ToolAnnotationOverridesSchema.optional(),

@@ -55,7 +55,7 @@ export type Elicit = (
  * clients of both the 2025-06-18 and the 2025-11-25 spec accept; 2025-11-25 prefers `oneOf` with titles, which
  * older clients reject as an invalid request.
  */
-const APPROVAL_SCHEMA: ElicitRequestFormParams['requestedSchema'] = {
+export const APPROVAL_SCHEMA: ElicitRequestFormParams['requestedSchema'] = {
   type: 'object',
   properties: {
     decision: {
@@ -72,6 +72,11 @@ const APPROVAL_ANSWERS = new Map<unknown, ApprovalAnswer>([
   ['allow_session', 'session'],
   ['deny', 'deny'],
 ]);
+
+/** The user's answer to the approval form: declining or dismissing it is a deny. */
+export function approvalAnswer(result: ElicitResult): ApprovalAnswer {
+  return (result.action === 'accept' && APPROVAL_ANSWERS.get(result.content?.decision)) || 'deny';
+}
 
 /** One tools/call, audited: every outcome (allowed, blocked, errored, upstream error) leaves one record. */
 export async function handleToolCall(s: CallSession, req: ToolCallRequest): Promise<CallToolResult> {
@@ -182,7 +187,7 @@ function approver(
         { message, requestedSchema: APPROVAL_SCHEMA },
         { signal: req.signal, relatedRequestId: req.requestId },
       );
-      const answer = (result.action === 'accept' && APPROVAL_ANSWERS.get(result.content?.decision)) || 'deny';
+      const answer = approvalAnswer(result);
       s.audit.approval({ event: 'answered', ...call, answer });
       return answer;
     },

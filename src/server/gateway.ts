@@ -51,7 +51,7 @@ import {
 } from '../pipeline/types.js';
 import { RedactionVault } from '../pipeline/vault.js';
 import { runStages } from '../pipeline/run.js';
-import { closeHttpPool, type ClientRelay } from '../upstream/connect.js';
+import { closeHttpPool } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { VERSION } from '../version.js';
 import {
@@ -63,6 +63,7 @@ import {
 } from './pool.js';
 import { SEPARATOR } from './names.js';
 import { pageOf, type PagedList } from './pages.js';
+import { RelayGuard, sharedRelay } from './relay-guard.js';
 import { buildRoutes, type Routes } from './routes.js';
 import { passThroughMeta } from './tool-calls.js';
 import type { UpstreamNotification } from '../upstream/upstream.js';
@@ -71,7 +72,7 @@ import type { AuditSink } from '../audit/sink.js';
 import type { StateStore } from '../state/store.js';
 import { blockedError, toWireError, WireError } from './to-wire.js';
 import { interceptToolCalls } from './tool-calls.js';
-import { handleToolCall, type CallSession } from './call-handler.js';
+import { APPROVAL_SCHEMA, approvalAnswer, handleToolCall, type CallSession } from './call-handler.js';
 import { guardProtocol } from './protocol-guard.js';
 
 export interface GatewayOptions {
@@ -169,6 +170,8 @@ export class Gateway {
   private readonly ownedResources: PoolResources | undefined;
   /** What the tools/call handler (call-handler.ts) sees of this session. */
   private readonly calls: CallSession;
+  /** Guards sampling, elicitation, log messages, completions and prompt arguments (relay-guard.ts). */
+  private readonly relay: RelayGuard;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, log, cache } = opts;
@@ -199,6 +202,21 @@ export class Gateway {
       this.ownedPools.push(own);
     }
     this.audit = audit ?? this.pools[0]?.audit ?? defaultAuditSink(log);
+    this.relay = new RelayGuard({
+      log,
+      audit: this.audit,
+      principal: this.principal,
+      identity: this.identity,
+      session: this.session,
+      server: (name) => this.poolOf.get(name)?.upstream(name).server,
+      pipeline: (server, what) => {
+        const pool = this.poolOf.get(server);
+        if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown server: ${server}`);
+        return pool.pipelineForTool(server, what, this.access.policyFor(server));
+      },
+      serverPolicy: (server) => this.poolOf.get(server)!.serverPolicy(server),
+      asker: () => this.asker(),
+    });
     for (const pool of this.pools) {
       for (const name of pool.serverNames) if (this.access.servers.has(name)) this.poolOf.set(name, pool);
       this.unsubscribe.push(
@@ -285,19 +303,19 @@ export class Gateway {
 
   /**
    * Starts the upstreams of this session's pools. Sampling and elicitation from an upstream are relayed to this
-   * client only when the pool is this session's own (stdio): a shared pool's upstream could otherwise reach
-   * another user's client.
+   * client only when the pool is this session's own (stdio), and then as each server's policy says (relay-guard.ts):
+   * a shared pool's upstream could otherwise reach another user's client, so its requests are refused.
    */
   startUpstreams(clientCapabilities: ClientCapabilities): void {
     if (this.started) return;
     this.started = true;
-    const relay: ClientRelay = {
-      clientCapabilities,
+    const relay = this.relay.clientRelay(clientCapabilities, {
       sampling: (req, signal) =>
         this.server.request(req, CreateMessageResultSchema, { signal, timeout: RELAY_TIMEOUT_MS }),
       elicitation: (req, signal) => this.server.request(req, ElicitResultSchema, { signal, timeout: RELAY_TIMEOUT_MS }),
-    };
-    for (const pool of this.pools) pool.start(this.ownedPools.includes(pool) ? relay : {});
+    });
+    const shared = sharedRelay(this.audit, this.log);
+    for (const pool of this.pools) pool.start(this.ownedPools.includes(pool) ? relay : shared);
   }
 
   get upstreamStates(): Record<string, string> {
@@ -353,8 +371,9 @@ export class Gateway {
   /**
    * An upstream's log message or resource update, for this client. Log messages are relayed only from pools this
    * session owns (stdio): a shared pool's upstream serves other users too, and its log may speak of their calls.
-   * Their text passes the secret masker (configured secret values, then the secrets and PII detectors) before it
-   * leaves, and `logger` names the server. A resource update goes only to a client that subscribed to that URI.
+   * Their text passes the output guardrails of the server's policy (relay-guard.ts: a blocked message is withheld)
+   * and the secret masker (configured secret values, then the secrets and PII detectors) before it leaves, and
+   * `logger` names the server. A resource update goes only to a client that subscribed to that URI.
    */
   private relayNotification(pool: UpstreamPool, server: string, n: UpstreamNotification): void {
     if (this.poolOf.get(server) !== pool || this.closing) return;
@@ -367,10 +386,13 @@ export class Gateway {
     const level = n.params.level;
     if (this.logLevel !== undefined && LEVELS.indexOf(level) < LEVELS.indexOf(this.logLevel)) return;
     const mask = (text: string) => pool.mask(text);
-    const logger = n.params.logger === undefined ? server : `${server}${SEPARATOR}${mask(n.params.logger)}`;
-    this.server
-      .notification({ method: n.method, params: { level, logger, data: maskDeep(n.params.data, mask) } })
-      .catch(() => undefined);
+    void this.relay.log(server, n.params, (params) => {
+      const logger = params.logger === undefined ? server : `${server}${SEPARATOR}${mask(params.logger)}`;
+      if (this.closing) return Promise.resolve();
+      return this.server
+        .notification({ method: n.method, params: { level, logger, data: maskDeep(params.data, mask) } })
+        .catch(() => undefined);
+    });
   }
 
   private notifyChanges(): void {
@@ -561,10 +583,11 @@ export class Gateway {
         const route = await this.routePrompt(req.params.name);
         const upstream = this.upstreamOf(route.server);
         const timeout = upstream.server.config.timeoutMs;
-        const params = withMeta(
-          { name: route.name, ...(req.params.arguments ? { arguments: req.params.arguments } : {}) },
-          req.params._meta,
-        );
+        // The client's arguments are input like a tool call's: the input guardrails run before the upstream sees them.
+        const args = req.params.arguments
+          ? await this.relay.promptArguments(route.server, route.name, req.params.arguments, extra.signal)
+          : undefined;
+        const params = withMeta({ name: route.name, ...(args ? { arguments: args } : {}) }, req.params._meta);
         const result = await upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
           signal: extra.signal,
           timeout,
@@ -627,12 +650,29 @@ export class Gateway {
         const timeout = upstream.server.config.timeoutMs;
         await upstream.ready(timeout, extra.signal);
         if (!upstream.capabilities?.completions) return { completion: { values: [] } };
-        return upstream.request({ method: 'completion/complete', params }, CompleteResultSchema, {
+        const result = await upstream.request({ method: 'completion/complete', params }, CompleteResultSchema, {
           signal: extra.signal,
           timeout,
         });
+        // Completion values are upstream text the client shows and may insert: a blocked value is left out.
+        return { ...result, completion: await this.relay.completion(server, result.completion, extra.signal) };
       }),
     );
+  }
+
+  /**
+   * The gateway's own approval form for a relayed request (relay-guard.ts `approve`), outside any call; undefined
+   * when the client did not declare form elicitation.
+   */
+  private asker(): ((message: string, signal: AbortSignal) => Promise<ReturnType<typeof approvalAnswer>>) | undefined {
+    if (!this.server.getClientCapabilities()?.elicitation?.form) return undefined;
+    return async (message, signal) => {
+      const result = await this.server.elicitInput(
+        { mode: 'form', message, requestedSchema: APPROVAL_SCHEMA },
+        { signal, timeout: RELAY_TIMEOUT_MS },
+      );
+      return approvalAnswer(result);
+    };
   }
 
   private routeTool(exposed: string) {

@@ -2,7 +2,9 @@
  * Opens one connection to one upstream: a stdio child (our own transport, see stdio-transport.ts) or a remote
  * endpoint over Streamable HTTP, SSE, or `auto` (Streamable HTTP first, SSE when the server refuses it, as the MCP
  * backwards-compatibility guidance describes; see remote.ts).
- * The SDK Client declares sampling or elicitation only when the gateway's own client declared it. It always declares
+ * The SDK Client declares sampling or elicitation only when the gateway's own client declared it and the server's
+ * relay (server/relay-guard.ts) lets this server use it; a request it was not offered is refused through the
+ * relay, so that the refusal is recorded. It always declares
  * roots, and answers `roots/list` itself with the server's configured `roots` (an empty list when none are
  * configured): never with the client's roots, because server-filesystem replaces its allowed folders with whatever
  * roots it is given. The list never changes during a connection, so `listChanged` is not declared and the client's
@@ -14,6 +16,8 @@ import { pathToFileURL } from 'node:url';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ErrorCode,
+  McpError,
   ListRootsRequestSchema,
   type ClientCapabilities,
   type CreateMessageRequest,
@@ -29,12 +33,29 @@ import { DirectCaller } from './direct-call.js';
 import { keepProgressOrder } from './progress-order.js';
 import { StdioUpstreamTransport } from './stdio-transport.js';
 
-/** Requests an upstream may make of the client, relayed only when the client declared the capability. */
-export interface ClientRelay {
+/** The two requests an upstream may make of the client (besides `roots/list`, which the gateway answers itself). */
+export type RelayMethod = 'sampling/createMessage' | 'elicitation/create';
+
+/**
+ * What the gateway does with one server's requests of the client. A request it does not relay to this server
+ * (the capability is not declared to it: the client lacks it, or the server's policy refuses it) is answered with
+ * `refuse(method)`, which records the refusal and returns the error to send; without `refuse` it is an unknown
+ * method.
+ */
+export interface ServerRelay {
   sampling?: (request: CreateMessageRequest, signal: AbortSignal) => Promise<CreateMessageResult>;
   elicitation?: (request: ElicitRequest, signal: AbortSignal) => Promise<ElicitResult>;
   /** What the downstream client declared; only sampling and elicitation are copied. */
   clientCapabilities?: ClientCapabilities;
+  refuse?: (method: RelayMethod) => Error;
+}
+
+/** One relay for every server, or one per server (server/relay-guard.ts: each server has its own policy). */
+export type ClientRelay = ServerRelay | ((server: string) => ServerRelay);
+
+/** The relay of one server. */
+export function relayFor(relay: ClientRelay, server: string): ServerRelay {
+  return typeof relay === 'function' ? relay(server) : relay;
 }
 
 export interface ConnectOptions {
@@ -57,7 +78,8 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-export function createClient(relay: ClientRelay, roots: readonly string[]): Client {
+export function createClient(clientRelay: ClientRelay, roots: readonly string[], server = ''): Client {
+  const relay = relayFor(clientRelay, server);
   const declared = relay.clientCapabilities ?? {};
   const capabilities: ClientCapabilities = { roots: {} };
   if (declared.sampling && relay.sampling) capabilities.sampling = declared.sampling;
@@ -68,6 +90,14 @@ export function createClient(relay: ClientRelay, roots: readonly string[]): Clie
     client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => sampling(req, extra.signal));
   if (capabilities.elicitation && elicitation)
     client.setRequestHandler(ElicitRequestSchema, (req, extra) => elicitation(req, extra.signal));
+  // A request the server was not offered (the SDK answers "method not found" for it) is recorded as a refusal.
+  const { refuse } = relay;
+  if (refuse)
+    client.fallbackRequestHandler = (req) => {
+      if (req.method === 'sampling/createMessage' || req.method === 'elicitation/create')
+        return Promise.reject(refuse(req.method));
+      return Promise.reject(new McpError(ErrorCode.MethodNotFound, 'Method not found'));
+    };
   const list = { roots: roots.map(rootOf) };
   client.setRequestHandler(ListRootsRequestSchema, () => list);
   return client;
@@ -106,7 +136,9 @@ export async function closeHttpPool(): Promise<void> {
 
 let remoteLoaded = false;
 
-export async function openConnection(server: ResolvedServer, opts: ConnectOptions): Promise<Connection> {
+export async function openConnection(server: ResolvedServer, connectOptions: ConnectOptions): Promise<Connection> {
+  // Bound to this server here, so that both transports make their Client with this server's relay.
+  const opts = { ...connectOptions, relay: relayFor(connectOptions.relay, server.name) };
   if (server.kind === 'stdio') return openStdio(server, opts);
   remoteLoaded = true;
   if (server.transport === 'auto') {

@@ -217,7 +217,17 @@ describe('gateway over stdio with three real upstreams', () => {
 });
 
 describe('sampling and elicitation relay', () => {
-  const everythingOnly = { servers: { everything: { command: process.execPath, args: [npmServer('everything')] } } };
+  // Relayed only for a server that declares the need in its config (default deny: see relay.e2e.test.ts).
+  const everythingOnly = {
+    servers: {
+      everything: {
+        command: process.execPath,
+        args: [npmServer('everything')],
+        sampling: 'allow',
+        elicitation: 'allow',
+      },
+    },
+  };
 
   it('relays sampling to a client that declared it', async () => {
     const gw = await startGateway(everythingOnly, { capabilities: { sampling: {} } });
@@ -248,6 +258,18 @@ describe('sampling and elicitation relay', () => {
     expect(tools.map((t) => t.name)).toContain('everything__trigger-elicitation-request');
     await gw.client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
     expect(seen).toBe(true);
+    expect((await gw.closeStdin()).code).toBe(0);
+  });
+
+  it('never offers sampling or elicitation to a server whose config does not allow them', async () => {
+    const gw = await startGateway(
+      { servers: { everything: { command: process.execPath, args: [npmServer('everything')] } } },
+      { capabilities: { sampling: {}, elicitation: {} } },
+    );
+    const names = (await gw.client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('everything__echo');
+    expect(names).not.toContain('everything__trigger-sampling-request');
+    expect(names).not.toContain('everything__trigger-elicitation-request');
     expect((await gw.closeStdin()).code).toBe(0);
   });
 
