@@ -36,6 +36,7 @@ describe('decode: views of a string with their spans in the original', () => {
     ['HTML hex entities', bytes.map((b) => `&#x${b.toString(16)};`).join(''), ['escapes']],
     ['character codes', bytes.join(', '), ['char-codes']],
     ['base64 of base64', b64(b64(secret)), ['base64', 'base64']],
+    ['base64 of UTF-8 text with an emoji', b64(`Grüße ☃ 😀 ${secret}`), ['base64']],
     ['percent-encoded base64', encodeURIComponent(b64(`${secret}??`)), ['percent']],
   ])('decodes %s and maps the secret back to the encoded text', (_name, encoded, kinds) => {
     const text = `a ${encoded} b`;
