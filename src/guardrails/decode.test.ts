@@ -91,6 +91,8 @@ describe('decode: views of a string with their spans in the original', () => {
     const hit = locate([v], secret)!;
     expect(text.slice(...hit.span)).toBe([...secret].reverse().join(''));
     expect(reversedView(identityView('nothing here'), /=nekot/i)).toBeUndefined();
+    // A keyword backwards in prose ("iPad" is "dapi" backwards) has no token body glued in front of it.
+    expect(reversedView(identityView('I read it on my iPad yesterday'), /ipad/i)).toBeUndefined();
   });
 
   it.each([

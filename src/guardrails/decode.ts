@@ -413,12 +413,17 @@ export function decodeLayers(
 
 /**
  * The windows of `view` around each match of `gate` (the rules' keywords spelled backwards), each read backwards
- * (a token sent reversed). Only windows are reversed: the rest of a long text cannot hold the token.
+ * (a token sent reversed). Only windows are reversed: the rest of a long text cannot hold the token. A reversed
+ * token is its body, then its prefix backwards (`…Xy9_phg`): a match without 16 token characters glued in front
+ * (prose: "iPad" is "dapi" backwards) opens no window.
  */
-export function reversedView(view: View, gate: RegExp, reach = 600): View | undefined {
+export function reversedView(view: View, gate: RegExp, reach = 400): View | undefined {
   const g = new RegExp(gate.source, gate.flags.includes('g') ? gate.flags : gate.flags + 'g');
   const windows: [number, number][] = [];
   for (const m of view.text.matchAll(g)) {
+    let body = 0;
+    while (body < 16 && m.index - body > 0 && TOKEN[view.text.charCodeAt(m.index - body - 1)] === 1) body++;
+    if (body < 16) continue;
     const s = Math.max(0, m.index - reach);
     const e = Math.min(view.text.length, m.index + m[0].length + reach);
     const last = windows.at(-1);
@@ -430,12 +435,8 @@ export function reversedView(view: View, gate: RegExp, reach = 600): View | unde
   const at: number[] = [];
   for (const [s, e] of windows) {
     if (parts.length) at.push(at.at(-1)!);
-    let part = '';
-    for (let i = e - 1; i >= s; i--) {
-      part += view.text[i];
-      at.push(i);
-    }
-    parts.push(part);
+    parts.push(view.text.slice(s, e).split('').reverse().join(''));
+    for (let i = e - 1; i >= s; i--) at.push(i);
   }
   return { text: parts.join('\n'), kinds: [...view.kinds, 'reversed'], origin: (i) => view.origin(at[i]!) };
 }
