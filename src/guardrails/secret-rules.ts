@@ -36,6 +36,11 @@ export interface SecretRule {
   embeddable?: boolean;
   /** Further checks on the secret, which is text[start, end) inside the rule's match text[matchStart, matchEnd). */
   check?: (secret: string, ctx: CheckContext) => boolean;
+  /**
+   * The vendor's own checksum (GitHub, npm): a secret it validates is reported whatever its entropy, because a
+   * real token can look low-entropy, and a checksum does not match by chance.
+   */
+  checksum?: (secret: string) => boolean;
 }
 
 export interface CheckContext {
@@ -246,6 +251,103 @@ const GCP_PUBLIC_KEYS = [
 ]; // public keys shipped in SDKs (gitleaks' per-rule allowlist)
 
 /**
+ * GitHub's token format (github.blog, 2021-04-05, "Behind GitHub's new authentication token formats"), also used by
+ * npm's `npm_` tokens (github.blog, 2021-09-23): a prefix, 30 random base62 characters, then the CRC32 of those 30
+ * characters in base62 (0-9A-Za-z), left-padded with '0' to 6 characters.
+ */
+export function crc32Base62Valid(token: string): boolean {
+  const at = token.indexOf('_');
+  const body = token.slice(at + 1);
+  if (at < 0 || body.length !== 36) return false;
+  let n = crc32(body.slice(0, 30));
+  let sum = '';
+  for (let i = 0; i < 6; i++) {
+    sum = BASE62[n % 62]! + sum;
+    n = Math.floor(n / 62);
+  }
+  return n === 0 && sum === body.slice(30);
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const CRC_TABLE = Array.from({ length: 256 }, (_, i) => {
+  let c = i;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32 (IEEE 802.3, as zlib) of an ASCII string. */
+export function crc32(s: string): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < s.length; i++) c = CRC_TABLE[(c ^ s.charCodeAt(i)) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Words that put a bare 40-character string in AWS context: the service, its key ids, its region names. */
+const AWS_WORDS = ['aws', 'amazon', 'akia', 'asia', '-east-', '-west-', '-central-', '-north', '-south'];
+const AWS_CONTEXT =
+  /aws|amazon|\b(?:AKIA|ASIA)[A-Z2-7]{16}\b|\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?(?:east|west|central|north|south|northeast|southeast|northwest|southwest)-\d\b/i;
+const AWS_SECRET_ASSIGNED =
+  /(?:aws)?[_.-]?secret[_.-]?(?:access)?[_.-]?key(?:[_.-]?id)?["']?[ \t]{0,3}(?:=|:|=>|:=)[ \t]{0,3}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+const BARE_40 = /(?<![A-Za-z0-9/+=_-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g;
+/** Runs that read as words: a path or a CamelCase identifier, not 30 random bytes. */
+const WORDISH = /[A-Z]?[a-z]{3,}/g;
+
+/**
+ * AWS secret access keys: 40 base64 characters. Assigned to a secret-key name (`aws_secret_access_key = …`), or
+ * bare within 256 characters of AWS wording (the service, an access key id, a region), when it mixes upper case,
+ * lower case and digits (a git SHA is hex) and does not read as words (a path, an identifier).
+ */
+function* findAwsSecretKeys(text: string): Iterable<[number, number]> {
+  const seen = new Set<number>();
+  for (const m of text.matchAll(AWS_SECRET_ASSIGNED)) {
+    const span = m.indices![1]!;
+    seen.add(span[0]);
+    yield [span[0], span[1]];
+  }
+  if (!AWS_CONTEXT.test(text)) return;
+  for (const m of text.matchAll(BARE_40)) {
+    const v = m[0];
+    if (seen.has(m.index) || !/[A-Z]/.test(v) || !/[a-z]/.test(v) || !/\d/.test(v)) continue;
+    let words = 0;
+    for (const w of v.matchAll(WORDISH)) words += w[0].length;
+    if (words >= v.length / 2) continue;
+    const window = text.slice(Math.max(0, m.index - 256), m.index + v.length + 256);
+    if (AWS_CONTEXT.test(window)) yield [m.index, m.index + v.length];
+  }
+}
+
+/**
+ * One line of a PEM private key body, seen without its BEGIN line: exactly 64 base64 characters on a line of its
+ * own (PEM wraps at 64; a JSON string may spell the line breaks as `\n`).
+ */
+const PEM_LINE = /(?:^|\n|\\n)([A-Za-z0-9+/]{64})(?=\r?\n|\\[rn]|$)/dg;
+
+function* findPrivateKeyLines(text: string): Iterable<[number, number]> {
+  if (text.length < 64) return;
+  for (const m of text.matchAll(PEM_LINE)) {
+    const span = m.indices![1]!;
+    yield [span[0], span[1]];
+  }
+}
+
+/**
+ * A key line is random bytes: upper case, lower case and digits, and base64 that does not decode to text. Lines
+ * inside a block whose BEGIN line is not a private key's (a certificate, a public key, a PGP signature) are public.
+ */
+function privateKeyLineCheck(secret: string, ctx: CheckContext): boolean {
+  if (!/[A-Z]/.test(secret) || !/[a-z]/.test(secret) || !/\d/.test(secret)) return false;
+  const bytes = Buffer.from(secret, 'base64');
+  let printable = 0;
+  for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 9 || b === 10 || b === 13) printable++;
+  if (printable > bytes.length * 0.8) return false;
+  const begin = ctx.text.lastIndexOf('-----BEGIN', ctx.start);
+  if (begin < 0) return true;
+  const end = ctx.text.lastIndexOf('-----END', ctx.start);
+  if (end > begin) return true;
+  return /PRIVATE KEY/i.test(ctx.text.slice(begin, begin + 100).split('\n', 1)[0]!);
+}
+
+/**
  * gitleaks' assignment operators. A comma counts only on the same line (`("token", "…")`): across a line break it is
  * the end of one JSON list item and the start of the next, which pairs unrelated strings.
  */
@@ -254,6 +356,14 @@ const ASSIGN = String.raw`[ \t\w.-]{0,20}(?:[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|
 export const SECRET_RULES: readonly SecretRule[] = [
   // --- Private keys -------------------------------------------------------------------------------------------
   { id: 'private-key', source: 'gitleaks', keywords: ['-----begin'], find: findPrivateKeys, embeddable: true },
+  {
+    id: 'private-key-line',
+    source: 'smg',
+    keywords: [],
+    find: findPrivateKeyLines,
+    entropy: 4.5,
+    check: privateKeyLineCheck,
+  },
 
   // --- Cloud: AWS, GCP, Azure, others -------------------------------------------------------------------------
   {
@@ -267,12 +377,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
   {
     id: 'aws-secret-access-key',
     source: 'smg',
-    keywords: ['secret'],
-    pattern: re(
-      String.raw`(?:aws)?[_.-]?secret[_.-]?(?:access)?[_.-]?key(?:[_.-]?id)?["']?[ \t]{0,3}(?:=|:|=>|:=)[ \t]{0,3}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
-      'i',
-    ),
-    group: 1,
+    keywords: ['secret', ...AWS_WORDS],
+    find: findAwsSecretKeys,
     entropy: 4,
     allow: [/EXAMPLE/],
   },
@@ -427,7 +533,14 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
 
   // --- Source forges and CI -----------------------------------------------------------------------------------
-  { id: 'github-pat', source: 'gitleaks', keywords: ['ghp_'], pattern: /ghp_[0-9a-zA-Z]{36}/, entropy: 3 },
+  {
+    id: 'github-pat',
+    source: 'gitleaks',
+    keywords: ['ghp_'],
+    pattern: /ghp_[0-9a-zA-Z]{36}/,
+    entropy: 3,
+    checksum: crc32Base62Valid,
+  },
   {
     id: 'github-fine-grained-pat',
     source: 'gitleaks',
@@ -435,15 +548,30 @@ export const SECRET_RULES: readonly SecretRule[] = [
     pattern: /github_pat_\w{82}/,
     entropy: 3,
   },
-  { id: 'github-oauth', source: 'gitleaks', keywords: ['gho_'], pattern: /gho_[0-9a-zA-Z]{36}/, entropy: 3 },
+  {
+    id: 'github-oauth',
+    source: 'gitleaks',
+    keywords: ['gho_'],
+    pattern: /gho_[0-9a-zA-Z]{36}/,
+    entropy: 3,
+    checksum: crc32Base62Valid,
+  },
   {
     id: 'github-app-token',
     source: 'gitleaks',
     keywords: ['ghu_', 'ghs_'],
     pattern: /(?:ghu|ghs)_[0-9a-zA-Z]{36}/,
     entropy: 3,
+    checksum: crc32Base62Valid,
   },
-  { id: 'github-refresh-token', source: 'gitleaks', keywords: ['ghr_'], pattern: /ghr_[0-9a-zA-Z]{36}/, entropy: 3 },
+  {
+    id: 'github-refresh-token',
+    source: 'gitleaks',
+    keywords: ['ghr_'],
+    pattern: /ghr_[0-9a-zA-Z]{36}/,
+    entropy: 3,
+    checksum: crc32Base62Valid,
+  },
   {
     id: 'gitlab-pat-routable',
     source: 'gitleaks',
@@ -709,6 +837,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
     keywords: ['npm_'],
     pattern: re(String.raw`\bnpm_[a-zA-Z0-9]{36}${END}`),
     entropy: 2,
+    checksum: crc32Base62Valid,
   },
   {
     id: 'pypi-upload-token',

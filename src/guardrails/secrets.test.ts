@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors.js';
-import { SECRET_RULES, shannonEntropy } from './secret-rules.js';
+import { crc32, crc32Base62Valid, SECRET_RULES, shannonEntropy } from './secret-rules.js';
 import { createSecretsDetector, SECRET_RULE_IDS, type SecretsOptions } from './secrets.js';
 import type { Detection, Detector } from './types.js';
 
@@ -278,4 +278,222 @@ describe('secrets detector', () => {
     // for minutes, so the test's own timeout catches it; the bench measures the real speed.
     for (const text of inputs) expect(secrets.scan(text, 'output').length).toBeGreaterThanOrEqual(0);
   }, 60_000);
+});
+
+/** A GitHub/npm style token with a valid CRC32 checksum (github.blog, 2021-04-05). */
+function checksummed(prefix: string, body30: string): string {
+  let n = crc32(body30);
+  let sum = '';
+  for (let i = 0; i < 6; i++) {
+    sum = BASE62[n % 62]! + sum;
+    n = Math.floor(n / 62);
+  }
+  return `${prefix}_${body30}${sum}`;
+}
+const BASE62 = DIGITS + UPPER + UPPER.toLowerCase();
+const every = (s: string, n: number, sep: string) => s.match(new RegExp(`[^]{1,${n}}`, 'g'))!.join(sep);
+const bytesOf = (s: string) => [...Buffer.from(s)];
+const hex = (s: string) => Buffer.from(s).toString('hex');
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const rev = (s: string) => [...s].reverse().join('');
+
+describe('secrets detector: encoded spellings (issue 15)', () => {
+  const tok = 'ghp_' + pick(ALNUM, 36);
+  // The classes this detector was tuned on.
+  const tuned: [string, string][] = [
+    ['hex', hex(tok)],
+    ['upper-case hex', hex(tok).toUpperCase()],
+    [
+      'hex bytes with spaces',
+      bytesOf(tok)
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join(' '),
+    ],
+    ['base64', b64(tok)],
+    ['base64url', Buffer.from(`t=${tok}?`).toString('base64url')],
+    ['base64 twice', b64(b64(tok))],
+    [
+      'every byte percent-encoded',
+      bytesOf(tok)
+        .map((b) => `%${b.toString(16).padStart(2, '0')}`)
+        .join(''),
+    ],
+    ['only the underscore percent-encoded', tok.replace('_', '%5F')],
+    ['reversed', rev(tok)],
+    ['a dash every 4 characters', every(tok, 4, '-')],
+    ['a space every 3 characters', every(tok, 3, ' ')],
+    ['a line break every 4 characters', every(tok, 4, '\n')],
+    ['a dot after every character', every(tok, 1, '.')],
+    ['an underscore every 6 characters after key=', `key=${every(tok, 6, '_')}`],
+    ['decimal character codes', bytesOf(tok).join(',')],
+    [
+      '\\x escapes',
+      bytesOf(tok)
+        .map((b) => `\\x${b.toString(16)}`)
+        .join(''),
+    ],
+    [
+      '\\u escapes',
+      bytesOf(tok)
+        .map((b) => `\\u00${b.toString(16)}`)
+        .join(''),
+    ],
+  ];
+  // Held out: written after the detector, never used to tune it.
+  const slack = `xoxb-${pick(DIGITS, 12)}-${pick(DIGITS, 12)}-${pick(ALNUM, 24)}`;
+  const stripeKey = 'sk_live_' + pick(ALNUM, 24);
+  const heldOut: [string, string, string][] = [
+    ['slack token in base64url', 'slack-bot-token', Buffer.from(slack).toString('base64url')],
+    ['stripe key reversed', 'stripe-access-token', rev(stripeKey)],
+    ['GitHub token with a pipe every 7', 'github-pat', every(tok, 7, '|')],
+    [
+      '0x byte list',
+      'github-pat',
+      bytesOf(tok)
+        .map((b) => `0x${b.toString(16)}`)
+        .join(', '),
+    ],
+    [
+      'percent-encoded base64 (two layers)',
+      'github-pat',
+      encodeURIComponent(b64(`token: ${tok}`)).replace(/[A-Za-z]/g, (c) => `%${c.charCodeAt(0).toString(16)}`),
+    ],
+    ['hex of base64 (two layers)', 'github-pat', hex(b64(tok))],
+    [
+      'HTML entities',
+      'github-pat',
+      bytesOf(tok)
+        .map((b) => `&#${b};`)
+        .join(''),
+    ],
+    [
+      'hex with colons',
+      'stripe-access-token',
+      bytesOf(stripeKey)
+        .map((b) => b.toString(16))
+        .join(':'),
+    ],
+    ['space-separated character codes', 'github-pat', bytesOf(tok).join(' ')],
+  ];
+
+  it.each(tuned)('finds a GitHub token spelled as %s, with the span of the encoded text', (_name, encoded) => {
+    const text = `please send ${encoded} to the service`;
+    const found = scanTwice(secrets, text);
+    expect(found.map((d) => d.rule)).toEqual(['secrets.github-pat']);
+    const d = found[0]!;
+    const span = text.slice(d.start, d.end);
+    // The span covers the encoded token (for a partial encoding, at least the token part), never the prose around.
+    expect(encoded.includes(span) || span.includes(encoded)).toBe(true);
+    expect(span.length).toBeGreaterThanOrEqual(tok.length);
+    expect(span).not.toMatch(/please|service/);
+    expect(d.excerpt).toMatch(/\[encoded: [a-z0-9>-]+\]$/);
+    expect(d.excerpt).not.toContain(encoded);
+  });
+
+  it.each(heldOut)('finds a held-out spelling: %s', (_name, rule, encoded) => {
+    const text = `x ${encoded} y`;
+    const found = scanTwice(secrets, text);
+    expect(found.map((d) => d.rule)).toContain(`secrets.${rule}`);
+    const d = found.find((f) => f.rule === `secrets.${rule}`)!;
+    expect(encoded).toContain(text.slice(d.start, d.end).slice(0, 8));
+  });
+
+  it('finds a token at the boundary of two values joined without a separator', () => {
+    const text = `first value${tok.slice(0, 15)}${tok.slice(15)}second value`;
+    const found = scanTwice(secrets, text);
+    expect(found.map((d) => d.rule)).toEqual(['secrets.github-pat']);
+    expect(text.slice(found[0]!.start, found[0]!.end)).toBe(tok);
+  });
+
+  it('finds a low-entropy GitHub or npm token whose checksum is valid, not one whose checksum is wrong', () => {
+    const plain = checksummed('ghp', 'a'.repeat(15) + 'b'.repeat(15));
+    const npm = checksummed('npm', '0'.repeat(30));
+    expect(scanTwice(secrets, `token ${plain}`).map((d) => d.rule)).toEqual(['secrets.github-pat']);
+    expect(scanTwice(secrets, `//registry/:_authToken=${npm}`).map((d) => d.rule)).toEqual([
+      'secrets.npm-access-token',
+    ]);
+    const broken = plain.slice(0, -1) + (plain.endsWith('0') ? '1' : '0');
+    expect(scanTwice(secrets, `token ${broken}`)).toEqual([]);
+  });
+
+  it('computes CRC-32 as zlib does and checks GitHub checksums', () => {
+    expect(crc32('123456789')).toBe(0xcbf43926);
+    expect(crc32Base62Valid(checksummed('ghp', pick(ALNUM, 30)))).toBe(true);
+    expect(crc32Base62Valid('ghp_' + pick(ALNUM, 36))).toBe(false);
+    expect(crc32Base62Valid('ghp_short')).toBe(false);
+  });
+
+  const awsKey = 'Ab1' + pick(B64, 37);
+  it.each([
+    ['a region', `region = eu-west-2\n${awsKey}`],
+    ['AWS wording', `here is the AWS secret: ${awsKey}`],
+    ['an access key id', `AKIA${pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16)} ${awsKey}`],
+  ])('finds a bare AWS secret access key next to %s', (_name, text) => {
+    const found = scanTwice(secrets, text);
+    expect(found.map((d) => d.rule)).toContain('secrets.aws-secret-access-key');
+    const d = found.find((f) => f.rule === 'secrets.aws-secret-access-key')!;
+    expect(text.slice(d.start, d.end)).toBe(awsKey);
+  });
+
+  it('finds one line of a PEM private key body without its header', () => {
+    const line = 'MIIEv' + pick(B64, 59);
+    for (const text of [line, `key part:\n${line}\nmore`, `{"k": "head\\n${line}\\n${pick(B64, 20)}"}`]) {
+      const found = scanTwice(secrets, text);
+      expect(found.map((d) => d.rule)).toContain('secrets.private-key-line');
+      const d = found.find((f) => f.rule === 'secrets.private-key-line')!;
+      expect(text.slice(d.start, d.end)).toHaveLength(64);
+    }
+  });
+
+  it.each([
+    ['English text with dashes', 'A state-of-the-art, well-known, up-to-date and ready-to-use tool-chain.'],
+    ['English with three-letter words', 'the cat sat big dog ran far off now and the end was not far off yet'],
+    ['a git SHA near AWS words', `deployed to us-east-1 at commit ${pick(HEX, 40)} by aws codebuild`],
+    ['a path near AWS words', 'aws s3 cp src/components/HeaderTwo/IndexPage2.tsx s3://bucket/x'],
+    ['a UUID list', Array.from({ length: 6 }, () => crypto.randomUUID()).join(', ')],
+    ['long hex ids', `sha256:${pick(HEX, 64)}\nid ${pick(HEX, 32)} ${pick(HEX, 48)}`],
+    ['a 64-hex line', `${pick(HEX, 64)}\n${pick(HEX, 64)}`],
+    ['base64 of ordinary text', b64('Hello there, this is an ordinary message about the weather today.')],
+    ['a percent-encoded URL', 'https://example.com/search?q=hello%20world%20and%20more%21&lang=en'],
+    ['JSON unicode escapes', '{"name": "Caf\\u00e9 M\\u00fcnchen \\u2013 Stra\\u00dfe"}'],
+    ['a list of numbers', 'scores: 45, 67, 89, 34, 56, 78, 90, 12, 99, 101, 65, 66'],
+    ['a MAC address', 'ether 00:1a:2b:3c:4d:5e brd ff:ff:ff:ff:ff:ff'],
+    ['an SRI hash', `<script integrity="sha384-${pick(B64, 64)}" src="x.js">`],
+    [
+      'a public certificate',
+      `-----BEGIN CERTIFICATE-----\n${Array.from({ length: 4 }, () => pick(B64, 64)).join('\n')}\n-----END CERTIFICATE-----`,
+    ],
+    ['a phone-like number with dashes', 'call 555-123-4567 or 1-800-555-0199 or 12-34-56-78-90-12'],
+    ['a dashed serial', 'serial ABCD-EFGH-IJKL-MNOP-QRST'],
+    ['a wrong-checksum regular token', `ghp_${'x'.repeat(36)}`],
+  ])('finds nothing encoded in %s', (_name, text) => {
+    expect(scanTwice(secrets, text)).toEqual([]);
+  });
+
+  it('reports what it could not decode to the end, so the stage denies it', () => {
+    const triple = b64(b64(b64(`token ${tok}`)));
+    const found = scanTwice(secrets, `x ${triple} y`);
+    expect(found.map((d) => d.rule)).toEqual(['secrets.decode-budget-exceeded']);
+    expect(found[0]!.excerpt).toMatch(/\[depth budget\]$/);
+    const tight = createSecretsDetector({ budget: { maxCandidates: 1 } });
+    const two = `${b64('first harmless sentence here')} and ${b64('second harmless sentence here')}`;
+    expect(scanTwice(tight, two).map((d) => d.rule)).toEqual(['secrets.decode-budget-exceeded']);
+    const small = createSecretsDetector({ budget: { maxInput: 20 } });
+    const d = scanTwice(small, 'a text longer than twenty characters');
+    expect(d).toMatchObject([{ rule: 'secrets.decode-budget-exceeded', start: 0, end: 36 }]);
+  });
+
+  it('reads only the text as it is when decoding is off', () => {
+    const off = createSecretsDetector({ decode: false });
+    expect(scanTwice(off, hex(tok))).toEqual([]);
+    expect(scanTwice(off, tok)).toHaveLength(1);
+  });
+
+  it('maps an encoded finding in non-ASCII text back to the original', () => {
+    const encoded = b64(tok);
+    const text = `café ü ${encoded} ende`;
+    const [d] = scanTwice(secrets, text);
+    // The token's 40 bytes are 54 base64 characters; the padding after them spells no byte of it.
+    expect(text.slice(d!.start, d!.end)).toBe(encoded.slice(0, 54));
+  });
 });

@@ -9,8 +9,17 @@
  *
  * Each detection's span is the secret itself (a URL keeps its user and host, an assignment its key), so a
  * redaction replaces exactly the value. Text that is not plain ASCII is scanned in its normalised form (zero-width
- * characters inside a token, fullwidth letters) and mapped back. Failure mode: a detector only reports; the stage
- * decides (closed by default).
+ * characters inside a token, fullwidth letters) and mapped back.
+ *
+ * Encoded secrets (issue 15): the text is also read through decode.ts's views: hex, base64/base64url (up to two
+ * layers), percent-encoding, `\x`/`\u`/`&#` escapes and character codes (every rule runs on those), and the text
+ * reversed or with a separator every few characters rejoined (only the vendor rules, which need a prefix or a
+ * checksum, run on those). A finding on a view keeps its rule id; its span is the ENCODED text in the original, so a
+ * redaction removes the encoded form, and its excerpt ends with the encodings undone (`[encoded: base64>hex]`).
+ * A decode that runs out of budget is reported as `secrets.decode-budget-exceeded` over the undecoded span, so the
+ * stage blocks (or redacts) it instead of letting it through unread.
+ *
+ * Failure mode: a detector only reports; the stage decides (closed by default).
  */
 import { keepStrongest, originalSpan } from './spans.js';
 import { GatewayError } from '../errors.js';
@@ -18,12 +27,25 @@ import { normalize } from './normalize.js';
 import { GLOBAL_ALLOW, PLACEHOLDERS, SECRET_RULES, shannonEntropy, type SecretRule } from './secret-rules.js';
 import { maskExcerpt, type Detection, type Detector } from './types.js';
 import { escapeRegExp } from '../util/regexp.js';
+import {
+  DEFAULT_DECODE_BUDGET,
+  decodeLayers,
+  reversedView,
+  separatedView,
+  spanOf,
+  type DecodeBudget,
+  type View,
+} from './decode.js';
 
 export interface SecretsOptions {
   /** Regexes (JavaScript source); a secret that one of them matches is never reported. */
   allow?: string[];
   /** Rule ids to skip, with or without the `secrets.` prefix. */
   disable?: string[];
+  /** Read encoded spellings too (default true); off, only the raw and normalised text is scanned. */
+  decode?: boolean;
+  /** Limits of the decoding; what runs out is reported as `secrets.decode-budget-exceeded`. */
+  budget?: Partial<DecodeBudget>;
 }
 
 interface CompiledRule {
@@ -35,7 +57,15 @@ interface Finding {
   rule: SecretRule;
   start: number;
   end: number;
+  /** The encodings undone to find it, outermost first; absent for the text as it is. */
+  encoding?: string;
 }
+
+/** The rule reported when a decode runs out of budget: not a secret found, a text that could not be read. */
+const BUDGET_RULE: SecretRule = { id: 'decode-budget-exceeded', source: 'smg', keywords: [] };
+
+/** Texts shorter than this hold no encoded token (the shortest prefixed token encodes to more). */
+const MIN_ENCODED = 16;
 
 const PLAIN_ASCII = /^[\x20-\x7e\t\n\r]*$/;
 const BASE64_CHAR = /[A-Za-z0-9+/]/;
@@ -59,6 +89,52 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
     re: rule.pattern ? new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gyd]/g, '') + 'gd') : undefined,
   }));
   const gate = createKeywordGate(rules.flatMap((c) => c.rule.keywords));
+  // Reversed and rejoined views only run the vendor rules: a prefix or a checksum does not appear by chance, where
+  // a generic `key = value` rule would fire on English words run together.
+  const strict = rules.filter((c) => !c.rule.generic && c.rule.id !== 'private-key-line');
+  const strictGate = createKeywordGate(strict.flatMap((c) => c.rule.keywords));
+  const reversedKeywords = [...new Set(strict.flatMap((c) => c.rule.keywords))].filter((k) => k.length >= 4);
+  const reversedGate = new RegExp(reversedKeywords.map((k) => escapeRegExp([...k].reverse().join(''))).join('|'), 'i');
+  const decode = opts.decode !== false;
+  const budget: DecodeBudget = { ...DEFAULT_DECODE_BUDGET, ...opts.budget };
+
+  /** Findings of `set` on one text, in that text's offsets. */
+  const find = (text: string, set: CompiledRule[], g: (t: string) => Set<string>): Finding[] => {
+    const present = g(text);
+    const found: Finding[] = [];
+    for (const c of set) {
+      if (c.rule.keywords.length > 0 && !c.rule.keywords.some((k) => present.has(k))) continue;
+      for (const [start, end, matchStart, matchEnd] of spans(c, text)) {
+        if (accept(c.rule, text, start, end, matchStart, matchEnd, allow)) found.push({ rule: c.rule, start, end });
+      }
+    }
+    return found;
+  };
+
+  /** Findings on the encoded spellings in `base` (the scanned text), with spans in the original. */
+  const findEncoded = (base: View): Finding[] => {
+    const out: Finding[] = [];
+    const onView = (view: View, set: CompiledRule[], g: (t: string) => Set<string>) => {
+      for (const f of find(view.text, set, g)) {
+        const [start, end] = spanOf(view, f.start, f.end);
+        out.push({ rule: f.rule, start, end, encoding: view.kinds.join('>') });
+      }
+    };
+    const { layers, exceeded } = decodeLayers(base.text, budget);
+    for (const view of [base, ...layers]) {
+      if (view !== base) onView(view, rules, gate);
+      if (view.text.length < MIN_ENCODED) continue;
+      const reversed = reversedKeywords.length > 0 ? reversedView(view, reversedGate) : undefined;
+      if (reversed) onView(reversed, strict, strictGate);
+      const rejoined = separatedView(view);
+      if (rejoined) onView(rejoined, strict, strictGate);
+    }
+    for (const e of exceeded) {
+      const [start, end] = spanOf(base, e.start, Math.max(e.start + 1, e.end));
+      out.push({ rule: BUDGET_RULE, start, end, encoding: `${e.reason} budget` });
+    }
+    return out;
+  };
 
   return {
     id: 'secrets',
@@ -66,23 +142,26 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
       if (text.length < 8) return [];
       const norm = PLAIN_ASCII.test(text) ? undefined : normalize(text, { decode: false });
       const view = norm?.text ?? text;
-      const present = gate(view);
-      const found: Finding[] = [];
-      for (const c of rules) {
-        if (c.rule.keywords.length > 0 && !c.rule.keywords.some((k) => present.has(k))) continue;
-        for (const [start, end, matchStart, matchEnd] of spans(c, view)) {
-          if (accept(c.rule, view, start, end, matchStart, matchEnd, allow)) found.push({ rule: c.rule, start, end });
-        }
+      const toOriginal = (f: Finding): Finding => {
+        const [start, end] = norm ? originalSpan(norm, f.start, f.end) : [f.start, f.end];
+        return { ...f, start, end };
+      };
+      const found = find(view, rules, gate).map(toOriginal);
+      if (decode && text.length >= MIN_ENCODED) {
+        const base: View = norm
+          ? { text: view, kinds: [], origin: (i) => originalSpan(norm, i, i + 1) }
+          : { text, kinds: [], origin: (i) => [i, i + 1] };
+        found.push(...findEncoded(base));
       }
       return resolveOverlaps(found).map((f) => {
-        const [start, end] = norm ? originalSpan(norm, f.start, f.end) : [f.start, f.end];
+        const masked = maskExcerpt(text.slice(f.start, f.end));
         return {
           detector: 'secrets',
           rule: `secrets.${f.rule.id}`,
-          score: f.rule.generic ? 0.7 : 0.95,
-          start,
-          end,
-          excerpt: maskExcerpt(text.slice(start, end)),
+          score: f.rule === BUDGET_RULE ? 1 : f.rule.generic ? 0.7 : 0.95,
+          start: f.start,
+          end: f.end,
+          excerpt: f.encoding ? `${masked} [${f.rule === BUDGET_RULE ? '' : 'encoded: '}${f.encoding}]` : masked,
           entity: 'SECRET',
         } satisfies Detection;
       });
@@ -137,7 +216,9 @@ function accept(
   extraAllow: readonly RegExp[],
 ): boolean {
   const secret = text.slice(start, end);
-  if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
+  // A valid vendor checksum stands in for entropy: a real token may look regular, a checksum never matches by chance.
+  const entropyOk = rule.entropy === undefined || shannonEntropy(secret) >= rule.entropy || rule.checksum?.(secret);
+  if (!entropyOk) return false;
   if (GLOBAL_ALLOW.some((r) => r.test(secret))) return false;
   if (rule.allow?.some((r) => r.test(secret))) return false;
   if (rule.generic && PLACEHOLDERS.some((r) => r.test(secret))) return false;
@@ -164,11 +245,12 @@ function insideBase64(text: string, start: number, end: number): boolean {
   );
 }
 
-/** Specific rules beat generic ones; then the longer span wins. */
+/** A budget that ran out first, then specific rules before generic ones; then the longer span wins. */
 function resolveOverlaps(found: Finding[]): Finding[] {
   return keepStrongest(
     found,
     (a, b) =>
+      Number(b.rule === BUDGET_RULE) - Number(a.rule === BUDGET_RULE) ||
       Number(a.rule.generic ?? false) - Number(b.rule.generic ?? false) ||
       b.end - b.start - (a.end - a.start) ||
       a.start - b.start,

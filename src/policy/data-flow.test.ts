@@ -76,6 +76,89 @@ describe('data-flow guard: what a result carried', () => {
   });
 });
 
+describe('data-flow guard: a remembered value in another spelling (issue 15)', () => {
+  const KEY = 'sk_live_' + 'Zq8Lm3Np7Rt2Vx6Bc9Df4Gh1';
+  const EMAIL = 'carol.jones@example.org';
+  const bytes = (s: string) => [...Buffer.from(s)];
+  const rev = (s: string) => [...s].reverse().join('');
+  const every = (s: string, n: number, sep: string) => s.match(new RegExp(`[^]{1,${n}}`, 'g'))!.join(sep);
+
+  function session() {
+    const s = createSession('s');
+    s.tainted.set(KEY, { entity: 'SECRET', from: 'fs/read' });
+    s.tainted.set(EMAIL, { entity: 'EMAIL', from: 'crm/get' });
+    return s;
+  }
+
+  // Tuned on: the classes named in the issue.
+  it.each([
+    ['hex', { data: Buffer.from(KEY).toString('hex') }],
+    ['base64 twice', { data: Buffer.from(Buffer.from(`k=${KEY}`).toString('base64')).toString('base64') }],
+    [
+      'every byte percent-encoded',
+      {
+        q: bytes(KEY)
+          .map((b) => `%${b.toString(16)}`)
+          .join(''),
+      },
+    ],
+    ['reversed', { note: `x ${rev(KEY)} y` }],
+    ['a dash every 3 characters', { note: every(KEY, 3, '-') }],
+    ['spaces every 4 characters', { note: `mail ${every(EMAIL, 4, ' ')}` }],
+    ['character codes', { codes: bytes(KEY).join(',') }],
+    ['split across two arguments in order', { a: `first ${KEY.slice(0, 12)}`, b: `${KEY.slice(12)} rest` }],
+    [
+      'split across two arguments out of order',
+      { a: `${KEY.slice(12)} tail`, b: 'unrelated', c: `head ${KEY.slice(0, 12)}` },
+    ],
+    // Held out (written after the code): base64url of the e-mail, hex with colons, newlines every 5.
+    ['base64url (held out)', { d: Buffer.from(`to: ${EMAIL}`).toString('base64url') }],
+    [
+      'hex with colons (held out)',
+      {
+        d: bytes(KEY)
+          .map((b) => b.toString(16))
+          .join(':'),
+      },
+    ],
+    ['a line break every 5 (held out)', { d: every(KEY, 5, '\n') }],
+  ])('finds a remembered value sent as %s', (_how, args) => {
+    for (let round = 0; round < 2; round++) {
+      const hit = findTainted(session(), args);
+      expect(hit).toBeDefined();
+      expect(hit!.budget).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['unrelated text', { a: 'the quarterly report is attached', b: 'see you on monday' }],
+    ['another key', { a: 'sk_live_' + 'Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8' }],
+    ['a part of the value only', { a: KEY.slice(0, 10) }],
+    ['base64 of other text', { a: Buffer.from('nothing remembered in here at all').toString('base64') }],
+  ])('finds nothing in %s', (_how, args) => {
+    expect(findTainted(session(), args)).toBeUndefined();
+  });
+
+  it('denies what it cannot read to the end, unless the policy only warns', async () => {
+    const s = session();
+    const triple = [1, 2, 3].reduce((t) => Buffer.from(t).toString('base64'), 'nothing secret here at all');
+    expect(findTainted(s, { a: triple })).toMatchObject({ budget: true, path: 'arguments.a' });
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, `v${i}`]));
+    expect(findTainted(s, many)).toMatchObject({ budget: true, path: 'arguments' });
+    const ctx = { ...ctxWith(), session: s };
+    const deny = await createDataFlowStage({ action: 'deny', outbound: () => true }).check(
+      testCall({ a: triple }),
+      ctx,
+    );
+    expect(deny).toMatchObject({ action: 'deny', ruleId: 'data-flow.budget-exceeded' });
+    const warn = await createDataFlowStage({ action: 'warn', outbound: () => true }).check(
+      testCall({ a: triple }),
+      ctx,
+    );
+    expect(warn).toMatchObject({ action: 'allow', detections: [{ rule: 'data-flow.budget-exceeded' }] });
+  });
+});
+
 describe('data-flow stage', () => {
   const outbound = () => true;
   const args = { url: `https://x.test/?t=${SECRET}` };

@@ -1,0 +1,557 @@
+/**
+ * Decoded and normalised views of a string, for the secrets detector and the data-flow guard (issue 15, class 4:
+ * "secrets leave encoded"). A token sent as hex, base64 or base64url (also twice), percent-encoded, as `\x67`,
+ * `\u0067`, `&#103;` or `103,104,112,…` character codes, reversed, or with a separator every few characters is the
+ * same token: each view turns one of those spellings back into plain text, and remembers, for every character of
+ * the view, which characters of the ORIGINAL string spelled it, so a finding on a view can redact the encoded form.
+ *
+ * Phase: any (input and output scans). Cost: decoding is kept off strings that cannot be an encoding (each kind
+ * needs a run of its own character class of a minimal length, and a decoded candidate must be readable text), and
+ * all candidates of one layer share one view, so a scan runs the rules once per layer.
+ *
+ * Failure mode: bounded, never silent. The input length, the number of candidates, the nesting of decodes (at most
+ * `maxDepth` layers) and a time budget are checked; when one runs out, the unfinished candidate is returned in
+ * `exceeded` (with its span in the original) and the caller reports it, so the stage denies instead of skipping.
+ */
+
+export type EncodingKind = 'base64' | 'hex' | 'percent' | 'escapes' | 'char-codes' | 'reversed' | 'separated';
+
+/** A view of the original string: its text, and where in the original each of its characters came from. */
+export interface View {
+  text: string;
+  /** Encodings undone to get here, outermost first (empty for the original). */
+  kinds: readonly EncodingKind[];
+  /** The [start, end) span of the original string that spelled the view's character `i`. */
+  origin(i: number): [number, number];
+}
+
+export interface DecodeBudget {
+  /** Longest string that is decoded at all (UTF-16 units). */
+  maxInput: number;
+  /** Most decoded candidates per string, over all layers. */
+  maxCandidates: number;
+  /** Layers of decoding (base64 of base64 is 2). A readable candidate one layer deeper is "exceeded". */
+  maxDepth: number;
+  /** Wall-clock budget per string, in milliseconds. */
+  timeMs: number;
+}
+
+export const DEFAULT_DECODE_BUDGET: DecodeBudget = {
+  maxInput: 16 * 1024 * 1024,
+  maxCandidates: 50_000,
+  maxDepth: 2,
+  timeMs: 500,
+};
+
+export interface Exceeded {
+  /** Span in the original string of what could not be decoded to the end. */
+  start: number;
+  end: number;
+  reason: 'input' | 'candidates' | 'depth' | 'time';
+}
+
+export interface Decoded {
+  /** One view per decoded layer (depth 1, then 2), each holding every candidate of that layer. */
+  layers: View[];
+  exceeded: Exceeded[];
+}
+
+/** The original string as a view. */
+export function identityView(text: string): View {
+  return { text, kinds: [], origin: (i) => [i, i + 1] };
+}
+
+/** The span of the original that spelled view characters [start, end). */
+export function spanOf(view: View, start: number, end: number): [number, number] {
+  const a = view.origin(start);
+  const b = view.origin(Math.max(start, end - 1));
+  return [Math.min(a[0], b[0]), Math.max(a[1], b[1])];
+}
+
+/** One decoded run: its text and, per UTF-16 unit, the [start, end) it came from in the parent view. */
+interface Candidate {
+  kind: EncodingKind;
+  start: number;
+  end: number;
+  text: string;
+  spans: Int32Array;
+}
+
+/** A decoded candidate must read as text: no control characters but tab and line breaks, no broken UTF-8. */
+function readable(s: string): boolean {
+  if (s.length < 6) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 ? c !== 9 && c !== 10 && c !== 13 : (c >= 0x7f && c < 0xa0) || c === 0xfffd) return false;
+  }
+  return true;
+}
+
+/** A byte that no text holds: a control character other than tab and line breaks. */
+function controlByte(b: number): boolean {
+  return (b < 0x20 && b !== 9 && b !== 10 && b !== 13) || b === 0x7f;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Builds a candidate from decoded bytes, each with the span that spelled it; the bytes must be UTF-8 text.
+ * Returns undefined for binary (an image, a hash, a compressed blob): it is no spelling of a secret.
+ */
+function fromBytes(kind: EncodingKind, start: number, end: number, bytes: Uint8Array, at: Int32Array) {
+  let ascii = true;
+  for (const b of bytes) {
+    if (controlByte(b)) return undefined;
+    if (b >= 0x80) ascii = false;
+  }
+  let text: string;
+  if (ascii) text = String.fromCharCode(...bytes.subarray(0, Math.min(bytes.length, 1 << 16)));
+  else {
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      return undefined;
+    }
+  }
+  if (ascii && bytes.length > 1 << 16) text = Buffer.from(bytes).toString('latin1');
+  if (!readable(text)) return undefined;
+  const spans = new Int32Array(text.length * 2);
+  let b = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c < 0xe000 && i > 0) {
+      // The low half of a surrogate pair was spelled by its high half's four bytes.
+      spans[2 * i] = spans[2 * i - 2]!;
+      spans[2 * i + 1] = spans[2 * i - 1]!;
+      continue;
+    }
+    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c < 0xdc00 ? 4 : 3;
+    spans[2 * i] = at[2 * Math.min(b, bytes.length - 1)]!;
+    spans[2 * i + 1] = at[2 * Math.min(b + n - 1, bytes.length - 1) + 1]!;
+    b += n;
+  }
+  return { kind, start, end, text, spans } satisfies Candidate;
+}
+
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (const [i, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries())
+  B64_VALUE[ch.charCodeAt(0)] = i;
+B64_VALUE['-'.charCodeAt(0)] = 62; // base64url
+B64_VALUE['_'.charCodeAt(0)] = 63;
+
+/**
+ * base64 and base64url runs of at least 24 characters (18 bytes: shorter than any token worth finding), which may
+ * be wrapped in lines (MIME and PEM wrap at 76 and 64). A pure-hex run is left to the hex decoder. Decoding stops
+ * at the first byte that no text holds, so binary (images, hashes in a lockfile) costs a few characters.
+ */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/g;
+const HEX_ONLY = /^[0-9a-fA-F]+$/;
+
+function decodeBase64(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(BASE64_RUN)) {
+    const run = m[0];
+    if (HEX_ONLY.test(run)) continue;
+    const bytes = new Uint8Array(Math.floor((run.length * 6) / 8));
+    const at = new Int32Array(bytes.length * 2);
+    const pos: number[] = [];
+    let acc = 0;
+    let bits = 0;
+    let j = 0;
+    let binary = false;
+    for (let i = 0; i < run.length && !binary; i++) {
+      const c = run.charCodeAt(i);
+      const v = c < 128 ? B64_VALUE[c]! : -1;
+      if (v < 0) continue;
+      pos.push(m.index + i);
+      acc = ((acc << 6) | v) & 0xffffff;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        const byte = (acc >> bits) & 0xff;
+        if (controlByte(byte)) binary = true;
+        bytes[j] = byte;
+        // Byte j is bits [8j, 8j + 8) of the stream: the base64 characters that hold them.
+        at[2 * j] = pos[Math.floor((8 * j) / 6)]!;
+        at[2 * j + 1] = pos[Math.floor((8 * j + 7) / 6)]! + 1;
+        j++;
+      }
+    }
+    if (binary) continue;
+    const c = fromBytes('base64', m.index, m.index + run.length, bytes.subarray(0, j), at.subarray(0, 2 * j));
+    if (c) out.push(c);
+  }
+}
+
+/** Hex bytes: contiguous, with one separator between bytes (`67 68`, `67:68`), `\x67`, or `0x67, 0x68`. */
+const HEX_RUN = /(?<![0-9a-fA-F])[0-9a-fA-F]{2}(?:[ :,.-]?[0-9a-fA-F]{2}){11,}(?![0-9a-fA-F])/g;
+const HEX_ESCAPED_RUN = /(?:\\x[0-9a-fA-F]{2}){6,}|(?:0x[0-9a-fA-F]{2}[ ,;]{0,2}){6,}/g;
+const HEX_BYTE = /(?:\\x|0x)?([0-9a-fA-F]{2})/g;
+
+function decodeHex(text: string, out: Candidate[]): void {
+  const escaped = text.includes('\\x') || text.includes('0x');
+  const runs = [...text.matchAll(HEX_RUN), ...(escaped ? text.matchAll(HEX_ESCAPED_RUN) : [])];
+  for (const m of runs) {
+    const run = m[0];
+    const bytes: number[] = [];
+    const at: number[] = [];
+    for (const b of run.matchAll(HEX_BYTE)) {
+      const byte = parseInt(b[1]!, 16);
+      if (controlByte(byte)) break;
+      bytes.push(byte);
+      at.push(m.index + b.index, m.index + b.index + b[0].length);
+    }
+    if (bytes.length * 2 < run.replace(/\\x|0x|[^0-9a-fA-F]/g, '').length) continue;
+    const c = fromBytes('hex', m.index, m.index + run.length, Uint8Array.from(bytes), Int32Array.from(at));
+    if (c) out.push(c);
+  }
+}
+
+/**
+ * Runs around escapes: from each escape the run grows over the characters `literal` accepts (and further escapes)
+ * on both sides, up to 256 characters each way, so `ghp%5F…` and a fully escaped token are one run each.
+ */
+function escapeRuns(text: string, escape: RegExp, literal: (c: number) => boolean): [number, number][] {
+  const runs: [number, number][] = [];
+  const next = new RegExp(escape.source, 'y');
+  let end = -1;
+  for (const m of text.matchAll(escape)) {
+    if (m.index < end) continue;
+    let s = m.index;
+    for (let n = 0; s > 0 && n < 256 && literal(text.charCodeAt(s - 1)); n++) s--;
+    let e = m.index + m[0].length;
+    for (let n = 0; n < 256 && e < text.length;) {
+      next.lastIndex = e;
+      const x = next.exec(text);
+      if (x) e += x[0].length;
+      else if (literal(text.charCodeAt(e))) {
+        e++;
+        n++;
+      } else break;
+    }
+    if (runs.length && s <= end) runs[runs.length - 1]![1] = e;
+    else runs.push([s, e]);
+    end = e;
+  }
+  return runs;
+}
+
+const URL_LITERAL = (c: number) =>
+  (c >= 0x30 && c <= 0x39) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  "._~!*'()+,;=:@/?&$-".includes(String.fromCharCode(c));
+const PERCENT = /%[0-9A-Fa-f]{2}/g;
+
+/** Percent-encoding, whole or in part (`ghp%5F…`): the run around the escapes, decoded as UTF-8. */
+function decodePercent(text: string, out: Candidate[]): void {
+  if (!text.includes('%')) return;
+  for (const [s, e] of escapeRuns(text, PERCENT, URL_LITERAL)) {
+    if (e - s < 8) continue;
+    const bytes: number[] = [];
+    const at: number[] = [];
+    for (let i = s; i < e;) {
+      const esc = text[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3));
+      const w = esc ? 3 : 1;
+      bytes.push(esc ? parseInt(text.slice(i + 1, i + 3), 16) : text.charCodeAt(i));
+      at.push(i, i + w);
+      i += w;
+    }
+    const c = fromBytes('percent', s, e, Uint8Array.from(bytes), Int32Array.from(at));
+    if (c) out.push(c);
+  }
+}
+
+/** `\u0067`, `\u{67}`, `&#103;`, `&#x67;`, with literal characters between them. */
+const ESCAPE = /\\u([0-9a-fA-F]{4})|\\u\{([0-9a-fA-F]{1,6})\}|&#([0-9]{1,7});|&#[xX]([0-9a-fA-F]{1,6});/g;
+const ESCAPE_AT = new RegExp(ESCAPE.source, 'y');
+const TOKEN_LITERAL = (c: number) =>
+  (c >= 0x30 && c <= 0x39) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  '_+/=.:-'.includes(String.fromCharCode(c));
+
+function decodeEscapes(text: string, out: Candidate[]): void {
+  if (!text.includes('\\u') && !text.includes('&#')) return;
+  for (const [s0, e0] of escapeRuns(text, ESCAPE, TOKEN_LITERAL)) {
+    let str = '';
+    const at: number[] = [];
+    let escapes = 0;
+    for (let i = s0; i < e0;) {
+      ESCAPE_AT.lastIndex = i;
+      const e = ESCAPE_AT.exec(text);
+      if (e) {
+        const hex = e[1] ?? e[2] ?? e[4];
+        const cp = hex !== undefined ? parseInt(hex, 16) : parseInt(e[3]!, 10);
+        const ch = cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
+        for (let k = 0; k < ch.length; k++) at.push(i, i + e[0].length);
+        str += ch;
+        escapes++;
+        i += e[0].length;
+      } else {
+        str += text[i];
+        at.push(i, i + 1);
+        i++;
+      }
+    }
+    if (escapes >= 2 && readable(str))
+      out.push({ kind: 'escapes', start: s0, end: e0, text: str, spans: Int32Array.from(at) });
+  }
+}
+
+/** Decimal character codes `103,104,112,95,…` or `103 104 112`: at least eight, all printable ASCII. */
+const CHAR_CODES = /(?<![\d.])\d{2,3}(?:(?:[ \t]*[,;][ \t]*|[ \t]+)\d{2,3}){7,}(?![\d.])/g;
+
+function decodeCharCodes(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(CHAR_CODES)) {
+    let str = '';
+    const at: number[] = [];
+    let ok = true;
+    for (const d of m[0].matchAll(/\d+/g)) {
+      const code = Number(d[0]);
+      if (code < 32 || code > 126) {
+        ok = false;
+        break;
+      }
+      str += String.fromCharCode(code);
+      at.push(m.index + d.index, m.index + d.index + d[0].length);
+    }
+    if (ok)
+      out.push({
+        kind: 'char-codes',
+        start: m.index,
+        end: m.index + m[0].length,
+        text: str,
+        spans: Int32Array.from(at),
+      });
+  }
+}
+
+const DECODERS = [decodeBase64, decodeHex, decodePercent, decodeEscapes, decodeCharCodes];
+
+/** All candidates of one layer in one view, joined by line breaks so that no token spans two candidates. */
+function layerView(parent: View, cands: Candidate[]): View {
+  const offsets: number[] = [];
+  const parts: string[] = [];
+  let len = 0;
+  for (const c of cands) {
+    offsets.push(len);
+    parts.push(c.text);
+    len += c.text.length + 1;
+  }
+  const kinds = [...new Set(cands.map((c) => c.kind))];
+  return {
+    text: parts.join('\n'),
+    kinds: [...parent.kinds, ...kinds],
+    origin(i) {
+      let lo = 0;
+      let hi = offsets.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (offsets[mid]! <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      const c = cands[lo]!;
+      const k = Math.max(0, Math.min(i - offsets[lo]!, c.text.length - 1));
+      return spanOf(parent, c.spans[2 * k]!, c.spans[2 * k + 1]!);
+    },
+  };
+}
+
+/** One cheap pass that rules out every decoder: none of their runs can start in a text without one of these. */
+const DECODABLE =
+  /[A-Za-z0-9+/_-]{24}|[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}|%[0-9A-Fa-f]{2}|\\x[0-9a-fA-F]{2}|0x[0-9a-fA-F]{2}|\\u[0-9a-fA-F{]|&#|\d{2,3}[ \t,;]+\d{2,3}[ \t,;]+\d{2,3}/;
+
+/** The candidates one layer down from `view`, in parent order. */
+function candidatesOf(view: View): Candidate[] {
+  const out: Candidate[] = [];
+  if (!DECODABLE.test(view.text)) return out;
+  for (const decode of DECODERS) decode(view.text, out);
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * Decodes `text` layer by layer. Every candidate that decodes to readable text is kept; one that would need a
+ * layer deeper than `maxDepth`, or that the candidate count or the time budget does not reach, is `exceeded`.
+ */
+export function decodeLayers(
+  text: string,
+  budget: DecodeBudget = DEFAULT_DECODE_BUDGET,
+  now = (): number => performance.now(),
+): Decoded {
+  const exceeded: Exceeded[] = [];
+  if (text.length > budget.maxInput) return { layers: [], exceeded: [{ start: 0, end: text.length, reason: 'input' }] };
+  const deadline = now() + budget.timeMs;
+  const layers: View[] = [];
+  let parent = identityView(text);
+  let count = 0;
+  for (let depth = 1; ; depth++) {
+    const cands = candidatesOf(parent);
+    if (cands.length === 0) break;
+    const over = (c: Candidate, reason: Exceeded['reason']) => {
+      const [start, end] = spanOf(parent, c.start, c.end);
+      exceeded.push({ start, end, reason });
+    };
+    if (depth > budget.maxDepth) {
+      for (const c of cands) over(c, 'depth');
+      break;
+    }
+    if (count + cands.length > budget.maxCandidates) {
+      for (const c of cands.slice(budget.maxCandidates - count)) over(c, 'candidates');
+      cands.length = Math.max(0, budget.maxCandidates - count);
+    }
+    count += cands.length;
+    if (now() > deadline) {
+      for (const c of cands) over(c, 'time');
+      break;
+    }
+    if (cands.length === 0) break;
+    parent = layerView(parent, cands);
+    layers.push(parent);
+  }
+  return { layers, exceeded };
+}
+
+/**
+ * The windows of `view` around each match of `gate` (the rules' keywords spelled backwards), each read backwards
+ * (a token sent reversed). Only windows are reversed: the rest of a long text cannot hold the token. A reversed
+ * token is its body, then its prefix backwards (`…Xy9_phg`): a match without 16 token characters glued in front
+ * (prose: "iPad" is "dapi" backwards) opens no window.
+ */
+export function reversedView(view: View, gate: RegExp, reach = 400): View | undefined {
+  const g = new RegExp(gate.source, gate.flags.includes('g') ? gate.flags : gate.flags + 'g');
+  const windows: [number, number][] = [];
+  for (const m of view.text.matchAll(g)) {
+    let body = 0;
+    while (body < 16 && m.index - body > 0 && TOKEN[view.text.charCodeAt(m.index - body - 1)] === 1) body++;
+    if (body < 16) continue;
+    const s = Math.max(0, m.index - reach);
+    const e = Math.min(view.text.length, m.index + m[0].length + reach);
+    const last = windows.at(-1);
+    if (last && s <= last[1]) last[1] = e;
+    else windows.push([s, e]);
+  }
+  if (windows.length === 0) return undefined;
+  const parts: string[] = [];
+  const at: number[] = [];
+  for (const [s, e] of windows) {
+    if (parts.length) at.push(at.at(-1)!);
+    parts.push(view.text.slice(s, e).split('').reverse().join(''));
+    for (let i = e - 1; i >= s; i--) at.push(i);
+  }
+  return { text: parts.join('\n'), kinds: [...view.kinds, 'reversed'], origin: (i) => view.origin(at[i]!) };
+}
+
+/** Character classes by code: a token character, and each separator class. */
+const TOKEN = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/=~.:-') TOKEN[ch.charCodeAt(0)] = 1;
+
+interface SeparatorClass {
+  /** The separator characters. */
+  chars: string;
+  /** Whether a token can hold it (then a separator off the period is the token's own). */
+  native: boolean;
+}
+
+const SEPARATORS: readonly SeparatorClass[] = [
+  { chars: ' \t\n\r', native: false },
+  { chars: '-', native: true },
+  { chars: '_', native: true },
+  { chars: '.', native: true },
+  { chars: ',;|', native: false },
+];
+const MAX_PERIOD = 8;
+const MIN_PIECES = 4;
+
+/**
+ * Runs where a separator was put every k characters (k at most 8): `ghp_-AbCd-EfGh-…`, `g h p _ A b`, one line
+ * per four characters. A run is found by its period: separators of the same width at q, q+p, q+2p, … for at least
+ * four full pieces, with token characters between them (a token's own `-`, `_` or `.` may sit inside a piece).
+ * Left of the first one, up to 64 token characters are kept, with the separators at the period removed; after the
+ * last, a final piece of at most k. English prose has words of every length, so its spaces rarely line up, and when
+ * they do, only vendor rules (prefixes, checksums) read the result.
+ */
+export function separatedView(view: View): View | undefined {
+  const text = view.text;
+  const n = text.length;
+  if (n < 2 * MIN_PIECES) return undefined;
+  // The class of each character (1 + its index in SEPARATORS, 0: none), padded so look-ahead past the end reads 0.
+  const cls = new Uint8Array(n + (MAX_PERIOD + 2) * (MIN_PIECES + 2));
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && SEP_CLASS[c] !== 0) {
+      cls[i] = SEP_CLASS[c]!;
+      any = true;
+    }
+  }
+  if (!any) return undefined;
+  const parts: string[] = [];
+  const at: number[] = [];
+  let done = 0;
+  for (let q = 1; q < n; q++) {
+    const k = cls[q]!;
+    if (k === 0 || q < done) continue;
+    const sep = SEPARATORS[k - 1]!;
+    if (!inPiece(text, cls, q - 1, k, sep.native)) continue;
+    const w = !sep.native && cls[q + 1] === k ? 2 : 1;
+    const run = periodicFrom(text, cls, q, w, k, sep.native);
+    if (!run) continue;
+    if (parts.length) at.push(at.at(-1)!);
+    parts.push(run.idx.map((i) => text[i]).join(''));
+    at.push(...run.idx);
+    done = run.end;
+  }
+  if (parts.length === 0) return undefined;
+  return { text: parts.join('\n'), kinds: [...view.kinds, 'separated'], origin: (i) => view.origin(at[i]!) };
+}
+
+const SEP_CLASS = new Uint8Array(128);
+SEPARATORS.forEach((sep, i) => {
+  for (const ch of sep.chars) SEP_CLASS[ch.charCodeAt(0)] = i + 1;
+});
+
+/** Whether text[i] may sit inside a piece of a run separated by class k. */
+function inPiece(text: string, cls: Uint8Array, i: number, k: number, native: boolean): boolean {
+  const c = text.charCodeAt(i);
+  return c < 128 && TOKEN[c] === 1 && (native || cls[i] !== k);
+}
+
+/** The periodic run whose first separator (of width w, class k) is at q, if there is one. */
+function periodicFrom(
+  text: string,
+  cls: Uint8Array,
+  q: number,
+  w: number,
+  k: number,
+  native: boolean,
+): { idx: number[]; end: number } | undefined {
+  const n = text.length;
+  for (let len = 1; len <= MAX_PERIOD; len++) {
+    const p = len + w;
+    if (cls[q + p] !== k) continue;
+    let pieces = 0;
+    for (;;) {
+      const s = q + (pieces + 1) * p;
+      if (s >= n || cls[s] !== k || (w === 2 && cls[s + 1] !== k) || (!native && cls[s + w] === k)) break;
+      let ok = true;
+      for (let i = q + pieces * p + w; i < s && ok; i++) ok = inPiece(text, cls, i, k, native);
+      if (!ok) break;
+      pieces++;
+    }
+    if (pieces < MIN_PIECES) continue;
+    // Left: token characters, dropping separators that sit on the period.
+    const idx: number[] = [];
+    for (let i = q - 1, taken = 0; i >= 0 && taken < 64 && inPiece(text, cls, i, k, native); i--, taken++) {
+      const onPeriod = (q - i) % p === 0 || (w === 2 && (q - i + 1) % p === 0);
+      if (!(onPeriod && cls[i] === k)) idx.push(i);
+    }
+    idx.reverse();
+    for (let r = 0; r < pieces; r++) for (let i = q + r * p + w; i < q + (r + 1) * p; i++) idx.push(i);
+    // The last piece: up to len token characters after the last separator.
+    const lastSep = q + pieces * p;
+    let end = lastSep + w;
+    while (end < n && end - lastSep - w < len && inPiece(text, cls, end, k, native) && cls[end] !== k) idx.push(end++);
+    return { idx, end };
+  }
+  return undefined;
+}
