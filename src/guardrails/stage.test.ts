@@ -160,11 +160,7 @@ describe('every string of a message (issue 15)', () => {
     const ctx = testContext();
     const r = await runStages([input], testCall({ map: { 'alice@example.com': 'owner' } }), ctx);
     expect(r.value.arguments).toEqual({ map: { '[EMAIL_1]': 'owner' } });
-    const out = await runStages(
-      [createRestoreStage()],
-      { content: [], structuredContent: { '[EMAIL_1]': 'ok' } },
-      ctx,
-    );
+    const out = await runStages([createRestoreStage()], { content: [], structuredContent: { '[EMAIL_1]': 'ok' } }, ctx);
     expect(out.value.structuredContent).toEqual({ 'alice@example.com': 'ok' });
   });
 

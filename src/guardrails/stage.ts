@@ -16,7 +16,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CallContext, RequestStage, ResponseStage, Verdict } from '../pipeline/types.js';
 import type { AsyncDetector, Detection, Detector, Where } from './types.js';
-import { recordTaint } from '../policy/data-flow.js';
+import { recordTaint } from '../pipeline/taint.js';
 import {
   checkDeadline,
   DEFAULT_WALK_BUDGET,

@@ -4,7 +4,8 @@ import type { Detector } from '../guardrails/types.js';
 import { createSession } from '../pipeline/session.js';
 import { testCall, testContext } from '../pipeline/test-context.js';
 import type { ApprovalAnswer, CallContext, Detection } from '../pipeline/types.js';
-import { createDataFlowStage, findTainted, recordTaint } from './data-flow.js';
+import { recordTaint } from '../pipeline/taint.js';
+import { createDataFlowStage, findTainted } from './data-flow.js';
 
 const SECRET = 'ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
 const TEXT = `token=${SECRET} and mail bob@example.com`;

@@ -4,7 +4,7 @@
  * content flagged as an injection — may not leave through a later call to an open-world or destructive tool. "A
  * secret read from a file may not appear in the next fetch URL."
  *
- * Two halves: the output guardrail stage calls `recordTaint` with what passed through unredacted, and the request
+ * Two halves: the output guardrail stage records what passed through unredacted (pipeline/taint.ts), and the request
  * stage here looks for those values in the arguments of outbound calls, then denies, asks the user, or records, as
  * `policies.<name>.dataFlow.action` says.
  *
@@ -17,44 +17,10 @@
  * Failure mode: closed (a throw is a deny). A decode that runs out of budget, or more string arguments than pairs
  * are checked for, is `data-flow.budget-exceeded`: denied, unless the policy only warns.
  */
+import { MIN_LENGTH } from '../pipeline/taint.js';
 import type { CallContext, Detection, RequestStage, SessionState } from '../pipeline/types.js';
 import { stringLeaves } from '../util/json-strings.js';
 import { decodeLayers, identityView, separatedView } from '../guardrails/decode.js';
-
-/** How many values a session remembers; the oldest go first. */
-const MAX_TAINTED = 1000;
-/** Values shorter than this are too common to follow (a two-digit number, "a@b"). */
-const MIN_LENGTH = 6;
-const URL_OR_EMAIL = /\bhttps?:\/\/[^\s"'<>)\]]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
-
-export interface TaintSource {
-  /** `<server>/<tool>` whose result carried the value. */
-  from: string;
-  /** The scanned strings by path, as the detections name them. */
-  text: (path: string) => string | undefined;
-}
-
-/**
- * Remembers the values that a result let through: PII and secret spans, and the URLs and email addresses inside
- * spans flagged as injected instructions. `passed` are detections that were recorded, not redacted or blocked.
- */
-export function recordTaint(session: SessionState, passed: readonly Detection[], source: TaintSource): void {
-  for (const d of passed) {
-    if (d.start === undefined || d.end === undefined || d.path === undefined) continue;
-    const span = source.text(d.path)?.slice(d.start, d.end);
-    if (!span) continue;
-    if (d.detector === 'pii' || d.detector === 'secrets') remember(session, span, d.entity ?? d.detector, source.from);
-    else if (d.detector === 'injection')
-      for (const m of span.matchAll(URL_OR_EMAIL)) remember(session, m[0], 'UNTRUSTED_DESTINATION', source.from);
-  }
-}
-
-function remember(session: SessionState, value: string, entity: string, from: string): void {
-  if (value.length < MIN_LENGTH) return;
-  session.tainted.delete(value);
-  session.tainted.set(value, { entity, from });
-  if (session.tainted.size > MAX_TAINTED) session.tainted.delete(session.tainted.keys().next().value!);
-}
 
 /** Most string arguments whose every ordered pair is checked for a value split across two of them. */
 const MAX_PAIRED = 64;
