@@ -8,6 +8,11 @@
  * The verdict names, per blocked tool, the rule and the reason, and the hash each exposed tool was accepted with, so
  * a call can be re-checked against the live definition. Fail closed: a gate that cannot decide (a corrupt lockfile,
  * an unreadable manifest) blocks every tool of the server, with the reason.
+ *
+ * Source. A list from the discovery cache (`source: 'cache'`) did not come from the server: a stale entry, another
+ * server's entry or a planted file must not decide trust (issue 15, class 5). It never writes a pin (no first use,
+ * no hash-version upgrade), and only the tools that match an existing pin are shown; everything else in it stays
+ * unlisted until the live list arrives and is checked.
  */
 import type { ResolvedServer } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -68,8 +73,16 @@ export function scanKey(server: string, tools: readonly ToolLike[], others: read
   return sha256Hex(JSON.stringify([SCANNER_VERSION, server, tools.map(hashOf).sort(), neighbours]));
 }
 
+/** Where a tool list came from: the server itself, or the discovery cache (see the header). */
+export type CatalogSource = 'live' | 'cache';
+
 export interface IntegrityGate {
-  evaluate(server: ResolvedServer, catalog: Catalog, others: readonly OtherServer[]): Promise<IntegrityVerdict>;
+  evaluate(
+    server: ResolvedServer,
+    catalog: Catalog,
+    others: readonly OtherServer[],
+    source: CatalogSource,
+  ): Promise<IntegrityVerdict>;
 }
 
 /** The hash of a tool definition, computed once per object (a relisted catalog brings new objects). */
@@ -95,14 +108,23 @@ export function createIntegrityGate(opts: IntegrityGateOptions): IntegrityGate {
     return findings;
   };
   return {
-    async evaluate(server, catalog, others) {
+    async evaluate(server, catalog, others, source) {
       const blocked = new Map<string, IntegrityBlock>();
       const block = (tool: string, b: IntegrityBlock): void => {
         if (!blocked.has(tool)) blocked.set(tool, b);
       };
       const log = opts.log.child({ server: server.name });
       try {
-        pins(await opts.store.check(server.name, catalog.tools, server.integrity.mode), server, block, log);
+        const mode = server.integrity.mode;
+        const check = await opts.store.check(server.name, catalog.tools, mode, { write: source === 'live' });
+        pins(check, server, block, log);
+        if (source === 'cache' && mode !== 'off')
+          for (const s of check.tools)
+            if (s.status === 'new')
+              block(s.tool, {
+                ruleId: 'integrity.unapproved',
+                reason: `${server.name} tool ${s.tool} is known only from the discovery cache and has no pin; it is listed once the server's live list has been checked`,
+              });
         if (opts.poisoning.action !== 'off') {
           for (const f of await scan(server.name, catalog.tools, others)) {
             if (!f.tool || !atLeast(f.severity, opts.poisoning.minSeverity)) continue;
@@ -138,6 +160,8 @@ function pins(
   log: Logger,
 ): void {
   if (check.pinned.length > 0) log.info({ integrity: { pinned: check.pinned } }, 'tools pinned on first use');
+  if (check.upgraded.length > 0)
+    log.info({ integrity: { upgraded: check.upgraded } }, 'unchanged pins re-pinned with the current hash version');
   for (const s of check.tools) {
     if (s.status === 'changed') {
       log.warn(
