@@ -93,6 +93,26 @@ describe('integrity gate', () => {
     expect(v.blocked.has('clean')).toBe(false);
   });
 
+  it.each(['block', 'warn'] as const)(
+    'blocks a tool too deep to scan whole as integrity.unscannable, with poisoning %s',
+    async (action) => {
+      const deep = Array.from({ length: 70 }).reduce<unknown>((v) => ({ d: v }), { t: 'x' });
+      const g = gate(tmp(), { poisoning: { action, minSeverity: 'critical' } });
+      const v = await g.evaluate(server(), catalog(tool('clean'), { ...tool('deep'), _meta: { deep } }), [], 'live');
+      expect(v.blocked.get('deep')).toMatchObject({ ruleId: 'integrity.unscannable' });
+      expect(v.blocked.get('deep')!.reason).toMatch(/nested more than 64 levels/);
+      expect(v.accepted.has('clean')).toBe(true);
+    },
+  );
+
+  it('hides a tool whose instruction is in _meta only, as integrity.poisoned', async () => {
+    const g = gate(tmp());
+    const hidden = { ...tool('notes'), _meta: { 'io.example/hint': POISONED.description } };
+    const v = await g.evaluate(server(), catalog(tool('clean'), hidden), [], 'live');
+    expect(v.blocked.get('notes')).toMatchObject({ ruleId: 'integrity.poisoned' });
+    expect(v.blocked.get('notes')!.reason).toContain('_meta["io.example/hint"]');
+  });
+
   it('scans an unchanged list once, from the scan cache after that', async () => {
     const dir = tmp();
     let scans = 0;

@@ -24,6 +24,9 @@ import type { PinStore } from './lockfile.js';
 import { verifyServerManifest } from './server-manifest.js';
 import type { OtherServer, PoisoningFinding, PoisoningScanner } from './poisoning.js';
 
+/** poisoning.ts UNSCANNABLE, repeated so that the scanner (and its rules) still load only when a list is scanned. */
+const UNSCANNABLE = 'poisoning.unscannable';
+
 export interface IntegrityBlock {
   ruleId:
     | 'integrity.changed'
@@ -32,6 +35,7 @@ export interface IntegrityBlock {
     | 'integrity.duplicate'
     | 'integrity.poisoned'
     | 'integrity.unsigned'
+    | 'integrity.unscannable'
     | 'integrity.failed';
   reason: string;
 }
@@ -64,8 +68,8 @@ export interface ScanCache {
   set(key: string, findings: PoisoningFinding[]): void;
 }
 
-/** Bump when the scanner's rules change, so that cached results are not reused. */
-export const SCANNER_VERSION = 1;
+/** Bump when the scanner's rules change, so that cached results are not reused. 2: it reads _meta, icons, execution. */
+export const SCANNER_VERSION = 2;
 
 /** The scan-cache key of a list: its tools' hashes and what the cross-server checks compare it with. */
 export function scanKey(server: string, tools: readonly ToolLike[], others: readonly OtherServer[]): string {
@@ -127,6 +131,15 @@ export function createIntegrityGate(opts: IntegrityGateOptions): IntegrityGate {
               });
         if (opts.poisoning.action !== 'off') {
           for (const f of await scan(server.name, catalog.tools, others)) {
+            if (f.ruleId === UNSCANNABLE) {
+              // The scan could not read the whole definition: fail closed, whatever the action and the severity.
+              log.warn({ tool: f.tool, finding: f }, `tool hidden: ${f.message}`);
+              block(f.tool, {
+                ruleId: 'integrity.unscannable',
+                reason: `the tool's definition could not be scanned whole: ${f.message}`,
+              });
+              continue;
+            }
             if (!f.tool || !atLeast(f.severity, opts.poisoning.minSeverity)) continue;
             const what = `${f.severity} ${f.ruleId} at ${f.where}: ${f.message}`;
             if (opts.poisoning.action === 'warn') {
