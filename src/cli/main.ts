@@ -105,7 +105,7 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   const state = createStateStore(loaded.state, log);
   const shared = sharedStore(state);
   const cache = cacheFor(paths, loaded.config.cache, log, shared);
-  const fromShared = await cache.preload(loaded.servers);
+  const fromShared = await cache.preload(loaded.servers, cacheProjects(loaded));
   if (fromShared.length > 0) log.info({ servers: fromShared }, 'tool lists loaded from the shared discovery cache');
   const audit = await createAuditSink(loaded, paths, log, [], forwarder);
   const gateway = new Gateway({ loaded, log, cache, audit, state, ...stdioIdentity(loaded, paths, log, audit) });
@@ -129,6 +129,14 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   await state.close();
   await flushLogger(log);
   process.exit(exitCode);
+}
+
+/**
+ * The pools whose discovery cache entries are shared (their names are part of the keys): the local user's project
+ * and every configured project. Per-user pools ("<project>/<user>") keep their entries to their own instance.
+ */
+function cacheProjects(loaded: LoadedConfig): string[] {
+  return [LOCAL_PRINCIPAL.project, ...Object.keys(loaded.config.projects)];
 }
 
 function cacheFor(
@@ -172,7 +180,7 @@ async function serve(opts: ServeCliOptions): Promise<void> {
   // registry for every session and every config generation of this process.
   const state = createStateStore(loaded.state, log);
   const cache = cacheFor(paths, loaded.config.cache, log, sharedStore(state));
-  await cache.preload(loaded.servers);
+  await cache.preload(loaded.servers, cacheProjects(loaded));
   const prom = createPrometheusMetrics({ processMetrics: true });
   const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
   const audit = await createAuditSink(loaded, paths, log, [prom.observer], forwarder);
@@ -616,7 +624,7 @@ export function buildProgram(): Command {
       process.stdout.write(`removed ${n} cache file${n === 1 ? '' : 's'} from ${paths.cacheDir}\n`);
       if (!state || !loaded) return;
       try {
-        const shared = await cache.clearShared(loaded.servers);
+        const shared = await cache.clearShared(loaded.servers, cacheProjects(loaded));
         const where = sharedStore(state)!.where;
         process.stdout.write(`removed ${shared} shared cache entr${shared === 1 ? 'y' : 'ies'} from ${where}\n`);
       } finally {

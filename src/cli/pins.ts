@@ -13,7 +13,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { GatewayPaths } from '../config/paths.js';
 import { definitionDiff } from '../integrity/diff.js';
 import { atLeast } from '../integrity/findings.js';
-import { toolDefinition, toolHash } from '../integrity/hash.js';
+import { HASH_VERSION, toolDefinitionAt, toolHash } from '../integrity/hash.js';
 import { compareCatalog, type Lockfile, type ToolStatus } from '../integrity/lockfile.js';
 import { createPoisoningScanner } from '../integrity/poisoning.js';
 import type { Logger } from '../log.js';
@@ -80,7 +80,11 @@ export async function diffTools(
     // A name listed twice: show the definition that differs from the pin.
     const live =
       s.status === 'removed' ? undefined : catalog.tools.find((x) => x.name === s.tool && toolHash(x) === hash);
-    const patch = definitionDiff(pin?.definition, live === undefined ? undefined : toolDefinition(live), {
+    // An unchanged pin of an older hash version is shown as that version saw it (no spurious difference in the
+    // fields it did not cover); anything else as the current version hashes it, so that what an approval would
+    // trust (the _meta included) is on screen.
+    const version = s.status === 'pinned' ? (pin?.hashVersion ?? 1) : HASH_VERSION;
+    const patch = definitionDiff(pin?.definition, live === undefined ? undefined : toolDefinitionAt(live, version), {
       oldLabel: pin === undefined ? `${name} (not pinned)` : `${name} ${pin.state} ${shortHash(pin.hash)}`,
       newLabel: live === undefined ? `${name} (not listed)` : `${name} live ${shortHash(hash)}`,
     });

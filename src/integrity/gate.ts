@@ -8,6 +8,11 @@
  * The verdict names, per blocked tool, the rule and the reason, and the hash each exposed tool was accepted with, so
  * a call can be re-checked against the live definition. Fail closed: a gate that cannot decide (a corrupt lockfile,
  * an unreadable manifest) blocks every tool of the server, with the reason.
+ *
+ * Source. A list from the discovery cache (`source: 'cache'`) did not come from the server: a stale entry, another
+ * server's entry or a planted file must not decide trust (issue 15, class 5). It never writes a pin (no first use,
+ * no hash-version upgrade), and only the tools that match an existing pin are shown; everything else in it stays
+ * unlisted until the live list arrives and is checked.
  */
 import type { ResolvedServer } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -19,6 +24,9 @@ import type { PinStore } from './lockfile.js';
 import { verifyServerManifest } from './server-manifest.js';
 import type { OtherServer, PoisoningFinding, PoisoningScanner } from './poisoning.js';
 
+/** poisoning.ts UNSCANNABLE, repeated so that the scanner (and its rules) still load only when a list is scanned. */
+const UNSCANNABLE = 'poisoning.unscannable';
+
 export interface IntegrityBlock {
   ruleId:
     | 'integrity.changed'
@@ -27,6 +35,7 @@ export interface IntegrityBlock {
     | 'integrity.duplicate'
     | 'integrity.poisoned'
     | 'integrity.unsigned'
+    | 'integrity.unscannable'
     | 'integrity.failed';
   reason: string;
 }
@@ -59,8 +68,8 @@ export interface ScanCache {
   set(key: string, findings: PoisoningFinding[]): void;
 }
 
-/** Bump when the scanner's rules change, so that cached results are not reused. */
-export const SCANNER_VERSION = 1;
+/** Bump when the scanner's rules change, so that cached results are not reused. 2: it reads _meta, icons, execution. */
+export const SCANNER_VERSION = 2;
 
 /** The scan-cache key of a list: its tools' hashes and what the cross-server checks compare it with. */
 export function scanKey(server: string, tools: readonly ToolLike[], others: readonly OtherServer[]): string {
@@ -68,8 +77,16 @@ export function scanKey(server: string, tools: readonly ToolLike[], others: read
   return sha256Hex(JSON.stringify([SCANNER_VERSION, server, tools.map(hashOf).sort(), neighbours]));
 }
 
+/** Where a tool list came from: the server itself, or the discovery cache (see the header). */
+export type CatalogSource = 'live' | 'cache';
+
 export interface IntegrityGate {
-  evaluate(server: ResolvedServer, catalog: Catalog, others: readonly OtherServer[]): Promise<IntegrityVerdict>;
+  evaluate(
+    server: ResolvedServer,
+    catalog: Catalog,
+    others: readonly OtherServer[],
+    source: CatalogSource,
+  ): Promise<IntegrityVerdict>;
 }
 
 /** The hash of a tool definition, computed once per object (a relisted catalog brings new objects). */
@@ -95,16 +112,34 @@ export function createIntegrityGate(opts: IntegrityGateOptions): IntegrityGate {
     return findings;
   };
   return {
-    async evaluate(server, catalog, others) {
+    async evaluate(server, catalog, others, source) {
       const blocked = new Map<string, IntegrityBlock>();
       const block = (tool: string, b: IntegrityBlock): void => {
         if (!blocked.has(tool)) blocked.set(tool, b);
       };
       const log = opts.log.child({ server: server.name });
       try {
-        pins(await opts.store.check(server.name, catalog.tools, server.integrity.mode), server, block, log);
+        const mode = server.integrity.mode;
+        const check = await opts.store.check(server.name, catalog.tools, mode, { write: source === 'live' });
+        pins(check, server, block, log);
+        if (source === 'cache' && mode !== 'off')
+          for (const s of check.tools)
+            if (s.status === 'new')
+              block(s.tool, {
+                ruleId: 'integrity.unapproved',
+                reason: `${server.name} tool ${s.tool} is known only from the discovery cache and has no pin; it is listed once the server's live list has been checked`,
+              });
         if (opts.poisoning.action !== 'off') {
           for (const f of await scan(server.name, catalog.tools, others)) {
+            if (f.ruleId === UNSCANNABLE) {
+              // The scan could not read the whole definition: fail closed, whatever the action and the severity.
+              log.warn({ tool: f.tool, finding: f }, `tool hidden: ${f.message}`);
+              block(f.tool, {
+                ruleId: 'integrity.unscannable',
+                reason: `the tool's definition could not be scanned whole: ${f.message}`,
+              });
+              continue;
+            }
             if (!f.tool || !atLeast(f.severity, opts.poisoning.minSeverity)) continue;
             const what = `${f.severity} ${f.ruleId} at ${f.where}: ${f.message}`;
             if (opts.poisoning.action === 'warn') {
@@ -138,6 +173,8 @@ function pins(
   log: Logger,
 ): void {
   if (check.pinned.length > 0) log.info({ integrity: { pinned: check.pinned } }, 'tools pinned on first use');
+  if (check.upgraded.length > 0)
+    log.info({ integrity: { upgraded: check.upgraded } }, 'unchanged pins re-pinned with the current hash version');
   for (const s of check.tools) {
     if (s.status === 'changed') {
       log.warn(

@@ -26,7 +26,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
-import { definitionHash, serverHashOf, toolDefinition, toolHash, type Definition, type ToolLike } from './hash.js';
+import {
+  HASH_VERSION,
+  definitionHash,
+  serverHashOf,
+  toolDefinition,
+  toolHash,
+  toolHashAt,
+  type Definition,
+  type HashVersion,
+  type ToolLike,
+} from './hash.js';
 
 export const LOCKFILE_VERSION = 1;
 
@@ -42,6 +52,13 @@ const TimeSchema = z.iso.datetime({ offset: true });
 export const ToolPinSchema = z
   .strictObject({
     hash: HashSchema.describe('SHA-256 of the canonical definition'),
+    hashVersion: z
+      .union([z.literal(1), z.literal(2)])
+      .optional()
+      .describe(
+        'The version of the definition hash (integrity/hash.ts); absent: 1. A pin of an older version is compared ' +
+          "with that version's hash and, when it matches, re-pinned with the current one",
+      ),
     definition: z
       .record(z.string(), z.unknown())
       .describe('The canonical definition that was trusted (name, title, description, schemas, annotations)'),
@@ -97,8 +114,11 @@ export function emptyLockfile(): Lockfile {
 export type ToolStatus =
   /** Never trusted. Exposed only in pin-on-first-use (where it is pinned now) and in off mode. */
   | { tool: string; status: 'new'; hash: string; expose: boolean; duplicate?: true; unpinnable?: true }
-  /** The pinned or approved definition, unchanged. */
-  | { tool: string; status: 'pinned'; state: 'pinned' | 'approved'; hash: string; expose: boolean }
+  /**
+   * The pinned or approved definition, unchanged. `upgrade`: the pin is of an older hash version (it was compared
+   * with that version's hash) and is re-pinned with the current version by the next check that may write.
+   */
+  | { tool: string; status: 'pinned'; state: 'pinned' | 'approved'; hash: string; expose: boolean; upgrade?: true }
   /** A rug pull, or an update nobody approved: hidden and blocked (`integrity.changed`) until approved. */
   | {
       tool: string;
@@ -151,16 +171,25 @@ export function compareCatalog(
   // Trust on first use is trust in a server's first list, not in whatever it adds afterwards.
   // (A server whose only pins are revocations, made before it was first listed, has not been trusted yet.)
   const firstUse = pins === undefined || Object.values(pins.tools).every((t) => t.state === 'revoked');
-  const live = new Map<string, string[]>();
-  for (const tool of tools) live.set(tool.name, [...(live.get(tool.name) ?? []), toolHash(tool)]);
+  const live = new Map<string, ToolLike[]>();
+  for (const tool of tools) live.set(tool.name, [...(live.get(tool.name) ?? []), tool]);
   const statuses: ToolStatus[] = [];
-  for (const [name, hashes] of live) {
+  for (const [name, copies] of live) {
+    const hashes = copies.map(toolHash);
     const hash = hashes[0]!;
     const dup = hashes.some((h) => h !== hash);
     const duplicate = dup ? { duplicate: true as const } : {};
     const expose = (whenOn: boolean): boolean => mode === 'off' || (whenOn && !dup);
     const pin = own(pins?.tools, name);
-    const changed = hashes.find((h) => h !== pin?.hash);
+    // A pin is compared with the hash of its own version: after an upgrade, the definition a person approved has
+    // not changed just because the gateway now hashes more of it (issue 15, class 11).
+    const version: HashVersion = pin?.hashVersion ?? 1;
+    const pinHashes = version === HASH_VERSION ? hashes : copies.map((t) => toolHashAt(t, version));
+    // Two copies that differ only in what an older hash version did not cover are still two definitions: changed.
+    const changed =
+      dup && version !== HASH_VERSION
+        ? hashes.findIndex((h) => h !== hash)
+        : pinHashes.findIndex((h) => h !== pin?.hash);
     if (name === '__proto__') {
       // Cannot be a key of a JSON object that survives parsing: never pinned, so never trusted.
       statuses.push({ tool: name, status: 'new', hash, expose: expose(false), unpinnable: true });
@@ -174,15 +203,16 @@ export function compareCatalog(
       });
     } else if (pin.state === 'revoked') {
       statuses.push({ tool: name, status: 'revoked', hash, expose: expose(false) });
-    } else if (changed === undefined) {
-      statuses.push({ tool: name, status: 'pinned', state: pin.state, hash, expose: expose(true) });
+    } else if (changed === -1) {
+      const upgrade = version !== HASH_VERSION ? { upgrade: true as const } : {};
+      statuses.push({ tool: name, status: 'pinned', state: pin.state, hash, expose: expose(true), ...upgrade });
     } else {
       statuses.push({
         tool: name,
         status: 'changed',
         state: pin.state,
         oldHash: pin.hash,
-        newHash: changed,
+        newHash: hashes[changed]!,
         expose: expose(false),
         ...duplicate,
       });
@@ -305,6 +335,16 @@ export interface PinStoreOptions {
 export interface CheckResult extends PinCheck {
   /** Tools pinned by this check (pin-on-first-use), for the audit log. */
   pinned: string[];
+  /** Pins of an older hash version that matched and were re-pinned with the current version by this check. */
+  upgraded: string[];
+}
+
+export interface CheckOptions {
+  /**
+   * false: compare only, never write (no first-use pin, no hash-version upgrade). For a list that did not come from
+   * the server itself (the discovery cache): pins come from live lists only (issue 15, class 5). Default true.
+   */
+  write?: boolean;
 }
 
 export interface ApproveOptions {
@@ -326,8 +366,11 @@ export interface PinStore {
   readonly file: string;
   /** The pins as they are on disk now (empty when there is no file yet). */
   read(): Promise<Lockfile>;
-  /** Compares a live list with the pins; in pin-on-first-use mode, new tools are pinned and written. */
-  check(server: string, tools: readonly ToolLike[], mode: IntegrityMode): Promise<CheckResult>;
+  /**
+   * Compares a live list with the pins; in pin-on-first-use mode, new tools are pinned and written, and in every
+   * mode a matching pin of an older hash version is re-pinned with the current one (unless `write` is false).
+   */
+  check(server: string, tools: readonly ToolLike[], mode: IntegrityMode, opts?: CheckOptions): Promise<CheckResult>;
   /** Trusts the live definition of a tool (or of every live tool): new, changed and revoked tools become approved. */
   approve(server: string, tools: readonly ToolLike[], opts?: ApproveOptions): Promise<string[]>;
   /** Blocks a tool (or every pinned tool of the server) whatever its hash, until approved again. */
@@ -405,25 +448,50 @@ export function buildPinStore({ file, read, update, now }: PinBacking): PinStore
     read,
     update,
 
-    async check(server, tools, mode) {
+    async check(server, tools, mode, o = {}) {
       // Without the locks first: the usual refresh finds nothing to pin and writes nothing.
       const unlocked = compareCatalog(await read(), server, tools, mode);
-      const nothingToPin = !unlocked.tools.some((s) => s.status === 'new' && s.expose) && unlocked.pinnedServerHash;
-      if (mode !== 'pin-on-first-use' || nothingToPin) return { ...unlocked, pinned: [] };
+      const upgrades = (c: PinCheck) =>
+        c.tools.filter((s): s is Extract<ToolStatus, { status: 'pinned' }> => s.status === 'pinned' && !!s.upgrade);
+      const nothingToPin =
+        (mode !== 'pin-on-first-use' ||
+          (!unlocked.tools.some((s) => s.status === 'new' && s.expose) && unlocked.pinnedServerHash)) &&
+        upgrades(unlocked).length === 0;
+      if (o.write === false || nothingToPin) return { ...unlocked, pinned: [], upgraded: [] };
       return update((lock) => {
         const result = compareCatalog(lock, server, tools, mode);
-        const fresh = result.tools.filter(
-          (s): s is Extract<ToolStatus, { status: 'new' }> => s.status === 'new' && s.expose,
-        );
-        if (fresh.length === 0 && own(lock.servers, server) !== undefined) return { ...result, pinned: [] };
+        const fresh =
+          mode === 'pin-on-first-use'
+            ? result.tools.filter((s): s is Extract<ToolStatus, { status: 'new' }> => s.status === 'new' && s.expose)
+            : [];
+        const stale = upgrades(result);
+        // (A first list in pin-on-first-use records the server even when it is empty: what it adds later is new.)
+        const firstList = mode === 'pin-on-first-use' && own(lock.servers, server) === undefined;
+        if (fresh.length === 0 && stale.length === 0 && !firstList) return { ...result, pinned: [], upgraded: [] };
         const at = now();
         const pins = serverOf(lock, server, at);
         for (const s of fresh) {
           const tool = tools.find((t) => t.name === s.tool)!;
-          pins.tools[s.tool] = { hash: s.hash, definition: toolDefinition(tool), firstSeen: at, state: 'pinned' };
+          pins.tools[s.tool] = {
+            hash: s.hash,
+            hashVersion: HASH_VERSION,
+            definition: toolDefinition(tool),
+            firstSeen: at,
+            state: 'pinned',
+          };
+        }
+        // The definition that was trusted has not changed (its old-version hash matched): it is trusted as it is now
+        // hashed, keeping who trusted it and when.
+        for (const s of stale) {
+          const tool = tools.find((t) => t.name === s.tool)!;
+          Object.assign(pins.tools[s.tool]!, {
+            hash: s.hash,
+            hashVersion: HASH_VERSION,
+            definition: toolDefinition(tool),
+          });
         }
         touch(pins, at);
-        return { ...result, pinned: fresh.map((s) => s.tool) };
+        return { ...result, pinned: fresh.map((s) => s.tool), upgraded: stale.map((s) => s.tool) };
       });
     },
 
@@ -458,6 +526,7 @@ export function buildPinStore({ file, read, update, now }: PinBacking): PinStore
           const old = own(pins.tools, tool.name);
           pins.tools[tool.name] = {
             hash: definitionHash(definition),
+            hashVersion: HASH_VERSION,
             definition,
             firstSeen: old?.firstSeen ?? at,
             state: 'approved',
@@ -491,7 +560,13 @@ export function buildPinStore({ file, read, update, now }: PinBacking): PinStore
           const target = serverOf(lock, server, at);
           if (pin === undefined) {
             const definition = toolDefinition(live!);
-            target.tools[name] = { hash: definitionHash(definition), definition, firstSeen: at, state: 'revoked' };
+            target.tools[name] = {
+              hash: definitionHash(definition),
+              hashVersion: HASH_VERSION,
+              definition,
+              firstSeen: at,
+              state: 'revoked',
+            };
           } else pin.state = 'revoked';
           const entry = target.tools[name]!;
           entry.revokedAt = at;

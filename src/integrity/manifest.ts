@@ -9,6 +9,11 @@
  * public key's SPKI DER, first 16 hex digits) so that a wrong key is named as such; it is a hint, not trusted: only
  * the signature decides.
  *
+ * Versions: a manifest's `version` is its tool hash version (hash.ts), and it is inside the signed bytes, so it
+ * cannot be changed without breaking the signature. A version-1 manifest (signed before issue 15) is still verified,
+ * with the version-1 hash, which does not cover `_meta`, `icons` or `execution`: sign it again to cover them. New
+ * manifests are version 2.
+ *
  * Failure modes: verifyManifest never throws on bad input; it returns `{ ok: false, reason }`. Signing with something
  * that is not an Ed25519 private key is a GatewayError('CONFIG_INVALID').
  */
@@ -16,16 +21,19 @@ import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, verify 
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
-import { serverHashOf, toolHash, type ToolLike } from './hash.js';
+import { serverHashOf, toolHash, toolHashAt, type ToolLike } from './hash.js';
 
-export const MANIFEST_VERSION = 1;
+/** The version written: the tool hash version (hash.ts HASH_VERSION) its hashes are made with. */
+export const MANIFEST_VERSION = 2;
 export const SIGNING_CONTEXT = 'secure-mcp-gateway tool manifest v1\n';
 
 const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case SHA-256 hex digest');
 
 export const ManifestSchema = z
   .strictObject({
-    version: z.literal(MANIFEST_VERSION),
+    version: z
+      .union([z.literal(1), z.literal(MANIFEST_VERSION)])
+      .describe('The tool hash version of the hashes (1: before _meta, icons and execution were hashed)'),
     server: z.string().min(1).describe('The server name the manifest is for'),
     createdAt: z.iso.datetime({ offset: true }),
     serverHash: HashSchema.describe('SHA-256 over the sorted tool hashes'),
@@ -163,7 +171,9 @@ export function checkCatalogAgainstManifest(
   manifest: Manifest,
 ): ManifestToolStatus[] {
   const live = new Map<string, string[]>();
-  for (const tool of catalog.tools) live.set(tool.name, [...(live.get(tool.name) ?? []), toolHash(tool)]);
+  // Each live tool is hashed as the manifest's version hashed it when it was signed.
+  for (const tool of catalog.tools)
+    live.set(tool.name, [...(live.get(tool.name) ?? []), toolHashAt(tool, manifest.version)]);
   const out: ManifestToolStatus[] = [];
   for (const [name, hashes] of live) {
     const expected = Object.hasOwn(manifest.tools, name) ? manifest.tools[name] : undefined;

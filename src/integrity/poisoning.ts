@@ -3,9 +3,15 @@
  * and reports what instructs, hides or fishes. It runs on a tool list (at start-up, on each refresh, in `scan`), not
  * on calls. Pure and synchronous; a throw is the caller's to treat as a block (fail closed).
  *
- * What it reads: the name, the title, the description, every string anywhere in `inputSchema` and `outputSchema`
- * (descriptions, titles, defaults, enum values, examples, and the keys themselves, so property names too), and every
- * string in `annotations` (the title). Prompts and resource templates: name, title, description, arguments.
+ * What it reads: every field of the definition the gateway relays (hash.ts TOOL_FIELDS, PROMPT_FIELDS,
+ * RESOURCE_TEMPLATE_FIELDS, held against the SDK's schemas by hash.test.ts): the name, the title, the description,
+ * and every string anywhere in the other fields, keys included: `inputSchema` and `outputSchema` (descriptions,
+ * titles, defaults, enum values, examples, property names), `annotations`, `icons`, `execution` and `_meta` (issue
+ * 15, class 2: a tool's `_meta` reached the client unscanned). Prompts: their arguments and `_meta` too; resource
+ * templates: their annotations and `_meta` too.
+ *
+ * Failure mode: a definition nested deeper than MAX_DEPTH cannot be read whole; rather than skip what is below, the
+ * scan reports `poisoning.unscannable` (critical), and the gate blocks the tool whatever the poisoning action.
  *
  * Rules (see docs/integrity.md for the table):
  * - `poisoning.injection`: the injection detector's 'description' profile (guardrails/injection.ts) on each text;
@@ -39,7 +45,20 @@ import type { Detector } from '../guardrails/types.js';
 import { escapeRegExp } from '../util/regexp.js';
 import { visible } from './diff.js';
 import type { Finding, Severity } from './findings.js';
-import type { PromptLike, ResourceTemplateLike, ToolLike } from './hash.js';
+import {
+  PROMPT_FIELDS,
+  RESOURCE_TEMPLATE_FIELDS,
+  TOOL_FIELDS,
+  type PromptLike,
+  type ResourceTemplateLike,
+  type ToolLike,
+} from './hash.js';
+
+/** How deep a definition is walked; deeper is `poisoning.unscannable`. JSON Schemas in the wild stay far below. */
+export const MAX_DEPTH = 64;
+
+/** The finding of a definition the scan could not read whole: the gate blocks on it whatever the action. */
+export const UNSCANNABLE = 'poisoning.unscannable';
 
 export interface PoisoningOptions {
   /** The injection detector; default createInjectionDetector(). */
@@ -99,6 +118,9 @@ const REMEDIATION = {
     'Make sure the model cannot confuse the two tools: deny or rename one of them (the gateway exposes them as ' +
     '<server>__<tool>, but the model reads the descriptions).',
   typosquat: 'Check which server is the genuine one and deny the look-alike tool.',
+  unscannable:
+    'Do not expose this tool: its definition is nested too deeply to be read whole, and what cannot be read cannot ' +
+    'be trusted. If the server is yours, flatten it.',
   nameChars:
     'Tool names should use ASCII letters, digits, "_", "-", "." and "/" only; deny a tool whose name imitates another script.',
 } as const;
@@ -141,6 +163,16 @@ export function createPoisoningScanner(opts: PoisoningOptions = {}): PoisoningSc
     };
     const refs = prepare(ctx).refs;
     for (const t of texts) {
+      if (t.role === 'too-deep') {
+        add(
+          UNSCANNABLE,
+          'critical',
+          t.where,
+          `${t.where} is nested more than ${MAX_DEPTH} levels deep; what is below was not read`,
+          REMEDIATION.unscannable,
+        );
+        continue;
+      }
       const what = t.key ? `the key at ${t.where}` : t.where;
       const hidden = hiddenCharacters(t.text);
       const detections = detector.scan(t.text, 'description');
@@ -218,13 +250,7 @@ export function createPoisoningScanner(opts: PoisoningOptions = {}): PoisoningSc
   }
 
   function scanTool(tool: ToolLike, ctx: ScanContext = {}): PoisoningFinding[] {
-    const texts: Located[] = [{ where: 'name', text: tool.name, key: false, role: 'name' }];
-    if (typeof tool.title === 'string') texts.push({ where: 'title', text: tool.title, key: false, role: 'text' });
-    if (typeof tool.description === 'string')
-      texts.push({ where: 'description', text: tool.description, key: false, role: 'text' });
-    collect(tool.inputSchema, 'inputSchema', texts);
-    collect(tool.outputSchema, 'outputSchema', texts);
-    collect(tool.annotations, 'annotations', texts);
+    const texts = definitionTexts(tool, TOOL_FIELDS);
     return scan('tool', tool.name, texts, ctx, (add) => {
       sensitiveParameters(tool, add);
       nameChecks(tool.name, ctx, add);
@@ -239,21 +265,10 @@ export function createPoisoningScanner(opts: PoisoningOptions = {}): PoisoningSc
       return tools.flatMap((t) => scanTool(t, shared));
     },
     scanPrompt(prompt, ctx = {}) {
-      const texts: Located[] = [{ where: 'name', text: prompt.name, key: false, role: 'name' }];
-      if (typeof prompt.title === 'string')
-        texts.push({ where: 'title', text: prompt.title, key: false, role: 'text' });
-      if (typeof prompt.description === 'string')
-        texts.push({ where: 'description', text: prompt.description, key: false, role: 'text' });
-      collect(prompt.arguments, 'arguments', texts);
-      return scan('prompt', prompt.name, texts, ctx, () => undefined);
+      return scan('prompt', prompt.name, definitionTexts(prompt, PROMPT_FIELDS), ctx, () => undefined);
     },
     scanResourceTemplate(template, ctx = {}) {
-      const texts: Located[] = [{ where: 'name', text: template.name, key: false, role: 'name' }];
-      if (typeof template.title === 'string')
-        texts.push({ where: 'title', text: template.title, key: false, role: 'text' });
-      if (typeof template.description === 'string')
-        texts.push({ where: 'description', text: template.description, key: false, role: 'text' });
-      texts.push({ where: 'uriTemplate', text: template.uriTemplate, key: false, role: 'text' });
+      const texts = definitionTexts(template, RESOURCE_TEMPLATE_FIELDS);
       return scan('resourceTemplate', template.name, texts, ctx, () => undefined);
     },
   };
@@ -273,15 +288,39 @@ interface Located {
   text: string;
   /** The text is an object key (a property name), not a value. */
   key: boolean;
-  role: 'name' | 'text';
+  /** 'too-deep': not a text, but the place where the walk had to stop (`poisoning.unscannable`). */
+  role: 'name' | 'text' | 'too-deep';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Walking a definition
 
-/** Every string in `value`, keys included, with its JSON path. Cycles cannot arrive over JSON; depth is bounded. */
+/**
+ * Every text of a definition: the name (its own role), then every string of every other listed field, keys
+ * included. Walking the field list rather than naming fields means a field the SDK adds is read as soon as it is
+ * added to the list (hash.test.ts fails until it is).
+ */
+function definitionTexts(definition: object, fields: readonly string[]): Located[] {
+  const record = definition as Record<string, unknown>;
+  const texts: Located[] = [];
+  for (const field of fields) {
+    const value = Object.hasOwn(record, field) ? record[field] : undefined;
+    if (field === 'name') texts.push({ where: 'name', text: String(value), key: false, role: 'name' });
+    else collect(value, field, texts);
+  }
+  return texts;
+}
+
+/**
+ * Every string in `value`, keys included, with its JSON path. Cycles cannot arrive over JSON; a value deeper than
+ * MAX_DEPTH is recorded as 'too-deep' (once per place), never skipped in silence.
+ */
 function collect(value: unknown, where: string, out: Located[], depth = 0): void {
-  if (depth > 64) return;
+  if (depth > MAX_DEPTH) {
+    if (value !== null && typeof value === 'object') out.push({ where, text: '', key: false, role: 'too-deep' });
+    else if (typeof value === 'string') out.push({ where, text: value, key: false, role: 'text' });
+    return;
+  }
   if (typeof value === 'string') out.push({ where, text: value, key: false, role: 'text' });
   else if (Array.isArray(value)) value.forEach((v, i) => collect(v, `${where}[${i}]`, out, depth + 1));
   else if (value !== null && typeof value === 'object') {

@@ -16,6 +16,7 @@ import type { AsyncDetector } from '../guardrails/types.js';
 import {
   createIntegrityGate,
   hashOf,
+  type CatalogSource,
   type IntegrityBlock,
   type IntegrityGate,
   type IntegrityVerdict,
@@ -175,7 +176,9 @@ export class UpstreamPool {
       });
       this.filters.set(server.name, createToolFilter(server.config.tools));
       this.serverPolicies.set(server.name, serverPolicyContext(server));
-      const hit = cache.get(server);
+      // The pool's name (the project, or "<project>/<user>") is part of the key: two projects' servers of one name
+      // may run with different credentials and list different tools.
+      const hit = cache.get(server, name);
       res.audit.cache('discovery', hit !== undefined);
       if (hit) this.cached.set(server.name, hit.catalog);
       this.settled.set(server.name, new Promise((resolve) => this.settle.set(server.name, resolve)));
@@ -204,11 +207,14 @@ export class UpstreamPool {
       sharedStore(res.state)?.watch((status) => {
         if (status !== 'up') return;
         for (const [server, verdict] of this.verdicts)
-          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed'))
-            this.checkIntegrity(server, this.upstreams.get(server)?.catalog ?? verdict.catalog);
+          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed')) {
+            const live = this.upstreams.get(server)?.catalog;
+            this.checkIntegrity(server, live ?? verdict.catalog, live ? 'live' : 'cache');
+          }
       }) ?? (() => undefined);
-    // Cached lists answer the first tools/list, but only after the integrity gate has passed them.
-    for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog);
+    // Cached lists answer the first tools/list, but only after the integrity gate has passed them, and only with the
+    // tools that match a pin: a cached list never pins (issue 15, class 5).
+    for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog, 'cache');
   }
 
   get audit(): AuditSink {
@@ -290,8 +296,8 @@ export class UpstreamPool {
 
   private onCatalog(server: string, catalog: Catalog): void {
     const upstream = this.upstreams.get(server);
-    if (upstream) this.res.cache.set(upstream.server, catalog);
-    this.checkIntegrity(server, catalog, () => this.settle.get(server)?.());
+    if (upstream) this.res.cache.set(upstream.server, this.name, catalog);
+    this.checkIntegrity(server, catalog, 'live', () => this.settle.get(server)?.());
     // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
     const route = this.policyRoutes.get(server);
     const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
@@ -302,7 +308,7 @@ export class UpstreamPool {
    * Runs the integrity gate on a catalog, then lists its tools: until the gate has a verdict for the catalog, the
    * server's tools are not listed, and a call to one is checked against the previous verdict (see callTool).
    */
-  private checkIntegrity(server: string, catalog: Catalog, then?: () => void): void {
+  private checkIntegrity(server: string, catalog: Catalog, source: CatalogSource, then?: () => void): void {
     const resolved = this.upstreams.get(server)?.server;
     if (!resolved) return;
     const others = [...this.upstreams.values()]
@@ -312,7 +318,7 @@ export class UpstreamPool {
         return c ? [{ server: u.name, tools: c.tools.map((t) => t.name) }] : [];
       });
     const log = this.res.log;
-    const done = this.res.gate.evaluate(resolved, catalog, others).then((verdict) => {
+    const done = this.res.gate.evaluate(resolved, catalog, others, source).then((verdict) => {
       // A newer catalog may have arrived while this one was checked; its own check decides then.
       const current = this.upstreams.get(server)?.catalog ?? this.cached.get(server);
       if (current === catalog || !this.verdicts.has(server)) {
@@ -354,7 +360,7 @@ export class UpstreamPool {
 
   /** Checks a catalog again now (a blocked call after an approval), and lists what it lets through. */
   async recheckIntegrity(server: string, catalog: Catalog): Promise<void> {
-    this.checkIntegrity(server, catalog);
+    this.checkIntegrity(server, catalog, this.upstreams.get(server)?.catalog === catalog ? 'live' : 'cache');
     await this.evaluating.get(server);
   }
 

@@ -27,6 +27,7 @@ import {
   emptyLockfile,
   parseLockfile,
   type ApproveOptions,
+  type CheckOptions,
   type IntegrityMode,
   type LauncherPin,
   type Lockfile,
@@ -124,7 +125,9 @@ export function commandPinStore(state: StateConfig, lockfile: string): PinStore 
   return {
     file: `${redisWhere(state.url)} (key ${PINS_KEY})`,
     read: once((p) => p.read()),
-    check: once((p, server: string, tools: readonly ToolLike[], mode: IntegrityMode) => p.check(server, tools, mode)),
+    check: once((p, server: string, tools: readonly ToolLike[], mode: IntegrityMode, o?: CheckOptions) =>
+      p.check(server, tools, mode, o),
+    ),
     approve: once((p, server: string, tools: readonly ToolLike[], o?: ApproveOptions) => p.approve(server, tools, o)),
     revoke: once((p, server: string, o?: RevokeOptions) => p.revoke(server, o)),
     setLauncher: once((p, server: string, launcher: Omit<LauncherPin, 'recordedAt'>) =>

@@ -1,9 +1,16 @@
 /**
  * The discovery cache: each upstream's last catalog, in memory (lru-cache) and on disk under <home>/cache/, so
  * that the first tools/list after start-up is answered at once while upstreams connect. Entries are keyed by a
- * hash of the server's identity (command, args, cwd, env *names*, url, header *names*) so that a changed config
- * never reads a stale entry, and they expire after the TTL. A file is zod-validated on read; a corrupt or foreign
- * one is ignored (and overwritten on the next successful discovery). Files are written atomically, mode 0600.
+ * hash of the server's whole identity (issue 15, class 5): its name, the project (pool) it serves, its kind, the
+ * launcher (command, args, cwd), a hash of its env names AND values, its URL, a hash of its header names and values,
+ * and its transport. Two servers that differ only in a token (two GitHub servers, two projects' servers in `serve`)
+ * see different tool lists, so each must have its own entry; a changed config never reads a stale entry. No env or
+ * header value is stored: the key is a SHA-256 over them. Entries expire after the TTL. A file is zod-validated on
+ * read; a corrupt or foreign one is ignored (and overwritten on the next successful discovery). Files are written
+ * atomically, mode 0600.
+ *
+ * A cached list is only ever SHOWN (integrity/gate.ts, source 'cache'): it never pins anything, so a planted or
+ * stale entry cannot make a first-use pin; the live list decides.
  *
  * With a shared state store (Redis, issue 6), each entry is also written there (`dc:<key>`, expiring with the TTL),
  * and `preload` reads the shared entries at start-up, so that a second gateway instance answers its first tools/list
@@ -20,12 +27,14 @@ import type { Logger } from '../log.js';
 import type { StateStore } from '../state/store.js';
 import { CatalogSchema, type Catalog } from './catalog.js';
 
-const FILE_VERSION = 1;
+/** 2: keys cover the server name, the project and env/header values (version 1 entries are never read again). */
+const FILE_VERSION = 2;
 
 const CacheFileSchema = z.object({
   version: z.literal(FILE_VERSION),
   key: z.string(),
   server: z.string(),
+  project: z.string(),
   savedAt: z.number(),
   catalog: CatalogSchema,
 });
@@ -45,20 +54,31 @@ export interface CachedCatalog {
   savedAt: number;
 }
 
-export function serverIdentityKey(server: ResolvedServer): string {
+/**
+ * The cache key of a server as one project's pool runs it. Env and header values enter only through a SHA-256 of
+ * the sorted [name, value] pairs (JSON, so no separator can be forged), so neither the key nor the file holds them.
+ */
+export function serverIdentityKey(server: ResolvedServer, project: string): string {
   const identity = {
+    v: FILE_VERSION,
+    name: server.name,
+    project,
     kind: server.kind,
     command: server.command ?? null,
     args: server.args,
     cwd: server.cwd ?? null,
-    env: Object.keys(server.env).sort(),
+    env: pairsHash(Object.entries(server.env)),
     url: server.url ?? null,
-    headers: Object.keys(server.headers)
-      .map((h) => h.toLowerCase())
-      .sort(),
+    // Header names are case-insensitive on the wire: "Authorization" and "authorization" are the same header.
+    headers: pairsHash(Object.entries(server.headers).map(([k, v]) => [k.toLowerCase(), v])),
     transport: server.kind === 'remote' ? server.transport : null,
   };
   return crypto.createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32);
+}
+
+function pairsHash(pairs: [string, string][]): string {
+  const sorted = pairs.sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  return crypto.createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
 
 export class DiscoveryCache {
@@ -70,9 +90,10 @@ export class DiscoveryCache {
     this.memory = new LRUCache({ max: 256 });
   }
 
-  get(server: ResolvedServer): CachedCatalog | undefined {
+  /** The entry of `server` as the pool of `project` runs it. */
+  get(server: ResolvedServer, project: string): CachedCatalog | undefined {
     if (!this.opts.enabled) return undefined;
-    const key = serverIdentityKey(server);
+    const key = serverIdentityKey(server, project);
     const hit = this.memory.get(key) ?? this.readFile(key, server.name);
     if (!hit) return undefined;
     if (this.now() - hit.savedAt > this.opts.ttlMs) {
@@ -83,13 +104,20 @@ export class DiscoveryCache {
     return hit;
   }
 
-  set(server: ResolvedServer, catalog: Catalog): void {
+  set(server: ResolvedServer, project: string, catalog: Catalog): void {
     if (!this.opts.enabled) return;
-    const key = serverIdentityKey(server);
+    const key = serverIdentityKey(server, project);
     const entry: CachedCatalog = { catalog, savedAt: this.now() };
     this.memory.set(key, entry);
     const file = this.fileFor(key);
-    const body = JSON.stringify({ version: FILE_VERSION, key, server: server.name, savedAt: entry.savedAt, catalog });
+    const body = JSON.stringify({
+      version: FILE_VERSION,
+      key,
+      server: server.name,
+      project,
+      savedAt: entry.savedAt,
+      catalog,
+    });
     this.opts.shared?.set(`dc:${key}`, body, this.opts.ttlMs).catch((error: unknown) => {
       this.opts.log.debug({ server: server.name, err: String(error) }, 'shared discovery cache not written');
     });
@@ -104,17 +132,17 @@ export class DiscoveryCache {
   }
 
   /**
-   * Reads each server's shared entry and keeps it in memory where it is newer than the local one, so that the
-   * synchronous `get` answers from it. Returns the servers answered from the shared cache. Never throws: a store
-   * that is down leaves the local cache as it is.
+   * Reads each server's shared entry, for each of `projects`, and keeps it in memory where it is newer than the
+   * local one, so that the synchronous `get` answers from it. Returns the servers answered from the shared cache.
+   * Never throws: a store that is down leaves the local cache as it is.
    */
-  async preload(servers: readonly ResolvedServer[]): Promise<string[]> {
+  async preload(servers: readonly ResolvedServer[], projects: readonly string[]): Promise<string[]> {
     const { shared } = this.opts;
     if (!this.opts.enabled || !shared) return [];
-    const loaded: string[] = [];
+    const loaded = new Set<string>();
     await Promise.all(
-      servers.map(async (server) => {
-        const key = serverIdentityKey(server);
+      pairs(servers, projects).map(async ([server, project]) => {
+        const key = serverIdentityKey(server, project);
         let text: string | undefined;
         try {
           text = await shared.get(`dc:${key}`);
@@ -124,25 +152,25 @@ export class DiscoveryCache {
         }
         const entry = text === undefined ? undefined : this.parse(text, key, server.name, `dc:${key}`, 'shared entry');
         if (!entry || this.now() - entry.savedAt > this.opts.ttlMs) return;
-        const local = this.get(server);
+        const local = this.get(server, project);
         if (local && local.savedAt >= entry.savedAt) return;
         this.memory.set(key, entry);
-        loaded.push(server.name);
+        loaded.add(server.name);
       }),
     );
-    return loaded;
+    return [...loaded];
   }
 
   /**
-   * Removes the shared entries of these servers (the shared store has no listing to walk, so the configured servers
-   * name the keys); returns how many there were. A store that is down rejects, naming itself.
+   * Removes the shared entries of these servers in these projects (the shared store has no listing to walk, so the
+   * configuration names the keys); returns how many there were. A store that is down rejects, naming itself.
    */
-  async clearShared(servers: readonly ResolvedServer[]): Promise<number> {
+  async clearShared(servers: readonly ResolvedServer[], projects: readonly string[]): Promise<number> {
     const { shared } = this.opts;
     if (!shared) return 0;
     let removed = 0;
-    for (const server of servers) {
-      const key = `dc:${serverIdentityKey(server)}`;
+    for (const [server, project] of pairs(servers, projects)) {
+      const key = `dc:${serverIdentityKey(server, project)}`;
       if ((await shared.get(key)) === undefined) continue;
       await shared.delete(key);
       removed++;
@@ -205,4 +233,8 @@ export class DiscoveryCache {
       return undefined;
     }
   }
+}
+
+function pairs(servers: readonly ResolvedServer[], projects: readonly string[]): [ResolvedServer, string][] {
+  return [...new Set(projects)].flatMap((project) => servers.map((s): [ResolvedServer, string] => [s, project]));
 }

@@ -10,10 +10,16 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { spawnSync } from 'node:child_process';
 import { BIN, alive, fixtureServer, processTree, startGateway, tempDir, waitFor } from '../helpers/gateway.js';
 
-function config(tools: string, delayMs: number) {
+/**
+ * The tools and the start-up delay go through a file in the test's home, not the env: env values are part of the
+ * cache key, and these tests run the SAME server (one cache entry) whose live list changes between runs.
+ */
+function config(home: string, tools: string, delayMs: number) {
+  const file = path.join(home, 'slow-start.json');
+  fs.writeFileSync(file, JSON.stringify({ tools, delayMs }));
   return {
     servers: {
-      slow: { ...fixtureServer('slow-start-server.ts'), env: { TOOLS: tools, STARTUP_DELAY_MS: String(delayMs) } },
+      slow: { ...fixtureServer('slow-start-server.ts'), env: { SLOW_START_CONFIG: file } },
     },
     // These tests change the server's tool set between runs on purpose; under the default pin-on-first-use the added
     // tools would wait for approval (tested in test/attack). Pins are not what is tested here.
@@ -24,7 +30,7 @@ function config(tools: string, delayMs: number) {
 describe('discovery cache', () => {
   it('answers the first tools/list from the cache and sends list_changed when the live list differs', async () => {
     const home = tempDir();
-    const first = await startGateway(config('alpha', 0), { home });
+    const first = await startGateway(config(home, 'alpha', 0), { home });
     expect((await first.client.listTools()).tools.map((t) => t.name)).toEqual(['slow__alpha']);
     expect((await first.closeStdin()).code).toBe(0);
     // One discovery cache file, and the poisoning scan results of its list.
@@ -35,8 +41,8 @@ describe('discovery cache', () => {
         .sort(),
     ).toEqual([expect.stringMatching(/^[0-9a-f]+\.json$/), 'poisoning.json']);
 
-    // Same identity (env names match), different live tools, and an upstream that takes 2 s to start.
-    const second = await startGateway(config('alpha,beta', 2000), { home });
+    // Same identity (the same config), different live tools, and an upstream that takes 2 s to start.
+    const second = await startGateway(config(home, 'alpha,beta', 2000), { home });
     let changed = 0;
     second.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       changed++;
@@ -55,7 +61,7 @@ describe('discovery cache', () => {
 
   it('waits for the live list when the cache is empty, and `cache clear` empties it', async () => {
     const home = tempDir();
-    const first = await startGateway(config('alpha', 0), { home });
+    const first = await startGateway(config(home, 'alpha', 0), { home });
     await first.client.listTools();
     await first.closeStdin();
 
@@ -64,7 +70,7 @@ describe('discovery cache', () => {
     // The discovery cache file and the poisoning scan cache.
     expect(cleared.stdout).toMatch(/removed 2 cache files/);
 
-    const second = await startGateway(config('gamma', 1000), { home });
+    const second = await startGateway(config(home, 'gamma', 1000), { home });
     expect((await second.client.listTools()).tools.map((t) => t.name)).toEqual(['slow__gamma']);
     expect(second.stderr()).toContain('"msg":"upstream connected"');
     expect((await second.closeStdin()).code).toBe(0);
@@ -72,23 +78,24 @@ describe('discovery cache', () => {
 
   it('ignores a corrupt cache file and rewrites it', async () => {
     const home = tempDir();
-    const first = await startGateway(config('alpha', 0), { home });
+    const first = await startGateway(config(home, 'alpha', 0), { home });
     await first.client.listTools();
     await first.closeStdin();
-    const [file] = fs.readdirSync(path.join(home, 'cache')).filter((f) => f.endsWith('.json'));
+    const [file] = fs.readdirSync(path.join(home, 'cache')).filter((f) => /^[0-9a-f]+\.json$/.test(f));
     fs.writeFileSync(path.join(home, 'cache', file!), '{"version": 1, "tools": "oops"');
 
-    const second = await startGateway(config('alpha', 0), { home });
+    const second = await startGateway(config(home, 'alpha', 0), { home });
     expect((await second.client.listTools()).tools.map((t) => t.name)).toEqual(['slow__alpha']);
     await second.closeStdin();
     expect(second.stderr()).toContain('ignoring a corrupt discovery cache file');
-    expect(JSON.parse(fs.readFileSync(path.join(home, 'cache', file!), 'utf8'))).toMatchObject({ version: 1 });
+    expect(JSON.parse(fs.readFileSync(path.join(home, 'cache', file!), 'utf8'))).toMatchObject({ version: 2 });
   });
 });
 
 describe('signals', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: exits 0 and leaves no child process behind', async (signal) => {
-    const gw = await startGateway(config('alpha', 0));
+    const home = tempDir();
+    const gw = await startGateway(config(home, 'alpha', 0), { home });
     await gw.client.listTools();
     const children = processTree(gw.proc.pid!);
     expect(children.length).toBeGreaterThan(0);

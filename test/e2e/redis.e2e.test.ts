@@ -70,9 +70,13 @@ describe('two gateways on one Redis', () => {
     const state = stateOn();
     const [homeA, homeB] = [tempDir(), tempDir()];
     const [recA, recB] = [path.join(homeA, 'rec.jsonl'), path.join(homeB, 'rec.jsonl')];
-    const slow = (delayMs: number) => ({
-      slow: { ...fixtureServer('slow-start-server.ts'), env: { TOOLS: 'alpha', STARTUP_DELAY_MS: String(delayMs) } },
-    });
+    // The delay goes through a file that both use: env values are part of the discovery cache key (issue 15), and
+    // A and B must run the same server to share its entry.
+    const slowFile = path.join(homeA, 'slow-start.json');
+    const slow = (delayMs: number) => {
+      fs.writeFileSync(slowFile, JSON.stringify({ tools: 'alpha', delayMs }));
+      return { slow: { ...fixtureServer('slow-start-server.ts'), env: { SLOW_START_CONFIG: slowFile } } };
+    };
     const a = await startGateway(trickyConfig(state, recA, slow(0)), { home: homeA });
     expect((await a.client.listTools()).tools.map((t) => t.name).sort()).toEqual([
       'slow__alpha',
@@ -103,8 +107,9 @@ describe('two gateways on one Redis', () => {
     expect((await echo(b, 'again')).isError).toBe(true);
     await closeAll(a, b);
 
-    // `cache clear` removes the shared entries too (for the servers the config names).
-    expect(redis.cli('KEYS', `${state.keyPrefix}dc:*`).split('\n').filter(Boolean)).toHaveLength(2);
+    // `cache clear` removes the shared entries too (for the servers the config names). Three: slow (one identity,
+    // shared), and tricky twice, since A's and B's differ in the value of RECORD_FILE (issue 15: env values count).
+    expect(redis.cli('KEYS', `${state.keyPrefix}dc:*`).split('\n').filter(Boolean)).toHaveLength(3);
     const cleared = spawnSync(process.execPath, [BIN, 'cache', 'clear', '--config', a.configPath], {
       env: { PATH: process.env.PATH ?? '', HOME: homeA, SMG_HOME: homeA },
       encoding: 'utf8',
@@ -112,7 +117,8 @@ describe('two gateways on one Redis', () => {
     });
     expect(cleared.status).toBe(0);
     expect(cleared.stdout).toContain(`removed 2 shared cache entries from ${redis.url}`);
-    expect(redis.cli('KEYS', `${state.keyPrefix}dc:*`)).toBe('');
+    // What is left is B's tricky, which A's config does not name.
+    expect(redis.cli('KEYS', `${state.keyPrefix}dc:*`).split('\n').filter(Boolean)).toHaveLength(1);
   });
 
   it('keep answering when Redis dies, deny rate-limited calls naming the store, and resume when it returns', async () => {
