@@ -4,7 +4,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerPolicyContext } from '../pipeline/types.js';
-import { checkResourceUri } from './resource-uri.js';
+import { testCall, testContext } from '../pipeline/test-context.js';
+import { checkResourceUri, createResourceUriStage } from './resource-uri.js';
 
 // A real tree: the root with a file, a fake home with a key inside the root, a symlink that points out of it.
 const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smg-res-')));
@@ -88,5 +89,29 @@ describe('resources/read file: URIs (issue 15, class 6)', () => {
     expect(check(key, { ...withRoots, credentialPaths: [path.join(root, 'other')] })?.ruleId).toBe(
       'resources.credential',
     );
+  });
+});
+
+describe('resource URI stage', () => {
+  it('denies a file URI outside the roots and allows one inside, reading the roots from the context', async () => {
+    const stage = createResourceUriStage();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-ruri-'));
+    try {
+      const ctx = testContext();
+      const inside = { ...ctx, serverPolicy: { ...ctx.serverPolicy, roots: [root], cwd: root } };
+      for (let i = 0; i < 2; i++) {
+        expect(await stage.check(testCall({ uri: 'file:///etc/passwd' }), inside)).toMatchObject({
+          action: 'deny',
+          ruleId: 'resources.outside-roots',
+        });
+        expect(await stage.check(testCall({ uri: pathToFileURL(path.join(root, 'a.txt')).href }), inside)).toEqual({
+          action: 'allow',
+        });
+      }
+      expect(await stage.check(testCall({ uri: 42 }), inside)).toMatchObject({ ruleId: 'resources.uri-invalid' });
+      expect(await stage.check(testCall({ uri: 'note://x' }), inside)).toEqual({ action: 'allow' });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -19,7 +19,7 @@
  *
  * Failure mode: closed. Whatever cannot be read as a local path inside the roots is refused.
  */
-import type { ServerPolicyContext } from '../pipeline/types.js';
+import type { RequestStage, ServerPolicyContext } from '../pipeline/types.js';
 import { createPathCheck } from './args/path.js';
 import { show } from './args/show.js';
 import type { ArgContext, PathRuleId } from './args/types.js';
@@ -59,4 +59,22 @@ export function checkResourceUri(uri: string, policy: ServerPolicyContext): Reso
   if (v.ruleId === 'args.path.credential') return { ruleId: 'resources.credential', reason };
   if (OUTSIDE.has(v.ruleId as PathRuleId)) return { ruleId: 'resources.outside-roots', reason };
   return { ruleId: 'resources.uri-invalid', reason };
+}
+
+/**
+ * The check as a request stage for `resources/read` and `resources/subscribe`: the request's `uri` is the one
+ * argument (`{ uri }`), the server's roots and credential setting come from the context. Slot: parameter check.
+ */
+export function createResourceUriStage(): RequestStage {
+  return {
+    name: 'resource-uri',
+    slot: 'parameter-check',
+    check(call, ctx) {
+      const uri = call.arguments.uri;
+      if (typeof uri !== 'string')
+        return { action: 'deny', ruleId: 'resources.uri-invalid', reason: 'the resource URI is not a string' };
+      const violation = checkResourceUri(uri, ctx.serverPolicy);
+      return violation ? { action: 'deny', ...violation } : { action: 'allow' };
+    },
+  };
 }

@@ -50,6 +50,8 @@ import {
   type ToolResult,
 } from '../pipeline/types.js';
 import { RedactionVault } from '../pipeline/vault.js';
+import type { CallPipeline } from '../pipeline/call-tool.js';
+import type { RequestStage } from '../pipeline/types.js';
 import { runStages } from '../pipeline/run.js';
 import { closeHttpPool } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -105,6 +107,14 @@ export interface GatewayOptions {
 
 /** The JSON-RPC error code of a refused identity: an implementation-defined server error (-32000..-32099). */
 export const IDENTITY_REFUSED = -32001;
+
+/**
+ * The resource URI rule (policy/resource-uri.ts): stateless, one for every session, loaded with the first resource
+ * request (the path checks are not needed at start-up).
+ */
+let resourceUriStage: Promise<RequestStage> | undefined;
+const loadResourceUriStage = () =>
+  (resourceUriStage ??= import('../policy/resource-uri.js').then((m) => m.createResourceUriStage()));
 
 /** How long a relayed sampling or elicitation request may wait for the client (a human may be answering). */
 const RELAY_TIMEOUT_MS = 10 * 60_000;
@@ -442,10 +452,43 @@ export class Gateway {
     content: ToolResult['content'],
     signal: AbortSignal,
   ): Promise<ToolResult['content']> {
+    const kind = what.startsWith('prompts/get') ? 'prompt' : 'results';
+    const { pipeline, ctx } = await this.contentContext(server, what, args, signal, kind);
+    const out = await runStages(pipeline.response, { content }, ctx);
+    if (out.denied) {
+      this.log.warn({ server, what, ruleId: out.denied.ruleId }, 'read blocked');
+      throw blockedError({ phase: 'response', verdict: out.denied });
+    }
+    return out.value.content;
+  }
+
+  /**
+   * The request side of `resources/read` and `resources/subscribe`: the URI must pass the resource rule (a `file:`
+   * URI stays inside the server's roots and never names a credential file: policy/resource-uri.ts) and the input
+   * guardrails of the server's policy (a URI can carry a secret out), before the upstream sees it.
+   */
+  private async guardResourceRequest(server: string, method: string, uri: string, signal: AbortSignal): Promise<void> {
+    const { pipeline, ctx } = await this.contentContext(server, method, { uri }, signal, 'results');
+    const stages = [await loadResourceUriStage(), ...pipeline.request.filter((st) => st.slot === 'input-guardrail')];
+    const call = { exposedName: method, server, tool: method, arguments: { uri } };
+    const out = await runStages(stages, call, ctx);
+    if (out.denied) {
+      this.log.warn({ server, what: method, ruleId: out.denied.ruleId }, 'resource request blocked');
+      throw blockedError({ phase: 'request', verdict: out.denied });
+    }
+  }
+
+  /** The policy pipeline and a fresh context for guarding something that is not a tool call. */
+  private async contentContext(
+    server: string,
+    what: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    kind: 'results' | 'prompt',
+  ): Promise<{ pipeline: CallPipeline; ctx: CallContext }> {
     this.checkIdentity();
     const pool = this.poolOf.get(server);
     if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown server: ${server}`);
-    const kind = what.startsWith('prompts/get') ? 'prompt' : 'results';
     const pipeline = await pool.pipelineForTool(server, what, this.access.policyFor(server), kind);
     const callId = crypto.randomUUID();
     const log = this.log;
@@ -465,12 +508,7 @@ export class Gateway {
       vault: new RedactionVault(),
       notes: new Map(),
     };
-    const out = await runStages(pipeline.response, { content }, ctx);
-    if (out.denied) {
-      log.warn({ server, what, ruleId: out.denied.ruleId }, 'read blocked');
-      throw blockedError({ phase: 'response', verdict: out.denied });
-    }
-    return out.value.content;
+    return { pipeline, ctx };
   }
 
   /** Throws the refusal when the caller's identity no longer stands. */
@@ -554,6 +592,7 @@ export class Gateway {
         const uri = req.params.uri;
         const { server, pool } = await this.resourceOwner(uri);
         if (this.subscriptions.get(uri) === server) return {};
+        await this.guardResourceRequest(server, 'resources/subscribe', uri, extra.signal);
         // Held before the upstream answers, so that a second subscribe of this session is not counted twice.
         this.subscriptions.set(uri, server);
         const timeout = pool.upstream(server).server.config.timeoutMs;
@@ -612,6 +651,7 @@ export class Gateway {
         await this.waitForLists();
         const server = this.routes.resolveResource(req.params.uri);
         const upstream = this.upstreamOf(server);
+        await this.guardResourceRequest(server, 'resources/read', req.params.uri, extra.signal);
         const result = await upstream.request(
           { method: 'resources/read', params: withMeta({ uri: req.params.uri }, req.params._meta) },
           ReadResourceResultSchema,
