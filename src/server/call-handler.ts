@@ -131,8 +131,12 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
   // Progress goes out with the client's own token. The last notification is awaited before the result is
   // returned, so the client never sees a progress notification after the answer it belongs to.
   let lastProgress: Promise<void> | undefined;
+  // A progress message is upstream text for the client's status line: the secret masker reads it first.
   const onprogress =
-    req.progressToken === undefined ? undefined : (p: Progress) => void (lastProgress = req.sendProgress(p));
+    req.progressToken === undefined
+      ? undefined
+      : (p: Progress) =>
+          void (lastProgress = req.sendProgress(p.message === undefined ? p : { ...p, message: pool.mask(p.message) }));
 
   const pipeline = await pool.pipelineForTool(route.server, tool.name, s.access().policyFor(route.server));
   const outcome = await callTool(pipeline, call, ctx, (c, cx) =>

@@ -52,6 +52,7 @@ import {
 import { RedactionVault } from '../pipeline/vault.js';
 import type { CallPipeline } from '../pipeline/call-tool.js';
 import type { RequestStage } from '../pipeline/types.js';
+import { guarded } from '../pipeline/crossings.js';
 import { runStages } from '../pipeline/run.js';
 import { closeHttpPool } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
@@ -140,6 +141,17 @@ function maskDeep(value: unknown, mask: (text: string) => string): unknown {
   if (typeof value === 'object' && value !== null)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k), maskDeep(v, mask)]));
   return value;
+}
+
+/** A completion's context arguments beside the typed value, under names that cannot clash with it. */
+function prefixed(args: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [`context:${k}`, v]));
+}
+
+function unprefixed(args: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(args).flatMap(([k, v]) => (k.startsWith('context:') ? [[k.slice('context:'.length), v]] : [])),
+  );
 }
 
 /** A request's params for the upstream: the client's `_meta` goes along, except the progress token. */
@@ -539,25 +551,25 @@ export class Gateway {
     const s = this.server;
     const cursorOf = (req: { params?: { cursor?: string | undefined } | undefined }) => req.params?.cursor;
     const next = (cursor: string | undefined) => (cursor === undefined ? {} : { nextCursor: cursor });
-    s.setRequestHandler(ListToolsRequestSchema, (req) =>
+    s.setRequestHandler(guarded('client', 'request', ListToolsRequestSchema), (req) =>
       this.track(async () => {
         const page = await this.list('tools', 'tools', (r) => r.toolList, cursorOf(req));
         return { tools: page.items, ...next(page.nextCursor) };
       }),
     );
-    s.setRequestHandler(ListPromptsRequestSchema, (req) =>
+    s.setRequestHandler(guarded('client', 'request', ListPromptsRequestSchema), (req) =>
       this.track(async () => {
         const page = await this.list('prompts', 'prompts', (r) => r.promptList, cursorOf(req));
         return { prompts: page.items, ...next(page.nextCursor) };
       }),
     );
-    s.setRequestHandler(ListResourcesRequestSchema, (req) =>
+    s.setRequestHandler(guarded('client', 'request', ListResourcesRequestSchema), (req) =>
       this.track(async () => {
         const page = await this.list('resources', 'resources', (r) => r.resourceList, cursorOf(req));
         return { resources: page.items, ...next(page.nextCursor) };
       }),
     );
-    s.setRequestHandler(ListResourceTemplatesRequestSchema, (req) =>
+    s.setRequestHandler(guarded('client', 'request', ListResourceTemplatesRequestSchema), (req) =>
       this.track(async () => {
         const page = await this.list('resources', 'templates', (r) => r.templateList, cursorOf(req));
         return { resourceTemplates: page.items, ...next(page.nextCursor) };
@@ -566,7 +578,7 @@ export class Gateway {
 
     // The level applies to every upstream of this session that declares logging, now and when one (re)connects;
     // relayed messages below it are dropped here too, for upstreams that ignore it.
-    s.setRequestHandler(SetLevelRequestSchema, (req) =>
+    s.setRequestHandler(guarded('client', 'request', SetLevelRequestSchema), (req) =>
       this.track(async () => {
         this.checkIdentity();
         const level = req.params.level;
@@ -586,7 +598,7 @@ export class Gateway {
       }),
     );
 
-    s.setRequestHandler(SubscribeRequestSchema, (req, extra) =>
+    s.setRequestHandler(guarded('client', 'request', SubscribeRequestSchema), (req, extra) =>
       this.track(async () => {
         this.checkIdentity();
         const uri = req.params.uri;
@@ -605,7 +617,7 @@ export class Gateway {
         return {};
       }),
     );
-    s.setRequestHandler(UnsubscribeRequestSchema, (req) =>
+    s.setRequestHandler(guarded('client', 'request', UnsubscribeRequestSchema), (req) =>
       this.track(async () => {
         const uri = req.params.uri;
         const server = this.subscriptions.get(uri);
@@ -617,7 +629,7 @@ export class Gateway {
       }),
     );
 
-    s.setRequestHandler(GetPromptRequestSchema, (req, extra) =>
+    s.setRequestHandler(guarded('client', 'request', GetPromptRequestSchema), (req, extra) =>
       this.track(async () => {
         const route = await this.routePrompt(req.params.name);
         const upstream = this.upstreamOf(route.server);
@@ -646,7 +658,7 @@ export class Gateway {
       }),
     );
 
-    s.setRequestHandler(ReadResourceRequestSchema, (req, extra) =>
+    s.setRequestHandler(guarded('client', 'request', ReadResourceRequestSchema), (req, extra) =>
       this.track(async () => {
         await this.waitForLists();
         const server = this.routes.resolveResource(req.params.uri);
@@ -672,7 +684,7 @@ export class Gateway {
       }),
     );
 
-    s.setRequestHandler(CompleteRequestSchema, (req, extra) =>
+    s.setRequestHandler(guarded('client', 'request', CompleteRequestSchema), (req, extra) =>
       this.track(async () => {
         const { _meta, ...rest } = req.params;
         const ref = rest.ref;
@@ -690,6 +702,14 @@ export class Gateway {
         const timeout = upstream.server.config.timeoutMs;
         await upstream.ready(timeout, extra.signal);
         if (!upstream.capabilities?.completions) return { completion: { values: [] } };
+        // What the user typed so far (and the prompt's other arguments) goes to the upstream: input guardrails first.
+        const typed = { value: rest.argument.value, ...prefixed(rest.context?.arguments ?? {}) };
+        const guarded = await this.relay.promptArguments(server, 'completion/complete', typed, extra.signal);
+        params = {
+          ...params,
+          argument: { ...rest.argument, value: guarded.value ?? '' },
+          ...(rest.context ? { context: { ...rest.context, arguments: unprefixed(guarded) } } : {}),
+        };
         const result = await upstream.request({ method: 'completion/complete', params }, CompleteResultSchema, {
           signal: extra.signal,
           timeout,

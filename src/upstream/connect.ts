@@ -26,6 +26,7 @@ import {
   type ElicitResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ResolvedServer } from '../config/load.js';
+import { guarded } from '../pipeline/crossings.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -87,9 +88,13 @@ export function createClient(clientRelay: ClientRelay, roots: readonly string[],
   const client = new Client({ name: 'secure-mcp-gateway', version: VERSION }, { capabilities });
   const { sampling, elicitation } = relay;
   if (capabilities.sampling && sampling)
-    client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => sampling(req, extra.signal));
+    client.setRequestHandler(guarded('upstream', 'request', CreateMessageRequestSchema), (req, extra) =>
+      sampling(req, extra.signal),
+    );
   if (capabilities.elicitation && elicitation)
-    client.setRequestHandler(ElicitRequestSchema, (req, extra) => elicitation(req, extra.signal));
+    client.setRequestHandler(guarded('upstream', 'request', ElicitRequestSchema), (req, extra) =>
+      elicitation(req, extra.signal),
+    );
   // A request the server was not offered (the SDK answers "method not found" for it) is recorded as a refusal.
   const { refuse } = relay;
   if (refuse)
@@ -99,7 +104,7 @@ export function createClient(clientRelay: ClientRelay, roots: readonly string[],
       return Promise.reject(new McpError(ErrorCode.MethodNotFound, 'Method not found'));
     };
   const list = { roots: roots.map(rootOf) };
-  client.setRequestHandler(ListRootsRequestSchema, () => list);
+  client.setRequestHandler(guarded('upstream', 'request', ListRootsRequestSchema), () => list);
   return client;
 }
 

@@ -24,6 +24,7 @@ import {
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { z } from 'zod';
 import type { ResolvedServer } from '../config/load.js';
+import { guarded } from '../pipeline/crossings.js';
 import { GatewayError, messageOf, plainMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
@@ -155,14 +156,23 @@ export class Upstream {
 
   private wire(client: Client): void {
     const refresh = (part: CatalogPart, also?: CatalogPart) => () => void this.refresh(client, part, also);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, refresh('tools'));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, refresh('prompts'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh('resources', 'resourceTemplates'));
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    client.setNotificationHandler(
+      guarded('upstream', 'notification', ToolListChangedNotificationSchema),
+      refresh('tools'),
+    );
+    client.setNotificationHandler(
+      guarded('upstream', 'notification', PromptListChangedNotificationSchema),
+      refresh('prompts'),
+    );
+    client.setNotificationHandler(
+      guarded('upstream', 'notification', ResourceListChangedNotificationSchema),
+      refresh('resources', 'resourceTemplates'),
+    );
+    client.setNotificationHandler(guarded('upstream', 'notification', LoggingMessageNotificationSchema), (n) => {
       this.log.debug({ stream: 'mcp-log', level: n.params.level }, this.opts.mask(JSON.stringify(n.params.data)));
       this.opts.onNotification?.(this.name, n);
     });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    client.setNotificationHandler(guarded('upstream', 'notification', ResourceUpdatedNotificationSchema), (n) => {
       if (this.subscriptions.has(n.params.uri)) this.opts.onNotification?.(this.name, n);
     });
   }
