@@ -305,6 +305,11 @@ export interface PinStoreOptions {
 export interface CheckResult extends PinCheck {
   /** Tools pinned by this check (pin-on-first-use), for the audit log. */
   pinned: string[];
+  /**
+   * Why new tools are not exposed when it is not the integrity mode: the shared pin store was reset and this
+   * server had pins before (state/pins.ts), so its list is not a first use (issue 15, class 14).
+   */
+  unapprovedReason?: string;
 }
 
 export interface ApproveOptions {
