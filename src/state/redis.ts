@@ -268,7 +268,8 @@ export class RedisStore implements StateStore {
   subscribe(channel: string, listener: (message: string) => void): () => void {
     const full = this.keyPrefix + channel;
     if (!this.subscriber) {
-      const sub = this.client.duplicate({ keyPrefix: '' });
+      // No command timeout: a SUBSCRIBE sent during a stall must wait for Redis, not time out and be forgotten.
+      const sub = this.client.duplicate({ keyPrefix: '', commandTimeout: undefined });
       // Its errors are the main connection's too; the main connection reports them (status()).
       sub.on('error', () => undefined);
       sub.on('message', (ch: string, message: string) => {
