@@ -41,3 +41,17 @@ export function createStateStore(cfg: StateConfig, log: Logger): StateStore {
 export function sharedStore(store: StateStore): RedisStore | undefined {
   return store instanceof RedisStore ? store : undefined;
 }
+
+/**
+ * A Redis store for a one-shot command (`keys …`, `tools reset-pins`), when the config chose Redis: its commands
+ * may wait as long as a connection attempt, since the command has nothing else to do. The caller closes it.
+ */
+export function commandRedisStore(cfg: StateConfig): RedisStore | undefined {
+  if (cfg.backend !== 'redis' || cfg.url === undefined) return undefined;
+  return new RedisStore({
+    url: cfg.url,
+    keyPrefix: cfg.keyPrefix,
+    connectTimeoutMs: cfg.connectTimeoutMs,
+    commandTimeoutMs: Math.max(cfg.commandTimeoutMs, cfg.connectTimeoutMs),
+  });
+}
