@@ -51,6 +51,7 @@ export async function createKey(
     );
   const expiresInMs = opts.expires === undefined || opts.expires === 'never' ? undefined : parseDuration(opts.expires);
   const store = keyStore(home, shared);
+  await store.ready(); // a key that cannot be shared is not created at all
   const { key, record } = store.create({ project, user: email, ...(expiresInMs !== undefined ? { expiresInMs } : {}) });
   await store.share(record);
   return {
@@ -67,7 +68,7 @@ export async function createKey(
 
 export async function listKeys(home: string, json: boolean, shared?: RedisStore): Promise<string[]> {
   const store = keyStore(home, shared);
-  await store.refresh();
+  await store.ready();
   const keys = store.list();
   if (json)
     return [
@@ -109,7 +110,7 @@ export async function changeKey(
 
 export async function rotateKey(home: string, id: string, shared?: RedisStore): Promise<string[]> {
   const store = keyStore(home, shared);
-  await store.refresh();
+  await store.ready();
   const { key, record } = store.rotate(id);
   await store.share(record);
   await store.changeEverywhere(id, 'revoke');

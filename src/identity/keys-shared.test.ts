@@ -161,6 +161,20 @@ describe('gateway keys in the shared state store', () => {
     );
   });
 
+  it('changes no copy of a key when the shared store cannot be read (never keys.json alone)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-keys-'));
+    const file = path.join(dir, 'keys.json');
+    const { key, record } = new KeyStore({ file }).create({ project: 'p', user: 'a@example.com' });
+    const away = new RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 100, commandTimeoutMs: 100 });
+    open.push(away);
+    const s = new KeyStore({ file, shared: away });
+    await expect(s.changeEverywhere(record.id, 'revoke')).rejects.toThrow(
+      /the gateway keys in the shared state store \(Redis at redis:\/\/127\.0\.0\.1:1\) cannot be checked: .*unavailable/,
+    );
+    await expect(s.ready()).rejects.toThrow(/cannot be checked/);
+    expect(new KeyStore({ file }).verify(key).ok).toBe(true);
+  });
+
   it('is keys.json alone without a shared store (start and share do nothing)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-keys-'));
     const s = new KeyStore({ file: path.join(dir, 'keys.json') });

@@ -199,6 +199,15 @@ export class KeyStore {
     return this.refreshing;
   }
 
+  /**
+   * Reloads the shared keys, and throws (naming the store) when they cannot be read: an admin change must reach
+   * every copy of a key or none, never keys.json alone while Redis is away.
+   */
+  async ready(): Promise<void> {
+    await this.refresh();
+    this.records();
+  }
+
   /** Every key, newest first. */
   list(): KeyRecord[] {
     return [...this.records()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -355,7 +364,7 @@ export class KeyStore {
       else if (verb === 'disable') r.disabled = true;
       else delete r.disabled;
     };
-    await this.refresh();
+    await this.ready();
     const inFile = this.read().keys.some((k) => k.id === id);
     let out = inFile ? this.change(id, apply) : undefined;
     const remote = this.mirror?.records.get(id);
