@@ -14,6 +14,7 @@ import {
   EPOCH_KEY,
   EPOCH_MARKER,
   PINS_KEY,
+  PREVIOUS_EPOCH_KEY,
   RESET_KEY,
   commandPinStore,
   createSharedPinStore,
@@ -226,9 +227,37 @@ describe('a reset pin store (epoch)', () => {
     await resetSharedPins(a!);
     expect(await a!.get(PINS_KEY)).toBeUndefined();
     expect(await a!.setMembers(RESET_KEY)).toEqual([]);
-    expect(await a!.get(EPOCH_KEY)).toBe(epoch);
-    expect((await pins.check('srv', PULLED, 'pin-on-first-use')).pinned).toEqual(['read', 'write']);
+    expect(await a!.get(PREVIOUS_EPOCH_KEY)).toBe(epoch);
+    expect(await a!.get(EPOCH_KEY)).not.toBe(epoch);
+    for (let i = 0; i < 2; i++)
+      expect((await pins.check('srv', PULLED, 'pin-on-first-use')).exposed).toEqual(['read', 'write']);
     expect(errors).toEqual([]);
+  });
+
+  it('takes pins lost under the same epoch (evicted or deleted alone) as a reset too', async () => {
+    const [a] = instances(1);
+    const { log, errors } = errorLog();
+    const pins = createSharedPinStore({ store: a!, seedFile: path.join(homeDir(), 'tools.lock.json'), log });
+    await pins.check('srv', TOOLS, 'pin-on-first-use');
+    const epoch = await a!.get(EPOCH_KEY);
+    await a!.delete(PINS_KEY);
+    for (let i = 0; i < 2; i++) {
+      const r = await pins.check('srv', PULLED, 'pin-on-first-use');
+      expect(r.pinned).toEqual([]);
+      expect(r.unapprovedReason).toMatch(/the shared pin store was reset/);
+    }
+    expect(await a!.get(EPOCH_KEY)).toBe(epoch);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('takes two deliberate resets slept through as a loss (it cannot tell them from one)', async () => {
+    const [a, b] = instances();
+    const home = homeDir();
+    const sleeper = createSharedPinStore({ store: a!, seedFile: path.join(home, 'tools.lock.json') });
+    await sleeper.check('srv', TOOLS, 'pin-on-first-use');
+    await resetSharedPins(b!);
+    await resetSharedPins(b!);
+    expect((await sleeper.check('srv', TOOLS, 'pin-on-first-use')).exposed).toEqual([]);
   });
 
   it('gives pins written before epochs existed an epoch, so that a later reset is seen', async () => {

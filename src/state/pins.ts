@@ -28,10 +28,12 @@
  * store's epoch is not the one this instance (or its marker file) knew, the store was reset: the servers known to
  * have had pins go into the set `pins:reset`, shared by every instance, and while such a server has no pins its
  * new tools are not pinned but refused (integrity.unapproved: the pin store was reset; re-approve with `tools
- * approve`). The error is logged once per reset. A deliberate reset is `tools reset-pins --yes`: it deletes the
- * pins and the reset set and keeps the epoch, so no instance mistakes it for a lost store. Left open: an instance
- * that never saw the old epoch (a new host without the marker) and starts first after a reset trusts the lists it
- * sees, as on any first use.
+ * approve`). The same holds when the epoch is still there but the pins are gone (an eviction or a DEL of the pins
+ * alone). The error is logged once per reset. A deliberate reset is `tools reset-pins --yes`: it deletes the pins
+ * and the reset set and starts a new epoch that names the one it replaced (`pins:epoch:previous`), so instances
+ * that knew the old one take it as a fresh start. Left open: an instance that never saw the old epoch (a new host
+ * without the marker) and starts first after a reset trusts the lists it sees, as on any first use; an instance
+ * that slept through two deliberate resets takes the second as a loss (its servers then need `tools approve`).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -60,6 +62,8 @@ import { RedisStore, redisWhere } from './redis.js';
 export const PINS_KEY = 'pins';
 /** The random id written with the first pins: a store without it (or with another) lost the pins it had. */
 export const EPOCH_KEY = 'pins:epoch';
+/** The epoch a deliberate reset replaced: instances that knew it take the new one as a fresh start. */
+export const PREVIOUS_EPOCH_KEY = 'pins:epoch:previous';
 /** Servers that had pins before the store was reset: their tools need a person's approval again. */
 export const RESET_KEY = 'pins:reset';
 /** Published after each change: a JSON array of the servers whose pins changed. */
@@ -115,12 +119,17 @@ export function createSharedPinStore(opts: SharedPinStoreOptions): PinStore {
   let chain: Promise<unknown> = Promise.resolve();
 
   /** Keeps what this instance now knows, in memory and (when it changed) in the marker file. */
-  async function remember(next: KnownEpoch): Promise<void> {
+  async function remember(next: KnownEpoch, replace = false): Promise<void> {
     next = { epoch: next.epoch, servers: [...new Set(next.servers)].sort() };
+    if (replace) known = undefined;
     if (known && known.epoch === next.epoch && known.servers.join('\u0000') === next.servers.join('\u0000')) return;
     known = next;
     if (markerFile === undefined) return;
     const stores = { ...readMarker(markerFile), [storeId]: next };
+    // Other processes on this home (a gateway, a CLI command) may know more servers under the same epoch.
+    const before = readMarker(markerFile)[storeId];
+    if (!replace && before?.epoch === next.epoch)
+      stores[storeId] = { epoch: next.epoch, servers: [...new Set([...before.servers, ...next.servers])].sort() };
     try {
       await fs.promises.mkdir(path.dirname(markerFile), { recursive: true, mode: 0o700 });
       await writeAtomic(markerFile, `${JSON.stringify({ version: 1, stores }, null, 2)}\n`);
@@ -144,16 +153,23 @@ export function createSharedPinStore(opts: SharedPinStoreOptions): PinStore {
    * were lost in a reset. Detects a reset (see the header).
    */
   async function load(): Promise<{ text: string | undefined; lock: Lockfile; reset: Set<string> }> {
-    const [text, stored, resetList] = await Promise.all([
+    const [text, stored, previous, resetList] = await Promise.all([
       store.get(PINS_KEY),
       store.get(EPOCH_KEY),
+      store.get(PREVIOUS_EPOCH_KEY),
       store.setMembers(RESET_KEY),
     ]);
     let epoch = stored;
     const lock = text !== undefined ? parseLockfile(text, label) : undefined;
     const servers = Object.keys(lock?.servers ?? {});
     const reset = new Set(resetList);
-    if (known !== undefined && epoch !== known.epoch) {
+    // `tools reset-pins` replaced the epoch this instance knew: a fresh start, not a loss.
+    const deliberate = known !== undefined && epoch !== undefined && epoch !== known.epoch && previous === known.epoch;
+    // The same epoch but no pins, where this instance saw some: the pins alone were lost (evicted, deleted).
+    const docLost = known !== undefined && epoch === known.epoch && lock === undefined && known.servers.length > 0;
+    if (deliberate) {
+      await remember({ epoch: epoch!, servers }, true);
+    } else if (known !== undefined && (epoch !== known.epoch || docLost)) {
       const lost = known.servers;
       await store.setAdd(RESET_KEY, lost);
       for (const s of lost) reset.add(s);
@@ -232,6 +248,10 @@ export function createSharedPinStore(opts: SharedPinStoreOptions): PinStore {
  * so that the instances take the empty store as a fresh start (pin on first use), not as a lost one.
  */
 export async function resetSharedPins(store: RedisStore): Promise<void> {
+  const old = await store.get(EPOCH_KEY);
+  // The new epoch names the one it replaces first, so that no instance sees the new one without it.
+  if (old !== undefined) await store.set(PREVIOUS_EPOCH_KEY, old);
+  await store.set(EPOCH_KEY, randomBytes(16).toString('hex'));
   await store.delete(PINS_KEY);
   await store.delete(RESET_KEY);
   await store.publish(PINS_CHANNEL, JSON.stringify(['*'])).catch(() => undefined);
