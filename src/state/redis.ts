@@ -325,7 +325,8 @@ export class RedisStore implements StateStore {
     this.status(false, `${reason} (Redis stalled: no answer within ${this.opts.commandTimeoutMs ?? 500} ms)`);
     if (this.probe || this.closed) return;
     const every = this.opts.probeEveryMs ?? 250;
-    const tick = (): void => {
+    // The first probe goes at once: a Redis that was only slow for one command is back after one round trip.
+    const tick = (delay: number): void => {
       this.probe = setTimeout(() => {
         if (this.closed) return;
         this.client.ping().then(
@@ -334,13 +335,13 @@ export class RedisStore implements StateStore {
             this.status(true);
           },
           () => {
-            if (this.probe !== undefined) tick();
+            if (this.probe !== undefined) tick(every);
           },
         );
-      }, every);
+      }, delay);
       this.probe.unref();
     };
-    tick();
+    tick(0);
   }
 
   private stopProbe(): void {
