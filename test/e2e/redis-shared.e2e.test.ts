@@ -156,7 +156,7 @@ describe('shared state that stalls, is reset, or changes elsewhere', () => {
     const state = stateOn();
     const home = tempDir();
     const first = await startGateway(rug(state, false), { home });
-    expect(await names(first)).toContain('rug__daily_quote');
+    await expect.poll(() => names(first), { timeout: 20_000 }).toContain('rug__daily_quote');
     await closeAll(first);
     expect(fs.existsSync(path.join(home, 'pins-epoch.json'))).toBe(true);
     // Redis restarted without persistence: every key of this deployment is gone.
@@ -196,7 +196,7 @@ describe('shared state that stalls, is reset, or changes elsewhere', () => {
     expect(reset.status).toBe(0);
     expect(reset.stdout).toContain(`reset the shared pins at ${redis.url}`);
     const again = await startGateway(rug(state, false), { home });
-    expect(await names(again)).toContain('rug__daily_quote');
+    await expect.poll(() => names(again), { timeout: 20_000 }).toContain('rug__daily_quote');
     expect(logLines(again).some((l) => /^the shared pin store was reset/.test(l.msg ?? ''))).toBe(false);
     await closeAll(again);
   }, 120_000);
