@@ -12,7 +12,7 @@ import type { StateStore } from './store.js';
 
 /** What the shared back end means while it is down; logged with every outage. */
 export const OUTAGE_EFFECTS =
-  'rate-limited calls are denied (fail closed), the discovery cache uses this process’s memory and files, tool pins cannot be read or written (tools whose pins cannot be checked are blocked; they are checked again when the store is back), and shared gateway keys are refused once their copy is 10 s old';
+  'rate-limited calls are denied (fail closed), the discovery cache uses this process’s memory and files, tool pins cannot be read or written (tools whose pins cannot be checked are blocked; they are checked again when the store is back), and every gateway key is refused once the copy of the shared keys is 10 s old';
 
 export function createStateStore(cfg: StateConfig, log: Logger): StateStore {
   if (cfg.backend === 'memory') return new MemoryStore();
