@@ -32,7 +32,7 @@ rmSync('dist', { recursive: true, force: true });
 // Splitting keeps rarely used code (remote transports, undici) in chunks that load only when needed.
 await build({
   ...shared,
-  entryPoints: { cli: 'src/cli/main.ts', demo: 'src/cli/demo.ts' },
+  entryPoints: { cli: 'src/cli/bin.ts', demo: 'src/cli/demo.ts' },
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',

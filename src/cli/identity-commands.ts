@@ -3,8 +3,10 @@
  * identity.ts. Kept apart from main.ts so that main.ts only calls `addIdentityCommands`.
  */
 import type { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolvePaths } from '../config/paths.js';
+import { GatewayError } from '../errors.js';
+import type { RedisStore } from '../state/redis.js';
 
 interface Opts {
   config?: string;
@@ -24,6 +26,31 @@ export function addIdentityCommands(program: Command, configOption: () => Option
   const id = () => import('./identity.js');
   const configFile = (o: Opts) => resolvePaths({ config: o.config }).config;
   const home = () => resolvePaths().home;
+  /**
+   * The config, when there is one: a key command needs it only for the shared state store. Without --config and
+   * without a config file, the keys are keys.json's alone.
+   */
+  const configIfAny = (o: Opts): LoadedConfig | undefined => {
+    try {
+      return loadConfig(configFile(o));
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'CONFIG_MISSING' && o.config === undefined) return undefined;
+      throw error;
+    }
+  };
+  /** Runs a key command with the shared state store of the config (Redis), if any, and closes it after. */
+  const withShared = async <T>(
+    loaded: LoadedConfig | undefined,
+    fn: (shared: RedisStore | undefined) => Promise<T>,
+  ): Promise<T> => {
+    const { commandRedisStore } = await import('../state/create.js');
+    const shared = loaded === undefined ? undefined : commandRedisStore(loaded.state);
+    try {
+      return await fn(shared);
+    } finally {
+      await shared?.close();
+    }
+  };
 
   const keys = program.command('keys').description('gateway keys (smg_<id>_<secret>): keys.json keeps only hashes');
   keys
@@ -35,14 +62,18 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .option('--json', 'print {key, id, ...} as JSON')
     .addOption(configOption())
     .action(async (o: Opts & { project: string; user: string; expires: string; json?: boolean }) => {
-      const r = (await id()).createKey(loadConfig(configFile(o)), home(), o);
+      const loaded = loadConfig(configFile(o));
+      const r = await withShared(loaded, async (shared) => (await id()).createKey(loaded, home(), o, shared));
       out(o.json ? [JSON.stringify({ key: r.key, ...r.record, hash: undefined })] : r.lines);
     });
   keys
     .command('list')
     .description('every key: id, status, project, user, created, expires, last used (never a secret)')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => out((await id()).listKeys(home(), o.json === true)));
+    .addOption(configOption())
+    .action(async (o: Opts & { json?: boolean }) =>
+      out(await withShared(configIfAny(o), async (shared) => (await id()).listKeys(home(), o.json === true, shared))),
+    );
   for (const verb of ['revoke', 'disable', 'enable'] as const)
     keys
       .command(verb)
@@ -52,12 +83,18 @@ export function addIdentityCommands(program: Command, configOption: () => Option
           : `${verb} a key (a disabled key is refused until enabled again)`,
       )
       .argument('<id>', 'the key id')
-      .action(async (keyId: string) => out((await id()).changeKey(home(), verb, keyId)));
+      .addOption(configOption())
+      .action(async (keyId: string, o: Opts) =>
+        out(await withShared(configIfAny(o), async (shared) => (await id()).changeKey(home(), verb, keyId, shared))),
+      );
   keys
     .command('rotate')
     .description('a new key for the same project and user (same lifetime); the old one is revoked')
     .argument('<id>', 'the key id')
-    .action(async (keyId: string) => out((await id()).rotateKey(home(), keyId)));
+    .addOption(configOption())
+    .action(async (keyId: string, o: Opts) =>
+      out(await withShared(configIfAny(o), async (shared) => (await id()).rotateKey(home(), keyId, shared))),
+    );
 
   const project = program.command('project').description('projects: each has its own servers');
   project

@@ -9,6 +9,7 @@ import { CommanderError } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import { EMAIL_PATTERN, IDENTITY_NAME_PATTERN } from '../identity/config-schema.js';
 import { KeyStore, keysFile, parseDuration, type KeyRecord } from '../identity/keys.js';
+import type { RedisStore } from '../state/redis.js';
 import { editConfig } from './config-edit.js';
 
 const USAGE = 2;
@@ -28,11 +29,17 @@ export function keyStatus(r: KeyRecord, now = Date.now()): string {
   return 'active';
 }
 
-export function createKey(
+/** keys.json under `home`, and the shared store's keys when the config has one (loaded before use). */
+function keyStore(home: string, shared: RedisStore | undefined): KeyStore {
+  return new KeyStore({ file: keysFile(home), ...(shared ? { shared } : {}) });
+}
+
+export async function createKey(
   loaded: LoadedConfig,
   home: string,
   opts: { project: string; user: string; expires?: string },
-): { key: string; record: KeyRecord; lines: string[] } {
+  shared?: RedisStore,
+): Promise<{ key: string; record: KeyRecord; lines: string[] }> {
   const { project, user } = opts;
   if (!(project in loaded.config.projects)) usage(`no project named "${project}" in ${loaded.file}`);
   const email = findUser(loaded, user);
@@ -43,8 +50,10 @@ export function createKey(
       `${email} is not a member of project ${project} (add with \`member add --project ${project} --user ${email} --role ROLE\`)`,
     );
   const expiresInMs = opts.expires === undefined || opts.expires === 'never' ? undefined : parseDuration(opts.expires);
-  const store = new KeyStore({ file: keysFile(home) });
+  const store = keyStore(home, shared);
+  await store.ready(); // a key that cannot be shared is not created at all
   const { key, record } = store.create({ project, user: email, ...(expiresInMs !== undefined ? { expiresInMs } : {}) });
+  await store.share(record);
   return {
     key,
     record,
@@ -52,13 +61,15 @@ export function createKey(
       key,
       '',
       `gateway key ${record.id} for ${record.user} in project ${project}${record.expiresAt ? `, expires ${record.expiresAt}` : ', no expiry'}.`,
-      'It is shown only now; keys.json keeps a hash. Put it in the client config as SMG_GATEWAY_KEY (stdio) or send it as "Authorization: Bearer <key>" (serve).',
+      `It is shown only now; keys.json${shared ? ` and the shared state store (Redis at ${shared.where})` : ''} keep a hash. Put it in the client config as SMG_GATEWAY_KEY (stdio) or send it as "Authorization: Bearer <key>" (serve).`,
     ],
   };
 }
 
-export function listKeys(home: string, json: boolean): string[] {
-  const keys = new KeyStore({ file: keysFile(home) }).list();
+export async function listKeys(home: string, json: boolean, shared?: RedisStore): Promise<string[]> {
+  const store = keyStore(home, shared);
+  await store.ready();
+  const keys = store.list();
   if (json)
     return [
       JSON.stringify(
@@ -87,14 +98,22 @@ export function listKeys(home: string, json: boolean): string[] {
   );
 }
 
-export function changeKey(home: string, verb: 'revoke' | 'disable' | 'enable', id: string): string[] {
-  const store = new KeyStore({ file: keysFile(home) });
-  const r = verb === 'revoke' ? store.revoke(id) : store.setDisabled(id, verb === 'disable');
+export async function changeKey(
+  home: string,
+  verb: 'revoke' | 'disable' | 'enable',
+  id: string,
+  shared?: RedisStore,
+): Promise<string[]> {
+  const r = await keyStore(home, shared).changeEverywhere(id, verb);
   return [`gateway key ${r.id} (${r.user}, ${r.project}): ${keyStatus(r)}`];
 }
 
-export function rotateKey(home: string, id: string): string[] {
-  const { key, record } = new KeyStore({ file: keysFile(home) }).rotate(id);
+export async function rotateKey(home: string, id: string, shared?: RedisStore): Promise<string[]> {
+  const store = keyStore(home, shared);
+  await store.ready();
+  const { key, record } = store.rotate(id);
+  await store.share(record);
+  await store.changeEverywhere(id, 'revoke');
   return [
     key,
     '',

@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 /**
- * The command line. commander only: each command calls into the modules and every failure leaves through one
+ * The command line, run by bin.ts (the built entry; apart so that a test can build the program without running
+ * it). commander only: each command calls into the modules and every failure leaves through one
  * sink, `fail()`, with a documented exit code (see EXIT below and docs/cli.md). In `start` mode stdout belongs to
  * MCP, so nothing here writes to stdout except the commands that are not `start`.
  */
@@ -25,6 +25,7 @@ import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
 import { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { createStateStore, sharedStore } from '../state/create.js';
 import type { StateStore } from '../state/store.js';
+import type { RedisStore } from '../state/redis.js';
 import { VERSION } from '../version.js';
 import { LogForwarder } from '../audit/log-forward.js';
 import { createAuditSink } from '../audit/setup.js';
@@ -47,7 +48,7 @@ export const EXIT = {
 const EXIT_DIFFERENT = 1;
 const EXIT_TROUBLE = 2;
 
-function fail(error: unknown): never {
+export function fail(error: unknown): never {
   if (error instanceof CommanderError) {
     // commander has printed its own errors (all usage errors); ours (code smg.*) are printed here, with their code.
     if (error.code.startsWith('smg.')) {
@@ -108,7 +109,8 @@ async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void>
   const fromShared = await cache.preload(loaded.servers, cacheProjects(loaded));
   if (fromShared.length > 0) log.info({ servers: fromShared }, 'tool lists loaded from the shared discovery cache');
   const audit = await createAuditSink(loaded, paths, log, [], forwarder);
-  const gateway = new Gateway({ loaded, log, cache, audit, state, ...stdioIdentity(loaded, paths, log, audit) });
+  const identity = await stdioIdentity(loaded, paths, log, audit, shared);
+  const gateway = new Gateway({ loaded, log, cache, audit, state, ...identity });
   const transport = new GatewayStdioServerTransport({});
 
   let exitCode: number = EXIT.OK;
@@ -184,12 +186,14 @@ async function serve(opts: ServeCliOptions): Promise<void> {
   const prom = createPrometheusMetrics({ processMetrics: true });
   const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
   const audit = await createAuditSink(loaded, paths, log, [prom.observer], forwarder);
+  // With Redis, keys created on any host authenticate here too (their hashes are mirrored from the store).
+  const keys = await sharedKeys(paths, sharedStore(state), log);
   const gateway = new ServeGateway({
     configFile: paths.config,
     loaded,
     log,
     cache,
-    keys: new KeyStore({ file: keysFile(paths.home) }),
+    keys,
     state,
     audit,
     overrides: {
@@ -214,14 +218,24 @@ async function serve(opts: ServeCliOptions): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** keys.json, and with a shared store its keys too, mirrored before the first request is checked. */
+async function sharedKeys(paths: GatewayPaths, shared: RedisStore | undefined, log: Logger): Promise<KeyStore> {
+  const keys = new KeyStore({ file: keysFile(paths.home), ...(shared ? { shared } : {}) });
+  await keys.start();
+  if (shared) log.info({ store: shared.where }, 'gateway keys are shared through the state store');
+  return keys;
+}
+
 /** SMG_GATEWAY_KEY → who this stdio gateway serves, or why it refuses to (logged as a key event). */
-function stdioIdentity(
+async function stdioIdentity(
   loaded: LoadedConfig,
   paths: GatewayPaths,
   log: Logger,
   audit: AuditSink,
-): Partial<GatewayOptions> {
-  const keys = new KeyStore({ file: keysFile(paths.home) });
+  shared: RedisStore | undefined,
+): Promise<Partial<GatewayOptions>> {
+  const identities = Object.keys(loaded.config.users).length > 0;
+  const keys = identities ? await sharedKeys(paths, shared, log) : new KeyStore({ file: keysFile(paths.home) });
   const id = resolveStdioIdentity(loaded.config, keys, process.env.SMG_GATEWAY_KEY);
   if (id.mode === 'local') {
     log.info(
@@ -427,6 +441,41 @@ export function buildProgram(): Command {
       });
   }
   tools
+    .command('reset-pins')
+    .description(
+      'forget every shared pin on purpose (Redis state back end): the next lists are pinned on first use, and no gateway takes it for a lost pin store',
+    )
+    .addOption(configOption())
+    .option('-y, --yes', 'really reset (required)')
+    .action(async (opts: GlobalOptions & { yes?: boolean }) => {
+      const { loaded } = load(opts);
+      const { commandRedisStore } = await import('../state/create.js');
+      const store = commandRedisStore(loaded.state);
+      if (!store)
+        throw new CommanderError(
+          EXIT.USAGE,
+          'smg.usage',
+          'reset-pins resets the shared pins of the redis state back end; with the memory back end the pins are the lockfile: review it, or remove it to pin on first use again',
+        );
+      if (opts.yes !== true) {
+        await store.close();
+        throw new CommanderError(
+          EXIT.USAGE,
+          'smg.usage',
+          `this forgets every pin and approval at ${store.where}; add --yes`,
+        );
+      }
+      const { resetSharedPins } = await import('../state/pins.js');
+      try {
+        await resetSharedPins(store);
+      } finally {
+        await store.close();
+      }
+      process.stdout.write(
+        `reset the shared pins at ${store.where} (prefix ${store.keyPrefix}); tools are pinned on first use again\n`,
+      );
+    });
+  tools
     .command('sign')
     .description('sign the live tool hashes of a server with an Ed25519 private key, into its manifest')
     .requiredOption('-s, --server <name>', 'the server to sign')
@@ -516,13 +565,14 @@ export function buildProgram(): Command {
     )
     .option('-y, --yes', 'do not ask before writing')
     .option('--dry-run', 'print the plan, write nothing')
+    .addOption(configOption())
     .option(
       '--with-key <email>',
       'use gateway identities: add this user to a "default" project of every server and create their gateway key (install puts it in each client entry); default: solo mode, no key',
     )
-    .action(async (opts: { yes?: boolean; dryRun?: boolean; withKey?: string }) => {
+    .action(async (opts: GlobalOptions & { yes?: boolean; dryRun?: boolean; withKey?: string }) => {
       const { runInit } = await import('./onboard.js');
-      const lines = await runInit(resolvePaths(), {
+      const lines = await runInit(resolvePaths({ config: opts.config }), {
         yes: opts.yes === true,
         dryRun: opts.dryRun === true,
         catalog: {},
@@ -545,12 +595,21 @@ export function buildProgram(): Command {
         'also the project files in the current folder (.cursor/mcp.json, .vscode/mcp.json, .mcp.json, …)',
       )
       .option('--dry-run', 'print what would change, write nothing')
+      .addOption(configOption())
       .option(
         '--command <command>',
         'install only: the command the client runs (default: this node and this package’s bin script, by absolute path)',
       )
       .action(
-        async (opts: { client?: string; all?: boolean; project?: boolean; dryRun?: boolean; command?: string }) => {
+        async (
+          opts: GlobalOptions & {
+            client?: string;
+            all?: boolean;
+            project?: boolean;
+            dryRun?: boolean;
+            command?: string;
+          },
+        ) => {
           const { runInstall, runUninstall } = await import('./onboard.js');
           const o = {
             yes: true,
@@ -563,7 +622,8 @@ export function buildProgram(): Command {
           };
           if (o.all === (opts.client !== undefined))
             throw new CommanderError(EXIT.USAGE, 'smg.client', 'give either --client NAME or --all');
-          const lines = verb === 'install' ? await runInstall(resolvePaths(), o) : runUninstall(resolvePaths(), o);
+          const paths = resolvePaths({ config: opts.config });
+          const lines = verb === 'install' ? await runInstall(paths, o) : runUninstall(paths, o);
           process.stdout.write(`${lines.join('\n')}\n`);
         },
       );
@@ -636,7 +696,3 @@ export function buildProgram(): Command {
 
   return program;
 }
-
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((error: unknown) => fail(error));

@@ -71,6 +71,26 @@ describe('integrity gate', () => {
     );
   });
 
+  it('names the pin store’s own reason when it refuses a first use (a reset shared store)', async () => {
+    const dir = tmp();
+    const inner = createPinStore({ file: path.join(dir, 'tools.lock.json') });
+    const store = {
+      ...inner,
+      check: async (...args: Parameters<typeof inner.check>) => ({
+        ...(await inner.check(args[0], args[1], 'require-approval')),
+        unapprovedReason: 'the shared pin store was reset',
+      }),
+    };
+    const g = gate(dir, { store });
+    for (let i = 0; i < 2; i++) {
+      const v = await g.evaluate(server(), catalog(tool('a')), [], 'live');
+      expect(v.blocked.get('a')).toEqual({
+        ruleId: 'integrity.unapproved',
+        reason: 'srv tool a is not approved: the shared pin store was reset',
+      });
+    }
+  });
+
   it('blocks a revoked tool', async () => {
     const dir = tmp();
     const g = gate(dir);

@@ -195,7 +195,9 @@ function pins(
         ruleId: s.duplicate ? 'integrity.duplicate' : 'integrity.unapproved',
         reason: s.duplicate
           ? `${server.name} lists two different tools named ${s.tool}; neither is exposed`
-          : `${server.name} tool ${s.tool} is new and the integrity mode is require-approval; allow it with \`secure-mcp-gateway tools approve ${server.name}/${s.tool}\``,
+          : check.unapprovedReason !== undefined
+            ? `${server.name} tool ${s.tool} is not approved: ${check.unapprovedReason}`
+            : `${server.name} tool ${s.tool} is new and the integrity mode is require-approval; allow it with \`secure-mcp-gateway tools approve ${server.name}/${s.tool}\``,
       });
     } else if (!s.expose && s.status !== 'removed' && s.status !== 'pinned') {
       block(s.tool, {

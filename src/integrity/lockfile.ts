@@ -337,6 +337,11 @@ export interface CheckResult extends PinCheck {
   pinned: string[];
   /** Pins of an older hash version that matched and were re-pinned with the current version by this check. */
   upgraded: string[];
+  /**
+   * Why new tools are not exposed when it is not the integrity mode: the shared pin store was reset and this
+   * server had pins before (state/pins.ts), so its list is not a first use (issue 15, class 14).
+   */
+  unapprovedReason?: string;
 }
 
 export interface CheckOptions {

@@ -33,7 +33,7 @@ import { createIntegrityStage } from '../integrity/stage.js';
 import { createToolFilter } from '../policy/allowlist.js';
 import { createNameMatcher } from '../policy/glob.js';
 import { sharedStore } from '../state/create.js';
-import { pinStoreOn } from '../state/pins.js';
+import { pinStoreOn, watchPins } from '../state/pins.js';
 import type { StateStore } from '../state/store.js';
 import { AuditSink } from '../audit/sink.js';
 import { createRedactor } from '../audit/redact.js';
@@ -106,7 +106,7 @@ export function createPoolResources(opts: {
     ]),
   );
   const gate = createIntegrityGate({
-    store: pinStoreOn(sharedStore(opts.state), loaded.lockfile ?? paths.lockfile),
+    store: pinStoreOn(sharedStore(opts.state), loaded.lockfile ?? paths.lockfile, log),
     poisoning: loaded.config.integrity.poisoning,
     manifestsDir: paths.manifestsDir,
     log,
@@ -202,16 +202,22 @@ export class UpstreamPool {
         }),
       );
     }
-    // With shared pins, a list whose check failed while the store was down is checked again once it is back.
-    this.unwatchState =
-      sharedStore(res.state)?.watch((status) => {
-        if (status !== 'up') return;
-        for (const [server, verdict] of this.verdicts)
-          if ([...verdict.blocked.values()].some((b) => b.ruleId === 'integrity.failed')) {
-            const live = this.upstreams.get(server)?.catalog;
-            this.checkIntegrity(server, live ?? verdict.catalog, live ? 'live' : 'cache');
-          }
-      }) ?? (() => undefined);
+    // With shared pins (issue 15, class 14): a list whose check failed or timed out while the store was down or
+    // stalled is checked again once it answers (a check still in flight is awaited first, since it may fail too),
+    // and so is a list with blocked tools, whose approval may have been published while this instance could not
+    // hear it. A change published by another instance (`tools approve`) re-checks that server's list at once.
+    const shared = sharedStore(res.state);
+    const stops = shared
+      ? [
+          shared.watch((status) => {
+            if (status === 'up') this.recheckBlocked();
+          }),
+          watchPins(shared, (servers) => {
+            this.recheckBlocked(new Set(servers.includes('*') ? this.upstreams.keys() : servers));
+          }),
+        ]
+      : [];
+    this.unwatchState = () => stops.forEach((stop) => stop());
     // Cached lists answer the first tools/list, but only after the integrity gate has passed them, and only with the
     // tools that match a pin: a cached list never pins (issue 15, class 5).
     for (const [server, catalog] of this.cached) this.checkIntegrity(server, catalog, 'cache');
@@ -334,6 +340,29 @@ export class UpstreamPool {
     void done.finally(() => {
       if (this.evaluating.get(server) === done) this.evaluating.delete(server);
     });
+  }
+
+  /**
+   * Checks again each server (of `only`, else all) whose verdict blocks a tool, once its check in flight is done:
+   * after the shared store answers again, or when its pins changed elsewhere. A re-check of a list whose verdict
+   * does not change notifies nobody new (sessions compare the views).
+   */
+  private recheckBlocked(only?: ReadonlySet<string>): void {
+    for (const server of this.upstreams.keys()) {
+      if (only && !only.has(server)) continue;
+      void Promise.resolve(this.evaluating.get(server))
+        .catch(() => undefined)
+        .then(() => {
+          const verdict = this.verdicts.get(server);
+          const live = this.upstreams.get(server)?.catalog;
+          const catalog = live ?? verdict?.catalog ?? this.cached.get(server);
+          if (catalog === undefined || this.closing) return;
+          // Only pushed changes re-check a list that blocks nothing: an approval cannot change it, a revocation can.
+          if (!only && verdict && verdict.blocked.size === 0) return;
+          // A list that is not live may be shown where it matches pins, never pinned (class 5).
+          this.checkIntegrity(server, catalog, live ? 'live' : 'cache');
+        });
+    }
   }
 
   /** An upstream that went away is `crashed`; when it is ready again it is `restarted` (audit events). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { DEFAULT_STATE_CONFIG, StateConfigSchema } from './config-schema.js';
-import { createStateStore, sharedStore } from './create.js';
+import { commandRedisStore, createStateStore, sharedStore } from './create.js';
 import { MemoryStore } from './memory.js';
 
 let redis: RedisServer;
@@ -68,4 +68,18 @@ describe('createStateStore', () => {
       await store.close();
     }
   }, 30_000);
+});
+
+describe('commandRedisStore (one-shot commands)', () => {
+  it('is none with the memory back end, and a Redis store on the configured prefix otherwise', async () => {
+    expect(commandRedisStore(DEFAULT_STATE_CONFIG)).toBeUndefined();
+    const store = commandRedisStore({ ...DEFAULT_STATE_CONFIG, backend: 'redis', url: redis.url, keyPrefix: 'cmd:' })!;
+    try {
+      expect(store.keyPrefix).toBe('cmd:');
+      await store.set('k', 'v');
+      expect(redis.cli('GET', 'cmd:k')).toBe('v');
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -12,7 +12,7 @@ import type { StateStore } from './store.js';
 
 /** What the shared back end means while it is down; logged with every outage. */
 export const OUTAGE_EFFECTS =
-  'rate-limited calls are denied (fail closed), the discovery cache uses this process’s memory and files, and tool pins cannot be read or written (tools whose pins cannot be checked are blocked)';
+  'rate-limited calls are denied (fail closed), the discovery cache uses this process’s memory and files, tool pins cannot be read or written (tools whose pins cannot be checked are blocked; they are checked again when the store is back), and every gateway key is refused once the copy of the shared keys is 10 s old';
 
 export function createStateStore(cfg: StateConfig, log: Logger): StateStore {
   if (cfg.backend === 'memory') return new MemoryStore();
@@ -40,4 +40,18 @@ export function createStateStore(cfg: StateConfig, log: Logger): StateStore {
 /** The Redis store behind a StateStore, when the config chose Redis (pins and the discovery cache use its extras). */
 export function sharedStore(store: StateStore): RedisStore | undefined {
   return store instanceof RedisStore ? store : undefined;
+}
+
+/**
+ * A Redis store for a one-shot command (`keys …`, `tools reset-pins`), when the config chose Redis: its commands
+ * may wait as long as a connection attempt, since the command has nothing else to do. The caller closes it.
+ */
+export function commandRedisStore(cfg: StateConfig): RedisStore | undefined {
+  if (cfg.backend !== 'redis' || cfg.url === undefined) return undefined;
+  return new RedisStore({
+    url: cfg.url,
+    keyPrefix: cfg.keyPrefix,
+    connectTimeoutMs: cfg.connectTimeoutMs,
+    commandTimeoutMs: Math.max(cfg.commandTimeoutMs, cfg.connectTimeoutMs),
+  });
 }

@@ -12,6 +12,14 @@
  * the discovery cache falls back to memory, pins block). Only before the very first connection attempt has
  * finished does a command wait, in ioredis' offline queue, and then for at most `commandTimeoutMs`. ioredis
  * reconnects on its own (back-off up to one second); `onStatus` reports each change between up and down once.
+ *
+ * A STALLED Redis (DEBUG SLEEP, CLIENT PAUSE, a frozen process, a saturated network) keeps its connection open, so
+ * ioredis never reports it (issue 15, class 14). A command that times out therefore counts as an outage too: the
+ * store goes down with the reason, and a probe (one PING every `probeEveryMs`) brings it back up once Redis
+ * answers again, so that watchers re-run what failed meanwhile and the recovery is logged.
+ *
+ * Pub/sub (`publish`/`subscribe`) tells the other instances that shared state changed (pins, keys). It is a hint,
+ * never the source of truth: a message lost in an outage is made up for by the re-checks on `up`.
  */
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
@@ -39,7 +47,12 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** Called on every change between reachable ("up") and not ("down"), with the reason when down. */
   onStatus?: (status: 'up' | 'down', reason?: string) => void;
+  /** While a stalled store is down, how often a PING checks whether it answers again. Default 250 ms. */
+  probeEveryMs?: number;
 }
+
+/** ioredis' message for a command that got no answer within `commandTimeout`: the store stalled. */
+const TIMED_OUT = 'Command timed out';
 
 /** The store cannot be reached (or answered too late): the caller fails closed or falls back, as it must. */
 export class StateUnavailableError extends GatewayError {
@@ -128,11 +141,20 @@ export class RedisStore implements StateStore {
   private lastReason = 'not connected yet';
   private closed = false;
   private readonly watchers = new Set<(status: 'up' | 'down') => void>();
+  /** The PING loop of a stalled store (see the header); undefined while none runs. */
+  private probe: NodeJS.Timeout | undefined;
+  /** The connection in subscriber mode, made on the first subscribe (a subscribed connection runs nothing else). */
+  private subscriber: Redis | undefined;
+  private readonly channels = new Map<string, Set<(message: string) => void>>();
+
+  /** The key prefix; channels carry it too, since ioredis does not prefix them. */
+  readonly keyPrefix: string;
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.where = redisWhere(opts.url);
+    this.keyPrefix = opts.keyPrefix ?? 'smg:';
     const options: RedisOptions = {
-      keyPrefix: opts.keyPrefix ?? 'smg:',
+      keyPrefix: this.keyPrefix,
       connectTimeout: opts.connectTimeoutMs ?? 2_000,
       commandTimeout: opts.commandTimeoutMs ?? 500,
       // Queued commands (before the first connect) fail after one reconnect attempt rather than waiting for Redis.
@@ -147,7 +169,10 @@ export class RedisStore implements StateStore {
     this.client = new Client(opts.url, options) as Redis & BucketCommands;
     this.client.defineCommand('smgBucket', { numberOfKeys: 1, lua: BUCKET_LUA });
     this.client.defineCommand('smgCas', { numberOfKeys: 1, lua: CAS_LUA });
-    this.client.on('ready', () => this.status(true));
+    this.client.on('ready', () => {
+      this.stopProbe();
+      this.status(true);
+    });
     // ioredis emits 'error' for every failed attempt and 'close' on a dropped connection; both mean down.
     this.client.on('error', (error: Error) => this.status(false, error.message));
     this.client.on('close', () => this.status(false, 'the connection closed'));
@@ -204,6 +229,65 @@ export class RedisStore implements StateStore {
     return (await this.run(key, () => this.client.smgCas(key, expected ?? '', value))) === 1;
   }
 
+  /** Every field of the hash at `key` (empty when absent). */
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    return this.run(key, () => this.client.hgetall(key));
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    await this.run(key, () => this.client.hset(key, field, value));
+  }
+
+  /** Sets `key` only when it is absent (`SET NX`); true when this call set it. */
+  async setIfAbsent(key: string, value: string): Promise<boolean> {
+    return (await this.run(key, () => this.client.set(key, value, 'NX'))) === 'OK';
+  }
+
+  /** Adds members to the set at `key`. */
+  async setAdd(key: string, members: readonly string[]): Promise<void> {
+    if (members.length > 0) await this.run(key, () => this.client.sadd(key, ...members));
+  }
+
+  async setRemove(key: string, members: readonly string[]): Promise<void> {
+    if (members.length > 0) await this.run(key, () => this.client.srem(key, ...members));
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    return this.run(key, () => this.client.smembers(key));
+  }
+
+  /** Publishes on `<keyPrefix><channel>`, so that deployments on different prefixes never hear each other. */
+  async publish(channel: string, message: string): Promise<void> {
+    await this.run(channel, () => this.client.publish(this.keyPrefix + channel, message));
+  }
+
+  /**
+   * Calls `listener` with every message published on `<keyPrefix><channel>`, over a second connection (ioredis
+   * re-subscribes it after a reconnect). Returns the function that stops it.
+   */
+  subscribe(channel: string, listener: (message: string) => void): () => void {
+    const full = this.keyPrefix + channel;
+    if (!this.subscriber) {
+      // No command timeout: a SUBSCRIBE sent during a stall must wait for Redis, not time out and be forgotten.
+      const sub = this.client.duplicate({ keyPrefix: '', commandTimeout: undefined });
+      // Its errors are the main connection's too; the main connection reports them (status()).
+      sub.on('error', () => undefined);
+      sub.on('message', (ch: string, message: string) => {
+        for (const l of this.channels.get(ch) ?? []) l(message);
+      });
+      this.subscriber = sub;
+    }
+    let set = this.channels.get(full);
+    if (!set) {
+      this.channels.set(full, (set = new Set()));
+      this.subscriber.subscribe(full).catch(() => undefined);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
   /** One PING round trip (for `doctor`): its time in milliseconds, or a StateUnavailableError naming the store. */
   async ping(): Promise<number> {
     const t0 = performance.now();
@@ -214,6 +298,8 @@ export class RedisStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopProbe();
+    this.subscriber?.disconnect();
     this.client.removeAllListeners('close');
     this.client.removeAllListeners('error');
     this.client.on('error', () => undefined);
@@ -231,6 +317,38 @@ export class RedisStore implements StateStore {
     for (const watcher of this.watchers) watcher(up ? 'up' : 'down');
   }
 
+  /**
+   * A command timed out on a connection that is still open: the store stalled. It is down until a PING answers in
+   * time again (one probe at a time, each bounded by commandTimeout).
+   */
+  private stalled(reason: string): void {
+    this.status(false, `${reason} (Redis stalled: no answer within ${this.opts.commandTimeoutMs ?? 500} ms)`);
+    if (this.probe || this.closed) return;
+    const every = this.opts.probeEveryMs ?? 250;
+    // The first probe goes at once: a Redis that was only slow for one command is back after one round trip.
+    const tick = (delay: number): void => {
+      this.probe = setTimeout(() => {
+        if (this.closed) return;
+        this.client.ping().then(
+          () => {
+            this.probe = undefined;
+            this.status(true);
+          },
+          () => {
+            if (this.probe !== undefined) tick(every);
+          },
+        );
+      }, delay);
+      this.probe.unref();
+    };
+    tick(0);
+  }
+
+  private stopProbe(): void {
+    if (this.probe) clearTimeout(this.probe);
+    this.probe = undefined;
+  }
+
   /** Runs one command; `onWrongType` is the answer when the key holds the other kind of entry (else an error). */
   private async run<T>(key: string, op: () => Promise<T>, onWrongType?: T): Promise<T> {
     if (this.closed) throw new GatewayError('INTERNAL', 'the state store is closed');
@@ -243,6 +361,7 @@ export class RedisStore implements StateStore {
         if (onWrongType !== undefined) return onWrongType;
         throw new GatewayError('INTERNAL', `state key ${key} holds a value, not a bucket`, { cause: error });
       }
+      if (message === TIMED_OUT && this.up) this.stalled(message);
       throw this.unavailable(message, error);
     }
   }

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+/**
+ * The entry of the built command (build.mjs bundles it as dist/cli.js): parses the command line with the program of
+ * main.ts, and every failure leaves through its one sink. Nothing else runs at import, so tests import main.ts.
+ */
+import { buildProgram, fail } from './main.js';
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => fail(error));
