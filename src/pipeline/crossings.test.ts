@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ClientNotificationSchema,
   ClientRequestSchema,
@@ -53,5 +56,17 @@ describe('the table of crossings', () => {
     expect(() => requireCrossing('upstream', 'request', 'tools/call')).toThrow(/without a guard/);
     const real = { shape: { method: { value: 'tools/call' } } };
     expect(guarded('client', 'request', real)).toBe(real);
+  });
+});
+
+describe('docs/mediation.md', () => {
+  it('names every crossing of the table', () => {
+    const doc = fs.readFileSync(
+      path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/mediation.md'),
+      'utf8',
+    );
+    const cell = (t: string) => `\\|\\s*${t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s*`;
+    for (const c of CROSSINGS)
+      expect(doc, c.method).toMatch(new RegExp(cell(c.from) + cell(c.kind) + cell(`\`${c.method}\``) + '\\|'));
   });
 });
