@@ -26,6 +26,7 @@ import { benchJudges } from './judges.js';
 import { benchParameterChecks } from './parameter-checks.js';
 import { benchAudit } from './audit.js';
 import { benchStateStore } from './state-store.js';
+import { benchLargeResult } from './large-result.js';
 import { intEnv } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -617,6 +618,9 @@ async function main(): Promise<void> {
   );
   log();
   log(await benchParameterChecks());
+  log();
+  progress('large results');
+  log(await benchLargeResult());
   log();
   progress('judge guardrails');
   log(await benchJudges());

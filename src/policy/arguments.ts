@@ -24,6 +24,7 @@ import { createGenericCheck } from './args/generic.js';
 import {
   inferArgKinds,
   inferValueKinds,
+  looksLikeSql,
   SSRF_SCHEMES,
   type InferredKind,
   type SchemaFragment,
@@ -135,8 +136,20 @@ const INFERRED: Record<InferredKind, (readOnlyTool: boolean) => ArgCheck> = {
   path: inferredPathCheck,
   url: () => createUrlCheck(),
   command: () => createCommandCheck(),
-  sql: (readOnlyTool) => createSqlCheck({ readOnly: readOnlyTool }),
+  sql: (readOnlyTool) => literalOrSql(createSqlCheck({ readOnly: readOnlyTool })),
 };
+
+/**
+ * An inferred SQL argument whose value does not read as SQL (no statement, no quote closed early to add SQL) is a
+ * literal: a customer called O'Brien in a database tool's `q` is a name, not an unterminated string (found by the
+ * attack suite's benign cases). Explicit `kind: sql` rules check every value.
+ */
+function literalOrSql(check: ArgCheck): ArgCheck {
+  return {
+    kind: 'sql',
+    check: (value, ctx) => (typeof value === 'string' && !looksLikeSql(value) ? null : check.check(value, ctx)),
+  };
+}
 
 /**
  * With declared roots (or a cwd), a path must stay inside them. Without, nothing confines an absolute path, but the

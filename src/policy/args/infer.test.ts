@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferArgKind, inferArgKinds, inferValueKinds, nameWords, type SchemaFragment } from './infer.js';
+import { inferArgKind, inferArgKinds, inferValueKinds, looksLikeSql, nameWords, type SchemaFragment } from './infer.js';
 
 describe('argument kind inference', () => {
   it.each<[string, SchemaFragment, string | undefined]>([
@@ -224,5 +224,29 @@ describe('value shapes (issue 15, class 10)', () => {
 
   it('checks a multi-line SQL script for a database tool', () => {
     expect(inferValueKinds('SELECT 1;\nDROP TABLE t;', db)).toEqual(['sql']);
+  });
+});
+
+describe('value shapes found by the attack suite (issue 15)', () => {
+  it.each(['../../etc/shadow', '../outside.txt', 'sub/../../../etc/passwd', '..\\win.ini', '..'])(
+    'reads %s as a path whatever its argument is called',
+    (value) => {
+      for (let i = 0; i < 2; i++)
+        expect(inferValueKinds(value, { name: 'open', openWorld: false }, 'location')).toEqual(['path']);
+    },
+  );
+
+  it.each(['Paris', 'v1.2..v1.3', 'wait... what', 'a..b'])('leaves %s alone', (value) => {
+    expect(inferValueKinds(value, { name: 'open', openWorld: false }, 'location')).toEqual([]);
+  });
+
+  it.each([
+    ["O'Brien", false],
+    ["D'Angelo Pizza", false],
+    ["x' OR '1'='1", true],
+    ['1; DROP TABLE users', true],
+    ['SELECT * FROM t', true],
+  ])('looksLikeSql(%s) is %s', (value, sql) => {
+    expect(looksLikeSql(value)).toBe(sql);
   });
 });

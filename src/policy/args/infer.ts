@@ -26,7 +26,7 @@
  *
  * Where the name says nothing, `inferValueKinds` looks at the VALUE's shape at call time (issue 15, class 10):
  * a whole value that is an http(s)/ws/ftp/gopher/… URL given to an open-world tool → url (SSRF); a `file:` URL, an
- * absolute path with at least two segments, a `~/…` or `$HOME/…` path, a Windows drive or UNC path, or any path
+ * absolute path with at least two segments, a relative path that climbs with `..`, a `~/…` or `$HOME/…` path, a Windows drive or UNC path, or any path
  * that names a credential location → path; a value that reads as a SQL statement (or a quote-breaking SQL
  * injection) given to a tool whose name or description speaks of SQL, a database or queries → sql. Text that only
  * mentions these (`"how do I drop table x?"`, `"see http://localhost:3000"`) has no such shape, a path-shaped value
@@ -202,6 +202,8 @@ const PATH_SHAPE =
 /** A SQL statement: a statement keyword with what must follow it. */
 const SQL_STATEMENT =
   /^[\s(]*(select\s+[\w*@'"(`[]|insert\s+into\b|update\s+[\w."`[\]]+\s+set\b|delete\s+from\b|(drop|create|alter|truncate)\s+(table|database|schema|view|index|user|role|function|procedure|trigger)\b|with\s+\w+\s+as\s*\(|(grant|revoke)\s+\w+|exec(ute)?\s+\w|call\s+\w+\s*\(|pragma\s+\w|attach\s+|copy\s+\w+\s+(from|to)\b)/i;
+/** A relative path that climbs (`../x`, `a/../../b`, `..\\x`): a path whatever its argument is called. */
+const CLIMBS = /(^|[\\/])\.\.([\\/]|$)/;
 /** A statement stacked after `;`, or a quote closed early to add SQL (`' OR 1=1`, `') UNION SELECT`). */
 const SQL_INJECTION =
   /;\s*(drop|delete|insert|update|create|alter|truncate|grant|revoke|exec|execute|select|shutdown|merge|call|copy|attach)\b|['"`]\s*\)*\s*((or|and)\s+\S+?\s*(=|<|>|like\b|is\b)|union\s+(all\s+)?select\b|;|--|#|\/\*)/i;
@@ -248,7 +250,8 @@ export function inferValueKinds(value: string, tool: ValueToolHint, argName = ''
     // A path with spaces ("/Users/me/Library/Application Support/…") counts only when it names a credential
     // location; otherwise "/help me with this" would be a path.
     const credential = /[\\/]/.test(value) && credentialLocation(value) !== undefined;
-    if (credential || (PATH_SHAPE.test(value) && !WHITESPACE.test(value))) kinds.push('path');
+    const shaped = (PATH_SHAPE.test(value) || CLIMBS.test(value)) && !WHITESPACE.test(value);
+    if (credential || shaped) kinds.push('path');
   }
   return kinds;
 }
@@ -261,7 +264,8 @@ function isDatabaseTool(tool: ToolHint): boolean {
   );
 }
 
-function looksLikeSql(value: string): boolean {
+/** Whether a value reads as SQL: a statement, or a quote closed early to add SQL. */
+export function looksLikeSql(value: string): boolean {
   return SQL_STATEMENT.test(value) || SQL_INJECTION.test(value);
 }
 
