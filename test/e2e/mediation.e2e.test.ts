@@ -18,7 +18,7 @@ function config(home: string, root: string) {
   return {
     servers: {
       m: {
-        ...fixtureServer('mediation-server.ts'),
+        ...fixtureServer('hiding-server.ts'),
         env: { RECORD_FILE: path.join(home, 'rec.jsonl') },
         roots: [root],
       },
