@@ -22,7 +22,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/pipeline/**', 'src/guardrails/**', 'src/policy/**', 'src/integrity/**', 'src/state/**'],
-      exclude: ['**/*.test.ts', '**/test-context.ts', '**/types.ts'],
+      exclude: ['**/*.test.ts', '**/types.ts'],
       thresholds: { lines: 90, statements: 90, functions: 90, branches: 90 },
     },
   },

@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { PolicyJudgeSchema } from '../src/guardrails/judge/config-schema.js';
-import { startFakeEndpoint, type FakeEndpoint } from '../src/guardrails/judge/fake-endpoint.js';
+import { startFakeEndpoint, type FakeEndpoint } from '../test/support/judge-fake-endpoint.js';
 import { createJudgeRuntime } from '../src/guardrails/judge/runtime.js';
 import { createJudgeStages, type JudgeDetection } from '../src/guardrails/judge/stage.js';
-import { testContext } from '../src/pipeline/test-context.js';
+import { testContext } from '../test/support/test-context.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/secure-mcp-gateway.js');

@@ -14,7 +14,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_POLICY } from '../src/config/schema.js';
 import { assemblePipeline } from '../src/pipeline/assemble.js';
 import { runStages } from '../src/pipeline/run.js';
-import { testCall, testContext } from '../src/pipeline/test-context.js';
+import { testCall, testContext } from '../test/support/test-context.js';
 import { stringLeaves } from '../src/util/json-strings.js';
 import { intEnv } from './env.js';
 

@@ -1,7 +1,7 @@
 /**
  * In-process figures for the parameter checks (issue 4), printed by `npm run bench` after the end-to-end ones:
  * the median time the argument stage adds to a call (typical calls: a file read with a path, a fetch with a URL, a
- * call with no checkable argument), and how the attack corpus in src/policy/args/corpus.ts fares: attacks blocked
+ * call with no checkable argument), and how the attack corpus in test/support/arg-corpus.ts fares: attacks blocked
  * with the expected rule, benign look-alikes passed.
  */
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ import { RedactionVault } from '../src/pipeline/vault.js';
 import { createSession } from '../src/pipeline/session.js';
 import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from '../src/pipeline/types.js';
 import { createArgumentsStage } from '../src/policy/arguments.js';
-import { evaluateCorpus } from '../src/policy/args/corpus.js';
+import { evaluateCorpus } from '../test/support/arg-corpus.js';
 
 interface Case {
   name: string;

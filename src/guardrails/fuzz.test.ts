@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../config/schema.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import { callTool } from '../pipeline/call-tool.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { ToolResult } from '../pipeline/types.js';
 import { createInjectionDetector } from './injection.js';
 import { createKeywordDetector } from './keywords.js';

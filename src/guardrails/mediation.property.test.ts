@@ -12,7 +12,7 @@ import { DEFAULT_POLICY } from '../config/schema.js';
 import { assemblePipeline } from '../pipeline/assemble.js';
 import type { CallPipeline } from '../pipeline/call-tool.js';
 import { runStages } from '../pipeline/run.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import { createArgumentSizeStage, createResultSizeStage, formatBytes, jsonBytes } from './size.js';
 
 describe('size limits', () => {

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { runStages } from '../pipeline/run.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import {
   createInputGuardrailStage,
   createOutputGuardrailStage,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { IntegrityBlock } from './gate.js';
 import { createIntegrityStage } from './stage.js';
 

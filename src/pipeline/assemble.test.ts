@@ -4,7 +4,7 @@ import { MemoryStore } from '../state/memory.js';
 import { createJudgeRuntime } from '../guardrails/judge/runtime.js';
 import { assemblePipeline } from './assemble.js';
 import { runStages } from './run.js';
-import { testCall, testContext } from './test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 
 const off = { injection: 'off', pii: 'off', secrets: 'off', keywords: 'off', toxicity: 'off' } as const;
 const ALL_OFF = { input: off, output: off };

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { callTool } from './call-tool.js';
 import { runStages } from './run.js';
-import { testCall, testContext } from './test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { RequestStage, ResponseStage, ToolCall, Verdict } from './types.js';
 
 function stage(name: string, verdict: (c: ToolCall) => Verdict<ToolCall>, extra: Partial<RequestStage> = {}) {

@@ -2,7 +2,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { PolicySchema } from '../config/schema.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { ApprovalAnswer, ApprovalRequest, CallContext } from '../pipeline/types.js';
 import { allowsEverything, createApprovalStage, type AnnotationsPolicy } from './approval.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSession } from '../pipeline/session.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { CallContext, ServerPolicyContext } from '../pipeline/types.js';
 import { compileServerRules, createArgumentsStage, inferredRules, splitRuleKey } from './arguments.js';
 import type { ArgumentRule } from './config-schema.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createOutputGuardrailStage } from '../guardrails/stage.js';
 import type { Detector } from '../guardrails/types.js';
 import { createSession } from '../pipeline/session.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { ApprovalAnswer, CallContext, Detection } from '../pipeline/types.js';
 import { recordTaint } from '../pipeline/taint.js';
 import { createDataFlowStage, findTainted } from './data-flow.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runStages } from '../pipeline/run.js';
 import { emptyServerPolicy } from '../pipeline/session.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import type { CallContext, ToolCall, Verdict } from '../pipeline/types.js';
 import { MemoryStore } from '../state/memory.js';
 import type { StateStore } from '../state/store.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerPolicyContext } from '../pipeline/types.js';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import { checkResourceUri, createResourceUriStage } from './resource-uri.js';
 
 // A real tree: the root with a file, a fake home with a key inside the root, a symlink that points out of it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testCall, testContext } from '../pipeline/test-context.js';
+import { testCall, testContext } from '../../test/support/test-context.js';
 import { createSchemaStage } from './schema.js';
 
 const draft7 = {

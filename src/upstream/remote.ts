@@ -1,13 +1,14 @@
 /**
  * Remote upstreams: Streamable HTTP or SSE, through one shared undici Agent with keep-alive, so that every call
- * to the same host reuses a connection. Loaded lazily by connect.ts.
+ * to the same host reuses a connection. Loaded lazily by connect.ts; it imports the shared Client from client.ts,
+ * never connect.ts, so that there is no import cycle.
  */
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
-import { configuredRoots, createClient, wrapTransport, type ConnectOptions, type Connection } from './connect.js';
+import { configuredRoots, createClient, wrapTransport, type ConnectOptions, type Connection } from './client.js';
 
 let sharedAgent: Agent | undefined;
 

@@ -36,7 +36,7 @@ import {
   URL_ATTACKS,
   URL_BENIGN,
   type ArgCase,
-} from '../../src/policy/args/corpus.js';
+} from '../support/arg-corpus.js';
 import { META_KEY } from '../../src/server/to-wire.js';
 import { POISONED_TOOLS } from '../fixtures/poisoned-tools.js';
 import { SHADOWING_TOOLS } from '../fixtures/shadowing-tools.js';

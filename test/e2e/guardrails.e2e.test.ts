@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { wordPieceModel } from '../../src/guardrails/providers/onnx-test-model.js';
+import { wordPieceModel } from '../support/onnx-test-model.js';
 import {
   BIN,
   fixtureServer,

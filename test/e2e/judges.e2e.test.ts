@@ -9,8 +9,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makePdf } from '../../src/guardrails/judge/pdf-fixture.js';
-import { startFakeEndpoint, type FakeEndpoint, type Script } from '../../src/guardrails/judge/fake-endpoint.js';
+import { makePdf } from '../support/pdf-fixture.js';
+import { startFakeEndpoint, type FakeEndpoint, type Script } from '../support/judge-fake-endpoint.js';
 import { BIN, fixtureServer, nonJsonRpcLines, startGateway, tempDir, textOf } from '../helpers/gateway.js';
 
 let fake: FakeEndpoint;

@@ -5,7 +5,7 @@ import { createJudgeBudget } from './budget.js';
 import { createVerdictCache } from './cache.js';
 import { apiUrl, createJudgeClient, JudgeFailure, parseAnswer, probeJudge, probeJudges } from './client.js';
 import type { JudgeEndpoint } from './config-schema.js';
-import { startFakeEndpoint, type FakeEndpoint } from './fake-endpoint.js';
+import { startFakeEndpoint, type FakeEndpoint } from '../../../test/support/judge-fake-endpoint.js';
 
 let fake: FakeEndpoint;
 let raw: http.Server;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createPolicyLibrary, loadPolicyDocuments, pdfText, ruleStem, splitRules } from './documents.js';
-import { makePdf } from './pdf-fixture.js';
+import { makePdf } from '../../../test/support/pdf-fixture.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'smg-docs-'));
 

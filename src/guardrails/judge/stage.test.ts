@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PolicyJudgeSchema, type JudgeEndpoint } from './config-schema.js';
-import { startFakeEndpoint, type FakeEndpoint } from './fake-endpoint.js';
+import { startFakeEndpoint, type FakeEndpoint } from '../../../test/support/judge-fake-endpoint.js';
 import { createJudgeRuntime, type JudgeRuntime } from './runtime.js';
 import { createJudgeStages, JUDGE_META_KEY, resultMaterial, type JudgeDetection } from './stage.js';
 import { runStages } from '../../pipeline/run.js';
-import { testCall, testContext } from '../../pipeline/test-context.js';
+import { testCall, testContext } from '../../../test/support/test-context.js';
 import type { ToolResult } from '../../pipeline/types.js';
 
 let fake: FakeEndpoint;

@@ -3,7 +3,7 @@ import { GatewayError } from '../../errors.js';
 import type { Detection } from '../types.js';
 import { createRemoteDetector, type RemoteCallOptions, type RemoteDetectorSpec } from './client.js';
 import { BadResponseError, isRecord } from './json.js';
-import { hang, json, live, useFakeApi, startFakeApi } from './test-server.js';
+import { hang, json, live, useFakeApi, startFakeApi } from '../../../test/support/provider-test-server.js';
 
 const KEY = 'sk-test-0123456789abcdef';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isGatewayError } from '../../errors.js';
 import { createProvider, ProviderSchema, ProvidersSchema } from './index.js';
-import { json, live, useFakeApi } from './test-server.js';
+import { json, live, useFakeApi } from '../../../test/support/provider-test-server.js';
 
 const fake = useFakeApi();
 

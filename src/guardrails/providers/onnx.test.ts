@@ -4,14 +4,14 @@ import type * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../errors.js';
 import { runStages } from '../../pipeline/run.js';
-import { testCall, testContext } from '../../pipeline/test-context.js';
+import { testCall, testContext } from '../../../test/support/test-context.js';
 import { createInputGuardrailStage, createOutputGuardrailStage } from '../stage.js';
 import { murmurhash3 } from './hashing.js';
 import { createProvider } from './index.js';
 import { checkOnnxProviders, createOnnxProvider, type OnnxDeps, type OrtModule } from './onnx.js';
-import { hashingModel, tempModelDir, wordPieceModel } from './onnx-test-model.js';
+import { hashingModel, tempModelDir, wordPieceModel } from '../../../test/support/onnx-test-model.js';
 import type { OnnxProviderConfig } from './schema.js';
-import { live } from './test-server.js';
+import { live } from '../../../test/support/provider-test-server.js';
 
 const VOCAB = [
   '[PAD]',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.js';
 
 import { createOpenAIModerationProvider, type OpenAIModerationProviderConfig } from './openai-moderation.js';
-import { hang, json, live, useFakeApi } from './test-server.js';
+import { hang, json, live, useFakeApi } from '../../../test/support/provider-test-server.js';
 
 const KEY = 'sk-proj-9c8b7a6f5e4d3c2b1a';
 const TEXT = 'I will hurt you';

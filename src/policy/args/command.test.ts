@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_GLOB_MATCHES } from './command-paths.js';
 import { BUILTIN_DENY_ARGS, createCommandCheck } from './command.js';
-import { COMMAND_ATTACKS, COMMAND_BENIGN } from './corpus.js';
+import { COMMAND_ATTACKS, COMMAND_BENIGN } from '../../../test/support/arg-corpus.js';
 
 const ctx = { cwd: '/' };
 

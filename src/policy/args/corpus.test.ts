@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_ATTACKS, evaluateCorpus, PATH_ATTACKS, SQL_ATTACKS, URL_ATTACKS } from './corpus.js';
+import {
+  COMMAND_ATTACKS,
+  evaluateCorpus,
+  PATH_ATTACKS,
+  SQL_ATTACKS,
+  URL_ATTACKS,
+} from '../../../test/support/arg-corpus.js';
 
 describe('argument corpus', () => {
   it('blocks every attack with its rule and passes every look-alike', async () => {

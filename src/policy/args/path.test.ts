@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPathFixture, fillPath, PATH_ATTACKS, PATH_BENIGN, type PathFixture } from './corpus.js';
+import {
+  createPathFixture,
+  fillPath,
+  PATH_ATTACKS,
+  PATH_BENIGN,
+  type PathFixture,
+} from '../../../test/support/arg-corpus.js';
 import { createPathCheck, type PathOptions } from './path.js';
 
 let dir: string;

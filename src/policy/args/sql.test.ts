@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SQL_ATTACKS, SQL_BENIGN } from './corpus.js';
+import { SQL_ATTACKS, SQL_BENIGN } from '../../../test/support/arg-corpus.js';
 import { createSqlCheck, DEFAULT_DENY_FUNCTIONS } from './sql.js';
 
 const ctx = { cwd: '/' };

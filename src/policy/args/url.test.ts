@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fakeResolver, URL_ATTACKS, URL_BENIGN } from './corpus.js';
+import { fakeResolver, URL_ATTACKS, URL_BENIGN } from '../../../test/support/arg-corpus.js';
 import { createUrlCheck } from './url.js';
 
 const ctx = { cwd: '/' };

@@ -2,7 +2,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedServer } from '../config/load.js';
-import { configuredRoots, createClient, rootOf } from './connect.js';
+import { configuredRoots, createClient, rootOf } from './client.js';
 
 /** Connects the gateway's upstream Client to an in-process server and returns what that server sees of it. */
 async function upstreamSees(roots: readonly string[], declared: Parameters<typeof createClient>[0]) {

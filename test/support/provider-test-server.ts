@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
-import { closeProviderPool } from './client.js';
+import { closeProviderPool } from '../../src/guardrails/providers/client.js';
 import type { AddressInfo } from 'node:net';
 
 export interface SeenRequest {

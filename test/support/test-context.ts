@@ -1,9 +1,9 @@
 /** A CallContext for unit tests of stages and the runner. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { silentLogger } from '../log.js';
-import { createSession, emptyServerPolicy } from './session.js';
-import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from './types.js';
-import { RedactionVault } from './vault.js';
+import { silentLogger } from '../../src/log.js';
+import { createSession, emptyServerPolicy } from '../../src/pipeline/session.js';
+import { LOCAL_PRINCIPAL, type CallContext, type ToolCall } from '../../src/pipeline/types.js';
+import { RedactionVault } from '../../src/pipeline/vault.js';
 
 export function testContext(tool: Partial<Tool> = {}, args: Record<string, unknown> = {}): CallContext {
   return {

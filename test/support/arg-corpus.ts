@@ -11,11 +11,11 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createCommandCheck, type CommandOptions } from './command.js';
-import { createPathCheck, type PathOptions } from './path.js';
-import { createSqlCheck, type SqlOptions } from './sql.js';
-import type { ArgCheck, ArgRuleId } from './types.js';
-import { createUrlCheck, type UrlOptions } from './url.js';
+import { createCommandCheck, type CommandOptions } from '../../src/policy/args/command.js';
+import { createPathCheck, type PathOptions } from '../../src/policy/args/path.js';
+import { createSqlCheck, type SqlOptions } from '../../src/policy/args/sql.js';
+import type { ArgCheck, ArgRuleId } from '../../src/policy/args/types.js';
+import { createUrlCheck, type UrlOptions } from '../../src/policy/args/url.js';
 
 export interface ArgCase<O> {
   value: unknown;
