@@ -50,6 +50,7 @@ import {
   type SpawnedGateway,
 } from '../helpers/gateway.js';
 import { identityConfig } from '../helpers/identity.js';
+import { MEDIATION_CATEGORIES, runMediationCases } from './mediation.js';
 import { BENIGN_DOCUMENTS, HELD_OUT_INJECTIONS, INJECTIONS, PLAIN, PUSHY } from './payloads.js';
 
 export const CATEGORIES = [
@@ -67,6 +68,8 @@ export const CATEGORIES = [
   'PII exfiltration',
   'resource exhaustion',
   'protocol abuse',
+  // issue 15 (test/attack/mediation.ts): each with dev and held-out cases
+  ...MEDIATION_CATEGORIES,
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -76,10 +79,22 @@ export interface CaseResult {
   /** Attacks: blocked. Benign cases: passed untouched. */
   ok: boolean;
   detail: string;
+  /** Held out from tuning: reported in its own column, not gated at 100%. */
+  heldOut?: boolean;
+  /** Not scored: its class is not wired in this build; listed in the row's `skipped`. */
+  skipped?: boolean;
 }
 
 export interface Scoreboard {
-  rows: { category: Category; blocked: number; total: number; misses: string[] }[];
+  /** blocked / total / misses count the dev cases; heldOut the held-out ones (total 0 when a category has none). */
+  rows: {
+    category: Category;
+    blocked: number;
+    total: number;
+    misses: string[];
+    heldOut: { blocked: number; total: number; misses: string[] };
+    skipped: string[];
+  }[];
   benign: { passed: number; total: number; falseBlocks: string[] };
 }
 
@@ -150,8 +165,14 @@ interface Env {
 
 export async function runAttackSuite(): Promise<{ board: Scoreboard; cases: CaseResult[] }> {
   const cases: CaseResult[] = [];
-  const add = (category: CaseResult['category'], name: string, ok: boolean, detail: string) =>
-    cases.push({ category, name, ok, detail });
+  const add = (
+    category: CaseResult['category'],
+    name: string,
+    ok: boolean,
+    detail: string,
+    heldOut = false,
+    skipped = false,
+  ) => cases.push({ category, name, ok, detail, ...(heldOut ? { heldOut } : {}), ...(skipped ? { skipped } : {}) });
   const dir = tempDir('smg-attack-');
   fs.mkdirSync(path.join(dir, 'tree'));
   const fixture = createPathFixture(path.join(dir, 'tree'));
@@ -179,6 +200,7 @@ export async function runAttackSuite(): Promise<{ board: Scoreboard; cases: Case
 
     await protocolCases(env, add, gateways);
     await projectCases(dir, add, gateways);
+    await runMediationCases(dir, add, gateways);
   } finally {
     // Closed as a client would (stdin EOF), so each gateway reaps its upstreams; killed only if that hangs.
     await Promise.all(
@@ -196,15 +218,21 @@ export async function runAttackSuite(): Promise<{ board: Scoreboard; cases: Case
 
 function tally(cases: CaseResult[]): Scoreboard {
   const rows = CATEGORIES.map((category) => {
-    const mine = cases.filter((c) => c.category === category);
-    return {
-      category,
+    const count = (mine: CaseResult[]) => ({
       blocked: mine.filter((c) => c.ok).length,
       total: mine.length,
       misses: mine.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
+    });
+    const all = cases.filter((c) => c.category === category);
+    const mine = all.filter((c) => !c.skipped);
+    return {
+      category,
+      ...count(mine.filter((c) => !c.heldOut)),
+      heldOut: count(mine.filter((c) => c.heldOut)),
+      skipped: all.filter((c) => c.skipped).map((c) => `${c.name}${c.heldOut ? ' (held out)' : ''}: ${c.detail}`),
     };
   });
-  const benign = cases.filter((c) => c.category === 'benign');
+  const benign = cases.filter((c) => c.category === 'benign' && !c.skipped);
   return {
     rows,
     benign: {
@@ -257,7 +285,7 @@ function integrityConfig(env: Env) {
   };
 }
 
-type Add = (category: CaseResult['category'], name: string, ok: boolean, detail: string) => void;
+type Add = (category: CaseResult['category'], name: string, ok: boolean, detail: string, heldOut?: boolean) => void;
 
 // ------------------------------------------------------------------------------------------------------- injection
 
@@ -638,15 +666,16 @@ async function protocolCases(env: Env, add: Add, gateways: SpawnedGateway[]): Pr
   await frame('a line that is not JSON', '{"jsonrpc":"2.0","id":', null, 'error');
   await frame('an id of the wrong type', '{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}', null, 'error');
   await frame('a fractional id', '{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}', null, 'error');
-  await frame('a batch', '[{"jsonrpc":"2.0","id":"b1","method":"ping"}]', null, 'error');
+  // A batch is refused request by request, each by its own id (issue 15, class 12).
+  await frame('a batch', '[{"jsonrpc":"2.0","id":"b1","method":"ping"}]', 'b1', 'error');
   await frame('a response to a request never sent', '{"jsonrpc":"2.0","id":"never-1","result":{}}', 'never-1', 'none');
   await frame('an unknown method', '{"jsonrpc":"2.0","id":"u1","method":"admin/shutdown"}', 'u1', 'error');
   // Duplicate ids: the second request with an id in flight still gets its own single answer, and nothing breaks.
   gw.transport.sendRaw(
     '{"jsonrpc":"2.0","id":"dup","method":"tools/call","params":{"name":"attack__exhaust","arguments":{"kind":"never"}}}\n',
   );
-  // (its refusal carries id null: an answer with id "dup" could not be told from the first request's)
-  await frame('a duplicate request id', '{"jsonrpc":"2.0","id":"dup","method":"ping"}', null, 'error');
+  // (its refusal carries id "dup", and the first request, which never ends here, has not answered yet: one answer)
+  await frame('a duplicate request id', '{"jsonrpc":"2.0","id":"dup","method":"ping"}', 'dup', 'error');
   // Server→client requests the client never allowed: the upstream's request is refused, the call still answers.
   for (const [tool, what] of [
     ['attack__ask_model', 'sampling'],
