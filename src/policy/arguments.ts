@@ -136,14 +136,16 @@ const INFERRED: Record<InferredKind, (readOnlyTool: boolean) => ArgCheck> = {
   path: inferredPathCheck,
   url: () => createUrlCheck(),
   command: () => createCommandCheck(),
-  sql: (readOnlyTool) => literalOrSql(createSqlCheck({ readOnly: readOnlyTool })),
+  sql: (readOnlyTool) => createSqlCheck({ readOnly: readOnlyTool }),
 };
 
 /**
- * An inferred SQL argument whose value does not read as SQL (no statement, no quote closed early to add SQL) is a
- * literal: a customer called O'Brien in a database tool's `q` is a name, not an unterminated string (found by the
- * attack suite's benign cases). Explicit `kind: sql` rules check every value.
+ * A database tool's search term (`q`) is SQL only when its value reads as SQL (a statement, or a quote closed early
+ * to add SQL): a customer called O'Brien is a name, not an unterminated string (found by the attack suite's benign
+ * cases). Arguments named for SQL (`sql`, `query`, `statement`) and explicit `kind: sql` rules check every value.
  */
+const SEARCH_TERM = /(^|\.)q$/;
+
 function literalOrSql(check: ArgCheck): ArgCheck {
   return {
     kind: 'sql',
@@ -239,7 +241,11 @@ export function inferredRules(
       key: `${tool.name}.${a.path} (inferred)`,
       tools: () => true,
       path: a.path,
-      checks: [INFERRED[a.kind](readOnlyTool)],
+      checks: [
+        a.kind === 'sql' && SEARCH_TERM.test(a.path)
+          ? literalOrSql(INFERRED.sql(readOnlyTool))
+          : INFERRED[a.kind](readOnlyTool),
+      ],
       inferred: true,
       kind: a.kind,
     }));
