@@ -5,6 +5,7 @@ import { isGatewayError } from '../errors.js';
 import { crc32, crc32Base62Valid, SECRET_RULES, shannonEntropy } from './secret-rules.js';
 import { createSecretsDetector, SECRET_RULE_IDS, type SecretsOptions } from './secrets.js';
 import type { Detection, Detector } from './types.js';
+import { checksummedToken } from '../../test/support/tokens.js';
 
 /**
  * Fake secrets are generated at run time from a seeded generator, so this file holds no token that a secret
@@ -280,17 +281,6 @@ describe('secrets detector', () => {
   }, 60_000);
 });
 
-/** A GitHub/npm style token with a valid CRC32 checksum (github.blog, 2021-04-05). */
-function checksummed(prefix: string, body30: string): string {
-  let n = crc32(body30);
-  let sum = '';
-  for (let i = 0; i < 6; i++) {
-    sum = BASE62[n % 62]! + sum;
-    n = Math.floor(n / 62);
-  }
-  return `${prefix}_${body30}${sum}`;
-}
-const BASE62 = DIGITS + UPPER + UPPER.toLowerCase();
 const every = (s: string, n: number, sep: string) => s.match(new RegExp(`[^]{1,${n}}`, 'g'))!.join(sep);
 const bytesOf = (s: string) => [...Buffer.from(s)];
 const hex = (s: string) => Buffer.from(s).toString('hex');
@@ -406,8 +396,8 @@ describe('secrets detector: encoded spellings (issue 15)', () => {
   });
 
   it('finds a low-entropy GitHub or npm token whose checksum is valid, not one whose checksum is wrong', () => {
-    const plain = checksummed('ghp', 'a'.repeat(15) + 'b'.repeat(15));
-    const npm = checksummed('npm', '0'.repeat(30));
+    const plain = checksummedToken('ghp', 'a'.repeat(15) + 'b'.repeat(15));
+    const npm = checksummedToken('npm', '0'.repeat(30));
     expect(scanTwice(secrets, `token ${plain}`).map((d) => d.rule)).toEqual(['secrets.github-pat']);
     expect(scanTwice(secrets, `//registry/:_authToken=${npm}`).map((d) => d.rule)).toEqual([
       'secrets.npm-access-token',
@@ -418,7 +408,7 @@ describe('secrets detector: encoded spellings (issue 15)', () => {
 
   it('computes CRC-32 as zlib does and checks GitHub checksums', () => {
     expect(crc32('123456789')).toBe(0xcbf43926);
-    expect(crc32Base62Valid(checksummed('ghp', pick(ALNUM, 30)))).toBe(true);
+    expect(crc32Base62Valid(checksummedToken('ghp', pick(ALNUM, 30)))).toBe(true);
     expect(crc32Base62Valid('ghp_' + pick(ALNUM, 36))).toBe(false);
     expect(crc32Base62Valid('ghp_short')).toBe(false);
   });

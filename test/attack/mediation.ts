@@ -27,6 +27,7 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, startGateway, waitFor, type SpawnedGateway } from '../helpers/gateway.js';
+import { checksummedToken } from '../support/tokens.js';
 
 export const MEDIATION_CATEGORIES = [
   'depth budget',
@@ -60,28 +61,8 @@ export const KNOWN_GAPS: Readonly<Record<string, string>> = {};
 
 // ------------------------------------------------------------------------------------------------------- values
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-function crc32(s: string): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < s.length; i++) {
-    c ^= s.charCodeAt(i);
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-/** A GitHub token in the vendor's format: prefix, 30 base62 characters, their CRC32 in base62 (6 characters). */
-function githubToken(prefix: string, body30: string): string {
-  let n = crc32(body30);
-  let sum = '';
-  for (let i = 0; i < 6; i++) {
-    sum = BASE62[n % 62]! + sum;
-    n = Math.floor(n / 62);
-  }
-  return `${prefix}_${body30}${sum}`;
-}
-
-const GH = githubToken('ghp', 'Qm7Zt2Lw9Xc4Vb8Np1Rk5Hs3Jd6Fg0');
-const GH2 = githubToken('gho', 'Te4Yu8Io2Pa6Sd0Fg3Hj7Kl1Zx5Cv9');
+const GH = checksummedToken('ghp', 'Qm7Zt2Lw9Xc4Vb8Np1Rk5Hs3Jd6Fg0');
+const GH2 = checksummedToken('gho', 'Te4Yu8Io2Pa6Sd0Fg3Hj7Kl1Zx5Cv9');
 const AWS_ID = 'AKIAQ3EGRX7N5WLPDK2M';
 const AWS_SECRET = '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';
 const PEM_LINE = 'MIIEowIBAAKCAQEA3x7mQ9hT2vK8pL4nR6sW1yZ0bC5dF7gH3jJ9kM2oN4qP6rS8';
