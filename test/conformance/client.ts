@@ -43,7 +43,9 @@ async function main(): Promise<number> {
   fs.writeFileSync(
     configPath,
     JSON.stringify({
-      servers: { suite: { url, transport: 'streamable-http' } },
+      // The suite's server asks for elicitation and sampling: a server declares that need in the config (issue 15,
+      // both default to deny).
+      servers: { suite: { url, transport: 'streamable-http', elicitation: 'allow', sampling: 'allow' } },
       log: { level: 'warn', file: false },
     }),
   );
