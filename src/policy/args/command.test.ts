@@ -85,7 +85,7 @@ function tree() {
   for (const dir of [root, outside, path.join(root, 'src'), path.join(root, 'sub')]) mkdirSync(dir);
   writeFileSync(path.join(root, 'README.md'), '# readme');
   writeFileSync(path.join(root, 'f'), 'a b\nc d\n');
-  writeFileSync(path.join(root, 'src', 'a.ts'), '// TODO');
+  writeFileSync(path.join(root, 'src', 'a.ts'), '// NOTE');
   writeFileSync(path.join(outside, 'x'), 'secret');
   symlinkSync(outside, path.join(root, 'link-out'));
   symlinkSync('/etc/passwd', path.join(root, 'passwd'));
@@ -250,7 +250,7 @@ describe('command check inside roots (issue 15)', () => {
   it.each([
     'git log --oneline -5',
     'git -C sub status',
-    'grep -rn TODO src',
+    'grep -rn NOTE src',
     'ls -la',
     'cat README.md',
     "find . -name '*.ts'",
@@ -290,7 +290,7 @@ describe('command check inside roots (issue 15)', () => {
     'tar -czf out.tgz -C src .',
     'unzip -l a.zip',
     'unzip a.zip -d src',
-    "rg -n --glob '*.ts' TODO src",
+    "rg -n --glob '*.ts' NOTE src",
     'curl -o out.json https://example.com/x',
     "curl -b 'session=abc' https://example.com",
     'curl -sSLO https://example.com/x',
