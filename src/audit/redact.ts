@@ -60,11 +60,14 @@ export function createRedactor(mode: ArgumentsMode = 'redacted', key?: string): 
   };
   const walk = (v: unknown, depth: number, leaf: (s: string) => string): unknown => {
     if (typeof v === 'string') return leaf(v);
-    if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
+    if (v === null || typeof v !== 'object') return v;
+    // What lies deeper than the redactor reads is not recorded at all: it could hold a secret (issue 15).
+    if (depth > MAX_DEPTH) return '[NOT RECORDED: nested too deep]';
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1, leaf));
     return Object.fromEntries(
       Object.entries(v).map(([k, x]) => [
-        k,
+        // A key can carry a secret as well as a value can: it is redacted (never hashed: the shape stays readable).
+        text(k),
         CREDENTIAL_KEY.test(k) && x !== null && typeof x !== 'object' ? '[REDACTED]' : walk(x, depth + 1, leaf),
       ]),
     );
