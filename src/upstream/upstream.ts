@@ -68,6 +68,8 @@ export class Upstream {
   private readonly log: Logger;
   /** The client's `logging/setLevel`, applied on every (re)connect of an upstream that declares logging. */
   private logLevel: LoggingLevel | undefined;
+  /** Lists the server said changed while its connection was being set up (see refresh). */
+  private readonly pendingRefresh = new Set<CatalogPart>();
   /** Resource URIs subscribed to: subscribed again after a restart, since a new process knows none of them. */
   private readonly subscriptions = new Set<string>();
 
@@ -138,6 +140,9 @@ export class Upstream {
         'upstream connected',
       );
       this.opts.onCatalog(this.name, catalog);
+      const pending = [...this.pendingRefresh];
+      this.pendingRefresh.clear();
+      for (const part of pending) void this.refresh(connection.client, part);
       for (const w of this.waiters) w.resolve(connection);
       this.waiters.clear();
       // A level the client set while this connection was being restored has not been sent yet.
@@ -232,7 +237,13 @@ export class Upstream {
   }
 
   private async refresh(client: Client, part: CatalogPart, also?: CatalogPart): Promise<void> {
-    if (this.connection?.client !== client || !this.catalog) return;
+    if (this.connection?.client !== client || !this.catalog) {
+      // A list_changed that arrives while this connection is still being set up (after the first tools/list answer,
+      // before the connection is ready) is kept and honoured once it is: dropping it would serve the list the
+      // server has already replaced.
+      if (this.state === 'connecting') for (const p of also ? [part, also] : [part]) this.pendingRefresh.add(p);
+      return;
+    }
     try {
       const parts = also ? [part, also] : [part];
       const lists = await Promise.all(parts.map((p) => fetchCatalogPart(client, p, this.opts.connectTimeoutMs)));
