@@ -41,7 +41,7 @@ import { GatewayError } from '../errors.js';
 import { fullAccess, type Access } from '../identity/access.js';
 import { identityOf } from '../identity/authenticate.js';
 import type { Logger } from '../log.js';
-import { createSession } from '../pipeline/session.js';
+import { contentCallContext, createSession } from '../pipeline/session.js';
 import {
   LOCAL_PRINCIPAL,
   type CallContext,
@@ -49,7 +49,6 @@ import {
   type SessionState,
   type ToolResult,
 } from '../pipeline/types.js';
-import { RedactionVault } from '../pipeline/vault.js';
 import type { CallPipeline } from '../pipeline/call-tool.js';
 import type { RequestStage } from '../pipeline/types.js';
 import { guarded } from '../pipeline/crossings.js';
@@ -502,24 +501,17 @@ export class Gateway {
     const pool = this.poolOf.get(server);
     if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown server: ${server}`);
     const pipeline = await pool.pipelineForTool(server, what, this.access.policyFor(server), kind);
-    const callId = crypto.randomUUID();
-    const log = this.log;
-    const ctx: CallContext = {
-      callId,
+    const ctx = contentCallContext({
       server,
+      what,
+      args,
+      signal,
       identity: this.identity,
       principal: this.principal,
       session: this.session,
       serverPolicy: pool.serverPolicy(server),
-      tool: { name: what, inputSchema: { type: 'object' } },
-      arguments: args,
-      signal,
-      get log() {
-        return log.child({ callId, server, what });
-      },
-      vault: new RedactionVault(),
-      notes: new Map(),
-    };
+      log: this.log,
+    });
     return { pipeline, ctx };
   }
 

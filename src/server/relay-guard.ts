@@ -34,7 +34,7 @@ import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CallPipeline } from '../pipeline/call-tool.js';
 import { runStages } from '../pipeline/run.js';
-import { RedactionVault } from '../pipeline/vault.js';
+import { contentCallContext } from '../pipeline/session.js';
 import type {
   ApprovalAnswer,
   CallContext,
@@ -487,25 +487,18 @@ export class RelayGuard {
   }
 
   private context(server: string, what: string, args: Record<string, unknown>, signal: AbortSignal): CallContext {
-    const callId = crypto.randomUUID();
-    const log = this.opts.log;
-    let child: Logger | undefined;
-    return {
-      callId,
+    const { identity, principal, session, log } = this.opts;
+    return contentCallContext({
       server,
-      identity: this.opts.identity,
-      principal: this.opts.principal,
-      session: this.opts.session,
-      serverPolicy: this.opts.serverPolicy(server),
-      tool: { name: what, inputSchema: { type: 'object' } },
-      arguments: args,
+      what,
+      args,
       signal,
-      get log() {
-        return (child ??= log.child({ callId, server, what }));
-      },
-      vault: new RedactionVault(),
-      notes: new Map(),
-    };
+      identity,
+      principal,
+      session,
+      log,
+      serverPolicy: this.opts.serverPolicy(server),
+    });
   }
 
   private record(
