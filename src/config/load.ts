@@ -127,6 +127,18 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
   // started the gateway.
   const local = (p: string) => path.resolve(ctx.baseDir, expandHome(p, env));
   const policies: Record<string, Policy> = { default: DEFAULT_POLICY, ...config.policies };
+  for (const [name, policy] of Object.entries(config.policies)) {
+    const model = policy.detectors.injection.model;
+    if (model.path === undefined) continue;
+    const abs = local(model.path);
+    if (!fs.existsSync(abs)) {
+      problems.push(`  at ${formatPath(['policies', name, 'detectors', 'injection', 'model', 'path'])}: no such file: ${abs}`);
+    }
+    policies[name] = {
+      ...policy,
+      detectors: { ...policy.detectors, injection: { ...policy.detectors.injection, model: { ...model, path: abs } } },
+    };
+  }
   const servers: ResolvedServer[] = [];
   for (const [name, server] of Object.entries(config.servers)) {
     if (!server.enabled) continue;

@@ -231,9 +231,34 @@ export const DetectorSettingsSchema = z
           .max(1)
           .optional()
           .describe('Report injection evidence scoring at least this (0..1).'),
+        model: z
+          .object({
+            enabled: z
+              .boolean()
+              .default(true)
+              .describe(
+                'Run the learned local detector (rule injection.model) beside the rules. It ships with the package and runs offline.',
+              ),
+            threshold: z
+              .number()
+              .gt(0)
+              .lt(1)
+              .optional()
+              .describe(
+                'Report a window whose probability reaches this; absent: the calibrated threshold of each phase, stored with the weights.',
+              ),
+            path: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Weights to use instead of the shipped ones (a file written by npm run train).'),
+          })
+          .strict()
+          .default({ enabled: true })
+          .describe('The learned injection detector (docs/detection.md).'),
       })
       .strict()
-      .default({}),
+      .default({ model: { enabled: true } }),
     pii: z
       .object({
         entities: z
@@ -287,7 +312,7 @@ export const DetectorSettingsSchema = z
       .default({ deny: [], topics: {} }),
   })
   .strict()
-  .default({ injection: {}, pii: {}, secrets: {}, keywords: { deny: [], topics: {} } })
+  .default({ injection: { model: { enabled: true } }, pii: {}, secrets: {}, keywords: { deny: [], topics: {} } })
   .describe('Settings of the local detectors.');
 
 const ProviderRefsSchema = z

@@ -42,6 +42,7 @@ import {
 } from './injection-rules.js';
 import type { Detection, Detector, Where } from './types.js';
 import { escapeRegExp } from '../util/regexp.js';
+import { scoreText, sharedModel } from './model/model.js';
 
 export interface InjectionOptions {
   /** Report evidence scoring at least this (0..1). Defaults per profile: DEFAULT_THRESHOLDS. */
@@ -51,6 +52,12 @@ export interface InjectionOptions {
    * the gateway leaves out `injection.task-injection`, whose whole point is a task smuggled into data.
    */
   ignoreRules?: readonly string[];
+  /**
+   * The learned detector (model/model.ts), rule `injection.model`: on by default with the shipped weights and the
+   * threshold calibrated for each phase. `as`: score every text as this phase (a prompt's messages are read as a
+   * prompt, where a task is expected, not as a tool result, where it is injected).
+   */
+  model?: { enabled: boolean; threshold?: number; path?: string; as?: Where };
 }
 
 /** Tuned on the development sets (bench/eval.ts): the best recall under each false-positive budget. */
@@ -288,6 +295,7 @@ function branchPrefixes(s: string): string[] {
 
 export function createInjectionDetector(opts: InjectionOptions = {}): Detector {
   const ignored = new Set(opts.ignoreRules ?? []);
+  const model = opts.model ?? { enabled: true };
   return {
     id: 'injection',
     scan(text: string, where: Where): Detection[] {
@@ -296,10 +304,30 @@ export function createInjectionDetector(opts: InjectionOptions = {}): Detector {
       const threshold = opts.threshold ?? DEFAULT_THRESHOLDS[where];
       let hits = findHits(profile, text, where);
       if (ignored.size > 0) hits = hits.filter((h) => !ignored.has(profile.rules[h.rule]!.id));
-      return hits.length === 0 ? [] : score(profile, text, hits, threshold);
+      const found = hits.length === 0 ? [] : score(profile, text, hits, threshold);
+      if (!model.enabled) return found;
+      // A missing or damaged weights file throws here: the stage denies (fail closed) with the file named.
+      const learned = sharedModel(model.path);
+      const phase = model.as ?? where;
+      const { hits: windows } = scoreText(learned, text, phase, model.threshold ?? learned.header.thresholds[phase]);
+      if (windows.length === 0) return found;
+      const out = found.concat(
+        windows.slice(0, MAX_DETECTIONS).map((w) => ({
+          detector: 'injection',
+          rule: MODEL_RULE,
+          score: Math.round(w.score * 1000) / 1000,
+          start: w.start,
+          end: w.end,
+          excerpt: clip(text.slice(w.start, w.end)),
+        })),
+      );
+      return out.sort((a, b) => a.start! - b.start! || a.end! - b.end!).slice(0, MAX_DETECTIONS);
     },
   };
 }
+
+/** The rule id of the learned detector's findings. */
+export const MODEL_RULE = 'injection.model';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Finding evidence

@@ -36,6 +36,13 @@ export function buildGuardrails(
     injection: createInjectionDetector({
       ...(d.injection.threshold === undefined ? {} : { threshold: d.injection.threshold }),
       ...(content === 'prompt' ? { ignoreRules: ['injection.task-injection'] } : {}),
+      model: {
+        enabled: d.injection.model.enabled,
+        ...(d.injection.model.threshold === undefined ? {} : { threshold: d.injection.model.threshold }),
+        ...(d.injection.model.path === undefined ? {} : { path: d.injection.model.path }),
+        // A prompt's messages set the model a task by design: read them as a prompt, not as data.
+        ...(content === 'prompt' ? { as: 'input' as const } : {}),
+      },
     }),
     pii: createPiiDetector({
       ...(d.pii.entities ? { entities: d.pii.entities } : {}),

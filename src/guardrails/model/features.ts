@@ -1,0 +1,315 @@
+/**
+ * The features of the learned injection detector (model.ts), shared with its trainer (bench/train/train.ts) so that
+ * training and inference read a text the same way, to the bit.
+ *
+ * A text is first folded (`fold`): lower case, full-width ASCII to ASCII, every digit to 0, runs of spaces and tabs to
+ * one space, runs of line breaks to one; an offset table maps each folded character back to the original. The folded
+ * text is cut into segments (a line, a sentence, or at most SEGMENT_MAX characters), and a *window* is a run of one to
+ * WINDOW_SEGMENTS consecutive segments, at most WINDOW_MAX characters long. The model scores each window; a text
+ * scores its best window. Windows keep a score local: one injected sentence in a megabyte of data is still a whole
+ * window of its own, and benign text around it cannot dilute it.
+ *
+ * The features of a window are every hashed character n-gram (n = 2..5) and every hashed word and word pair that ENDS
+ * inside it, so each feature belongs to exactly one position of the folded text. That is what makes scoring linear:
+ * the weight of every feature ending at a position is summed once per position (`contributions`), a prefix sum
+ * makes every window's sum O(1), and a megabyte costs one pass. Character n-grams carry every script alike (a Chinese
+ * or Japanese word is two or three characters; Russian and Arabic words are letter runs); word features add the
+ * English-and-European vocabulary of instructions.
+ *
+ * The window's logit is `bias + lengthWeight[bucket(length)] + sum / sqrt(count)`: the square root sits between a
+ * sum (long windows win) and a mean (one strong sentence is diluted by its neighbours).
+ */
+
+/** Folded characters per segment at most: a longer sentence is cut at a space near this length. */
+export const SEGMENT_MAX = 280;
+/** A window joins at most this many consecutive segments ... */
+export const WINDOW_SEGMENTS = 3;
+/** ... and at most this many folded characters (a single segment is never longer than SEGMENT_MAX). */
+export const WINDOW_MAX = 560;
+/** Character n-gram orders. */
+export const NGRAM_MIN = 2;
+export const NGRAM_MAX = 5;
+/** Length buckets of a window for the dense length weights: floor(log2(length)), clamped. */
+export const LENGTH_BUCKETS = 12;
+
+/** A text read for the model: the folded characters and where each came from. */
+export interface Folded {
+  /** Folded UTF-16 code units. */
+  codes: Uint16Array;
+  length: number;
+  /** toOriginal[i]: offset in the original text of folded character i; toOriginal[length] = the original length. */
+  toOriginal: Int32Array;
+}
+
+const SPACE = 32;
+const NEWLINE = 10;
+const ZERO = 48;
+
+/** Folds a text (see the module header). Linear; one native toLowerCase and one pass. */
+export function fold(text: string): Folded {
+  // toLowerCase keeps the length for everything but a handful of characters (İ becomes i̇): fold per character then,
+  // so the offsets stay true.
+  let lower = text.toLowerCase();
+  if (lower.length !== text.length) lower = Array.from(text, (ch) => lowerSameLength(ch)).join('');
+  const n = lower.length;
+  const codes = new Uint16Array(n);
+  const toOriginal = new Int32Array(n + 1);
+  let k = 0;
+  let pendingSpace = false;
+  let pendingLine = false;
+  let spaceAt = 0;
+  for (let i = 0; i < n; i++) {
+    let c = lower.charCodeAt(i);
+    if (c === NEWLINE || c === 13 || c === 0x2028 || c === 0x2029 || c === 11 || c === 12 || c === 0x85) {
+      if (!pendingLine) spaceAt = i;
+      pendingLine = true;
+      continue;
+    }
+    if (c === SPACE || c === 9 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f) {
+      if (!pendingSpace && !pendingLine) spaceAt = i;
+      pendingSpace = true;
+      continue;
+    }
+    if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0; // full-width ASCII
+    if (c >= 65 && c <= 90) c += 32; // a full-width capital folded above
+    else if (c > ZERO && c <= 57) c = ZERO;
+    if ((pendingLine || pendingSpace) && k > 0) {
+      codes[k] = pendingLine ? NEWLINE : SPACE;
+      toOriginal[k++] = spaceAt;
+    }
+    pendingLine = false;
+    pendingSpace = false;
+    codes[k] = c;
+    toOriginal[k++] = i;
+  }
+  toOriginal[k] = n;
+  return { codes, length: k, toOriginal };
+}
+
+function lowerSameLength(ch: string): string {
+  const l = ch.toLowerCase();
+  return l.length === ch.length ? l : ch;
+}
+
+function isSentenceEnd(c: number): boolean {
+  return c === 46 || c === 33 || c === 63 || c === 59; // . ! ? ;
+}
+
+function isWideSentenceEnd(c: number): boolean {
+  // 。！？；： and the ideographic full stop: CJK sentences need no space after them.
+  return c === 0x3002 || c === 0xff01 || c === 0xff1f || c === 0xff1b || c === 0xff61;
+}
+
+/**
+ * The segments of a folded text as [start, end) pairs, in order and covering it: a segment ends after a line break,
+ * after . ! ? ; followed by a space, after a CJK sentence end, or at a space near SEGMENT_MAX (hard cut at SEGMENT_MAX
+ * when there is none).
+ */
+export function segments(f: Folded): Int32Array {
+  const out: number[] = [];
+  const { codes, length } = f;
+  let start = 0;
+  let lastSpace = -1;
+  for (let i = 0; i < length; i++) {
+    const c = codes[i]!;
+    let cut = -1;
+    if (c === NEWLINE) cut = i + 1;
+    else if (isWideSentenceEnd(c)) cut = i + 1;
+    else if (c === SPACE) {
+      if (i > start && isSentenceEnd(codes[i - 1]!)) cut = i + 1;
+      else lastSpace = i;
+    }
+    if (cut < 0 && i + 1 - start >= SEGMENT_MAX) cut = lastSpace > start + SEGMENT_MAX / 2 ? lastSpace + 1 : i + 1;
+    if (cut > start) {
+      out.push(start, cut);
+      start = cut;
+      lastSpace = -1;
+    }
+  }
+  if (start < length) out.push(start, length);
+  return Int32Array.from(out);
+}
+
+/** Calls `each(start, end)` for every window: runs of 1..WINDOW_SEGMENTS segments within WINDOW_MAX characters. */
+export function forEachWindow(segs: Int32Array, each: (start: number, end: number) => void): void {
+  const count = segs.length >> 1;
+  for (let s = 0; s < count; s++) {
+    const start = segs[2 * s]!;
+    for (let e = s; e < count && e < s + WINDOW_SEGMENTS; e++) {
+      const end = segs[2 * e + 1]!;
+      if (e > s && end - start > WINDOW_MAX) break;
+      each(start, end);
+    }
+  }
+}
+
+export function lengthBucket(length: number): number {
+  return Math.min(LENGTH_BUCKETS - 1, 31 - Math.clz32(Math.max(1, length)));
+}
+
+function isWordChar(c: number): boolean {
+  // ASCII letters (folded to lower case) and the digit 0, and letters of alphabetic scripts (Latin-1 to Cyrillic,
+  // Armenian, Hebrew, Arabic). CJK characters are not word characters: their n-grams already are words.
+  return (c >= 97 && c <= 122) || c === ZERO || (c >= 0xc0 && c <= 0x6ff && c !== 0xd7 && c !== 0xf7);
+}
+
+/** Bucket of a hash: multiplicative (Fibonacci) hashing, the top `bits` bits of the product. */
+function bucket(h: number, shift: number): number {
+  return Math.imul(h, 0x9e3779b1) >>> shift;
+}
+
+const NGRAM_SEED = [0, 0, 0x2545f491, 0x6c8e9cf5, 0x1b873593, 0x7feb352d];
+/**
+ * Phases, in the order of PHASE_SEED. Words and word pairs are features twice: once shared, once with the phase, so
+ * that one model can learn that a plain question is benign in a prompt and an injection inside a tool result.
+ */
+export const PHASES = ['input', 'output', 'description'] as const;
+export type Phase = (typeof PHASES)[number];
+const PHASE_SEED = [0x68e31da4, 0x1b56c4e9, 0x7a3f2b15];
+/**
+ * Phases whose character n-grams are features twice too (shared and with the phase). Prompts and descriptions are
+ * short, so the doubled cost is small there; tool results can be megabytes, and share their n-grams.
+ */
+const NGRAM_PHASED = [true, false, true];
+const WORD_SEED = 0x3c6ef372;
+const PAIR_SEED = 0x5bd1e995;
+
+/**
+ * Calls `each(bucket)` for every feature that ends at each position of the folded text in a phase (PHASES index),
+ * position by position, and
+ * `done(position, count)` after each position with the number of features it had. Positions before `from` are read
+ * for context (n-grams and words that reach into the range) but report nothing.
+ */
+export function forEachFeature(
+  f: Folded,
+  phase: number,
+  from: number,
+  to: number,
+  bits: number,
+  each: (bucket: number) => void,
+  done?: (position: number, count: number) => void,
+): void {
+  const { codes } = f;
+  // Start far enough back to know the current word and the word before it.
+  let i = Math.max(0, from - 64);
+  while (i > 0 && isWordChar(codes[i - 1]!)) i--;
+  const ps = PHASE_SEED[phase]!;
+  const phased = NGRAM_PHASED[phase]!;
+  const shift = 32 - bits;
+  let word = 0;
+  let inWord = false;
+  let prevWord = 0;
+  for (; i < to; i++) {
+    const c = codes[i]!;
+    let count = 0;
+    const report = i >= from;
+    // Character n-grams ending here, built backwards: h covers codes[i-n+1..i].
+    let h = c;
+    for (let n = 2; n <= NGRAM_MAX && i - n + 1 >= 0; n++) {
+      h = Math.imul(h, 0x01000193) ^ codes[i - n + 1]!;
+      if (n >= NGRAM_MIN && report) {
+        each(bucket(h ^ NGRAM_SEED[n]!, shift));
+        count++;
+        if (phased) {
+          each(bucket(h ^ NGRAM_SEED[n]! ^ ps, shift));
+          count++;
+        }
+      }
+    }
+    // A word and the pair it makes with the word before it are features of the word's last character.
+    if (isWordChar(c)) {
+      word = inWord ? Math.imul(word, 0x01000193) ^ c : c + 0x9e37;
+      inWord = true;
+      if (i + 1 >= f.length || !isWordChar(codes[i + 1]!)) {
+        if (report) {
+          const pair = Math.imul(prevWord, 0x27d4eb2d) ^ word ^ PAIR_SEED;
+          each(bucket(word ^ WORD_SEED, shift));
+          each(bucket(pair, shift));
+          each(bucket(word ^ WORD_SEED ^ ps, shift));
+          each(bucket(pair ^ ps, shift));
+          count += 4;
+        }
+        prevWord = word;
+        inWord = false;
+      }
+    }
+    if (report && done) done(i, count);
+  }
+}
+
+/**
+ * The scoring loop of forEachFeature, specialised: for each folded position, the running sum of the weights of every
+ * feature ending at or before it (`sums[i + 1]`) and their number (`counts[i + 1]`). The same features as
+ * forEachFeature, to the bit (features.test.ts holds them together); written out because a callback per feature
+ * costs more than the feature itself.
+ */
+export function sumFeatures(f: Folded, phase: number, weights: Int8Array, sums: Int32Array, counts: Int32Array): void {
+  const { codes, length } = f;
+  const shift = 32 - (31 - Math.clz32(weights.length));
+  const ps = PHASE_SEED[phase]!;
+  const phased = NGRAM_PHASED[phase]!;
+  const per = phased ? 2 : 1;
+  const s2 = NGRAM_SEED[2]!;
+  const s3 = NGRAM_SEED[3]!;
+  const s4 = NGRAM_SEED[4]!;
+  const s5 = NGRAM_SEED[5]!;
+  let acc = 0;
+  let n = 0;
+  let word = 0;
+  let inWord = false;
+  let prevWord = 0;
+  // The last four characters, newest first.
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  let c4 = 0;
+  for (let i = 0; i < length; i++) {
+    const c = codes[i]!;
+    if (i >= 1) {
+      let h = Math.imul(c, 0x01000193) ^ c1;
+      acc += weights[Math.imul(h ^ s2, 0x9e3779b1) >>> shift]!;
+      if (phased) acc += weights[Math.imul(h ^ s2 ^ ps, 0x9e3779b1) >>> shift]!;
+      n += per;
+      if (i >= 2) {
+        h = Math.imul(h, 0x01000193) ^ c2;
+        acc += weights[Math.imul(h ^ s3, 0x9e3779b1) >>> shift]!;
+        if (phased) acc += weights[Math.imul(h ^ s3 ^ ps, 0x9e3779b1) >>> shift]!;
+        n += per;
+        if (i >= 3) {
+          h = Math.imul(h, 0x01000193) ^ c3;
+          acc += weights[Math.imul(h ^ s4, 0x9e3779b1) >>> shift]!;
+          if (phased) acc += weights[Math.imul(h ^ s4 ^ ps, 0x9e3779b1) >>> shift]!;
+          n += per;
+          if (i >= 4) {
+            h = Math.imul(h, 0x01000193) ^ c4;
+            acc += weights[Math.imul(h ^ s5, 0x9e3779b1) >>> shift]!;
+            if (phased) acc += weights[Math.imul(h ^ s5 ^ ps, 0x9e3779b1) >>> shift]!;
+            n += per;
+          }
+        }
+      }
+    }
+    if (isWordChar(c)) {
+      word = inWord ? Math.imul(word, 0x01000193) ^ c : c + 0x9e37;
+      inWord = true;
+      if (i + 1 >= length || !isWordChar(codes[i + 1]!)) {
+        const pair = Math.imul(prevWord, 0x27d4eb2d) ^ word ^ PAIR_SEED;
+        const w = word ^ WORD_SEED;
+        acc +=
+          weights[Math.imul(w, 0x9e3779b1) >>> shift]! +
+          weights[Math.imul(pair, 0x9e3779b1) >>> shift]! +
+          weights[Math.imul(w ^ ps, 0x9e3779b1) >>> shift]! +
+          weights[Math.imul(pair ^ ps, 0x9e3779b1) >>> shift]!;
+        n += 4;
+        prevWord = word;
+        inWord = false;
+      }
+    }
+    sums[i + 1] = acc;
+    counts[i + 1] = n;
+    c4 = c3;
+    c3 = c2;
+    c2 = c1;
+    c1 = c;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The learned injection detector's runtime: loads the weights that ship with the package (models/injection.bin,
+ * written by `npm run train`, bench/train/train.ts) and scores a text's windows (features.ts), offline and
+ * in-process, with no dependency. Used by the injection detector in every phase as rule `injection.model`.
+ *
+ * The file: the 8-byte magic `SMGINJ1\n`, a little-endian u32 header length, the header (JSON: hash bits, weight
+ * scale, bias, length weights, per-phase thresholds, the SHA-256 of the weights, what it was trained on), then
+ * 2^bits signed 8-bit weights.
+ *
+ * Failure mode: CLOSED. A missing, truncated or altered file (the weights' digest is checked on load), or a header
+ * that does not fit, throws a ModelError naming the file and what is wrong; the injection detector lets it through,
+ * so the guardrail stage denies the call (a throwing detector is a deny) rather than scanning without the model.
+ * The file is read once, on the first scan that needs it, and a failed load is tried again on the next scan.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Where } from '../types.js';
+import {
+  fold,
+  forEachFeature,
+  forEachWindow,
+  lengthBucket,
+  LENGTH_BUCKETS,
+  PHASES,
+  segments,
+  sumFeatures,
+} from './features.js';
+
+export const MAGIC = 'SMGINJ1\n';
+
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+}
+
+export interface ModelHeader {
+  version: 1;
+  /** log2 of the number of hash buckets. */
+  bits: number;
+  /** A weight is `int8 * scale`. */
+  scale: number;
+  bias: number;
+  /** Added to the bias in each phase. */
+  phaseBias: Record<Where, number>;
+  lengthWeights: number[];
+  /** Probability at or above which a window is reported, per phase (calibrated to a false-positive budget). */
+  thresholds: Record<Where, number>;
+  /** SHA-256 (hex) of the weight bytes. */
+  sha256: string;
+  /** What the weights were trained on: free-form, for `doctor` and the docs. */
+  trained?: Record<string, unknown>;
+}
+
+export interface InjectionModel {
+  header: ModelHeader;
+  weights: Int8Array;
+  /** Where it was loaded from, for messages. */
+  file: string;
+}
+
+/** A window that reached the threshold: its span in the original text and its probability. */
+export interface ModelHit {
+  start: number;
+  end: number;
+  score: number;
+}
+
+export function encodeModel(header: Omit<ModelHeader, 'sha256'>, weights: Int8Array): Buffer {
+  const bytes = Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength);
+  const full: ModelHeader = { ...header, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const json = Buffer.from(JSON.stringify(full), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(json.length);
+  return Buffer.concat([Buffer.from(MAGIC, 'latin1'), len, json, bytes]);
+}
+
+export function decodeModel(buf: Buffer, file: string): InjectionModel {
+  const bad = (what: string): ModelError =>
+    new ModelError(`injection model ${file} is not usable: ${what} (reinstall the package or run npm run train)`);
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('not a model file (bad magic)');
+  const len = buf.readUInt32LE(8);
+  if (12 + len > buf.length) throw bad('truncated header');
+  let header: ModelHeader;
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as ModelHeader;
+  } catch {
+    throw bad('header is not JSON');
+  }
+  const where: Where[] = ['input', 'output', 'description'];
+  if (
+    header.version !== 1 ||
+    !Number.isInteger(header.bits) ||
+    header.bits < 8 ||
+    header.bits > 24 ||
+    !(header.scale > 0) ||
+    !Number.isFinite(header.bias) ||
+    !Array.isArray(header.lengthWeights) ||
+    header.lengthWeights.length !== LENGTH_BUCKETS ||
+    !header.lengthWeights.every(Number.isFinite) ||
+    !where.every((w) => typeof header.thresholds?.[w] === 'number' && header.thresholds[w] > 0) ||
+    !where.every((w) => Number.isFinite(header.phaseBias?.[w])) ||
+    typeof header.sha256 !== 'string'
+  ) {
+    throw bad('header does not fit version 1');
+  }
+  const body = buf.subarray(12 + len);
+  if (body.length !== 1 << header.bits) throw bad(`expected ${1 << header.bits} weights, found ${body.length}`);
+  if (createHash('sha256').update(body).digest('hex') !== header.sha256) throw bad('weights do not match their digest');
+  const weights = new Int8Array(body.length);
+  weights.set(new Int8Array(body.buffer, body.byteOffset, body.length));
+  return { header, weights, file };
+}
+
+/** Where the shipped weights are: models/injection.bin at the package root, found upwards from this module. */
+export function defaultModelPath(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'models', 'injection.bin');
+    if (fs.existsSync(candidate)) return candidate;
+    if (fs.existsSync(path.join(dir, 'package.json'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.join(dir, 'models', 'injection.bin');
+}
+
+export function loadModel(file: string): InjectionModel {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ModelError(`injection model ${file} cannot be read (${code}); reinstall the package or run npm run train`);
+  }
+  return decodeModel(buf, file);
+}
+
+const models = new Map<string, InjectionModel>();
+
+/** The model at `file` (default: the shipped one), loaded once. A failed load throws and is tried again next time. */
+export function sharedModel(file = defaultModelPath()): InjectionModel {
+  let m = models.get(file);
+  if (!m) {
+    m = loadModel(file);
+    models.set(file, m);
+  }
+  return m;
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/**
+ * Scores every window of a text and returns those at or above `threshold`, merged where they overlap (the best score
+ * of the merged windows), plus the best score over all windows.
+ */
+export function scoreText(
+  model: InjectionModel,
+  text: string,
+  where: Where,
+  threshold: number,
+): { best: number; hits: ModelHit[] } {
+  if (text.length === 0) return { best: 0, hits: [] };
+  const f = fold(text);
+  if (f.length === 0) return { best: 0, hits: [] };
+  const { weights, header } = model;
+  // sums[i]: the summed weights of every feature ending before folded position i; counts[i] likewise their number.
+  const sums = new Int32Array(f.length + 1);
+  const counts = new Int32Array(f.length + 1);
+  sumFeatures(f, PHASES.indexOf(where), weights, sums, counts);
+  const { scale, lengthWeights } = header;
+  const bias = header.bias + header.phaseBias[where];
+  const limit = Math.log(threshold / (1 - threshold));
+  let best = -Infinity;
+  const hits: ModelHit[] = [];
+  forEachWindow(segments(f), (s, e) => {
+    const c = counts[e]! - counts[s]!;
+    if (c === 0) return;
+    const logit = bias + lengthWeights[lengthBucket(e - s)]! + (scale * (sums[e]! - sums[s]!)) / Math.sqrt(c);
+    if (logit > best) best = logit;
+    if (logit < limit) return;
+    const start = f.toOriginal[s]!;
+    const end = e >= f.length ? text.length : f.toOriginal[e]!;
+    const score = sigmoid(logit);
+    const last = hits[hits.length - 1];
+    if (last && start <= last.end) {
+      last.end = Math.max(last.end, end);
+      last.score = Math.max(last.score, score);
+    } else hits.push({ start, end, score });
+  });
+  return { best: best === -Infinity ? 0 : sigmoid(best), hits };
+}
+
+/** The features of one text for training: every window with its features (see bench/train/train.ts). */
+export interface TextWindows {
+  /** Bucket ids of all features, position by position. */
+  features: Uint32Array;
+  /** featureStart[i]: index in `features` of the first feature of folded position i (length + 1 entries). */
+  featureStart: Int32Array;
+  /** Windows as [start, end) folded positions, flattened. */
+  windows: Int32Array;
+  toOriginal: Int32Array;
+  length: number;
+}
+
+export function textWindows(text: string, where: Where, bits: number): TextWindows {
+  const f = fold(text);
+  const features: number[] = [];
+  const featureStart = new Int32Array(f.length + 1);
+  forEachFeature(
+    f,
+    PHASES.indexOf(where),
+    0,
+    f.length,
+    bits,
+    (b) => features.push(b),
+    (i) => {
+      featureStart[i + 1] = features.length;
+    },
+  );
+  const windows: number[] = [];
+  forEachWindow(segments(f), (s, e) => windows.push(s, e));
+  return {
+    features: Uint32Array.from(features),
+    featureStart,
+    windows: Int32Array.from(windows),
+    toOriginal: f.toOriginal,
+    length: f.length,
+  };
+}
