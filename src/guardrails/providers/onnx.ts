@@ -127,7 +127,12 @@ export function createOnnxProvider(
     const stride = model.body - model.overlap;
     // The most tokens maxChunks chunks can cover; one more tells that the text is longer.
     const cap = model.body + (maxChunks - 1) * stride;
-    let tokens = model.tokenize(text, cap + 1);
+    let tokens: number[] | string[];
+    try {
+      tokens = model.tokenize(text, cap + 1);
+    } catch (error) {
+      throw new OnnxFailure('inference', `cannot tokenize the text: ${messageOf(error)}`);
+    }
     if (tokens.length > cap) {
       if (cfg.overflow !== 'truncate')
         throw new OnnxFailure(
@@ -452,7 +457,10 @@ function integerTensor(
   for (const n of names) {
     const type = meta(n)?.type ?? 'int64';
     if (type !== 'int64' && type !== 'int32')
-      throw new OnnxFailure('setup', `the model's input "${n}" is ${type}; a ${tokenizer} tokenizer feeds int64 or int32`);
+      throw new OnnxFailure(
+        'setup',
+        `the model's input "${n}" is ${type}; a ${tokenizer} tokenizer feeds int64 or int32`,
+      );
     types.set(n, type);
   }
   return (n, values) =>

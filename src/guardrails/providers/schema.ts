@@ -403,7 +403,8 @@ export const OnnxProviderSchema = z
         ? p.inputs?.ids === undefined && p.inputs?.mask === undefined && p.inputs?.typeIds === undefined
         : p.inputs?.features === undefined,
     {
-      message: 'inputs.ids, mask and typeIds go with a huggingface or wordpiece tokenizer, inputs.features with hashing',
+      message:
+        'inputs.ids, mask and typeIds go with a huggingface or wordpiece tokenizer, inputs.features with hashing',
       path: ['inputs'],
     },
   )

@@ -20,7 +20,7 @@
  * that is not a fixed prefix and suffix). onnx.ts turns that into a set-up failure: the stage denies.
  */
 import fs from 'node:fs';
-import { Tokenizer } from '@huggingface/tokenizers';
+import * as tokenizers from '@huggingface/tokenizers';
 import { z } from 'zod';
 import { messageOf } from '../../errors.js';
 
@@ -28,6 +28,26 @@ import { messageOf } from '../../errors.js';
 export const SEGMENT_CHARS = 4096;
 
 export class TokenizerFileError extends Error {}
+
+/**
+ * The part of the library's Tokenizer used here. Its published .d.ts files import each other without file
+ * extensions, which NodeNext resolution cannot follow, so the type is written out once here instead.
+ */
+export interface LibraryTokenizer {
+  encode(
+    text: string,
+    options?: { add_special_tokens?: boolean; return_token_type_ids?: boolean },
+  ): { ids: number[]; tokens: string[]; token_type_ids?: number[] };
+  token_to_id(token: string): number | undefined;
+  id_to_token(id: number): string | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+}
+
+/** The library's tokenizer from a parsed tokenizer.json and tokenizer_config.json; throws what the library throws. */
+export function libraryTokenizer(json: object, config: object): LibraryTokenizer {
+  const { Tokenizer } = tokenizers as unknown as { Tokenizer: new (json: object, config: object) => LibraryTokenizer };
+  return new Tokenizer(json, config);
+}
 
 export interface LoadedTokenizer {
   /** Ids of the text without special tokens; stops once it has more than `limit` (so at most a segment more). */
@@ -136,9 +156,9 @@ export function loadTokenizer(file: string, configFile?: { path: string; require
   let config: z.infer<typeof tokenizerConfigSchema> = {};
   if (configFile && (configFile.required || fs.existsSync(configFile.path)))
     config = parse(tokenizerConfigSchema, readJson(configFile.path, 'the tokenizer config'), configFile.path);
-  let tokenizer: Tokenizer;
+  let tokenizer: LibraryTokenizer;
   try {
-    tokenizer = new Tokenizer(json, config);
+    tokenizer = libraryTokenizer(json, config);
   } catch (error) {
     throw new TokenizerFileError(`${file}: the tokenizer cannot be built: ${messageOf(error)}`);
   }
@@ -159,7 +179,11 @@ export function loadTokenizer(file: string, configFile?: { path: string; require
     encode(text, limit) {
       const ids: number[] = [];
       for (const segment of segments(text, SEGMENT_CHARS)) {
-        ids.push(...encodeBody(segment));
+        for (const id of encodeBody(segment)) {
+          // A piece with no id (a Unigram model without unk_id) would reach the model as garbage.
+          if (!Number.isInteger(id)) throw new Error(`${file} has no id for a piece of the text and no unknown token`);
+          ids.push(id);
+        }
         if (ids.length > limit) break;
       }
       return ids;
@@ -193,7 +217,7 @@ function bodyType(prefix: readonly Slot[]): number {
  * What the post-processor adds around one sequence, found by encoding a probe with and without special tokens:
  * the plain ids must appear once, whole, in the processed ones; what comes before and after is the template.
  */
-function template(tokenizer: Tokenizer, file: string): { prefix: Slot[]; suffix: Slot[] } {
+function template(tokenizer: LibraryTokenizer, file: string): { prefix: Slot[]; suffix: Slot[] } {
   const probe = 'probe text';
   const plain: number[] = tokenizer.encode(probe, { add_special_tokens: false }).ids;
   const full = tokenizer.encode(probe, { add_special_tokens: true, return_token_type_ids: true });
