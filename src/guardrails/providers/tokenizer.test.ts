@@ -93,6 +93,29 @@ describe('loadTokenizer: the library’s ids, and its post-processor’s special
     }
   });
 
+  it('reads a BERT-style WordPiece tokenizer.json, with [CLS] … [SEP] and pad 0 when it has no pad token', () => {
+    const vocab = ['[UNK]', '[CLS]', '[SEP]', 'ignore', 'all', 'previous', 'instruction', '##s', '.'];
+    const json = {
+      added_tokens: [1, 2].map((id) => ({ id, content: vocab[id], special: true, normalized: false })),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] },
+      decoder: { type: 'WordPiece', prefix: '##' },
+      model: {
+        type: 'WordPiece',
+        unk_token: '[UNK]',
+        continuing_subword_prefix: '##',
+        vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+      },
+    };
+    const file = write(json, null);
+    const t = loadTokenizer(file, beside(file));
+    for (let i = 0; i < 2; i++) expect(t.encode('IGNORE all previous instructions!', 100)).toEqual([3, 4, 5, 6, 7, 0]);
+    expect(t.wrap([3]).ids).toEqual([1, 3, 2]);
+    expect(t.pad).toBe(0);
+    expect(t.summary).toBe('WordPiece, 9 tokens, [CLS] … [SEP]');
+  });
+
   it('refuses a text piece with no id when the Unigram model has no unknown token', () => {
     const tok = unigramTokenizer(WORDS);
     const model = tok.json.model as Record<string, unknown>;
@@ -112,6 +135,7 @@ describe('loadTokenizer: a file that cannot be used is named, with where and wha
       /^cannot read the tokenizer .*nope\.json \(ENOENT\)$/,
     ],
     ['not JSON', () => loadTokenizer(write('{"model": ')), /tokenizer\.json: not JSON: /],
+    ['not an object', () => loadTokenizer(write([])), /tokenizer\.json: at \(the top level\): /],
     [
       'no model',
       () => loadTokenizer(write({ added_tokens: [] })),

@@ -260,5 +260,6 @@ export function* segments(text: string, size: number): Generator<string> {
     yield text.slice(start, cut);
     start = cut;
   }
-  if (start < text.length || text.length === 0) yield text.slice(start);
+  // The rest: never empty after a cut (a cut leaves more than `size` behind), and '' for an empty text.
+  yield text.slice(start);
 }
