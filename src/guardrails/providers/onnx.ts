@@ -1,8 +1,10 @@
 /**
- * A local guardrail provider: a text classifier in ONNX format (e.g. a DistilBERT prompt-injection model exported
- * with Hugging Face optimum), run in-process with onnxruntime-node. It judges the whole text like the remote
- * providers do, in the input and output phases alike: rule `<name>.<rule>`, flagged when the unsafe label's score
- * reaches the threshold. Nothing is downloaded, ever: the model and the vocab are local files.
+ * A local guardrail provider: a text classifier in ONNX format (Llama Prompt Guard 2, ProtectAI's DeBERTa-v3
+ * prompt-injection model, a DistilBERT one... exported with Hugging Face optimum), run in-process with
+ * onnxruntime-node. It judges the whole text like the remote providers do, in the input and output phases alike:
+ * rule `<name>.<rule>`, flagged when the unsafe label's score reaches the threshold. Nothing is downloaded, ever: the
+ * model, its tokenizer.json (read by @huggingface/tokenizers, tokenizer.ts) or vocab.txt, and its config.json are
+ * local files; `model` may name the export's folder.
  *
  * onnxruntime-node is an optional peer dependency. It is imported, with the model session created, on the first
  * scan (or by `config validate`), once per provider; concurrent scans share the session (onnxruntime-node runs one
@@ -11,7 +13,7 @@
  * `overflow: "truncate"`, reads only the first chunks).
  *
  * Failure mode: CLOSED by default, as for the remote providers (client.ts). A missing onnxruntime-node, an
- * unreadable model or vocab, tensor names the model does not have, a timeout (checked between chunks), a text that
+ * unreadable or corrupt model, tokenizer.json or vocab, a text the tokenizer cannot map to ids, tensor names the model does not have, a timeout (checked between chunks), a text that
  * needs too many chunks or a failed inference make `scan` throw a GatewayError naming the provider; the stage turns
  * that into a deny. With `failOpen: true` they return [] and go to `hooks.onFailure`. An abort always rejects.
  * A failed set-up is tried again on the next scan, so fixing the file does not need a restart.
