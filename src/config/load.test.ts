@@ -119,6 +119,12 @@ describe('parseConfig: local model providers', () => {
         rel: { type: 'onnx', model: 'models/m.onnx', tokenizer: { type: 'wordpiece', vocab: '${env:VOCAB}' } },
         home: { type: 'onnx', model: '~/m.onnx', tokenizer: { type: 'wordpiece' } },
         abs: { type: 'onnx', model: '/opt/m.onnx', tokenizer: { type: 'hashing' } },
+        hf: {
+          type: 'onnx',
+          model: 'models/pg2',
+          tokenizer: { type: 'huggingface', path: 'tok/tokenizer.json', config: '~/tc.json' },
+        },
+        dir: { type: 'onnx', model: 'models/pg2' },
       },
     });
     const { providers } = parseConfig(text, FILE, { VOCAB: 'v/vocab.txt', HOME: '/home/me' });
@@ -128,6 +134,11 @@ describe('parseConfig: local model providers', () => {
     });
     expect(providers.home).toMatchObject({ model: '/home/me/m.onnx', tokenizer: { type: 'wordpiece' } });
     expect(providers.abs).toMatchObject({ model: '/opt/m.onnx' });
+    expect(providers.hf).toMatchObject({
+      model: '/etc/smg/models/pg2',
+      tokenizer: { type: 'huggingface', path: '/etc/smg/tok/tokenizer.json', config: '/home/me/tc.json' },
+    });
+    expect(providers.dir).toEqual({ type: 'onnx', model: '/etc/smg/models/pg2' });
   });
 });
 

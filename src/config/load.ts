@@ -210,8 +210,12 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     // A local model's files are found from the config file, not from wherever the client started the gateway.
     if (resolved.type === 'onnx') {
       resolved.model = local(resolved.model);
-      if (resolved.tokenizer.type === 'wordpiece' && resolved.tokenizer.vocab !== undefined)
-        resolved.tokenizer.vocab = local(resolved.tokenizer.vocab);
+      const tokenizer = resolved.tokenizer;
+      if (tokenizer?.type === 'wordpiece' && tokenizer.vocab !== undefined) tokenizer.vocab = local(tokenizer.vocab);
+      if (tokenizer?.type === 'huggingface') {
+        if (tokenizer.path !== undefined) tokenizer.path = local(tokenizer.path);
+        if (tokenizer.config !== undefined) tokenizer.config = local(tokenizer.config);
+      }
     }
     providers[name] = resolved;
   }

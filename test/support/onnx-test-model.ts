@@ -202,3 +202,156 @@ export function hashingModel(opts: HashingModelOptions): Buffer {
 export function tempModelDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'smg-onnx-'));
 }
+
+// --- tiny tokenizer.json files --------------------------------------------------------------------------------
+
+/** A tokenizer.json and tokenizer_config.json as transformers writes them, and the vocab by id for the test model. */
+export interface TinyTokenizer {
+  json: Record<string, unknown>;
+  config: Record<string, unknown>;
+  /** Token strings by id, so `tokenModel` can give each id its score. */
+  vocab: string[];
+}
+
+const special = (content: string, id: number) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
+
+const LETTERS = [...'abcdefghijklmnopqrstuvwxyz.,!?'];
+
+/**
+ * A SentencePiece/Unigram tokenizer shaped like DeBERTa-v3's export (the tokenizer of Prompt Guard 2 and ProtectAI's
+ * model): Replace/NFKC normalizer, Metaspace pre-tokenizer, [CLS] $A [SEP] TemplateProcessing, Unigram pieces
+ * "▁word" for each word (cheap) and single letters (dear), so a known word is one piece and anything else is spelt.
+ */
+export function unigramTokenizer(words: string[]): TinyTokenizer {
+  const specials = ['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]'];
+  const pieces: [string, number][] = [
+    ...specials.map((s): [string, number] => [s, 0]),
+    ['▁', -3],
+    ...LETTERS.map((l): [string, number] => [l, -8]),
+    ...words.map((w): [string, number] => [`▁${w}`, -1]),
+  ];
+  const tokenOf = (id: string, n: number) => ({ id, ids: [n], tokens: [id] });
+  return {
+    vocab: pieces.map(([p]) => p),
+    config: {
+      model_max_length: 1000000000000000019884624838656,
+      pad_token: '[PAD]',
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+      unk_token: '[UNK]',
+      do_lower_case: false,
+      tokenizer_class: 'DebertaV2Tokenizer',
+    },
+    json: {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: specials.map(special),
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Replace', pattern: { String: '``' }, content: '"' },
+          { type: 'NFKC' },
+          { type: 'Lowercase' },
+          { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+        ],
+      },
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [
+          { SpecialToken: { id: '[CLS]', type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        ],
+        pair: [
+          { SpecialToken: { id: '[CLS]', type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '[SEP]', type_id: 0 } },
+          { Sequence: { id: 'B', type_id: 1 } },
+          { SpecialToken: { id: '[SEP]', type_id: 1 } },
+        ],
+        special_tokens: { '[CLS]': tokenOf('[CLS]', 1), '[SEP]': tokenOf('[SEP]', 2) },
+      },
+      decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+      model: { type: 'Unigram', unk_id: 3, vocab: pieces, byte_fallback: false },
+    },
+  };
+}
+
+/**
+ * A byte-level BPE tokenizer shaped like RoBERTa's export: ByteLevel pre-tokenizer and decoder, <s> $A </s> by
+ * RobertaProcessing, and merges that build "Ġword" (a word after a space) letter by letter for each word.
+ */
+export function bpeTokenizer(words: string[]): TinyTokenizer {
+  const vocab = ['<s>', '<pad>', '</s>', '<unk>', 'Ġ', ...LETTERS];
+  const merges: [string, string][] = [];
+  for (const w of words) {
+    let left = 'Ġ';
+    for (const ch of w) {
+      const next = left + ch;
+      if (!vocab.includes(next)) {
+        vocab.push(next);
+        merges.push([left, ch]);
+      }
+      left = next;
+    }
+  }
+  return {
+    vocab,
+    config: { model_max_length: 512, pad_token: '<pad>', bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>' },
+    json: {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map(special),
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: {
+        type: 'RobertaProcessing',
+        sep: ['</s>', 2],
+        cls: ['<s>', 0],
+        trim_offsets: true,
+        add_prefix_space: false,
+      },
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: '<unk>',
+        continuing_subword_prefix: '',
+        end_of_word_suffix: '',
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: false,
+        vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+        merges,
+      },
+    },
+  };
+}
+
+/** Writes an export folder: model.onnx, tokenizer.json, tokenizer_config.json and, with labels, config.json. */
+export function writeExport(dir: string, tok: TinyTokenizer, onnx: Buffer, labels?: string[]): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.onnx'), onnx);
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tok.json));
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tok.config));
+  if (labels)
+    fs.writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])) }),
+    );
+  return dir;
+}
+
+/** The token-id classifier of `wordPieceModel`, for any vocab: one unsafe token anywhere flags the text. */
+export const tokenModel = wordPieceModel;

@@ -1,8 +1,10 @@
 /**
- * A local guardrail provider: a text classifier in ONNX format (e.g. a DistilBERT prompt-injection model exported
- * with Hugging Face optimum), run in-process with onnxruntime-node. It judges the whole text like the remote
- * providers do, in the input and output phases alike: rule `<name>.<rule>`, flagged when the unsafe label's score
- * reaches the threshold. Nothing is downloaded, ever: the model and the vocab are local files.
+ * A local guardrail provider: a text classifier in ONNX format (Llama Prompt Guard 2, ProtectAI's DeBERTa-v3
+ * prompt-injection model, a DistilBERT one... exported with Hugging Face optimum), run in-process with
+ * onnxruntime-node. It judges the whole text like the remote providers do, in the input and output phases alike:
+ * rule `<name>.<rule>`, flagged when the unsafe label's score reaches the threshold. Nothing is downloaded, ever: the
+ * model, its tokenizer.json (read by @huggingface/tokenizers, tokenizer.ts) or vocab.txt, and its config.json are
+ * local files; `model` may name the export's folder.
  *
  * onnxruntime-node is an optional peer dependency. It is imported, with the model session created, on the first
  * scan (or by `config validate`), once per provider; concurrent scans share the session (onnxruntime-node runs one
@@ -11,7 +13,7 @@
  * `overflow: "truncate"`, reads only the first chunks).
  *
  * Failure mode: CLOSED by default, as for the remote providers (client.ts). A missing onnxruntime-node, an
- * unreadable model or vocab, tensor names the model does not have, a timeout (checked between chunks), a text that
+ * unreadable or corrupt model, tokenizer.json or vocab, a text the tokenizer cannot map to ids, tensor names the model does not have, a timeout (checked between chunks), a text that
  * needs too many chunks or a failed inference make `scan` throw a GatewayError naming the provider; the stage turns
  * that into a deny. With `failOpen: true` they return [] and go to `hooks.onFailure`. An abort always rejects.
  * A failed set-up is tried again on the next scan, so fixing the file does not need a restart.
@@ -28,9 +30,14 @@ import type { ProviderHooks } from './client.js';
 import { hashingVector, hashingWords, type HashingOptions } from './hashing.js';
 import { ruleSegment } from './json.js';
 import type { OnnxProviderConfig, ProviderConfig } from './schema.js';
+import { loadTokenizer, TokenizerFileError } from './tokenizer.js';
 import { encodeWordPiece, parseVocab, type WordPieceVocab } from './wordpiece.js';
 
 export type OrtModule = typeof Ort;
+
+type TokenizerConfig = NonNullable<OnnxProviderConfig['tokenizer']>;
+type WordPieceTokenizerConfig = Extract<TokenizerConfig, { type: 'wordpiece' }>;
+type HuggingFaceTokenizerConfig = Extract<TokenizerConfig, { type: 'huggingface' }>;
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_LENGTH = 512;
@@ -122,7 +129,12 @@ export function createOnnxProvider(
     const stride = model.body - model.overlap;
     // The most tokens maxChunks chunks can cover; one more tells that the text is longer.
     const cap = model.body + (maxChunks - 1) * stride;
-    let tokens = model.tokenize(text, cap + 1);
+    let tokens: number[] | string[];
+    try {
+      tokens = model.tokenize(text, cap + 1);
+    } catch (error) {
+      throw new OnnxFailure('inference', `cannot tokenize the text: ${messageOf(error)}`);
+    }
     if (tokens.length > cap) {
       if (cfg.overflow !== 'truncate')
         throw new OnnxFailure(
@@ -206,7 +218,7 @@ export async function checkOnnxProviders(
 /** Loads the runtime, checks the files, creates the session and matches the config against the model. */
 async function setUp(cfg: OnnxProviderConfig & { name: string }, loadRuntime: () => Promise<OrtModule>) {
   const ort = await importRuntime(cfg.name, loadRuntime);
-  const modelPath = path.resolve(cfg.model);
+  const modelPath = modelFile(path.resolve(cfg.model));
   await readable(modelPath, 'the model');
   let session: Ort.InferenceSession;
   try {
@@ -236,42 +248,48 @@ async function setUp(cfg: OnnxProviderConfig & { name: string }, loadRuntime: ()
   let featurize: Featurize;
   let body: number;
   let fed: string[];
+  let tokenizerSummary: string;
 
-  if (cfg.tokenizer.type === 'wordpiece') {
+  const tokenizerCfg = cfg.tokenizer ?? { type: 'huggingface' as const };
+  if (tokenizerCfg.type !== 'hashing') {
     const ids = need(cfg.inputs?.ids ?? 'input_ids', 'inputs.ids');
     const optional = (configured: string | undefined, fallback: string, what: string) =>
       configured !== undefined ? need(configured, what) : inputs.includes(fallback) ? fallback : undefined;
     const mask = optional(cfg.inputs?.mask, 'attention_mask', 'inputs.mask');
     const typeIds = optional(cfg.inputs?.typeIds, 'token_type_ids', 'inputs.typeIds');
     fed = [ids, mask, typeIds].filter((t): t is string => t !== undefined);
-    const tensorOf = integerTensor(ort, fed, meta);
+    const tensorOf = integerTensor(ort, fed, meta, tokenizerCfg.type);
+    const words =
+      tokenizerCfg.type === 'wordpiece'
+        ? wordPieceIds(tokenizerCfg, modelPath)
+        : huggingFaceIds(tokenizerCfg, modelPath, cfg.tokenizer === undefined);
     // A model exported with a fixed sequence length gets every chunk padded to it.
     const fixed = fixedDim(meta(ids)?.shape[1]);
-    const length = Math.min(maxLength, fixed ?? maxLength);
-    if (overlapFor(length - 2) >= length - 2)
-      throw new OnnxFailure('setup', `overlap (${cfg.overlap}) must be smaller than the model's length ${length} - 2`);
-    const vocabPath = path.resolve(cfg.tokenizer.vocab ?? path.join(path.dirname(modelPath), 'vocab.txt'));
-    await readable(vocabPath, 'the vocab');
-    let vocab: WordPieceVocab;
-    try {
-      vocab = parseVocab(fs.readFileSync(vocabPath, 'utf8'));
-    } catch (error) {
-      throw new OnnxFailure('setup', `${vocabPath}: ${messageOf(error)}`);
-    }
-    const lowercase = cfg.tokenizer.lowercase ?? true;
-    body = length - 2;
-    tokenize = (text, limit) => encodeWordPiece(text, vocab, lowercase, limit);
+    const length = Math.min(maxLength, fixed ?? maxLength, words.modelMaxLength ?? maxLength);
+    const specials = words.specials;
+    if (length - specials < 1 || overlapFor(length - specials) >= length - specials)
+      throw new OnnxFailure(
+        'setup',
+        `overlap (${cfg.overlap ?? 0}) must be smaller than the model's length ${length} - ${specials}`,
+      );
+    body = length - specials;
+    tokenize = (text, limit) => words.encode(text, limit);
+    tokenizerSummary = words.summary;
     featurize = (chunk) => {
-      const real = [vocab.cls, ...(chunk as number[]), vocab.sep];
-      const size = fixed ?? real.length;
-      const idValues = Array.from({ length: size }, (_, i) => real[i] ?? vocab.pad);
+      const real = words.wrap(chunk as number[]);
+      const size = fixed ?? real.ids.length;
+      const idValues = Array.from({ length: size }, (_, i) => real.ids[i] ?? words.pad);
       const feeds: Record<string, Ort.Tensor> = { [ids]: tensorOf(ids, idValues) };
       if (mask)
         feeds[mask] = tensorOf(
           mask,
-          idValues.map((_, i) => (i < real.length ? 1 : 0)),
+          idValues.map((_, i) => (i < real.ids.length ? 1 : 0)),
         );
-      if (typeIds) feeds[typeIds] = tensorOf(typeIds, new Array<number>(size).fill(0));
+      if (typeIds)
+        feeds[typeIds] = tensorOf(
+          typeIds,
+          idValues.map((_, i) => real.typeIds[i] ?? 0),
+        );
       return feeds;
     };
   } else {
@@ -284,12 +302,13 @@ async function setUp(cfg: OnnxProviderConfig & { name: string }, loadRuntime: ()
     if (type !== 'float32')
       throw new OnnxFailure('setup', `the model's input "${input}" is ${type}; a hashing tokenizer feeds float32`);
     const width = fixedDim(meta(input)?.shape.at(-1));
-    const features = cfg.tokenizer.features ?? width;
+    const features = tokenizerCfg.features ?? width;
     if (features === undefined)
       throw new OnnxFailure('setup', `the width of input "${input}" is not fixed: set tokenizer.features`);
     if (width !== undefined && width !== features)
       throw new OnnxFailure('setup', `tokenizer.features is ${features} but input "${input}" is ${width} wide`);
-    const opts: HashingOptions = { ...cfg.tokenizer, features };
+    const opts: HashingOptions = { ...tokenizerCfg, features };
+    tokenizerSummary = 'hashing';
     body = maxLength;
     tokenize = (text, limit) => hashingWords(text, opts.lowercase ?? true, limit);
     featurize = (chunk) => ({
@@ -308,10 +327,75 @@ async function setUp(cfg: OnnxProviderConfig & { name: string }, loadRuntime: ()
   const label = labels?.[unsafeIndex];
   const rule = cfg.rule ?? (label !== undefined ? ruleSegment(label.toLowerCase()) : 'flagged');
   const summary =
-    `${path.basename(modelPath)}: ${cfg.tokenizer.type}, inputs ${listed(fed)} → "${output}", ` +
+    `${path.basename(modelPath)}: ${tokenizerSummary}, inputs ${listed(fed)} → "${output}", ` +
     `unsafe label ${unsafeIndex}${label !== undefined ? ` (${label})` : ''}, rule ${cfg.name}.${rule}`;
   const overlap = overlapFor(body);
   return { session, tokenize, featurize, body, overlap, output, unsafeIndex, rule, summary } satisfies Loaded;
+}
+
+/** A folder is an export (optimum's layout): its model.onnx, with tokenizer.json and config.json beside it. */
+function modelFile(given: string): string {
+  try {
+    if (fs.statSync(given).isDirectory()) return path.join(given, 'model.onnx');
+  } catch {
+    // A path that cannot be read is reported as the model (readable names it).
+  }
+  return given;
+}
+
+/** What the token-id inputs need from a tokenizer: the ids of a text, and one chunk wrapped as the model reads it. */
+interface TokenIds {
+  encode(text: string, limit: number): number[];
+  wrap(chunk: readonly number[]): { ids: number[]; typeIds: number[] };
+  specials: number;
+  pad: number;
+  modelMaxLength?: number;
+  summary: string;
+}
+
+/** The hand-written BERT WordPiece over a vocab.txt: [CLS] chunk [SEP], type ids all 0. */
+function wordPieceIds(tokenizer: WordPieceTokenizerConfig, modelPath: string): TokenIds {
+  const vocabPath = path.resolve(tokenizer.vocab ?? path.join(path.dirname(modelPath), 'vocab.txt'));
+  try {
+    fs.accessSync(vocabPath, fs.constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new OnnxFailure('setup', `cannot read the vocab ${vocabPath} (${code})`);
+  }
+  let vocab: WordPieceVocab;
+  try {
+    vocab = parseVocab(fs.readFileSync(vocabPath, 'utf8'));
+  } catch (error) {
+    throw new OnnxFailure('setup', `${vocabPath}: ${messageOf(error)}`);
+  }
+  const lowercase = tokenizer.lowercase ?? true;
+  return {
+    encode: (text, limit) => encodeWordPiece(text, vocab, lowercase, limit),
+    wrap: (chunk) => ({ ids: [vocab.cls, ...chunk, vocab.sep], typeIds: new Array<number>(chunk.length + 2).fill(0) }),
+    specials: 2,
+    pad: vocab.pad,
+    summary: 'wordpiece',
+  };
+}
+
+/** A tokenizer.json through @huggingface/tokenizers (tokenizer.ts). */
+function huggingFaceIds(tokenizer: HuggingFaceTokenizerConfig, modelPath: string, byDefault: boolean): TokenIds {
+  const file = path.resolve(tokenizer.path ?? path.join(path.dirname(modelPath), 'tokenizer.json'));
+  const configFile =
+    tokenizer.config !== undefined
+      ? { path: path.resolve(tokenizer.config), required: true }
+      : { path: path.join(path.dirname(file), 'tokenizer_config.json'), required: false };
+  try {
+    const loaded = loadTokenizer(file, configFile);
+    return { ...loaded, summary: `${path.basename(file)} (${loaded.summary})` };
+  } catch (error) {
+    if (!(error instanceof TokenizerFileError)) throw error;
+    const hint =
+      byDefault && !fs.existsSync(file)
+        ? '; put the tokenizer.json of the export beside the model, or set tokenizer (huggingface with a path, wordpiece, hashing)'
+        : '';
+    throw new OnnxFailure('setup', `${error.message}${hint}`);
+  }
 }
 
 async function importRuntime(name: string, loadRuntime: () => Promise<OrtModule>): Promise<OrtModule> {
@@ -369,12 +453,16 @@ function integerTensor(
   ort: OrtModule,
   names: string[],
   meta: (name: string) => TensorMeta | undefined,
+  tokenizer: string,
 ): (name: string, values: number[]) => Ort.Tensor {
   const types = new Map<string, 'int64' | 'int32'>();
   for (const n of names) {
     const type = meta(n)?.type ?? 'int64';
     if (type !== 'int64' && type !== 'int32')
-      throw new OnnxFailure('setup', `the model's input "${n}" is ${type}; a wordpiece tokenizer feeds int64 or int32`);
+      throw new OnnxFailure(
+        'setup',
+        `the model's input "${n}" is ${type}; a ${tokenizer} tokenizer feeds int64 or int32`,
+      );
     types.set(n, type);
   }
   return (n, values) =>

@@ -272,6 +272,21 @@ export const HashingTokenizerSchema = z
   .strict()
   .describe('A hashed bag-of-words featurizer, for small linear models.');
 
+export const HuggingFaceTokenizerSchema = z
+  .object({
+    type: z
+      .literal('huggingface')
+      .describe(
+        'A Hugging Face tokenizer.json (SentencePiece/Unigram, BPE or WordPiece), read with @huggingface/tokenizers: int64 input_ids and attention_mask (token_type_ids when the model has them), with the special tokens its post-processor adds.',
+      ),
+    path: localPath('The tokenizer.json. Default: tokenizer.json beside the model').optional(),
+    config: localPath(
+      'The tokenizer_config.json (model_max_length, pad_token). Default: the one beside tokenizer.json, when there is one',
+    ).optional(),
+  })
+  .strict()
+  .describe('A tokenizer.json as optimum or transformers export it (Prompt Guard 2, DeBERTa-v3, RoBERTa, BERT...).');
+
 export const OnnxProviderSchema = z
   .object({
     type: z
@@ -279,18 +294,21 @@ export const OnnxProviderSchema = z
       .describe(
         'A local text classifier in ONNX format, run with onnxruntime-node (an optional dependency you install). Nothing leaves the machine.',
       ),
-    model: localPath('The .onnx file'),
+    model: localPath(
+      'The .onnx file, or the folder of an export that holds model.onnx (with tokenizer.json and config.json beside it)',
+    ),
     tokenizer: z
-      .discriminatedUnion('type', [WordPieceTokenizerSchema, HashingTokenizerSchema])
-      .describe('How text becomes the model’s input tensors.'),
+      .discriminatedUnion('type', [HuggingFaceTokenizerSchema, WordPieceTokenizerSchema, HashingTokenizerSchema])
+      .optional()
+      .describe('How text becomes the model’s input tensors. Default: the tokenizer.json beside the model.'),
     inputs: z
       .object({
-        ids: tensorName('wordpiece: the token-ids input. Default "input_ids".').optional(),
+        ids: tensorName('huggingface and wordpiece: the token-ids input. Default "input_ids".').optional(),
         mask: tensorName(
-          'wordpiece: the attention-mask input. Default "attention_mask", fed when the model has it.',
+          'huggingface and wordpiece: the attention-mask input. Default "attention_mask", fed when the model has it.',
         ).optional(),
         typeIds: tensorName(
-          'wordpiece: the token-type-ids input (all zeros). Default "token_type_ids", fed when the model has it.',
+          'huggingface and wordpiece: the token-type-ids input (as the post-processor sets them; zeros for wordpiece). Default "token_type_ids", fed when the model has it.',
         ).optional(),
         features: tensorName('hashing: the float input. Default: the model’s only input.').optional(),
       })
@@ -334,7 +352,7 @@ export const OnnxProviderSchema = z
       .max(8192)
       .optional()
       .describe(
-        'Tokens per chunk ([CLS] and [SEP] included; words for hashing). Longer texts are cut into overlapping chunks and the highest score counts. Default 512, capped by a fixed model input length.',
+        'Tokens per chunk (special tokens such as [CLS] and [SEP] included; words for hashing). Longer texts are cut into overlapping chunks and the highest score counts. Default 512, capped by a fixed model input length and by tokenizer_config.json’s model_max_length.',
       ),
     overlap: z
       .number()
@@ -381,16 +399,17 @@ export const OnnxProviderSchema = z
   })
   .refine(
     (p) =>
-      p.tokenizer.type === 'hashing'
+      p.tokenizer?.type === 'hashing'
         ? p.inputs?.ids === undefined && p.inputs?.mask === undefined && p.inputs?.typeIds === undefined
         : p.inputs?.features === undefined,
     {
-      message: 'inputs.ids, mask and typeIds go with a wordpiece tokenizer, inputs.features with hashing',
+      message:
+        'inputs.ids, mask and typeIds go with a huggingface or wordpiece tokenizer, inputs.features with hashing',
       path: ['inputs'],
     },
   )
   .describe(
-    'A local ONNX text classifier (e.g. a DistilBERT prompt-injection model); rules are <name>.<rule>. Needs onnxruntime-node.',
+    'A local ONNX text classifier (e.g. Llama Prompt Guard 2, ProtectAI’s DeBERTa-v3 prompt-injection model, a DistilBERT one); rules are <name>.<rule>. Needs onnxruntime-node.',
   );
 
 export const ProviderSchema = z
