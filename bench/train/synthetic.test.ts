@@ -87,6 +87,12 @@ describe('syntheticSamples', () => {
     for (const s of samples.filter((x) => x.lang === lang)) expect(s.text).toMatch(script);
   });
 
+  // Prompts only: a tool result flattened to one line by the surface noise legitimately has spaces.
+  it.each(['zh', 'ja'])('joins %s sentences in a prompt without a space between two CJK characters', (lang) => {
+    for (const s of samples.filter((x) => x.lang === lang && x.where === 'input'))
+      expect(s.text).not.toMatch(/[\u3000-\u9fff\uff00-\uffef] +[\u3000-\u9fff]/);
+  });
+
   it('uses the benign words of injections in its negatives (ignore, instructions, system, previous, override)', () => {
     const en = samples.filter((s) => s.lang === 'en' && s.label === 0).map((s) => s.text.toLowerCase());
     for (const word of ['ignore', 'instructions', 'system', 'previous', 'override', 'forget', 'disregard']) {
