@@ -1,37 +1,48 @@
 /**
- * Detector quality on the shared development sets (`npm run eval`). One table per set: positives, recall,
- * negatives, false-positive rate and the median scan time per KB; then the PII recall per entity when pii.ts exists,
- * the time to scan one 1 MB tool output, and the targets with PASS/FAIL.
+ * Detector quality on the shared development sets (`npm run eval`), measured the honest way (issue 16): by source
+ * and split, never by row alone.
+ *
+ * - **By source and split**: the gateway's injection detector as the default policy runs it (the rules and the
+ *   learned model, `injection.model`), on the corpus of bench/train/corpus.ts. `dev` is the test split of the
+ *   categories the shipped model trained on (in distribution); `held-out` are whole attack categories it never saw
+ *   (corpus.ts HELD_OUT). Rules alone and the model alone are shown beside it.
+ * - **Leave one source out**: for each source of positives, a model trained (same seed, same recipe) without any
+ *   document of that source or its family, calibrated without it, measured on all of it: the figure for a kind of
+ *   attack, or of document, from somewhere new. Leave one language out likewise.
+ * - **Languages**: recall on the multilingual direct injections and false positives on multilingual benign prompts.
+ * - Tool descriptions (bench/eval-descriptions.ts, when present), PII, speed, memory, and the targets.
  *
  * The data lives beside the repository, in ../shared/datasets (see its README); it is read, never copied.
- * BIPIA positives are built here: a clean context with one attack instruction inserted at the start, the end or a
- * random line, drawn with a seeded PRNG so that every run measures the same texts (EVAL_SEED, EVAL_PAIRS per task).
- *
- * Flags: --misses prints every missed positive and flagged negative (first 200 characters), to study the rules.
+ * Flags: --misses prints missed positives and flagged negatives of the shipped detector; --quick skips the
+ * leave-one-out trainings.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_POLICY } from '../src/config/schema.js';
 import { createInjectionDetector } from '../src/guardrails/injection.js';
+import { scoreText, sharedModel, type InjectionModel } from '../src/guardrails/model/model.js';
 import { buildGuardrails } from '../src/guardrails/registry.js';
-import type { Detection, Detector, Where } from '../src/guardrails/types.js';
+import type { Detector, Where } from '../src/guardrails/types.js';
+import { DATA, loadCorpus, ROOT, type Doc, type Split } from './train/corpus.js';
+import { fpr, merge, pct, recall, type Cell, emptyCell, add } from './train/measure.js';
+import { DEFAULT_TRAIN, train } from './train/train.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.join(ROOT, '..', 'shared', 'datasets');
 const SHOW_MISSES = process.argv.includes('--misses');
-const SEED = Number(process.env.EVAL_SEED ?? 20240611);
-const PAIRS_PER_TASK = Number(process.env.EVAL_PAIRS ?? 1000);
+const QUICK = process.argv.includes('--quick');
+const SEED = Number(process.env.EVAL_SEED ?? DEFAULT_TRAIN.seed);
 
 const TARGETS = {
-  bipiaRecall: 0.9,
-  bipiaFpr: 0.01,
-  cyberSecEvalRecall: 0.85,
-  notInjectFpr: 0.03,
-  wildGuardFpr: 0.02,
+  losoIndirectRecall: 0.9,
+  losoIndirectFpr: 0.01,
+  multilingualRecall: 0.8,
+  englishRecall: 0.9,
+  benignFpr: 0.02,
+  descriptionsRecall: 0.95,
+  descriptionsFpr: 0.01,
   oneMbMs: 20,
   inputUsPerKb: 100,
+  modelRssMb: 30,
   piiCleanAltered: 0,
 };
 
@@ -43,28 +54,8 @@ if (!fs.existsSync(DATA)) {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-/** mulberry32: a small seeded PRNG, so that the sampled BIPIA pairs are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function readJson(rel: string): unknown {
   return JSON.parse(fs.readFileSync(path.join(DATA, rel), 'utf8'));
-}
-
-function readJsonl(rel: string): Record<string, unknown>[] {
-  return fs
-    .readFileSync(path.join(DATA, rel), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 function median(xs: number[]): number {
@@ -74,7 +65,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const pct = (x: number): string => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(1)}%`);
 const clip = (s: string, n = 200): string => {
   const flat = s.replace(/\s+/g, ' ');
   return flat.length > n ? `${flat.slice(0, n)}…` : flat;
@@ -86,149 +76,157 @@ interface Sample {
   label?: string;
 }
 
-interface SetResult {
-  name: string;
-  profile: Where;
-  positives: number;
-  found: number;
-  negatives: number;
-  flagged: number;
-  usPerKb: number;
-  byLabel: Map<string, { n: number; found: number }>;
-  rules: Map<string, number>;
+type Flag = (text: string, where: Where) => boolean;
+
+const rulesOnly = createInjectionDetector({ model: { enabled: false } });
+const shipped = createInjectionDetector();
+
+function modelFlag(model: InjectionModel): Flag {
+  return (text, where) => scoreText(model, text, where, model.header.thresholds[where]).hits.length > 0;
 }
 
-/** Scans every sample once (after one warm-up pass), timing each scan. */
-function runSet(name: string, profile: Where, samples: Sample[], detector: Detector): SetResult {
-  for (const s of samples.slice(0, 50)) detector.scan(s.text, profile);
-  const res: SetResult = {
-    name,
-    profile,
-    positives: 0,
-    found: 0,
-    negatives: 0,
-    flagged: 0,
-    usPerKb: 0,
-    byLabel: new Map(),
-    rules: new Map(),
-  };
-  const perKb: number[] = [];
+function either(a: Flag, b: Flag): Flag {
+  return (text, where) => a(text, where) || b(text, where);
+}
+
+const detectorFlag =
+  (d: Detector): Flag =>
+  (text, where) =>
+    d.scan(text, where).length > 0;
+
+/** Families: sources that share their attacks are left out together. */
+function family(source: string): string {
+  if (source.startsWith('tasktracker')) return source === 'tasktracker-tasks' ? source : 'tasktracker';
+  if (source.startsWith('synthetic')) return 'synthetic';
+  if (source === 'enkrypt-outputs' || source === 'enkrypt-tools') return 'enkrypt';
+  return source;
+}
+
+function cellText(c: Cell | undefined): string {
+  if (!c || c.positives + c.negatives === 0) return '—';
+  if (c.positives > 0) return `${pct(recall(c))} of ${c.positives}`;
+  return `FP ${pct(fpr(c))} of ${c.negatives}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// By source and split
+
+interface SourceRow {
+  source: string;
+  where: Where;
+  label: 0 | 1;
+  cells: Record<'shipped' | 'rules' | 'model', Partial<Record<Split, Cell>>>;
+}
+
+function bySource(docs: Doc[], flags: Record<'shipped' | 'rules' | 'model', Flag>): SourceRow[] {
+  const rows = new Map<string, SourceRow>();
   const misses: string[] = [];
-  for (const s of samples) {
-    const t0 = performance.now();
-    const detections: Detection[] = detector.scan(s.text, profile);
-    const us = (performance.now() - t0) * 1000;
-    perKb.push(us / Math.max(Buffer.byteLength(s.text, 'utf8') / 1024, 1 / 1024));
-    const hit = detections.length > 0;
-    for (const d of detections) res.rules.set(d.rule, (res.rules.get(d.rule) ?? 0) + 1);
-    if (s.positive) {
-      res.positives++;
-      if (hit) res.found++;
-      else misses.push(`  MISS ${s.label ? `[${s.label}] ` : ''}${clip(s.text)}`);
-      if (s.label) {
-        const l = res.byLabel.get(s.label) ?? { n: 0, found: 0 };
-        l.n++;
-        if (hit) l.found++;
-        res.byLabel.set(s.label, l);
-      }
-    } else {
-      res.negatives++;
-      if (hit) {
-        res.flagged++;
-        const why = detections.map((d) => `${d.rule}(${d.score}): ${d.excerpt}`).join(' | ');
-        misses.push(`  FP   ${clip(s.text)}\n       → ${why}`);
+  for (const d of docs) {
+    if (d.split === 'train' || d.split === 'calib') continue;
+    const key = `${d.source}/${d.label}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = { source: d.source, where: d.where, label: d.label, cells: { shipped: {}, rules: {}, model: {} } };
+      rows.set(key, row);
+    }
+    for (const kind of ['shipped', 'rules', 'model'] as const) {
+      const cell = (row.cells[kind][d.split] ??= emptyCell());
+      const hit = flags[kind](d.text, d.where);
+      add(cell, d.label, hit);
+      if (SHOW_MISSES && kind === 'shipped' && hit !== (d.label === 1)) {
+        misses.push(`  ${d.label ? 'MISS' : 'FP  '} [${d.source}/${d.category}/${d.split}] ${clip(d.text)}`);
       }
     }
   }
-  res.usPerKb = median(perKb);
-  if (SHOW_MISSES && misses.length > 0) console.log(`\n${name}: misses and false positives\n${misses.join('\n')}`);
-  return res;
+  if (misses.length > 0) console.log(`\nmisses and false positives of the shipped detector\n${misses.join('\n')}`);
+  return [...rows.values()].sort(
+    (a, b) => b.label - a.label || a.where.localeCompare(b.where) || a.source.localeCompare(b.source),
+  );
 }
 
-function printTable(r: SetResult): void {
-  const recall = r.positives ? r.found / r.positives : NaN;
-  const fpr = r.negatives ? r.flagged / r.negatives : NaN;
-  console.log(`\n## ${r.name}  (profile '${r.profile}')`);
-  console.log('| positives | recall | negatives | false positives | median µs/KB |');
-  console.log('| ---: | ---: | ---: | ---: | ---: |');
-  console.log(
-    `| ${r.positives} | ${r.positives ? `${pct(recall)} (${r.found})` : '—'} | ${r.negatives} | ${
-      r.negatives ? `${pct(fpr)} (${r.flagged})` : '—'
-    } | ${r.usPerKb.toFixed(1)} |`,
-  );
-  if (r.byLabel.size > 0) {
-    const rows = [...r.byLabel].sort((a, b) => a[1].found / a[1].n - b[1].found / b[1].n);
-    console.log(`  recall by kind: ${rows.map(([k, v]) => `${k} ${v.found}/${v.n}`).join(', ')}`);
-  }
-  if (r.rules.size > 0) {
-    const rows = [...r.rules].sort((a, b) => b[1] - a[1]);
-    console.log(`  rules fired: ${rows.map(([k, v]) => `${k.replace('injection.', '')} ${v}`).join(', ')}`);
+function printBySource(rows: SourceRow[]): void {
+  console.log('\n## Injection by source and split (rules + injection.model, default policy)');
+  console.log('dev: the test split of categories the model trained on; held-out: whole categories it never saw.\n');
+  console.log('| source | phase | dev | held-out | rules alone (dev / held-out) | model alone (dev / held-out) |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const c = r.cells;
+    console.log(
+      `| ${r.source} | ${r.where} | ${cellText(c.shipped.test)} | ${cellText(c.shipped.heldout)} | ` +
+        `${cellText(c.rules.test)} / ${cellText(c.rules.heldout)} | ${cellText(c.model.test)} / ${cellText(c.model.heldout)} |`,
+    );
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Sets
+// Leave one out
 
-function contextText(row: Record<string, unknown>): string {
-  const c = row.context;
-  return Array.isArray(c) ? c.join('\n') : String(c);
+interface LeaveOut {
+  name: string;
+  where: Where;
+  all: Cell;
+  modelAlone: Cell;
+  /** The shipped detector on the same documents' dev + held-out splits, for comparison. */
 }
 
-function insertAttack(context: string, attack: string, rand: () => number): { text: string; where: string } {
-  const roll = rand();
-  if (roll < 1 / 3) return { text: `${attack}\n${context}`, where: 'start' };
-  if (roll < 2 / 3) return { text: `${context}\n${attack}`, where: 'end' };
-  const lines = context.split('\n');
-  const at = Math.floor(rand() * (lines.length + 1));
-  lines.splice(at, 0, attack);
-  return { text: lines.join('\n'), where: 'line' };
-}
-
-function bipia(): { samples: Sample[]; cleanContexts: string[] } {
-  const rand = prng(SEED);
-  const flatten = (o: unknown): { category: string; text: string }[] =>
-    Object.entries(o as Record<string, string[]>).flatMap(([category, list]) =>
-      list.map((text) => ({ category, text })),
-    );
-  const textAttacks = flatten(readJson('bipia/benchmark/text_attack_train.json'));
-  const codeAttacks = flatten(readJson('bipia/benchmark/code_attack_train.json'));
-  const samples: Sample[] = [];
-  const cleanContexts: string[] = [];
-  for (const task of ['email', 'table', 'code'] as const) {
-    const contexts = readJsonl(`bipia/benchmark/${task}/train.jsonl`).map(contextText);
-    const attacks = task === 'code' ? codeAttacks : textAttacks;
-    for (const context of contexts) {
-      cleanContexts.push(context);
-      samples.push({ text: context, positive: false });
-    }
-    for (let i = 0; i < PAIRS_PER_TASK; i++) {
-      const context = contexts[Math.floor(rand() * contexts.length)]!;
-      const attack = attacks[Math.floor(rand() * attacks.length)]!;
-      const { text } = insertAttack(context, attack.text, rand);
-      samples.push({ text, positive: true, label: `${task}/${attack.category}` });
-    }
+function leaveOut(docs: Doc[], name: string, excluded: (d: Doc) => boolean, measured: (d: Doc) => boolean): LeaveOut {
+  const t0 = Date.now();
+  const { model } = train(docs, { ...DEFAULT_TRAIN, seed: SEED }, (d) => !excluded(d));
+  const m = modelFlag(model);
+  const both = either(detectorFlag(rulesOnly), m);
+  const all = emptyCell();
+  const alone = emptyCell();
+  let where: Where = 'output';
+  for (const d of docs) {
+    if (!measured(d)) continue;
+    where = d.where;
+    add(all, d.label, both(d.text, d.where));
+    add(alone, d.label, m(d.text, d.where));
   }
-  return { samples, cleanContexts };
+  console.error(`  left out ${name}: ${Date.now() - t0} ms`);
+  return { name, where, all, modelAlone: alone };
 }
 
-function cyberSecEval(): Sample[] {
-  const rows = readJson('cyberseceval-prompt-injection/prompt_injection.json') as {
-    user_input: string;
-    injection_variant: string;
-  }[];
-  return rows.map((r) => ({ text: r.user_input, positive: true, label: r.injection_variant }));
+function printLeaveOut(title: string, rows: LeaveOut[]): void {
+  console.log(`\n## ${title}`);
+  console.log('| left out | phase | recall (rules + model) | FP on its clean documents | model alone |');
+  console.log('| --- | --- | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${r.where} | ${r.all.positives ? `${pct(recall(r.all))} of ${r.all.positives}` : '—'} | ` +
+        `${r.all.negatives ? `${pct(fpr(r.all))} of ${r.all.negatives}` : '—'} | ` +
+        `${r.modelAlone.positives ? pct(recall(r.modelAlone)) : '—'}${r.modelAlone.negatives ? ` / FP ${pct(fpr(r.modelAlone))}` : ''} |`,
+    );
+  }
 }
 
-function notInject(): Sample[] {
-  return ['NotInject_one.json', 'NotInject_two.json'].flatMap((f) =>
-    (readJson(`injecguard/${f}`) as { prompt: string }[]).map((r) => ({ text: r.prompt, positive: false })),
-  );
+const LANGUAGES = ['en', 'es', 'fr', 'de', 'pt', 'it', 'zh', 'ja', 'ko', 'ru', 'ar'] as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Languages
+
+interface LangRow {
+  lang: string;
+  direct: Cell;
+  benign: Cell;
 }
 
-function wildGuardBenign(): Sample[] {
-  return (readJson('injecguard/wildguard.json') as { prompt: string; label: number }[])
-    .filter((r) => r.label === 0)
-    .map((r) => ({ text: r.prompt, positive: false }));
+/** Direct injections (input phase) and benign prompts per language, dev and held-out splits. */
+function languages(docs: Doc[], flag: Flag): LangRow[] {
+  const rows = new Map<string, LangRow>();
+  for (const d of docs) {
+    if (d.where !== 'input' || (d.split !== 'test' && d.split !== 'heldout')) continue;
+    if (d.label === 1 && d.source !== 'xsafety-goal-hijacking' && d.source !== 'synthetic-input') continue;
+    if (
+      d.label === 0 &&
+      !['mgsm', 'multijail', 'tasktracker-tasks', 'synthetic-input', 'xsafety-harmful'].includes(d.source)
+    )
+      continue;
+    const row = rows.get(d.lang) ?? { lang: d.lang, direct: emptyCell(), benign: emptyCell() };
+    rows.set(d.lang, row);
+    add(d.label === 1 ? row.direct : row.benign, d.label, flag(d.text, d.where));
+  }
+  return [...rows.values()].sort((a, b) => a.lang.localeCompare(b.lang));
 }
 
 /**
@@ -380,19 +378,110 @@ function timeOneMb(detector: Detector, contexts: string[]): { ms: number; bytes:
   return { ms: median(times.slice(2)), bytes: Buffer.byteLength(text, 'utf8'), detections };
 }
 
-async function main(): Promise<void> {
-  const detector = createInjectionDetector();
-  console.log(`# Detector evaluation  (datasets: ${DATA}; seed ${SEED}, ${PAIRS_PER_TASK} BIPIA pairs per task)`);
+// ---------------------------------------------------------------------------------------------------------------
+// Tool descriptions (the poisoning scanner as the gateway runs it), when bench/eval-descriptions.ts exists
 
-  const { samples: bipiaSamples, cleanContexts } = bipia();
-  const results = {
-    bipia: runSet('BIPIA indirect injection (email, table, code)', 'output', bipiaSamples, detector),
-    cse: runSet('CyberSecEval prompt injection (user_input)', 'input', cyberSecEval(), detector),
-    notInject: runSet('NotInject one + two (benign, trigger words)', 'input', notInject(), detector),
-    wildGuard: runSet('WildGuard benign prompts', 'input', wildGuardBenign(), detector),
-    readmes: runSet('node_modules READMEs (local, benign tool output; no target)', 'output', localReadmes(), detector),
-  };
-  for (const r of Object.values(results)) printTable(r);
+interface DescriptionRow {
+  name: string;
+  positives: number;
+  found: number;
+  negatives: number;
+  flagged: number;
+  usPerTool?: number;
+}
+
+async function descriptions(): Promise<DescriptionRow[] | undefined> {
+  const file = path.join(ROOT, 'bench', 'eval-descriptions.ts');
+  if (!fs.existsSync(file)) return undefined;
+  const specifier = './eval-descriptions.js';
+  const mod = (await import(specifier)) as { evalDescriptions(dataDir: string): Promise<DescriptionRow[]> };
+  return mod.evalDescriptions(DATA);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function rssMb(): number {
+  return process.memoryUsage().rss / 1024 / 1024;
+}
+
+async function main(): Promise<void> {
+  console.log(`# Detector evaluation  (datasets: ${DATA}; seed ${SEED})`);
+  const rssBefore = rssMb();
+  const model = sharedModel();
+  const rssModel = rssMb() - rssBefore;
+  const h = model.header;
+  console.log(
+    `model: ${path.relative(ROOT, model.file)}, ${(fs.statSync(model.file).size / 1024).toFixed(0)} KiB, ` +
+      `2^${h.bits} weights, thresholds ${Object.entries(h.thresholds)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', ')}; loading it added ${rssModel.toFixed(1)} MB RSS`,
+  );
+  const docs = await loadCorpus({ seed: SEED });
+  const flags = { shipped: detectorFlag(shipped), rules: detectorFlag(rulesOnly), model: modelFlag(model) };
+  const rows = bySource(docs, flags);
+  printBySource(rows);
+  const shippedCell = (source: string, label: 0 | 1, split: Split): Cell | undefined =>
+    rows.find((r) => r.source === source && r.label === label)?.cells.shipped[split];
+
+  // Languages, with the shipped detector.
+  const langs = languages(docs, flags.shipped);
+  console.log('\n## Languages (input phase; dev and held-out splits)');
+  console.log('direct: XSafety goal hijacking and the synthetic prompts; benign: MGSM, MultiJail, TaskTracker tasks,');
+  console.log('XSafety harmful (not injection), synthetic look-alikes.\n');
+  console.log('| language | direct injection recall | benign flagged |');
+  console.log('| --- | ---: | ---: |');
+  for (const l of langs) console.log(`| ${l.lang} | ${cellText(l.direct)} | ${cellText(l.benign)} |`);
+
+  // Leave one source out, and one language out.
+  const loso: LeaveOut[] = [];
+  const lolo: LeaveOut[] = [];
+  if (!QUICK) {
+    console.error('eval: training the leave-one-out models (use --quick to skip)');
+    const sources = [...new Set(docs.filter((d) => d.label === 1).map((d) => family(d.source)))].sort();
+    for (const fam of sources) {
+      loso.push(
+        leaveOut(
+          docs,
+          fam,
+          (d) => family(d.source) === fam,
+          (d) => family(d.source) === fam,
+        ),
+      );
+    }
+    for (const lang of LANGUAGES) {
+      if (lang === 'en') continue;
+      lolo.push(
+        leaveOut(
+          docs,
+          lang,
+          (d) => d.lang === lang,
+          (d) => d.lang === lang && d.where === 'input' && d.split !== 'train',
+        ),
+      );
+    }
+    printLeaveOut('Leave one source out (a model trained and calibrated without it; measured on all of it)', loso);
+    printLeaveOut('Leave one language out (input phase: a model trained without any text in it)', lolo);
+  }
+
+  // Tool descriptions through the poisoning scanner.
+  const desc = await descriptions();
+  if (desc) {
+    console.log('\n## Tool descriptions (the poisoning scanner, default policy: a tool counts when it is held back)');
+    console.log('| set | poisoned caught | real tools flagged | median µs per tool |');
+    console.log('| --- | ---: | ---: | ---: |');
+    for (const r of desc) {
+      console.log(
+        `| ${r.name} | ${r.positives ? `${pct(r.found / r.positives)} of ${r.positives}` : '—'} | ` +
+          `${r.negatives ? `${pct(r.flagged / r.negatives)} of ${r.negatives}` : '—'} | ${r.usPerTool?.toFixed(0) ?? '—'} |`,
+      );
+    }
+  }
+
+  // READMEs of the installed packages: benign tool output the sets do not have.
+  const readmes = localReadmes();
+  const readmeCell = emptyCell();
+  for (const s of readmes) add(readmeCell, 0, flags.shipped(s.text, 'output'));
+  console.log(`\nnode_modules READMEs (benign tool output, ${readmes.length}): flagged ${cellText(readmeCell)}`);
 
   const pii = await loadPii();
   let piiResult: PiiResult | undefined;
@@ -409,40 +498,104 @@ async function main(): Promise<void> {
         `without EMAIL/PHONE/CARD/IBAN/SSN/IP spans altered: ${piiResult.noRelevantAltered}/${piiResult.noRelevant}; ` +
         `median ${piiResult.usPerKb.toFixed(1)} µs/KB`,
     );
-  } else {
-    console.log('\npii: not available yet');
   }
 
-  const oneMb = timeOneMb(detector, cleanContexts);
+  // Speed.
+  const cleanContexts = docs.filter((d) => d.source === 'bipia' && d.label === 0).map((d) => d.text);
+  const inputSamples = (source: string): Sample[] =>
+    docs.filter((d) => d.source === source).map((d) => ({ text: d.text, positive: d.label === 1 }));
+  const oneMbRules = timeOneMb(rulesOnly, cleanContexts);
+  const oneMb = timeOneMb(shipped, cleanContexts);
   const outputPipeline = pipeline('output');
   const oneMbAll = timeOneMb(outputPipeline, cleanContexts);
   console.log(
     `\n## Speed\n  1 MB tool output (${(oneMb.bytes / 1024 / 1024).toFixed(2)} MB of clean BIPIA contexts, 'output'): ` +
-      `injection ${oneMb.ms.toFixed(1)} ms median, ${oneMb.detections} detections; ` +
-      `whole output pipeline (${outputPipeline.id}: injection, PII, secrets, keywords) ${oneMbAll.ms.toFixed(1)} ms, ` +
-      `${oneMbAll.detections} detections`,
+      `injection rules ${oneMbRules.ms.toFixed(1)} ms, rules + model ${oneMb.ms.toFixed(1)} ms (${oneMb.detections} detections); ` +
+      `whole output pipeline (injection, PII, secrets, keywords) ${oneMbAll.ms.toFixed(1)} ms, ${oneMbAll.detections} detections`,
   );
-  for (const r of Object.values(results)) console.log(`  ${r.name}: injection median ${r.usPerKb.toFixed(1)} µs/KB`);
+  const inputSets = {
+    cse: inputSamples('cyberseceval'),
+    notInject: inputSamples('notinject'),
+    wildGuard: inputSamples('wildguard'),
+  };
+  const injectionUs = Object.values(inputSets).map((set) => usPerKb(shipped, 'input', set));
   const inputPipeline = pipeline('input');
-  const inputSets = { cse: cyberSecEval(), notInject: notInject(), wildGuard: wildGuardBenign() };
   const pipelineUs = Object.values(inputSets).map((set) => usPerKb(inputPipeline, 'input', set));
   console.log(
-    `  whole input pipeline (injection, PII, secrets, keywords), median µs/KB over each input set, repeated: ` +
-      pipelineUs.map((u) => u.toFixed(1)).join(' / '),
+    `  injection (rules + model), median µs/KB on CyberSecEval / NotInject / WildGuard: ${injectionUs.map((u) => u.toFixed(1)).join(' / ')}`,
+  );
+  console.log(
+    `  whole input pipeline (injection, PII, secrets, keywords), median µs/KB on the same: ${pipelineUs.map((u) => u.toFixed(1)).join(' / ')}`,
   );
 
-  const rate = (r: SetResult, positive: boolean): number =>
-    positive ? r.found / Math.max(1, r.positives) : r.flagged / Math.max(1, r.negatives);
-  const inputUsPerKb = median(pipelineUs);
-  const checks: [string, boolean, string][] = [
-    ['BIPIA recall ≥ 90%', rate(results.bipia, true) >= TARGETS.bipiaRecall, pct(rate(results.bipia, true))],
-    ['BIPIA clean flagged ≤ 1%', rate(results.bipia, false) <= TARGETS.bipiaFpr, pct(rate(results.bipia, false))],
-    ['CyberSecEval recall ≥ 85%', rate(results.cse, true) >= TARGETS.cyberSecEvalRecall, pct(rate(results.cse, true))],
-    ['NotInject FPR ≤ 3%', rate(results.notInject, false) <= TARGETS.notInjectFpr, pct(rate(results.notInject, false))],
-    ['WildGuard FPR ≤ 2%', rate(results.wildGuard, false) <= TARGETS.wildGuardFpr, pct(rate(results.wildGuard, false))],
-    ['1 MB output ≤ 20 ms (whole pipeline)', oneMbAll.ms <= TARGETS.oneMbMs, `${oneMbAll.ms.toFixed(1)} ms`],
-    ['input pipeline median ≤ 100 µs/KB', inputUsPerKb <= TARGETS.inputUsPerKb, `${inputUsPerKb.toFixed(1)} µs/KB`],
+  // Targets.
+  const direct = merge(langs.filter((l) => l.lang !== 'en').map((l) => l.direct));
+  const english = merge(
+    docs.length
+      ? rows
+          .filter(
+            (r) =>
+              r.label === 1 &&
+              r.where === 'input' &&
+              ['cyberseceval', 'tasktracker', 'garak-jailbreak'].includes(r.source),
+          )
+          .flatMap((r) => [r.cells.shipped.test, r.cells.shipped.heldout])
+          .concat(langs.filter((l) => l.lang === 'en').map((l) => l.direct))
+      : [],
+  );
+  const indirect = loso.filter((r) => r.where === 'output' && r.all.positives > 0);
+  const indirectAll = merge(indirect.map((r) => r.all));
+  const benignSets: [string, Cell | undefined][] = [
+    ['WildGuard benign', merge([shippedCell('wildguard', 0, 'test')])],
+    ['NotInject', merge([shippedCell('notinject', 0, 'test')])],
+    ['XSTest safe', merge([shippedCell('xstest', 0, 'test')])],
+    ['MGSM (11 languages)', merge([shippedCell('mgsm', 0, 'test')])],
+    ['MultiJail (harmful, not injection)', merge([shippedCell('multijail', 0, 'test')])],
+    ['BIPIA clean contexts', merge([shippedCell('bipia', 0, 'test')])],
+    [
+      'docs and code (garak, github)',
+      merge([shippedCell('garak-docs', 0, 'test'), shippedCell('github-docs', 0, 'test')]),
+    ],
+    ['READMEs', readmeCell],
   ];
+  const checks: [string, boolean, string][] = [];
+  if (indirect.length > 0) {
+    checks.push([
+      'leave-one-source-out indirect recall ≥ 90%',
+      recall(indirectAll) >= TARGETS.losoIndirectRecall,
+      `${pct(recall(indirectAll))} (${indirect.map((r) => `${r.name} ${pct(recall(r.all))}`).join(', ')})`,
+    ]);
+    checks.push([
+      'leave-one-source-out clean contexts ≤ 1%',
+      !(fpr(indirectAll) > TARGETS.losoIndirectFpr),
+      pct(fpr(indirectAll)),
+    ]);
+  }
+  checks.push(['direct, other languages ≥ 80%', recall(direct) >= TARGETS.multilingualRecall, pct(recall(direct))]);
+  checks.push(['direct, English ≥ 90%', recall(english) >= TARGETS.englishRecall, pct(recall(english))]);
+  for (const [name, cell] of benignSets) {
+    if (cell && cell.negatives > 0) checks.push([`${name} FPR ≤ 2%`, fpr(cell) <= TARGETS.benignFpr, pct(fpr(cell))]);
+  }
+  if (desc) {
+    const pos =
+      desc.reduce((a, r) => a + r.found, 0) /
+      Math.max(
+        1,
+        desc.reduce((a, r) => a + r.positives, 0),
+      );
+    const neg =
+      desc.reduce((a, r) => a + r.flagged, 0) /
+      Math.max(
+        1,
+        desc.reduce((a, r) => a + r.negatives, 0),
+      );
+    checks.push(['poisoned descriptions ≥ 95%', pos >= TARGETS.descriptionsRecall, pct(pos)]);
+    checks.push(['real tool descriptions flagged ≤ 1%', neg <= TARGETS.descriptionsFpr, pct(neg)]);
+  }
+  checks.push(['1 MB output ≤ 20 ms (whole pipeline)', oneMbAll.ms <= TARGETS.oneMbMs, `${oneMbAll.ms.toFixed(1)} ms`]);
+  const inputUs = median(pipelineUs);
+  checks.push(['input pipeline median ≤ 100 µs/KB', inputUs <= TARGETS.inputUsPerKb, `${inputUs.toFixed(1)} µs/KB`]);
+  checks.push(['model adds ≤ 30 MB RSS', rssModel <= TARGETS.modelRssMb, `${rssModel.toFixed(1)} MB`]);
   if (piiResult) {
     checks.push([
       'PII: clean sentences altered = 0',
@@ -451,7 +604,7 @@ async function main(): Promise<void> {
     ]);
   }
   console.log('\n## Targets');
-  for (const [name, ok, value] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name.padEnd(34)} ${value}`);
+  for (const [name, ok, value] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name.padEnd(44)} ${value}`);
 }
 
 await main();

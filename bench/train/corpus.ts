@@ -138,7 +138,8 @@ export function parseCsv(text: string): string[][] {
 export function plant(context: string, attack: string, rand: () => number): { text: string; span: [number, number] } {
   const roll = rand();
   if (roll < 1 / 3) return { text: `${attack}\n${context}`, span: [0, attack.length] };
-  if (roll < 2 / 3) return { text: `${context}\n${attack}`, span: [context.length + 1, context.length + 1 + attack.length] };
+  if (roll < 2 / 3)
+    return { text: `${context}\n${attack}`, span: [context.length + 1, context.length + 1 + attack.length] };
   const lines = context.split('\n');
   const at = Math.floor(rand() * (lines.length + 1));
   const before = lines.slice(0, at).join('\n');
@@ -207,7 +208,7 @@ function garakLatent(): Doc[] {
     const injection = typeof r.injection === 'string' ? r.injection : '';
     const at = injection ? text.indexOf(injection) : -1;
     const category = String(r.probe);
-    const id = `garak-latent/${String(r.context_id ?? i)}/${i}`;
+    const id = `garak-latent/${typeof r.context_id === 'string' ? r.context_id : String(i)}/${i}`;
     return {
       id,
       text,
@@ -217,7 +218,11 @@ function garakLatent(): Doc[] {
       lang: /Zh/.test(category) ? 'zh' : 'en',
       where: 'output',
       // Documents that share a context stay in one split.
-      split: split('garak-latent', category, `garak-latent/${String(r.context_id ?? i)}`),
+      split: split(
+        'garak-latent',
+        category,
+        `garak-latent/${typeof r.context_id === 'string' ? r.context_id : String(i)}`,
+      ),
       ...(at >= 0 ? { span: [at, at + injection.length] as [number, number] } : {}),
     } satisfies Doc;
   });
@@ -383,18 +388,60 @@ function benignInputs(): Doc[] {
       if (r[3] === 'safe') add('xstest', r[1]!, i);
     });
   for (const r of readJsonl('mgsm/mgsm_questions.jsonl')) {
-    add('mgsm', String(r.text), Number(r.row) * 100 + ['en', 'es', 'fr', 'de', 'ru', 'zh', 'ja', 'th', 'sw', 'bn', 'te'].indexOf(String(r.lang)), String(r.lang));
+    add(
+      'mgsm',
+      String(r.text),
+      Number(r.row) * 100 + ['en', 'es', 'fr', 'de', 'ru', 'zh', 'ja', 'th', 'sw', 'bn', 'te'].indexOf(String(r.lang)),
+      String(r.lang),
+    );
   }
   const jail = parseCsv(fs.readFileSync(path.join(DATA, 'multijail/MultiJail.csv'), 'utf8'));
   const header = jail[0]!;
   jail.slice(1).forEach((r, i) => {
-    for (let c = 3; c < header.length; c++) if (r[c]) add('multijail', r[c]!, i * 100 + c, header[c]!);
+    for (let c = 3; c < header.length; c++) if (r[c]) add('multijail', r[c]!, i * 100 + c, header[c]);
   });
   return docs;
 }
 
 function benignOutputs(): Doc[] {
   const docs: Doc[] = [];
+  // The licences and conversion notes that come with the sets: legal text and technical prose, as a file-reading
+  // tool returns them.
+  for (const folder of fs.readdirSync(DATA).sort()) {
+    for (const name of ['LICENSE', 'CONVERTED.md']) {
+      const file = path.join(DATA, folder, name);
+      if (!fs.existsSync(file)) continue;
+      const id = `dataset-docs/${folder}/${name}`;
+      docs.push({
+        id,
+        text: fs.readFileSync(file, 'utf8'),
+        label: 0,
+        source: 'dataset-docs',
+        category: name,
+        lang: 'en',
+        where: 'output',
+        split: rowSplit(id),
+      });
+    }
+  }
+  // Presidio's synthetic sentences, six to a paragraph: ordinary prose full of names, addresses and numbers, as a
+  // CRM or mail tool returns it.
+  const sentences = (readJson('presidio-synth/synth_dataset_v2.json') as { full_text: string }[]).map(
+    (r) => r.full_text,
+  );
+  for (let i = 0; i < sentences.length; i += 6) {
+    const id = `presidio/${i}`;
+    docs.push({
+      id,
+      text: sentences.slice(i, i + 6).join('\n'),
+      label: 0,
+      source: 'presidio-prose',
+      category: 'prose',
+      lang: 'en',
+      where: 'output',
+      split: rowSplit(id),
+    });
+  }
   for (const file of ['garak/docs_code_benign.jsonl', 'github-mcp-server/docs_code_benign.jsonl']) {
     const source = file.startsWith('garak') ? 'garak-docs' : 'github-docs';
     readJsonl(file).forEach((r, i) =>
@@ -448,7 +495,7 @@ function tools(): Doc[] {
         text,
         label,
         source,
-        category: label ? String(r.description_attack ?? 'poisoned') : 'tool',
+        category: label ? (typeof r.description_attack === 'string' ? r.description_attack : 'poisoned') : 'tool',
         lang: /[\u4e00-\u9fff]/.test(text) ? 'zh' : 'en',
         where: 'description',
         split: rowSplit(`${source}/${i}`),

@@ -29,7 +29,11 @@ export function add(cell: Cell, label: 0 | 1, flagged: boolean): void {
 }
 
 /** source → split → cell, for the documents `select` keeps. */
-export function measure(docs: Doc[], flags: Flags, select: (d: Doc) => boolean = () => true): Map<string, Map<Split, Cell>> {
+export function measure(
+  docs: Doc[],
+  flags: Flags,
+  select: (d: Doc) => boolean = () => true,
+): Map<string, Map<Split, Cell>> {
   const out = new Map<string, Map<Split, Cell>>();
   for (const d of docs) {
     if (!select(d)) continue;

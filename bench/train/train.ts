@@ -39,6 +39,15 @@ export interface TrainOptions {
   groupCap: number;
   /** At most this many windows of one document are used as negatives. */
   windowsPerDoc: number;
+  /** In all, negatives weigh this many times as much as positives: injection is the rare case. */
+  negativeRatio: number;
+  /**
+   * Learn a weight per window length. Off: multiple-instance learning picks long windows as positives, and the
+   * weights then learn that any long window is suspicious.
+   */
+  lengthWeights: boolean;
+  /** See ModelHeader.longDocument. */
+  longDocument: { segments: number; perLog: number; max: number };
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
@@ -47,9 +56,12 @@ export const DEFAULT_TRAIN: TrainOptions = {
   seed: 20240611,
   learningRate: 0.25,
   l2: 1e-7,
-  calibrationFpr: { input: 0.01, output: 0.005, description: 0.005 },
+  calibrationFpr: { input: 0.01, output: 0.01, description: 0.01 },
   groupCap: 2500,
-  windowsPerDoc: 48,
+  windowsPerDoc: 100,
+  negativeRatio: 3,
+  lengthWeights: false,
+  longDocument: { segments: 32, perLog: 1, max: 3.5 },
 };
 
 interface Example {
@@ -112,9 +124,11 @@ class Trainer {
     this.bias -= (lr * g) / Math.sqrt(this.gBias);
     this.gPb[phase]! += g * g;
     this.pb[phase]! -= (lr * g) / Math.sqrt(this.gPb[phase]!);
-    const lb = lengthBucket(e - s);
-    this.gLw[lb]! += g * g;
-    this.lw[lb]! -= (lr * g) / Math.sqrt(this.gLw[lb]!);
+    if (this.opts.lengthWeights) {
+      const lb = lengthBucket(e - s);
+      this.gLw[lb]! += g * g;
+      this.lw[lb]! -= (lr * g) / Math.sqrt(this.gLw[lb]!);
+    }
   }
 }
 
@@ -173,8 +187,8 @@ function examples(docs: Doc[], opts: TrainOptions, rand: () => number): Example[
       neg += each;
     }
   }
-  // Balance the classes: positives weigh as much, in all, as negatives.
-  const up = neg / Math.max(1e-9, pos);
+  // Balance the classes: positives weigh 1/negativeRatio of the negatives, in all.
+  const up = neg / opts.negativeRatio / Math.max(1e-9, pos);
   for (const e of out) if (e.label === 1) e.weight *= up;
   return out;
 }
@@ -186,7 +200,11 @@ export interface Trained {
   calibration: Record<string, number>;
 }
 
-export function train(all: Doc[], opts: TrainOptions = DEFAULT_TRAIN, include: (d: Doc) => boolean = () => true): Trained {
+export function train(
+  all: Doc[],
+  opts: TrainOptions = DEFAULT_TRAIN,
+  include: (d: Doc) => boolean = () => true,
+): Trained {
   const rand = prng(opts.seed);
   const docs = all.filter((d) => d.split === 'train' && include(d));
   const ex = examples(docs, opts, rand);
@@ -200,8 +218,7 @@ export function train(all: Doc[], opts: TrainOptions = DEFAULT_TRAIN, include: (
         // longest one in the first epoch, before the model knows anything).
         let best = -Infinity;
         for (const c of e.candidates!) {
-          const score =
-            epoch === 0 ? e.tw.windows[2 * c + 1]! - e.tw.windows[2 * c]! : t.logit(e.tw, c, e.phase);
+          const score = epoch === 0 ? e.tw.windows[2 * c + 1]! - e.tw.windows[2 * c]! : t.logit(e.tw, c, e.phase);
           if (score > best) {
             best = score;
             k = c;
@@ -223,11 +240,16 @@ export function train(all: Doc[], opts: TrainOptions = DEFAULT_TRAIN, include: (
     scale,
     bias: t.bias,
     phaseBias: { input: t.pb[0]!, output: t.pb[1]!, description: t.pb[2]! },
+    longDocument: opts.longDocument,
     lengthWeights: Array.from(t.lw),
     thresholds: { input: 0.5, output: 0.5, description: 0.5 },
   };
   const draft = decodeModel(encodeModel(header, weights), 'draft');
-  const calibration = calibrate(draft, all.filter((d) => d.split === 'calib' && d.label === 0 && include(d)), opts);
+  const calibration = calibrate(
+    draft,
+    all.filter((d) => d.split === 'calib' && d.label === 0 && include(d)),
+    opts,
+  );
   const thresholds = { input: 0.5, output: 0.5, description: 0.5 };
   for (const [key, value] of Object.entries(calibration)) {
     const where = key.split('/')[0] as Where;
@@ -238,7 +260,13 @@ export function train(all: Doc[], opts: TrainOptions = DEFAULT_TRAIN, include: (
     {
       ...header,
       thresholds,
-      trained: { seed: opts.seed, epochs: opts.epochs, documents: docs.length, sources, calibrationFpr: opts.calibrationFpr },
+      trained: {
+        seed: opts.seed,
+        epochs: opts.epochs,
+        documents: docs.length,
+        sources,
+        calibrationFpr: opts.calibrationFpr,
+      },
     },
     weights,
   );
@@ -259,7 +287,7 @@ function calibrate(model: InjectionModel, benign: Doc[], opts: TrainOptions): Re
     const where = key.split('/')[0] as Where;
     list.sort((a, b) => b - a);
     // Allowed false positives in this source; the threshold sits just above the next score.
-    const allowed = Math.floor(list.length * opts.calibrationFpr[where]);
+    const allowed = Math.round(list.length * opts.calibrationFpr[where]);
     const above = list[allowed] ?? 0;
     out[key] = Math.min(0.999, above + 1e-6);
   }

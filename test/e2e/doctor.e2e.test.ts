@@ -79,6 +79,37 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+describe('doctor: the learned injection detector', () => {
+  it(
+    'loads the shipped weights, fails a damaged file and warns where a policy turns the model off',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const ok = await doctor(home({ servers: {} }));
+      expect(ok.stdout).toMatch(
+        /^✓ model injection\.bin +.*models\/injection\.bin: 2\^\d+ weights, thresholds input 0\.\d+/m,
+      );
+
+      const dir = home({});
+      fs.writeFileSync(path.join(dir, 'damaged.bin'), 'not a model');
+      writeConfig(dir, {
+        servers: {},
+        policies: {
+          strict: { detectors: { injection: { model: { path: 'damaged.bin' } } } },
+          lax: { detectors: { injection: { model: { enabled: false } } } },
+        },
+      });
+      const r = await doctor(dir);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(
+        /^✗ model damaged\.bin +injection model .*damaged\.bin is not usable: not a model file \(bad magic\).*every scan by policies strict is denied/m,
+      );
+      expect(r.stdout).toMatch(/^⚠ model +the learned detector is off in policies lax/m);
+    },
+  );
+});
+
 describe('doctor: solo mode, memory state, the audit log and judges', () => {
   const solo = () => ({
     servers: { memory: { command: process.execPath, args: [npmServer('memory')] } },

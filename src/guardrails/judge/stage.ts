@@ -231,7 +231,8 @@ async function scoreCheck(
 function greyBandScore(env: Env, texts: readonly string[], where: 'input' | 'output'): number | undefined {
   const cfg = env.opts.config.injection!;
   const to = cfg.to ?? env.opts.injectionThreshold;
-  const detector = createInjectionDetector({ threshold: cfg.from });
+  // The rules only: a window the learned model reports is blocked by the local stage before a judge is asked.
+  const detector = createInjectionDetector({ threshold: cfg.from, model: { enabled: false } });
   let best = 0;
   for (const t of texts) for (const d of detector.scan(t, where)) best = Math.max(best, d.score);
   return best >= cfg.from && best < to ? best : undefined;

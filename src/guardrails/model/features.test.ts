@@ -64,7 +64,7 @@ describe('segments and windows', () => {
     const segs = segments(f);
     const parts: string[] = [];
     for (let i = 0; i < segs.length; i += 2) {
-      parts.push(String.fromCharCode(...f.codes.subarray(segs[i]!, segs[i + 1]!)));
+      parts.push(String.fromCharCode(...f.codes.subarray(segs[i], segs[i + 1])));
     }
     expect(parts).toEqual(['first sentence. ', 'second one!\n', 'third line 第一句。', '第二句']);
     expect(parts.join('').length).toBe(f.length);
@@ -141,7 +141,15 @@ describe('features', () => {
   it('reports only positions from `from` on, with the words that reach into the range', () => {
     const f = fold('alpha beta gamma');
     const positions: number[] = [];
-    forEachFeature(f, 1, 6, f.length, 16, () => undefined, (i) => positions.push(i));
+    forEachFeature(
+      f,
+      1,
+      6,
+      f.length,
+      16,
+      () => undefined,
+      (i) => positions.push(i),
+    );
     expect(positions[0]).toBe(6);
     expect(positions.at(-1)).toBe(f.length - 1);
   });

@@ -71,7 +71,8 @@ export function fold(text: string): Folded {
       continue;
     }
     if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0; // full-width ASCII
-    if (c >= 65 && c <= 90) c += 32; // a full-width capital folded above
+    if (c >= 65 && c <= 90)
+      c += 32; // a full-width capital folded above
     else if (c > ZERO && c <= 57) c = ZERO;
     if ((pendingLine || pendingSpace) && k > 0) {
       codes[k] = pendingLine ? NEWLINE : SPACE;

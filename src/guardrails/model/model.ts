@@ -46,6 +46,12 @@ export interface ModelHeader {
   lengthWeights: number[];
   /** Probability at or above which a window is reported, per phase (calibrated to a false-positive budget). */
   thresholds: Record<Where, number>;
+  /**
+   * The long-document correction: a text of n segments, n above `segments`, has `perLog * ln(n / segments)` (at most
+   * `max`) taken off every window's logit. Every window is a chance of a false positive, so a long benign document
+   * would otherwise be flagged far more often than a short one; the cap keeps padding from hiding an instruction.
+   */
+  longDocument: { segments: number; perLog: number; max: number };
   /** SHA-256 (hex) of the weight bytes. */
   sha256: string;
   /** What the weights were trained on: free-form, for `doctor` and the docs. */
@@ -100,6 +106,9 @@ export function decodeModel(buf: Buffer, file: string): InjectionModel {
     !header.lengthWeights.every(Number.isFinite) ||
     !where.every((w) => typeof header.thresholds?.[w] === 'number' && header.thresholds[w] > 0) ||
     !where.every((w) => Number.isFinite(header.phaseBias?.[w])) ||
+    !(header.longDocument?.segments > 0) ||
+    !(header.longDocument.perLog >= 0) ||
+    !(header.longDocument.max >= 0) ||
     typeof header.sha256 !== 'string'
   ) {
     throw bad('header does not fit version 1');
@@ -130,7 +139,9 @@ export function loadModel(file: string): InjectionModel {
     buf = fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ModelError(`injection model ${file} cannot be read (${code}); reinstall the package or run npm run train`);
+    throw new ModelError(
+      `injection model ${file} cannot be read (${code}); reinstall the package or run npm run train`,
+    );
   }
   return decodeModel(buf, file);
 }
@@ -150,8 +161,10 @@ export function sharedModel(file = defaultModelPath()): InjectionModel {
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
- * Scores every window of a text and returns those at or above `threshold`, merged where they overlap (the best score
- * of the merged windows), plus the best score over all windows.
+ * Scores every window of a text. Returns the best probability over all windows and the windows at or above
+ * `threshold` that do not overlap a better one (non-maximum suppression: where windows of one, two and three
+ * segments all reach the threshold around one instruction, the tightest, best-scoring one is the finding), in text
+ * order, at most MAX_HITS.
  */
 export function scoreText(
   model: InjectionModel,
@@ -167,27 +180,46 @@ export function scoreText(
   const sums = new Int32Array(f.length + 1);
   const counts = new Int32Array(f.length + 1);
   sumFeatures(f, PHASES.indexOf(where), weights, sums, counts);
-  const { scale, lengthWeights } = header;
-  const bias = header.bias + header.phaseBias[where];
+  const { scale, lengthWeights, longDocument } = header;
+  const segs = segments(f);
+  const n = segs.length >> 1;
+  const penalty =
+    n > longDocument.segments
+      ? Math.min(longDocument.max, longDocument.perLog * Math.log(n / longDocument.segments))
+      : 0;
+  const bias = header.bias + header.phaseBias[where] - penalty;
   const limit = Math.log(threshold / (1 - threshold));
   let best = -Infinity;
-  const hits: ModelHit[] = [];
-  forEachWindow(segments(f), (s, e) => {
+  const above: { s: number; e: number; logit: number }[] = [];
+  forEachWindow(segs, (s, e) => {
     const c = counts[e]! - counts[s]!;
     if (c === 0) return;
     const logit = bias + lengthWeights[lengthBucket(e - s)]! + (scale * (sums[e]! - sums[s]!)) / Math.sqrt(c);
     if (logit > best) best = logit;
-    if (logit < limit) return;
-    const start = f.toOriginal[s]!;
-    const end = e >= f.length ? text.length : f.toOriginal[e]!;
-    const score = sigmoid(logit);
-    const last = hits[hits.length - 1];
-    if (last && start <= last.end) {
-      last.end = Math.max(last.end, end);
-      last.score = Math.max(last.score, score);
-    } else hits.push({ start, end, score });
+    if (logit >= limit) above.push({ s, e, logit });
   });
+  const chosen: typeof above = [];
+  above.sort((a, b) => b.logit - a.logit || a.s - b.s);
+  for (const w of above) {
+    if (chosen.length >= MAX_HITS) break;
+    if (chosen.every((c) => w.e <= c.s || w.s >= c.e)) chosen.push(w);
+  }
+  chosen.sort((a, b) => a.s - b.s);
+  const hits = chosen.map((w) => ({
+    start: f.toOriginal[w.s]!,
+    end: trimEnd(text, w.e >= f.length ? text.length : f.toOriginal[w.e]!),
+    score: sigmoid(w.logit),
+  }));
   return { best: best === -Infinity ? 0 : sigmoid(best), hits };
+}
+
+/** At most this many findings per text. */
+const MAX_HITS = 50;
+
+/** A window ends where the next begins: give back the white space between them. */
+function trimEnd(text: string, end: number): number {
+  while (end > 0 && /\s/.test(text[end - 1]!)) end--;
+  return end;
 }
 
 /** The features of one text for training: every window with its features (see bench/train/train.ts). */

@@ -6,6 +6,7 @@ import type { DoctorCheck } from '../types.js';
 import { auditCheck } from './audit.js';
 import { clientsCheck } from './clients.js';
 import { configCheck } from './config.js';
+import { detectionCheck } from './detection.js';
 import { identityCheck } from './identity.js';
 import { judgesCheck } from './judges.js';
 import { permissionsCheck } from './permissions.js';
@@ -25,6 +26,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   upstreamsCheck,
   pinsCheck,
   providersCheck,
+  detectionCheck,
   judgesCheck,
   clientsCheck,
 ];
