@@ -50,7 +50,8 @@ describe('poisoning scanner: the poisoned fixture', () => {
     const found = scanner.scanTools(POISONED_TOOLS);
     expect(found.filter((f) => f.severity === 'low')).toEqual([]);
     expect(found.filter((f) => f.ruleId === 'poisoning.injection').every((f) => f.severity === 'critical')).toBe(true);
-    expect(countBySeverity(found)).toEqual({ low: 0, medium: 1, high: 4, critical: 8 });
+    // 12 critical: the eight instructions, and the four of them that ask for a key file (poisoning.secret-file).
+    expect(countBySeverity(found)).toEqual({ low: 0, medium: 1, high: 4, critical: 12 });
   });
 
   it('shows the hidden text escaped in the excerpt', () => {
@@ -81,6 +82,7 @@ describe('poisoning scanner: the other fixtures', () => {
     expect(scanner.scanTools([...STABLE_TOOLS, BENIGN])).toEqual([]);
     expect(rules(scanner.scanTools([...STABLE_TOOLS, PULLED]))).toEqual([
       'poisoning.injection@description',
+      'poisoning.secret-file@description',
       'poisoning.sensitive-parameter@inputSchema.properties.sidenote',
     ]);
   });
@@ -316,9 +318,14 @@ describe('poisoning scanner: other servers', () => {
     ['read_flle', 'read_file', 'poisoning.typosquat/high'],
     ['read_fi1e', 'read_file', 'poisoning.typosquat/high'],
     ['get_rnodel', 'get_model', 'poisoning.typosquat/high'],
-    ['read_fiel', 'read_file', 'poisoning.typosquat/medium'], // transposition
-    ['create_issue', 'create_issues', 'poisoning.typosquat/medium'],
-    ['list_directroy_tree', 'list_directory_tree', 'poisoning.typosquat/medium'],
+    ['read_fiel', 'read_file', 'poisoning.typosquat/high'], // transposition: a squatting edit
+    ['creat_issue', 'create_issue', 'poisoning.typosquat/high'], // a dropped letter
+    ['list_inboxx', 'list_inbox', 'poisoning.typosquat/high'], // a doubled letter
+    ['create_issue', 'create_issues', 'poisoning.typosquat/medium'], // a plural: two real tools
+    ['list_tag', 'list_tags', 'poisoning.typosquat/medium'],
+    ['search_nodes', 'search_notes', 'poisoning.typosquat/medium'], // one letter for another: two real words
+    ['fetch_v2', 'fetch_v3', 'poisoning.typosquat/medium'], // a version: medium, listed
+    ['list_directroy_tree', 'list_directory_tree', 'poisoning.typosquat/high'],
     ['list_dir_tree', 'list_directory_tree', undefined],
     ['echo', 'ecko', undefined],
     ['write_file', 'read_file', undefined],
