@@ -15,20 +15,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { ConfigSchema } from '../src/config/schema.js';
-import { atLeast } from '../src/integrity/findings.js';
 import type { ToolLike } from '../src/integrity/hash.js';
-import {
-  UNSCANNABLE,
-  createPoisoningScanner,
-  type OtherServer,
-  type PoisoningFinding,
-} from '../src/integrity/poisoning.js';
+import { createPoisoningScanner, type OtherServer } from '../src/integrity/poisoning.js';
 import {
   BENIGN,
   CANDIDATE,
   HELD_OUT_BENIGN,
   HELD_OUT_POISONED,
+  hiddenByDefault,
   OTHER_SERVERS,
   POISONED,
   type DescriptionCase,
@@ -55,14 +49,6 @@ interface Entry {
   /** The candidate server's own tools, when not the rest of its set (the corpus). */
   own?: string[];
   others?: readonly OtherServer[];
-}
-
-const DEFAULTS = ConfigSchema.parse({ servers: {} }).integrity.poisoning;
-
-/** What the gate does with one finding under the default policy (see gate.ts). */
-export function hiddenByDefault(f: PoisoningFinding): boolean {
-  if (f.ruleId === UNSCANNABLE) return true;
-  return DEFAULTS.action === 'block' && atLeast(f.severity, DEFAULTS.minSeverity);
 }
 
 function readJsonl(file: string): Record<string, unknown>[] {

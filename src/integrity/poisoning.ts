@@ -513,7 +513,8 @@ function mayBeText(schema: Record<string, unknown>): boolean {
 
 /** What the tool says it is for: its name, title and first sentence (a buried instruction cannot vouch for itself). */
 function purposeOf(tool: { name: string; title?: string; description?: string }): string {
-  const first = (tool.description ?? '').split(/(?<=[.!?])\s|\n/)[0]!.slice(0, 200);
+  // A sentence ends with a full stop and a space, or with the ideographic full stop that needs none.
+  const first = (tool.description ?? '').split(/(?<=[.!?])\s|(?<=[。！？])|\n/)[0]!.slice(0, 200);
   return `${nameTokens(tool.name).join(' ')} ${tool.title ?? ''} ${first}`;
 }
 
@@ -832,7 +833,7 @@ const PREFERENCE: readonly RegExp[] = [
       String.raw`\b(?:verwende|benutze|nutze)\w*\s+(?:[\w]+\s+)?(?:nie|niemals|keine)\s+(?:die\s+)?anderen?\s+\w*(?:werkzeuge|tools|funktionen)`,
       String.raw`\b(?:nunca|não)\s+(?:use|utilize|usar)\s+(?:as\s+)?outras\s+ferramentas`,
       String.raw`\b(?:non\s+usare|non\s+utilizzare|mai\s+usare)\s+(?:mai\s+)?(?:gli\s+|altri\s+)?(?:altri\s+)?strumenti`,
-      String.raw`не\s+(?:используй\w*|применяй\w*)\s+(?:никогда\s+)?(?:друг\w+|ины\w+)\s+инструмент|только\s+этот\s+инструмент\s+вместо`,
+      String.raw`не\s+(?:используй[а-яё]*|применяй[а-яё]*)\s+(?:никогда\s+)?(?:друг[а-яё]+|ин[а-яё]+)\s+инструмент|только\s+этот\s+инструмент\s+вместо`,
       String.raw`(?:不要|切勿|请勿|禁止)(?:使用|调用)其他[^，。,\s]{0,4}?(?:工具|服务)|(?:只|仅)(?:能)?(?:使用|调用)(?:此|这个|本)工具`,
       String.raw`他の[^、。\s]{0,6}?(?:ツール|サーバー)を(?:使わ|使用し|呼び出さ)ない|このツールだけを(?:使|使用)`,
       String.raw`다른\s*(?:\S+\s+)?도구(?:를|는)?\s*(?:사용하지|쓰지|호출하지)|이\s*도구만\s*(?:사용|쓰)`,
