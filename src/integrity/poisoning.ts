@@ -242,8 +242,10 @@ export function createPoisoningScanner(opts: PoisoningOptions = {}): PoisoningSc
         );
       }
       if (t.role !== 'name')
-        for (const f of structural(t.text, t.key, t.where, secretsNeeded))
+        for (const f of structural(t.text, t.key, t.where, secretsNeeded)) {
+          if (f.covers !== undefined && detections.some((d) => d.rule === f.covers)) continue;
           add(f.ruleId, f.severity, t.where, `${what} ${f.message}`, REMEDIATION[f.remedy], excerptOf(t.text, f.index));
+        }
       if (refs !== undefined && t.role !== 'name' && !t.key) {
         for (const ref of named) {
           const near = around(t.text, ref.index, ref.name.length);
@@ -585,6 +587,8 @@ interface Structural {
   message: string;
   remedy: keyof typeof REMEDIATION;
   index: number;
+  /** The injection rule that already says the same of this text: when it fired, this finding would only repeat it. */
+  covers?: string;
 }
 
 /** Files that hold keys or credentials: no tool's text has a reason to ask the model to read them. */
@@ -704,6 +708,7 @@ function structural(text: string, key: boolean, where: string, secretsNeeded: bo
         message: `asks the model to read or hand over a key or credentials file (${file[0]})`,
         remedy: 'injection',
         index: file.index,
+        covers: 'injection.sensitive-file',
       });
   }
   for (const re of CONCEAL_ML) {
@@ -715,6 +720,7 @@ function structural(text: string, key: boolean, where: string, secretsNeeded: bo
       message: 'tells the model to keep something from the user',
       remedy: 'injection',
       index: m.index,
+      covers: 'injection.conceal-from-user',
     });
     break;
   }
