@@ -38,6 +38,20 @@
  * - `poisoning.name-collision`, `poisoning.typosquat`: a tool name equal to, or within a small edit distance of,
  *   another server's after case, Unicode compatibility and homoglyph folding.
  * - `poisoning.name-characters`: a tool name outside the characters tool names use, or mixing scripts.
+ * Structural rules (issue 16, item 5), by class of attack rather than by phrase, in en es fr de pt it ru zh ja ko ar:
+ * - `poisoning.secret-file` (critical): a key or credentials file (~/.ssh, id_rsa, .env, ~/.aws/credentials, ...)
+ *   near a verb that reads or hands it over, on a tool whose purpose is not keys.
+ * - `poisoning.conceal` (critical): telling the model to keep something from the user (the English is the injection
+ *   detector's). Not telling is the sign; not *showing* ("hidden files are not shown to the user") is UI.
+ * - `poisoning.authority-claim` (high): a fake system or admin label ("### SYSTEM INSTRUCTION ###", "[METADATA
+ *   DIRECTIVE]:", "ACT AS:"), an order to switch protections off, or an annotation outside the spec that claims trust.
+ * - `poisoning.shadowing` also for rules about other tools without their names ("overrides the behaviour of the slack
+ *   tools", "every message posted must include ...") and for fixed-address copies in other languages.
+ * - `poisoning.preference-manipulation` also for advertising against the other tools (two markers or more) and for
+ *   "never use the other tools" in other languages.
+ * - Cross-server references also by the exposed or qualified name (`mail__send_email`, `mail.send_email`). A
+ *   workflow hint that names only this server's own tools ("before using this tool, call describe_table") is medium.
+ * - A typosquat by a dropped, doubled or swapped letter is high; one letter for another, a plural, a digit, medium.
  */
 import { createInjectionDetector } from '../guardrails/injection.js';
 import { isBidi, isTag, isZeroWidth, normalize } from '../guardrails/normalize.js';
