@@ -68,8 +68,12 @@ export interface ScanCache {
   set(key: string, findings: PoisoningFinding[]): void;
 }
 
-/** Bump when the scanner's rules change, so that cached results are not reused. 2: it reads _meta, icons, execution. */
-export const SCANNER_VERSION = 2;
+/**
+ * Bump when the scanner's rules change, so that cached results are not reused. 2: it reads _meta, icons, execution.
+ * 3: the structural rules of issue 16 (key files, concealment and preference in eleven languages, authority claims,
+ * qualified references, squatting edits).
+ */
+export const SCANNER_VERSION = 3;
 
 /** The scan-cache key of a list: its tools' hashes and what the cross-server checks compare it with. */
 export function scanKey(server: string, tools: readonly ToolLike[], others: readonly OtherServer[]): string {
