@@ -230,10 +230,10 @@ export class Gateway {
       identity: this.identity,
       session: this.session,
       server: (name) => this.poolOf.get(name)?.upstream(name).server,
-      pipeline: (server, what) => {
+      pipeline: (server, what, content) => {
         const pool = this.poolOf.get(server);
         if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown server: ${server}`);
-        return pool.pipelineForTool(server, what, this.access.policyFor(server));
+        return pool.pipelineForTool(server, what, this.access.policyFor(server), content);
       },
       serverPolicy: (server) => this.poolOf.get(server)!.serverPolicy(server),
       asker: () => this.asker(),

@@ -53,7 +53,10 @@ function setup(opts: { modes?: Modes; ask?: (message: string) => Promise<Approva
     log,
     observers: [{ onEvent: (e) => void events.push(e) }],
   });
-  const pipeline = assemblePipeline(PolicySchema.parse({}));
+  const pipelines = {
+    results: assemblePipeline(PolicySchema.parse({})),
+    prompt: assemblePipeline(PolicySchema.parse({}), undefined, { content: 'prompt' }),
+  };
   const session = createSession('s1');
   const asked: string[] = [];
   const guard = new RelayGuard({
@@ -66,7 +69,8 @@ function setup(opts: { modes?: Modes; ask?: (message: string) => Promise<Approva
       name === 'up'
         ? ({ name, config: { sampling: 'allow', elicitation: 'allow', ...opts.modes } } as ResolvedServer)
         : undefined,
-    pipeline: () => (opts.broken ? Promise.reject(new Error('no policy named "x"')) : pipeline),
+    pipeline: (_server: string, _what: string, content: 'results' | 'prompt') =>
+      opts.broken ? Promise.reject(new Error('no policy named "x"')) : Promise.resolve(pipelines[content]),
     serverPolicy: () => emptyServerPolicy('/'),
     asker: () => {
       const ask = opts.ask;

@@ -68,8 +68,12 @@ export interface RelayGuardOptions {
   session: SessionState;
   /** A server this session may use, as configured; undefined for any other. */
   server(name: string): ResolvedServer | undefined;
-  /** The pipeline of the server's policy for `what` (the caller's policy override applies). */
-  pipeline(server: string, what: string): Promise<CallPipeline>;
+  /**
+   * The pipeline of the server's policy for `what` (the caller's policy override applies). `content: 'prompt'` for a
+   * sampling or elicitation request: it sets the model (or the user) a task by design, as a prompt does, so its text
+   * is read as a prompt, where only an override or a jailbreak is an injection (guardrails/registry.ts).
+   */
+  pipeline(server: string, what: string, content: 'results' | 'prompt'): Promise<CallPipeline>;
   serverPolicy(server: string): ServerPolicyContext;
   /**
    * Asks the user to approve (the gateway's own elicitation form); undefined when the client cannot show one.
@@ -91,6 +95,9 @@ interface Guarded<T> {
   modified: boolean;
   denied?: DenyVerdict & { stage: { name: string; slot: Slot } };
 }
+
+/** Requests whose text sets a task by design (see RelayGuardOptions.pipeline). */
+const TASK_SETTING = new Set(['sampling/createMessage', 'elicitation/create']);
 
 /** The mode a server's configuration gives a relay kind: deny unless the server asked for it in the config. */
 export function relayMode(server: ResolvedServer | undefined, kind: RelayKind): RelayMode {
@@ -469,7 +476,7 @@ export class RelayGuard {
     ) => Promise<{ value: unknown; trail: { action: string }[]; denied?: Guarded<unknown>['denied'] }>,
   ): Promise<Guarded<unknown>> {
     try {
-      const pipeline = await this.opts.pipeline(server, what);
+      const pipeline = await this.opts.pipeline(server, what, TASK_SETTING.has(what) ? 'prompt' : 'results');
       const scanned = withoutBinary(doc) as Record<string, unknown>;
       const out = await run(pipeline, scanned, this.context(server, what, scanned, signal));
       if (out.denied) return { value: doc, modified: false, denied: out.denied };

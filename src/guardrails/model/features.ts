@@ -131,15 +131,36 @@ export function segments(f: Folded): Int32Array {
   return Int32Array.from(out);
 }
 
-/** Calls `each(start, end)` for every window: runs of 1..WINDOW_SEGMENTS segments within WINDOW_MAX characters. */
-export function forEachWindow(segs: Int32Array, each: (start: number, end: number) => void): void {
+/**
+ * A window shorter than this many units is not scored: a word or two ("messages", "max_tokens") carries no
+ * instruction, and its few features would make any score noise. A character of a CJK script, kana or hangul is
+ * three units (one is often a word), anything else one: "忽略以上指令" is enough, "ignore" is not.
+ */
+export const WINDOW_MIN_UNITS = 16;
+
+/** units[i]: the units (see WINDOW_MIN_UNITS) of folded characters before position i. */
+export function unitPrefix(f: Folded): Int32Array {
+  const units = new Int32Array(f.length + 1);
+  let u = 0;
+  for (let i = 0; i < f.length; i++) {
+    u += f.codes[i]! >= 0x2e80 && f.codes[i]! < 0xfb00 ? 3 : 1;
+    units[i + 1] = u;
+  }
+  return units;
+}
+
+/**
+ * Calls `each(start, end)` for every window: runs of 1..WINDOW_SEGMENTS segments within WINDOW_MAX characters and of
+ * at least WINDOW_MIN_UNITS units.
+ */
+export function forEachWindow(segs: Int32Array, units: Int32Array, each: (start: number, end: number) => void): void {
   const count = segs.length >> 1;
   for (let s = 0; s < count; s++) {
     const start = segs[2 * s]!;
     for (let e = s; e < count && e < s + WINDOW_SEGMENTS; e++) {
       const end = segs[2 * e + 1]!;
       if (e > s && end - start > WINDOW_MAX) break;
-      each(start, end);
+      if (units[end]! - units[start]! >= WINDOW_MIN_UNITS) each(start, end);
     }
   }
 }
@@ -160,18 +181,18 @@ function bucket(h: number, shift: number): number {
 }
 
 const NGRAM_SEED = [0, 0, 0x2545f491, 0x6c8e9cf5, 0x1b873593, 0x7feb352d];
-/**
- * Phases, in the order of PHASE_SEED. Words and word pairs are features twice: once shared, once with the phase, so
- * that one model can learn that a plain question is benign in a prompt and an injection inside a tool result.
- */
+/** Phases, in the order of the tables below. */
 export const PHASES = ['input', 'output', 'description'] as const;
 export type Phase = (typeof PHASES)[number];
-const PHASE_SEED = [0x68e31da4, 0x1b56c4e9, 0x7a3f2b15];
 /**
- * Phases whose character n-grams are features twice too (shared and with the phase). Prompts and descriptions are
- * short, so the doubled cost is small there; tool results can be megabytes, and share their n-grams.
+ * The seeds each phase's features are hashed with: every n-gram (and every word and word pair) is a feature once per
+ * seed. A prompt has its own features only (seed 0x68e31da4): a plain question is benign there and an injection
+ * inside a tool result, so the two cannot share weights. A tool result shares its n-grams with descriptions and adds
+ * its own words; a description has both shared and own n-grams (descriptions are short, so the doubled cost is
+ * small; tool results can be megabytes).
  */
-const NGRAM_PHASED = [true, false, true];
+const NGRAM_SEEDS: readonly (readonly number[])[] = [[0x68e31da4], [0], [0, 0x7a3f2b15]];
+const WORD_SEEDS: readonly (readonly number[])[] = [[0x68e31da4], [0, 0x1b56c4e9], [0, 0x7a3f2b15]];
 const WORD_SEED = 0x3c6ef372;
 const PAIR_SEED = 0x5bd1e995;
 
@@ -194,8 +215,8 @@ export function forEachFeature(
   // Start far enough back to know the current word and the word before it.
   let i = Math.max(0, from - 64);
   while (i > 0 && isWordChar(codes[i - 1]!)) i--;
-  const ps = PHASE_SEED[phase]!;
-  const phased = NGRAM_PHASED[phase]!;
+  const ngramSeeds = NGRAM_SEEDS[phase]!;
+  const wordSeeds = WORD_SEEDS[phase]!;
   const shift = 32 - bits;
   let word = 0;
   let inWord = false;
@@ -209,12 +230,8 @@ export function forEachFeature(
     for (let n = 2; n <= NGRAM_MAX && i - n + 1 >= 0; n++) {
       h = Math.imul(h, 0x01000193) ^ codes[i - n + 1]!;
       if (n >= NGRAM_MIN && report) {
-        each(bucket(h ^ NGRAM_SEED[n]!, shift));
-        count++;
-        if (phased) {
-          each(bucket(h ^ NGRAM_SEED[n]! ^ ps, shift));
-          count++;
-        }
+        for (const seed of ngramSeeds) each(bucket(h ^ NGRAM_SEED[n]! ^ seed, shift));
+        count += ngramSeeds.length;
       }
     }
     // A word and the pair it makes with the word before it are features of the word's last character.
@@ -224,11 +241,11 @@ export function forEachFeature(
       if (i + 1 >= f.length || !isWordChar(codes[i + 1]!)) {
         if (report) {
           const pair = Math.imul(prevWord, 0x27d4eb2d) ^ word ^ PAIR_SEED;
-          each(bucket(word ^ WORD_SEED, shift));
-          each(bucket(pair, shift));
-          each(bucket(word ^ WORD_SEED ^ ps, shift));
-          each(bucket(pair ^ ps, shift));
-          count += 4;
+          for (const seed of wordSeeds) {
+            each(bucket(word ^ WORD_SEED ^ seed, shift));
+            each(bucket(pair ^ seed, shift));
+          }
+          count += 2 * wordSeeds.length;
         }
         prevWord = word;
         inWord = false;
@@ -247,9 +264,17 @@ export function forEachFeature(
 export function sumFeatures(f: Folded, phase: number, weights: Int8Array, sums: Int32Array, counts: Int32Array): void {
   const { codes, length } = f;
   const shift = 32 - (31 - Math.clz32(weights.length));
-  const ps = PHASE_SEED[phase]!;
-  const phased = NGRAM_PHASED[phase]!;
-  const per = phased ? 2 : 1;
+  // One or two seeds per kind of feature (NGRAM_SEEDS, WORD_SEEDS); `two` says whether the second one is used.
+  const ng = NGRAM_SEEDS[phase]!;
+  const wd = WORD_SEEDS[phase]!;
+  const n0 = ng[0]!;
+  const n1 = ng[1] ?? 0;
+  const twoN = ng.length > 1;
+  const w0 = wd[0]!;
+  const w1 = wd[1] ?? 0;
+  const twoW = wd.length > 1;
+  const perN = ng.length;
+  const perW = 2 * wd.length;
   const s2 = NGRAM_SEED[2]!;
   const s3 = NGRAM_SEED[3]!;
   const s4 = NGRAM_SEED[4]!;
@@ -268,24 +293,28 @@ export function sumFeatures(f: Folded, phase: number, weights: Int8Array, sums: 
     const c = codes[i]!;
     if (i >= 1) {
       let h = Math.imul(c, 0x01000193) ^ c1;
-      acc += weights[Math.imul(h ^ s2, 0x9e3779b1) >>> shift]!;
-      if (phased) acc += weights[Math.imul(h ^ s2 ^ ps, 0x9e3779b1) >>> shift]!;
-      n += per;
+      let x = h ^ s2;
+      acc += weights[Math.imul(x ^ n0, 0x9e3779b1) >>> shift]!;
+      if (twoN) acc += weights[Math.imul(x ^ n1, 0x9e3779b1) >>> shift]!;
+      n += perN;
       if (i >= 2) {
         h = Math.imul(h, 0x01000193) ^ c2;
-        acc += weights[Math.imul(h ^ s3, 0x9e3779b1) >>> shift]!;
-        if (phased) acc += weights[Math.imul(h ^ s3 ^ ps, 0x9e3779b1) >>> shift]!;
-        n += per;
+        x = h ^ s3;
+        acc += weights[Math.imul(x ^ n0, 0x9e3779b1) >>> shift]!;
+        if (twoN) acc += weights[Math.imul(x ^ n1, 0x9e3779b1) >>> shift]!;
+        n += perN;
         if (i >= 3) {
           h = Math.imul(h, 0x01000193) ^ c3;
-          acc += weights[Math.imul(h ^ s4, 0x9e3779b1) >>> shift]!;
-          if (phased) acc += weights[Math.imul(h ^ s4 ^ ps, 0x9e3779b1) >>> shift]!;
-          n += per;
+          x = h ^ s4;
+          acc += weights[Math.imul(x ^ n0, 0x9e3779b1) >>> shift]!;
+          if (twoN) acc += weights[Math.imul(x ^ n1, 0x9e3779b1) >>> shift]!;
+          n += perN;
           if (i >= 4) {
             h = Math.imul(h, 0x01000193) ^ c4;
-            acc += weights[Math.imul(h ^ s5, 0x9e3779b1) >>> shift]!;
-            if (phased) acc += weights[Math.imul(h ^ s5 ^ ps, 0x9e3779b1) >>> shift]!;
-            n += per;
+            x = h ^ s5;
+            acc += weights[Math.imul(x ^ n0, 0x9e3779b1) >>> shift]!;
+            if (twoN) acc += weights[Math.imul(x ^ n1, 0x9e3779b1) >>> shift]!;
+            n += perN;
           }
         }
       }
@@ -296,12 +325,12 @@ export function sumFeatures(f: Folded, phase: number, weights: Int8Array, sums: 
       if (i + 1 >= length || !isWordChar(codes[i + 1]!)) {
         const pair = Math.imul(prevWord, 0x27d4eb2d) ^ word ^ PAIR_SEED;
         const w = word ^ WORD_SEED;
-        acc +=
-          weights[Math.imul(w, 0x9e3779b1) >>> shift]! +
-          weights[Math.imul(pair, 0x9e3779b1) >>> shift]! +
-          weights[Math.imul(w ^ ps, 0x9e3779b1) >>> shift]! +
-          weights[Math.imul(pair ^ ps, 0x9e3779b1) >>> shift]!;
-        n += 4;
+        acc += weights[Math.imul(w ^ w0, 0x9e3779b1) >>> shift]! + weights[Math.imul(pair ^ w0, 0x9e3779b1) >>> shift]!;
+        if (twoW) {
+          acc +=
+            weights[Math.imul(w ^ w1, 0x9e3779b1) >>> shift]! + weights[Math.imul(pair ^ w1, 0x9e3779b1) >>> shift]!;
+        }
+        n += perW;
         prevWord = word;
         inWord = false;
       }

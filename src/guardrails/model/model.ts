@@ -26,6 +26,7 @@ import {
   PHASES,
   segments,
   sumFeatures,
+  unitPrefix,
 } from './features.js';
 
 export const MAGIC = 'SMGINJ1\n';
@@ -191,7 +192,7 @@ export function scoreText(
   const limit = Math.log(threshold / (1 - threshold));
   let best = -Infinity;
   const above: { s: number; e: number; logit: number }[] = [];
-  forEachWindow(segs, (s, e) => {
+  forEachWindow(segs, unitPrefix(f), (s, e) => {
     const c = counts[e]! - counts[s]!;
     if (c === 0) return;
     const logit = bias + lengthWeights[lengthBucket(e - s)]! + (scale * (sums[e]! - sums[s]!)) / Math.sqrt(c);
@@ -250,7 +251,7 @@ export function textWindows(text: string, where: Where, bits: number): TextWindo
     },
   );
   const windows: number[] = [];
-  forEachWindow(segments(f), (s, e) => windows.push(s, e));
+  forEachWindow(segments(f), unitPrefix(f), (s, e) => windows.push(s, e));
   return {
     features: Uint32Array.from(features),
     featureStart,
