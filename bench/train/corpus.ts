@@ -15,6 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prng } from './prng.js';
+import { structuredSamples } from './structured.js';
+
+export { prng };
 
 export type Where = 'input' | 'output' | 'description';
 export type Split = 'train' | 'calib' | 'test' | 'heldout';
@@ -57,18 +61,6 @@ export const HELD_OUT: Record<string, readonly string[]> = {
   tasktracker: ['injection_trigger_test'],
   'garak-jailbreak': ['system_prompt_extraction'],
 };
-
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a of a string, as a fraction in [0, 1). */
 export function unitHash(s: string): number {
@@ -545,6 +537,22 @@ export async function loadCorpus(opts: CorpusOptions = {}): Promise<Doc[]> {
     ...tools(),
   ];
   docs.push(...taskTracker(seed, [...bipiaDocs, ...outputs], opts.planted ?? 1200));
+  // Documents are tool arguments too (a file to write, a message to send): the benign ones are negatives there.
+  for (const d of outputs) docs.push({ ...d, id: `${d.id}#input`, where: 'input' });
+  structuredSamples(seed).forEach((s, i) => {
+    const id = `structured/${i}`;
+    const where: Where = (['input', 'output', 'description'] as const)[i % 3]!;
+    docs.push({
+      id,
+      text: s.text,
+      label: 0,
+      source: 'structured',
+      category: s.kind,
+      lang: 'en',
+      where,
+      split: rowSplit(id),
+    });
+  });
   docs.push(...(await synthetic(seed)));
   return docs;
 }
