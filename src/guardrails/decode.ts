@@ -133,6 +133,96 @@ function fromBytes(kind: EncodingKind, start: number, end: number, bytes: Uint8A
   return { kind, start, end, text, spans } satisfies Candidate;
 }
 
+/**
+ * A set of ASCII characters as a lookup table, for longRuns(). Built once per class at load.
+ */
+export function charClass(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const ch of chars) t[ch.charCodeAt(0)] = 1;
+  return t;
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Every maximal run of characters of `cls` that is at least `minLen` long, as [start, end) pairs in order: the
+ * prefilter that keeps the run-shaped regexes (base64, hex, character codes, bare 40-character keys, PEM lines) off
+ * the rest of a long text. Exact, not a heuristic: a run of `minLen` or more characters holds, for the stride
+ * s = ⌊minLen/2⌋, two consecutive multiples of s and every character between them, so sampling every s-th
+ * character and checking the s characters after each sample finds every such run, while prose (short words
+ * between spaces and punctuation) costs about one read per sample.
+ */
+export function longRuns(text: string, cls: Uint8Array, minLen: number): [number, number][] {
+  const runs: [number, number][] = [];
+  const n = text.length;
+  const s = Math.max(1, minLen >> 1);
+  const inClass = (i: number): boolean => {
+    const c = text.charCodeAt(i);
+    return c < 128 && cls[c] === 1;
+  };
+  for (let p = 0; p + s < n; p += s) {
+    // Check the far end first: in prose it is the likeliest to fail.
+    let ok = inClass(p + s);
+    for (let i = p; ok && i < p + s; i++) ok = inClass(i);
+    if (!ok) continue;
+    let a = p;
+    while (a > 0 && inClass(a - 1)) a--;
+    let e = p + s + 1;
+    while (e < n && inClass(e)) e++;
+    if (e - a >= minLen) runs.push([a, e]);
+    // Resume at the first sample after the run (the loop adds s).
+    p = Math.floor(e / s) * s;
+  }
+  return runs;
+}
+
+/**
+ * The starts of the matches of `sticky` (a regex with the y flag) in the order and with the consumption of a global
+ * search, given `candidates`: ascending positions that include every position where a match can start. A
+ * candidate inside the previous match is skipped, as the global search would step over it.
+ */
+function* stickyMatches(text: string, sticky: RegExp, candidates: Iterable<number>): Iterable<RegExpExecArray> {
+  let end = 0;
+  for (const at of candidates) {
+    if (at < end) continue;
+    sticky.lastIndex = at;
+    const m = sticky.exec(text);
+    if (!m) continue;
+    yield m;
+    end = m.index + Math.max(1, m[0].length);
+  }
+}
+
+/** The candidate starts inside runs: positions whose character is in `first` and whose predecessor is not in `notAfter`. */
+function* runStarts(text: string, runs: [number, number][], first: Uint8Array, notAfter: Uint8Array): Iterable<number> {
+  for (const [a, e] of runs) {
+    for (let i = a; i < e; i++) {
+      const c = text.charCodeAt(i);
+      const b = i > 0 ? text.charCodeAt(i - 1) : -1;
+      if (c < 128 && first[c] === 1 && !(b >= 0 && b < 128 && notAfter[b] === 1)) yield i;
+    }
+  }
+}
+
+/** The runs among `runs` that hold at least `min` characters of `cls`. */
+function holding(text: string, runs: [number, number][], cls: Uint8Array, min: number): [number, number][] {
+  return runs.filter(([a, e]) => {
+    let n = 0;
+    for (let i = a; i < e && n < min; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128 && cls[c] === 1) n++;
+    }
+    return n >= min;
+  });
+}
+
+const BASE64_CLASS = charClass(`${ALNUM}+/_-`);
+const HEX_DIGIT = charClass('0123456789abcdefABCDEF');
+const HEX_RUN_CLASS = charClass('0123456789abcdefABCDEF :,.-');
+const DIGIT = charClass('0123456789');
+const DIGIT_OR_DOT = charClass('0123456789.');
+const CHAR_CODE_CLASS = charClass('0123456789 \t,;');
+
 const B64_VALUE = new Int8Array(128).fill(-1);
 for (const [i, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries())
   B64_VALUE[ch.charCodeAt(0)] = i;
@@ -144,11 +234,18 @@ B64_VALUE['_'.charCodeAt(0)] = 63;
  * be wrapped in lines (MIME and PEM wrap at 76 and 64). A pure-hex run is left to the hex decoder. Decoding stops
  * at the first byte that no text holds, so binary (images, hashes in a lockfile) costs a few characters.
  */
-const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/g;
+const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/y;
 const HEX_ONLY = /^[0-9a-fA-F]+$/;
 
 function decodeBase64(text: string, out: Candidate[]): void {
-  for (const m of text.matchAll(BASE64_RUN)) {
+  // A match starts where a run of 24 or more base64 characters starts (the previous match ends before a character
+  // outside the class), so only those starts are tried.
+  const runs = longRuns(text, BASE64_CLASS, 24);
+  for (const m of stickyMatches(
+    text,
+    BASE64_RUN,
+    runs.map((r) => r[0]),
+  )) {
     const run = m[0];
     if (HEX_ONLY.test(run)) continue;
     const bytes = new Uint8Array(Math.floor((run.length * 6) / 8));
@@ -183,13 +280,18 @@ function decodeBase64(text: string, out: Candidate[]): void {
 }
 
 /** Hex bytes: contiguous, with one separator between bytes (`67 68`, `67:68`), `\x67`, or `0x67, 0x68`. */
-const HEX_RUN = /(?<![0-9a-fA-F])[0-9a-fA-F]{2}(?:[ :,.-]?[0-9a-fA-F]{2}){11,}(?![0-9a-fA-F])/g;
+const HEX_RUN = /(?<![0-9a-fA-F])[0-9a-fA-F]{2}(?:[ :,.-]?[0-9a-fA-F]{2}){11,}(?![0-9a-fA-F])/y;
 const HEX_ESCAPED_RUN = /(?:\\x[0-9a-fA-F]{2}){6,}|(?:0x[0-9a-fA-F]{2}[ ,;]{0,2}){6,}/g;
 const HEX_BYTE = /(?:\\x|0x)?([0-9a-fA-F]{2})/g;
 
 function decodeHex(text: string, out: Candidate[]): void {
   const escaped = text.includes('\\x') || text.includes('0x');
-  const runs = [...text.matchAll(HEX_RUN), ...(escaped ? text.matchAll(HEX_ESCAPED_RUN) : [])];
+  // A HEX_RUN match is 24 hex digits or more inside a run of hex digits and separators: only such runs are read.
+  const hexRuns = holding(text, longRuns(text, HEX_RUN_CLASS, 24), HEX_DIGIT, 24);
+  const runs = [
+    ...stickyMatches(text, HEX_RUN, runStarts(text, hexRuns, HEX_DIGIT, HEX_DIGIT)),
+    ...(escaped ? text.matchAll(HEX_ESCAPED_RUN) : []),
+  ];
   for (const m of runs) {
     const run = m[0];
     const bytes: number[] = [];
@@ -299,10 +401,12 @@ function decodeEscapes(text: string, out: Candidate[]): void {
 }
 
 /** Decimal character codes `103,104,112,95,…` or `103 104 112`: at least eight, all printable ASCII. */
-const CHAR_CODES = /(?<![\d.])\d{2,3}(?:(?:[ \t]*[,;][ \t]*|[ \t]+)\d{2,3}){7,}(?![\d.])/g;
+const CHAR_CODES = /(?<![\d.])\d{2,3}(?:(?:[ \t]*[,;][ \t]*|[ \t]+)\d{2,3}){7,}(?![\d.])/y;
 
 function decodeCharCodes(text: string, out: Candidate[]): void {
-  for (const m of text.matchAll(CHAR_CODES)) {
+  // Eight codes of two digits or more with a separator between: 23 characters or more of digits and separators.
+  const runs = holding(text, longRuns(text, CHAR_CODE_CLASS, 23), DIGIT, 16);
+  for (const m of stickyMatches(text, CHAR_CODES, runStarts(text, runs, DIGIT, DIGIT_OR_DOT))) {
     let str = '';
     const at: number[] = [];
     let ok = true;
@@ -357,14 +461,10 @@ function layerView(parent: View, cands: Candidate[]): View {
   };
 }
 
-/** One cheap pass that rules out every decoder: none of their runs can start in a text without one of these. */
-const DECODABLE =
-  /[A-Za-z0-9+/_-]{24}|[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}|%[0-9A-Fa-f]{2}|\\x[0-9a-fA-F]{2}|0x[0-9a-fA-F]{2}|\\u[0-9a-fA-F{]|&#|\d{2,3}[ \t,;]+\d{2,3}[ \t,;]+\d{2,3}/;
-
 /** The candidates one layer down from `view`, in parent order. */
 function candidatesOf(view: View): Candidate[] {
   const out: Candidate[] = [];
-  if (!DECODABLE.test(view.text)) return out;
+  // Each decoder has its own prefilter (a long enough run of its characters, or its escape's literal).
   for (const decode of DECODERS) decode(view.text, out);
   return out.sort((a, b) => a.start - b.start);
 }
@@ -411,6 +511,15 @@ export function decodeLayers(
   return { layers, exceeded };
 }
 
+/** The global twin of a gate, compiled once per gate (a scan must not compile a large alternation per string). */
+const GLOBAL_GATES = new WeakMap<RegExp, RegExp>();
+function globalOf(gate: RegExp): RegExp {
+  let g = GLOBAL_GATES.get(gate);
+  if (!g)
+    GLOBAL_GATES.set(gate, (g = new RegExp(gate.source, gate.flags.includes('g') ? gate.flags : gate.flags + 'g')));
+  return g;
+}
+
 /**
  * The windows of `view` around each match of `gate` (the rules' keywords spelled backwards), each read backwards
  * (a token sent reversed). Only windows are reversed: the rest of a long text cannot hold the token. A reversed
@@ -418,9 +527,11 @@ export function decodeLayers(
  * (prose: "iPad" is "dapi" backwards) opens no window.
  */
 export function reversedView(view: View, gate: RegExp, reach = 400): View | undefined {
-  const g = new RegExp(gate.source, gate.flags.includes('g') ? gate.flags : gate.flags + 'g');
+  const g = globalOf(gate);
   const windows: [number, number][] = [];
-  for (const m of view.text.matchAll(g)) {
+  g.lastIndex = 0;
+  for (let m = g.exec(view.text); m !== null; m = g.exec(view.text)) {
+    if (m[0].length === 0) g.lastIndex++;
     let body = 0;
     while (body < 16 && m.index - body > 0 && TOKEN[view.text.charCodeAt(m.index - body - 1)] === 1) body++;
     if (body < 16) continue;
@@ -476,24 +587,28 @@ export function separatedView(view: View): View | undefined {
   if (n < 2 * MIN_PIECES) return undefined;
   // The class of each character (1 + its index in SEPARATORS, 0: none), padded so look-ahead past the end reads 0.
   const cls = new Uint8Array(n + (MAX_PERIOD + 2) * (MIN_PIECES + 2));
-  let any = false;
+  // The separators' positions: the search below visits them, not every character.
+  const seps = new Int32Array(n);
+  let count = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c < 128 && SEP_CLASS[c] !== 0) {
       cls[i] = SEP_CLASS[c]!;
-      any = true;
+      seps[count++] = i;
     }
   }
-  if (!any) return undefined;
+  if (count === 0) return undefined;
   const parts: string[] = [];
   const at: number[] = [];
   let done = 0;
-  for (let q = 1; q < n; q++) {
+  for (let j = 0; j < count; j++) {
+    const q = seps[j]!;
     const k = cls[q]!;
-    if (k === 0 || q < done) continue;
+    if (q === 0 || q < done) continue;
     const sep = SEPARATORS[k - 1]!;
     if (!inPiece(text, cls, q - 1, k, sep.native)) continue;
     const w = !sep.native && cls[q + 1] === k ? 2 : 1;
+    if (!periodic(cls, q, w, k)) continue;
     const run = periodicFrom(text, cls, q, w, k, sep.native);
     if (!run) continue;
     if (parts.length) at.push(at.at(-1)!);
@@ -509,6 +624,18 @@ const SEP_CLASS = new Uint8Array(128);
 SEPARATORS.forEach((sep, i) => {
   for (const ch of sep.chars) SEP_CLASS[ch.charCodeAt(0)] = i + 1;
 });
+
+/**
+ * The prefilter of periodicFrom(): a run of four pieces or more has separators of its class at q + p, q + 2p,
+ * q + 3p and q + 4p for one period p; prose, whose words differ in length, fails this on the array alone, before any
+ * character of a piece is read.
+ */
+function periodic(cls: Uint8Array, q: number, w: number, k: number): boolean {
+  for (let p = 1 + w; p <= MAX_PERIOD + w; p++) {
+    if (cls[q + p] === k && cls[q + 2 * p] === k && cls[q + 3 * p] === k && cls[q + 4 * p] === k) return true;
+  }
+  return false;
+}
 
 /** Whether text[i] may sit inside a piece of a run separated by class k. */
 function inPiece(text: string, cls: Uint8Array, i: number, k: number, native: boolean): boolean {
