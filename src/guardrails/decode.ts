@@ -153,6 +153,25 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
  * between spaces and punctuation) costs about one read per sample.
  */
 export function longRuns(text: string, cls: Uint8Array, minLen: number): [number, number][] {
+  // A class of token characters has its runs inside the long token runs, found once per text for every caller
+  // (the decoders, the bare-key and PEM rules and the reversed view all read the same text in one scan).
+  if (minLen >= TOKEN_RUN_MIN && subsetOfToken(cls)) {
+    const runs: [number, number][] = [];
+    for (const [a, b] of tokenRuns(text)) {
+      for (let i = a; i < b;) {
+        let e = i;
+        while (e < b && cls[text.charCodeAt(e)] === 1) e++;
+        if (e - i >= minLen) runs.push([i, e]);
+        i = e + 1;
+      }
+    }
+    return runs;
+  }
+  return sampledRuns(text, cls, minLen);
+}
+
+/** longRuns() by sampling every ⌊minLen/2⌋-th character (see there). */
+function sampledRuns(text: string, cls: Uint8Array, minLen: number): [number, number][] {
   const runs: [number, number][] = [];
   const n = text.length;
   const s = Math.max(1, minLen >> 1);
@@ -174,6 +193,26 @@ export function longRuns(text: string, cls: Uint8Array, minLen: number): [number
     p = Math.floor(e / s) * s;
   }
   return runs;
+}
+
+/** Token runs shorter than this hold nothing any caller looks for (the reversed view needs 16 + 1). */
+const TOKEN_RUN_MIN = 17;
+const SUBSET_OF_TOKEN = new WeakMap<Uint8Array, boolean>();
+
+function subsetOfToken(cls: Uint8Array): boolean {
+  let yes = SUBSET_OF_TOKEN.get(cls);
+  if (yes === undefined) SUBSET_OF_TOKEN.set(cls, (yes = cls.every((v, c) => v === 0 || TOKEN[c] === 1)));
+  return yes;
+}
+
+/**
+ * The token runs of the last text asked about: one scan serves every reader of one string. A pure function of the
+ * text (compared by value), so the memo cannot leak state between calls.
+ */
+let lastTokenRuns: { text: string; runs: [number, number][] } | undefined;
+function tokenRuns(text: string): [number, number][] {
+  if (lastTokenRuns?.text !== text) lastTokenRuns = { text, runs: sampledRuns(text, TOKEN, TOKEN_RUN_MIN) };
+  return lastTokenRuns.runs;
 }
 
 /**
@@ -525,21 +564,32 @@ function globalOf(gate: RegExp): RegExp {
  * (a token sent reversed). Only windows are reversed: the rest of a long text cannot hold the token. A reversed
  * token is its body, then its prefix backwards (`…Xy9_phg`): a match without 16 token characters glued in front
  * (prose: "iPad" is "dapi" backwards) opens no window.
+ *
+ * `tokenGate`: the caller vouches that every match of `gate` is made of token characters (an alternation of such
+ * keywords). A match that opens a window then lies in a run of at least 17 token characters, and the matches
+ * inside one run do not depend on the text outside it, so the gate runs on those runs only (exactly the same
+ * windows, without a pass of the alternation over the whole text).
  */
-export function reversedView(view: View, gate: RegExp, reach = 400): View | undefined {
+export function reversedView(view: View, gate: RegExp, reach = 400, tokenGate = false): View | undefined {
   const g = globalOf(gate);
   const windows: [number, number][] = [];
-  g.lastIndex = 0;
-  for (let m = g.exec(view.text); m !== null; m = g.exec(view.text)) {
-    if (m[0].length === 0) g.lastIndex++;
-    let body = 0;
-    while (body < 16 && m.index - body > 0 && TOKEN[view.text.charCodeAt(m.index - body - 1)] === 1) body++;
-    if (body < 16) continue;
-    const s = Math.max(0, m.index - reach);
-    const e = Math.min(view.text.length, m.index + m[0].length + reach);
-    const last = windows.at(-1);
-    if (last && s <= last[1]) last[1] = e;
-    else windows.push([s, e]);
+  const text = view.text;
+  const runs = tokenGate ? tokenRuns(text) : [[0, text.length] as [number, number]];
+  for (const [a, b] of runs) {
+    const scope = a === 0 && b === text.length ? text : text.slice(a, b);
+    g.lastIndex = 0;
+    for (let m = g.exec(scope); m !== null; m = g.exec(scope)) {
+      if (m[0].length === 0) g.lastIndex++;
+      const index = a + m.index;
+      let body = 0;
+      while (body < 16 && index - body > 0 && TOKEN[text.charCodeAt(index - body - 1)] === 1) body++;
+      if (body < 16) continue;
+      const s = Math.max(0, index - reach);
+      const e = Math.min(text.length, index + m[0].length + reach);
+      const last = windows.at(-1);
+      if (last && s <= last[1]) last[1] = e;
+      else windows.push([s, e]);
+    }
   }
   if (windows.length === 0) return undefined;
   const parts: string[] = [];
@@ -585,31 +635,49 @@ export function separatedView(view: View): View | undefined {
   const text = view.text;
   const n = text.length;
   if (n < 2 * MIN_PIECES) return undefined;
-  // The class of each character (1 + its index in SEPARATORS, 0: none), padded so look-ahead past the end reads 0.
-  const cls = new Uint8Array(n + (MAX_PERIOD + 2) * (MIN_PIECES + 2));
-  // The separators' positions: the search below visits them, not every character.
-  const seps = new Int32Array(n);
+  // The positions the search below visits, instead of every character. A separator of a native class (`-`, `_`,
+  // `.`) may also sit inside a piece, so each one is visited. A non-native one (whitespace, `,;|`) may not: a run's
+  // separators are then five consecutive blocks of its class whose starts are p apart, so only the first block of
+  // four equal gaps in a row is visited (in prose, four words of the same length in a row).
+  const natives = new Int32Array(n);
   let count = 0;
+  const starts: number[] = [];
+  const lastStart = new Int32Array(SEPARATORS.length + 1).fill(-1);
+  const lastGap = new Int32Array(SEPARATORS.length + 1);
+  const streak = new Int32Array(SEPARATORS.length + 1);
+  let any = false;
+  let prev = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c < 128 && SEP_CLASS[c] !== 0) {
-      cls[i] = SEP_CLASS[c]!;
-      seps[count++] = i;
+    const k = c < 128 ? SEP_CLASS[c]! : 0;
+    const before = prev;
+    prev = k;
+    if (k === 0) continue;
+    any = true;
+    if (NATIVE[k] === 1) natives[count++] = i;
+    else if (before !== k) {
+      const gap = lastStart[k]! < 0 ? -1 : i - lastStart[k]!;
+      streak[k] = gap > 0 && gap <= MAX_PERIOD + 2 && gap === lastGap[k] ? streak[k]! + 1 : 1;
+      lastGap[k] = gap;
+      lastStart[k] = i;
+      if (streak[k] >= MIN_PIECES) starts.push(i - MIN_PIECES * gap);
     }
   }
-  if (count === 0) return undefined;
+  if (!any) return undefined;
+  starts.sort((a, b) => a - b);
   const parts: string[] = [];
   const at: number[] = [];
   let done = 0;
-  for (let j = 0; j < count; j++) {
-    const q = seps[j]!;
-    const k = cls[q]!;
+  for (let j = 0, t = 0; j < count || t < starts.length;) {
+    // The two lists merged in ascending order.
+    const q = t >= starts.length || (j < count && natives[j]! < starts[t]!) ? natives[j++]! : starts[t++]!;
+    const k = sepClass(text, q);
     if (q === 0 || q < done) continue;
     const sep = SEPARATORS[k - 1]!;
-    if (!inPiece(text, cls, q - 1, k, sep.native)) continue;
-    const w = !sep.native && cls[q + 1] === k ? 2 : 1;
-    if (!periodic(cls, q, w, k)) continue;
-    const run = periodicFrom(text, cls, q, w, k, sep.native);
+    if (!inPiece(text, q - 1, k, sep.native)) continue;
+    const w = !sep.native && sepClass(text, q + 1) === k ? 2 : 1;
+    if (!periodic(text, q, w, k)) continue;
+    const run = periodicFrom(text, q, w, k, sep.native);
     if (!run) continue;
     if (parts.length) at.push(at.at(-1)!);
     parts.push(run.idx.map((i) => text[i]).join(''));
@@ -621,8 +689,11 @@ export function separatedView(view: View): View | undefined {
 }
 
 const SEP_CLASS = new Uint8Array(128);
+/** By class (1 + its index in SEPARATORS): 1 for the classes a token can hold. */
+const NATIVE = new Uint8Array(SEPARATORS.length + 1);
 SEPARATORS.forEach((sep, i) => {
   for (const ch of sep.chars) SEP_CLASS[ch.charCodeAt(0)] = i + 1;
+  NATIVE[i + 1] = sep.native ? 1 : 0;
 });
 
 /**
@@ -630,23 +701,34 @@ SEPARATORS.forEach((sep, i) => {
  * q + 3p and q + 4p for one period p; prose, whose words differ in length, fails this on the array alone, before any
  * character of a piece is read.
  */
-function periodic(cls: Uint8Array, q: number, w: number, k: number): boolean {
+function periodic(text: string, q: number, w: number, k: number): boolean {
   for (let p = 1 + w; p <= MAX_PERIOD + w; p++) {
-    if (cls[q + p] === k && cls[q + 2 * p] === k && cls[q + 3 * p] === k && cls[q + 4 * p] === k) return true;
+    if (
+      sepClass(text, q + p) === k &&
+      sepClass(text, q + 2 * p) === k &&
+      sepClass(text, q + 3 * p) === k &&
+      sepClass(text, q + 4 * p) === k
+    )
+      return true;
   }
   return false;
 }
 
+/** The separator class of text[i] (1 + its index in SEPARATORS), 0 for any other character and past either end. */
+function sepClass(text: string, i: number): number {
+  const c = text.charCodeAt(i); // NaN past either end
+  return c < 128 ? SEP_CLASS[c]! : 0;
+}
+
 /** Whether text[i] may sit inside a piece of a run separated by class k. */
-function inPiece(text: string, cls: Uint8Array, i: number, k: number, native: boolean): boolean {
+function inPiece(text: string, i: number, k: number, native: boolean): boolean {
   const c = text.charCodeAt(i);
-  return c < 128 && TOKEN[c] === 1 && (native || cls[i] !== k);
+  return c < 128 && TOKEN[c] === 1 && (native || sepClass(text, i) !== k);
 }
 
 /** The periodic run whose first separator (of width w, class k) is at q, if there is one. */
 function periodicFrom(
   text: string,
-  cls: Uint8Array,
   q: number,
   w: number,
   k: number,
@@ -655,29 +737,36 @@ function periodicFrom(
   const n = text.length;
   for (let len = 1; len <= MAX_PERIOD; len++) {
     const p = len + w;
-    if (cls[q + p] !== k) continue;
+    if (sepClass(text, q + p) !== k) continue;
     let pieces = 0;
     for (;;) {
       const s = q + (pieces + 1) * p;
-      if (s >= n || cls[s] !== k || (w === 2 && cls[s + 1] !== k) || (!native && cls[s + w] === k)) break;
+      if (
+        s >= n ||
+        sepClass(text, s) !== k ||
+        (w === 2 && sepClass(text, s + 1) !== k) ||
+        (!native && sepClass(text, s + w) === k)
+      )
+        break;
       let ok = true;
-      for (let i = q + pieces * p + w; i < s && ok; i++) ok = inPiece(text, cls, i, k, native);
+      for (let i = q + pieces * p + w; i < s && ok; i++) ok = inPiece(text, i, k, native);
       if (!ok) break;
       pieces++;
     }
     if (pieces < MIN_PIECES) continue;
     // Left: token characters, dropping separators that sit on the period.
     const idx: number[] = [];
-    for (let i = q - 1, taken = 0; i >= 0 && taken < 64 && inPiece(text, cls, i, k, native); i--, taken++) {
+    for (let i = q - 1, taken = 0; i >= 0 && taken < 64 && inPiece(text, i, k, native); i--, taken++) {
       const onPeriod = (q - i) % p === 0 || (w === 2 && (q - i + 1) % p === 0);
-      if (!(onPeriod && cls[i] === k)) idx.push(i);
+      if (!(onPeriod && sepClass(text, i) === k)) idx.push(i);
     }
     idx.reverse();
     for (let r = 0; r < pieces; r++) for (let i = q + r * p + w; i < q + (r + 1) * p; i++) idx.push(i);
     // The last piece: up to len token characters after the last separator.
     const lastSep = q + pieces * p;
     let end = lastSep + w;
-    while (end < n && end - lastSep - w < len && inPiece(text, cls, end, k, native) && cls[end] !== k) idx.push(end++);
+    while (end < n && end - lastSep - w < len && inPiece(text, end, k, native) && sepClass(text, end) !== k)
+      idx.push(end++);
     return { idx, end };
   }
   return undefined;

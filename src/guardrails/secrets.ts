@@ -95,6 +95,8 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
   const strictGate = createKeywordGate(strict.flatMap((c) => c.rule.keywords));
   const reversedKeywords = [...new Set(strict.flatMap((c) => c.rule.keywords))].filter((k) => k.length >= 4);
   const reversedGate = new RegExp(reversedKeywords.map((k) => escapeRegExp([...k].reverse().join(''))).join('|'), 'i');
+  // Keywords of token characters only: the reversed view may then run its gate on long token runs alone.
+  const tokenGate = reversedKeywords.every((k) => /^[A-Za-z0-9_+/=~.:-]+$/.test(k));
   const decode = opts.decode !== false;
   const budget: DecodeBudget = { ...DEFAULT_DECODE_BUDGET, ...opts.budget };
 
@@ -124,7 +126,7 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
     for (const view of [base, ...layers]) {
       if (view !== base) onView(view, rules, gate);
       if (view.text.length < MIN_ENCODED) continue;
-      const reversed = reversedKeywords.length > 0 ? reversedView(view, reversedGate) : undefined;
+      const reversed = reversedKeywords.length > 0 ? reversedView(view, reversedGate, 400, tokenGate) : undefined;
       if (reversed) onView(reversed, strict, strictGate);
       const rejoined = separatedView(view);
       if (rejoined) onView(rejoined, strict, strictGate);
