@@ -639,12 +639,12 @@ export function separatedView(view: View): View | undefined {
   // `.`) may also sit inside a piece, so each one is visited. A non-native one (whitespace, `,;|`) may not: a run's
   // separators are then five consecutive blocks of its class whose starts are p apart, so only the first block of
   // four equal gaps in a row is visited (in prose, four words of the same length in a row).
-  const natives = new Int32Array(n);
-  let count = 0;
+  const natives: number[] = [];
   const starts: number[] = [];
-  const lastStart = new Int32Array(SEPARATORS.length + 1).fill(-1);
-  const lastGap = new Int32Array(SEPARATORS.length + 1);
-  const streak = new Int32Array(SEPARATORS.length + 1);
+  // By class (SEPARATORS has five): where its last block started, the gap before it, and how many equal gaps.
+  const lastStart = [-1, -1, -1, -1, -1, -1];
+  const lastGap = [0, 0, 0, 0, 0, 0];
+  const streak = [0, 0, 0, 0, 0, 0];
   let any = false;
   let prev = 0;
   for (let i = 0; i < n; i++) {
@@ -654,7 +654,7 @@ export function separatedView(view: View): View | undefined {
     prev = k;
     if (k === 0) continue;
     any = true;
-    if (NATIVE[k] === 1) natives[count++] = i;
+    if (NATIVE[k] === 1) natives.push(i);
     else if (before !== k) {
       const gap = lastStart[k]! < 0 ? -1 : i - lastStart[k]!;
       streak[k] = gap > 0 && gap <= MAX_PERIOD + 2 && gap === lastGap[k] ? streak[k]! + 1 : 1;
@@ -668,6 +668,7 @@ export function separatedView(view: View): View | undefined {
   const parts: string[] = [];
   const at: number[] = [];
   let done = 0;
+  const count = natives.length;
   for (let j = 0, t = 0; j < count || t < starts.length;) {
     // The two lists merged in ascending order.
     const q = t >= starts.length || (j < count && natives[j]! < starts[t]!) ? natives[j++]! : starts[t++]!;
