@@ -174,7 +174,17 @@ export function longRuns(text: string, cls: Uint8Array, minLen: number): [number
 function sampledRuns(text: string, cls: Uint8Array, minLen: number): [number, number][] {
   const runs: [number, number][] = [];
   const n = text.length;
-  const s = Math.max(1, minLen >> 1);
+  // The stride argument needs two characters per run (2s ≤ minLen); a run of one is read character by character.
+  if (minLen < 2) {
+    for (let i = 0; i < n; ) {
+      let e = i;
+      while (e < n && cls[text.charCodeAt(e)] === 1) e++;
+      if (e > i) runs.push([i, e]);
+      i = e + 1;
+    }
+    return runs;
+  }
+  const s = minLen >> 1;
   const inClass = (i: number): boolean => {
     const c = text.charCodeAt(i);
     return c < 128 && cls[c] === 1;
