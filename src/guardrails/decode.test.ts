@@ -133,7 +133,7 @@ describe('decode: the prefilters prove absence, they never skip a candidate', ()
   const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   /** The maximal runs of at least minLen characters of `chars`, by a plain regex (the reference). */
   const naiveRuns = (text: string, chars: string, minLen: number): [number, number][] => {
-    const cls = chars.replace(/[\\\]\[^-]/g, (c) => `\\${c}`);
+    const cls = chars.replace(/[\\\][^-]/g, (c) => `\\${c}`);
     return [...text.matchAll(new RegExp(`[${cls}]{${minLen},}`, 'g'))].map((m) => [m.index, m.index + m[0].length]);
   };
   // Token classes (served from the one token-run scan) and classes with spaces (sampled on their own).

@@ -176,7 +176,7 @@ function sampledRuns(text: string, cls: Uint8Array, minLen: number): [number, nu
   const n = text.length;
   // The stride argument needs two characters per run (2s ≤ minLen); a run of one is read character by character.
   if (minLen < 2) {
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       let e = i;
       while (e < n && cls[text.charCodeAt(e)] === 1) e++;
       if (e > i) runs.push([i, e]);
