@@ -220,7 +220,17 @@ describe('decode: the prefilters prove absence, they never skip a candidate', ()
     ['pipes every 3', 'id abc|def|ghi|jkl|mno|pq', 'abcdefghijklmnopq'],
     ['semicolons every 2 after a comma list', 'x, yy, zzz; ab;cd;ef;gh;ij;k', 'abcdefghijk'],
     ['single characters', 'a b c d e f', 'abcdef'],
-  ])('rejoins a run of spaces, pipes or semicolons found by its equal gaps: %s', (_name, text, joined) => {
+    [
+      'a dash every 8 (the longest period)',
+      'x ABCDEFGH-IJKLMNOP-QRSTUVWX-YZabcdef-ghijklmn-op',
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop',
+    ],
+    [
+      'dots every 8 with dots inside the pieces',
+      'v=ab.defgh.ijk.mnop.qrstuvwx.yz.bcdef.ghijklmn.op',
+      'v=ab.defghijk.mnopqrstuvwxyz.bcdefghijklmnop',
+    ],
+  ])('rejoins a run found by its equal gaps or its dense separators: %s', (_name, text, joined) => {
     expect(separatedView(identityView(text))?.text).toBe(joined);
     expect(separatedView(identityView(text))?.text).toBe(joined);
   });

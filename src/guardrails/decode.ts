@@ -645,16 +645,21 @@ export function separatedView(view: View): View | undefined {
   const text = view.text;
   const n = text.length;
   if (n < 2 * MIN_PIECES) return undefined;
-  // The positions the search below visits, instead of every character. A separator of a native class (`-`, `_`,
-  // `.`) may also sit inside a piece, so each one is visited. A non-native one (whitespace, `,;|`) may not: a run's
-  // separators are then five consecutive blocks of its class whose starts are p apart, so only the first block of
-  // four equal gaps in a row is visited (in prose, four words of the same length in a row).
-  const natives: number[] = [];
+  // The positions the search below visits, instead of every character: where a run can start. A run of class k
+  // has separators of that class at q, q+p, …, q+4p. A separator of a native class (`-`, `_`, `.`) may also sit
+  // inside a piece, so a native q is visited when the fourth separator of its class after it is within 4p (p ≤ 9)
+  // of it. A non-native one (whitespace, `,;|`) may not: a run's separators are then five consecutive blocks of its
+  // class whose starts are p apart, so only the first block of four equal gaps in a row is visited (in prose, four
+  // words of the same length in a row).
   const starts: number[] = [];
-  // By class (SEPARATORS has five): where its last block started, the gap before it, and how many equal gaps.
+  // By class (SEPARATORS has five): where its last block started, the gap before it, and how many equal gaps; for
+  // native classes, the last four positions (a ring) and how many there were.
   const lastStart = [-1, -1, -1, -1, -1, -1];
   const lastGap = [0, 0, 0, 0, 0, 0];
   const streak = [0, 0, 0, 0, 0, 0];
+  const ring = new Array<number>(4 * (SEPARATORS.length + 1)).fill(0);
+  const seen = [0, 0, 0, 0, 0, 0];
+  const reach = MIN_PIECES * (MAX_PERIOD + 1);
   let any = false;
   let prev = 0;
   for (let i = 0; i < n; i++) {
@@ -664,8 +669,13 @@ export function separatedView(view: View): View | undefined {
     prev = k;
     if (k === 0) continue;
     any = true;
-    if (NATIVE[k] === 1) natives.push(i);
-    else if (before !== k) {
+    if (NATIVE[k] === 1) {
+      // ring holds this class's previous four positions; the oldest is four separators back.
+      const slot = 4 * k + (seen[k]! & 3);
+      if (seen[k]! >= MIN_PIECES && i - ring[slot]! <= reach) starts.push(ring[slot]!);
+      ring[slot] = i;
+      seen[k]!++;
+    } else if (before !== k) {
       const gap = lastStart[k]! < 0 ? -1 : i - lastStart[k]!;
       streak[k] = gap > 0 && gap <= MAX_PERIOD + 2 && gap === lastGap[k] ? streak[k]! + 1 : 1;
       lastGap[k] = gap;
@@ -678,10 +688,7 @@ export function separatedView(view: View): View | undefined {
   const parts: string[] = [];
   const at: number[] = [];
   let done = 0;
-  const count = natives.length;
-  for (let j = 0, t = 0; j < count || t < starts.length;) {
-    // The two lists merged in ascending order.
-    const q = t >= starts.length || (j < count && natives[j]! < starts[t]!) ? natives[j++]! : starts[t++]!;
+  for (const q of starts) {
     const k = sepClass(text, q);
     if (q === 0 || q < done) continue;
     const sep = SEPARATORS[k - 1]!;
