@@ -7,7 +7,10 @@
  *
  * Phase: any (input and output scans). Cost: decoding is kept off strings that cannot be an encoding (each kind
  * needs a run of its own character class of a minimal length, and a decoded candidate must be readable text), and
- * all candidates of one layer share one view, so a scan runs the rules once per layer.
+ * all candidates of one layer share one view, so a scan runs the rules once per layer. The run-shaped regexes are
+ * only tried where longRuns() found a long enough run (issue 16: a 1 MB result must scan in milliseconds), and the
+ * reversed and separated views visit only the places where a token can start. These prefilters are exact: each
+ * skips only what provably cannot match, so the views are the same as a full pass would build.
  *
  * Failure mode: bounded, never silent. The input length, the number of candidates, the nesting of decodes (at most
  * `maxDepth` layers) and a time budget are checked; when one runs out, the unfinished candidate is returned in
