@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  charClass,
   DEFAULT_DECODE_BUDGET,
   decodeLayers,
   identityView,
+  longRuns,
   reversedView,
   separatedView,
   spanOf,
@@ -115,5 +117,121 @@ describe('decode: views of a string with their spans in the original', () => {
     ['three pieces only', 'abcd-efgh-ijkl'],
   ])('leaves %s alone', (_name, text) => {
     expect(separatedView(identityView(text))).toBeUndefined();
+  });
+});
+
+/** A seeded generator, so that the property tables below see the same texts on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a * 1103515245 + 12345) & 0x7fffffff;
+    return a / 0x7fffffff;
+  };
+}
+
+describe('decode: the prefilters prove absence, they never skip a candidate', () => {
+  const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  /** The maximal runs of at least minLen characters of `chars`, by a plain regex (the reference). */
+  const naiveRuns = (text: string, chars: string, minLen: number): [number, number][] => {
+    const cls = chars.replace(/[\\\][^-]/g, (c) => `\\${c}`);
+    return [...text.matchAll(new RegExp(`[${cls}]{${minLen},}`, 'g'))].map((m) => [m.index, m.index + m[0].length]);
+  };
+  // Token classes (served from the one token-run scan) and classes with spaces (sampled on their own).
+  it.each([
+    ['base64', `${ALNUM}+/_-`, 24],
+    ['base64 with padding', `${ALNUM}/+=_-`, 40],
+    ['PEM line', `${ALNUM}+/`, 64],
+    ['token', `${ALNUM}_+/=~.:-`, 17],
+    ['hex and separators', '0123456789abcdefABCDEF :,.-', 24],
+    ['digits and separators', '0123456789 \t,;', 23],
+    ['one character', 'x', 1],
+  ])('longRuns finds every %s run at any offset and length', (_name, chars, minLen) => {
+    const rand = seeded(minLen * 7 + chars.length);
+    const cls = charClass(chars);
+    const filler = 'The cat, a dog: ok! ';
+    for (let trial = 0; trial < 300; trial++) {
+      // Runs of lengths around minLen at every alignment, between pieces of prose and other runs.
+      let text = '';
+      while (text.length < 400) {
+        const len = Math.max(1, minLen - 3 + Math.floor(rand() * 8));
+        text += filler.slice(0, Math.floor(rand() * filler.length));
+        for (let i = 0; i < len; i++) text += chars[Math.floor(rand() * chars.length)];
+      }
+      expect(longRuns(text, cls, minLen)).toEqual(naiveRuns(text, chars, minLen));
+      expect(longRuns(text, cls, minLen)).toEqual(naiveRuns(text, chars, minLen));
+    }
+  });
+
+  it('longRuns answers for the text it is given, not the previous one of the same length', () => {
+    const cls = charClass(`${ALNUM}+/_-`);
+    const a = `x ${'A'.repeat(30)} y`;
+    const b = `x ${'A'.repeat(10)} ${'B'.repeat(18)}`;
+    expect(longRuns(a, cls, 24)).toEqual([[2, 32]]);
+    expect(longRuns(b, cls, 24)).toEqual([]);
+    expect(longRuns(a, cls, 24)).toEqual([[2, 32]]);
+  });
+
+  const prose = 'Meeting notes: the team agreed to ship on Friday, pending review. ';
+  it.each([
+    ['base64', b64(secret), 'base64'],
+    ['base64 wrapped in lines', b64(secret.repeat(3)).replace(/(.{28})/g, '$1\n'), 'base64'],
+    ['hex', Buffer.from(secret).toString('hex'), 'hex'],
+    ['hex bytes with dashes', bytes.map((b) => b.toString(16).padStart(2, '0')).join('-'), 'hex'],
+    ['character codes', bytes.join('; '), 'char-codes'],
+  ])('decodes a %s run at every offset of a long text', (_name, encoded, kind) => {
+    for (let offset = 0; offset < 70; offset++) {
+      // Quoted: hex glued to a word ending in hex letters ("Mee 746f…") pairs from the word, which is another matter.
+      const text = `${prose.repeat(3).slice(0, offset)}${offset % 2 ? ' "' : '\n"'}${encoded}" ${prose}`;
+      const first = decodeLayers(text);
+      expect(decodeLayers(text).layers.map((l) => l.text)).toEqual(first.layers.map((l) => l.text));
+      const hit = locate(first.layers, secret);
+      expect(hit?.kinds).toEqual([kind]);
+      expect(text.slice(...hit!.span)).toContain(encoded.slice(2, 12));
+    }
+  });
+
+  it('decodes a base64 run that starts right after 23 base64 characters and a dot', () => {
+    const text = `${'a'.repeat(23)}.${b64(secret)}`;
+    expect(locate(decodeLayers(text).layers, secret)?.kinds).toEqual(['base64']);
+  });
+
+  it('reads the same windows with the token-run gate as with the whole-text gate', () => {
+    const rand = seeded(99);
+    const gate = /=nekot|ipad|_phg/i;
+    const bodies = ['Qw3rTy-Uiop_Asdf9zz', 'abcdefghijklmnop', 'abcdefghijklmno', 'x'];
+    for (let trial = 0; trial < 300; trial++) {
+      let text = '';
+      while (text.length < 600) {
+        const r = rand();
+        if (r < 0.3) text += `${bodies[Math.floor(rand() * bodies.length)]}=nekot`;
+        else if (r < 0.4) text += `${bodies[Math.floor(rand() * bodies.length)]}_phgIPAD`;
+        else text += ['word ', 'iPad ', 'a.b:c ', '~', '\n', 'é'][Math.floor(rand() * 6)];
+      }
+      const whole = reversedView(identityView(text), gate, 40);
+      const runs = reversedView(identityView(text), gate, 40, true);
+      expect(runs?.text).toEqual(whole?.text);
+      if (whole) expect(spanOf(runs!, 0, runs!.text.length)).toEqual(spanOf(whole, 0, whole.text.length));
+    }
+  });
+
+  it.each([
+    ['after words of other lengths', 'and the seven words: ab cd ef gh ij kl', 'words:abcdefghijkl'],
+    ['after three equal gaps that break', 'aa bb cc dddd ee ff gg hh ii', 'ddddeeffgghhii'],
+    ['pipes every 3', 'id abc|def|ghi|jkl|mno|pq', 'abcdefghijklmnopq'],
+    ['semicolons every 2 after a comma list', 'x, yy, zzz; ab;cd;ef;gh;ij;k', 'abcdefghijk'],
+    ['single characters', 'a b c d e f', 'abcdef'],
+    [
+      'a dash every 8 (the longest period)',
+      'x ABCDEFGH-IJKLMNOP-QRSTUVWX-YZabcdef-ghijklmn-op',
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop',
+    ],
+    [
+      'dots every 8 with dots inside the pieces',
+      'v=ab.defgh.ijk.mnop.qrstuvwx.yz.bcdef.ghijklmn.op',
+      'v=ab.defghijk.mnopqrstuvwxyz.bcdefghijklmnop',
+    ],
+  ])('rejoins a run found by its equal gaps or its dense separators: %s', (_name, text, joined) => {
+    expect(separatedView(identityView(text))?.text).toBe(joined);
+    expect(separatedView(identityView(text))?.text).toBe(joined);
   });
 });

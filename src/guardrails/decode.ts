@@ -7,7 +7,10 @@
  *
  * Phase: any (input and output scans). Cost: decoding is kept off strings that cannot be an encoding (each kind
  * needs a run of its own character class of a minimal length, and a decoded candidate must be readable text), and
- * all candidates of one layer share one view, so a scan runs the rules once per layer.
+ * all candidates of one layer share one view, so a scan runs the rules once per layer. The run-shaped regexes are
+ * only tried where longRuns() found a long enough run (issue 16: a 1 MB result must scan in milliseconds), and the
+ * reversed and separated views visit only the places where a token can start. These prefilters are exact: each
+ * skips only what provably cannot match, so the views are the same as a full pass would build.
  *
  * Failure mode: bounded, never silent. The input length, the number of candidates, the nesting of decodes (at most
  * `maxDepth` layers) and a time budget are checked; when one runs out, the unfinished candidate is returned in
@@ -133,6 +136,142 @@ function fromBytes(kind: EncodingKind, start: number, end: number, bytes: Uint8A
   return { kind, start, end, text, spans } satisfies Candidate;
 }
 
+/**
+ * A set of ASCII characters as a lookup table, for longRuns(). Built once per class at load.
+ */
+export function charClass(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const ch of chars) t[ch.charCodeAt(0)] = 1;
+  return t;
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Every maximal run of characters of `cls` that is at least `minLen` long, as [start, end) pairs in order: the
+ * prefilter that keeps the run-shaped regexes (base64, hex, character codes, bare 40-character keys, PEM lines) off
+ * the rest of a long text. Exact, not a heuristic: a run of `minLen` or more characters holds, for the stride
+ * s = ⌊minLen/2⌋, two consecutive multiples of s and every character between them, so sampling every s-th
+ * character and checking the s characters after each sample finds every such run, while prose (short words
+ * between spaces and punctuation) costs about one read per sample.
+ */
+export function longRuns(text: string, cls: Uint8Array, minLen: number): [number, number][] {
+  // A class of token characters has its runs inside the long token runs, found once per text for every caller
+  // (the decoders, the bare-key and PEM rules and the reversed view all read the same text in one scan).
+  if (minLen >= TOKEN_RUN_MIN && subsetOfToken(cls)) {
+    const runs: [number, number][] = [];
+    for (const [a, b] of tokenRuns(text)) {
+      for (let i = a; i < b;) {
+        let e = i;
+        while (e < b && cls[text.charCodeAt(e)] === 1) e++;
+        if (e - i >= minLen) runs.push([i, e]);
+        i = e + 1;
+      }
+    }
+    return runs;
+  }
+  return sampledRuns(text, cls, minLen);
+}
+
+/** longRuns() by sampling every ⌊minLen/2⌋-th character (see there). */
+function sampledRuns(text: string, cls: Uint8Array, minLen: number): [number, number][] {
+  const runs: [number, number][] = [];
+  const n = text.length;
+  // The stride argument needs two characters per run (2s ≤ minLen); a run of one is read character by character.
+  if (minLen < 2) {
+    for (let i = 0; i < n;) {
+      let e = i;
+      while (e < n && cls[text.charCodeAt(e)] === 1) e++;
+      if (e > i) runs.push([i, e]);
+      i = e + 1;
+    }
+    return runs;
+  }
+  const s = minLen >> 1;
+  const inClass = (i: number): boolean => {
+    const c = text.charCodeAt(i);
+    return c < 128 && cls[c] === 1;
+  };
+  for (let p = 0; p + s < n; p += s) {
+    // Check the far end first: in prose it is the likeliest to fail.
+    let ok = inClass(p + s);
+    for (let i = p; ok && i < p + s; i++) ok = inClass(i);
+    if (!ok) continue;
+    let a = p;
+    while (a > 0 && inClass(a - 1)) a--;
+    let e = p + s + 1;
+    while (e < n && inClass(e)) e++;
+    if (e - a >= minLen) runs.push([a, e]);
+    // Resume at the first sample after the run (the loop adds s).
+    p = Math.floor(e / s) * s;
+  }
+  return runs;
+}
+
+/** Token runs shorter than this hold nothing any caller looks for (the reversed view needs 16 + 1). */
+const TOKEN_RUN_MIN = 17;
+const SUBSET_OF_TOKEN = new WeakMap<Uint8Array, boolean>();
+
+function subsetOfToken(cls: Uint8Array): boolean {
+  let yes = SUBSET_OF_TOKEN.get(cls);
+  if (yes === undefined) SUBSET_OF_TOKEN.set(cls, (yes = cls.every((v, c) => v === 0 || TOKEN[c] === 1)));
+  return yes;
+}
+
+/**
+ * The token runs of the last text asked about: one scan serves every reader of one string. A pure function of the
+ * text (compared by value), so the memo cannot leak state between calls.
+ */
+let lastTokenRuns: { text: string; runs: [number, number][] } | undefined;
+function tokenRuns(text: string): [number, number][] {
+  if (lastTokenRuns?.text !== text) lastTokenRuns = { text, runs: sampledRuns(text, TOKEN, TOKEN_RUN_MIN) };
+  return lastTokenRuns.runs;
+}
+
+/**
+ * The starts of the matches of `sticky` (a regex with the y flag) in the order and with the consumption of a global
+ * search, given `candidates`: ascending positions that include every position where a match can start. A
+ * candidate inside the previous match is skipped, as the global search would step over it.
+ */
+function* stickyMatches(text: string, sticky: RegExp, candidates: Iterable<number>): Iterable<RegExpExecArray> {
+  let end = 0;
+  for (const at of candidates) {
+    if (at < end) continue;
+    sticky.lastIndex = at;
+    const m = sticky.exec(text);
+    if (!m) continue;
+    yield m;
+    end = m.index + Math.max(1, m[0].length);
+  }
+}
+
+/** The candidate starts inside runs: positions whose character is in `first` and whose predecessor is not in `notAfter`. */
+function* runStarts(text: string, runs: [number, number][], first: Uint8Array, notAfter: Uint8Array): Iterable<number> {
+  for (const [a, e] of runs) {
+    for (let i = a; i < e; i++) {
+      const c = text.charCodeAt(i);
+      const b = i > 0 ? text.charCodeAt(i - 1) : -1;
+      if (c < 128 && first[c] === 1 && !(b >= 0 && b < 128 && notAfter[b] === 1)) yield i;
+    }
+  }
+}
+
+/** The runs among `runs` that hold at least `min` characters of `cls`. */
+function holding(text: string, runs: [number, number][], cls: Uint8Array, min: number): [number, number][] {
+  return runs.filter(([a, e]) => {
+    let n = 0;
+    for (let i = a; i < e && n < min; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128 && cls[c] === 1) n++;
+    }
+    return n >= min;
+  });
+}
+
+const BASE64_CLASS = charClass(`${ALNUM}+/_-`);
+const HEX_DIGIT = charClass('0123456789abcdefABCDEF');
+const HEX_RUN_CLASS = charClass('0123456789abcdefABCDEF :,.-');
+
 const B64_VALUE = new Int8Array(128).fill(-1);
 for (const [i, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries())
   B64_VALUE[ch.charCodeAt(0)] = i;
@@ -144,11 +283,18 @@ B64_VALUE['_'.charCodeAt(0)] = 63;
  * be wrapped in lines (MIME and PEM wrap at 76 and 64). A pure-hex run is left to the hex decoder. Decoding stops
  * at the first byte that no text holds, so binary (images, hashes in a lockfile) costs a few characters.
  */
-const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/g;
+const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/y;
 const HEX_ONLY = /^[0-9a-fA-F]+$/;
 
 function decodeBase64(text: string, out: Candidate[]): void {
-  for (const m of text.matchAll(BASE64_RUN)) {
+  // A match starts where a run of 24 or more base64 characters starts (the previous match ends before a character
+  // outside the class), so only those starts are tried.
+  const runs = longRuns(text, BASE64_CLASS, 24);
+  for (const m of stickyMatches(
+    text,
+    BASE64_RUN,
+    runs.map((r) => r[0]),
+  )) {
     const run = m[0];
     if (HEX_ONLY.test(run)) continue;
     const bytes = new Uint8Array(Math.floor((run.length * 6) / 8));
@@ -183,13 +329,18 @@ function decodeBase64(text: string, out: Candidate[]): void {
 }
 
 /** Hex bytes: contiguous, with one separator between bytes (`67 68`, `67:68`), `\x67`, or `0x67, 0x68`. */
-const HEX_RUN = /(?<![0-9a-fA-F])[0-9a-fA-F]{2}(?:[ :,.-]?[0-9a-fA-F]{2}){11,}(?![0-9a-fA-F])/g;
+const HEX_RUN = /(?<![0-9a-fA-F])[0-9a-fA-F]{2}(?:[ :,.-]?[0-9a-fA-F]{2}){11,}(?![0-9a-fA-F])/y;
 const HEX_ESCAPED_RUN = /(?:\\x[0-9a-fA-F]{2}){6,}|(?:0x[0-9a-fA-F]{2}[ ,;]{0,2}){6,}/g;
 const HEX_BYTE = /(?:\\x|0x)?([0-9a-fA-F]{2})/g;
 
 function decodeHex(text: string, out: Candidate[]): void {
   const escaped = text.includes('\\x') || text.includes('0x');
-  const runs = [...text.matchAll(HEX_RUN), ...(escaped ? text.matchAll(HEX_ESCAPED_RUN) : [])];
+  // A HEX_RUN match is 24 hex digits or more inside a run of hex digits and separators: only such runs are read.
+  const hexRuns = holding(text, longRuns(text, HEX_RUN_CLASS, 24), HEX_DIGIT, 24);
+  const runs = [
+    ...stickyMatches(text, HEX_RUN, runStarts(text, hexRuns, HEX_DIGIT, HEX_DIGIT)),
+    ...(escaped ? text.matchAll(HEX_ESCAPED_RUN) : []),
+  ];
   for (const m of runs) {
     const run = m[0];
     const bytes: number[] = [];
@@ -302,6 +453,8 @@ function decodeEscapes(text: string, out: Candidate[]): void {
 const CHAR_CODES = /(?<![\d.])\d{2,3}(?:(?:[ \t]*[,;][ \t]*|[ \t]+)\d{2,3}){7,}(?![\d.])/g;
 
 function decodeCharCodes(text: string, out: Candidate[]): void {
+  // The plain search: it starts with a digit, which V8 finds fast, where a run prefilter would read the space
+  // padding of every table.
   for (const m of text.matchAll(CHAR_CODES)) {
     let str = '';
     const at: number[] = [];
@@ -357,14 +510,10 @@ function layerView(parent: View, cands: Candidate[]): View {
   };
 }
 
-/** One cheap pass that rules out every decoder: none of their runs can start in a text without one of these. */
-const DECODABLE =
-  /[A-Za-z0-9+/_-]{24}|[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}[ :,.-]?[0-9a-fA-F]{2}|%[0-9A-Fa-f]{2}|\\x[0-9a-fA-F]{2}|0x[0-9a-fA-F]{2}|\\u[0-9a-fA-F{]|&#|\d{2,3}[ \t,;]+\d{2,3}[ \t,;]+\d{2,3}/;
-
 /** The candidates one layer down from `view`, in parent order. */
 function candidatesOf(view: View): Candidate[] {
   const out: Candidate[] = [];
-  if (!DECODABLE.test(view.text)) return out;
+  // Each decoder has its own prefilter (a long enough run of its characters, or its escape's literal).
   for (const decode of DECODERS) decode(view.text, out);
   return out.sort((a, b) => a.start - b.start);
 }
@@ -411,24 +560,46 @@ export function decodeLayers(
   return { layers, exceeded };
 }
 
+/** The global twin of a gate, compiled once per gate (a scan must not compile a large alternation per string). */
+const GLOBAL_GATES = new WeakMap<RegExp, RegExp>();
+function globalOf(gate: RegExp): RegExp {
+  let g = GLOBAL_GATES.get(gate);
+  if (!g)
+    GLOBAL_GATES.set(gate, (g = new RegExp(gate.source, gate.flags.includes('g') ? gate.flags : gate.flags + 'g')));
+  return g;
+}
+
 /**
  * The windows of `view` around each match of `gate` (the rules' keywords spelled backwards), each read backwards
  * (a token sent reversed). Only windows are reversed: the rest of a long text cannot hold the token. A reversed
  * token is its body, then its prefix backwards (`…Xy9_phg`): a match without 16 token characters glued in front
  * (prose: "iPad" is "dapi" backwards) opens no window.
+ *
+ * `tokenGate`: the caller vouches that every match of `gate` is made of token characters (an alternation of such
+ * keywords). A match that opens a window then lies in a run of at least 17 token characters, and the matches
+ * inside one run do not depend on the text outside it, so the gate runs on those runs only (exactly the same
+ * windows, without a pass of the alternation over the whole text).
  */
-export function reversedView(view: View, gate: RegExp, reach = 400): View | undefined {
-  const g = new RegExp(gate.source, gate.flags.includes('g') ? gate.flags : gate.flags + 'g');
+export function reversedView(view: View, gate: RegExp, reach = 400, tokenGate = false): View | undefined {
+  const g = globalOf(gate);
   const windows: [number, number][] = [];
-  for (const m of view.text.matchAll(g)) {
-    let body = 0;
-    while (body < 16 && m.index - body > 0 && TOKEN[view.text.charCodeAt(m.index - body - 1)] === 1) body++;
-    if (body < 16) continue;
-    const s = Math.max(0, m.index - reach);
-    const e = Math.min(view.text.length, m.index + m[0].length + reach);
-    const last = windows.at(-1);
-    if (last && s <= last[1]) last[1] = e;
-    else windows.push([s, e]);
+  const text = view.text;
+  const runs = tokenGate ? tokenRuns(text) : [[0, text.length] as [number, number]];
+  for (const [a, b] of runs) {
+    const scope = a === 0 && b === text.length ? text : text.slice(a, b);
+    g.lastIndex = 0;
+    for (let m = g.exec(scope); m !== null; m = g.exec(scope)) {
+      if (m[0].length === 0) g.lastIndex++;
+      const index = a + m.index;
+      let body = 0;
+      while (body < 16 && index - body > 0 && TOKEN[text.charCodeAt(index - body - 1)] === 1) body++;
+      if (body < 16) continue;
+      const s = Math.max(0, index - reach);
+      const e = Math.min(text.length, index + m[0].length + reach);
+      const last = windows.at(-1);
+      if (last && s <= last[1]) last[1] = e;
+      else windows.push([s, e]);
+    }
   }
   if (windows.length === 0) return undefined;
   const parts: string[] = [];
@@ -474,27 +645,57 @@ export function separatedView(view: View): View | undefined {
   const text = view.text;
   const n = text.length;
   if (n < 2 * MIN_PIECES) return undefined;
-  // The class of each character (1 + its index in SEPARATORS, 0: none), padded so look-ahead past the end reads 0.
-  const cls = new Uint8Array(n + (MAX_PERIOD + 2) * (MIN_PIECES + 2));
+  // The positions the search below visits, instead of every character: where a run can start. A run of class k
+  // has separators of that class at q, q+p, …, q+4p. A separator of a native class (`-`, `_`, `.`) may also sit
+  // inside a piece, so a native q is visited when the fourth separator of its class after it is within 4p (p ≤ 9)
+  // of it. A non-native one (whitespace, `,;|`) may not: a run's separators are then five consecutive blocks of its
+  // class whose starts are p apart, so only the first block of four equal gaps in a row is visited (in prose, four
+  // words of the same length in a row).
+  const starts: number[] = [];
+  // By class (SEPARATORS has five): where its last block started, the gap before it, and how many equal gaps; for
+  // native classes, the last four positions (a ring) and how many there were.
+  const lastStart = [-1, -1, -1, -1, -1, -1];
+  const lastGap = [0, 0, 0, 0, 0, 0];
+  const streak = [0, 0, 0, 0, 0, 0];
+  const ring = new Array<number>(4 * (SEPARATORS.length + 1)).fill(0);
+  const seen = [0, 0, 0, 0, 0, 0];
+  const reach = MIN_PIECES * (MAX_PERIOD + 1);
   let any = false;
+  let prev = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c < 128 && SEP_CLASS[c] !== 0) {
-      cls[i] = SEP_CLASS[c]!;
-      any = true;
+    const k = c < 128 ? SEP_CLASS[c]! : 0;
+    const before = prev;
+    prev = k;
+    if (k === 0) continue;
+    any = true;
+    if (NATIVE[k] === 1) {
+      // ring holds this class's previous four positions; the oldest is four separators back.
+      const slot = 4 * k + (seen[k]! & 3);
+      if (seen[k]! >= MIN_PIECES && i - ring[slot]! <= reach) starts.push(ring[slot]!);
+      ring[slot] = i;
+      seen[k]!++;
+    } else if (before !== k) {
+      const gap = lastStart[k]! < 0 ? -1 : i - lastStart[k]!;
+      streak[k] = gap > 0 && gap <= MAX_PERIOD + 2 && gap === lastGap[k] ? streak[k]! + 1 : 1;
+      lastGap[k] = gap;
+      lastStart[k] = i;
+      if (streak[k] >= MIN_PIECES) starts.push(i - MIN_PIECES * gap);
     }
   }
   if (!any) return undefined;
+  starts.sort((a, b) => a - b);
   const parts: string[] = [];
   const at: number[] = [];
   let done = 0;
-  for (let q = 1; q < n; q++) {
-    const k = cls[q]!;
-    if (k === 0 || q < done) continue;
+  for (const q of starts) {
+    const k = sepClass(text, q);
+    if (q === 0 || q < done) continue;
     const sep = SEPARATORS[k - 1]!;
-    if (!inPiece(text, cls, q - 1, k, sep.native)) continue;
-    const w = !sep.native && cls[q + 1] === k ? 2 : 1;
-    const run = periodicFrom(text, cls, q, w, k, sep.native);
+    if (!inPiece(text, q - 1, k, sep.native)) continue;
+    const w = !sep.native && sepClass(text, q + 1) === k ? 2 : 1;
+    if (!periodic(text, q, w, k)) continue;
+    const run = periodicFrom(text, q, w, k, sep.native);
     if (!run) continue;
     if (parts.length) at.push(at.at(-1)!);
     parts.push(run.idx.map((i) => text[i]).join(''));
@@ -506,20 +707,46 @@ export function separatedView(view: View): View | undefined {
 }
 
 const SEP_CLASS = new Uint8Array(128);
+/** By class (1 + its index in SEPARATORS): 1 for the classes a token can hold. */
+const NATIVE = new Uint8Array(SEPARATORS.length + 1);
 SEPARATORS.forEach((sep, i) => {
   for (const ch of sep.chars) SEP_CLASS[ch.charCodeAt(0)] = i + 1;
+  NATIVE[i + 1] = sep.native ? 1 : 0;
 });
 
+/**
+ * The prefilter of periodicFrom(): a run of four pieces or more has separators of its class at q + p, q + 2p,
+ * q + 3p and q + 4p for one period p; prose, whose words differ in length, fails this on the array alone, before any
+ * character of a piece is read.
+ */
+function periodic(text: string, q: number, w: number, k: number): boolean {
+  for (let p = 1 + w; p <= MAX_PERIOD + w; p++) {
+    if (
+      sepClass(text, q + p) === k &&
+      sepClass(text, q + 2 * p) === k &&
+      sepClass(text, q + 3 * p) === k &&
+      sepClass(text, q + 4 * p) === k
+    )
+      return true;
+  }
+  return false;
+}
+
+/** The separator class of text[i] (1 + its index in SEPARATORS), 0 for any other character and past either end. */
+function sepClass(text: string, i: number): number {
+  const c = text.charCodeAt(i); // NaN past either end
+  return c < 128 ? SEP_CLASS[c]! : 0;
+}
+
 /** Whether text[i] may sit inside a piece of a run separated by class k. */
-function inPiece(text: string, cls: Uint8Array, i: number, k: number, native: boolean): boolean {
+function inPiece(text: string, i: number, k: number, native: boolean): boolean {
   const c = text.charCodeAt(i);
-  return c < 128 && TOKEN[c] === 1 && (native || cls[i] !== k);
+  return c < 128 && TOKEN[c] === 1 && (native || sepClass(text, i) !== k);
 }
 
 /** The periodic run whose first separator (of width w, class k) is at q, if there is one. */
 function periodicFrom(
   text: string,
-  cls: Uint8Array,
   q: number,
   w: number,
   k: number,
@@ -528,29 +755,36 @@ function periodicFrom(
   const n = text.length;
   for (let len = 1; len <= MAX_PERIOD; len++) {
     const p = len + w;
-    if (cls[q + p] !== k) continue;
+    if (sepClass(text, q + p) !== k) continue;
     let pieces = 0;
     for (;;) {
       const s = q + (pieces + 1) * p;
-      if (s >= n || cls[s] !== k || (w === 2 && cls[s + 1] !== k) || (!native && cls[s + w] === k)) break;
+      if (
+        s >= n ||
+        sepClass(text, s) !== k ||
+        (w === 2 && sepClass(text, s + 1) !== k) ||
+        (!native && sepClass(text, s + w) === k)
+      )
+        break;
       let ok = true;
-      for (let i = q + pieces * p + w; i < s && ok; i++) ok = inPiece(text, cls, i, k, native);
+      for (let i = q + pieces * p + w; i < s && ok; i++) ok = inPiece(text, i, k, native);
       if (!ok) break;
       pieces++;
     }
     if (pieces < MIN_PIECES) continue;
     // Left: token characters, dropping separators that sit on the period.
     const idx: number[] = [];
-    for (let i = q - 1, taken = 0; i >= 0 && taken < 64 && inPiece(text, cls, i, k, native); i--, taken++) {
+    for (let i = q - 1, taken = 0; i >= 0 && taken < 64 && inPiece(text, i, k, native); i--, taken++) {
       const onPeriod = (q - i) % p === 0 || (w === 2 && (q - i + 1) % p === 0);
-      if (!(onPeriod && cls[i] === k)) idx.push(i);
+      if (!(onPeriod && sepClass(text, i) === k)) idx.push(i);
     }
     idx.reverse();
     for (let r = 0; r < pieces; r++) for (let i = q + r * p + w; i < q + (r + 1) * p; i++) idx.push(i);
     // The last piece: up to len token characters after the last separator.
     const lastSep = q + pieces * p;
     let end = lastSep + w;
-    while (end < n && end - lastSep - w < len && inPiece(text, cls, end, k, native) && cls[end] !== k) idx.push(end++);
+    while (end < n && end - lastSep - w < len && inPiece(text, end, k, native) && sepClass(text, end) !== k)
+      idx.push(end++);
     return { idx, end };
   }
   return undefined;

@@ -117,11 +117,24 @@ describe('normalize', () => {
     }
   });
 
+  it('decodes a shifted stretch where exactly a quarter of the words are short common ones', () => {
+    // 12 words, 3 of them short and common once unshifted ("the", "and", "was"): the early exit must not skip it.
+    const plain =
+      'Representatives the negotiated and unprecedented agreements was eventually ratified yesterday afternoon everywhere';
+    const runs = decodeShifted(caesar(plain, 13));
+    expect(runs.map((r) => r.text)).toEqual([plain]);
+    expect(decodeShifted(caesar(plain, 13)).map((r) => r.text)).toEqual([plain]);
+  });
+
   it.each([
     ['English prose', 'The quick brown fox jumps over the lazy dog, and then it runs away into the woods.'],
     ['a list of names', 'Alice Bob Carol Dave Eve Frank Grace Heidi Ivan Judy Mallory Oscar Peggy Trent'],
     ['code identifiers', 'const fooBar = bazQux(alphaBeta, gammaDelta, epsilonZeta, etaTheta, iotaKappa);'],
     ['ellipses and dashes', 'Wait... -- what? ... - ... -- ...'],
+    [
+      'long uncommon words (fewer than a quarter short)',
+      'Photosynthesis transforms electromagnetic radiation into chemical potential energy efficiently',
+    ],
     ['numbers in binary that are not text', '00000001 00000010 00000011 00000100 00000101 00000110'],
   ])('leaves %s alone', (_what, input) => {
     expect(decodeShifted(input)).toEqual([]);

@@ -539,11 +539,15 @@ export function decodeShifted(original: string): DecodedRun[] {
  */
 function unshift(run: string): string | undefined {
   const words = run.match(/[A-Za-z]+/g) ?? [];
-  const short = words.filter((w) => w.length <= 5).map((w) => Array.from(w, (ch) => (ch.charCodeAt(0) | 0x20) - 97));
+  const shortWords = words.filter((w) => w.length <= 5);
+  // Only short words can be common ones: too few of them and no shift can make a quarter of the words common.
+  if (shortWords.length * 4 < words.length) return undefined;
+  const short = shortWords.map((w) => Array.from(w, (ch) => (ch.charCodeAt(0) | 0x20) - 97));
   let best = 0;
   let bestCount = 0;
   for (let k = 1; k < 26; k++) {
-    const seen = new Set<number>();
+    // Three different common words are enough: the first three are kept, not a set per shift.
+    const seen: number[] = [];
     let count = 0;
     let long = false;
     for (const letters of short) {
@@ -551,10 +555,10 @@ function unshift(run: string): string | undefined {
       for (const l of letters) key = key * 32 + ((l + k) % 26) + 1;
       if (!isCommonKey(key)) continue;
       count++;
-      seen.add(key);
+      if (seen.length < 3 && !seen.includes(key)) seen.push(key);
       if (letters.length >= 3) long = true;
     }
-    if (seen.size >= 3 && long && count > bestCount) {
+    if (seen.length >= 3 && long && count > bestCount) {
       best = k;
       bestCount = count;
     }

@@ -15,6 +15,8 @@
  * headers).
  */
 
+import { charClass, longRuns } from './decode.js';
+
 export interface SecretRule {
   id: string;
   source: 'gitleaks' | 'smg';
@@ -62,6 +64,24 @@ export function shannonEntropy(s: string): number {
     h -= p * Math.log2(p);
   }
   return h;
+}
+
+/**
+ * The matches of a sticky regex tried at each run's start plus `offset` (and, for a negative offset, at the text's
+ * start), skipping starts inside the previous match: what a global search finds when every match starts there.
+ */
+function* stickyAt(text: string, sticky: RegExp, runs: [number, number][], offset: number): Iterable<RegExpExecArray> {
+  let end = 0;
+  const starts = runs.map((r) => Math.max(0, r[0] + offset));
+  if (offset < 0 && starts[0] !== 0) starts.unshift(0);
+  for (const at of starts) {
+    if (at < end) continue;
+    sticky.lastIndex = at;
+    const m = sticky.exec(text);
+    if (!m) continue;
+    yield m;
+    end = m.index + Math.max(1, m[0].length);
+  }
 }
 
 /** A token ends where no token character follows. */
@@ -288,7 +308,8 @@ const AWS_CONTEXT =
   /aws|amazon|\b(?:AKIA|ASIA)[A-Z2-7]{16}\b|\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?(?:east|west|central|north|south|northeast|southeast|northwest|southwest)-\d\b/i;
 const AWS_SECRET_ASSIGNED =
   /(?:aws)?[_.-]?secret[_.-]?(?:access)?[_.-]?key(?:[_.-]?id)?["']?[ \t]{0,3}(?:=|:|=>|:=)[ \t]{0,3}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
-const BARE_40 = /(?<![A-Za-z0-9/+=_-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g;
+const BARE_40 = /(?<![A-Za-z0-9/+=_-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/y;
+const KEY_RUN_CLASS = charClass('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=_-');
 /** Runs that read as words: a path or a CamelCase identifier, not 30 random bytes. */
 const WORDISH = /[A-Z]?[a-z]{3,}/g;
 
@@ -305,7 +326,9 @@ function* findAwsSecretKeys(text: string): Iterable<[number, number]> {
     yield [span[0], span[1]];
   }
   if (!AWS_CONTEXT.test(text)) return;
-  for (const m of text.matchAll(BARE_40)) {
+  // BARE_40 matches exactly the maximal runs of [A-Za-z0-9/+=_-] that are 40 characters of [A-Za-z0-9/+]: only the
+  // runs of 40 or more are tried, not every position of a long text.
+  for (const m of stickyAt(text, BARE_40, longRuns(text, KEY_RUN_CLASS, 40), 0)) {
     const v = m[0];
     if (seen.has(m.index) || !/[A-Z]/.test(v) || !/[a-z]/.test(v) || !/\d/.test(v)) continue;
     let words = 0;
@@ -320,11 +343,14 @@ function* findAwsSecretKeys(text: string): Iterable<[number, number]> {
  * One line of a PEM private key body, seen without its BEGIN line: exactly 64 base64 characters on a line of its
  * own (PEM wraps at 64; a JSON string may spell the line breaks as `\n`).
  */
-const PEM_LINE = /(?:^|\n|\\n)([A-Za-z0-9+/]{64})(?=\r?\n|\\[rn]|$)/dg;
+const PEM_LINE = /(?:^|\n|\\n)([A-Za-z0-9+/]{64})(?=\r?\n|\\[rn]|$)/dy;
+const PEM_CLASS = charClass('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 
 function* findPrivateKeyLines(text: string): Iterable<[number, number]> {
   if (text.length < 64) return;
-  for (const m of text.matchAll(PEM_LINE)) {
+  // The 64 characters are a whole run of the class, or all of one but its first 'n' (after `\n`): a match starts
+  // one character before a run of 64 or more, or at the start of the text.
+  for (const m of stickyAt(text, PEM_LINE, longRuns(text, PEM_CLASS, 64), -1)) {
     const span = m.indices![1]!;
     yield [span[0], span[1]];
   }

@@ -88,22 +88,22 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
     rule,
     re: rule.pattern ? new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gyd]/g, '') + 'gd') : undefined,
   }));
-  const gate = createKeywordGate(rules.flatMap((c) => c.rule.keywords));
+  const gate = createKeywordGate(rules);
   // Reversed and rejoined views only run the vendor rules: a prefix or a checksum does not appear by chance, where
   // a generic `key = value` rule would fire on English words run together.
   const strict = rules.filter((c) => !c.rule.generic && c.rule.id !== 'private-key-line');
-  const strictGate = createKeywordGate(strict.flatMap((c) => c.rule.keywords));
+  const strictGate = createKeywordGate(strict);
   const reversedKeywords = [...new Set(strict.flatMap((c) => c.rule.keywords))].filter((k) => k.length >= 4);
   const reversedGate = new RegExp(reversedKeywords.map((k) => escapeRegExp([...k].reverse().join(''))).join('|'), 'i');
+  // Keywords of token characters only: the reversed view may then run its gate on long token runs alone.
+  const tokenGate = reversedKeywords.every((k) => /^[A-Za-z0-9_+/=~.:-]+$/.test(k));
   const decode = opts.decode !== false;
   const budget: DecodeBudget = { ...DEFAULT_DECODE_BUDGET, ...opts.budget };
 
   /** Findings of `set` on one text, in that text's offsets. */
-  const find = (text: string, set: CompiledRule[], g: (t: string) => Set<string>): Finding[] => {
-    const present = g(text);
+  const find = (text: string, g: (t: string) => CompiledRule[]): Finding[] => {
     const found: Finding[] = [];
-    for (const c of set) {
-      if (c.rule.keywords.length > 0 && !c.rule.keywords.some((k) => present.has(k))) continue;
+    for (const c of g(text)) {
       for (const [start, end, matchStart, matchEnd] of spans(c, text)) {
         if (accept(c.rule, text, start, end, matchStart, matchEnd, allow)) found.push({ rule: c.rule, start, end });
       }
@@ -114,20 +114,20 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
   /** Findings on the encoded spellings in `base` (the scanned text), with spans in the original. */
   const findEncoded = (base: View): Finding[] => {
     const out: Finding[] = [];
-    const onView = (view: View, set: CompiledRule[], g: (t: string) => Set<string>) => {
-      for (const f of find(view.text, set, g)) {
+    const onView = (view: View, g: (t: string) => CompiledRule[]) => {
+      for (const f of find(view.text, g)) {
         const [start, end] = spanOf(view, f.start, f.end);
         out.push({ rule: f.rule, start, end, encoding: view.kinds.join('>') });
       }
     };
     const { layers, exceeded } = decodeLayers(base.text, budget);
     for (const view of [base, ...layers]) {
-      if (view !== base) onView(view, rules, gate);
+      if (view !== base) onView(view, gate);
       if (view.text.length < MIN_ENCODED) continue;
-      const reversed = reversedKeywords.length > 0 ? reversedView(view, reversedGate) : undefined;
-      if (reversed) onView(reversed, strict, strictGate);
+      const reversed = reversedKeywords.length > 0 ? reversedView(view, reversedGate, 400, tokenGate) : undefined;
+      if (reversed) onView(reversed, strictGate);
       const rejoined = separatedView(view);
-      if (rejoined) onView(rejoined, strict, strictGate);
+      if (rejoined) onView(rejoined, strictGate);
     }
     for (const e of exceeded) {
       const [start, end] = spanOf(base, e.start, Math.max(e.start + 1, e.end));
@@ -146,7 +146,7 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
         const [start, end] = norm ? originalSpan(norm, f.start, f.end) : [f.start, f.end];
         return { ...f, start, end };
       };
-      const found = find(view, rules, gate).map(toOriginal);
+      const found = find(view, gate).map(toOriginal);
       if (decode && text.length >= MIN_ENCODED) {
         const base: View = norm
           ? { text: view, kinds: [], origin: (i) => originalSpan(norm, i, i + 1) }
@@ -170,25 +170,39 @@ export function createSecretsDetector(opts: SecretsOptions = {}): Detector {
 }
 
 /**
- * The keyword gate: which of the rules' keywords the text contains, found in one pass of one regex (an alternation
- * of literals, longest first) instead of a substring search per keyword. The search resumes one character after
- * each match, so a keyword that starts inside another is found; one that starts where a longer one matched is its
- * prefix, and is credited through `within`.
+ * The keyword gate: the rules of `set` (in their order) that the text may hold, those without keywords and those
+ * with one of their keywords in the text. The keywords are found in one pass of one regex (an alternation of
+ * literals, longest first) instead of a substring search per keyword. The search resumes one character after each
+ * match, so a keyword that starts inside another is found; one that starts where a longer one matched is its prefix,
+ * and is credited through `within`.
  */
-function createKeywordGate(keywords: readonly string[]): (text: string) => Set<string> {
-  const unique = [...new Set(keywords)].sort((a, b) => b.length - a.length);
-  if (unique.length === 0) return () => new Set();
+function createKeywordGate(set: readonly CompiledRule[]): (text: string) => CompiledRule[] {
+  const unique = [...new Set(set.flatMap((c) => c.rule.keywords))].sort((a, b) => b.length - a.length);
+  const always = set.filter((c) => c.rule.keywords.length === 0);
+  if (unique.length === 0) return () => always;
   const re = new RegExp(unique.map(escapeRegExp).join('|'), 'gi');
-  const within = new Map(unique.map((k) => [k, unique.filter((o) => k.startsWith(o))]));
+  // For each keyword matched, the indices (in `set`) of the rules it opens: its own and its prefixes'.
+  const opens = new Map<string, number[]>();
+  for (const k of unique) {
+    const prefixes = unique.filter((o) => k.startsWith(o));
+    opens.set(
+      k,
+      set.flatMap((c, i) => (c.rule.keywords.some((kw) => prefixes.includes(kw)) ? [i] : [])),
+    );
+  }
+  const isAlways = set.map((c) => c.rule.keywords.length === 0);
   return (text) => {
-    const present = new Set<string>();
+    let open: Uint8Array | undefined;
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      for (const k of within.get(m[0].toLowerCase()) ?? []) present.add(k);
+      for (const i of opens.get(m[0].toLowerCase()) ?? []) (open ??= new Uint8Array(set.length))[i] = 1;
       re.lastIndex = m.index + 1;
     }
     re.lastIndex = 0;
-    return present;
+    if (!open) return always;
+    const out: CompiledRule[] = [];
+    for (let i = 0; i < set.length; i++) if (isAlways[i] || open[i] === 1) out.push(set[i]!);
+    return out;
   };
 }
 

@@ -37,3 +37,38 @@ describe('size limits', () => {
     expect(jsonBytes({ a: 1 })).toBe(7);
   });
 });
+
+describe('jsonBytes: the UTF-8 size of the JSON, without reading the serialised text back', () => {
+  const deep: Record<string, unknown> = {};
+  let at = deep;
+  for (let i = 0; i < 300; i++) at = at.n = {};
+  it.each([
+    ['ASCII text', { content: [{ type: 'text', text: 'hello\nworld "quoted" \\ \u0001' }] }],
+    ['two-, three- and four-byte characters', { text: 'é中😀 and \u2028 \u2029' }],
+    ['non-ASCII keys', { clé: 1, 键: ['值', null, true, 1.5e-7] }],
+    ['a lone high surrogate (escaped by JSON)', { text: 'a\ud800b' }],
+    ['a lone low surrogate (escaped by JSON)', ['\udc00x']],
+    ['a member JSON leaves out', { a: undefined, b: 'é', c: () => 1 }],
+    ['an array hole and undefined', [1, undefined, 'ü']],
+    ['a Date and toJSON', { when: new Date(0), x: { toJSON: () => 'ß' } }],
+    ['nesting deeper than the walk', deep],
+    ['a bare string, number and null', 'ö'],
+    ['null', null],
+    ['NaN', { n: NaN }],
+  ])('measures %s as Buffer.byteLength(JSON.stringify(…)) does', (_name, value) => {
+    const expected = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+    // walkFrom 0: measured by the walk whatever the size, as a large result is.
+    expect(jsonBytes(value, 0)).toBe(expected);
+    expect(jsonBytes(value, 0)).toBe(expected);
+    expect(jsonBytes(value)).toBe(expected);
+  });
+
+  it('measures nothing as 0 bytes', () => {
+    expect(jsonBytes(undefined)).toBe(0);
+  });
+
+  it('measures a large result with non-ASCII text by the walk', () => {
+    const result = { content: [{ type: 'text', text: `${'é中😀 '.repeat(20_000)}` }], structuredContent: { k: 'ß' } };
+    expect(jsonBytes(result)).toBe(Buffer.byteLength(JSON.stringify(result), 'utf8'));
+  });
+});
