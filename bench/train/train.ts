@@ -46,6 +46,13 @@ export interface TrainOptions {
    * weights then learn that any long window is suspicious.
    */
   lengthWeights: boolean;
+  /**
+   * The lowest threshold per phase, whatever the calibration says. The calibration sets are small (tens to hundreds
+   * of documents a source), and benign text that speaks to its reader ("Please follow the safety instructions on the
+   * ladder") reaches scores no calibration set showed: prompts and tool results get a high floor, bought with recall
+   * that the eval reports (docs/detection.md).
+   */
+  thresholdFloor: Record<Where, number>;
   /** See ModelHeader.longDocument. */
   longDocument: { segments: number; perLog: number; max: number };
 }
@@ -62,6 +69,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   negativeRatio: 3,
   lengthWeights: false,
   longDocument: { segments: 32, perLog: 1, max: 3.5 },
+  thresholdFloor: { input: 0.97, output: 0.95, description: 0.2 },
 };
 
 interface Example {
@@ -250,8 +258,7 @@ export function train(
     all.filter((d) => d.split === 'calib' && d.label === 0 && include(d)),
     opts,
   );
-  // The floor only guards against a calibration set that is empty or trivially easy.
-  const thresholds = { input: 0.2, output: 0.2, description: 0.2 };
+  const thresholds = { ...opts.thresholdFloor };
   for (const [key, value] of Object.entries(calibration)) {
     const where = key.split('/')[0] as Where;
     thresholds[where] = Math.max(thresholds[where], value);
