@@ -96,6 +96,8 @@ const detectorFlag =
 
 /** Families: sources that share their attacks are left out together. */
 function family(source: string): string {
+  if (source.endsWith('-planted') && source !== 'tasktracker-planted')
+    return family(source.slice(0, -'-planted'.length));
   if (source.startsWith('tasktracker')) return source === 'tasktracker-tasks' ? source : 'tasktracker';
   if (source.startsWith('synthetic')) return 'synthetic';
   if (source === 'enkrypt-outputs' || source === 'enkrypt-tools') return 'enkrypt';
