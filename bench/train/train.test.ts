@@ -29,7 +29,7 @@ function corpus(): Doc[] {
       category: s.kind,
       lang: 'en',
       where: (['input', 'output', 'description'] as Where[])[i % 3]!,
-      split: rowSplit(`st/${i}`) as Split,
+      split: rowSplit(`st/${i}`),
     }),
   );
   return docs;
