@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scoreText } from '../../src/guardrails/model/model.js';
-import type { Doc, Split, Where } from './corpus.js';
+import type { Doc, Where } from './corpus.js';
 import { rowSplit } from './corpus.js';
 import { structuredSamples } from './structured.js';
 import { syntheticSamples } from './synthetic.js';
