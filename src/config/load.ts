@@ -132,7 +132,9 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     if (model.path === undefined) continue;
     const abs = local(model.path);
     if (!fs.existsSync(abs)) {
-      problems.push(`  at ${formatPath(['policies', name, 'detectors', 'injection', 'model', 'path'])}: no such file: ${abs}`);
+      problems.push(
+        `  at ${formatPath(['policies', name, 'detectors', 'injection', 'model', 'path'])}: no such file: ${abs}`,
+      );
     }
     policies[name] = {
       ...policy,
