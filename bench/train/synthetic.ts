@@ -37,19 +37,12 @@ const PER_FAMILY = 27;
 
 // ---------------------------------------------------------------- PRNG and template filling
 
+import { prng } from './prng.js';
+
 type Rng = () => number;
 
-/** mulberry32: tiny, fast, good enough to vary templates; the point is that it is seeded. */
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (prng.ts): tiny, fast, good enough to vary templates; the point is that it is seeded. */
+const mulberry32: (seed: number) => Rng = prng;
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   const x = xs[Math.floor(rng() * xs.length)];

@@ -233,7 +233,7 @@ function tokenRuns(text: string): [number, number][] {
  * search, given `candidates`: ascending positions that include every position where a match can start. A
  * candidate inside the previous match is skipped, as the global search would step over it.
  */
-function* stickyMatches(text: string, sticky: RegExp, candidates: Iterable<number>): Iterable<RegExpExecArray> {
+export function* stickyMatches(text: string, sticky: RegExp, candidates: Iterable<number>): Iterable<RegExpExecArray> {
   let end = 0;
   for (const at of candidates) {
     if (at < end) continue;

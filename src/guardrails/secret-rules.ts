@@ -15,7 +15,7 @@
  * headers).
  */
 
-import { charClass, longRuns } from './decode.js';
+import { charClass, longRuns, stickyMatches } from './decode.js';
 
 export interface SecretRule {
   id: string;
@@ -70,18 +70,10 @@ export function shannonEntropy(s: string): number {
  * The matches of a sticky regex tried at each run's start plus `offset` (and, for a negative offset, at the text's
  * start), skipping starts inside the previous match: what a global search finds when every match starts there.
  */
-function* stickyAt(text: string, sticky: RegExp, runs: [number, number][], offset: number): Iterable<RegExpExecArray> {
-  let end = 0;
+function stickyAt(text: string, sticky: RegExp, runs: [number, number][], offset: number): Iterable<RegExpExecArray> {
   const starts = runs.map((r) => Math.max(0, r[0] + offset));
   if (offset < 0 && starts[0] !== 0) starts.unshift(0);
-  for (const at of starts) {
-    if (at < end) continue;
-    sticky.lastIndex = at;
-    const m = sticky.exec(text);
-    if (!m) continue;
-    yield m;
-    end = m.index + Math.max(1, m[0].length);
-  }
+  return stickyMatches(text, sticky, starts);
 }
 
 /** A token ends where no token character follows. */

@@ -30,7 +30,7 @@ import type { ProviderHooks } from './client.js';
 import { hashingVector, hashingWords, type HashingOptions } from './hashing.js';
 import { ruleSegment } from './json.js';
 import type { OnnxProviderConfig, ProviderConfig } from './schema.js';
-import { loadTokenizer, TokenizerFileError } from './tokenizer.js';
+import { loadTokenizer, TokenizerFileError, type LoadedTokenizer } from './tokenizer.js';
 import { encodeWordPiece, parseVocab, type WordPieceVocab } from './wordpiece.js';
 
 export type OrtModule = typeof Ort;
@@ -344,14 +344,7 @@ function modelFile(given: string): string {
 }
 
 /** What the token-id inputs need from a tokenizer: the ids of a text, and one chunk wrapped as the model reads it. */
-interface TokenIds {
-  encode(text: string, limit: number): number[];
-  wrap(chunk: readonly number[]): { ids: number[]; typeIds: number[] };
-  specials: number;
-  pad: number;
-  modelMaxLength?: number;
-  summary: string;
-}
+type TokenIds = LoadedTokenizer;
 
 /** The hand-written BERT WordPiece over a vocab.txt: [CLS] chunk [SEP], type ids all 0. */
 function wordPieceIds(tokenizer: WordPieceTokenizerConfig, modelPath: string): TokenIds {
