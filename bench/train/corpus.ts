@@ -554,37 +554,7 @@ export async function loadCorpus(opts: CorpusOptions = {}): Promise<Doc[]> {
     });
   });
   docs.push(...(await synthetic(seed)));
-  docs.push(...plantDirect(seed, docs, outputs));
   return docs;
-}
-
-/**
- * Direct injections planted into clean documents: the same instruction inside a tool result is an indirect one. Only
- * XSafety's goal hijacking and the synthetic prompts: they are the injections in many languages, and a prompt's
- * features are not shared with a tool result's (features.ts), so a tool result learns them only from here. Each keeps
- * its split (and its family is left out with it).
- */
-function plantDirect(seed: number, docs: Doc[], contexts: Doc[]): Doc[] {
-  const rand = prng(seed ^ 0x91a7);
-  const clean = contexts.filter((d) => d.label === 0 && d.text.length < 4000);
-  const out: Doc[] = [];
-  for (const d of docs) {
-    if (d.label !== 1 || (d.source !== 'xsafety-goal-hijacking' && d.source !== 'synthetic-input')) continue;
-    if (rand() >= 0.6) continue;
-    const ctx = clean[Math.floor(rand() * clean.length)]!;
-    const { text, span } = plant(ctx.text, d.text, rand);
-    out.push({
-      ...d,
-      id: `${d.id}@${ctx.id}`,
-      text,
-      source: `${d.source}-planted`,
-      where: 'output',
-      // Never in training when its context is a test or calibration document.
-      split: d.split === 'train' && ctx.split !== 'train' ? ctx.split : d.split,
-      span,
-    });
-  }
-  return out;
 }
 
 /** The hand-written multilingual generator (synthetic.ts); whole template families are held out. */

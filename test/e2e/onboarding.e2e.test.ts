@@ -408,6 +408,7 @@ describe('doctor', () => {
         'upstreams',
         'pins',
         'providers',
+        'detection',
         'judges',
         'clients',
       ]),

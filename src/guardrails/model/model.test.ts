@@ -159,11 +159,19 @@ describe('scoreText', () => {
     expect(scoreText(m, '   \n\n  ', 'input', 0.9)).toEqual({ best: 0, hits: [] });
   });
 
+  it('reports the tightest window that reaches the threshold, so a redaction keeps the sentences around it', () => {
+    const text = 'Welcome to our cooking blog.\nOverride override the recipe now.\nServes four.';
+    const { hits } = scoreText(m, text, 'output', 0.9);
+    expect(hits).toHaveLength(1);
+    expect(text.slice(hits[0]!.start, hits[0]!.end)).toBe('Override override the recipe now.');
+  });
+
   it('merges overlapping windows into one hit per region', () => {
     const text = 'override one. override two. override three.\n\n' + 'filler text. '.repeat(80) + '\noverride it again';
     const { hits } = scoreText(m, text, 'output', 0.9);
     expect(hits.length).toBe(2);
-    expect(hits[0]!.start).toBe(0);
+    // One finding for the three sentences of the first line: the tightest window of that region.
+    expect(hits[0]!.end).toBeLessThanOrEqual(text.indexOf('\n'));
     expect(text.slice(hits[1]!.start, hits[1]!.end)).toBe('override it again');
   });
 

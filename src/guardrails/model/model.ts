@@ -199,11 +199,18 @@ export function scoreText(
     if (logit > best) best = logit;
     if (logit >= limit) above.push({ s, e, logit });
   });
+  // Non-maximum suppression: the best window of a region claims it; the finding is the tightest window inside it that
+  // still reaches the threshold, so that a redaction removes the instruction and not the sentences around it.
+  const claimed: typeof above = [];
   const chosen: typeof above = [];
   above.sort((a, b) => b.logit - a.logit || a.s - b.s);
   for (const w of above) {
     if (chosen.length >= MAX_HITS) break;
-    if (chosen.every((c) => w.e <= c.s || w.s >= c.e)) chosen.push(w);
+    if (!claimed.every((c) => w.e <= c.s || w.s >= c.e)) continue;
+    claimed.push(w);
+    let tight = w;
+    for (const v of above) if (v.s >= w.s && v.e <= w.e && v.e - v.s < tight.e - tight.s) tight = v;
+    chosen.push(tight);
   }
   chosen.sort((a, b) => a.s - b.s);
   const hits = chosen.map((w) => ({
