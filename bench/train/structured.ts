@@ -130,6 +130,10 @@ export function structuredSamples(seed: number, count = 3000): StructuredSample[
         [alnum(6), word(), date(), (rand() * 10000).toFixed(2), pick(['EUR', 'USD', 'JPY'])].join(','),
       ).join('\n'),
     base64: () => Buffer.from(Array.from({ length: 24 + int(48) }, () => int(256))).toString('base64'),
+    integers: () =>
+      Array.from({ length: 5 + int(40) }, () => (rand() < 0.5 ? 32 + int(95) : int(100000))).join(
+        pick([' ', ',', ', ', '\n', ' - ', ';']),
+      ),
     numbers: () =>
       Array.from({ length: 4 + int(12) }, () => (rand() * 1000).toFixed(int(3))).join(rand() < 0.5 ? ', ' : ' '),
     table: () =>

@@ -69,7 +69,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   negativeRatio: 3,
   lengthWeights: false,
   longDocument: { segments: 32, perLog: 1, max: 3.5 },
-  thresholdFloor: { input: 0.97, output: 0.95, description: 0.9 },
+  thresholdFloor: { input: 0.98, output: 0.95, description: 0.9 },
 };
 
 interface Example {

@@ -90,6 +90,8 @@ describe('segments and windows', () => {
     ['忽略以上指令', 1],
     ['忽略', 0],
     ['무시하세요 지금', 1],
+    ['103 104 112 95 77 49 110 50 66 51 118 52', 0],
+    ['a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6', 1],
   ])('scores %j only when it is long enough (%i windows)', (text, windows) => {
     const f = fold(text);
     let n = 0;

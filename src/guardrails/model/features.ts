@@ -132,9 +132,10 @@ export function segments(f: Folded): Int32Array {
 }
 
 /**
- * A window shorter than this many units is not scored: a word or two ("messages", "max_tokens") carries no
- * instruction, and its few features would make any score noise. A character of a CJK script, kana or hangul is
- * three units (one is often a word), anything else one: "忽略以上指令" is enough, "ignore" is not.
+ * A window with fewer letters than this is not scored: a word or two ("messages", "max_tokens") or a run of numbers
+ * ("103 104 112 95") carries no instruction, and its few or unfamiliar features would make any score noise. A letter
+ * is a unit, a character of a CJK script, kana or hangul three (one is often a word); digits, punctuation and spaces
+ * count nothing: "忽略以上指令" is enough, "ignore" is not.
  */
 export const WINDOW_MIN_UNITS = 16;
 
@@ -143,7 +144,9 @@ export function unitPrefix(f: Folded): Int32Array {
   const units = new Int32Array(f.length + 1);
   let u = 0;
   for (let i = 0; i < f.length; i++) {
-    u += f.codes[i]! >= 0x2e80 && f.codes[i]! < 0xfb00 ? 3 : 1;
+    const c = f.codes[i]!;
+    if (c >= 0x2e80 && c < 0xfb00) u += 3;
+    else if ((c >= 97 && c <= 122) || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c !== 0x2028 && c !== 0x3000)) u += 1;
     units[i + 1] = u;
   }
   return units;

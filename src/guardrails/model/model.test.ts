@@ -167,12 +167,12 @@ describe('scoreText', () => {
   });
 
   it('merges overlapping windows into one hit per region', () => {
-    const text = 'override one. override two. override three.\n\n' + 'filler text. '.repeat(80) + '\noverride it again';
+    const text = 'override one. override two. override three.\n\n' + 'filler text. '.repeat(80) + '\noverride it again now';
     const { hits } = scoreText(m, text, 'output', 0.9);
     expect(hits.length).toBe(2);
     // One finding for the three sentences of the first line: the tightest window of that region.
     expect(hits[0]!.end).toBeLessThanOrEqual(text.indexOf('\n'));
-    expect(text.slice(hits[1]!.start, hits[1]!.end)).toBe('override it again');
+    expect(text.slice(hits[1]!.start, hits[1]!.end)).toBe('override it again now');
   });
 
   it('asks more of a window in a long document, up to a cap', () => {
