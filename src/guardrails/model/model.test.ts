@@ -167,7 +167,8 @@ describe('scoreText', () => {
   });
 
   it('merges overlapping windows into one hit per region', () => {
-    const text = 'override one. override two. override three.\n\n' + 'filler text. '.repeat(80) + '\noverride it again now';
+    const text =
+      'override one. override two. override three.\n\n' + 'filler text. '.repeat(80) + '\noverride it again now';
     const { hits } = scoreText(m, text, 'output', 0.9);
     expect(hits.length).toBe(2);
     // One finding for the three sentences of the first line: the tightest window of that region.
