@@ -384,12 +384,12 @@ function timeOneMb(detector: Detector, contexts: string[]): { ms: number; bytes:
 // Tool descriptions (the poisoning scanner as the gateway runs it), when bench/eval-descriptions.ts exists
 
 interface DescriptionRow {
-  name: string;
+  set: string;
   positives: number;
   found: number;
   negatives: number;
   flagged: number;
-  usPerTool?: number;
+  medianMicros?: number;
 }
 
 async function descriptions(): Promise<DescriptionRow[] | undefined> {
@@ -473,8 +473,8 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | ---: | ---: |');
     for (const r of desc) {
       console.log(
-        `| ${r.name} | ${r.positives ? `${pct(r.found / r.positives)} of ${r.positives}` : '—'} | ` +
-          `${r.negatives ? `${pct(r.flagged / r.negatives)} of ${r.negatives}` : '—'} | ${r.usPerTool?.toFixed(0) ?? '—'} |`,
+        `| ${r.set} | ${r.positives ? `${pct(r.found / r.positives)} of ${r.positives}` : '—'} | ` +
+          `${r.negatives ? `${pct(r.flagged / r.negatives)} of ${r.negatives}` : '—'} | ${r.medianMicros?.toFixed(0) ?? '—'} |`,
       );
     }
   }
