@@ -122,8 +122,17 @@ export function decodeModel(buf: Buffer, file: string): InjectionModel {
   return { header, weights, file };
 }
 
-/** Where the shipped weights are: models/injection.bin at the package root, found upwards from this module. */
+let defaultPath: string | undefined;
+
+/**
+ * Where the shipped weights are: models/injection.bin at the package root, found upwards from this module (once: a
+ * scan must not touch the file system).
+ */
 export function defaultModelPath(): string {
+  return (defaultPath ??= findModelPath());
+}
+
+function findModelPath(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const candidate = path.join(dir, 'models', 'injection.bin');
