@@ -25,7 +25,7 @@ import { scoreText, sharedModel, type InjectionModel } from '../src/guardrails/m
 import { buildGuardrails } from '../src/guardrails/registry.js';
 import type { Detector, Where } from '../src/guardrails/types.js';
 import { DATA, loadCorpus, ROOT, type Doc, type Split } from './train/corpus.js';
-import { fpr, merge, pct, recall, type Cell, emptyCell, add } from './train/measure.js';
+import { fpr, merge, pct, recall, type Cell, emptyCell, add, megabyteOf } from './train/measure.js';
 import { DEFAULT_TRAIN, train } from './train/train.js';
 
 const SHOW_MISSES = process.argv.includes('--misses');
@@ -362,14 +362,7 @@ function usPerKb(detector: Detector, profile: Where, samples: Sample[]): number 
 }
 
 function timeOneMb(detector: Detector, contexts: string[]): { ms: number; bytes: number; detections: number } {
-  const parts: string[] = [];
-  let size = 0;
-  for (let i = 0; size < 1024 * 1024; i++) {
-    const c = contexts[i % contexts.length]!;
-    parts.push(c);
-    size += c.length + 2;
-  }
-  const text = parts.join('\n\n');
+  const text = megabyteOf(contexts);
   let detections = 0;
   const times: number[] = [];
   for (let i = 0; i < 7; i++) {

@@ -18,6 +18,7 @@ import { DEFAULT_POLICY } from '../src/config/schema.js';
 import { buildGuardrails } from '../src/guardrails/registry.js';
 import { jsonBytes } from '../src/guardrails/size.js';
 import type { Detector, Where } from '../src/guardrails/types.js';
+import { megabyteOf } from './train/measure.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // SMG_DATASETS points elsewhere (a git worktree sits one level deeper than the checkout).
@@ -66,14 +67,7 @@ function oneMbText(): string {
       Array.isArray(row.context) ? row.context.join('\n') : String(row.context),
     ),
   );
-  const parts: string[] = [];
-  let size = 0;
-  for (let i = 0; size < 1024 * 1024; i++) {
-    const c = contexts[i % contexts.length]!;
-    parts.push(c);
-    size += c.length + 2;
-  }
-  return parts.join('\n\n');
+  return megabyteOf(contexts);
 }
 
 /** Median µs per KB over a set, each text timed in a batch of repeats so that tiny texts measure (as eval.ts). */

@@ -61,3 +61,15 @@ export function merge(cells: (Cell | undefined)[]): Cell {
 export const recall = (c: Cell): number => (c.positives ? c.found / c.positives : NaN);
 export const fpr = (c: Cell): number => (c.negatives ? c.flagged / c.negatives : NaN);
 export const pct = (x: number): string => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(1)}%`);
+
+/** The 1 MB tool result of the speed figures: the given documents joined by blank lines, repeated to 1 MiB. */
+export function megabyteOf(contexts: readonly string[]): string {
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < 1024 * 1024; i++) {
+    const c = contexts[i % contexts.length]!;
+    parts.push(c);
+    size += c.length + 2;
+  }
+  return parts.join('\n\n');
+}
