@@ -85,6 +85,22 @@ describe('npm run demo', () => {
     );
   });
 
+  it("prints every line of the README's Quick start block (… stands for the temporary folder's name)", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```\n(▸ blocked by[^`]*)```/.exec(readme)?.[1] ?? '';
+    const lines = block.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThanOrEqual(14);
+    for (const line of lines) {
+      const pattern = line
+        .trim()
+        .split('…')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/)]+');
+      // The test's TMPDIR stands where a user's /tmp would be.
+      expect(stdout.replaceAll(`${tmp}/`, '/tmp/'), line).toMatch(new RegExp(`^\\s*${pattern}$`, 'm'));
+    }
+  });
+
   it('removes its temporary workspace and home', () => {
     expect(fs.readdirSync(tmp).filter((name) => name.startsWith('smg-demo-'))).toEqual([]);
   });
