@@ -186,6 +186,8 @@ async function demo(workspace: string, home: string): Promise<void> {
       const text = textOf(
         (await client.callTool({ name: 'fs__read_text_file', arguments: { path: envFile } })) as CallToolResult,
       );
+      // Even if the guardrail failed, the demo does not print the key it planted.
+      if (text.includes(FAKE_AWS_KEY)) return 'NOT redacted: the key came back as it is in the file';
       const line = text.split('\n').find((l) => l.startsWith('AWS_ACCESS_KEY_ID=')) ?? text;
       const others = text.split('\n').filter((l) => l !== '' && l !== line).length;
       return `${line}   (the file's other ${others} lines come back unchanged)\n${await auditedRedaction(home, since)}`;
