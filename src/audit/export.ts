@@ -24,6 +24,7 @@ export const CSV_COLUMNS = [
   'error',
   'latencyMs',
   'upstreamMs',
+  'upstreamWaitMs',
   'resultBytes',
   'resultSha256',
   'stages',

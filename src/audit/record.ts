@@ -1,7 +1,7 @@
 /**
  * The audit record of one tools/call, built from what the gateway saw: who called (principal, session), what
  * (server, tool, the arguments as the audit mode keeps them), every stage's verdict with its rule, detections and
- * time (the pipeline's StageRecord trail), the outcome, the latency, and the size and SHA-256 of the result the
+ * time (the pipeline's StageRecord trail), the outcome, the latency (and apart, the wait for a starting upstream), and the size and SHA-256 of the result the
  * client got. Reasons and detection excerpts go through the redactor too: a reason may quote the input. Pure.
  */
 import crypto from 'node:crypto';
@@ -43,6 +43,8 @@ export interface CallRecord {
   error?: string;
   latencyMs: number;
   upstreamMs?: number;
+  /** How long the call waited for its upstream to start or restart; part of latencyMs. Absent when it did not. */
+  upstreamWaitMs?: number;
   resultBytes?: number;
   resultSha256?: string;
 }
@@ -63,6 +65,7 @@ export interface CallFacts {
   error?: string | undefined;
   latencyMs: number;
   upstreamMs?: number | undefined;
+  upstreamWaitMs?: number | undefined;
   /** The result the client got (allowed calls). */
   result?: unknown;
 }
@@ -111,6 +114,7 @@ export function buildCallRecord(f: CallFacts, redact: Redactor, mode: ArgumentsM
   if (f.reason !== undefined) rec.reason = redact.text(f.reason);
   if (f.error !== undefined) rec.error = redact.text(f.error);
   if (f.upstreamMs !== undefined) rec.upstreamMs = round(f.upstreamMs);
+  if (f.upstreamWaitMs !== undefined) rec.upstreamWaitMs = round(f.upstreamWaitMs);
   if (f.result !== undefined) {
     const json = JSON.stringify(f.result);
     rec.resultBytes = Buffer.byteLength(json);

@@ -1,9 +1,15 @@
 /**
  * `audit report`: one self-contained HTML page, no script and no network (a Content-Security-Policy of
- * `default-src 'none'` says so to the browser): calls and blocks over time as an inline SVG bar chart, the top
- * blocked rules, the servers and tools used with their p50/p99 latency, approvals, integrity events (tool pins and
- * changes, upstream crashes, audit recoveries and the result of `audit verify`) and the recent blocked calls with
- * their reasons. Every string from the log is HTML-escaped. Pure: records in, HTML out.
+ * `default-src 'none'` says so to the browser). What a reader needs first comes first (issue 17): the blocked calls
+ * (when, who, server, tool, rule, reason; newest first, capped, with the `audit query` line for the rest), then the
+ * refused gateway keys, then the summary (totals, calls and blocks over time as an inline SVG bar chart, the top
+ * rules, the servers and tools with their p50/p99 latency without upstream start-up waits), then the rest grouped:
+ * integrity and configuration events by kind and server with counts (the tool names folded in a <details>),
+ * upstream crashes and restarts by server, approvals.
+ *
+ * Tables have fixed column widths: words never break; ids (monospace) break only when one cannot fit its column;
+ * long reasons end in an ellipsis with the whole text in the cell's title. Every string from the log is
+ * HTML-escaped. Pure: records in, HTML out.
  */
 import { isCall, type AnyRecord } from './query.js';
 import { computeStats } from './stats.js';
@@ -14,8 +20,10 @@ export interface ReportInput {
   file: string;
   verify?: VerifyReport;
   generatedAt?: Date;
-  /** Rows in the recent-blocked table. */
+  /** Rows in the blocked-calls table (50); the rest are counted and pointed to `moreCommand`. */
   recent?: number;
+  /** The command line that lists every blocked call (the report's own filters), shown under a capped table. */
+  moreCommand?: string;
 }
 
 /** Text for HTML: a value from the log may be anything, so objects are shown as JSON, never as [object Object]. */
@@ -107,28 +115,137 @@ function chart(records: readonly AnyRecord[]): string {
 <p class="legend"><span class="key allowed"></span> allowed <span class="key blocked"></span> blocked <span class="key failed"></span> errored · one bar = ${size >= 3_600_000 ? `${size / 3_600_000} h` : `${size / 60_000} min`}</p>`;
 }
 
-function table(id: string, head: string[], rows: unknown[][], empty: string): string {
+/** Markup already built here (from escaped parts); every other cell value is escaped. */
+class Html {
+  constructor(
+    readonly html: string,
+    /** The cell's title (plain text): the whole value of a cell that may be clipped. */
+    readonly title?: string,
+  ) {}
+}
+
+/**
+ * A column: `time` and `num` never wrap; `id` is monospace and breaks only inside an id too long for its column;
+ * `reason` and `who` stay on one line and end in an ellipsis, the whole text in a title; `text` wraps between words.
+ */
+interface Column {
+  head: string;
+  kind: 'time' | 'id' | 'num' | 'reason' | 'who' | 'text';
+  /** A CSS width; the column without one takes the rest. */
+  width?: string;
+}
+
+function cell(col: Column, v: unknown): string {
+  if (v instanceof Html)
+    return `<td class="${col.kind}"${v.title !== undefined ? ` title="${esc(v.title)}"` : ''}>${v.html}</td>`;
+  if (col.kind === 'reason') return `<td class="reason" title="${esc(v)}">${esc(v)}</td>`;
+  return `<td class="${col.kind}">${esc(v)}</td>`;
+}
+
+function table(id: string, cols: Column[], rows: unknown[][], empty: string): string {
   if (rows.length === 0) return `<p class="empty" id="${id}">${esc(empty)}</p>`;
-  return `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+  const widths = cols.map((c) => (c.width ? `<col style="width:${c.width}">` : '<col>')).join('');
+  return `<table id="${id}"><colgroup>${widths}</colgroup><thead><tr>${cols.map((c) => `<th class="${c.kind}">${esc(c.head)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((v, i) => cell(cols[i]!, v)).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
-const INTEGRITY_KINDS = new Set(['tool', 'upstream', 'audit.recovered', 'audit.lost', 'config', 'key']);
+/** `2026-11-20 09:00:00` (UTC, as the page says), the full ISO time in the title. */
+function when(ts: unknown): Html {
+  const iso = text(ts);
+  const short = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? iso.slice(0, 19).replace('T', ' ') : iso;
+  return new Html(`<time datetime="${esc(iso)}" title="${esc(iso)}">${esc(short)}</time>`);
+}
+
+/** `user / project` on one line; a pair too long for the column ends in an ellipsis, the whole pair in the title. */
+function who(user: unknown, project: unknown): Html {
+  const u = text(user);
+  const p = text(project);
+  const whole = p ? `${u} / ${p}` : u;
+  return new Html(`${esc(u)}${p ? `<span class="muted"> / ${esc(p)}</span>` : ''}`, whole);
+}
+
+/** "N more — use `command`" under a capped table. */
+function more(id: string, n: number, command: string): string {
+  return n > 0 ? `<p class="more" id="${id}">${n} more — use <code>${esc(command)}</code></p>` : '';
+}
+
+/** Kinds shown grouped under "Integrity and configuration events"; keys, upstreams and approvals have their own. */
+const OWN_SECTION = new Set(['call', 'key', 'upstream', 'approval']);
+
+/** Which groups come first: what blocked or lost something before what only recorded a fact. */
+const GROUP_ORDER = ['tool changed', 'tool blocked', 'audit.lost', 'audit.recovered', 'config reloaded', 'tool pinned'];
+
+interface Group {
+  what: string;
+  server: string;
+  count: number;
+  first: string;
+  last: string;
+  lastSeq: number;
+  /** Tool names (tool events) or details, with how often each occurred. */
+  items: Map<string, number>;
+}
+
+function detailOf(r: AnyRecord): string {
+  if (r.kind === 'tool') return `${text(r.tool)}${r.event !== 'pinned' && r.ruleId ? ` (${text(r.ruleId)})` : ''}`;
+  if (r.kind === 'relay') return `${text(r.method)}${r.ruleId ? ` (${text(r.ruleId)})` : ''}`;
+  if (r.torn) return JSON.stringify(r.torn);
+  if (r.count !== undefined) return `${text(r.count)} record(s) lost`;
+  if (r.kind === 'config') return `${text(r.file)}${r.ok === false ? `: ${text(r.error)}` : ''}`;
+  return text(r.reason ?? r.ruleId ?? '');
+}
+
+/** Integrity and other events, grouped by what happened and to which server, newest group first within a rank. */
+export function groupEvents(records: readonly AnyRecord[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const r of records) {
+    if (OWN_SECTION.has(r.kind)) continue;
+    const what =
+      r.kind === 'relay' ? `relay ${text(r.decision)}` : `${r.kind}${typeof r.event === 'string' ? ` ${r.event}` : ''}`;
+    const server = text(r.server);
+    const key = `${what}\u0000${server}`;
+    let g = groups.get(key);
+    if (!g)
+      groups.set(key, (g = { what, server, count: 0, first: r.ts, last: r.ts, lastSeq: r.seq, items: new Map() }));
+    g.count++;
+    g.last = r.ts;
+    g.lastSeq = r.seq;
+    const d = detailOf(r);
+    if (d) g.items.set(d, (g.items.get(d) ?? 0) + 1);
+  }
+  const rank = (g: Group) => {
+    const i = GROUP_ORDER.indexOf(g.what);
+    return i < 0 ? GROUP_ORDER.length : i;
+  };
+  return [...groups.values()].sort((a, b) => rank(a) - rank(b) || b.lastSeq - a.lastSeq);
+}
+
+/** One detail inline; more folded in a <details> whose summary says how many ("200 tools"). */
+function items(g: Group, noun: string): Html | string {
+  const list = [...g.items].map(([d, n]) => `<code>${esc(d)}</code>${n > 1 ? ` ×&nbsp;${n}` : ''}`);
+  if (list.length === 0) return '';
+  if (list.length === 1) return new Html(list[0]!);
+  return new Html(
+    `<details><summary>${list.length} ${noun}</summary><p class="items">${list.join(', ')}</p></details>`,
+  );
+}
+
+const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`);
 
 export function renderReport(input: ReportInput): string {
   const { records } = input;
   const stats = computeStats(records);
   const calls = records.filter(isCall);
-  const blocked = calls
-    .filter((c) => c.outcome === 'blocked')
-    .slice(-(input.recent ?? 50))
-    .reverse();
+  const cap = input.recent ?? 50;
+  const allBlocked = calls.filter((c) => c.outcome === 'blocked');
+  const blocked = allBlocked.slice(-cap).reverse();
+  const keyEvents = records.filter((r) => r.kind === 'key');
+  const refusals = keyEvents.filter((r) => r.event === 'refused');
+  const keysUsed = keyEvents.filter((r) => r.event === 'used');
   const approvals = records.filter((r) => r.kind === 'approval');
-  const integrity = records
-    .filter((r) => INTEGRITY_KINDS.has(r.kind))
-    .slice(-200)
-    .reverse();
+  const upstreams = groupUpstreams(records);
+  const groups = groupEvents(records);
   const v = input.verify;
   const verdict = v
     ? v.ok
@@ -136,68 +253,190 @@ export function renderReport(input: ReportInput): string {
       : `<p class="bad" id="verify">CHAIN BROKEN at ${esc(v.broken?.file)}:${v.broken?.line}${v.broken?.seq ? ` (seq ${v.broken.seq})` : ''}: ${esc(v.broken?.problem)}</p>`
     : '';
   const generated = (input.generatedAt ?? new Date()).toISOString();
+  const command = input.moreCommand ?? 'secure-mcp-gateway audit query --blocked';
+  const waits = stats.byTool.reduce((n, r) => n + r.waits, 0);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>secure-mcp-gateway audit report</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;padding:0 12px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde1e8;padding-bottom:4px}
-.meta{color:#5b6475}.cards{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}.card{border:1px solid #dde1e8;border-radius:8px;padding:10px 14px;min-width:120px}
-.card b{display:block;font-size:22px}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eef0f4;vertical-align:top}
-th{background:#f5f7fa;font-weight:600}td{word-break:break-word}svg text{font-size:11px;fill:#5b6475}.axis{stroke:#9aa3b2}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1200px;color:#1d2330;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #dde1e8;padding-bottom:4px}h3{font-size:15px;margin:20px 0 6px}
+.meta,.muted,.empty,.more{color:#5b6475}.cards{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}.card{border:1px solid #dde1e8;border-radius:8px;padding:10px 14px;min-width:120px}
+.card b{display:block;font-size:22px}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eef0f4;vertical-align:baseline;word-break:normal;overflow-wrap:normal}
+th{background:#f5f7fa;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+td.time,td.num{white-space:nowrap;font-variant-numeric:tabular-nums}td.num,th.num{text-align:right}
+td.id,code{font:12.5px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}td.id{overflow-wrap:anywhere}
+td.reason,td.who{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+td.text code{overflow-wrap:anywhere}details summary{cursor:pointer}.items{margin:4px 0 0}
+#sec-blocked h2{color:#991b1b}
+svg text{font-size:11px;fill:#5b6475}.axis{stroke:#9aa3b2}
 rect.allowed,.key.allowed{fill:#3b82f6;background:#3b82f6}rect.blocked,.key.blocked{fill:#dc2626;background:#dc2626}rect.failed,.key.failed{fill:#9ca3af;background:#9ca3af}
-.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}.ok{color:#166534;background:#f0fdf4;padding:8px;border-radius:6px}.bad{color:#991b1b;background:#fef2f2;padding:8px;border-radius:6px;font-weight:600}.empty{color:#5b6475}
+.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}.ok{color:#166534;background:#f0fdf4;padding:8px;border-radius:6px}.bad{color:#991b1b;background:#fef2f2;padding:8px;border-radius:6px;font-weight:600}
 </style></head><body>
 <h1>Audit report</h1>
-<p class="meta">${esc(input.file)} · ${stats.first ? `${esc(stats.first)} … ${esc(stats.last)}` : 'no calls'} · generated ${esc(generated)}</p>
+<p class="meta">${esc(input.file)} · ${stats.first ? `${esc(stats.first)} … ${esc(stats.last)}` : 'no calls'} · generated ${esc(generated)} · times in UTC</p>
 ${verdict}
-<div class="cards"><div class="card"><b id="total-calls">${stats.calls}</b>calls</div><div class="card"><b>${stats.outcomes.allowed ?? 0}</b>allowed</div><div class="card"><b id="total-blocked">${stats.outcomes.blocked ?? 0}</b>blocked</div><div class="card"><b>${(stats.outcomes.errored ?? 0) + (stats.outcomes['upstream-error'] ?? 0)}</b>errored</div><div class="card"><b>${approvals.filter((a) => a.event === 'asked').length}</b>approvals asked</div></div>
-<h2>Calls and blocks over time</h2>
+<section id="sec-blocked">
+<h2>Blocked calls (${allBlocked.length})</h2>
+${table(
+  'recent-blocked',
+  [
+    { head: 'time', kind: 'time', width: '160px' },
+    { head: 'who', kind: 'who', width: '210px' },
+    { head: 'server', kind: 'id', width: '110px' },
+    { head: 'tool', kind: 'id', width: '160px' },
+    { head: 'rule', kind: 'id', width: '210px' },
+    { head: 'reason', kind: 'reason' },
+  ],
+  blocked.map((c) => [
+    when(c.ts),
+    who(c.user, c.project),
+    c.server ?? '',
+    c.tool ?? c.exposed,
+    c.ruleId ?? '',
+    c.reason ?? '',
+  ]),
+  'No calls were blocked.',
+)}
+${more('blocked-more', allBlocked.length - blocked.length, command)}
+</section>
+<section id="sec-refusals">
+<h2>Refused gateway keys (${refusals.length})</h2>
+${table(
+  'key-refusals',
+  [
+    { head: 'time', kind: 'time', width: '160px' },
+    { head: 'key id', kind: 'id', width: '200px' },
+    { head: 'reason', kind: 'reason' },
+  ],
+  refusals
+    .slice(-cap)
+    .reverse()
+    .map((r) => [when(r.ts), r.keyId ?? '(none given)', r.reason ?? '']),
+  'No gateway key was refused.',
+)}
+${more('refusals-more', refusals.length - Math.min(cap, refusals.length), 'secure-mcp-gateway audit query --kind key')}
+${keysUsed.length ? `<p class="muted" id="keys-used">Accepted: ${keysUsed.length} authentication(s) with ${new Set(keysUsed.map((r) => text(r.keyId))).size} key(s).</p>` : ''}
+</section>
+<section id="sec-summary">
+<h2>Summary</h2>
+<div class="cards"><div class="card"><b id="total-calls">${stats.calls}</b>calls</div><div class="card"><b>${stats.outcomes.allowed ?? 0}</b>allowed</div><div class="card"><b id="total-blocked">${stats.outcomes.blocked ?? 0}</b>blocked</div><div class="card"><b>${(stats.outcomes.errored ?? 0) + (stats.outcomes['upstream-error'] ?? 0)}</b>errored</div><div class="card"><b id="total-refusals">${refusals.length}</b>keys refused</div><div class="card"><b>${approvals.filter((a) => a.event === 'asked').length}</b>approvals asked</div></div>
+<h3>Calls and blocks over time</h3>
 ${chart(records)}
-<h2>Top blocked rules</h2>
-${table('top-rules', ['rule', 'blocks'], stats.blocksByRule.slice(0, 20), 'Nothing was blocked.')}
-<h2>Servers and tools</h2>
+<h3>Top blocked rules</h3>
+${table(
+  'top-rules',
+  [
+    { head: 'rule', kind: 'id' },
+    { head: 'blocks', kind: 'num', width: '100px' },
+  ],
+  stats.blocksByRule.slice(0, 20),
+  'Nothing was blocked.',
+)}
+<h3>Servers and tools</h3>
 ${table(
   'tools',
-  ['server', 'tool', 'calls', 'blocked', 'p50 ms', 'p99 ms'],
-  stats.byTool.map((r) => [r.server, r.tool, r.calls, r.blocked, r.p50.toFixed(2), r.p99.toFixed(2)]),
+  [
+    { head: 'server', kind: 'id', width: '160px' },
+    { head: 'tool', kind: 'id' },
+    { head: 'calls', kind: 'num', width: '80px' },
+    { head: 'blocked', kind: 'num', width: '80px' },
+    { head: 'p50 ms', kind: 'num', width: '90px' },
+    { head: 'p99 ms', kind: 'num', width: '90px' },
+    { head: 'start-up waits', kind: 'num', width: '160px' },
+  ],
+  stats.byTool.map((r) => [
+    r.server,
+    r.tool,
+    r.calls,
+    r.blocked,
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    r.waits ? `${r.waits} (longest ${ms(r.maxWaitMs)})` : '—',
+  ]),
   'No calls.',
 )}
-<h2>Approvals</h2>
-${table(
-  'approvals',
-  ['time', 'event', 'server', 'tool', 'answer', 'call'],
-  approvals
-    .slice(-100)
-    .reverse()
-    .map((a) => [a.ts, a.event, a.server, a.tool, a.answer ?? '', a.callId]),
-  'No approvals were asked.',
-)}
-<h2>Integrity events</h2>
+<p class="muted" id="latency-note">p50 and p99: from a call's arrival to its answer${waits ? `, without the wait for a server to start (${waits} call(s) waited: start-up waits)` : ''}.</p>
+</section>
+<section id="sec-integrity">
+<h2>Integrity and configuration events</h2>
 ${table(
   'integrity',
-  ['time', 'kind', 'event', 'server', 'tool / detail'],
-  integrity.map((r) => [
-    r.ts,
-    r.kind,
-    r.event ?? '',
-    r.server ?? '',
-    r.tool ??
-      r.ruleId ??
-      r.reason ??
-      (r.torn ? JSON.stringify(r.torn) : r.count !== undefined ? `${JSON.stringify(r.count)} record(s) lost` : ''),
+  [
+    { head: 'event', kind: 'text', width: '160px' },
+    { head: 'server', kind: 'id', width: '110px' },
+    { head: 'count', kind: 'num', width: '70px' },
+    { head: 'first', kind: 'time', width: '160px' },
+    { head: 'last', kind: 'time', width: '160px' },
+    { head: 'tools / details', kind: 'text' },
+  ],
+  groups.map((g) => [
+    g.what,
+    g.server,
+    g.count,
+    when(g.first),
+    when(g.last),
+    items(g, g.what.startsWith('tool ') ? 'tools' : 'details'),
   ]),
   'No integrity events.',
 )}
-<h2>Recent blocked calls</h2>
+</section>
+<section id="sec-upstreams">
+<h2>Upstream crashes and restarts</h2>
 ${table(
-  'recent-blocked',
-  ['time', 'server', 'tool', 'user', 'rule', 'reason'],
-  blocked.map((c) => [c.ts, c.server ?? '', c.tool ?? c.exposed, c.user, c.ruleId ?? '', c.reason ?? '']),
-  'No blocked calls.',
+  'upstreams',
+  [
+    { head: 'server', kind: 'id', width: '160px' },
+    { head: 'event', kind: 'text', width: '100px' },
+    { head: 'count', kind: 'num', width: '70px' },
+    { head: 'last', kind: 'time', width: '160px' },
+    { head: 'last reason', kind: 'reason' },
+  ],
+  upstreams.map((u) => [u.server, u.event, u.count, when(u.last), u.reason]),
+  'No upstream crashed.',
 )}
+</section>
+<section id="sec-approvals">
+<h2>Approvals</h2>
+${table(
+  'approvals',
+  [
+    { head: 'time', kind: 'time', width: '160px' },
+    { head: 'event', kind: 'text', width: '100px' },
+    { head: 'server', kind: 'id', width: '130px' },
+    { head: 'tool', kind: 'id', width: '200px' },
+    { head: 'answer', kind: 'text', width: '100px' },
+    { head: 'call', kind: 'id' },
+  ],
+  approvals
+    .slice(-100)
+    .reverse()
+    .map((a) => [when(a.ts), a.event, a.server, a.tool, a.answer ?? '', a.callId]),
+  'No approvals were asked.',
+)}
+${more('approvals-more', approvals.length - Math.min(100, approvals.length), 'secure-mcp-gateway audit query --kind approval')}
+</section>
 </body></html>
 `;
+}
+
+/** Crashes and restarts by server and event: how many, the last one and its reason. */
+function groupUpstreams(
+  records: readonly AnyRecord[],
+): { server: string; event: string; count: number; last: string; reason: string }[] {
+  const out = new Map<string, { server: string; event: string; count: number; last: string; reason: string }>();
+  for (const r of records) {
+    if (r.kind !== 'upstream') continue;
+    const key = `${text(r.server)}\u0000${text(r.event)}`;
+    const u = out.get(key) ?? { server: text(r.server), event: text(r.event), count: 0, last: r.ts, reason: '' };
+    u.count++;
+    u.last = r.ts;
+    if (r.reason !== undefined) u.reason = text(r.reason);
+    out.set(key, u);
+  }
+  return [...out.values()].sort((a, b) => b.last.localeCompare(a.last));
 }

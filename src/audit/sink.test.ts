@@ -173,6 +173,21 @@ describe('audit sink', () => {
     expect(errored).toMatchObject({ outcome: 'errored', error: 'boom' });
   });
 
+  it.each([
+    ['a call that waited for its upstream to start', 1234.5678, 1234.568],
+    ['a call to an upstream that was already up', undefined, undefined],
+  ])('records the start-up wait of %s apart from its latency', async (_, wait, recorded) => {
+    const { sink, read, file } = setup();
+    const a = sink.beginCall(start);
+    a.observe(wait === undefined ? allowed([]) : { ...allowed([]), upstreamWaitMs: wait });
+    await a.settle(Promise.resolve({ content: [] }), unaudited);
+    await sink.close();
+    const [r] = read();
+    expect(r!.upstreamWaitMs).toBe(recorded);
+    expect('upstreamWaitMs' in r!).toBe(wait !== undefined);
+    expect(verifyLog(file).ok).toBe(true);
+  });
+
   it('with audit.required, refuses calls while the log cannot be written, and answers unaudited', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-sink-'));
     dirs.push(dir);

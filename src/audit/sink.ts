@@ -204,6 +204,7 @@ export class CallAudit {
   private outcome:
     { kind: CallOutcomeKind; phase?: 'request' | 'response'; ruleId?: string; reason?: string } | undefined;
   private up: { start: number; ms: number; failed: boolean } | undefined;
+  private upstreamWaitMs: number | undefined;
 
   constructor(
     private readonly sink: AuditSink,
@@ -222,6 +223,7 @@ export class CallAudit {
   observe(outcome: CallOutcome): void {
     this.trail = outcome.trail;
     if (outcome.upstream) this.up = outcome.upstream;
+    this.upstreamWaitMs = outcome.upstreamWaitMs;
     if (outcome.kind === 'blocked')
       this.outcome = {
         kind: 'blocked',
@@ -284,6 +286,7 @@ export class CallAudit {
           ...extra,
           latencyMs: end - this.t0,
           upstreamMs: this.up?.ms,
+          upstreamWaitMs: this.upstreamWaitMs,
           result: kind === 'allowed' ? result : undefined,
         },
         redactor,

@@ -1,6 +1,8 @@
 /**
  * `audit stats` and the numbers of the HTML report: calls by outcome, blocks by rule, and p50/p99 latency by
- * server and tool, computed from call records. Pure.
+ * server and tool, computed from call records. A call's latency here leaves out the time it waited for its upstream
+ * to start (`upstreamWaitMs`): the first call to a server would otherwise carry the server's start-up as its own
+ * cost. Those waits are counted apart. Pure.
  */
 import { isCall, type AnyRecord } from './query.js';
 
@@ -11,6 +13,9 @@ export interface LatencyRow {
   blocked: number;
   p50: number;
   p99: number;
+  /** Calls that waited for the upstream to start or restart, and the longest wait (ms). */
+  waits: number;
+  maxWaitMs: number;
 }
 
 export interface AuditStats {
@@ -32,7 +37,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function computeStats(records: Iterable<AnyRecord>): AuditStats {
   const outcomes: Record<string, number> = {};
   const rules = new Map<string, number>();
-  const tools = new Map<string, { server: string; tool: string; ms: number[]; blocked: number }>();
+  const tools = new Map<
+    string,
+    { server: string; tool: string; ms: number[]; blocked: number; waits: number; maxWaitMs: number }
+  >();
   let calls = 0;
   let first: string | undefined;
   let last: string | undefined;
@@ -47,8 +55,13 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
     const tool = r.tool ?? r.exposed;
     const key = `${server}\u0000${tool}`;
     let t = tools.get(key);
-    if (!t) tools.set(key, (t = { server, tool, ms: [], blocked: 0 }));
-    t.ms.push(r.latencyMs);
+    if (!t) tools.set(key, (t = { server, tool, ms: [], blocked: 0, waits: 0, maxWaitMs: 0 }));
+    const wait = typeof r.upstreamWaitMs === 'number' ? r.upstreamWaitMs : 0;
+    t.ms.push(Math.max(0, r.latencyMs - wait));
+    if (wait > 0) {
+      t.waits++;
+      t.maxWaitMs = Math.max(t.maxWaitMs, wait);
+    }
     if (r.outcome === 'blocked') t.blocked++;
   }
   const byTool = [...tools.values()]
@@ -61,6 +74,8 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
         blocked: t.blocked,
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
+        waits: t.waits,
+        maxWaitMs: t.maxWaitMs,
       };
     })
     .sort((a, b) => b.calls - a.calls || a.server.localeCompare(b.server) || a.tool.localeCompare(b.tool));
@@ -87,6 +102,12 @@ export function formatStats(s: AuditStats): string {
   for (const r of s.byTool)
     lines.push(
       `${r.server.padEnd(16)} ${r.tool.padEnd(28)} ${String(r.calls).padStart(7)} ${String(r.blocked).padStart(8)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`,
+    );
+  const waits = s.byTool.reduce((n, r) => n + r.waits, 0);
+  if (waits > 0)
+    lines.push(
+      '',
+      `latency leaves out upstream start-up: ${waits} call(s) waited for their server to start, the longest ${Math.max(...s.byTool.map((r) => r.maxWaitMs)).toFixed(0)} ms`,
     );
   return lines.join('\n');
 }

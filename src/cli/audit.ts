@@ -161,18 +161,35 @@ export function auditCommand(): Command {
 
   withFilters(withLogOptions(audit.command('report')))
     .description(
-      'write a self-contained HTML report (no scripts, no network): chart, rules, tools, approvals, integrity',
+      'write a self-contained HTML report (no scripts, no network): blocked calls first, refused keys, summary, grouped events',
     )
     .requiredOption('-o, --out <file>', 'the HTML file to write')
     .action((opts: LogOptions & FilterOptions & { out: string }) => {
       const { file, key } = locate(opts);
       const records = query(file, filterOf(opts));
-      const html = renderReport({ records, file, verify: verifyLog(file, { key }) });
+      const html = renderReport({ records, file, verify: verifyLog(file, { key }), moreCommand: blockedQuery(opts) });
       fs.writeFileSync(opts.out, html, { mode: 0o600 });
       process.stderr.write(`wrote ${opts.out} (${records.length} records)\n`);
     });
 
   return audit;
+}
+
+/** The `audit query` line that lists every blocked call the report covers: its log and its filters. */
+export function blockedQuery(opts: LogOptions & FilterOptions): string {
+  const quote = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const args = ['secure-mcp-gateway', 'audit', 'query', '--blocked'];
+  for (const [flag, v] of [
+    ['--config', opts.config],
+    ['--file', opts.file],
+    ['--since', opts.since],
+    ['--until', opts.until],
+    ['--server', opts.server],
+    ['--tool', opts.tool],
+    ['--user', opts.user],
+  ] as const)
+    if (v !== undefined) args.push(flag, quote(v));
+  return args.join(' ');
 }
 
 /** Prints records after `seq` as they arrive; follows rotation (a new current file). Runs until killed. */

@@ -27,7 +27,11 @@ export interface UpstreamTiming {
   failed: boolean;
 }
 
-export type CallOutcome =
+/**
+ * Every outcome may say how long the call waited, before its stages ran, for its upstream to start (or restart):
+ * the call handler does that waiting and sets `upstreamWaitMs`, absent when the upstream was already up.
+ */
+export type CallOutcome = (
   | { kind: 'allowed'; result: ToolResult; trail: StageRecord[]; upstream: UpstreamTiming }
   | {
       kind: 'blocked';
@@ -37,7 +41,8 @@ export type CallOutcome =
       upstream?: UpstreamTiming;
     }
   /** The upstream failed (crashed, timed out, answered with an error): `error` is what it threw. */
-  | { kind: 'failed'; error: unknown; trail: StageRecord[]; upstream: UpstreamTiming };
+  | { kind: 'failed'; error: unknown; trail: StageRecord[]; upstream: UpstreamTiming }
+) & { upstreamWaitMs?: number };
 
 export type Upstream = (call: ToolCall, ctx: CallContext) => Promise<ToolResult>;
 

@@ -94,6 +94,7 @@ export async function handleToolCall(s: CallSession, req: ToolCallRequest): Prom
 
 async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<AuditSink['beginCall']>) {
   const exposed = req.name;
+  const arrived = performance.timeOrigin + performance.now();
   const route = await s.routeTool(exposed);
   audit.routed(route.server, route.name);
   const pool = s.poolOf(route.server);
@@ -101,6 +102,9 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
   const upstream = pool.upstream(route.server);
   const timeout = upstream.server.config.timeoutMs;
   await upstream.ready(timeout, req.signal);
+  // The connection came up after the call arrived: the call waited that long (routing included) for the upstream
+  // to start, which the audit keeps apart from the call's own latency.
+  const waited = upstream.readyAt > arrived ? upstream.readyAt - arrived : undefined;
   // Check against the live definition, never a cached one: that is what the upstream will run.
   const tool = upstream.catalog?.tools.find((t) => t.name === route.name);
   if (!tool || !pool.allowsTool(route.server, tool.name) || !s.access().allowsTool(route.server, tool.name))
@@ -156,7 +160,7 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
     await lastProgress;
     await new Promise((resolve) => setImmediate(resolve));
   }
-  audit.observe(outcome);
+  audit.observe(waited === undefined ? outcome : { ...outcome, upstreamWaitMs: waited });
   if (outcome.kind === 'failed') throw outcome.error;
   const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
   if (shadow.length) ctx.log.warn({ shadow }, 'shadow rules would have blocked this call');

@@ -59,6 +59,11 @@ export class Upstream {
   catalog: Catalog | undefined;
   lastError: string | undefined;
   restarts = 0;
+  /**
+   * When the current connection became ready (epoch ms, sub-millisecond): a call that arrived before it waited for
+   * the upstream to start, and that wait is not the call's own latency (issue 17: the report's latency column).
+   */
+  readyAt = 0;
 
   private connection: Connection | undefined;
   private attempts = 0;
@@ -102,6 +107,7 @@ export class Upstream {
 
   private setState(state: UpstreamState): void {
     this.state = state;
+    if (state === 'ready') this.readyAt = performance.timeOrigin + performance.now();
     this.opts.onStateChange?.(this.name, state);
   }
 
