@@ -256,7 +256,7 @@ async function stdioIdentity(
   const recheck = () => {
     const r = authenticate(loaded.config, keys, presented);
     if (r.ok) return undefined;
-    if (!logged) keyRefusedEvent(log, r, 'stdio');
+    if (!logged) keyRefusedEvent(log, r, 'stdio', undefined, audit);
     logged = true;
     return r.reason;
   };

@@ -105,6 +105,16 @@ describe('identity over stdio', () => {
     );
     await expect(bob.gw.client.listTools()).rejects.toThrow(/was revoked/);
     expect((await bob.gw.closeStdin()).code).toBe(0);
+    // The refusal mid-session is in the audit log too (once), not only in gateway.log: the report's "Refused gateway
+    // keys" reads it from there.
+    const refusals = fs
+      .readFileSync(path.join(home, 'audit.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { kind: string; event?: string; keyId?: string; reason?: string })
+      .filter((r) => r.kind === 'key' && r.event === 'refused' && r.keyId === bobTwo.id);
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.reason).toMatch(/was revoked/);
 
     // last use is stamped
     const listed = JSON.parse(cli(home, 'keys', 'list', '--json').stdout) as { id: string; lastUsedAt?: string }[];
