@@ -242,8 +242,11 @@ describe('role remove', () => {
     expect(after.memberships).toEqual({ one: {}, two: { 'a@example.com': 'ops' } });
   });
 
-  it('removes a role no one holds', () => {
+  it('removes a role no one holds, and names the known ones for a role that is not there', () => {
     const file = configFile({ roles: { spare: { servers: {} } } });
+    expect(usageError(() => removeRole(file, 'spar', {}))).toBe(
+      'no role named "spar" (known: spare); did you mean "spare"?',
+    );
     expect(removeRole(file, 'spare', {})).toEqual(['role spare removed']);
     expect(roles(file)).toEqual({});
   });

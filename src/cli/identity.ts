@@ -345,9 +345,10 @@ function checkServers(loaded: LoadedConfig, args: readonly GrantArg[]): void {
     if (server !== '*' && !(server in loaded.config.servers)) usage(notFound('server', server, known));
 }
 
-function roleOf(loaded: LoadedConfig, name: string): RoleConfig {
+function roleOf(loaded: LoadedConfig, name: string, hint = true): RoleConfig {
   const role = loaded.config.roles[name];
-  if (role === undefined) usage(notFound('role', name, Object.keys(loaded.config.roles), createRoleHint(name)));
+  if (role === undefined)
+    usage(notFound('role', name, Object.keys(loaded.config.roles), hint ? createRoleHint(name) : undefined));
   return role;
 }
 
@@ -532,7 +533,7 @@ export function revokeRole(file: string, name: string, args: readonly string[]):
 export function removeRole(file: string, name: string, opts: { force?: boolean }): string[] {
   let holders: { project: string; user: string }[] = [];
   editConfig(file, (cur) => {
-    roleOf(cur, name);
+    roleOf(cur, name, false);
     holders = Object.entries(cur.config.memberships).flatMap(([project, members]) =>
       Object.entries(members)
         .filter(([, r]) => r === name)
