@@ -18,6 +18,7 @@ import {
   notFound,
   parseGrant,
   removeRole,
+  removeUser,
   revokeRole,
 } from './identity.js';
 
@@ -180,6 +181,10 @@ describe('role grant and revoke', () => {
       'revoke db',
       'role r: github: get_*',
     ]);
+    // Not granted, and no wider glob grants it: nothing to deny either.
+    expect(usageError(() => revokeRole(file, 'r', ['github:create_*']))).toBe(
+      'role r does not grant github:create_* itself (its tools on github: get_*)',
+    );
     revokeRole(file, 'r', ['github:get_*']);
     // With no tools left and no "*" grant, the server's grant goes.
     expect(roles(file)).toEqual({ r: { servers: {} } });
@@ -265,7 +270,7 @@ describe('member add with a role that does not exist', () => {
 });
 
 describe('user add', () => {
-  it('warns on the first user that solo mode has ended, and says what to do, once', () => {
+  it('warns on the first user that solo mode has ended, says what to do, and says when it is back', () => {
     const file = configFile({});
     const first = addUser(file, 'a@example.com', {});
     expect(first.lines).toEqual(['user a@example.com added']);
@@ -277,6 +282,11 @@ describe('user add', () => {
     expect(first.warning.join('\n')).toMatch(/keys create --project P --user a@example\.com/);
     expect(first.warning.join('\n')).toMatch(/to return to solo mode: secure-mcp-gateway user remove a@example\.com/);
     expect(addUser(file, 'b@example.com', {}).warning).toEqual([]);
+    expect(removeUser(file, 'b@example.com')).toHaveLength(1);
+    expect(removeUser(file, 'a@example.com')[1]).toBe(
+      'no users left: the stdio gateway is in solo mode again (the local user, no gateway key needed)',
+    );
+    expect(addUser(file, 'a@example.com', {}).warning).not.toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@ import { CommanderError } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import { EMAIL_PATTERN, IDENTITY_NAME_PATTERN, type RoleConfig, type RoleGrant } from '../identity/config-schema.js';
 import { KeyStore, keysFile, parseDuration, type KeyRecord } from '../identity/keys.js';
+import { createNameMatcher } from '../policy/glob.js';
 import type { RedisStore } from '../state/redis.js';
 import { editConfig, type ConfigChange } from './config-edit.js';
 
@@ -217,7 +218,7 @@ export function addUser(file: string, email: string, opts: { name?: string }): {
 }
 
 export function removeUser(file: string, email: string): string[] {
-  editConfig(file, (cur) => {
+  const loaded = editConfig(file, (cur) => {
     const key = findUser(cur, email);
     if (key === undefined) usage(`no user "${email}"`);
     const changes = Object.entries(cur.config.memberships).flatMap(([project, members]) =>
@@ -227,7 +228,13 @@ export function removeUser(file: string, email: string): string[] {
     );
     return [...changes, { path: ['users', key], value: undefined }];
   });
-  return [`user ${email} removed, with their memberships (their keys no longer authenticate)`];
+  return [
+    `user ${email} removed, with their memberships (their keys no longer authenticate)`,
+    // The way back that `user add`'s warning offers: say that it happened.
+    ...(Object.keys(loaded.config.users).length === 0
+      ? ['no users left: the stdio gateway is in solo mode again (the local user, no gateway key needed)']
+      : []),
+  ];
 }
 
 export function addMember(file: string, opts: { project: string; user: string; role: string }): string[] {
@@ -506,7 +513,8 @@ export function revokeRole(file: string, name: string, args: readonly string[]):
       } else {
         const tools = g?.tools ?? (viaStar ? work.get('*')!.tools : []);
         if (g === undefined || !g.tools.includes(glob)) {
-          const wider = tools.length > 0 && !(tools.length === 1 && tools[0] === glob);
+          // A glob that another grants as a name ("*" grants "drop_*"): only a deny takes it away.
+          const wider = createNameMatcher(tools.filter((t) => t !== glob))(glob);
           usage(
             `role ${name} does not grant ${server}:${glob} itself (its tools on ${server}: ${tools.join(' ') || 'none'})${wider ? `; to take it away from a wider grant, deny it: secure-mcp-gateway role grant ${name} --deny ${server}:${glob}` : ''}`,
           );
