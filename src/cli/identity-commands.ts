@@ -58,7 +58,7 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .description('create a key for a member of a project; it is printed once')
     .requiredOption('-p, --project <name>', 'the project')
     .requiredOption('-u, --user <email>', 'the user (a member of the project)')
-    .option('-e, --expires <duration>', 'lifetime: 90d, 12h, 2w, or never', 'never')
+    .option('-e, --expires <duration>', 'lifetime: 90d, 12h, 2w, or never', '90d')
     .option('--json', 'print {key, id, ...} as JSON')
     .addOption(configOption())
     .action(async (o: Opts & { project: string; user: string; expires: string; json?: boolean }) => {
@@ -126,7 +126,12 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .description('add a user')
     .option('-n, --name <name>', 'display name')
     .addOption(configOption())
-    .action(async (email: string, o: Opts & { name?: string }) => out((await id()).addUser(configFile(o), email, o)));
+    .action(async (email: string, o: Opts & { name?: string }) => {
+      const r = (await id()).addUser(configFile(o), email, o);
+      out(r.lines);
+      // stderr: the warning is for the person at the terminal, not for a script reading stdout.
+      if (r.warning.length > 0) process.stderr.write(`${r.warning.join('\n')}\n`);
+    });
   user
     .command('remove')
     .argument('<email>')
@@ -153,11 +158,72 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .addOption(configOption())
     .action(async (o: Opts & { project: string; user: string }) => out((await id()).removeMember(configFile(o), o)));
 
-  program
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  const role = program
     .command('role')
-    .description('roles: which servers and tools their members may use')
+    .description('roles: which servers and tools their members may use (SERVER:TOOLGLOB grants; "*" is every server)');
+  role
     .command('list')
     .description('every role and its grants')
     .addOption(configOption())
     .action(async (o: Opts) => out((await id()).listRoles(loadConfig(configFile(o)))));
+  role
+    .command('add')
+    .argument('<name>')
+    .description('add a role: what its members may use on which servers')
+    .option(
+      '-g, --grant <server[:toolglob]>',
+      'a server (every tool) or SERVER:TOOLGLOB; "*" is every server of the project; repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--deny <server:toolglob>',
+      'tools the role may never use, even when a grant matches; repeatable',
+      collect,
+      [],
+    )
+    .option('--from <role>', 'start from a copy of this role')
+    .option('--policy <name>', 'the policy for the role’s calls')
+    .option('-d, --description <text>', 'free text for humans')
+    .addOption(configOption())
+    .action(
+      async (
+        name: string,
+        o: Opts & { grant: string[]; deny: string[]; from?: string; policy?: string; description?: string },
+      ) => out((await id()).addRole(configFile(o), name, o)),
+    );
+  role
+    .command('grant')
+    .argument('<name>')
+    .argument('[grants...]', 'SERVER (every tool) or SERVER:TOOLGLOB; "*" is every server of the project')
+    .description('let a role use more servers or tools (or deny some with --deny)')
+    .option(
+      '--deny <server:toolglob>',
+      'tools the role may never use, even when a grant matches; repeatable',
+      collect,
+      [],
+    )
+    .addOption(configOption())
+    .action(async (name: string, grants: string[], o: Opts & { deny: string[] }) =>
+      out((await id()).grantRole(configFile(o), name, grants, o)),
+    );
+  role
+    .command('revoke')
+    .argument('<name>')
+    .argument('<grants...>', 'SERVER (its whole grant) or SERVER:TOOLGLOB (one glob of it)')
+    .description('take back a server or a tool glob from a role (never widens what is left)')
+    .addOption(configOption())
+    .action(async (name: string, grants: string[], o: Opts) =>
+      out((await id()).revokeRole(configFile(o), name, grants)),
+    );
+  role
+    .command('remove')
+    .argument('<name>')
+    .description('remove a role; refused while a member holds it, unless --force (which removes those memberships)')
+    .option('--force', 'also remove the memberships that hold the role')
+    .addOption(configOption())
+    .action(async (name: string, o: Opts & { force?: boolean }) =>
+      out((await id()).removeRole(configFile(o), name, o)),
+    );
 }

@@ -83,6 +83,11 @@ export function setUpLocalIdentity(paths: GatewayPaths, email: string): string[]
     `create   gateway key ${record.id} for ${record.user} in project ${LOCAL_PROJECT}, kept in ${localKeyFile(paths.home)} (0600)`,
   );
   if (check && !check.ok) out.push(`         (it replaces the one there, which is refused: ${check.reason})`);
+  // No expiry, unlike `keys create` (90 days): this key stays on this machine, in files only its user can read, and
+  // an expired one would silently cut off every client that `install` wrote it into (issue 17).
+  out.push(
+    `         it never expires (to replace it: secure-mcp-gateway keys revoke ${record.id}, then init --with-key ${email} and install again)`,
+  );
   return out;
 }
 

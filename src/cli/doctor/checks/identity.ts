@@ -4,19 +4,25 @@
  * without a key in SMG_GATEWAY_KEY that authenticates (identity/authenticate.ts, the same function `start` calls):
  * the result names the user, project, role and expiry, or the exact reason the gateway would give, with the
  * command that fixes it. Without SMG_GATEWAY_KEY in doctor's own environment, the key `init --with-key` keeps for
- * `install` (<home>/secrets/gateway-key) is checked instead. A key that expires within a week warns. The mode of keys.json is the permissions check's
- * (it lists keys.json with the other secret files). Read only: doctor never stamps a key as used.
+ * `install` (<home>/secrets/gateway-key) is checked instead. A key that expires within 14 days warns (`keys create`
+ * gives 90 days by default, issue 17). Without any key, the fix is in the same words as `user add`'s warning on the
+ * first user (keyRequiredSteps). The mode of keys.json is the permissions check's (it lists keys.json with the other
+ * secret files). Read only: doctor never stamps a key as used.
  *
  * Failure mode: an unreadable keys.json refuses every key (keys.ts), and so fails here with that reason.
  */
 import { authenticate } from '../../../identity/authenticate.js';
 import { KeyStore, keysFile } from '../../../identity/keys.js';
+import { keyRequiredSteps } from '../../identity.js';
 import { localKeyFile, readLocalKey } from '../../local-identity.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 const DAY_MS = 86_400_000;
-/** A key that expires sooner than this gets a warning, so that it is rotated before a client stops working. */
-const EXPIRES_SOON_MS = 7 * DAY_MS;
+/**
+ * A key that expires sooner than this gets a warning, so that it is rotated before a client stops working: two
+ * weeks leaves time to get a new key into every client of a 90-day key.
+ */
+export const EXPIRES_SOON_MS = 14 * DAY_MS;
 
 export const identityCheck: DoctorCheck = {
   id: 'identity',
@@ -70,8 +76,9 @@ function keyResult(
     return {
       status: 'fail',
       subject,
-      detail: 'SMG_GATEWAY_KEY is not set: identities are configured, so the gateway refuses to serve without a key',
-      fix: 'secure-mcp-gateway keys create --project P --user EMAIL, then set SMG_GATEWAY_KEY in the client’s MCP config (and here)',
+      detail:
+        'SMG_GATEWAY_KEY is not set: identities are configured (the config has users, so this is not solo mode), and the stdio gateway refuses every client without a gateway key',
+      fix: keyRequiredSteps().join('; '),
     };
   const r = authenticate(config, keys, presented);
   if (!r.ok) {
