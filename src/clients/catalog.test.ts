@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CLIENT_IDS,
-  clientCatalog,
-  clientInfo,
-  isClientId,
-  suggestClientId,
-  unknownClientMessage,
-} from './catalog.js';
+import { CLIENT_IDS, clientCatalog, clientInfo, isClientId, suggestClientId, unknownClientMessage } from './catalog.js';
 
 const paths = (platform: 'darwin' | 'win32' | 'linux', env: NodeJS.ProcessEnv) =>
   Object.fromEntries(

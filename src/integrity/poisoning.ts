@@ -1055,7 +1055,6 @@ export function squatEdit(a: string, b: string): boolean {
   return !(extra === 's' && endsWord) && !(extra === 'e' && long[i + 1] === 's');
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 
 function excerptOf(text: string, at = 0): string {
