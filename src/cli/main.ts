@@ -531,7 +531,8 @@ export function buildProgram(): Command {
           if (command.length > 0 || opts.server !== undefined)
             throw new CommanderError(EXIT.USAGE, 'smg.scan', '--clients scans client configs; it takes no server');
           const { scanClients, formatClientsScan } = await import('./scan-clients.js');
-          const r = scanClients({}, opts.failOn);
+          // The gateway config tells a server the gateway runs too (pin it there) from one that bypasses it.
+          const r = await scanClients({}, opts.failOn, { gatewayConfig: resolvePaths({ config: opts.config }).config });
           process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatClientsScan(r)}\n`);
           process.exitCode = r.failed ? EXIT.INTEGRITY : EXIT.OK;
           return;
