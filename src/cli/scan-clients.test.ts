@@ -92,7 +92,7 @@ describe('scan --clients: where an unpinned launcher is pinned', () => {
     expect(r.clients[0]!.files[0]!.routed).toBe(true);
   });
 
-  it('reads the gateway config as written, and none when it is missing or broken', async () => {
+  it('reads the gateway config as written, and none when it is missing or broken', () => {
     const s = setup({}, { a: { command: 'npx', args: ['x', 7] }, r: { url: 'https://h/mcp' }, d: { enabled: false } });
     expect(gatewayServers(s.config)).toEqual([{ name: 'a', command: 'npx', args: ['x'] }]);
     expect(gatewayServers(path.join(s.home, 'nowhere.json'))).toEqual([]);
