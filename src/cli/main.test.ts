@@ -2,7 +2,7 @@
  * The command tree as a whole: every command that runs something accepts `-c, --config <path>` (issue 15, class
  * 14: `keys revoke` refused it), so that one config (and its shared state store) can be named on any command.
  */
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from './main.js';
 
@@ -43,5 +43,43 @@ describe('the command line', () => {
       await program.parseAsync(['keys', 'revoke', 'abc', '--config', '/x/config.json'], { from: 'user' });
       expect(seen).toEqual(['abc', '/x/config.json']);
     }
+  });
+
+  it.each([
+    ['install', ['--client', '--all', '--project', '--command', '--dry-run', '--config']],
+    ['uninstall', ['--client', '--all', '--project', '--dry-run', '--config']],
+  ])('%s lists only its own options (no install-only --command on uninstall)', (name, expected) => {
+    const cmd = leaves(buildProgram()).find((l) => l.name === name)!.cmd;
+    expect(cmd.options.map((o) => o.long)).toEqual(expected);
+    expect(cmd.helpInformation().includes('--command')).toBe(name === 'install');
+  });
+
+  it.each([
+    ['install', 'cursr', 'unknown client "cursr"; did you mean "cursor"? (known: claude-desktop, cursor,'],
+    ['uninstall', 'vs-code', 'unknown client "vs-code"; did you mean "vscode"? (known: claude-desktop, cursor,'],
+    ['install', 'emacs', 'unknown client "emacs" (known: claude-desktop, cursor,'],
+  ])('%s --client %s is a usage error (exit 2) that names the nearest client', async (verb, id, message) => {
+    for (let i = 0; i < 2; i++) {
+      const error = await buildProgram()
+        .parseAsync([verb, '--client', id, '--dry-run'], { from: 'user' })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(CommanderError);
+      expect((error as CommanderError).exitCode).toBe(2);
+      expect((error as CommanderError).code).toBe('smg.client');
+      expect((error as CommanderError).message.startsWith(message)).toBe(true);
+    }
+  });
+
+  it('rejects --command on uninstall as an unknown option', async () => {
+    const program = buildProgram().configureOutput({ writeErr: () => undefined });
+    program.commands.forEach((c) => c.configureOutput({ writeErr: () => undefined }));
+    const error = await program.parseAsync(['uninstall', '--all', '--command', 'x'], { from: 'user' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as CommanderError).code).toBe('commander.unknownOption');
   });
 });

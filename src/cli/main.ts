@@ -10,7 +10,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
 import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
-import { CLIENT_IDS } from '../clients/catalog.js';
+import { CLIENT_IDS, isClientId, unknownClientMessage } from '../clients/catalog.js';
 import { GatewayError, messageOf } from '../errors.js';
 import { SEVERITIES, type Severity } from '../integrity/findings.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
@@ -531,7 +531,8 @@ export function buildProgram(): Command {
           if (command.length > 0 || opts.server !== undefined)
             throw new CommanderError(EXIT.USAGE, 'smg.scan', '--clients scans client configs; it takes no server');
           const { scanClients, formatClientsScan } = await import('./scan-clients.js');
-          const r = scanClients({}, opts.failOn);
+          // The gateway config tells a server the gateway runs too (pin it there) from one that bypasses it.
+          const r = await scanClients({}, opts.failOn, { gatewayConfig: resolvePaths({ config: opts.config }).config });
           process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatClientsScan(r)}\n`);
           process.exitCode = r.failed ? EXIT.INTEGRITY : EXIT.OK;
           return;
@@ -581,25 +582,36 @@ export function buildProgram(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
   for (const verb of ['install', 'uninstall'] as const) {
-    program
+    const cmd = program
       .command(verb)
       .description(
         verb === 'install'
           ? 'make the gateway the MCP server of a client (its servers move into the gateway config); backup first, atomic, idempotent'
-          : 'put back the MCP servers a client had before install',
+          : 'put back the MCP servers a client had before install (every file install recorded for it)',
       )
       .option('--client <name>', `the client: ${CLIENT_IDS.join(', ')}`)
-      .option('--all', 'every client found on this machine')
-      .option(
+      .option('--all', verb === 'install' ? 'every client found on this machine' : 'every client install changed');
+    // Each verb lists only its own options (issue 17, 9c): --command is install's alone. uninstall handles every file
+    // install recorded, project files of other folders included; it takes --project so that the command a user
+    // mirrors from install still runs, and says it changes nothing.
+    if (verb === 'install')
+      cmd
+        .option(
+          '--project',
+          'also the project files in the current folder (.cursor/mcp.json, .vscode/mcp.json, .mcp.json, …)',
+        )
+        .option(
+          '--command <command>',
+          'the command the client runs (default: this node and this package’s bin script, by absolute path)',
+        );
+    else
+      cmd.option(
         '--project',
-        'also the project files in the current folder (.cursor/mcp.json, .vscode/mcp.json, .mcp.json, …)',
-      )
+        'changes nothing: uninstall always handles every file install recorded, project files included',
+      );
+    cmd
       .option('--dry-run', 'print what would change, write nothing')
       .addOption(configOption())
-      .option(
-        '--command <command>',
-        'install only: the command the client runs (default: this node and this package’s bin script, by absolute path)',
-      )
       .action(
         async (
           opts: GlobalOptions & {
@@ -622,6 +634,9 @@ export function buildProgram(): Command {
           };
           if (o.all === (opts.client !== undefined))
             throw new CommanderError(EXIT.USAGE, 'smg.client', 'give either --client NAME or --all');
+          // A mistyped client id is a bad command line (exit 2), with the nearest id when one is close.
+          if (opts.client !== undefined && !isClientId(opts.client))
+            throw new CommanderError(EXIT.USAGE, 'smg.client', unknownClientMessage(opts.client));
           const paths = resolvePaths({ config: opts.config });
           const lines = verb === 'install' ? await runInstall(paths, o) : runUninstall(paths, o);
           process.stdout.write(`${lines.join('\n')}\n`);

@@ -6,7 +6,8 @@
  * - the pin comparison against the lockfile, read-only (integrity.changed, .revoked, .unapproved, .removed,
  *   .duplicate) and, where the server has a public key, its signed manifest (integrity.unsigned);
  * - the launcher check of the command as written in the config (launcher.unpinned, …), even when the server cannot
- *   be reached: that finding needs no connection.
+ *   be reached: that finding needs no connection. Its fix is the edit of the gateway config, worded by the function
+ *   `doctor` calls too (integrity/launcher.ts configLauncherFindings).
  * The scan always runs every rule, whatever integrity.poisoning.action says: it reports, the policy decides.
  *
  * Exit code (main.ts): 1 when a server cannot be reached (the scan is incomplete; the report names it), else 6 when a
@@ -16,9 +17,10 @@ import type { LoadedConfig, ResolvedServer } from '../config/load.js';
 import { parseConfig } from '../config/load.js';
 import type { GatewayPaths } from '../config/paths.js';
 import { atLeast, countBySeverity, SEVERITIES, type Finding, type Severity } from '../integrity/findings.js';
-import { checkLauncher } from '../integrity/launcher.js';
+import { checkLauncher, configLauncherFindings, type PinLookup } from '../integrity/launcher.js';
 import { createPoisoningScanner } from '../integrity/poisoning.js';
 import type { Logger } from '../log.js';
+import { plural } from '../util/plural.js';
 import { fetchCatalogs, neighbours, pinStoreFor, selectServers, shortHash } from './catalogs.js';
 import { inspect, integrityFindings } from './inspect.js';
 
@@ -65,6 +67,21 @@ function inlineServer(argv: readonly string[], loaded: LoadedConfig | undefined)
   return loaded === undefined ? parsed : { ...loaded, servers: parsed.servers };
 }
 
+/**
+ * The launcher findings of configured servers, each with its fix in the gateway config; `scan` and `doctor` both
+ * report exactly these. The command and args are read as written in the config, references unresolved, so that a
+ * message or a fix line never prints a secret.
+ */
+export function configuredLauncherFindings(
+  servers: readonly ResolvedServer[],
+  lookup: PinLookup = {},
+): Promise<Finding[]> {
+  return configLauncherFindings(
+    servers.map((s) => ({ name: s.name, command: s.config.command, args: s.config.args ?? [] })),
+    lookup,
+  );
+}
+
 export async function runScan(
   loaded: LoadedConfig | undefined,
   paths: GatewayPaths,
@@ -81,9 +98,14 @@ export async function runScan(
   const configured = [...(loaded?.servers.map((s) => s.name) ?? []), ...servers.map((s) => s.name)];
   const findings: Finding[] = [];
   const report: ScannedServer[] = [];
+  // A configured server's fix is an edit of the gateway config, the same words `doctor` prints; an inline server
+  // has no config entry, so it gets the plain fix.
+  if (inline) {
+    for (const { server } of listed)
+      if (server.command !== undefined)
+        findings.push(...checkLauncher(server.command, server.args, { server: server.name }));
+  } else findings.push(...(await configuredLauncherFindings(servers)));
   for (const { server, catalog, error } of listed) {
-    if (server.command !== undefined)
-      findings.push(...checkLauncher(server.command, server.args, { server: server.name }));
     if (catalog === undefined) {
       report.push({ server: server.name, error });
       continue;
@@ -123,7 +145,7 @@ export function formatScan(r: ScanReport): string {
     lines.push(
       s.error !== undefined
         ? `${s.server}: cannot connect: ${s.error}`
-        : `${s.server}: ${s.tools ?? 0} tools, ${s.prompts ?? 0} prompts, ${s.resourceTemplates ?? 0} resource templates; server ${shortHash(s.serverHash ?? '')}`,
+        : `${s.server}: ${plural(s.tools ?? 0, 'tool')}, ${plural(s.prompts ?? 0, 'prompt')}, ${plural(s.resourceTemplates ?? 0, 'resource template')}; server ${shortHash(s.serverHash ?? '')}`,
     );
   }
   lines.push('');
@@ -158,7 +180,7 @@ export function formatScan(r: ScanReport): string {
   const c = r.counts;
   const at = r.findings.filter((f) => atLeast(f.severity, r.failOn)).length;
   lines.push(
-    `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}: ${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low; ${at} at or above ${r.failOn}`,
+    `${plural(r.findings.length, 'finding')}: ${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low; ${at} at or above ${r.failOn}`,
   );
   if (r.unreachable.length > 0) lines.push(`not scanned (cannot connect): ${r.unreachable.join(', ')}`);
   return lines.join('\n');

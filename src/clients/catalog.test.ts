@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLIENT_IDS, clientCatalog, clientInfo } from './catalog.js';
+import { CLIENT_IDS, clientCatalog, clientInfo, isClientId, suggestClientId, unknownClientMessage } from './catalog.js';
 
 const paths = (platform: 'darwin' | 'win32' | 'linux', env: NodeJS.ProcessEnv) =>
   Object.fromEntries(
@@ -69,5 +69,41 @@ describe('the client catalogue', () => {
       /unknown client "emacs" \(known: claude-desktop, cursor, vscode, windsurf, cline, zed, claude-code\)/,
     );
     expect(clientInfo('zed', { platform: 'linux', env: { HOME: '/h' } }).serversKey).toBe('context_servers');
+  });
+
+  it.each([
+    ['cursr', 'cursor'],
+    ['Cursor', 'cursor'],
+    ['vs-code', 'vscode'],
+    ['claudecode', 'claude-code'],
+    ['claude-destkop', 'claude-desktop'],
+    ['windsruf', 'windsurf'],
+    ['zde', 'zed'],
+    ['claude-d', 'claude-desktop'],
+    ['claude', undefined], // a prefix of two ids: no guess
+    ['emacs', undefined],
+    ['', undefined],
+  ])('suggests a known client for "%s"', (typed, expected) => {
+    expect(suggestClientId(typed)).toBe(expected);
+    expect(suggestClientId(typed)).toBe(expected);
+  });
+
+  it('says "did you mean" only when there is a suggestion', () => {
+    expect(unknownClientMessage('cursr')).toBe(
+      'unknown client "cursr"; did you mean "cursor"? (known: claude-desktop, cursor, vscode, windsurf, cline, zed, claude-code)',
+    );
+    expect(unknownClientMessage('emacs')).toBe(
+      'unknown client "emacs" (known: claude-desktop, cursor, vscode, windsurf, cline, zed, claude-code)',
+    );
+    expect(() => clientInfo('cursr')).toThrow('did you mean "cursor"?');
+  });
+
+  it.each([
+    ['cursor', true],
+    ['claude-code', true],
+    ['cursr', false],
+    ['Cursor', false],
+  ])('knows whether "%s" is a client id', (id, expected) => {
+    expect(isClientId(id)).toBe(expected);
   });
 });

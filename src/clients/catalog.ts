@@ -7,6 +7,7 @@
  * Failure mode: none; a path that does not exist is simply not detected.
  */
 import path from 'node:path';
+import { editDistance } from '../util/edit-distance.js';
 
 export type Platform = 'darwin' | 'win32' | 'linux';
 
@@ -162,8 +163,39 @@ export function clientCatalog(opts: CatalogOptions = {}): ClientInfo[] {
 
 export function clientInfo(id: string, opts: CatalogOptions = {}): ClientInfo {
   const found = clientCatalog(opts).find((c) => c.id === id);
-  if (!found) throw new Error(`unknown client "${id}" (known: ${CLIENT_IDS.join(', ')})`);
+  if (!found) throw new Error(unknownClientMessage(id));
   return found;
+}
+
+export function isClientId(id: string): id is ClientId {
+  return (CLIENT_IDS as readonly string[]).includes(id);
+}
+
+/**
+ * The known id closest to a mistyped one (issue 17, 9d: `--client cursr`), or undefined when none is close: at most
+ * two edits (a third for ids longer than eight characters), case ignored, and only one nearest id (a tie suggests
+ * nothing rather than a guess). A prefix of exactly one id (`claude-d`) suggests it too.
+ */
+export function suggestClientId(id: string): ClientId | undefined {
+  const typed = id.trim().toLowerCase();
+  if (typed === '') return undefined;
+  const max = typed.length > 8 ? 3 : 2;
+  let best: { id: ClientId; d: number; tie: boolean } | undefined;
+  for (const known of CLIENT_IDS) {
+    const d = editDistance(typed, known, max);
+    if (d > max) continue;
+    if (best === undefined || d < best.d) best = { id: known, d, tie: false };
+    else if (d === best.d) best.tie = true;
+  }
+  if (best !== undefined) return best.tie ? undefined : best.id;
+  const prefixed = CLIENT_IDS.filter((k) => k.startsWith(typed));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** `unknown client "cursr"; did you mean "cursor"? (known: …)`, the suggestion only when there is one. */
+export function unknownClientMessage(id: string): string {
+  const near = suggestClientId(id);
+  return `unknown client "${id}"${near === undefined ? '' : `; did you mean "${near}"?`} (known: ${CLIENT_IDS.join(', ')})`;
 }
 
 export function currentPlatform(): Platform {

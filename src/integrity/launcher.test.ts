@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkLauncher, detectLauncher, launcherPin, resolveNpxVersion } from './launcher.js';
+import {
+  checkLauncher,
+  configLauncherFindings,
+  detectLauncher,
+  launcherIssues,
+  launcherPin,
+  pinnedArg,
+  resolveNpxVersion,
+} from './launcher.js';
 
 /** The verdict for each package of a command, as `rule/severity@where` (or `ok`), checked twice. */
 function verdicts(command: string, args: string[]): string[] {
@@ -187,5 +195,89 @@ describe('resolving what npx installed, offline', () => {
     });
     expect(await resolveNpxVersion('missing', { cacheDir: dir })).toBeUndefined();
     expect(await resolveNpxVersion('x', { cacheDir: path.join(dir, 'nowhere') })).toBeUndefined();
+  });
+});
+
+describe('the fix in the gateway config (one wording for scan and doctor)', () => {
+  let cache: string | undefined;
+  afterEach(() => {
+    if (cache !== undefined) fs.rmSync(cache, { recursive: true, force: true });
+    cache = undefined;
+  });
+
+  /** An npm cache where npx last installed `pkg` at `version`. */
+  const npmCache = (pkg: string, version: string): string => {
+    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-npx-'));
+    const at = path.join(cache, '_npx', 'abc', 'node_modules', pkg);
+    fs.mkdirSync(at, { recursive: true });
+    fs.writeFileSync(path.join(at, 'package.json'), JSON.stringify({ name: pkg, version }));
+    return cache;
+  };
+  const empty = () => {
+    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-npx-'));
+    return cache;
+  };
+
+  it.each([
+    [
+      'npx, version unknown',
+      'npx',
+      ['-y', '@scope/pkg'],
+      'pin it in the gateway config: servers.s.args[1]: "@scope/pkg@<version>" (npm view @scope/pkg version shows the newest)',
+    ],
+    ['npx @latest', 'npx', ['-y', 'pkg@latest'], 'servers.s.args[1]: "pkg@<version>" (npm view pkg version'],
+    ['npx --package=', 'npx', ['--package=pkg', 'bin'], 'servers.s.args[0]: "--package=pkg@<version>"'],
+    ['uvx, the package it runs', 'uvx', ['mcp-server-fetch'], 'servers.s.args[0]: "mcp-server-fetch@<version>"'],
+    ['uvx --from', 'uvx', ['--from', 'mcp-fetch', 'fetch'], 'servers.s.args[1]: "mcp-fetch==<version>"'],
+    ['pipx run', 'pipx', ['run', 'black'], 'servers.s.args[1]: "black==<version>"'],
+    [
+      'docker run',
+      'docker',
+      ['run', '-i', 'mcp/github'],
+      'servers.s.args[2]: "mcp/github@sha256:<digest>" (docker images --digests shows it)',
+    ],
+    ['a git source', 'npx', ['github:o/r'], 'servers.s.args[0]: "github:o/r#<40-hex commit>"'],
+  ])('words the fix for %s', async (_what, command, args, fix) => {
+    const lookup = { npmCacheDir: empty() };
+    const [f] = await configLauncherFindings([{ name: 's', command, args }], lookup);
+    expect(f!.remediation).toContain(fix);
+    expect(f!.remediation.startsWith('pin it in the gateway config: servers.s.args[')).toBe(true);
+    expect((await configLauncherFindings([{ name: 's', command, args }], lookup))[0]).toEqual(f);
+  });
+
+  it('keeps the finding of checkLauncher and only rewords its fix', async () => {
+    const [f] = await configLauncherFindings([{ name: 'fs', command: 'npx', args: ['-y', 'pkg'] }], {
+      npmCacheDir: empty(),
+    });
+    const { remediation: _old, ...plain } = checkLauncher('npx', ['-y', 'pkg'], { server: 'fs' })[0]!;
+    expect(f).toMatchObject(plain);
+  });
+
+  it('suggests the version npx last installed here, offline', async () => {
+    const npmCacheDir = npmCache('@modelcontextprotocol/server-memory', '2025.9.25');
+    const [f] = await configLauncherFindings(
+      [{ name: 'memory', command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] }],
+      { npmCacheDir },
+    );
+    expect(f!.remediation).toBe(
+      'pin it in the gateway config: servers.memory.args[1]: "@modelcontextprotocol/server-memory@2025.9.25" (the version npx last installed here)',
+    );
+  });
+
+  it('takes a version the caller knows, and skips servers without a command or a launcher', async () => {
+    const issue = launcherIssues('npx', ['-y', 'secure-mcp-gateway', 'start'])[0]!;
+    expect(
+      await pinnedArg(issue, ['-y', 'secure-mcp-gateway', 'start'], {
+        npmCacheDir: empty(),
+        known: { 'secure-mcp-gateway': '1.2.3' },
+      }),
+    ).toEqual({ arg: 'secure-mcp-gateway@1.2.3', note: '' });
+    expect(
+      await configLauncherFindings([
+        { name: 'remote', args: [] },
+        { name: 'node', command: 'node', args: ['x.js'] },
+        { name: 'pinned', command: 'npx', args: ['-y', 'pkg@1.0.0'] },
+      ]),
+    ).toEqual([]);
   });
 });

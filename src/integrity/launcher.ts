@@ -3,7 +3,11 @@
  * or `docker run` runs whatever the registry serves at start-up unless the command names an exact version (or an
  * image digest). A pinned tool definition says nothing about the code behind it, so `doctor` and `scan` warn about
  * unpinned launchers. Reads the command and args exactly as they are in the config; pure, except
- * resolveNpxVersion (which only reads npm's local cache: offline by design).
+ * resolveNpxVersion (which only reads npm's local cache: offline by design) and the fixes that use it.
+ *
+ * One implementation for every report (issue 17, item 7): `configLauncherFindings` words the fix for the gateway's
+ * own config (`servers.<name>.args[i]: "pkg@1.2.3"`, the version npx last installed when npm's cache has it), and
+ * `scan`, `scan --clients` and `doctor` all call it or `launcherIssues`, never a copy.
  *
  * Recognised: `npx`, `npm exec|x`, `pnpm dlx`, `pnpx`, `yarn dlx`, `bunx`, `bun x`; `uvx`, `uv tool run`,
  * `pipx run`; `docker|podman [container] run`; any of them behind `cmd /c` (Windows configs). Options are skipped
@@ -325,15 +329,127 @@ export function imageRef(spec: string, argIndex: number): PackageRef {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Findings for a server's command: unpinned packages (medium), ranges and mutable tags (low). */
-export function checkLauncher(command: string, args: readonly string[], opts: { server?: string } = {}): Finding[] {
+/** A finding with the launcher and package it is about, so that a caller can word the fix for where it applies. */
+export interface LauncherIssue {
+  finding: Finding;
+  info: LauncherInfo;
+  ref: PackageRef;
+}
+
+/** The findings of a command with what each is about; checkLauncher without the context dropped. */
+export function launcherIssues(
+  command: string,
+  args: readonly string[],
+  opts: { server?: string } = {},
+): LauncherIssue[] {
   const info = detectLauncher(command, args);
   if (info === undefined) return [];
-  const out: Finding[] = [];
-  for (const p of info.packages) {
-    const f = verdict(info, p);
+  const out: LauncherIssue[] = [];
+  for (const ref of info.packages) {
+    const f = verdict(info, ref);
     if (f === undefined) continue;
-    out.push({ ...f, ...(opts.server === undefined ? {} : { server: opts.server }), where: `args[${p.argIndex}]` });
+    const finding = {
+      ...f,
+      ...(opts.server === undefined ? {} : { server: opts.server }),
+      where: `args[${ref.argIndex}]`,
+    };
+    out.push({ finding, info, ref });
+  }
+  return out;
+}
+
+/** Findings for a server's command: unpinned packages (medium), ranges and mutable tags (low). */
+export function checkLauncher(command: string, args: readonly string[], opts: { server?: string } = {}): Finding[] {
+  return launcherIssues(command, args, opts).map((i) => i.finding);
+}
+
+/** Where a suggested version comes from: npm's local npx cache, and versions the caller knows (its own package). */
+export interface PinLookup {
+  /** npm's cache folder (default: npm_config_cache, else ~/.npm). */
+  npmCacheDir?: string;
+  /** A version known without looking (e.g. the gateway's own), by package name. */
+  known?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The argument that pins an issue's package, with a note on where the version came from (issue 17, item 7): the
+ * version npx last installed here when npm's cache has it, else a `<version>` placeholder and the command that shows
+ * the newest. Offline: it reads files only. A git source without a commit gets a `#<commit>` placeholder.
+ */
+export async function pinnedArg(
+  issue: LauncherIssue,
+  args: readonly string[],
+  lookup: PinLookup = {},
+): Promise<{ arg: string; note: string }> {
+  const { info, ref } = issue;
+  let spec: string;
+  let note = '';
+  if (ref.pin === 'git') {
+    spec = `${ref.name}#<40-hex commit>`;
+  } else if (info.ecosystem === 'oci') {
+    spec = `${ref.name}@sha256:<digest>`;
+    note = ' (docker images --digests shows it)';
+  } else {
+    const known =
+      lookup.known?.[ref.name] ??
+      (info.ecosystem === 'npm'
+        ? (await resolveNpxVersion(ref.name, lookup.npmCacheDir === undefined ? {} : { cacheDir: lookup.npmCacheDir }))
+            ?.version
+        : undefined);
+    const version = known ?? '<version>';
+    // uvx takes `name@version` for the package it runs; --from, --with and pipx take a requirement.
+    const at =
+      info.ecosystem === 'npm' ||
+      (info.launcher === 'uvx' &&
+        args[ref.argIndex] === ref.spec &&
+        !/^(?:--from|--with|-w)$/.test(args[ref.argIndex - 1] ?? ''));
+    spec = at ? `${ref.name}@${version}` : `${ref.name}==${version}`;
+    note =
+      lookup.known?.[ref.name] !== undefined
+        ? ''
+        : known !== undefined
+          ? ' (the version npx last installed here)'
+          : info.ecosystem === 'npm'
+            ? ` (npm view ${ref.name} version shows the newest)`
+            : '';
+  }
+  // The spec may sit inside the argument (`--package=pkg`, `--from=pkg`): only that part changes.
+  const written = args[ref.argIndex] ?? ref.spec;
+  const arg = written.endsWith(ref.spec) ? `${written.slice(0, written.length - ref.spec.length)}${spec}` : spec;
+  return { arg, note };
+}
+
+/** A server as the gateway config has it: the part the launcher check reads. */
+export interface LauncherServer {
+  name: string;
+  command?: string | undefined;
+  args: readonly string[];
+}
+
+/** The fix of an issue in the gateway's own config: the argument to write at `servers.<name>.args[i]`. */
+export async function configPinFix(
+  server: string,
+  issue: LauncherIssue,
+  args: readonly string[],
+  lookup: PinLookup = {},
+): Promise<string> {
+  const { arg, note } = await pinnedArg(issue, args, lookup);
+  return `pin it in the gateway config: servers.${server}.args[${issue.ref.argIndex}]: ${JSON.stringify(arg)}${note}`;
+}
+
+/**
+ * The launcher findings of the gateway's own servers, each with its fix in the gateway config (issue 17, item 7).
+ * `scan` and `doctor` both report these, so that both say the same thing in the same words.
+ */
+export async function configLauncherFindings(
+  servers: readonly LauncherServer[],
+  lookup: PinLookup = {},
+): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const s of servers) {
+    if (s.command === undefined) continue;
+    for (const issue of launcherIssues(s.command, s.args, { server: s.name }))
+      out.push({ ...issue.finding, remediation: await configPinFix(s.name, issue, s.args, lookup) });
   }
   return out;
 }

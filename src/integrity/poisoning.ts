@@ -56,6 +56,7 @@
 import { createInjectionDetector } from '../guardrails/injection.js';
 import { isBidi, isTag, isZeroWidth, normalize } from '../guardrails/normalize.js';
 import type { Detector } from '../guardrails/types.js';
+import { editDistance } from '../util/edit-distance.js';
 import { escapeRegExp } from '../util/regexp.js';
 import { visible } from './diff.js';
 import type { Finding, Severity } from './findings.js';
@@ -67,6 +68,9 @@ import {
   type ResourceTemplateLike,
   type ToolLike,
 } from './hash.js';
+
+/** Moved to util/ (the CLI's "did you mean" uses it too); still exported here for the scanner's own tests. */
+export { editDistance };
 
 /** How deep a definition is walked; deeper is `poisoning.unscannable`. JSON Schemas in the wild stay far below. */
 export const MAX_DEPTH = 64;
@@ -1049,31 +1053,6 @@ export function squatEdit(a: string, b: string): boolean {
   // A plural: the extra "s" (or "es") ends a word.
   const endsWord = i === long.length - 1 || /[^a-z]/.test(long[i + 1]!);
   return !(extra === 's' && endsWord) && !(extra === 'e' && long[i + 1] === 's');
-}
-
-/**
- * Damerau-Levenshtein distance (optimal string alignment: insertions, deletions, substitutions and transpositions of
- * neighbours), or max + 1 as soon as it must exceed `max`.
- */
-export function editDistance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev2: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
-      cur.push(d);
-      rowMin = Math.min(rowMin, d);
-    }
-    if (rowMin > max) return max + 1;
-    prev2 = prev;
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -48,6 +48,28 @@ describe('the secure-mcp-gateway command', () => {
     expect(run(['--no-such-flag']).code).toBe(2);
   });
 
+  it('lists only its own options under each command: --command is install-only (issue 17, 9c)', () => {
+    const install = run(['install', '--help']);
+    const uninstall = run(['uninstall', '--help']);
+    expect(install.code).toBe(0);
+    expect(uninstall.code).toBe(0);
+    expect(install.stdout).toMatch(/^ +--command <command> +the command the client runs/m);
+    expect(uninstall.stdout).toMatch(/^ +--client <name> /m);
+    expect(uninstall.stdout).not.toContain('--command');
+    const r = run(['uninstall', '--all', '--command', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--command'/);
+  });
+
+  it('exits 2 on a mistyped client id and names the nearest one (issue 17, 9d)', () => {
+    const r = run(['install', '--client', 'cursr']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^secure-mcp-gateway: unknown client "cursr"; did you mean "cursor"\? \(known: claude-desktop, cursor, /,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   it('exits 3 and says how to create a config when there is none', () => {
     const r = run([]);
     expect(r.code).toBe(3);

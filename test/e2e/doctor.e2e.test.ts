@@ -393,3 +393,141 @@ describe('init --with-key', () => {
     },
   );
 });
+
+describe('doctor and scan agree (issue 17, items 7 and 9e, 9f)', () => {
+  /** The built command with this environment, as a user runs it. */
+  function smg(env: Record<string, string>, ...args: string[]) {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /**
+   * A home whose gateway config runs `npx -y @modelcontextprotocol/server-memory` (no version), a Cursor file that
+   * runs the same package on its own and another unpinned one, a stand-in npx on PATH that fails at once (no
+   * network), and an npm cache where npx last installed server-memory 2025.9.25.
+   */
+  function unpinned() {
+    const dir = home({
+      servers: { memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] } },
+    });
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'npx'), '#!/bin/sh\necho "npx: offline" >&2\nexit 1\n', { mode: 0o755 });
+    const cache = path.join(dir, 'npm-cache');
+    const pkg = path.join(cache, '_npx', '0123abcd', 'node_modules', '@modelcontextprotocol', 'server-memory');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'x', version: '2025.9.25' }));
+    fs.mkdirSync(path.join(dir, '.cursor'));
+    fs.writeFileSync(
+      path.join(dir, '.cursor', 'mcp.json'),
+      JSON.stringify({
+        mcpServers: {
+          memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] },
+          fetch: { command: 'uvx', args: ['mcp-server-fetch'] },
+        },
+      }),
+    );
+    const env = {
+      PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
+      HOME: dir,
+      SMG_HOME: dir,
+      npm_config_cache: cache,
+    };
+    return { dir, env };
+  }
+
+  it(
+    'report an unpinned npx of the gateway config and of a client config in the same words',
+    { timeout: 60_000 },
+    async () => {
+      const h = unpinned();
+      const [scanText, scanJson, clientsText, clientsJson] = [
+        smg(h.env, 'scan'),
+        smg(h.env, 'scan', '--json'),
+        smg(h.env, 'scan', '--clients'),
+        smg(h.env, 'scan', '--clients', '--json'),
+      ];
+      const [text, json] = await Promise.all([doctor(h.dir, h.env), doctor(h.dir, h.env, '--json')]);
+
+      // The gateway's own server: the fix is an edit of the gateway config, at the version npx last installed.
+      const message =
+        'npx runs @modelcontextprotocol/server-memory without a version: whatever the registry serves at start-up runs, unreviewed';
+      const fix =
+        'pin it in the gateway config: servers.memory.args[1]: "@modelcontextprotocol/server-memory@2025.9.25" (the version npx last installed here)';
+      expect(scanText.code).toBe(1); // the stand-in npx cannot start, so the scan is incomplete
+      expect(scanText.stdout).toMatch(/^medium +memory +- +launcher\.unpinned +args\[1\]$/m);
+      expect(scanText.stdout).toContain(`\n          ${message}\n          fix: ${fix}\n`);
+      expect(text.stdout).toContain(`⚠ launcher memory ${' '.repeat(13)}${message}\n  ${' '.repeat(28)} fix: ${fix}\n`);
+      type Finding = { ruleId: string; server?: string; client?: string; message: string; remediation: string };
+      const scanned = (JSON.parse(scanJson.stdout) as { findings: Finding[] }).findings;
+      const checks = (
+        JSON.parse(json.stdout) as { checks: { check: string; subject: string; detail: string; fix?: string }[] }
+      ).checks;
+      const doctorSays = checks.filter((c) => c.check === 'launchers');
+      expect(doctorSays.find((c) => c.subject === 'launcher memory')).toMatchObject({ detail: message, fix });
+      expect(scanned.filter((f) => f.ruleId.startsWith('launcher.'))).toEqual([
+        expect.objectContaining({ server: 'memory', message, remediation: fix }),
+      ]);
+
+      // The client's copy of a package the gateway also runs: pin it in the gateway config, not "route it through".
+      const clients = (JSON.parse(clientsJson.stdout) as { findings: Finding[] }).findings.filter((f) =>
+        f.ruleId.startsWith('launcher.'),
+      );
+      expect(clients.map((f) => [f.server, f.remediation])).toEqual([
+        [
+          'fetch',
+          'Pin an exact version: mcp-server-fetch==<version>; or route it through the gateway: secure-mcp-gateway install --client cursor',
+        ],
+        [
+          'memory',
+          `${fix}; then secure-mcp-gateway install --client cursor, so that Cursor stops running its own copy`,
+        ],
+      ]);
+      for (const f of clients) {
+        expect(clientsText.stdout).toContain(`fix: ${f.remediation}\n`);
+        const said = doctorSays.find((c) => c.subject === `launcher cursor/${f.server}`);
+        expect(said?.fix).toBe(f.remediation);
+        expect(said?.detail.startsWith(f.message)).toBe(true);
+      }
+      expect(doctorSays.filter((c) => c.subject.startsWith('launcher '))).toHaveLength(3);
+      expect(text.stdout).toMatch(/^⚠ launcher cursor\/memory +npx runs @modelcontextprotocol\/server-memory without/m);
+      // Two servers of Cursor bypass the gateway; the plural agrees.
+      expect(text.stdout).toMatch(/^⚠ client cursor +.*mcp\.json: 2 servers bypass the gateway \(memory, fetch\)$/m);
+    },
+  );
+
+  it(
+    'counts the backups install takes apart from secret files, and says "1 server bypasses"',
+    { timeout: 60_000 },
+    async () => {
+      const dir = home({ servers: {} });
+      const memory = { command: process.execPath, args: [npmServer('memory')] };
+      fs.mkdirSync(path.join(dir, '.cursor'));
+      fs.writeFileSync(path.join(dir, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { memory } }));
+      const desktop = path.join(dir, '.config', 'Claude', 'claude_desktop_config.json');
+      fs.mkdirSync(path.dirname(desktop), { recursive: true });
+      fs.writeFileSync(desktop, JSON.stringify({ mcpServers: { notes: memory } }));
+      const env = { PATH: process.env.PATH ?? '', HOME: dir, SMG_HOME: dir };
+      const install = smg(env, 'install', '--client', 'cursor');
+      expect(install.code, install.stderr).toBe(0);
+      expect(fs.readdirSync(path.join(dir, 'backups'))).toHaveLength(1);
+      // clients.json (what install removed, keys included) is the one secret file; the backup is counted apart.
+
+      const r = await doctor(dir);
+      expect(r.stdout).toMatch(
+        /^✓ permissions +.*, the config, 1 secret file and 1 client config backup are private$/m,
+      );
+      expect(r.stdout).toMatch(/^⚠ client claude-desktop +.*: 1 server bypasses the gateway \(notes\)$/m);
+      expect(r.stdout).toMatch(/^✓ client cursor +.*: routes through the gateway$/m);
+
+      // A backup others can read is a failure, named as a backup.
+      const [bak] = fs.readdirSync(path.join(dir, 'backups'));
+      fs.chmodSync(path.join(dir, 'backups', bak!), 0o644);
+      const open = await doctor(dir);
+      expect(open.code).toBe(2);
+      expect(open.stdout).toMatch(
+        /^✗ permissions +.*\/backups\/cursor-mcp\.json-.*\.bak is world-readable \(mode 644\) and is a client config backup, which can hold keys$/m,
+      );
+    },
+  );
+});

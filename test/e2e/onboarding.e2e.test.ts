@@ -292,9 +292,18 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
   it('install takes --client or --all, not both and not neither', () => {
     expect(run(['install'], { env: h.env }).code).toBe(2);
     expect(run(['install', '--all', '--client', 'cursor'], { env: h.env }).code).toBe(2);
+    // An unknown client is a usage error, with the nearest known id when one is close (issue 17, 9d).
     const r = run(['install', '--client', 'emacs'], { env: h.env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown client "emacs" \(known: claude-desktop, cursor/);
+    for (const verb of ['install', 'uninstall']) {
+      const typo = run([verb, '--client', 'cursr'], { env: h.env });
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toBe(
+        'secure-mcp-gateway: unknown client "cursr"; did you mean "cursor"? (known: claude-desktop, cursor, vscode, windsurf, cline, zed, claude-code)\n',
+      );
+      expect(typo.stdout).toBe('');
+    }
     const npx = run(['install', '--client', 'cursor', '--dry-run', '--command', 'npx -y secure-mcp-gateway@0.1.0'], {
       env: h.env,
     });
@@ -407,6 +416,7 @@ describe('doctor', () => {
         'audit',
         'upstreams',
         'pins',
+        'launchers',
         'providers',
         'detection',
         'judges',

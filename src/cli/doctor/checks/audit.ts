@@ -13,6 +13,7 @@ import path from 'node:path';
 import { auditLocation } from '../../../audit/setup.js';
 import { verifyLog } from '../../../audit/verify.js';
 import { messageOf } from '../../../errors.js';
+import { plural } from '../../../util/plural.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 /** Why the gateway could not write `file`, or undefined when it can. Writes nothing. */
@@ -110,7 +111,7 @@ export const auditCheck: DoctorCheck = {
         detail:
           r.records === 0
             ? `${file}: writable, no records yet`
-            : `${file}: writable, ${r.records} records in ${r.files.length} file${r.files.length === 1 ? '' : 's'}, chain verifies (seq 1..${r.lastSeq}, ${r.alg})`,
+            : `${file}: writable, ${plural(r.records, 'record')} in ${plural(r.files.length, 'file')}, chain verifies (seq 1..${r.lastSeq}, ${r.alg})`,
       });
     for (const w of r.warnings)
       out.push({

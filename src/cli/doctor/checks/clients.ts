@@ -1,11 +1,13 @@
 /**
  * doctor: which MCP clients route through the gateway and which do not; and that the command each client runs
- * for the gateway still exists (a node upgrade moves the absolute path install wrote).
+ * for the gateway still exists (a node upgrade moves the absolute path install wrote). Unpinned launchers in client
+ * configs are the launchers check's (launchers.ts), in the words of `scan --clients`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { detectClients, isReadable } from '../../../clients/detect.js';
 import { isGatewayEntry } from '../../../clients/entries.js';
+import { agree, plural } from '../../../util/plural.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 export const clientsCheck: DoctorCheck = {
@@ -47,7 +49,7 @@ export const clientsCheck: DoctorCheck = {
           out.push({
             status: 'warn',
             subject,
-            detail: `${f.file.path}: ${shadow.length} server${shadow.length === 1 ? '' : 's'} bypass the gateway (${shadow.map((s) => s.name).join(', ')})`,
+            detail: `${f.file.path}: ${plural(shadow.length, 'server')} ${agree(shadow.length, 'bypasses', 'bypass')} the gateway (${shadow.map((s) => s.name).join(', ')})`,
             fix: `${fix}${f.file.scope === 'project' ? ' --project' : ''}`,
           });
         else if (ours.length) out.push({ status: 'ok', subject, detail: `${f.file.path}: routes through the gateway` });

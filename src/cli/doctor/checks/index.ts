@@ -9,6 +9,7 @@ import { configCheck } from './config.js';
 import { detectionCheck } from './detection.js';
 import { identityCheck } from './identity.js';
 import { judgesCheck } from './judges.js';
+import { launchersCheck } from './launchers.js';
 import { permissionsCheck } from './permissions.js';
 import { pinsCheck } from './pins.js';
 import { providersCheck } from './providers.js';
@@ -25,6 +26,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   auditCheck,
   upstreamsCheck,
   pinsCheck,
+  launchersCheck,
   providersCheck,
   detectionCheck,
   judgesCheck,

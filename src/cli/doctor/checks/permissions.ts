@@ -1,9 +1,15 @@
 /**
- * doctor: the home folder, the config and every file that holds a secret (<home>/secrets/*, <home>/backups/*, keys,
- * clients.json, files named by ${file:} references) are not readable by other users. POSIX only: Windows ACLs are not modes.
+ * doctor: the home folder, the config, every file that holds a secret (<home>/secrets/*, keys.json, clients.json,
+ * files named by ${file:} references) and every client config backup are not readable by other users. POSIX only:
+ * Windows ACLs are not modes.
+ *
+ * Backups (<home>/backups/*, the timestamped copies `install` takes of a client file before it rewrites it) are not
+ * secret files and are counted apart (issue 17, 9f), but they are held to 0600 all the same: a client config can
+ * hold inline keys, and its backup keeps them after `init` moved them out of the client.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { plural } from '../../../util/plural.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 function mode(file: string): number | undefined {
@@ -25,10 +31,14 @@ export const permissionsCheck: DoctorCheck = {
     const out: CheckResult[] = [];
     const home = ctx.paths.home;
     const secretFiles = new Set<string>();
+    const backups = new Set<string>();
     // secrets/ holds the keys init moved; backups/ holds client files as they were, keys included.
-    for (const dir of ['secrets', 'backups'].map((d) => path.join(home, d)))
+    for (const [dir, into] of [
+      ['secrets', secretFiles],
+      ['backups', backups],
+    ] as const)
       try {
-        for (const f of fs.readdirSync(dir)) secretFiles.add(path.join(dir, f));
+        for (const f of fs.readdirSync(path.join(home, dir))) into.add(path.join(home, dir, f));
       } catch {
         // no such folder
       }
@@ -59,21 +69,27 @@ export const permissionsCheck: DoctorCheck = {
         detail: `${ctx.paths.config} is mode ${octal(c)}: others can change what the gateway allows`,
         fix: `chmod 600 ${ctx.paths.config}`,
       });
-    for (const f of [...secretFiles].sort()) {
+    const files = [
+      ...[...secretFiles].map((f) => [f, 'holds a secret'] as const),
+      ...[...backups]
+        .filter((f) => !secretFiles.has(f))
+        .map((f) => [f, 'is a client config backup, which can hold keys'] as const),
+    ].sort(([a], [b]) => a.localeCompare(b));
+    for (const [f, what] of files) {
       const m = mode(f);
       if (m === undefined) continue;
       if ((m & 0o004) !== 0)
         out.push({
           status: 'fail',
           subject: 'permissions',
-          detail: `${f} is world-readable (mode ${octal(m)}) and holds a secret`,
+          detail: `${f} is world-readable (mode ${octal(m)}) and ${what}`,
           fix: `chmod 600 ${f}`,
         });
       else if ((m & 0o070) !== 0)
         out.push({
           status: 'warn',
           subject: 'permissions',
-          detail: `${f} is group-accessible (mode ${octal(m)}) and holds a secret`,
+          detail: `${f} is group-accessible (mode ${octal(m)}) and ${what}`,
           fix: `chmod 600 ${f}`,
         });
     }
@@ -81,7 +97,7 @@ export const permissionsCheck: DoctorCheck = {
       out.push({
         status: 'ok',
         subject: 'permissions',
-        detail: `${home}, the config and ${secretFiles.size} secret file${secretFiles.size === 1 ? '' : 's'} are private`,
+        detail: `${home}, the config, ${plural(secretFiles.size, 'secret file')} and ${plural(backups.size, 'client config backup')} are private`,
       });
     return out;
   },

@@ -1,6 +1,7 @@
 /** doctor: the live tools against the pin lockfile: new, changed, revoked and removed tools per server. */
 import { createPinStore } from '../../../integrity/lockfile.js';
 import { compareCatalog } from '../../../integrity/lockfile.js';
+import { agree, plural } from '../../../util/plural.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
 export const pinsCheck: DoctorCheck = {
@@ -41,7 +42,11 @@ export const pinsCheck: DoctorCheck = {
       if (revoked.length) out.push({ status: 'ok', subject, detail: `revoked (blocked): ${list(revoked)}` });
       if (removed.length) out.push({ status: 'ok', subject, detail: `pinned but no longer listed: ${list(removed)}` });
       if (!changed.length && !fresh.length && !revoked.length && !removed.length)
-        out.push({ status: 'ok', subject, detail: `${check.tools.length} tools match their pins` });
+        out.push({
+          status: 'ok',
+          subject,
+          detail: `${plural(check.tools.length, 'tool')} ${agree(check.tools.length, 'matches its pin', 'match their pins')}`,
+        });
     }
     return out.length ? out : [{ status: 'skip', subject: 'pins', detail: 'no upstream could be listed' }];
   },
