@@ -8,7 +8,6 @@ import {
   addMember,
   addRole,
   addUser,
-  closest,
   createKey,
   DEFAULT_KEY_LIFETIME,
   expiryWords,
@@ -21,6 +20,7 @@ import {
   removeUser,
   revokeRole,
 } from './identity.js';
+import { closestName } from '../util/did-you-mean.js';
 
 const server = { command: 'node', args: ['-e', ''] };
 
@@ -64,8 +64,8 @@ describe('did you mean', () => {
     ['boss', ['developer', 'owner'], undefined],
     ['x', [], undefined],
   ])('closest(%s, %j) is %s', (name, known, want) => {
-    expect(closest(name, known)).toBe(want);
-    expect(closest(name, known)).toBe(want);
+    expect(closestName(name, known)).toBe(want);
+    expect(closestName(name, known)).toBe(want);
   });
 
   it('says how to create a missing name, with the known ones and a guess', () => {

@@ -15,6 +15,7 @@ import { KeyStore, keysFile, parseDuration, type KeyRecord } from '../identity/k
 import { createNameMatcher } from '../policy/glob.js';
 import type { RedisStore } from '../state/redis.js';
 import { editConfig, type ConfigChange } from './config-edit.js';
+import { closestName } from '../util/did-you-mean.js';
 
 const USAGE = 2;
 const DAY_MS = 86_400_000;
@@ -274,35 +275,9 @@ function describeRole(name: string, role: RoleConfig): string {
   return `${name}: ${grants.join('; ') || 'no servers'}${role.policy ? `; policy ${role.policy}` : ''}${role.description ? ` - ${role.description}` : ''}`;
 }
 
-/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
-/** The known name closest to `name` when it is close enough to be a typo (or `name` starts it), else undefined. */
-export function closest(name: string, known: Iterable<string>): string | undefined {
-  const n = name.toLowerCase();
-  let best: { name: string; d: number } | undefined;
-  for (const k of known) {
-    const d = distance(n, k.toLowerCase());
-    if (best === undefined || d < best.d) best = { name: k, d };
-  }
-  if (best === undefined) return undefined;
-  if (best.d <= Math.max(1, Math.floor(name.length / 3))) return best.name;
-  if (n.length >= 3) return [...known].find((k) => k.toLowerCase().startsWith(n));
-  return undefined;
-}
-
 /** `no role named "x" (known: a, b); did you mean "a"? Or create it with `COMMAND` HINT`. */
 export function notFound(what: string, name: string, known: readonly string[], create?: string): string {
-  const guess = closest(name, known);
+  const guess = closestName(name, known);
   let text = `no ${what} named "${name}" (known: ${known.join(', ') || 'none'})`;
   if (guess !== undefined) text += `; did you mean "${guess}"?`;
   if (create !== undefined) text += `${guess !== undefined ? ' Or create' : '; create'} it with ${create}`;

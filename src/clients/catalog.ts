@@ -7,7 +7,7 @@
  * Failure mode: none; a path that does not exist is simply not detected.
  */
 import path from 'node:path';
-import { editDistance } from '../util/edit-distance.js';
+import { closestName } from '../util/did-you-mean.js';
 
 export type Platform = 'darwin' | 'win32' | 'linux';
 
@@ -177,19 +177,7 @@ export function isClientId(id: string): id is ClientId {
  * nothing rather than a guess). A prefix of exactly one id (`claude-d`) suggests it too.
  */
 export function suggestClientId(id: string): ClientId | undefined {
-  const typed = id.trim().toLowerCase();
-  if (typed === '') return undefined;
-  const max = typed.length > 8 ? 3 : 2;
-  let best: { id: ClientId; d: number; tie: boolean } | undefined;
-  for (const known of CLIENT_IDS) {
-    const d = editDistance(typed, known, max);
-    if (d > max) continue;
-    if (best === undefined || d < best.d) best = { id: known, d, tie: false };
-    else if (d === best.d) best.tie = true;
-  }
-  if (best !== undefined) return best.tie ? undefined : best.id;
-  const prefixed = CLIENT_IDS.filter((k) => k.startsWith(typed));
-  return prefixed.length === 1 ? prefixed[0] : undefined;
+  return closestName(id, CLIENT_IDS);
 }
 
 /** `unknown client "cursr"; did you mean "cursor"? (known: …)`, the suggestion only when there is one. */

@@ -1,6 +1,6 @@
 /**
  * Edit distance between two short strings (tool names, client ids): the typosquat rule of the poisoning scanner
- * (integrity/poisoning.ts) and the "did you mean" of the CLI (clients/catalog.ts). Pure; bounded by `max`, so a
+ * (integrity/poisoning.ts) and the "did you mean" of the CLI (util/did-you-mean.ts). Pure; bounded by `max`, so a
  * long string costs no more than the band it can match in.
  */
 
