@@ -11,6 +11,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -23,6 +24,12 @@ const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 const TARBALL = path.join(ROOT, `secure-mcp-gateway-${VERSION}.tgz`);
 /** npm's cache as this user has it, found before HOME moves to the sandbox. */
 const NPM_CACHE = spawnSync('npm', ['config', 'get', 'cache'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+
+/** The Inspector the README pins: the newest whose CLI runs on Node 20 and has --header. */
+const INSPECTOR = 'npx -y @modelcontextprotocol/inspector@1.0.3';
+
+/** The README's "on Node >= 22.19, the latest Inspector takes the same lines": 2.12.0 under Node 22 from npm. */
+const LATEST_INSPECTOR = 'npx -y -p node@22.23.3 -p @modelcontextprotocol/inspector@2.12.0 -- mcp-inspector';
 
 /** Lines that are not run, each with its reason. */
 const NOT_RUN: Record<string, string> = {
@@ -65,6 +72,8 @@ interface Run {
   /** The command actually run, when it must differ from the README's; the reason is in `why`. */
   adapt?: { command: string; why: string };
   check(r: Ran, sb: Sandbox): void;
+  /** An Inspector line: also run with LATEST_INSPECTOR, which the README says takes the same lines on Node 22. */
+  latestToo?: boolean;
 }
 
 const INSPECTOR_TOOLS = (r: Ran) => {
@@ -149,17 +158,19 @@ const RUN: Record<string, Run> = {
       expect(r.stdout).toMatch(/fs\s+stdio: npx -y @modelcontextprotocol\/server-filesystem .*mcp-workspace/);
     },
   },
-  'npx -y @modelcontextprotocol/inspector@1.0.3 --cli secure-mcp-gateway --method tools/list': {
+  [`${INSPECTOR} --cli -e SMG_WORKSPACE="$SMG_WORKSPACE" --method tools/list -- secure-mcp-gateway`]: {
+    latestToo: true,
     check: INSPECTOR_TOOLS,
   },
-  'npx -y @modelcontextprotocol/inspector@1.0.3 --cli secure-mcp-gateway --method tools/call --tool-name everything__echo --tool-arg message=hello':
+  [`${INSPECTOR} --cli --tool-arg message=hello -e SMG_WORKSPACE="$SMG_WORKSPACE" --method tools/call --tool-name everything__echo -- secure-mcp-gateway`]:
     {
+      latestToo: true,
       check(r) {
         expect(r.stdout).toContain('Echo: hello');
       },
     },
-  'npx -y @modelcontextprotocol/inspector@1.0.3 --cli node bin/secure-mcp-gateway.js --method tools/list -- --config config/example.config.json':
-    { check: INSPECTOR_TOOLS },
+  [`${INSPECTOR} --cli -e SMG_WORKSPACE="$SMG_WORKSPACE" --method tools/list -- node bin/secure-mcp-gateway.js --config config/example.config.json`]:
+    { latestToo: true, check: INSPECTOR_TOOLS },
   'secure-mcp-gateway init --yes --with-key you@example.com': {
     check(r, sb) {
       const key = path.join(sb.home, '.secure-mcp-gateway/secrets/gateway-key');
@@ -172,8 +183,8 @@ const RUN: Record<string, Run> = {
       expect(r.stdout).toContain('listening on http://127.0.0.1:8787/mcp');
     },
   },
-  'npx -y @modelcontextprotocol/inspector@1.0.3 --cli http://127.0.0.1:8787/mcp --transport http --header "Authorization: Bearer $(cat ~/.secure-mcp-gateway/secrets/gateway-key)" --method tools/list':
-    { check: INSPECTOR_TOOLS },
+  [`${INSPECTOR} --cli --transport http --header "Authorization: Bearer $(cat ~/.secure-mcp-gateway/secrets/gateway-key)" --method tools/list -- http://127.0.0.1:8787/mcp`]:
+    { latestToo: true, check: INSPECTOR_TOOLS },
 };
 
 function readJson(file: string): unknown {
@@ -331,11 +342,41 @@ describe('README command lines', () => {
       }
       expect({ where, code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ where, code: 0, stderr: '' });
       run.check(r, sb);
+      if (run.latestToo) {
+        const latest = sh(command.replace(INSPECTOR, LATEST_INSPECTOR), sb);
+        expect({ where, latest: latest.code, stderr: latest.code === 0 ? '' : latest.stderr }).toEqual({
+          where,
+          latest: 0,
+          stderr: '',
+        });
+        run.check(latest, sb);
+      }
       ran.push(where);
     }
     // Every runnable line of these sections ran (a line outside them in RUN would be a mistake).
     expect(ran.length).toBe(Object.keys(RUN).length + 1 + 1); // `npm install -g .` is in both sections; + the JSON
   }, 600_000);
+
+  // The README explains its Inspector lines by these two failures; they pin that the explanation is still true.
+  it.each([
+    [
+      'the gateway options before --',
+      `${INSPECTOR} --cli node bin/secure-mcp-gateway.js --config config/example.config.json --method tools/list`,
+      // 1.0.3 reads the gateway's config as its own client config (0.15.0: "Both --config and --server must be …").
+      'No servers found in config file',
+    ],
+    [
+      '--tool-arg last among its options',
+      `${INSPECTOR} --cli --method tools/call --tool-name everything__echo --tool-arg message=hello -- node bin/secure-mcp-gateway.js --config config/example.config.json`,
+      'Invalid parameter format: node',
+    ],
+  ])('the Inspector fails with %s, as the README says', (_name, command, message) => {
+    const sb = makeSandbox(false);
+    sb.env.SMG_WORKSPACE = sb.home;
+    const r = sh(command, sb);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain(message);
+  });
 });
 
 /** The README's client entry, started as a client starts it (its env on top of HOME and PATH), used over MCP. */
@@ -356,8 +397,14 @@ async function clientEntry(item: ReadmeItem, sb: Sandbox): Promise<void> {
   const client = new Client({ name: 'readme-client', version: '1.0.0' });
   await client.connect(transport);
   try {
-    const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['everything__echo', 'fs__list_directory']));
+    // Upstreams that start slowly (npx) join later with list_changed, as a client would see them: ask again.
+    const want = ['everything__echo', 'fs__list_directory'];
+    let names: string[] = [];
+    for (const until = Date.now() + 60_000; Date.now() < until; await sleep(500)) {
+      names = (await client.listTools()).tools.map((t) => t.name);
+      if (want.every((n) => names.includes(n))) break;
+    }
+    expect(names).toEqual(expect.arrayContaining(want));
     const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'from the README' } });
     expect(textOf(echo)).toContain('from the README');
   } finally {
