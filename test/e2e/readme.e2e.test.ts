@@ -266,7 +266,9 @@ function makeSandbox(withClient: boolean): Sandbox {
     npm_config_fund: 'false',
     npm_config_audit: 'false',
   });
-  return { home, prefix, env, claudeConfig, background: [] };
+  const sb: Sandbox = { home, prefix, env, claudeConfig, background: [] };
+  made.push(sb);
+  return sb;
 }
 
 const sandboxes = new Map<string, Sandbox>();
@@ -279,8 +281,19 @@ function sandboxFor(section: string): Sandbox {
   return sb;
 }
 
-afterAll(() => {
-  for (const sb of sandboxes.values()) for (const child of sb.background) child.kill('SIGTERM');
+/** Every sandbox made, to remove (each holds an installed copy of the package). */
+const made: Sandbox[] = [];
+
+afterAll(async () => {
+  for (const sb of made) {
+    for (const child of sb.background) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(sb.home, { recursive: true, force: true });
+  }
   fs.rmSync(TARBALL, { force: true });
 });
 
