@@ -6,8 +6,8 @@
  * this machine's npm cache (prefer-offline: nothing is fetched that npm ci already cached). Lines run with bash
  * from the checkout, in README order, one sandbox per section; each must exit 0 and show one salient fact. The
  * README's JSON client entry is started as a client would start it and used for a real MCP session.
- * Needs the build (`npm run build`); the Inspector lines need @modelcontextprotocol/inspector@1.0.3 in the npm
- * cache or the registry.
+ * Needs the build (`npm run build`); the Inspector lines need @modelcontextprotocol/inspector@1.0.3, and for the
+ * Node 22 variant node@22.23.3 and @modelcontextprotocol/inspector@2.12.0, from the npm cache or the registry.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
