@@ -48,7 +48,11 @@ export const referencesCheck: DoctorCheck = {
       }
     });
     if (out.length === 0)
-      out.push({ status: 'ok', subject: 'references', detail: `${count} reference${count === 1 ? '' : 's'} resolve` });
+      out.push({
+        status: 'ok',
+        subject: 'references',
+        detail: `${count} reference${count === 1 ? ' resolves' : 's resolve'}`,
+      });
     return out;
   },
 };
