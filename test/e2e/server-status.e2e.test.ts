@@ -25,6 +25,8 @@ import { httpClient, startServe, type ServeProcess } from '../helpers/serve.js';
 
 const STATUS_TOOL = '_gateway_status';
 const UNSET = 'SMG_E2E_UNSET_TOKEN';
+const SET = 'SMG_E2E_SET_SECRET';
+const SECRET = 'sk-e2e-9f8e7d6c5b4a39281706';
 const REASON = `at servers.bad.env.TOKEN: environment variable ${UNSET} is not set (referenced as \${env:${UNSET}})`;
 const UNAVAILABLE = `server "bad" is unavailable: ${REASON}`;
 const FIX = `set ${UNSET} in the environment the client starts the gateway with`;
@@ -54,7 +56,11 @@ function configWithBadServer() {
   return {
     servers: {
       good: { ...fixtureServer('slow-start-server.ts'), env: { TOOLS: 'alpha,beta' } },
-      bad: { ...fixtureServer('slow-start-server.ts'), env: { TOOLS: 'gamma', TOKEN: `\${env:${UNSET}}` } },
+      // Its other reference resolves: that value must never appear anywhere.
+      bad: {
+        ...fixtureServer('slow-start-server.ts'),
+        env: { TOOLS: 'gamma', TOKEN: `\${env:${UNSET}}`, OTHER: `\${env:${SET}}` },
+      },
     },
   };
 }
@@ -81,7 +87,7 @@ function slowConfig() {
 
 function run(home: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home },
+    env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home, [SET]: SECRET },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -96,7 +102,7 @@ afterEach(async () => {
 
 describe('a server with an unresolvable reference', () => {
   it('costs that server only: the others serve, and the client, gateway.log and the status tool say why', async () => {
-    const gw = await startGateway(configWithBadServer());
+    const gw = await startGateway(configWithBadServer(), { env: { [SET]: SECRET } });
     const { tools } = await gw.client.listTools();
     expect(names(tools)).toEqual([STATUS_TOOL, 'good__alpha', 'good__beta']);
     const status = tools.find((t) => t.name === STATUS_TOOL)!;
@@ -124,25 +130,16 @@ describe('a server with an unresolvable reference', () => {
 
     expect((await gw.closeStdin()).code).toBe(0);
     expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
-    // gateway.log has it at error level, with the JSON path.
-    const file = fs
-      .readFileSync(path.join(gw.home, 'gateway.log'), 'utf8')
+    // gateway.log has it at error level, with the JSON path; the resolved value is nowhere.
+    const logText = fs.readFileSync(path.join(gw.home, 'gateway.log'), 'utf8');
+    for (const where of [logText, gw.stderr(), gw.stdoutLines.join('\n')]) expect(where).not.toContain(SECRET);
+    const file = logText
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { level: number; msg: string; server?: string; paths?: string[] });
     expect(file).toContainEqual(
       expect.objectContaining({ level: 50, server: 'bad', paths: ['servers.bad.env.TOKEN'], msg: UNAVAILABLE }),
     );
-  });
-
-  it('respects logging/setLevel: a client that asked for errors only gets no "starting" warning', async () => {
-    const gw = await startGateway(slowConfig());
-    await gw.client.setLoggingLevel('error');
-    const tools = await listedWith(gw, 'fast__alpha');
-    expect(tools.find((t) => t.name === STATUS_TOOL)!.description).toContain('- starting: slow: ');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(gatewayLogs(gw)).toEqual([]);
-    expect((await gw.closeStdin()).code).toBe(0);
   });
 
   it('is a warning in `config validate` and `doctor`, in the same words, with the fix', () => {
@@ -166,6 +163,7 @@ describe('a server with an unresolvable reference', () => {
     expect(doctor.stdout).toMatch(/^✓ upstream good +2 tools/m);
     expect(doctor.stdout).toContain(`fix: ${FIX}`);
     expect(doctor.stdout).not.toMatch(/^✗ .*bad/m);
+    for (const out of [validate, doctor]) expect(out.stdout + out.stderr).not.toContain(SECRET);
   });
 
   it('reports a schema problem the same way in `config validate` and `doctor` (unknown field, not zod words)', () => {
@@ -203,7 +201,7 @@ describe('a server with an unresolvable reference', () => {
     };
     fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config));
     const { key } = makeKey(home, 'one', 'alice@example.com');
-    serving = await startServe(config, { home });
+    serving = await startServe(config, { home, env: { [SET]: SECRET } });
     expect(serving.logs()).toContainEqual(
       expect.objectContaining({ msg: 'serve: listening; unavailable: bad', unavailable: ['bad'] }),
     );
@@ -249,6 +247,16 @@ describe('a server that starts slowly', () => {
       ErrorCode.InvalidParams,
     );
     expect(textOf(await gw.client.callTool({ name: 'slow__beta', arguments: {} }))).toBe('beta');
+    expect((await gw.closeStdin()).code).toBe(0);
+  });
+
+  it('respects logging/setLevel: a client that asked for errors only gets no "starting" warning', async () => {
+    const gw = await startGateway(slowConfig());
+    await gw.client.setLoggingLevel('error');
+    const tools = await listedWith(gw, 'fast__alpha');
+    expect(tools.find((t) => t.name === STATUS_TOOL)!.description).toContain('- starting: slow: ');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gatewayLogs(gw)).toEqual([]);
     expect((await gw.closeStdin()).code).toBe(0);
   });
 
