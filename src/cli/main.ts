@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { describeUnavailable, loadConfig, referenceFix, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
 import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
@@ -304,7 +304,8 @@ export function buildProgram(): Command {
       'check the config file: schema, references, policies, local models; prints the servers and models it defines',
     )
     .addOption(configOption())
-    .action(async (opts: GlobalOptions) => {
+    .option('--strict', 'exit 1 when a server is unavailable (an unresolvable reference in its settings)')
+    .action(async (opts: GlobalOptions & { strict?: boolean }) => {
       const paths = resolvePaths({ config: opts.config });
       const loaded = loadConfig(paths.config);
       const models = Object.values(loaded.providers).some((p) => p.type === 'onnx')
@@ -320,10 +321,18 @@ export function buildProgram(): Command {
           ? s.kind === 'stdio'
             ? `stdio: ${s.command} ${s.args.join(' ')}`
             : `remote: ${s.url}`
-          : 'disabled';
+          : loaded.unavailable.some((u) => u.name === name)
+            ? 'unavailable (see below)'
+            : 'disabled';
         process.stdout.write(`  ${name.padEnd(20)} ${what}\n`);
       }
       for (const [name, summary] of models) process.stdout.write(`  ${name.padEnd(20)} onnx: ${summary}\n`);
+      // A server whose reference cannot be resolved costs that server only (issue 17): a warning, in doctor's words.
+      for (const u of loaded.unavailable) {
+        process.stdout.write(`⚠ ${describeUnavailable(u)}\n`);
+        if (u.problems[0]) process.stdout.write(`  fix: ${referenceFix(u.problems[0])}\n`);
+      }
+      if (loaded.unavailable.length > 0 && opts.strict === true) process.exitCode = EXIT.ERROR;
     });
   config
     .command('path')

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.js';
-import { loadConfig, parseConfig } from './load.js';
+import { describeUnavailable, formatProblem, loadConfig, parseConfig, problemsOf, referenceFix } from './load.js';
 import { resolvePaths } from './paths.js';
 
 const FILE = '/etc/smg/config.json';
@@ -75,14 +75,24 @@ describe('parseConfig', () => {
     ],
     ['a non-http url', '{"servers":{"r":{"url":"ftp://h"}}}', /at servers\.r\.url: expected an http/],
     [
-      'a missing env reference',
-      '{"servers":{"fs":{"command":"x","env":{"TOKEN":"${env:FS_TOKEN}"}}}}',
-      /at servers\.fs\.env\.TOKEN: environment variable FS_TOKEN is not set/,
+      'a missing env reference in a provider',
+      '{"servers":{},"providers":{"m":{"type":"openai-moderation","apiKey":"${env:OPENAI_KEY}"}}}',
+      /at providers\.m\.apiKey: environment variable OPENAI_KEY is not set/,
     ],
     [
-      'a missing file reference',
-      '{"servers":{"r":{"url":"http://h","headers":{"Authorization":"Bearer ${file:/nonexistent/t}"}}}}',
-      /at servers\.r\.headers\.Authorization: cannot read \/nonexistent\/t \(ENOENT\)/,
+      'a missing env reference in state (with a server that resolves)',
+      '{"servers":{"fs":{"command":"x"}},"state":{"backend":"redis","url":"${env:REDIS_URL}"}}',
+      /at state\.url: environment variable REDIS_URL is not set/,
+    ],
+    [
+      'a missing file reference in a judge',
+      '{"servers":{},"judges":{"j":{"baseUrl":"https://j.example/v1","model":"m","apiKey":"${file:/nonexistent/k}"}}}',
+      /at judges\.j\.apiKey: cannot read \/nonexistent\/k \(ENOENT\)/,
+    ],
+    [
+      'a refused regex in a server (a security setting)',
+      '{"servers":{"fs":{"command":"x","arguments":{"t.q":{"kind":"value","pattern":"(a+)+$"}}}}}',
+      /at servers\.fs\.arguments\["t\.q"\]\.pattern: the regex/,
     ],
   ])('rejects %s with the file, the JSON path and what was expected', (_what, text, message) => {
     const error = errorOf(text);
@@ -91,6 +101,101 @@ describe('parseConfig', () => {
     expect(error.message).toMatch(message);
     // Same input twice: no state carried between parses.
     expect(errorOf(text).message).toBe(error.message);
+  });
+
+  it.each([
+    [
+      'a missing env reference',
+      { command: 'x', env: { TOKEN: '${env:FS_TOKEN}' } },
+      'at servers.bad.env.TOKEN: environment variable FS_TOKEN is not set (referenced as ${env:FS_TOKEN})',
+    ],
+    [
+      'a missing file reference',
+      { url: 'http://h', headers: { Authorization: 'Bearer ${file:/nonexistent/t}' } },
+      'at servers.bad.headers.Authorization: cannot read /nonexistent/t (ENOENT), referenced as ${file:/nonexistent/t}',
+    ],
+    [
+      'a missing reference in args',
+      { command: 'x', args: ['--root', '${env:SMG_WORKSPACE}'] },
+      'at servers.bad.args[1]: environment variable SMG_WORKSPACE is not set (referenced as ${env:SMG_WORKSPACE})',
+    ],
+    [
+      'a missing reference in a url',
+      { url: '${env:MCP_URL}' },
+      'at servers.bad.url: environment variable MCP_URL is not set (referenced as ${env:MCP_URL})',
+    ],
+    [
+      'a missing reference in roots',
+      { command: 'x', roots: ['${env:ROOT}'] },
+      'at servers.bad.roots[0]: environment variable ROOT is not set (referenced as ${env:ROOT})',
+    ],
+    [
+      'a missing publicKey (fail-closed: the server never starts unverified)',
+      { command: 'x', integrity: { publicKey: '${file:/nonexistent/key.pem}' } },
+      'at servers.bad.integrity.publicKey: cannot read /nonexistent/key.pem (ENOENT), referenced as ${file:/nonexistent/key.pem}',
+    ],
+  ])('makes only the server with %s unavailable, naming the path and why', (_what, bad, line) => {
+    const text = JSON.stringify({
+      servers: { bad, good: { command: 'node', args: ['${env:DIR}/s.js'] } },
+    });
+    for (let i = 0; i < 2; i++) {
+      const loaded = parseConfig(text, FILE, { DIR: '/srv' });
+      expect(loaded.servers.map((s) => s.name)).toEqual(['good']);
+      expect(loaded.servers[0]!.args).toEqual(['/srv/s.js']);
+      expect(loaded.unavailable).toHaveLength(1);
+      expect(loaded.unavailable[0]!.name).toBe('bad');
+      expect(loaded.unavailable[0]!.problems.map(formatProblem)).toEqual([line]);
+      expect(describeUnavailable(loaded.unavailable[0]!)).toBe(`server "bad" is unavailable: ${line}`);
+    }
+  });
+
+  it('lists every unresolvable reference of an unavailable server and never a resolved value', () => {
+    const text = JSON.stringify({
+      servers: { s: { command: 'x', args: ['${env:A}', '${env:SECRET}'], env: { B: '${env:B}' } } },
+    });
+    const loaded = parseConfig(text, FILE, { SECRET: 'hunter2-very-secret' });
+    expect(loaded.servers).toEqual([]);
+    expect(loaded.unavailable[0]!.problems.map((p) => p.path)).toEqual(['servers.s.args[0]', 'servers.s.env.B']);
+    expect(JSON.stringify(loaded.unavailable)).not.toContain('hunter2');
+  });
+
+  it('ignores references of a disabled server', () => {
+    const text = '{"servers":{"off":{"command":"x","env":{"T":"${env:NOPE}"},"enabled":false}}}';
+    const loaded = parseConfig(text, FILE, {});
+    expect(loaded.unavailable).toEqual([]);
+    expect(loaded.servers).toEqual([]);
+  });
+
+  it('still refuses a server url of the wrong shape (a mistake in the file, not in the environment)', () => {
+    const error = errorOf('{"servers":{"r":{"url":"${env:U}"}}}', { U: 'ftp://h' });
+    expect(error.message).toMatch(/at servers\.r\.url: expected an http/);
+  });
+
+  it.each([
+    [
+      '"env"',
+      'at servers.fs.env.T: environment variable FS_TOKEN is not set (referenced as ${env:FS_TOKEN})',
+      /set FS_TOKEN in the environment the client starts the gateway with.*\$\{file:…\}/,
+    ],
+    [
+      '"file"',
+      'at servers.fs.env.T: cannot read /x (ENOENT), referenced as ${file:/x}',
+      /create the file \(mode 0600\) or correct the path/,
+    ],
+  ])('gives the one-line fix for a missing %s reference', (_kind, line, fix) => {
+    const [, path, message] = /^at (\S+): (.*)$/.exec(line)!;
+    expect(referenceFix({ path: path!, message: message! })).toMatch(fix);
+  });
+
+  it('carries the problems of a refused config as data, in the words of its message', () => {
+    const error = errorOf('{"servers":{"fs":{"command":"x","comand":"y"}},"state":{"backend":"redis"}}');
+    const problems = problemsOf(error)!;
+    expect(problems.map(formatProblem)).toEqual([
+      'at servers.fs: unknown field "comand"',
+      expect.stringMatching(/^at state\.url: /),
+    ]);
+    for (const p of problems) expect(error.message).toContain(`  ${formatProblem(p)}`);
+    expect(problemsOf(new Error('x'))).toBeUndefined();
   });
 
   it('resolves ${env:} and ${file:} references and remembers them as secrets', () => {

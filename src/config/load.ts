@@ -1,7 +1,14 @@
 /**
- * Reads, validates and resolves the config file, once. Every failure is a GatewayError('CONFIG_INVALID') whose
- * message names the file, the JSON path and what was expected, or a GatewayError('CONFIG_MISSING') that says how
- * to create one. Nothing else in the gateway reads config files.
+ * Reads, validates and resolves the config file, once. A failure is a GatewayError('CONFIG_INVALID') whose message
+ * names the file, the JSON path and what was expected (its `data.problems` lists them), or a
+ * GatewayError('CONFIG_MISSING') that says how to create one. Nothing else in the gateway reads config files.
+ *
+ * One exception costs less than the whole config (issue 17): a `${env:}`/`${file:}` reference that cannot be resolved
+ * in a server's own settings (command, args, env, cwd, url, headers, roots, credentialPaths, integrity.publicKey)
+ * makes that server unavailable (`LoadedConfig.unavailable`, with the path and the reason) and the others serve. A
+ * missing publicKey is fail-closed for its server: it never starts unverified. Everything else still refuses the
+ * whole config: invalid JSON, the schema, a reference outside `servers` (providers, judges, state, audit, identities,
+ * policies), a refused regex, a missing model or document.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,11 +46,26 @@ export interface ResolvedServer {
   integrity: { mode: 'pin-on-first-use' | 'require-approval' | 'off'; publicKey?: string; manifest?: string };
 }
 
+/** One thing wrong in the config: where (a JSON path written the way a person finds it) and what. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** An enabled server that does not start because a reference in its own settings cannot be resolved. */
+export interface UnavailableServer {
+  name: string;
+  /** Every unresolvable reference of the server, in file order; never a resolved value. */
+  problems: ConfigProblem[];
+}
+
 export interface LoadedConfig {
   file: string;
   config: Config;
-  /** Enabled servers only: a disabled server does not exist. */
+  /** Enabled servers whose references all resolved: a disabled server does not exist. */
   servers: ResolvedServer[];
+  /** Enabled servers left out because a reference in their settings cannot be resolved; the others serve. */
+  unavailable: UnavailableServer[];
   /** Resolved values that came from references, so that logs can mask them. */
   secrets: string[];
   /** Every policy by name, the built-in "default" included. */
@@ -100,29 +122,46 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     });
   }
   const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${formatIssues(parsed.error.issues)}`, {
-      data: parsed.error.issues,
-    });
-  }
+  if (!parsed.success) throw invalidConfig(file, issueProblems(parsed.error.issues));
   return resolveConfig(parsed.data, file, env);
+}
+
+/** The one CONFIG_INVALID of a config file: every problem on its own line, and as data for `doctor`. */
+function invalidConfig(file: string, problems: ConfigProblem[]): GatewayError {
+  return new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${formatProblems(problems)}`, {
+    data: { problems },
+  });
+}
+
+/** The problems a CONFIG_INVALID error carries, or undefined for another error (a missing file, bad JSON). */
+export function problemsOf(error: unknown): ConfigProblem[] | undefined {
+  if (!(error instanceof GatewayError) || error.code !== 'CONFIG_INVALID') return undefined;
+  const data = error.data as { problems?: ConfigProblem[] } | undefined;
+  return data?.problems;
 }
 
 function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): LoadedConfig {
   const ctx: RefContext = { env, baseDir: path.dirname(file) };
   const secrets: string[] = [];
-  const problems: string[] = [];
-  const resolve = (value: string, where: (string | number)[]): string => {
-    try {
-      const out = resolveRefs(value, ctx);
-      if (hasRef(value)) secrets.push(out);
-      return out;
-    } catch (error) {
-      if (!(error instanceof RefError)) throw error;
-      problems.push(`  at ${formatPath(where)}: ${error.message}`);
-      return '';
-    }
+  const problems: ConfigProblem[] = [];
+  const problem = (where: (string | number)[], message: string): void => {
+    problems.push({ path: formatPath(where), message });
   };
+  /** Resolves the references of one value; one that cannot be resolved is recorded in `into`, and '' stands in. */
+  const resolveInto =
+    (into: ConfigProblem[]) =>
+    (value: string, where: (string | number)[]): string => {
+      try {
+        const out = resolveRefs(value, ctx);
+        if (hasRef(value)) secrets.push(out);
+        return out;
+      } catch (error) {
+        if (!(error instanceof RefError)) throw error;
+        into.push({ path: formatPath(where), message: error.message });
+        return '';
+      }
+    };
+  const resolve = resolveInto(problems);
   // Paths in the config (cwd, roots, model files) are found from the config file, not from wherever the client
   // started the gateway.
   const local = (p: string) => path.resolve(ctx.baseDir, expandHome(p, env));
@@ -131,20 +170,21 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     const model = policy.detectors.injection.model;
     if (model.path === undefined) continue;
     const abs = local(model.path);
-    if (!fs.existsSync(abs)) {
-      problems.push(
-        `  at ${formatPath(['policies', name, 'detectors', 'injection', 'model', 'path'])}: no such file: ${abs}`,
-      );
-    }
+    if (!fs.existsSync(abs))
+      problem(['policies', name, 'detectors', 'injection', 'model', 'path'], `no such file: ${abs}`);
     policies[name] = {
       ...policy,
       detectors: { ...policy.detectors, injection: { ...policy.detectors.injection, model: { ...model, path: abs } } },
     };
   }
   const servers: ResolvedServer[] = [];
+  const unavailable: UnavailableServer[] = [];
   for (const [name, server] of Object.entries(config.servers)) {
     if (!server.enabled) continue;
     const at = (...rest: (string | number)[]) => ['servers', name, ...rest];
+    // This server's own references: one that cannot be resolved costs this server only (issue 17).
+    const own: ConfigProblem[] = [];
+    const resolve = resolveInto(own);
     const mapValues = (obj: Record<string, string> | undefined, key: string) =>
       Object.fromEntries(Object.entries(obj ?? {}).map(([k, v]) => [k, resolve(v, at(key, k))]));
     const resolved: ResolvedServer = {
@@ -188,10 +228,7 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
         const source = rule[field];
         if (source === undefined) continue;
         const safety = checkRegexSafety(source);
-        if (!safety.safe)
-          problems.push(
-            `  at ${formatPath(at('arguments', key, field))}: the regex /${source}/ is refused: ${safety.reason}`,
-          );
+        if (!safety.safe) problem(at('arguments', key, field), `the regex /${source}/ is refused: ${safety.reason}`);
       }
     resolved.arguments = Object.fromEntries(
       Object.entries(server.arguments ?? {}).map(([key, rule]) => [
@@ -201,10 +238,12 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     );
     if (server.url !== undefined) {
       resolved.url = resolve(server.url, at('url'));
-      if (!problems.length && !isHttpUrl(resolved.url))
-        problems.push(`  at ${formatPath(at('url'))}: expected an http:// or https:// URL, got "${server.url}"`);
+      // A URL of the wrong shape is a mistake in the file, not in the environment: the whole config is refused.
+      if (own.length === 0 && !isHttpUrl(resolved.url))
+        problem(at('url'), `expected an http:// or https:// URL, got "${server.url}"`);
     }
-    servers.push(resolved);
+    if (own.length > 0) unavailable.push({ name, problems: own });
+    else servers.push(resolved);
   }
   const providers: Record<string, ProviderConfig> = {};
   for (const [name, provider] of Object.entries(config.providers)) {
@@ -224,13 +263,13 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
   const judges = resolveDeep(config.judges, ['judges'], resolve) as Record<string, JudgeEndpoint>;
   for (const [name, j] of Object.entries(judges))
     if (!problems.length && !isHttpUrl(j.baseUrl))
-      problems.push(`  at ${formatPath(['judges', name, 'baseUrl'])}: expected an http:// or https:// URL`);
+      problem(['judges', name, 'baseUrl'], 'expected an http:// or https:// URL');
   // Documents are found from the config file; a missing one is a config error now, not a blocked call later.
   const policyDocuments = config.policyDocuments.map((doc, i) => {
     const abs = local(doc);
     if (!/\.(txt|md|markdown|pdf)$/i.test(abs))
-      problems.push(`  at ${formatPath(['policyDocuments', i])}: expected a .txt, .md or .pdf file, got "${doc}"`);
-    else if (!fs.existsSync(abs)) problems.push(`  at ${formatPath(['policyDocuments', i])}: no such file: ${abs}`);
+      problem(['policyDocuments', i], `expected a .txt, .md or .pdf file, got "${doc}"`);
+    else if (!fs.existsSync(abs)) problem(['policyDocuments', i], `no such file: ${abs}`);
     return abs;
   });
   const state: StateConfig =
@@ -238,14 +277,15 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       ? config.state
       : { ...config.state, url: resolve(config.state.url, ['state', 'url']) };
   if (state.url !== undefined && !problems.length && !isRedisUrl(state.url))
-    problems.push(`  at ${formatPath(['state', 'url'])}: expected a redis:// or rediss:// URL with a host`);
-  if (problems.length > 0) throw new GatewayError('CONFIG_INVALID', `${file}: invalid config:\n${problems.join('\n')}`);
+    problem(['state', 'url'], 'expected a redis:// or rediss:// URL with a host');
+  if (problems.length > 0) throw invalidConfig(file, problems);
   return {
     judges,
     policyDocuments,
     file,
     config,
     servers,
+    unavailable,
     secrets,
     policies,
     providers,
@@ -300,18 +340,48 @@ export function formatPath(p: readonly PropertyKey[]): string {
   return out;
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      let detail = issue.message;
-      if (issue.code === 'unrecognized_keys')
-        detail = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      else if (issue.code === 'invalid_key') detail = `invalid name: ${issue.issues[0]?.message ?? issue.message}`;
-      else if (issue.code === 'invalid_value')
-        detail = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-      return `  at ${formatPath(issue.path)}: ${detail}`;
-    })
-    .join('\n');
+/** zod's issues in the words of this project ("unknown field", not "Unrecognized key"). */
+export function issueProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+  return issues.map((issue) => {
+    let detail = issue.message;
+    if (issue.code === 'unrecognized_keys')
+      detail = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    else if (issue.code === 'invalid_key') detail = `invalid name: ${issue.issues[0]?.message ?? issue.message}`;
+    else if (issue.code === 'invalid_value')
+      detail = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    return { path: formatPath(issue.path), message: detail };
+  });
+}
+
+/**
+ * The one formatter of config problems: `at <path>: <what>`. `config validate`, `doctor`, the start-up error, the
+ * gateway log and the client's status tool all print a problem through it, so they say the same thing.
+ */
+export function formatProblem(p: ConfigProblem): string {
+  return `at ${p.path}: ${p.message}`;
+}
+
+/** Problems one per line, indented under the line that names the file. */
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return problems.map((p) => `  ${formatProblem(p)}`).join('\n');
+}
+
+/** The schema's issues as the lines of a CONFIG_INVALID message. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return formatProblems(issueProblems(issues));
+}
+
+/** One line that says why a server is unavailable: `server "fs" is unavailable: at servers.fs.env.T: …`. */
+export function describeUnavailable(u: UnavailableServer): string {
+  return `server "${u.name}" is unavailable: ${u.problems.map(formatProblem).join('; ')}`;
+}
+
+/** What to do about an unresolvable reference, in one line. */
+export function referenceFix(p: ConfigProblem): string {
+  const env = /environment variable (\w+) is not set/.exec(p.message)?.[1];
+  return env
+    ? `set ${env} in the environment the client starts the gateway with (its "env" entry), or use \${file:…}`
+    : 'create the file (mode 0600) or correct the path';
 }
 
 /** Turns V8's "at position N" into a line and column. */

@@ -11,6 +11,12 @@
  * pages (pages.ts), re-sends list_changed, and owns shutdown: drain in-flight requests (bounded), close the pools it
  * owns, close the transport. A session whose identity was refused serves nothing: every request, `initialize`
  * first, gets a JSON-RPC error that says why.
+ *
+ * Servers that list no tools are never silent (issue 17): one left out of the config (an unresolvable reference),
+ * one still starting and one that failed to start are named by a read-only status tool, listed only while there is
+ * such a server (server-status.ts), and by log notifications from the gateway's own logger: once the session is
+ * initialized for the config's, with the first tool list answered without it for one still starting, and when one
+ * fails or becomes ready.
  */
 import crypto from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -32,11 +38,13 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type LoggingLevel,
+  type CallToolResult,
   type ClientCapabilities,
+  type Tool,
   type JSONRPCMessage,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { LoadedConfig } from '../config/load.js';
+import { describeUnavailable, type LoadedConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
 import { fullAccess, type Access } from '../identity/access.js';
 import { identityOf } from '../identity/authenticate.js';
@@ -73,7 +81,15 @@ import { createGatewayState } from './state.js';
 import type { AuditSink } from '../audit/sink.js';
 import type { StateStore } from '../state/store.js';
 import { blockedError, toWireError, WireError } from './to-wire.js';
-import { interceptToolCalls } from './tool-calls.js';
+import { interceptToolCalls, type ToolCallRequest } from './tool-calls.js';
+import {
+  GATEWAY_LOGGER,
+  STATUS_TOOL,
+  statusLine,
+  statusResult,
+  statusTool,
+  type ServerStatus,
+} from './server-status.js';
 import { APPROVAL_SCHEMA, approvalAnswer, handleToolCall, type CallSession } from './call-handler.js';
 import { guardProtocol } from './protocol-guard.js';
 
@@ -171,6 +187,10 @@ export class Gateway {
   private readonly sent = new Map<ListKind, string>();
   /** The client's `logging/setLevel`; until it sends one, every relayed log message goes out. */
   private logLevel: LoggingLevel | undefined;
+  /** Each server's status as the client was last told it in a log notification (announce). */
+  private readonly announced = new Map<string, ServerStatus['state'] | 'ready'>();
+  /** The client has sent `notifications/initialized`: the gateway may send it log notifications. */
+  private initialized = false;
   /** Resources this client subscribed to, and the server that owns each. */
   private readonly subscriptions = new Map<string, string>();
   private routes: Routes;
@@ -214,6 +234,10 @@ export class Gateway {
       });
       this.ownedResources = res;
       audit = res.audit;
+      // stdio: the reason a server is left out goes to gateway.log too (serve logs it once at start-up).
+      for (const u of loaded.unavailable)
+        if (this.access.servers.has(u.name))
+          log.error({ server: u.name, paths: u.problems.map((p) => p.path) }, describeUnavailable(u));
       const own = new UpstreamPool(
         this.principal.project,
         loaded.servers.filter((s) => this.access.servers.has(s.name)),
@@ -244,6 +268,7 @@ export class Gateway {
         pool.onChange(() => {
           this.routes = this.rebuildRoutes();
           this.notifyChanges();
+          this.announce(false);
         }),
         pool.onNotification((server, n) => this.relayNotification(pool, server, n)),
       );
@@ -266,6 +291,10 @@ export class Gateway {
       },
     );
     this.registerHandlers();
+    this.server.oninitialized = () => {
+      this.initialized = true;
+      this.announce(false);
+    };
     this.calls = {
       principal: this.principal,
       identity: this.identity,
@@ -315,7 +344,7 @@ export class Gateway {
       onmessage?.(message, extra);
     };
     // tools/call is served below the SDK Server (see tool-calls.ts); everything else goes through it.
-    interceptToolCalls(transport, (call) => this.track(() => handleToolCall(this.calls, call)));
+    interceptToolCalls(transport, (call) => this.track(() => this.callTool(call)));
     guardProtocol(transport, this.log); // outermost: one answer per request (protocol-guard.ts)
     // Only the gateway's own stdio transport reports the end of input; on it, drain before closing.
     transport.oninputend = () => void this.shutdown('stdin closed');
@@ -337,6 +366,69 @@ export class Gateway {
     });
     const shared = sharedRelay(this.audit, this.log);
     for (const pool of this.pools) pool.start(this.ownedPools.includes(pool) ? relay : shared);
+  }
+
+  /** A tools/call: the status tool while it is listed, else an upstream's tool (call-handler.ts). */
+  private async callTool(call: ToolCallRequest): Promise<CallToolResult> {
+    if (call.name === STATUS_TOOL) {
+      this.checkIdentity();
+      const statuses = this.statuses();
+      if (statuses.length > 0) return statusResult(statuses);
+    }
+    return handleToolCall(this.calls, call);
+  }
+
+  /**
+   * The servers this caller may use that list no tools, in a stable order: the config's unavailable ones first,
+   * then those starting or failed.
+   */
+  private statuses(): ServerStatus[] {
+    const out: ServerStatus[] = this.opts.loaded.unavailable
+      .filter((u) => this.access.servers.has(u.name))
+      .map((u) => ({ server: u.name, state: 'unavailable', config: u }));
+    const names = [...this.poolOf.keys()].sort();
+    for (const name of names) {
+      const status = this.poolOf.get(name)?.status(name);
+      if (status) out.push(status);
+    }
+    return out;
+  }
+
+  /** The tools as the client sees them: the upstreams', then the status tool while some server lists none. */
+  private withStatus(tools: Tool[]): Tool[] {
+    const status = statusTool(this.statuses());
+    return status ? [...tools, status] : tools;
+  }
+
+  /**
+   * Tells the client (log notifications from the gateway's own logger) about each server whose status changed
+   * since it was last told: unavailable or failed (error), ready again (info), and, with `starting`, still starting
+   * (warning: sent when a tool list is answered without it). Nothing before `notifications/initialized`.
+   */
+  private announce(starting: boolean): void {
+    if (!this.initialized || this.closing) return;
+    const statuses = this.statuses();
+    for (const s of statuses) {
+      if (this.announced.get(s.server) === s.state || (s.state === 'starting' && !starting)) continue;
+      this.announced.set(s.server, s.state);
+      if (s.state === 'starting')
+        this.log.warn({ server: s.server }, 'a tool list was answered while this server is still starting');
+      this.sendLog(s.state === 'starting' ? 'warning' : 'error', statusLine(s));
+    }
+    const now = new Set(statuses.map((s) => s.server));
+    for (const [server, state] of this.announced)
+      if (state !== 'ready' && !now.has(server)) {
+        this.announced.set(server, 'ready');
+        this.sendLog('info', `ready: ${server}: its tools are in the list now`);
+      }
+  }
+
+  /** One log notification from the gateway itself, unless the client's `logging/setLevel` is above `level`. */
+  private sendLog(level: LoggingLevel, text: string): void {
+    if (this.logLevel !== undefined && LEVELS.indexOf(level) < LEVELS.indexOf(this.logLevel)) return;
+    this.server
+      .notification({ method: 'notifications/message', params: { level, logger: GATEWAY_LOGGER, data: text } })
+      .catch(() => undefined);
   }
 
   get upstreamStates(): Record<string, string> {
@@ -385,7 +477,12 @@ export class Gateway {
 
   private fingerprint(kind: ListKind): string {
     const r = this.routes;
-    const value = kind === 'tools' ? r.toolList : kind === 'prompts' ? r.promptList : [r.resourceList, r.templateList];
+    const value =
+      kind === 'tools'
+        ? this.withStatus(r.toolList)
+        : kind === 'prompts'
+          ? r.promptList
+          : [r.resourceList, r.templateList];
     return crypto.createHash('sha256').update(JSON.stringify(value)).digest('base64');
   }
 
@@ -527,7 +624,10 @@ export class Gateway {
     this.checkIdentity();
     await this.waitForLists();
     this.sent.set(kind, this.fingerprint(kind));
-    return pageOf(paged, pick(this.routes), cursor, this.opts.loaded.config.upstreams.listPageSize);
+    const page = pageOf(paged, pick(this.routes), cursor, this.opts.loaded.config.upstreams.listPageSize);
+    // A first tool list without a server that is still starting says so (issue 17, item 4).
+    if (kind === 'tools') this.announce(true);
+    return page;
   }
 
   /** The upstream a client-named resource URI belongs to, and the pool it is in. */
@@ -545,7 +645,7 @@ export class Gateway {
     const next = (cursor: string | undefined) => (cursor === undefined ? {} : { nextCursor: cursor });
     s.setRequestHandler(guarded('client', 'request', ListToolsRequestSchema), (req) =>
       this.track(async () => {
-        const page = await this.list('tools', 'tools', (r) => r.toolList, cursorOf(req));
+        const page = await this.list('tools', 'tools', (r) => this.withStatus(r.toolList), cursorOf(req));
         return { tools: page.items, ...next(page.nextCursor) };
       }),
     );

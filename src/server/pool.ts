@@ -43,6 +43,7 @@ import type { ClientRelay } from '../upstream/connect.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { Upstream, type UpstreamNotification } from '../upstream/upstream.js';
 import type { ServerView } from './routes.js';
+import type { ServerStatus } from './server-status.js';
 
 /**
  * What every pool of one config shares: the integrity gate (one pin lockfile, or the shared pins), providers, the
@@ -198,6 +199,8 @@ export class UpstreamPool {
           onStateChange: (n, state) => {
             if (state === 'backoff') this.settle.get(n)?.();
             this.auditUpstream(n, state);
+            // A server that lists nothing yet and failed is "unavailable" in the status tool, not "starting".
+            if (state === 'backoff' && !this.verdicts.has(n)) for (const listener of this.listeners) listener();
           },
         }),
       );
@@ -444,6 +447,18 @@ export class UpstreamPool {
         },
       ];
     });
+  }
+
+  /**
+   * Why a server of this pool lists no tools (issue 17, item 4), or undefined when it does: still starting (no
+   * list yet, live or cached, or its check is in flight), or failed to start and being retried, with its last error
+   * (masked: an upstream's message may quote its own environment).
+   */
+  status(server: string): ServerStatus | undefined {
+    const u = this.upstreams.get(server);
+    if (!u || u.state === 'closed' || this.verdicts.has(server)) return undefined;
+    if (u.lastError !== undefined) return { server, state: 'failed', error: this.res.mask(u.lastError) };
+    return { server, state: 'starting' };
   }
 
   /** The promises a list request waits for: upstreams with no catalog yet (until they fail once), and checks. */

@@ -27,7 +27,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { describeUnavailable, loadConfig, type LoadedConfig } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import { computeAccess, identitiesConfigured } from '../identity/access.js';
 import {
@@ -185,7 +185,20 @@ export class ServeGateway {
     this.sweeper = setInterval(() => this.sweep(), Math.min(5_000, Math.max(50, Math.floor(idle / 4))));
     this.sweeper.unref();
     if (this.opts.watch !== false) this.watch();
-    this.log.info({ url, tls: this.opts.tls !== undefined }, 'serve: listening');
+    // A server left out of the config (an unresolvable reference) costs that server only (issue 17): say which.
+    const unavailable = this.current.loaded.unavailable;
+    for (const u of unavailable)
+      this.log.error({ server: u.name, paths: u.problems.map((p) => p.path) }, describeUnavailable(u));
+    this.log.info(
+      {
+        url,
+        tls: this.opts.tls !== undefined,
+        ...(unavailable.length > 0 ? { unavailable: unavailable.map((u) => u.name) } : {}),
+      },
+      unavailable.length > 0
+        ? `serve: listening; unavailable: ${unavailable.map((u) => u.name).join(', ')}`
+        : 'serve: listening',
+    );
     return url;
   }
 

@@ -90,9 +90,10 @@ describe('the secure-mcp-gateway command', () => {
       /at servers\.fs: unknown field "environment"/,
     ],
     [
-      'a missing ${env:X}',
-      '{"servers": {"fs": {"command": "x", "env": {"T": "${env:SMG_TEST_UNSET}"}}}}',
-      /at servers\.fs\.env\.T: environment variable SMG_TEST_UNSET is not set/,
+      // In a server's own settings it costs that server only (test/e2e/server-status.e2e.test.ts).
+      'a missing ${env:X} outside servers',
+      '{"servers": {}, "state": {"backend": "redis", "url": "${env:SMG_TEST_UNSET}"}}',
+      /at state\.url: environment variable SMG_TEST_UNSET is not set/,
     ],
   ])('refuses to start on %s: exit 4 with file, JSON path and expectation', (_what, text, message) => {
     const { home, file } = withConfig(text);

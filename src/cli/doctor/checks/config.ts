@@ -1,51 +1,60 @@
-/** doctor: the config file exists, is JSON and matches the schema; each problem with its JSON path. */
-import fs from 'node:fs';
-import { formatPath } from '../../../config/load.js';
-import { ConfigSchema } from '../../../config/schema.js';
-import type { DoctorCheck } from '../types.js';
+/**
+ * doctor: the config loads exactly as `start` loads it (JSON, schema, references, policies), each problem with its
+ * JSON path in the words of `config validate` (config/load.ts formatProblem). A server left out because a reference
+ * in its settings cannot be resolved is a warning with its fix: the other servers serve (issue 17).
+ */
+import {
+  describeUnavailable,
+  formatProblem,
+  loadConfig,
+  problemsOf,
+  referenceFix,
+  type LoadedConfig,
+} from '../../../config/load.js';
+import { GatewayError, messageOf } from '../../../errors.js';
+import type { CheckResult, DoctorCheck } from '../types.js';
 
 export const configCheck: DoctorCheck = {
   id: 'config',
   title: 'config file',
   run(ctx) {
     const file = ctx.paths.config;
-    let text: string;
+    let loaded: LoadedConfig;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      loaded = loadConfig(file, ctx.env);
     } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      return [
-        {
-          status: 'fail',
-          subject: 'config',
-          detail: missing ? `no config at ${file}` : `cannot read ${file}: ${(error as Error).message}`,
-          fix: missing ? 'secure-mcp-gateway init' : `check the permissions of ${file}`,
-        },
-      ];
+      if (error instanceof GatewayError && error.code === 'CONFIG_MISSING')
+        return [{ status: 'fail', subject: 'config', detail: `no config at ${file}`, fix: 'secure-mcp-gateway init' }];
+      const problems = problemsOf(error);
+      if (problems === undefined)
+        return [
+          {
+            status: 'fail',
+            subject: 'config',
+            detail: messageOf(error),
+            fix: /not valid JSON/.test(messageOf(error))
+              ? `fix the JSON syntax in ${file}`
+              : `check the permissions of ${file}`,
+          },
+        ];
+      return problems.map((p) => ({
+        status: 'fail' as const,
+        subject: 'config',
+        detail: `${file}: ${formatProblem(p)}`,
+        fix: `edit ${p.path} (docs/config.md lists every field)`,
+      }));
     }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      return [
-        {
-          status: 'fail',
-          subject: 'config',
-          detail: `${file}: not valid JSON: ${(error as Error).message}`,
-          fix: `fix the JSON syntax in ${file}`,
-        },
-      ];
-    }
-    const parsed = ConfigSchema.safeParse(raw);
-    if (parsed.success) {
-      const n = Object.keys(parsed.data.servers).length;
-      return [{ status: 'ok', subject: 'config', detail: `${file}: valid, ${n} server${n === 1 ? '' : 's'}` }];
-    }
-    return parsed.error.issues.map((issue) => ({
-      status: 'fail' as const,
-      subject: 'config',
-      detail: `${file} at ${formatPath(issue.path)}: ${issue.message}`,
-      fix: `edit ${formatPath(issue.path)} (docs/config.md lists every field)`,
-    }));
+    const n = Object.keys(loaded.config.servers).length;
+    const out: CheckResult[] = [
+      { status: 'ok', subject: 'config', detail: `${file}: valid, ${n} server${n === 1 ? '' : 's'}` },
+    ];
+    for (const u of loaded.unavailable)
+      out.push({
+        status: 'warn',
+        subject: 'config',
+        detail: describeUnavailable(u),
+        ...(u.problems[0] ? { fix: referenceFix(u.problems[0]) } : {}),
+      });
+    return out;
   },
 };

@@ -1,7 +1,11 @@
-/** doctor: every ${env:} and ${file:} reference in the config resolves, each failure with its JSON path. */
+/**
+ * doctor: every ${env:} and ${file:} reference in the config resolves, each failure with its JSON path in the words
+ * of `config validate`. One in a server's settings costs that server only (issue 17): a warning; elsewhere the
+ * gateway refuses the whole config: a failure.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatPath } from '../../../config/load.js';
+import { formatPath, formatProblem, referenceFix } from '../../../config/load.js';
 import { RefError, hasRef, resolveRefs } from '../../../config/refs.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
 
@@ -34,19 +38,21 @@ export const referencesCheck: DoctorCheck = {
         resolveRefs(s, { env: ctx.env, baseDir: path.dirname(ctx.paths.config) });
       } catch (error) {
         if (!(error instanceof RefError)) throw error;
-        const env = /environment variable (\w+)/.exec(error.message)?.[1];
+        const problem = { path: formatPath(at), message: error.message };
         out.push({
-          status: 'fail',
+          status: at[0] === 'servers' ? 'warn' : 'fail',
           subject: 'references',
-          detail: `${formatPath(at)}: ${error.message}`,
-          fix: env
-            ? `set ${env} in the environment the client starts the gateway with (its "env" entry), or use \${file:…}`
-            : 'create the file (mode 0600) or correct the path',
+          detail: formatProblem(problem),
+          fix: referenceFix(problem),
         });
       }
     });
     if (out.length === 0)
-      out.push({ status: 'ok', subject: 'references', detail: `${count} reference${count === 1 ? '' : 's'} resolve` });
+      out.push({
+        status: 'ok',
+        subject: 'references',
+        detail: `${count} reference${count === 1 ? ' resolves' : 's resolve'}`,
+      });
     return out;
   },
 };

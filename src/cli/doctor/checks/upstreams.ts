@@ -1,5 +1,9 @@
-/** doctor: each enabled upstream starts (or connects) and lists its tools, with the time it took. */
-import type { DoctorCheck } from '../types.js';
+/**
+ * doctor: each enabled upstream starts (or connects) and lists its tools, with the time it took. A server left out
+ * of the config (an unresolvable reference) is not started: a warning that says why, as `config validate` does.
+ */
+import { formatProblem, referenceFix } from '../../../config/load.js';
+import type { CheckResult, DoctorCheck } from '../types.js';
 
 export const upstreamsCheck: DoctorCheck = {
   id: 'upstreams',
@@ -9,6 +13,13 @@ export const upstreamsCheck: DoctorCheck = {
     if (!('loaded' in l))
       return [{ status: 'skip', subject: 'upstreams', detail: 'the config does not load (see above)' }];
     const listed = await ctx.catalogs();
+    const unavailable = l.loaded.unavailable.map((u): CheckResult => ({
+      status: 'warn',
+      subject: `upstream ${u.name}`,
+      detail: `not started: ${u.problems.map(formatProblem).join('; ')}`,
+      ...(u.problems[0] ? { fix: referenceFix(u.problems[0]) } : {}),
+    }));
+    if (listed.length === 0 && unavailable.length > 0) return unavailable;
     if (listed.length === 0)
       return [
         {
@@ -18,7 +29,7 @@ export const upstreamsCheck: DoctorCheck = {
           fix: 'secure-mcp-gateway init imports your clients’ servers',
         },
       ];
-    return listed.map(({ listed: x, ms }) => {
+    const started = listed.map(({ listed: x, ms }): CheckResult => {
       const s = x.server;
       // As written in the config, references unresolved: the fix line must not print a secret.
       const how = s.kind === 'stdio' ? [s.config.command, ...(s.config.args ?? [])].join(' ') : (s.config.url ?? '');
@@ -35,5 +46,6 @@ export const upstreamsCheck: DoctorCheck = {
             ms,
           };
     });
+    return [...started, ...unavailable];
   },
 };
