@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyLockfile, type Lockfile } from '../integrity/lockfile.js';
-import { neighbours, parseTarget, type Listed } from './catalogs.js';
+import { neighbours, parseTarget, type Listed, selectServers } from './catalogs.js';
+import type { LoadedConfig } from '../config/load.js';
 
 describe('parseTarget', () => {
   it.each([
@@ -40,5 +41,25 @@ describe('neighbours', () => {
 
   it('does not read Object.prototype members as pinned servers', () => {
     expect(neighbours('x', ['constructor', 'toString'], [], emptyLockfile())).toEqual([]);
+  });
+});
+
+describe('selectServers', () => {
+  const loaded = {
+    servers: [{ name: 'fs' }],
+    unavailable: [
+      { name: 'gh', problems: [{ path: 'servers.gh.env.TOKEN', message: 'environment variable GH is not set' }] },
+    ],
+  } as unknown as LoadedConfig;
+
+  it('names why a server left out by an unresolvable reference is not there', () => {
+    expect(() => selectServers(loaded, 'gh')).toThrow(
+      'server "gh" is unavailable: at servers.gh.env.TOKEN: environment variable GH is not set',
+    );
+  });
+
+  it('lists the known servers for a name that is not configured', () => {
+    expect(() => selectServers(loaded, 'nope')).toThrow('no enabled server named "nope" (servers: fs)');
+    expect(selectServers(loaded, undefined).map((s) => s.name)).toEqual(['fs']);
   });
 });

@@ -7,7 +7,7 @@
  * carry on with the others; only an unknown server name throws.
  */
 import os from 'node:os';
-import type { LoadedConfig, ResolvedServer } from '../config/load.js';
+import { describeUnavailable, type LoadedConfig, type ResolvedServer } from '../config/load.js';
 import type { GatewayPaths } from '../config/paths.js';
 import { messageOf } from '../errors.js';
 import type { Lockfile, PinStore } from '../integrity/lockfile.js';
@@ -25,6 +25,8 @@ export type Listed =
 /** The enabled servers, or only `only`; an unknown name is an error that lists the known ones. */
 export function selectServers(loaded: LoadedConfig, only: string | undefined): ResolvedServer[] {
   const servers = loaded.servers.filter((s) => only === undefined || s.name === only);
+  const unavailable = only === undefined ? undefined : loaded.unavailable.find((u) => u.name === only);
+  if (unavailable !== undefined) throw new Error(describeUnavailable(unavailable));
   if (only !== undefined && servers.length === 0)
     throw new Error(`no enabled server named "${only}" (servers: ${loaded.servers.map((s) => s.name).join(', ')})`);
   return servers;

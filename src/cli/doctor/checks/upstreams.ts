@@ -4,6 +4,7 @@
  */
 import { formatProblem, referenceFix } from '../../../config/load.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
+import { plural } from '../../../util/plural.js';
 
 export const upstreamsCheck: DoctorCheck = {
   id: 'upstreams',
@@ -34,7 +35,7 @@ export const upstreamsCheck: DoctorCheck = {
       // As written in the config, references unresolved: the fix line must not print a secret.
       const how = s.kind === 'stdio' ? [s.config.command, ...(s.config.args ?? [])].join(' ') : (s.config.url ?? '');
       return x.catalog
-        ? { status: 'ok' as const, subject: `upstream ${s.name}`, detail: `${x.catalog.tools.length} tools`, ms }
+        ? { status: 'ok' as const, subject: `upstream ${s.name}`, detail: plural(x.catalog.tools.length, 'tool'), ms }
         : {
             status: 'fail' as const,
             subject: `upstream ${s.name}`,
