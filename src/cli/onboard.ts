@@ -273,7 +273,7 @@ export async function runInstall(paths: GatewayPaths, opts: InstallOptions): Pro
   out.push(`command  ${[launch.command, ...launch.args].join(' ')}`);
   if (opts.command === undefined && /[\\/]_npx[\\/]/.test(launch.args[0] ?? ''))
     out.push(
-      'warning  this runs from the npx cache, which npm may clean; install the package (npm install -g secure-mcp-gateway) or pass --command',
+      'warning  this runs from the npx cache, which npm may clean; install the package (npm install -g from a checkout or a tarball: see the README, or npm install -g secure-mcp-gateway once published) or pass --command',
     );
   for (const c of chosen)
     for (const file of filesOf(c, opts.project).filter((f) => !broken.has(f)))
