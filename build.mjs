@@ -15,9 +15,10 @@ const shared = {
   logLevel: 'warning',
   define: { __SMG_VERSION__: JSON.stringify(version) },
   // An optional peer dependency with a native binding: resolved from the user's install at run time, never bundled.
-  // pdfjs-dist loads its worker module by a path relative to itself, which a bundle cannot keep: it stays a dependency.
   // ioredis is required lazily (state/redis.ts), only with the Redis back end.
-  external: ['onnxruntime-node', 'pdfjs-dist', 'ioredis'],
+  // Everything else is bundled, so it is a devDependency: OpenTelemetry (audit/otel.ts) and pdfjs-dist with its
+  // worker (guardrails/judge/documents.ts) are reached only through import(), so they sit in lazy chunks.
+  external: ['onnxruntime-node', 'ioredis'],
   // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../../errors.js';
+import type * as Pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Logger } from '../../log.js';
 import { JudgeFailure } from './client.js';
 
@@ -38,9 +39,24 @@ const MAX_RULE_CHARS = 1000;
 const LIST_ITEM = /^(?:[-*+\u2022\u25cf\u25aa\u25e6\u2013]|\(?\d{1,3}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+/i;
 const MD_HEADING = /^#{1,6}\s+(.*?)\s*#*\s*$/;
 
+/**
+ * pdfjs-dist and its worker, loaded on the first PDF. Both are bundled into lazy chunks (build.mjs), so a gateway
+ * without a .pdf policy document loads neither, and the package needs no pdfjs-dist at run time. pdfjs in Node runs
+ * its worker on the main thread ("fake worker"); it would `import()` the worker by a path relative to pdf.mjs, which
+ * a bundle does not keep, so the worker module is handed over through `globalThis.pdfjsWorker`, pdfjs's own hook.
+ */
+async function loadPdfjs(): Promise<typeof Pdfjs> {
+  const [pdfjs, worker] = await Promise.all([
+    import('pdfjs-dist/legacy/build/pdf.mjs'),
+    import('pdfjs-dist/legacy/build/pdf.worker.mjs'),
+  ]);
+  (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker ??= worker;
+  return pdfjs;
+}
+
 /** Text of a PDF, a line per text line (pdfjs marks line ends), a blank line between pages. */
 export async function pdfText(data: Uint8Array): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const pdfjs = await loadPdfjs();
   const doc = await pdfjs.getDocument({
     data,
     isEvalSupported: false,
