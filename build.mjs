@@ -1,5 +1,6 @@
 // Bundles the CLI into one ESM file, so that `npx secure-mcp-gateway` starts without resolving hundreds of modules.
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -15,10 +16,11 @@ const shared = {
   logLevel: 'warning',
   define: { __SMG_VERSION__: JSON.stringify(version) },
   // An optional peer dependency with a native binding: resolved from the user's install at run time, never bundled.
-  // ioredis is required lazily (state/redis.ts), only with the Redis back end.
-  // Everything else is bundled, so it is a devDependency: OpenTelemetry (audit/otel.ts) and pdfjs-dist with its
-  // worker (guardrails/judge/documents.ts) are reached only through import(), so they sit in lazy chunks.
-  external: ['onnxruntime-node', 'ioredis'],
+  // Everything else is bundled, so the package has no run-time dependency and a tarball installs offline; each
+  // bundled package is a devDependency. OpenTelemetry (audit/otel.ts) and pdfjs-dist with its worker
+  // (guardrails/judge/documents.ts) are reached only through import(), so they sit in lazy chunks; ioredis is a
+  // CommonJS module that runs on its first require (state/redis.ts), only with the Redis back end.
+  external: ['onnxruntime-node'],
   // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
@@ -31,10 +33,37 @@ const shared = {
 rmSync('dist', { recursive: true, force: true });
 
 // Splitting keeps rarely used code (remote transports, undici) in chunks that load only when needed.
-await build({
+const { metafile } = await build({
   ...shared,
   entryPoints: { cli: 'src/cli/bin.ts', demo: 'src/cli/demo.ts' },
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
 });
+
+// The bundled packages are not installed beside the package, so their licence texts would be lost: collect the
+// licence file of every package the bundle holds code from (most licences, MIT first, require the notice to travel).
+const packages = new Map();
+for (const input of Object.keys(metafile.inputs)) {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (!match) continue;
+  const dir = input.slice(0, match.index + match[0].length - 1);
+  if (!packages.has(dir)) packages.set(dir, match[1]);
+}
+const notices = [...packages]
+  .map(([dir, name]) => {
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const file = existsSync(dir) ? readdirSync(dir).find((f) => /^(?:licen[cs]e|copying)(?:\.|$)/i.test(f)) : undefined;
+    const text = file
+      ? readFileSync(path.join(dir, file), 'utf8').trim()
+      : `License: ${pkg.license ?? 'see the package'}`;
+    return { id: `${name}@${pkg.version}`, text };
+  })
+  .filter((n, i, all) => all.findIndex((m) => m.id === n.id) === i)
+  .sort((a, b) => a.id.localeCompare(b.id));
+writeFileSync(
+  'dist/THIRD-PARTY-LICENSES.txt',
+  `secure-mcp-gateway's bundle (dist/) contains code from these packages, under these licences.\n\n` +
+    notices.map((n) => `${'-'.repeat(79)}\n${n.id}\n\n${n.text}\n`).join('\n'),
+);

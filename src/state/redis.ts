@@ -26,12 +26,17 @@ import type { Redis, RedisOptions } from 'ioredis';
 
 /**
  * ioredis is loaded when the first RedisStore is made, not when this module is: it costs about 20 MB of memory, and a
- * gateway on the memory back end (the default) never needs it. It is a dependency, resolved from node_modules.
+ * gateway on the memory back end (the default) never needs it. The bundle (build.mjs) carries it: esbuild turns the
+ * literal `require('ioredis')` into a call of ioredis's bundled module, which runs only then, so the package has no
+ * run-time dependency to fetch. Run from source (tsx, vitest), where an ES module may have no `require`, it is
+ * resolved from node_modules.
  */
-const requireModule = createRequire(import.meta.url);
 let RedisClass: typeof Redis | undefined;
 function redisClass(): typeof Redis {
-  return (RedisClass ??= (requireModule('ioredis') as { Redis: typeof Redis }).Redis);
+  const load = (): unknown =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a literal require is what the bundler follows
+    typeof require === 'function' ? require('ioredis') : createRequire(import.meta.url)('ioredis');
+  return (RedisClass ??= (load() as { Redis: typeof Redis }).Redis);
 }
 import { GatewayError, messageOf } from '../errors.js';
 import type { StateStore, TakeResult, TokenBucket } from './store.js';
