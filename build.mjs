@@ -5,6 +5,25 @@ import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
+/**
+ * pdfjs-dist warns on stderr as its modules load (its default verbosity) that it found no @napi-rs/canvas to draw
+ * with, which the gateway never does: it reads text (guardrails/judge/documents.ts, which also asks for errors only
+ * per document). Start pdfjs at that level. A pdfjs that no longer has the line fails the build, not the user.
+ */
+function quietPdfjs() {
+  const from = 'let verbosity = VerbosityLevel.WARNINGS;';
+  return {
+    name: 'quiet-pdfjs',
+    setup(b) {
+      b.onLoad({ filter: /pdfjs-dist[\\/]legacy[\\/]build[\\/]pdf(?:\.worker)?\.mjs$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes(from)) throw new Error(`${args.path}: no "${from}" to change (pdfjs-dist changed)`);
+        return { contents: text.replace(from, 'let verbosity = VerbosityLevel.ERRORS;'), loader: 'js' };
+      });
+    },
+  };
+}
+
 const shared = {
   bundle: true,
   platform: 'node',
@@ -23,6 +42,7 @@ const shared = {
   external: ['onnxruntime-node'],
   // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
+  plugins: [quietPdfjs()],
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",

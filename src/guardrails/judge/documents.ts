@@ -46,13 +46,23 @@ const MD_HEADING = /^#{1,6}\s+(.*?)\s*#*\s*$/;
  * a bundle does not keep, so the worker module is handed over through `globalThis.pdfjsWorker`, pdfjs's own hook.
  */
 async function loadPdfjs(): Promise<typeof Pdfjs> {
+  const g = globalThis as { pdfjsWorker?: unknown; DOMMatrix?: unknown };
+  // pdfjs's display layer makes a DOMMatrix as its module loads, for rendering, which text extraction never does.
+  // Node has none; pdfjs takes one from @napi-rs/canvas, a 33 MB native package the gateway does not ship, and
+  // without it the module throws on load. A stand-in lets it load; any use of it throws, so a document that would
+  // need rendering is unreadable (closed) rather than read wrong. pdfjs's own load-time warnings about the missing
+  // canvas are silenced at build time (build.mjs).
+  g.DOMMatrix ??= DOMMatrixStandIn;
   const [pdfjs, worker] = await Promise.all([
     import('pdfjs-dist/legacy/build/pdf.mjs'),
     import('pdfjs-dist/legacy/build/pdf.worker.mjs'),
   ]);
-  (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker ??= worker;
+  g.pdfjsWorker ??= worker;
   return pdfjs;
 }
+
+/** Enough of a DOMMatrix for pdfjs to load: it has no methods, so drawing with it throws (see loadPdfjs). */
+class DOMMatrixStandIn {}
 
 /** Text of a PDF, a line per text line (pdfjs marks line ends), a blank line between pages. */
 export async function pdfText(data: Uint8Array): Promise<string> {
