@@ -33,13 +33,14 @@ const shared = {
   minify: true,
   legalComments: 'linked',
   logLevel: 'warning',
-  define: { __SMG_VERSION__: JSON.stringify(version) },
+  define: { __SMG_VERSION__: JSON.stringify(version), __SMG_IOREDIS__: JSON.stringify('vendor/ioredis.cjs') },
   // An optional peer dependency with a native binding: resolved from the user's install at run time, never bundled.
   // Everything else is bundled, so the package has no run-time dependency and a tarball installs offline; each
   // bundled package is a devDependency. OpenTelemetry (audit/otel.ts) and pdfjs-dist with its worker
-  // (guardrails/judge/documents.ts) are reached only through import(), so they sit in lazy chunks; ioredis is a
-  // CommonJS module that runs on its first require (state/redis.ts), only with the Redis back end.
-  external: ['onnxruntime-node'],
+  // (guardrails/judge/documents.ts) are reached only through import(), so they sit in lazy chunks. ioredis is
+  // required synchronously, on the first Redis store (state/redis.ts): it is bundled apart, into dist/vendor/ioredis.cjs
+  // (below), so that a gateway without Redis does not parse it at start-up.
+  external: ['onnxruntime-node', 'ioredis'],
   // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   plugins: [quietPdfjs()],
@@ -62,10 +63,24 @@ const { metafile } = await build({
   metafile: true,
 });
 
+const vendor = await build({
+  entryPoints: { 'vendor/ioredis': 'ioredis' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+});
+
 // The bundled packages are not installed beside the package, so their licence texts would be lost: collect the
 // licence file of every package the bundle holds code from (most licences, MIT first, require the notice to travel).
 const packages = new Map();
-for (const input of Object.keys(metafile.inputs)) {
+for (const input of [...Object.keys(metafile.inputs), ...Object.keys(vendor.metafile.inputs)]) {
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!match) continue;
   const dir = input.slice(0, match.index + match[0].length - 1);

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePdf } from '../support/pdf-fixture.js';
 import { startFakeEndpoint, type FakeEndpoint } from '../support/judge-fake-endpoint.js';
 import { npmServer, ROOT, tempDir, textOf } from '../helpers/gateway.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 /** Ceilings, with room over today's figures (tarball 2.2 MB, unpacked and installed 6.6 MB; 192 MB installed before). */
 const MAX_TARBALL_BYTES = 3.5 * 1024 * 1024;
@@ -126,6 +127,7 @@ describe('the installed tarball', () => {
   let installed: string;
   let command: string;
   let fake: FakeEndpoint;
+  let redis: RedisServer;
 
   beforeAll(async () => {
     dir = tempDir('smg-pack-');
@@ -138,6 +140,7 @@ describe('the installed tarball', () => {
     installed = path.join(prefix, 'lib/node_modules/secure-mcp-gateway');
     command = path.join(prefix, 'bin/secure-mcp-gateway');
     fake = await startFakeEndpoint({ models: ['judge-model'] });
+    redis = await startRedis();
     fake.script((req) =>
       req.check === 'policy' && req.user.includes('Falcon')
         ? { verdict: { violation: true, rule: 'policies.2', confidence: 0.93, reason: 'names project Falcon' } }
@@ -146,6 +149,7 @@ describe('the installed tarball', () => {
   }, 180_000);
   afterAll(async () => {
     await fake.close();
+    await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -179,7 +183,7 @@ describe('the installed tarball', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
   });
 
-  it('serves a stdio session to a real MCP server and exports its telemetry', async () => {
+  it('serves a stdio session to a real MCP server, with telemetry and the Redis state store', async () => {
     const home = tempDir();
     const bodies: string[] = [];
     const collector = http.createServer((req, res) => {
@@ -194,6 +198,7 @@ describe('the installed tarball', () => {
       JSON.stringify({
         servers: { everything: { command: process.execPath, args: [npmServer('everything')] } },
         telemetry: { otlp: { endpoint: `http://127.0.0.1:${port}`, exportIntervalMs: 200 } },
+        state: { backend: 'redis', url: redis.url },
       }),
     );
     const transport = new StdioClientTransport({
@@ -213,6 +218,8 @@ describe('the installed tarball', () => {
       const echoed = await client.callTool({ name: 'everything__echo', arguments: { message: 'from the tarball' } });
       expect(textOf(echoed)).toContain('from the tarball');
       await expect.poll(() => bodies.includes('/v1/traces'), { timeout: 15_000 }).toBe(true);
+      // The bundled ioredis (dist/vendor/ioredis.cjs) connected and wrote the shared state.
+      expect(Number(redis.cli('dbsize'))).toBeGreaterThan(0);
     } finally {
       await client.close();
       collector.close();
