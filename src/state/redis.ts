@@ -22,16 +22,26 @@
  * never the source of truth: a message lost in an outage is made up for by the re-checks on `up`.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Redis, RedisOptions } from 'ioredis';
 
 /**
  * ioredis is loaded when the first RedisStore is made, not when this module is: it costs about 20 MB of memory, and a
- * gateway on the memory back end (the default) never needs it. It is a dependency, resolved from node_modules.
+ * gateway on the memory back end (the default) never needs it. The package ships it bundled on its own
+ * (dist/vendor/ioredis.cjs, build.mjs), so there is no run-time dependency to fetch and a gateway without Redis does
+ * not even parse it. Run from source (tsx, vitest) it is resolved from node_modules.
  */
-const requireModule = createRequire(import.meta.url);
+declare const __SMG_IOREDIS__: string | undefined;
 let RedisClass: typeof Redis | undefined;
 function redisClass(): typeof Redis {
-  return (RedisClass ??= (requireModule('ioredis') as { Redis: typeof Redis }).Redis);
+  return (RedisClass ??= (createRequire(import.meta.url)(ioredisPath()) as { Redis: typeof Redis }).Redis);
+}
+/** The bundled file relative to dist/, found from this code's place there: dist/ itself or dist/chunks/. */
+function ioredisPath(): string {
+  if (typeof __SMG_IOREDIS__ !== 'string') return 'ioredis';
+  const here = new URL('.', import.meta.url);
+  const dist = here.pathname.endsWith('/chunks/') ? new URL('..', here) : here;
+  return fileURLToPath(new URL(__SMG_IOREDIS__, dist));
 }
 import { GatewayError, messageOf } from '../errors.js';
 import type { StateStore, TakeResult, TokenBucket } from './store.js';

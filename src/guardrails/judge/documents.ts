@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../../errors.js';
+import type * as Pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Logger } from '../../log.js';
 import { JudgeFailure } from './client.js';
 
@@ -38,9 +39,34 @@ const MAX_RULE_CHARS = 1000;
 const LIST_ITEM = /^(?:[-*+\u2022\u25cf\u25aa\u25e6\u2013]|\(?\d{1,3}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+/i;
 const MD_HEADING = /^#{1,6}\s+(.*?)\s*#*\s*$/;
 
+/**
+ * pdfjs-dist and its worker, loaded on the first PDF. Both are bundled into lazy chunks (build.mjs), so a gateway
+ * without a .pdf policy document loads neither, and the package needs no pdfjs-dist at run time. pdfjs in Node runs
+ * its worker on the main thread ("fake worker"); it would `import()` the worker by a path relative to pdf.mjs, which
+ * a bundle does not keep, so the worker module is handed over through `globalThis.pdfjsWorker`, pdfjs's own hook.
+ */
+async function loadPdfjs(): Promise<typeof Pdfjs> {
+  const g = globalThis as { pdfjsWorker?: unknown; DOMMatrix?: unknown };
+  // pdfjs's display layer makes a DOMMatrix as its module loads, for rendering, which text extraction never does.
+  // Node has none; pdfjs takes one from @napi-rs/canvas, a 33 MB native package the gateway does not ship, and
+  // without it the module throws on load. A stand-in lets it load; any use of it throws, so a document that would
+  // need rendering is unreadable (closed) rather than read wrong. pdfjs's own load-time warnings about the missing
+  // canvas are silenced at build time (build.mjs).
+  g.DOMMatrix ??= DOMMatrixStandIn;
+  const [pdfjs, worker] = await Promise.all([
+    import('pdfjs-dist/legacy/build/pdf.mjs'),
+    import('pdfjs-dist/legacy/build/pdf.worker.mjs'),
+  ]);
+  g.pdfjsWorker ??= worker;
+  return pdfjs;
+}
+
+/** Enough of a DOMMatrix for pdfjs to load: it has no methods, so drawing with it throws (see loadPdfjs). */
+class DOMMatrixStandIn {}
+
 /** Text of a PDF, a line per text line (pdfjs marks line ends), a blank line between pages. */
 export async function pdfText(data: Uint8Array): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const pdfjs = await loadPdfjs();
   const doc = await pdfjs.getDocument({
     data,
     isEvalSupported: false,
