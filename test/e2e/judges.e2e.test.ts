@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makePdf } from '../support/pdf-fixture.js';
+import { ACME_POLICY_LINES, makePdf } from '../support/pdf-fixture.js';
 import { startFakeEndpoint, type FakeEndpoint, type Script } from '../support/judge-fake-endpoint.js';
 import { BIN, fixtureServer, nonJsonRpcLines, startGateway, tempDir, textOf } from '../helpers/gateway.js';
 
@@ -45,14 +45,7 @@ beforeEach(() => {
 
 function setup(judgeSection: object, endpoint: object = {}) {
   const home = tempDir();
-  fs.writeFileSync(
-    path.join(home, 'policies.pdf'),
-    makePdf([
-      'Acme data policy',
-      '1. Never include customer account numbers in answers.',
-      '2. Do not mention internal project code names such as Falcon.',
-    ]),
-  );
+  fs.writeFileSync(path.join(home, 'policies.pdf'), makePdf(ACME_POLICY_LINES));
   return {
     home,
     config: {

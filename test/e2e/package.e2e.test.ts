@@ -17,7 +17,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePdf } from '../support/pdf-fixture.js';
+import { ACME_POLICY_LINES, makePdf } from '../support/pdf-fixture.js';
 import { startFakeEndpoint, type FakeEndpoint } from '../support/judge-fake-endpoint.js';
 import { npmServer, ROOT, tempDir, textOf } from '../helpers/gateway.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
@@ -229,14 +229,7 @@ describe('the installed tarball', () => {
 
   it('reads a PDF policy document and blocks by its rule', async () => {
     const home = tempDir();
-    fs.writeFileSync(
-      path.join(home, 'policies.pdf'),
-      makePdf([
-        'Acme data policy',
-        '1. Never include customer account numbers in answers.',
-        '2. Do not mention internal project code names such as Falcon.',
-      ]),
-    );
+    fs.writeFileSync(path.join(home, 'policies.pdf'), makePdf(ACME_POLICY_LINES));
     const configPath = path.join(home, 'config.json');
     fs.writeFileSync(
       configPath,

@@ -25,3 +25,10 @@ export function makePdf(lines: readonly string[]): Buffer {
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
 }
+
+/** A two-rule policy document (`policies.1`, `policies.2` once saved as policies.pdf), for the judge tests. */
+export const ACME_POLICY_LINES = [
+  'Acme data policy',
+  '1. Never include customer account numbers in answers.',
+  '2. Do not mention internal project code names such as Falcon.',
+] as const;
