@@ -64,7 +64,8 @@ export function ensureOnnxRuntime(options: EnsureOptions = {}): 'present' | 'lin
   fs.rmSync(tmpLink, { force: true });
   fs.symlinkSync(installed, tmpLink, 'junction');
   fs.renameSync(tmpLink, link);
-  if (!resolveOnnxRuntime(root)) throw new Error(`${PACKAGE} still does not resolve from ${root} after linking ${link}`);
+  if (!resolveOnnxRuntime(root))
+    throw new Error(`${PACKAGE} still does not resolve from ${root} after linking ${link}`);
   return did;
 }
 
