@@ -6,7 +6,13 @@ export default defineConfig({
     // tests get it themselves, once per run, for the unit and e2e projects alike (test/support/onnx-runtime.ts).
     globalSetup: ['test/support/onnx-runtime.ts'],
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts'], environment: 'node' } },
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'test/support/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
       {
         test: {
           name: 'e2e',

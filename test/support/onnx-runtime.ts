@@ -14,7 +14,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,12 +32,15 @@ export interface EnsureOptions {
   version?: string;
 }
 
-/** Where the package resolves from `root`, or undefined when it does not. */
+/**
+ * Where the package resolves from `root` (Node's lookup: node_modules/<name> in `root` and each parent), or undefined.
+ * Not require.resolve: it caches its answers per process, and a removed link would still resolve.
+ */
 export function resolveOnnxRuntime(root: string = CHECKOUT): string | undefined {
-  try {
-    return createRequire(path.join(root, 'package.json')).resolve(`${PACKAGE}/package.json`);
-  } catch {
-    return undefined;
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'node_modules', PACKAGE, 'package.json');
+    if (fs.existsSync(file)) return file;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 
