@@ -2,8 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // onnxruntime-node is no devDependency (its install script fetches CUDA from NuGet on Linux x64): the local-model
+    // tests get it themselves, once per run, for the unit and e2e projects alike (test/support/onnx-runtime.ts).
+    globalSetup: ['test/support/onnx-runtime.ts'],
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts'], environment: 'node' } },
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'test/support/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
       {
         test: {
           name: 'e2e',

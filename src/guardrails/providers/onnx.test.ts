@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../errors.js';
 import { runStages } from '../../pipeline/run.js';
@@ -79,11 +79,14 @@ const wordpiece = (over: Partial<OnnxProviderConfig> = {}): OnnxProviderConfig &
   ...over,
 });
 
+const RUNTIME_PACKAGE = 'onnxruntime-node';
+
 /** The real onnxruntime-node, with every session's run() recorded and optionally slowed down or broken. */
 function watchedRuntime(before?: () => Promise<void>): OnnxDeps & { feeds: Record<string, ort.Tensor>[] } {
   const feeds: Record<string, ort.Tensor>[] = [];
   const loadRuntime = async () => {
-    const real = await import('onnxruntime-node');
+    // A variable: tsc must not need onnxruntime-node's types (the test run installs the package: onnx-runtime.ts).
+    const real = (await import(RUNTIME_PACKAGE)) as typeof ort;
     const create = async (...args: unknown[]) => {
       const session = await (real.InferenceSession.create as (...a: unknown[]) => Promise<ort.InferenceSession>)(
         ...args,
@@ -258,7 +261,7 @@ describe('onnx provider: failures are precise and fail closed', () => {
     [
       'onnxruntime-node is not installed',
       () => [wordpiece(), {}, { loadRuntime: () => Promise.reject(missing) }],
-      'guardrail provider "local" failed: onnxruntime-node is not installed: install onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node) or remove provider "local"',
+      'guardrail provider "local" failed: onnxruntime-node is not installed: install onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node; with a global gateway: ONNXRUNTIME_NODE_INSTALL=skip npm install -g onnxruntime-node) or remove provider "local"',
     ],
     [
       'onnxruntime-node cannot load',
@@ -817,6 +820,8 @@ describe('checkOnnxProviders (config validate)', () => {
     const missing = Object.assign(new Error('not found'), { code: 'MODULE_NOT_FOUND' });
     await expect(
       checkOnnxProviders('/c.json', providers(), { loadRuntime: () => Promise.reject(missing) }),
-    ).rejects.toThrow('ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node) or remove provider "good"');
+    ).rejects.toThrow(
+      'install onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node; with a global gateway: ONNXRUNTIME_NODE_INSTALL=skip npm install -g onnxruntime-node) or remove provider "good"',
+    );
   });
 });

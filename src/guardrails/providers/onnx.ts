@@ -23,7 +23,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
-import type * as Ort from 'onnxruntime-node';
+// Types from onnxruntime-common (what onnxruntime-node re-exports; no install script): the checkout does not install
+// onnxruntime-node, and type-checking must not need it.
+import type * as Ort from 'onnxruntime-common';
 import { GatewayError, messageOf, type GatewayErrorCode } from '../../errors.js';
 import { maskExcerpt, type AsyncDetector, type Detection } from '../types.js';
 import type { ProviderHooks } from './client.js';
@@ -46,7 +48,11 @@ const DEFAULT_MAX_CHUNKS = 16;
 const DEFAULT_THRESHOLD = 0.5;
 const DEFAULT_CACHE_SIZE = 1000;
 
-const INSTALL_HINT = 'ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node';
+// The variable stops its install script from fetching the CUDA provider from NuGet (unused here) on Linux x64.
+const INSTALL_HINT =
+  'ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node; with a global gateway: ONNXRUNTIME_NODE_INSTALL=skip npm install -g onnxruntime-node';
+/** The user's own install, resolved at run time (build.mjs keeps it external); a variable, so tsc does not look for its types. */
+const RUNTIME_PACKAGE = 'onnxruntime-node';
 
 export interface OnnxDeps {
   /** How onnxruntime-node is loaded; tests replace it to play a machine where it is not installed. */
@@ -101,7 +107,7 @@ export function createOnnxProvider(
   deps: OnnxDeps = {},
 ): OnnxDetector {
   const name = cfg.name;
-  const loadRuntime = deps.loadRuntime ?? (() => import('onnxruntime-node'));
+  const loadRuntime = deps.loadRuntime ?? (() => import(RUNTIME_PACKAGE) as Promise<OrtModule>);
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const threshold = cfg.threshold ?? DEFAULT_THRESHOLD;
   const maxChunks = cfg.maxChunks ?? DEFAULT_MAX_CHUNKS;
