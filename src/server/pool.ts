@@ -457,7 +457,7 @@ export class UpstreamPool {
   status(server: string): ServerStatus | undefined {
     const u = this.upstreams.get(server);
     if (!u || u.state === 'closed' || this.verdicts.has(server)) return undefined;
-    if (u.lastError !== undefined) return { server, state: 'failed', error: this.res.mask(u.lastError) };
+    if (u.lastError !== undefined) return { server, state: 'failed' };
     return { server, state: 'starting' };
   }
 

@@ -35,7 +35,7 @@ const fileMissing: ServerStatus = {
   },
 };
 const starting: ServerStatus = { server: 'fs', state: 'starting' };
-const failed: ServerStatus = { server: 'crashy', state: 'failed', error: 'exited with code 3 before initialize' };
+const failed: ServerStatus = { server: 'crashy', state: 'failed' };
 const all = [unavailable, fileMissing, starting, failed];
 
 describe('server status', () => {
@@ -51,7 +51,7 @@ describe('server status', () => {
     [starting, 'starting: fs: its tools are added when it is ready (the tool list then changes)'],
     [
       failed,
-      'unavailable: crashy: it failed to start and is being retried; last error: exited with code 3 before initialize',
+      'unavailable: crashy: it failed to start and is being retried; its last error is in gateway.log (secure-mcp-gateway doctor shows it too)',
     ],
   ])('says what and why for %j', (status, line) => {
     if (typeof line === 'string') expect(statusLine(status)).toBe(line);

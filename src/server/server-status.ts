@@ -7,7 +7,8 @@
  * and to gateway.log.
  *
  * The tool is the gateway's own, not an upstream's: it is not pinned, and its text is built from server names,
- * JSON paths, variable and file names and upstream error messages (masked by the caller), never a resolved value.
+ * JSON paths, variable and file names, never a resolved value, and never an upstream's own words (its error text
+ * stays in gateway.log).
  * Its name starts with "_": every exposed upstream name starts with a server name, and a server name starts with a
  * letter or a digit (config/schema.ts SERVER_NAME_PATTERN), so the two can never collide.
  */
@@ -25,8 +26,11 @@ export type ServerStatus =
   | { server: string; state: 'unavailable'; config: UnavailableServer }
   /** Connecting for the first time: no tool list yet, live or cached. */
   | { server: string; state: 'starting' }
-  /** Failed to connect (or its list was never checked) and is being retried; `error` is its last error, masked. */
-  | { server: string; state: 'failed'; error: string };
+  /**
+   * Failed to connect (or its list was never checked) and is being retried. Its last error stays in gateway.log: an
+   * upstream can write that text (an initialize error, an HTTP body), and this text reaches the model unscanned.
+   */
+  | { server: string; state: 'failed' };
 
 /** One line per server: what it is and why, with the fix where there is one. */
 export function statusLine(s: ServerStatus): string {
@@ -39,7 +43,7 @@ export function statusLine(s: ServerStatus): string {
     case 'starting':
       return `starting: ${s.server}: its tools are added when it is ready (the tool list then changes)`;
     case 'failed':
-      return `unavailable: ${s.server}: it failed to start and is being retried; last error: ${s.error}`;
+      return `unavailable: ${s.server}: it failed to start and is being retried; its last error is in gateway.log (secure-mcp-gateway doctor shows it too)`;
   }
 }
 

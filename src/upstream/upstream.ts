@@ -315,8 +315,12 @@ export class Upstream {
     });
   }
 
+  /**
+   * The error a waiting call gets. It reaches the client (and the model), so it does not repeat the last error: an
+   * upstream can write that text (its answer to initialize, an HTTP body), and gateway.log already has it.
+   */
   private unavailable(why: string): GatewayError {
-    const last = this.lastError ? `; last error: ${this.lastError}` : '';
+    const last = this.lastError ? ' (its last error is in gateway.log)' : '';
     return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream "${this.name}" is unavailable: ${why}${last}`);
   }
 
