@@ -2,7 +2,12 @@
  * One tools/call: request stages, then the upstream (the fixed terminal step, never a stage), then response
  * stages. A denied request never reaches the upstream; a denied response never reaches the client. Every way a
  * call can end is an outcome, a failed upstream included, so that the audit reads the finished call once.
+ *
+ * An upstream's JSON-RPC error is the upstream's own text on its way to the model, like a result: its message and
+ * data run through the response stages as an error result (a deny blocks the call by that rule, a redaction rewrites
+ * the error). Errors the gateway wrote itself (timeouts, a crash, shutting down) carry no upstream words.
  */
+import { GatewayError } from '../errors.js';
 import { runStages } from './run.js';
 import type {
   CallContext,
@@ -61,11 +66,40 @@ export async function callTool(
   try {
     raw = await upstream(before.value, ctx);
   } catch (error) {
-    return { kind: 'failed', error, trail: before.trail, upstream: { start, ms: now() - start, failed: true } };
+    const timing = { start, ms: now() - start, failed: true };
+    if (!(error instanceof GatewayError) || error.code !== 'UPSTREAM_ERROR')
+      return { kind: 'failed', error, trail: before.trail, upstream: timing };
+    const read = await runStages(pipeline.response, errorAsResult(error), ctx);
+    const trail = [...before.trail, ...read.trail];
+    if (read.denied) return { kind: 'blocked', phase: 'response', verdict: read.denied, trail, upstream: timing };
+    return { kind: 'failed', error: errorFromResult(error, read.value), trail, upstream: timing };
   }
   const timing = { start, ms: now() - start, failed: false };
   const after = await runStages(pipeline.response, raw, ctx);
   const trail = [...before.trail, ...after.trail];
   if (after.denied) return { kind: 'blocked', phase: 'response', verdict: after.denied, trail, upstream: timing };
   return { kind: 'allowed', result: after.value, trail, upstream: timing };
+}
+
+/** An upstream's error as the response stages read a result: its message, then its data as JSON (when it has any). */
+function errorAsResult(error: GatewayError): ToolResult {
+  const content = [{ type: 'text' as const, text: error.message }];
+  if (error.data !== undefined) content.push({ type: 'text', text: JSON.stringify(error.data) });
+  return { content, isError: true };
+}
+
+/** The error again, with what the stages changed (a redaction) in its message and data; unchanged when they did not. */
+function errorFromResult(error: GatewayError, read: ToolResult): GatewayError {
+  const texts = read.content.map((c) => (c.type === 'text' ? c.text : ''));
+  const message = texts[0] ?? error.message;
+  let data: unknown = error.data;
+  if (error.data !== undefined && texts[1] !== JSON.stringify(error.data)) {
+    try {
+      data = JSON.parse(texts[1] ?? 'null');
+    } catch {
+      data = texts[1];
+    }
+  }
+  if (message === error.message && data === error.data) return error;
+  return new GatewayError('UPSTREAM_ERROR', message, { cause: error, upstreamCode: error.upstreamCode, data });
 }

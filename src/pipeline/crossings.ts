@@ -72,7 +72,10 @@ export const CROSSINGS: readonly Crossing[] = [
       'audit.required, the integrity gate, the input guardrails, then the parameter checks (schema, argument ' +
         'rules, data flow, rate limit, approval)',
     ),
-    answer: pipeline(`${OUTPUT}, then the restore of input placeholders`),
+    answer: pipeline(
+      `${OUTPUT} (over the result, or over the upstream's JSON-RPC error message and data read as one), then the ` +
+        'restore of input placeholders',
+    ),
   },
   {
     method: 'tools/list',

@@ -3,7 +3,8 @@
  * structuredContent, in an object key, in the result's `_meta`, in a content part's `_meta`, in a text blob that claims to be an
  * image, or in a resource link's title never reaches the client; a secret nested 70 levels deep in the arguments
  * never reaches the upstream (a guard that cannot finish denies); `resources/read` of a file outside the server's
- * roots, or of a credential file, is refused before the upstream sees it. Benign look-alikes pass.
+ * roots, or of a credential file, is refused before the upstream sees it; an upstream's JSON-RPC error is read like
+ * a result. Benign look-alikes pass.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,6 +48,27 @@ describe('complete mediation end to end', () => {
       if (where === 'deep') expect(textOf(ok)).toMatch(/guard\.budget-exceeded/);
       else expect(ok.isError, `clean ${where}: ${textOf(ok)}`).toBeFalsy();
     }
+    expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
+    expect((await gw.closeStdin()).code).toBe(0);
+  });
+
+  it("reads an upstream's JSON-RPC error like a result: an injection in its message or data is blocked", async () => {
+    const home = tempDir();
+    const root = fs.mkdtempSync(path.join(home, 'root-'));
+    const gw = await startGateway(config(home, root), { home });
+    for (const where of ['message', 'data'] as const) {
+      const r = await gw.client.callTool({ name: 'm__fail', arguments: { where } });
+      expect(r.isError, where).toBe(true);
+      expect(textOf(r), where).toMatch(/^blocked by output guardrail injection\./);
+      expect(JSON.stringify(r)).not.toContain('id_rsa');
+    }
+    // A plain failure still arrives as the upstream's JSON-RPC error, with its code and data.
+    const clean = await gw.client.callTool({ name: 'm__fail', arguments: { where: 'clean' } }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; message: string; data: unknown },
+    );
+    expect(clean).toMatchObject({ code: -32050, data: { retry: false } });
+    expect(clean?.message).toMatch(/job failed: the input file is empty/);
     expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
     expect((await gw.closeStdin()).code).toBe(0);
   });
