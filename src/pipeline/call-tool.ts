@@ -67,12 +67,11 @@ export async function callTool(
     raw = await upstream(before.value, ctx);
   } catch (error) {
     const timing = { start, ms: now() - start, failed: true };
-    if (!(error instanceof GatewayError) || error.code !== 'UPSTREAM_ERROR')
-      return { kind: 'failed', error, trail: before.trail, upstream: timing };
-    const read = await runStages(pipeline.response, errorAsResult(error), ctx);
+    if (!isUpstreamError(error)) return { kind: 'failed', error, trail: before.trail, upstream: timing };
+    const read = await runStages(pipeline.response, upstreamErrorAsResult(error), ctx);
     const trail = [...before.trail, ...read.trail];
     if (read.denied) return { kind: 'blocked', phase: 'response', verdict: read.denied, trail, upstream: timing };
-    return { kind: 'failed', error: errorFromResult(error, read.value), trail, upstream: timing };
+    return { kind: 'failed', error: upstreamErrorFromResult(error, read.value), trail, upstream: timing };
   }
   const timing = { start, ms: now() - start, failed: false };
   const after = await runStages(pipeline.response, raw, ctx);
@@ -81,15 +80,20 @@ export async function callTool(
   return { kind: 'allowed', result: after.value, trail, upstream: timing };
 }
 
+/** True for an upstream's own JSON-RPC error, whose message and data the upstream wrote. */
+export function isUpstreamError(error: unknown): error is GatewayError {
+  return error instanceof GatewayError && error.code === 'UPSTREAM_ERROR';
+}
+
 /** An upstream's error as the response stages read a result: its message, then its data as JSON (when it has any). */
-function errorAsResult(error: GatewayError): ToolResult {
+export function upstreamErrorAsResult(error: GatewayError): ToolResult {
   const content = [{ type: 'text' as const, text: error.message }];
   if (error.data !== undefined) content.push({ type: 'text', text: JSON.stringify(error.data) });
   return { content, isError: true };
 }
 
 /** The error again, with what the stages changed (a redaction) in its message and data; unchanged when they did not. */
-function errorFromResult(error: GatewayError, read: ToolResult): GatewayError {
+export function upstreamErrorFromResult(error: GatewayError, read: Pick<ToolResult, 'content'>): GatewayError {
   const texts = read.content.map((c) => (c.type === 'text' ? c.text : ''));
   const message = texts[0] ?? error.message;
   let data: unknown = error.data;

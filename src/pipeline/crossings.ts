@@ -110,14 +110,19 @@ export const CROSSINGS: readonly Crossing[] = [
     from: 'client',
     kind: 'request',
     guard: pipeline(`the prompt arguments pass ${INPUT}`),
-    answer: pipeline(`the prompt messages pass ${OUTPUT} (a prompt’s own task is not counted as injection)`),
+    answer: pipeline(
+      `the prompt messages (or the upstream's JSON-RPC error) pass ${OUTPUT} (a prompt’s own task is not counted as ` +
+        'injection)',
+    ),
   },
   {
     method: 'resources/read',
     from: 'client',
     kind: 'request',
     guard: pipeline(`the URI passes the resource rule (file: URIs inside the roots, no credential files) and ${INPUT}`),
-    answer: pipeline(`every content (text, decoded text blobs, _meta) passes ${OUTPUT}`),
+    answer: pipeline(
+      `every content (text, decoded text blobs, _meta), or the upstream's JSON-RPC error, passes ${OUTPUT}`,
+    ),
   },
   {
     method: 'resources/subscribe',

@@ -57,7 +57,12 @@ import {
   type SessionState,
   type ToolResult,
 } from '../pipeline/types.js';
-import type { CallPipeline } from '../pipeline/call-tool.js';
+import {
+  isUpstreamError,
+  upstreamErrorAsResult,
+  upstreamErrorFromResult,
+  type CallPipeline,
+} from '../pipeline/call-tool.js';
 import type { RequestStage } from '../pipeline/types.js';
 import { guarded } from '../pipeline/crossings.js';
 import { runStages } from '../pipeline/run.js';
@@ -549,6 +554,23 @@ export class Gateway {
   }
 
   /**
+   * An upstream's JSON-RPC error to a read (a prompt, a resource) is the upstream's text on its way to the model: its
+   * message and data pass the same response stages as the content would (guardContent), and the error is thrown again
+   * as they left it (a block names the rule; a redaction rewrites it). Errors the gateway wrote pass as they are.
+   */
+  private async rethrowGuarded(
+    server: string,
+    what: string,
+    args: Record<string, unknown>,
+    error: unknown,
+    signal: AbortSignal,
+  ): Promise<never> {
+    if (!isUpstreamError(error)) throw error;
+    const content = await this.guardContent(server, what, args, upstreamErrorAsResult(error).content, signal);
+    throw upstreamErrorFromResult(error, { content });
+  }
+
+  /**
    * Runs the response stages of the server's policy (size, output guardrails, output judges) over content that is
    * not a tool result: a resource read, a prompt's messages. The parts come back in the same order, redacted where a
    * detector redacts; a block throws a JSON-RPC error (BLOCKED_BY_POLICY) that names the rule.
@@ -731,15 +753,17 @@ export class Gateway {
           ? await this.relay.promptArguments(route.server, route.name, req.params.arguments, extra.signal)
           : undefined;
         const params = withMeta({ name: route.name, ...(args ? { arguments: args } : {}) }, req.params._meta);
-        const result = await upstream.request({ method: 'prompts/get', params }, GetPromptResultSchema, {
-          signal: extra.signal,
-          timeout,
-        });
+        const promptArgs = { ...(req.params.arguments ?? {}) };
+        const result = await upstream
+          .request({ method: 'prompts/get', params }, GetPromptResultSchema, { signal: extra.signal, timeout })
+          .catch((error: unknown) =>
+            this.rethrowGuarded(route.server, `prompts/get ${route.name}`, promptArgs, error, extra.signal),
+          );
         // The messages of a prompt go into the conversation as they are: they pass the output guardrails first.
         const content = await this.guardContent(
           route.server,
           `prompts/get ${route.name}`,
-          { ...(req.params.arguments ?? {}) },
+          promptArgs,
           result.messages.map((m) => m.content),
           extra.signal,
         );
@@ -756,11 +780,15 @@ export class Gateway {
         const server = this.routes.resolveResource(req.params.uri);
         const upstream = this.upstreamOf(server);
         await this.guardResourceRequest(server, 'resources/read', req.params.uri, extra.signal);
-        const result = await upstream.request(
-          { method: 'resources/read', params: withMeta({ uri: req.params.uri }, req.params._meta) },
-          ReadResourceResultSchema,
-          { signal: extra.signal, timeout: upstream.server.config.timeoutMs },
-        );
+        const result = await upstream
+          .request(
+            { method: 'resources/read', params: withMeta({ uri: req.params.uri }, req.params._meta) },
+            ReadResourceResultSchema,
+            { signal: extra.signal, timeout: upstream.server.config.timeoutMs },
+          )
+          .catch((error: unknown) =>
+            this.rethrowGuarded(server, 'resources/read', { uri: req.params.uri }, error, extra.signal),
+          );
         // A resource's text reaches the model like a tool result: the same output guardrails apply.
         const content = await this.guardContent(
           server,

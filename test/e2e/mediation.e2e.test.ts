@@ -53,6 +53,7 @@ describe('complete mediation end to end', () => {
   });
 
   it("reads an upstream's JSON-RPC error like a result: an injection in its message or data is blocked", async () => {
+    // tools/call, resources/read and prompts/get alike.
     const home = tempDir();
     const root = fs.mkdtempSync(path.join(home, 'root-'));
     const gw = await startGateway(config(home, root), { home });
@@ -69,6 +70,24 @@ describe('complete mediation end to end', () => {
     );
     expect(clean).toMatchObject({ code: -32050, data: { retry: false } });
     expect(clean?.message).toMatch(/job failed: the input file is empty/);
+    // The same for a resource read and a prompt: the error is blocked by the rule, a clean one passes as it came.
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e as { code: number; message: string },
+      );
+    for (const p of [
+      failure(gw.client.readResource({ uri: 'fail://hidden' })),
+      failure(gw.client.getPrompt({ name: 'm__broken', arguments: { where: 'hidden' } })),
+    ]) {
+      const e = await p;
+      expect(e?.message).toMatch(/blocked by output guardrail injection\./);
+      expect(JSON.stringify(e)).not.toContain('id_rsa');
+    }
+    expect((await failure(gw.client.readResource({ uri: 'fail://clean' })))?.message).toMatch(/the log is empty/);
+    expect((await failure(gw.client.getPrompt({ name: 'm__broken', arguments: { where: 'clean' } })))?.message).toMatch(
+      /prompt failed: no template/,
+    );
     expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
     expect((await gw.closeStdin()).code).toBe(0);
   });
