@@ -451,8 +451,8 @@ export class UpstreamPool {
 
   /**
    * Why a server of this pool lists no tools (issue 17, item 4), or undefined when it does: still starting (no
-   * list yet, live or cached, or its check is in flight), or failed to start and being retried, with its last error
-   * (masked: an upstream's message may quote its own environment).
+   * list yet, live or cached, or its check is in flight), or failed to start and being retried (its last error stays
+   * in gateway.log: an upstream may have written it).
    */
   status(server: string): ServerStatus | undefined {
     const u = this.upstreams.get(server);
