@@ -376,14 +376,18 @@ export class Upstream {
           `upstream "${this.name}" did not answer ${method} within ${timeout} ms; the request was cancelled`,
           { cause: error },
         );
+      // -32000 is both the SDK's "the connection closed" and the code many servers use for their own errors: only
+      // the SDK's own rejection (and direct-call's, worded the same) is a closed connection; the rest is the upstream's.
+      const connectionClosed =
+        error.code === (ErrorCode.ConnectionClosed as number) && plainMessage(error) === 'Connection closed';
       // close() sets 'closed' before it closes the connection: then the gateway ended the call, not a crash.
-      if (error.code === (ErrorCode.ConnectionClosed as number) && this.isClosed())
+      if (connectionClosed && this.isClosed())
         return new GatewayError(
           'SHUTTING_DOWN',
           `upstream "${this.name}" was closed before it answered ${method}: the gateway is shutting down`,
           { cause: error },
         );
-      if (error.code === (ErrorCode.ConnectionClosed as number))
+      if (connectionClosed)
         return new GatewayError(
           'UPSTREAM_CRASHED',
           `upstream "${this.name}" went away while ${method} was in flight (${connection.describeEnd()}); it is being restarted`,

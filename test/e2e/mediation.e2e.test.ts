@@ -63,12 +63,13 @@ describe('complete mediation end to end', () => {
       expect(textOf(r), where).toMatch(/^blocked by output guardrail injection\./);
       expect(JSON.stringify(r)).not.toContain('id_rsa');
     }
-    // A plain failure still arrives as the upstream's JSON-RPC error, with its code and data.
+    // A plain failure still arrives as the upstream's JSON-RPC error, with its code and data: -32000 from an upstream
+    // is its own error, not a closed connection.
     const clean = await gw.client.callTool({ name: 'm__fail', arguments: { where: 'clean' } }).then(
       () => undefined,
       (e: unknown) => e as { code: number; message: string; data: unknown },
     );
-    expect(clean).toMatchObject({ code: -32050, data: { retry: false } });
+    expect(clean).toMatchObject({ code: -32000, data: { retry: false } });
     expect(clean?.message).toMatch(/job failed: the input file is empty/);
     // The same for a resource read and a prompt: the error is blocked by the rule, a clean one passes as it came.
     const failure = (p: Promise<unknown>) =>
