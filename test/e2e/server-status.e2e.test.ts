@@ -204,6 +204,9 @@ describe('a server with an unresolvable reference', () => {
     fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config));
     const { key } = makeKey(home, 'one', 'alice@example.com');
     serving = await startServe(config, { home, env: { [SET]: SECRET } });
+    // The URL comes on stdout, the log on stderr: two pipes, so the log line may arrive a little later.
+    const started = serving;
+    await waitFor(() => started.logs().some((l) => l.msg?.startsWith('serve: listening')));
     expect(serving.logs()).toContainEqual(
       expect.objectContaining({ msg: 'serve: listening; unavailable: bad', unavailable: ['bad'] }),
     );
