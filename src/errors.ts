@@ -16,6 +16,7 @@ export type GatewayErrorCode =
   | 'UPSTREAM_CRASHED' // the child exited or the connection dropped while the request was in flight
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_ERROR' // the upstream answered with a JSON-RPC error; its code is kept in `upstreamCode`
+  | 'SIGN_IN_REQUIRED' // an OAuth upstream needs `auth login` (no token, or its refresh was refused)
   | 'SHUTTING_DOWN'
   | 'INTERNAL';
 

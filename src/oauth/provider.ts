@@ -93,6 +93,7 @@ const KEPT_METADATA = [
 export class VaultOAuthProvider implements OAuthClientProvider {
   readonly name: string;
   private readonly now: () => number;
+  private cached: OAuthRecord | undefined;
   /** The state parameter of the sign-in in progress (login mode): checked against the callback. */
   private pendingState: string | undefined;
 
@@ -105,8 +106,40 @@ export class VaultOAuthProvider implements OAuthClientProvider {
     return this.opts.config?.grant ?? 'authorization_code';
   }
 
-  /** The stored record, or an empty one; a record for another URL, or one that does not parse, counts as none. */
+  /**
+   * The stored record, or an empty one; a record for another URL, or one that does not parse, counts as none. Kept
+   * in memory after the first read (a keychain or an encrypted file is slow on every request); `reload()` reads again,
+   * and every SignInRequiredError does, so that a sign-in made meanwhile by `auth login` is seen on the next try.
+   */
   read(): OAuthRecord {
+    this.cached ??= this.load();
+    return this.cached;
+  }
+
+  reload(): void {
+    this.cached = undefined;
+  }
+
+  /**
+   * For the hot path of a server that uses OAuth only on demand (no `oauth` block): a vault that cannot be opened
+   * means "no token" there, so that a server that never asks for OAuth does not fail for it. Where the token is
+   * needed (the server answered 401), the vault's error is what the call says.
+   */
+  private readLenient(): OAuthRecord | undefined {
+    try {
+      return this.read();
+    } catch (error) {
+      if (this.opts.config === undefined) return undefined;
+      throw error;
+    }
+  }
+
+  private signIn(why: string): SignInRequiredError {
+    this.reload();
+    return new SignInRequiredError(this.opts.server, why);
+  }
+
+  private load(): OAuthRecord {
     const empty: OAuthRecord = { v: 1, serverUrl: this.opts.serverUrl };
     const text = this.opts.store.get(this.name);
     if (text === undefined) return empty;
@@ -119,7 +152,9 @@ export class VaultOAuthProvider implements OAuthClientProvider {
   }
 
   private update(change: (r: OAuthRecord) => OAuthRecord): void {
-    this.opts.store.set(this.name, JSON.stringify(change(this.read())));
+    const next = change(this.read());
+    this.opts.store.set(this.name, JSON.stringify(next));
+    this.cached = next;
   }
 
   /**
@@ -144,6 +179,7 @@ export class VaultOAuthProvider implements OAuthClientProvider {
 
   /** Forgets everything about this server (logout). True when there was something. */
   forget(): boolean {
+    this.cached = undefined;
     return this.opts.store.delete(this.name);
   }
 
@@ -190,7 +226,7 @@ export class VaultOAuthProvider implements OAuthClientProvider {
     const r = this.read();
     // Without a sign-in there is nothing the gateway can do: registering a client now would only repeat at every
     // restart. Say so before the SDK tries.
-    if (this.opts.mode === 'gateway' && !r.client) throw new SignInRequiredError(this.opts.server, 'not signed in');
+    if (this.opts.mode === 'gateway' && !r.client) throw this.signIn('not signed in');
     return r.client;
   }
 
@@ -201,12 +237,12 @@ export class VaultOAuthProvider implements OAuthClientProvider {
   }
 
   tokens(): OAuthTokens | undefined {
-    return this.read().tokens;
+    return this.readLenient()?.tokens;
   }
 
   /** The access token's absolute expiry (epoch ms), when the server said how long it lives. */
   expiresAt(): number | undefined {
-    return this.read().expiresAt;
+    return this.readLenient()?.expiresAt;
   }
 
   saveTokens(tokens: OAuthTokens): void {
@@ -231,9 +267,12 @@ export class VaultOAuthProvider implements OAuthClientProvider {
   redirectToAuthorization(url: URL): Promise<void> | void {
     if (this.opts.mode === 'gateway') {
       const r = this.read();
-      throw new SignInRequiredError(
-        this.opts.server,
-        r.refreshError ? `the authorization server refused to refresh the token (${r.refreshError})` : 'not signed in',
+      throw this.signIn(
+        r.refreshError
+          ? `the authorization server refused to refresh the token (${r.refreshError})`
+          : r.tokens
+            ? 'the token expired and there is no refresh token'
+            : 'not signed in',
       );
     }
     return this.opts.onRedirect?.(url);
@@ -270,7 +309,7 @@ export class VaultOAuthProvider implements OAuthClientProvider {
   }
 
   discoveryState(): OAuthDiscoveryState | undefined {
-    return this.read().discovery;
+    return this.readLenient()?.discovery;
   }
 
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {

@@ -12,14 +12,14 @@ import type {
   Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditSink } from '../audit/sink.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { Access } from '../identity/access.js';
 import type { Logger } from '../log.js';
 import { callTool } from '../pipeline/call-tool.js';
 import type { ApprovalAnswer, CallContext, Principal, SessionState, ToolCall } from '../pipeline/types.js';
 import { RedactionVault } from '../pipeline/vault.js';
 import type { UpstreamPool } from './pool.js';
-import { blockedResult } from './to-wire.js';
+import { blockedResult, signInResult } from './to-wire.js';
 import type { ToolCallRequest } from './tool-calls.js';
 
 /** What the handler needs of the client session it serves. */
@@ -101,7 +101,13 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
   if (!pool) throw new GatewayError('UNKNOWN_TOOL', `Unknown tool: ${exposed}`);
   const upstream = pool.upstream(route.server);
   const timeout = upstream.server.config.timeoutMs;
-  await upstream.ready(timeout, req.signal);
+  try {
+    await upstream.ready(timeout, req.signal);
+  } catch (error) {
+    // An OAuth server waiting for `auth login` (issue 18): the model is told what to run, as a tool error.
+    if (isGatewayError(error, 'SIGN_IN_REQUIRED')) return signInResult(error);
+    throw error;
+  }
   // The connection came up after the call arrived: the call waited that long (routing included) for the upstream
   // to start, which the audit keeps apart from the call's own latency.
   const waited = upstream.readyAt > arrived ? upstream.readyAt - arrived : undefined;
@@ -161,7 +167,10 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
     await new Promise((resolve) => setImmediate(resolve));
   }
   audit.observe(waited === undefined ? outcome : { ...outcome, upstreamWaitMs: waited });
-  if (outcome.kind === 'failed') throw outcome.error;
+  if (outcome.kind === 'failed') {
+    if (isGatewayError(outcome.error, 'SIGN_IN_REQUIRED')) return signInResult(outcome.error);
+    throw outcome.error;
+  }
   const shadow = outcome.trail.filter((t) => t.action === 'deny' && !t.enforced);
   if (shadow.length) ctx.log.warn({ shadow }, 'shadow rules would have blocked this call');
   if (outcome.kind === 'blocked') {

@@ -457,6 +457,7 @@ export class UpstreamPool {
   status(server: string): ServerStatus | undefined {
     const u = this.upstreams.get(server);
     if (!u || u.state === 'closed' || this.verdicts.has(server)) return undefined;
+    if (u.signInRequired !== undefined) return { server, state: 'sign-in', message: u.signInRequired };
     if (u.lastError !== undefined) return { server, state: 'failed' };
     return { server, state: 'starting' };
   }

@@ -30,7 +30,9 @@ export type ServerStatus =
    * Failed to connect (or its list was never checked) and is being retried. Its last error stays in gateway.log: an
    * upstream can write that text (an initialize error, an HTTP body), and this text reaches the model unscanned.
    */
-  | { server: string; state: 'failed' };
+  | { server: string; state: 'failed' }
+  /** An OAuth server that needs a person to sign in (issue 18); the message is the gateway's own, naming the command. */
+  | { server: string; state: 'sign-in'; message: string };
 
 /** One line per server: what it is and why, with the fix where there is one. */
 export function statusLine(s: ServerStatus): string {
@@ -42,6 +44,8 @@ export function statusLine(s: ServerStatus): string {
     }
     case 'starting':
       return `starting: ${s.server}: its tools are added when it is ready (the tool list then changes)`;
+    case 'sign-in':
+      return `unavailable: ${s.message}`;
     case 'failed':
       return `unavailable: ${s.server}: it failed to start and is being retried; its last error is in gateway.log (secure-mcp-gateway doctor shows it too)`;
   }

@@ -79,6 +79,14 @@ export function blockedResult(outcome: Blocked): CallToolResult {
 }
 
 /**
+ * An OAuth upstream that needs a person to sign in (issue 18): a tool result with isError, so that the model can tell
+ * the user what to run, instead of a protocol error it cannot act on. The text is the gateway's own.
+ */
+export function signInResult(error: GatewayError): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: error.message }] };
+}
+
+/**
  * What a request handler throws so that the SDK sends `{code, message, data}` as given. (McpError would prefix
  * the message with "MCP error <code>:", and the client's SDK adds that prefix again.)
  */

@@ -7,6 +7,7 @@
  */
 import type { ResolvedServer } from '../config/load.js';
 import { messageOf } from '../errors.js';
+import { SignInRequiredError } from '../oauth/provider.js';
 import {
   configuredRoots,
   createClient,
@@ -49,6 +50,8 @@ export async function openConnection(server: ResolvedServer, connectOptions: Con
     try {
       return await openRemote(server, opts, 'streamable-http');
     } catch (first) {
+      // Not a transport problem: SSE would need the same sign-in.
+      if (first instanceof SignInRequiredError) throw first;
       opts.log.info({ err: messageOf(first) }, 'Streamable HTTP failed; falling back to SSE');
       try {
         return await openRemote(server, opts, 'sse');

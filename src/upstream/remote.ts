@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
+import { gatewaySession } from '../oauth/session.js';
 import { configuredRoots, createClient, wrapTransport, type ConnectOptions, type Connection } from './client.js';
 
 let sharedAgent: Agent | undefined;
@@ -32,11 +33,15 @@ export async function openRemote(
 ): Promise<Connection> {
   const url = new URL(server.url!);
   const requestInit: RequestInit = { headers: server.headers };
-  const fetch = httpFetch();
+  // OAuth (issue 18): the session's fetch puts a fresh token on every request to the server; the provider lets the
+  // SDK transport answer a 401 challenge. A sign-in that only a person can do fails the request at once.
+  const oauth = gatewaySession(server, httpFetch());
+  const fetch = oauth?.fetch ?? httpFetch();
+  const auth = oauth ? { authProvider: oauth.provider } : {};
   const transport =
     via === 'sse'
-      ? new SSEClientTransport(url, { requestInit, fetch })
-      : new StreamableHTTPClientTransport(url, { requestInit, fetch });
+      ? new SSEClientTransport(url, { requestInit, fetch, ...auth })
+      : new StreamableHTTPClientTransport(url, { requestInit, fetch, ...auth });
   const client = createClient(opts.relay, configuredRoots(server));
   try {
     await client.connect(transport, { timeout: opts.timeoutMs });

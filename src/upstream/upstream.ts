@@ -31,6 +31,7 @@ import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from '
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
 import type { DirectCallOptions } from './direct-call.js';
 import { UpstreamGoneError } from './stdio-transport.js';
+import { SignInRequiredError } from '../oauth/provider.js';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 
@@ -58,6 +59,11 @@ export class Upstream {
   state: UpstreamState = 'idle';
   catalog: Catalog | undefined;
   lastError: string | undefined;
+  /**
+   * Set while the server cannot connect until a person signs in (OAuth, issue 18): the message says how, and names
+   * no token. Calls fail with it at once instead of waiting for a connection that cannot come.
+   */
+  signInRequired: string | undefined;
   restarts = 0;
   /**
    * When the current connection became ready (epoch ms, sub-millisecond): a call that arrived before it waited for
@@ -138,6 +144,7 @@ export class Upstream {
       this.connection = connection;
       this.catalog = catalog;
       this.lastError = undefined;
+      this.signInRequired = undefined;
       const upSince = Date.now();
       connection.client.onclose = () => this.onConnectionClosed(connection!, upSince);
       this.setState('ready');
@@ -160,7 +167,13 @@ export class Upstream {
       await connection?.close().catch(() => undefined);
       if (this.isClosed()) return;
       this.lastError = messageOf(error);
+      this.signInRequired = error instanceof SignInRequiredError ? error.message : undefined;
       this.log.error({ err: this.lastError }, 'upstream failed to connect');
+      // Waiting calls would only time out: the sign-in is a person's, and `auth login` is seen at the next attempt.
+      if (this.signInRequired !== undefined) {
+        for (const w of this.waiters) w.reject(this.signInError());
+        this.waiters.clear();
+      }
       this.scheduleRestart();
     }
   }
@@ -292,6 +305,7 @@ export class Upstream {
   ready(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     if (this.connection && this.state === 'ready') return Promise.resolve(this.connection);
     if (this.state === 'closed') return Promise.reject(this.unavailable('the gateway is shutting down'));
+    if (this.signInRequired !== undefined && this.state === 'backoff') return Promise.reject(this.signInError());
     return new Promise((resolve, reject) => {
       const waiter = {
         resolve: (c: Connection) => {
@@ -313,6 +327,10 @@ export class Upstream {
       };
       this.waiters.add(waiter);
     });
+  }
+
+  private signInError(): GatewayError {
+    return new GatewayError('SIGN_IN_REQUIRED', this.signInRequired ?? `${this.name}: sign in again`);
   }
 
   /**
@@ -399,6 +417,9 @@ export class Upstream {
         data: error.data,
       });
     }
+    // OAuth: no token, or its refresh was refused; the message is ours (it names the command, never the token).
+    if (error instanceof SignInRequiredError)
+      return new GatewayError('SIGN_IN_REQUIRED', error.message, { cause: error });
     if (error instanceof UpstreamGoneError && this.isClosed())
       return new GatewayError(
         'SHUTTING_DOWN',

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, tempDir, type SpawnedGateway } from '../helpers/gateway.js';
+import { BIN, startGateway, tempDir, textOf, type SpawnedGateway } from '../helpers/gateway.js';
 import { startOAuthUpstream, type OAuthUpstream } from '../fixtures/oauth-mini-upstream.js';
 
 const PASSPHRASE = 'e2e passphrase, not a secret';
@@ -115,6 +115,81 @@ describe('OAuth to a remote upstream', () => {
     const r = await run(['auth', 'login', 'nope'], home);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no enabled server named "nope"');
+  });
+
+  const gateway = async () => {
+    const gw = await startGateway(fs.readFileSync(path.join(home, 'config.json'), 'utf8'), {
+      home,
+      env: { SMG_VAULT: 'file', SMG_VAULT_PASSPHRASE: PASSPHRASE },
+    });
+    gateways.push(gw);
+    return gw;
+  };
+  const whoami = async (gw: SpawnedGateway) => {
+    const r = await gw.client.callTool({ name: 'linear__whoami', arguments: {} });
+    return { isError: r.isError === true, text: textOf(r) };
+  };
+  const grants = () => as.tokenRequests.map((t) => `${t.grant}:${t.ok ? 'ok' : 'refused'}`);
+
+  it('calls a tool with the token, refreshing it before it expires', async () => {
+    // A token with 61 s to live is inside the 60 s margin at once: the gateway refreshes before its first request.
+    as.accessTtlS = 61;
+    const login = await run(['auth', 'login', 'linear', '--timeout', '20'], home, { BROWSER: browser });
+    expect(login.code).toBe(0);
+    as.accessTtlS = 3600;
+    as.tokenRequests.length = 0;
+    const gw = await gateway();
+    const r = await whoami(gw);
+    expect(r.isError).toBe(false);
+    expect(JSON.parse(r.text)).toMatchObject({ scope: 'mcp:tools' });
+    expect(grants()).toEqual(['refresh_token:ok']);
+  });
+
+  it('refreshes once on a 401 and retries, with one token request for concurrent calls', async () => {
+    const gw = gateways.at(-1)!;
+    as.tokenRequests.length = 0;
+    as.expireAccessTokens();
+    const results = await Promise.all([whoami(gw), whoami(gw), whoami(gw)]);
+    expect(results.map((r) => r.isError)).toEqual([false, false, false]);
+    expect(grants()).toEqual(['refresh_token:ok']);
+  });
+
+  it('says "sign in again" as a tool error when the refresh is refused, and status says refresh failing', async () => {
+    const gw = gateways.at(-1)!;
+    as.revokeRefreshTokens();
+    as.expireAccessTokens();
+    const r = await whoami(gw);
+    expect(r.isError).toBe(true);
+    expect(r.text).toBe(
+      'linear: the authorization server refused to refresh the token (invalid_grant); sign in again with `secure-mcp-gateway auth login linear`',
+    );
+    const status = await run(['auth', 'status'], home);
+    expect(status.stdout).toMatch(/^linear\s+refresh failing/);
+    const doctor = await run(['doctor'], home);
+    expect(doctor.stdout).toMatch(/oauth.*linear: refresh failing/s);
+    // Signing in again is seen by the running gateway at its next call.
+    expect((await run(['auth', 'login', 'linear', '--timeout', '20'], home, { BROWSER: browser })).code).toBe(0);
+    expect((await whoami(gw)).isError).toBe(false);
+  });
+
+  it('logs out: revokes at the authorization server and forgets', async () => {
+    const before = as.revoked.length;
+    const r = await run(['auth', 'logout', 'linear'], home);
+    expect(r.stdout).toBe('signed out of linear (tokens revoked; forgotten)\n');
+    expect(r.code).toBe(0);
+    expect(as.revoked.length - before).toBe(2);
+    expect((await run(['auth', 'status'], home)).stdout).toMatch(/^linear\s+not signed in/);
+  });
+
+  it('tells a gateway started without a sign-in to run auth login, at once', async () => {
+    const gw = await gateway();
+    const t0 = Date.now();
+    const r = await whoami(gw);
+    expect(r).toEqual({
+      isError: true,
+      text: 'linear: not signed in; sign in again with `secure-mcp-gateway auth login linear`',
+    });
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
   it('keeps no token in clear in any file it wrote', () => {

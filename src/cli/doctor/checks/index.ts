@@ -10,6 +10,7 @@ import { detectionCheck } from './detection.js';
 import { identityCheck } from './identity.js';
 import { judgesCheck } from './judges.js';
 import { launchersCheck } from './launchers.js';
+import { oauthCheck } from './oauth.js';
 import { permissionsCheck } from './permissions.js';
 import { pinsCheck } from './pins.js';
 import { providersCheck } from './providers.js';
@@ -25,6 +26,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   stateCheck,
   auditCheck,
   upstreamsCheck,
+  oauthCheck,
   pinsCheck,
   launchersCheck,
   providersCheck,
