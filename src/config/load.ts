@@ -407,6 +407,10 @@ export function describeUnavailable(u: UnavailableServer): string {
 
 /** What to do about an unresolvable reference, in one line. */
 export function referenceFix(p: ConfigProblem): string {
+  const secret = /^secret (\S+) is not in the vault/.exec(p.message)?.[1];
+  if (secret !== undefined) return `add it with \`secure-mcp-gateway secrets set ${secret}\``;
+  if (p.message.includes('from the credential vault'))
+    return 'repair the credential vault (see `secure-mcp-gateway doctor` and docs/troubleshooting.md)';
   const env = /environment variable (\w+) is not set/.exec(p.message)?.[1];
   return env
     ? `set ${env} in the environment the client starts the gateway with (its "env" entry), or use \${file:…}`
