@@ -330,8 +330,19 @@ export async function logout(opts: {
             headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
           else if (client) body.set('client_id', client.client_id);
           const res = await fetchFn(endpoint, { method: 'POST', headers, body });
+          if (!res.ok) {
+            // The OAuth error code only (RFC 6749 §5.2): a description could echo what was sent.
+            const code = await res
+              .json()
+              .then((j) => (j as { error?: unknown }).error)
+              .catch(() => undefined);
+            // A server that cannot revoke this kind of token (a JWT access token) says so (RFC 7009 §2.2.1): it
+            // ends when it expires, and the refresh token, revoked first, cannot renew it.
+            if (code === 'unsupported_token_type' && hint === 'access_token') continue;
+            const named = typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? ` (${code})` : '';
+            throw new Error(`the revocation endpoint answered HTTP ${res.status}${named}`);
+          }
           await res.body?.cancel().catch(() => undefined);
-          if (!res.ok) throw new Error(`the revocation endpoint answered HTTP ${res.status}`);
         }
         revoked = 'yes';
       }

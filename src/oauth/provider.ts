@@ -195,7 +195,13 @@ export class VaultOAuthProvider implements OAuthClientProvider {
 
   get clientMetadata(): OAuthClientMetadata {
     const c = this.opts.config;
-    const scope = c?.scopes?.join(' ');
+    // client_credentials asks for exactly these (the SDK sends no challenge scope on that grant): the configured
+    // scopes, else those the server's resource metadata lists.
+    const scope =
+      c?.scopes?.join(' ') ??
+      (this.grant === 'client_credentials'
+        ? this.readLenient()?.discovery?.resourceMetadata?.scopes_supported?.join(' ')
+        : undefined);
     const confidential = c?.clientSecret !== undefined;
     const redirect = this.redirectUrl;
     return {
