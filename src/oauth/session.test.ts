@@ -50,7 +50,7 @@ function setup(ttlMs: number, refresh: 'ok' | 'invalid_grant' = 'ok') {
   let n = 0;
   const authFetch: FetchLike = async (url, init) => {
     if (String(url) !== `${AS}/token`) return new Response('not found', { status: 404 });
-    tokenRequests.push(new URLSearchParams(String(init?.body)));
+    tokenRequests.push(new URLSearchParams(init?.body as URLSearchParams));
     await new Promise((resolve) => setTimeout(resolve, 5));
     if (refresh === 'invalid_grant') return Response.json({ error: 'invalid_grant' }, { status: 400 });
     n++;
