@@ -40,7 +40,7 @@ describe('oauth status', () => {
       { ...base, refreshError: 'invalid_grant' },
       'refresh failing (issuer https://as.example, the last refresh was refused (invalid_grant))',
     ],
-    ['not signed in', { v: 1, serverUrl: 'https://x/mcp' }, 'not signed in'],
+    ['not signed in', { v: 1 as const, serverUrl: 'https://x/mcp' }, 'not signed in'],
   ])('describes %s, never with a token', (_what, record, text) => {
     const s = oauthStatus('linear', 'authorization_code', record, NOW);
     expect(describeStatus(s)).toBe(text);
