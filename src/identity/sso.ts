@@ -17,13 +17,7 @@
  * come in is 403; keys that cannot be fetched are 503 (never a fallback to an unchecked token). Every reason is safe
  * to show the caller: it never contains the token, and names only claims of a token whose signature verified.
  */
-import {
-  createRemoteJWKSet,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config/schema.js';
 import { messageOf } from '../errors.js';
 import type { Principal } from '../pipeline/types.js';

@@ -58,11 +58,7 @@ const secureUrl = (what: string) =>
     .refine(
       (u) => {
         const url = URL.parse(u);
-        return (
-          url === null ||
-          url.protocol === 'https:' ||
-          (url.protocol === 'http:' && LOOPBACK.has(url.hostname))
-        );
+        return url === null || url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
       },
       { message: `${what}: an https URL (http only on a loopback address)` },
     )

@@ -281,10 +281,7 @@ export class ServeGateway {
       const entry = this.sessions.get(sid);
       if (!entry) return rpcError(res, 404, -32001, 'session not found; start a new one with initialize');
       if (entry.holder !== holderOf(principal) || entry.principal.project !== principal.project) {
-        this.log.warn(
-          { event: 'session.key-mismatch', holder: holderOf(principal), session: sid },
-          'session refused',
-        );
+        this.log.warn({ event: 'session.key-mismatch', holder: holderOf(principal), session: sid }, 'session refused');
         return rpcError(res, 403, -32000, 'this session belongs to another gateway key or user');
       }
       return this.forward(entry, req, res, body);
@@ -312,7 +309,8 @@ export class ServeGateway {
   /** The endpoint's URL as clients reach it: serve.sso.publicUrl, else the request's (checked) Host and serve.path. */
   private resourceUrl(req: http.IncomingMessage, endpoint: { project?: string }, sso: SsoVerifier): string {
     const base =
-      sso.config.publicUrl ?? `${this.opts.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${this.settings.path}`;
+      sso.config.publicUrl ??
+      `${this.opts.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${this.settings.path}`;
     return endpoint.project === undefined ? base : `${base.replace(/\/$/, '')}/${endpoint.project}`;
   }
 
@@ -496,14 +494,20 @@ export class ServeGateway {
       };
     };
     if (presented === undefined) {
-      const wanted = sso === undefined ? '"Authorization: Bearer smg_<id>_<secret>"' : `"Authorization: Bearer <gateway key or access token of ${sso.issuer}>"`;
+      const wanted =
+        sso === undefined
+          ? '"Authorization: Bearer smg_<id>_<secret>"'
+          : `"Authorization: Bearer <gateway key or access token of ${sso.issuer}>"`;
       const reason =
         req.headers.authorization === undefined
           ? `no ${sso === undefined ? 'gateway key' : 'credentials'}: send ${wanted}`
           : `the Authorization header is not ${sso === undefined ? '"Bearer <gateway key>"' : '"Bearer <token>"'}`;
       keyRefusedEvent(this.log, { reason }, 'http', remote, this.opts.audit);
       // RFC 6750 §3.1: a request with no credentials gets a challenge without an error code.
-      return challenge(reason, sso === undefined || req.headers.authorization !== undefined ? 'invalid_request' : undefined);
+      return challenge(
+        reason,
+        sso === undefined || req.headers.authorization !== undefined ? 'invalid_request' : undefined,
+      );
     }
     const config = this.current.loaded.config;
     if (sso !== undefined && !presented.startsWith('smg_')) {
