@@ -193,7 +193,7 @@ describe('SsoVerifier', () => {
         if (!serveKeys) return res.writeHead(500).end();
         return res.end(JSON.stringify({ keys: [jwk] }));
       }
-      res.writeHead(404).end();
+      return res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
