@@ -123,6 +123,13 @@ function holderOf(principal: Principal): string {
   return principal.keyId ?? `sso:${principal.user}`;
 }
 
+/** A principal in a log line: its key id, or for SSO its user and subject. */
+function who(principal: Principal): Record<string, string> {
+  return principal.keyId !== undefined
+    ? { keyId: principal.keyId }
+    : { user: principal.user, ...(principal.subject !== undefined ? { subject: principal.subject } : {}) };
+}
+
 /** Routes that answer without the Host check: load balancers probe them by IP address. */
 const HEALTH_ROUTES = new Set(['/healthz', '/readyz']);
 
@@ -281,8 +288,9 @@ export class ServeGateway {
       const entry = this.sessions.get(sid);
       if (!entry) return rpcError(res, 404, -32001, 'session not found; start a new one with initialize');
       if (entry.holder !== holderOf(principal) || entry.principal.project !== principal.project) {
-        this.log.warn({ event: 'session.key-mismatch', holder: holderOf(principal), session: sid }, 'session refused');
-        return rpcError(res, 403, -32000, 'this session belongs to another gateway key or user');
+        this.log.warn({ event: 'session.key-mismatch', ...who(principal), session: sid }, 'session refused');
+        const owner = entry.principal.keyId !== undefined ? 'gateway key' : 'user';
+        return rpcError(res, 403, -32000, `this session belongs to another ${owner}`);
       }
       return this.forward(entry, req, res, body);
     }
@@ -341,7 +349,7 @@ export class ServeGateway {
       {
         event: 'protocol.refused',
         reason: 'batch',
-        holder: holderOf(principal),
+        ...who(principal),
         elements: batch.length,
         answered: r.answers.length,
         droppedNotifications: r.notifications,
@@ -404,7 +412,7 @@ export class ServeGateway {
             event: 'session.refused',
             quota: quota.name,
             limit: quota.limit,
-            holder: holderOf(principal),
+            ...who(principal),
             project: principal.project,
           },
           'new session refused: quota full and no idle session to evict',
@@ -551,7 +559,7 @@ export class ServeGateway {
     if (id !== undefined) {
       const key = typeof id === 'string' ? `s:${id}` : `n:${id}`;
       if (entry.openIds.has(key)) {
-        this.log.warn({ event: 'protocol.duplicate-id', id, holder: entry.holder }, 'duplicate request id');
+        this.log.warn({ event: 'protocol.duplicate-id', id, ...who(entry.principal) }, 'duplicate request id');
         // A request is answered with a JSON-RPC message (Streamable HTTP), here its error, by its own id.
         return json(res, 200, {
           jsonrpc: '2.0',
@@ -692,7 +700,10 @@ export class ServeGateway {
       // An SSO session has no key: its token is checked on every request, and its user on every config reload.
       const refused = entry.principal.keyId === undefined ? undefined : this.opts.keys.refusal(entry.principal.keyId);
       if (refused !== undefined) {
-        this.log.warn({ event: 'session.revoked', session: id, holder: entry.holder }, `closing session: ${refused}`);
+        this.log.warn(
+          { event: 'session.revoked', session: id, ...who(entry.principal) },
+          `closing session: ${refused}`,
+        );
         void entry.transport.close();
         continue;
       }
@@ -767,7 +778,10 @@ export class ServeGateway {
           ? mapClaims(loaded.config, entry.claims, entry.principal.project)
           : reauthorize(loaded.config, entry.principal);
       if (!r.ok) {
-        this.log.warn({ event: 'session.revoked', session: id, holder: entry.holder }, `closing session: ${r.reason}`);
+        this.log.warn(
+          { event: 'session.revoked', session: id, ...who(entry.principal) },
+          `closing session: ${r.reason}`,
+        );
         void entry.transport.close();
         continue;
       }
