@@ -63,6 +63,8 @@ describe('serve with SSO', () => {
       users: { ...base.users, 'carol@example.com': { disabled: true }, 'dana@example.com': {} },
       memberships: { ...base.memberships, one: { ...base.memberships.one, 'carol@example.com': 'developer' } },
       serve: {
+        maxSessionsPerKey: 2,
+        evictIdleAfterMs: 600_000,
         sso: {
           issuer: idp.issuer,
           audience: [resource, `${resource}/one`, `${resource}/two`],
@@ -119,6 +121,7 @@ describe('serve with SSO', () => {
       expect(tools).toEqual(['beta__read_note', 'beta__whoami']);
       expect(textOf(await dana.client.callTool({ name: 'beta__whoami', arguments: {} }))).toContain('beta');
     } finally {
+      await dana.transport.terminateSession();
       await dana.client.close();
     }
   });
@@ -252,6 +255,41 @@ describe('serve with SSO', () => {
     // DNS rebinding: the metadata routes are Host-checked like MCP.
     const rebound = await rawRequest(metadataUrl, { method: 'GET', headers: { Host: 'evil.example.com' } });
     expect(rebound.status).toBe(403);
+  });
+
+  it('counts SSO sessions per user against serve.maxSessionsPerKey, whatever the token', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await post(await token('dana'));
+      expect([r.status, r.body]).toEqual([200, expect.any(String)]);
+    }
+    const third = await post(await token('dana'));
+    expect(third.status).toBe(429);
+    expect(JSON.parse(third.body).error.message).toMatch(
+      /^too many sessions for user dana@example\.com \(serve\.maxSessionsPerKey = 2\)/,
+    );
+    // Another user, and the same user's gateway key, are not counted with dana's tokens.
+    const alice = await httpClient(url, aliceKey);
+    await alice.client.close();
+  });
+
+  it('closes an SSO session when a config reload disables its user', async () => {
+    const session = await httpClient(`${url}/one`, await token('alice', `${resource}/one`));
+    expect((await session.client.listTools()).tools.length).toBeGreaterThan(0);
+    const file = path.join(home, 'config.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Record<string, { disabled?: boolean }> };
+    config.users['alice@example.com'] = { disabled: true };
+    fs.writeFileSync(file, JSON.stringify(config));
+    await waitFor(
+      () =>
+        gw
+          .logs()
+          .some(
+            (l) => l.event === 'session.revoked' && l.user === 'alice@example.com' && /disabled/.test(String(l.msg)),
+          ),
+      15_000,
+    );
+    await expect(session.client.listTools()).rejects.toThrow();
+    await session.client.close();
   });
 
   it('never writes a token to the log or the audit', () => {

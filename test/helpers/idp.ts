@@ -48,6 +48,7 @@ export async function startIdp(people: Record<string, Person>): Promise<TestIdp>
       scope: 'mcp',
     })),
     scopes: ['mcp'],
+    ttl: { ClientCredentials: 300 },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
