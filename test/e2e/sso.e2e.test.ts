@@ -133,6 +133,12 @@ describe('serve with SSO', () => {
     expect(JSON.parse(refused.body).error.message).toContain(
       "user alice@example.com is a member of several projects; connect to the project's own endpoint: /mcp/one, /mcp/two",
     );
+    // A gateway key carries its project: at another project's path it is refused.
+    const wrongProject = await post(aliceKey, `${url}/two`);
+    expect(wrongProject.status).toBe(403);
+    expect(JSON.parse(wrongProject.body).error.message).toMatch(
+      /^forbidden: gateway key \w+ is for project one, not two$/,
+    );
     const viaToken = await httpClient(`${url}/one`, await token('alice', `${resource}/one`));
     const viaKey = await httpClient(url, aliceKey);
     try {
