@@ -18,6 +18,12 @@
  * (400, one -32600 per request in it, by id; MCP 2025-06-18 removed batching), and a request whose id is still
  * open on the session is answered -32600 with that id without reaching the SDK transport, whose per-id stream
  * mapping would otherwise send the first request's answer down the second's stream.
+ * SSO (issue 18): with `serve.sso`, a bearer that is not a gateway key ("smg_…") is verified as the identity
+ * provider's JWT (identity/sso.ts), on every request like a key. A JWT names no project, so the endpoint path may:
+ * `<serve.path>/<project>` (a key there must be of that project). An SSO session has no key: its binding and the
+ * per-key quota use its user ("sso:<email>"), and a reload maps its token's claims again. RFC 9728 protected
+ * resource metadata is served at /.well-known/oauth-protected-resource[<endpoint path>], behind the Host and Origin
+ * checks, and every 401 names it in `WWW-Authenticate` so that MCP clients can find the IdP.
  * Failure mode: closed; a request that fails a check gets a 4xx/5xx with a JSON-RPC error body that says why.
  */
 import crypto from 'node:crypto';
@@ -121,6 +127,17 @@ const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 /** Who holds a session: its gateway key, or for SSO (no key) the user, so quotas count per user. */
 function holderOf(principal: Principal): string {
   return principal.keyId ?? `sso:${principal.user}`;
+}
+
+/**
+ * A reason as an RFC 6750 error_description: printable ASCII without '"' and '\\' (%x20-21 / %x23-5B / %x5D-7E).
+ * Anything else (an ellipsis, a non-ASCII email) would also make node:http refuse the header outright.
+ */
+function headerSafe(reason: string): string {
+  return reason
+    .replace(/…/g, '...')
+    .replace(/["\\]/g, "'")
+    .replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** A principal in a log line: its key id, or for SSO its user and subject. */
@@ -488,7 +505,7 @@ export class ServeGateway {
     const challenge = (reason: string, error: string | undefined, status = 401, extra = ''): Refusal => {
       const params = [
         'realm="secure-mcp-gateway"',
-        ...(error === undefined ? [] : [`error="${error}"`, `error_description="${reason.replace(/["\\]/g, "'")}"`]),
+        ...(error === undefined ? [] : [`error="${error}"`, `error_description="${headerSafe(reason)}"`]),
         ...(extra ? [extra] : []),
         ...(metadata === undefined ? [] : [`resource_metadata="${metadata}"`]),
       ];

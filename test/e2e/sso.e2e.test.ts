@@ -219,6 +219,12 @@ describe('serve with SSO', () => {
     const r = await post(none);
     expect(r.status).toBe(401);
     expect(JSON.parse(r.body).error.message).toMatch(/not accepted|not .*well-formed/);
+    // Not a JWT at all: the reason has an ellipsis, which the header carries as ASCII.
+    const garbage = await post('not-a-jwt');
+    expect(garbage.status).toBe(401);
+    expect(garbage.headers['www-authenticate']).toContain(
+      'error_description="the bearer is neither a gateway key (smg_...) nor a well-formed signed JWT"',
+    );
     const noScope = await post(await signed({ scope: 'other' }));
     expect(noScope.status).toBe(403);
     expect(noScope.headers['www-authenticate']).toContain('error="insufficient_scope"');
