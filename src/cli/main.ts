@@ -572,7 +572,7 @@ export function buildProgram(): Command {
   program
     .command('init')
     .description(
-      'create <home> (0700) and its config, importing the MCP servers of every detected client; inline keys move to <home>/secrets/',
+      'create <home> (0700) and its config, importing the MCP servers of every detected client; inline keys move to the credential vault',
     )
     .option('-y, --yes', 'do not ask before writing')
     .option('--dry-run', 'print the plan, write nothing')
