@@ -656,7 +656,7 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description(
-      'check the config, references, permissions, identity and gateway key, Redis, the audit log, upstreams, pins, providers, judges and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
+      'check the config, references, permissions, the credential vault, identity and gateway key, Redis, the audit log, upstreams, pins, providers, judges and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
     )
     .addOption(configOption())
     .option('--json', 'print the results as JSON')
