@@ -229,6 +229,15 @@ export async function login(opts: LoginOptions): Promise<OAuthStatus> {
   const store = new StagedStore(opts.store, oauthSecretName(server.name));
   const base = { store, server: server.name, serverUrl: server.url, config } as const;
   const challenge = await probe(server, fetchFn);
+  // A step-up the gateway met (403 insufficient_scope) asks for more than the 401 challenge: ask for that.
+  const wanted = new VaultOAuthProvider({
+    store,
+    server: server.name,
+    serverUrl: server.url,
+    config,
+    mode: 'login',
+  }).wantedScope();
+  if (wanted !== undefined) challenge.scope = wanted;
 
   if ((config?.grant ?? 'authorization_code') === 'client_credentials') {
     const provider = new VaultOAuthProvider({ ...base, mode: 'login' });

@@ -39,6 +39,8 @@ export interface OAuthRecord {
   refreshError?: string;
   /** When the tokens were last saved (epoch ms). */
   savedAt?: number;
+  /** Scopes the server asked for (a 403 insufficient_scope step-up): the next `auth login` asks for them. */
+  wantedScope?: string;
 }
 
 /** The vault name of one server's OAuth state; a user (serve) gets their own. */
@@ -282,6 +284,26 @@ export class VaultOAuthProvider implements OAuthClientProvider {
       );
     }
     return this.opts.onRedirect?.(url);
+  }
+
+  /**
+   * The server refused a call for want of scopes (RFC 6750 §3.1 insufficient_scope): only a new sign-in can add them
+   * (a refresh keeps the grant's scopes). Keeps what it asked for, for `auth login`, and says so without repeating
+   * the server's words (they reach the model).
+   */
+  needsScope(scope: string): SignInRequiredError {
+    const clean = scope
+      .split(' ')
+      .filter((t) => /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(t))
+      .slice(0, 50)
+      .join(' ');
+    if (clean) this.update((r) => ({ ...r, wantedScope: clean }));
+    return this.signIn('the server asks for scopes this sign-in does not have');
+  }
+
+  /** The scopes a step-up asked for, if any (see needsScope). */
+  wantedScope(): string | undefined {
+    return this.read().wantedScope;
   }
 
   saveCodeVerifier(verifier: string): void {

@@ -125,6 +125,28 @@ describe('OAuthSession', () => {
     expect(tokenRequests).toHaveLength(1);
   });
 
+  it('turns a 403 insufficient_scope into "sign in again", keeping the scopes for the next auth login', async () => {
+    const { session, provider } = setup(REFRESH_MARGIN_MS + 60_000);
+    const stepUp = new OAuthSession({
+      provider,
+      serverUrl: SERVER,
+      fetch: () =>
+        Promise.resolve(
+          new Response('{}', {
+            status: 403,
+            headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="mcp:basic mcp:write"' },
+          }),
+        ),
+      authFetch: () => Promise.reject(new Error('no token request expected')),
+      now: () => NOW,
+    });
+    await expect(stepUp.fetch(SERVER, { method: 'POST', body: '{}' })).rejects.toThrow(
+      'linear: the server asks for scopes this sign-in does not have; sign in again with `secure-mcp-gateway auth login linear`',
+    );
+    expect(provider.wantedScope()).toBe('mcp:basic mcp:write');
+    expect(session).toBeDefined();
+  });
+
   it('leaves requests to the authorization server alone', async () => {
     const { session, sent } = setup(REFRESH_MARGIN_MS + 60_000);
     const res = await session.fetch(`${SERVER.replace('/mcp', '')}/.well-known/oauth-protected-resource/mcp`, {});

@@ -130,6 +130,14 @@ export class OAuthSession {
     const headers = new Headers(init?.headers);
     if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
     const res = await this.opts.fetch(url, { ...init, headers });
+    if (res.status === 403) {
+      // A step-up (insufficient_scope): a refresh cannot add scopes, only a person can.
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      if (/^Bearer\b/i.test(challenge) && /error="?insufficient_scope"?/.test(challenge)) {
+        await res.body?.cancel().catch(() => undefined);
+        throw this.opts.provider.needsScope(/scope="([^"]*)"/.exec(challenge)?.[1] ?? '');
+      }
+    }
     if (res.status !== 401 || token === undefined) return res;
     // Once: a token the server refuses although it has not expired (revoked, rotated keys) is refreshed and the
     // request sent again. A second 401 goes back to the transport, whose own auth() then says what is wrong.
