@@ -15,6 +15,11 @@ function configOption(): Option {
   return new Option('-c, --config <path>', 'config file (default: $SMG_CONFIG, else <home>/config.json)');
 }
 
+/** `serve` keeps each user's tokens apart (`oauth:<server>:<user>`): the user whose sign-in this is. */
+function userOption(): Option {
+  return new Option('--user <email>', '`serve`: the user whose sign-in this is (default: the local one)');
+}
+
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -59,7 +64,8 @@ export function authCommand(): Command {
     .argument('<server>', 'the server name in the config')
     .addOption(configOption())
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', seconds, 300)
-    .action(async (name: string, opts: Opts & { timeout: number }) => {
+    .addOption(userOption())
+    .action(async (name: string, opts: Opts & { timeout: number; user?: string }) => {
       const { loaded, store } = await context(opts);
       const server = serverNamed(loaded, name);
       const { login } = await import('../oauth/login.js');
@@ -69,6 +75,7 @@ export function authCommand(): Command {
         store: store(),
         env: process.env,
         timeoutMs: opts.timeout * 1000,
+        ...(opts.user !== undefined ? { user: opts.user } : {}),
         announce: (url) => process.stderr.write(`Open this URL to sign in: ${url}\n`),
       });
       const expiry =
@@ -85,10 +92,11 @@ export function authCommand(): Command {
     )
     .addOption(configOption())
     .option('--json', 'print the states as JSON')
-    .action(async (opts: Opts & { json?: boolean }) => {
+    .addOption(userOption())
+    .action(async (opts: Opts & { json?: boolean; user?: string }) => {
       const { loaded, store } = await context(opts);
       const { oauthStatuses } = await import('../oauth/status.js');
-      const list = oauthStatuses(loaded, store());
+      const list = oauthStatuses(loaded, store(), Date.now(), opts.user);
       if (opts.json) {
         out(JSON.stringify(list, null, 2));
         return;
@@ -102,11 +110,12 @@ export function authCommand(): Command {
     .description('revoke the server’s tokens where its authorization server supports it (RFC 7009), then forget them')
     .argument('<server>', 'the server name in the config')
     .addOption(configOption())
-    .action(async (name: string, opts: Opts) => {
+    .addOption(userOption())
+    .action(async (name: string, opts: Opts & { user?: string }) => {
       const { loaded, store } = await context(opts);
       const server = serverNamed(loaded, name);
       const { logout } = await import('../oauth/login.js');
-      const r = await logout({ server, store: store() });
+      const r = await logout({ server, store: store(), ...(opts.user !== undefined ? { user: opts.user } : {}) });
       if (!r.forgot) {
         out(`${name}: not signed in; nothing to forget`);
         return;

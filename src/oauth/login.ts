@@ -28,6 +28,8 @@ export interface LoginOptions {
   /** Shows the authorization URL to the person: the CLI writes it to stderr. */
   announce: (url: string) => void;
   fetchFn?: FetchLike;
+  /** `serve`: sign in for this user (`oauth:<server>:<user>`); default the local sign-in. */
+  user?: string;
   /** Opens the URL in a browser; default: $BROWSER, else the platform opener. */
   open?: (url: string) => void;
 }
@@ -226,17 +228,12 @@ export async function login(opts: LoginOptions): Promise<OAuthStatus> {
   const server = oauthServer(opts.server);
   const config = server.oauth || undefined;
   const fetchFn = opts.fetchFn ?? ((url, init) => fetch(url, init));
-  const store = new StagedStore(opts.store, oauthSecretName(server.name));
-  const base = { store, server: server.name, serverUrl: server.url, config } as const;
+  const store = new StagedStore(opts.store, oauthSecretName(server.name, opts.user));
+  const who = opts.user !== undefined ? { user: opts.user } : {};
+  const base = { store, server: server.name, serverUrl: server.url, config, ...who } as const;
   const challenge = await probe(server, fetchFn);
   // A step-up the gateway met (403 insufficient_scope) asks for more than the 401 challenge: ask for that.
-  const wanted = new VaultOAuthProvider({
-    store,
-    server: server.name,
-    serverUrl: server.url,
-    config,
-    mode: 'login',
-  }).wantedScope();
+  const wanted = new VaultOAuthProvider({ ...base, mode: 'login' }).wantedScope();
   if (wanted !== undefined) challenge.scope = wanted;
 
   if ((config?.grant ?? 'authorization_code') === 'client_credentials') {
@@ -302,6 +299,7 @@ export async function login(opts: LoginOptions): Promise<OAuthStatus> {
 export async function logout(opts: {
   server: ResolvedServer;
   store: SecretStore;
+  user?: string;
   fetchFn?: FetchLike;
 }): Promise<{ forgot: boolean; revoked: 'yes' | 'unsupported' | 'nothing' | 'failed'; error?: string }> {
   const server = oauthServer(opts.server);
@@ -313,6 +311,7 @@ export async function logout(opts: {
     serverUrl: server.url,
     config,
     mode: 'login',
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
   });
   const record = provider.read();
   const tokens = record.tokens;

@@ -186,10 +186,13 @@ const sessions = new Map<string, OAuthSession>();
 export function gatewaySession(
   server: ResolvedServer,
   fetch: FetchLike,
-  opts: { user?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { user?: string | null | undefined; env?: NodeJS.ProcessEnv } = {},
 ): OAuthSession | undefined {
   if (server.kind !== 'remote' || server.url === undefined || server.oauth === false) return undefined;
-  const key = `${oauthSecretName(server.name, opts.user)}\n${server.url}`;
+  // A shared pool of `serve` uses no person's token: a token is never used for another user (issue 18).
+  if (opts.user === null && server.oauth?.grant !== 'client_credentials') return undefined;
+  const user = opts.user ?? undefined;
+  const key = `${oauthSecretName(server.name, user)}\n${server.url}`;
   let session = sessions.get(key);
   if (!session) {
     const env = opts.env ?? process.env;
@@ -200,7 +203,7 @@ export function gatewaySession(
       serverUrl: server.url,
       config: server.oauth,
       mode: 'gateway',
-      ...(opts.user !== undefined ? { user: opts.user } : {}),
+      ...(user !== undefined ? { user } : {}),
     });
     session = new OAuthSession({ provider, serverUrl: server.url, fetch });
     sessions.set(key, session);

@@ -89,12 +89,24 @@ export function describeStatus(s: OAuthStatus): string {
 }
 
 /** Every enabled remote server that may use OAuth (not `oauth: false`, no static Authorization header). */
-export function oauthStatuses(loaded: LoadedConfig, store: SecretStore, now = Date.now()): OAuthStatus[] {
+export function oauthStatuses(
+  loaded: LoadedConfig,
+  store: SecretStore,
+  now = Date.now(),
+  user?: string,
+): OAuthStatus[] {
   return loaded.servers
     .filter((s) => s.kind === 'remote' && s.url !== undefined && s.oauth !== false)
     .map((s) => {
       const config = s.oauth === false ? undefined : s.oauth;
-      const provider = new VaultOAuthProvider({ store, server: s.name, serverUrl: s.url!, config, mode: 'gateway' });
+      const provider = new VaultOAuthProvider({
+        store,
+        server: s.name,
+        serverUrl: s.url!,
+        config,
+        mode: 'gateway',
+        ...(user !== undefined ? { user } : {}),
+      });
       return oauthStatus(s.name, config?.grant ?? 'authorization_code', provider.read(), now);
     });
 }

@@ -60,6 +60,8 @@ export interface PoolResources {
   judges: JudgeRuntime | undefined;
   audit: AuditSink;
   mask: (text: string) => string;
+  /** `serve`: OAuth tokens are per user (pool "<project>/<user>"); a project's shared pool uses nobody's. */
+  oauthPerUser?: boolean;
   /** Releases what these resources opened (the judges' connections and document watchers). */
   close(): Promise<void>;
 }
@@ -170,6 +172,8 @@ export class UpstreamPool {
     this.name = name;
     const { loaded, log, cache } = res;
     const up = loaded.config.upstreams;
+    const slash = name.indexOf('/');
+    const oauthUser = res.oauthPerUser ? (slash === -1 ? null : name.slice(slash + 1)) : undefined;
     for (const server of servers) {
       this.policyRoutes.set(server.name, {
         name: server.config.policy ?? loaded.config.defaultPolicy,
@@ -192,6 +196,7 @@ export class UpstreamPool {
           restartInitialDelayMs: up.restartInitialDelayMs,
           restartMaxDelayMs: up.restartMaxDelayMs,
           maxMessageBytes: up.maxMessageBytes,
+          ...(oauthUser !== undefined ? { oauthUser } : {}),
           onCatalog: (n, catalog) => this.onCatalog(n, catalog),
           onNotification: (n, notification) => {
             for (const listener of this.notificationListeners) listener(n, notification);

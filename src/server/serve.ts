@@ -33,7 +33,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { describeUnavailable, loadConfig, type LoadedConfig } from '../config/load.js';
+import { describeUnavailable, loadConfig, type LoadedConfig, type ResolvedServer } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import { computeAccess, identitiesConfigured } from '../identity/access.js';
 import {
@@ -190,14 +190,18 @@ export class ServeGateway {
             : new SsoVerifier(sso),
       fingerprint: upstreamFingerprint(loaded),
       loaded,
-      resources: createPoolResources({
-        loaded,
-        log: this.opts.log,
-        cache: this.opts.cache,
-        state: this.opts.state,
-        integrity: this.opts.integrity,
-        audit: this.opts.audit,
-      }),
+      // OAuth tokens are per user here (issue 18): see poolServers.
+      resources: {
+        ...createPoolResources({
+          loaded,
+          log: this.opts.log,
+          cache: this.opts.cache,
+          state: this.opts.state,
+          integrity: this.opts.integrity,
+          audit: this.opts.audit,
+        }),
+        oauthPerUser: true,
+      },
       pools: new Map(),
     };
   }
@@ -621,14 +625,18 @@ export class ServeGateway {
     });
   }
 
-  /** The servers of the pool named `key` under a config, or undefined when its project is gone. */
+  /**
+   * The servers of the pool named `key` under a config, or undefined when its project is gone. A remote server that
+   * signs in with OAuth for a person (an `oauth` block, authorization_code) is per user like a perUser server: each
+   * user's connection carries that user's own token (issue 18).
+   */
   private poolServers(gen: Generation, key: string): string[] | undefined {
     const slash = key.indexOf('/');
     const project = gen.loaded.config.projects[slash === -1 ? key : key.slice(0, slash)];
     if (!project) return undefined;
     const perUser = slash !== -1;
     return gen.loaded.servers
-      .filter((s) => project.servers.includes(s.name) && s.config.perUser === perUser)
+      .filter((s) => project.servers.includes(s.name) && (s.config.perUser || userOAuth(s)) === perUser)
       .map((s) => s.name);
   }
 
@@ -868,4 +876,9 @@ function rpcError(
 ): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+/** A remote server whose OAuth tokens belong to a person (issue 18): it runs in each user's own pool. */
+function userOAuth(server: ResolvedServer): boolean {
+  return server.kind === 'remote' && typeof server.oauth === 'object' && server.oauth.grant === 'authorization_code';
 }

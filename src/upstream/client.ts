@@ -66,6 +66,12 @@ export interface ConnectOptions {
   relay: ClientRelay;
   timeoutMs: number;
   maxMessageBytes: number;
+  /**
+   * Whose OAuth tokens a remote server uses (issue 18): undefined, the local ones (`oauth:<server>`, stdio gateway);
+   * a user, that user's (`oauth:<server>:<user>`, a per-user pool of `serve`); null, nobody's (a shared pool of
+   * `serve`: only a client_credentials server, the gateway's own identity, gets a token).
+   */
+  oauthUser?: string | null;
 }
 
 export interface Connection {

@@ -35,7 +35,7 @@ export async function openRemote(
   const requestInit: RequestInit = { headers: server.headers };
   // OAuth (issue 18): the session's fetch puts a fresh token on every request to the server; the provider lets the
   // SDK transport answer a 401 challenge. A sign-in that only a person can do fails the request at once.
-  const oauth = gatewaySession(server, httpFetch());
+  const oauth = gatewaySession(server, httpFetch(), { user: opts.oauthUser });
   const fetch = oauth?.fetch ?? httpFetch();
   const auth = oauth ? { authProvider: oauth.provider } : {};
   const transport =

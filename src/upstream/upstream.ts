@@ -45,6 +45,8 @@ export interface UpstreamOptions {
   /** Called with every newly discovered catalog (after connect and after list_changed). */
   onCatalog: (server: string, catalog: Catalog) => void;
   onStateChange?: (server: string, state: UpstreamState) => void;
+  /** Whose OAuth tokens a remote server uses (ConnectOptions.oauthUser). */
+  oauthUser?: string | null;
   /** The upstream's log messages and resource updates, for the pool to relay (unfiltered, unmasked). */
   onNotification?: (server: string, notification: UpstreamNotification) => void;
 }
@@ -129,6 +131,7 @@ export class Upstream {
         relay: this.relay,
         timeoutMs: this.opts.connectTimeoutMs,
         maxMessageBytes: this.opts.maxMessageBytes,
+        ...(this.opts.oauthUser !== undefined ? { oauthUser: this.opts.oauthUser } : {}),
       });
       if (this.isClosed()) {
         await connection.close();
