@@ -257,6 +257,12 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
           path: formatPath(at('oauth')),
           message: 'a server with a static Authorization header cannot also have an "oauth" block: remove one of them',
         });
+      else if (oauth && oauth.tokenExchange !== undefined && oauth.tokenExchange !== false && !config.serve.sso)
+        // The subject token is the IdP token that serve verified: without serve.sso there is none (issue 18).
+        own.push({
+          path: formatPath(at('oauth', 'tokenExchange')),
+          message: 'token exchange needs single sign-on in serve: configure serve.sso, or remove "tokenExchange"',
+        });
       else if (oauth)
         resolved.oauth = {
           ...oauth,

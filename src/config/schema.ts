@@ -60,6 +60,48 @@ const RelayModeSchema = z.enum(RELAY_MODES).default('deny');
 /** OAuth grants the gateway can use with a remote upstream (docs/auth.md). */
 export const OAUTH_GRANTS = ['authorization_code', 'client_credentials'] as const;
 
+/** The subject token types the gateway can present (RFC 8693 §3): the IdP access token that `serve` verified. */
+export const SUBJECT_TOKEN_TYPES = [
+  'urn:ietf:params:oauth:token-type:access_token',
+  'urn:ietf:params:oauth:token-type:jwt',
+] as const;
+
+const ScopeSchema = z
+  .string()
+  .min(1)
+  .regex(/^[^\s"\\]+$/, 'one scope, without spaces');
+
+/**
+ * RFC 8693 token exchange in `serve` (issue 18): the SSO session's IdP access token is exchanged at the upstream's
+ * authorization server for a token of that person for the upstream, with no `auth login`.
+ */
+const TokenExchangeSchema = z
+  .union([
+    z.boolean(),
+    z
+      .object({
+        audience: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('The RFC 8693 "audience" parameter (a logical name of the upstream), when its server wants one.'),
+        scopes: z
+          .array(ScopeSchema)
+          .optional()
+          .describe("Scopes to ask for. Default: oauth.scopes, else the scopes the server's resource metadata lists."),
+        subjectTokenType: z
+          .enum(SUBJECT_TOKEN_TYPES)
+          .default('urn:ietf:params:oauth:token-type:access_token')
+          .describe(
+            'The subject_token_type sent with the IdP token. Default urn:ietf:params:oauth:token-type:access_token.',
+          ),
+      })
+      .strict(),
+  ])
+  .describe(
+    "serve with serve.sso only: exchange the user's IdP access token (RFC 8693) for a token of this server, instead of a per-user `auth login`. Needs clientId (and clientSecret for a confidential client). true: every default.",
+  );
+
 /**
  * OAuth 2.1 to one remote upstream (issue 18): everything is discovered (RFC 9728, RFC 8414 / OIDC) and the client
  * registers itself (RFC 7591) unless a client is configured here. `false` turns OAuth off for the server.
@@ -110,9 +152,21 @@ export const OAuthSchema = z
           .max(100)
           .optional()
           .describe('The client_name registered with the authorization server. Default "secure-mcp-gateway".'),
+        tokenExchange: TokenExchangeSchema.optional(),
       })
       .strict()
       .superRefine((o, ctx) => {
+        if (o.tokenExchange !== undefined && o.tokenExchange !== false) {
+          // The exchange authenticates the gateway as a client (RFC 8693 §2.1) and acts for a person.
+          if (o.clientId === undefined)
+            ctx.addIssue({ code: 'custom', path: ['tokenExchange'], message: '"tokenExchange" needs "clientId"' });
+          if (o.grant === 'client_credentials')
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tokenExchange'],
+              message: '"tokenExchange" acts for each person and cannot be used with "grant": "client_credentials"',
+            });
+        }
         if (o.grant === 'client_credentials' && (o.clientId === undefined || o.clientSecret === undefined))
           ctx.addIssue({
             code: 'custom',
@@ -128,6 +182,7 @@ export const OAuthSchema = z
   );
 
 export type OAuthConfig = Exclude<z.output<typeof OAuthSchema>, false>;
+export type TokenExchangeConfig = Exclude<NonNullable<OAuthConfig['tokenExchange']>, boolean>;
 
 export const ServerSchema = z
   .object({

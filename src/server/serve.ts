@@ -53,6 +53,7 @@ import type { Principal } from '../pipeline/types.js';
 import type { StateStore } from '../state/store.js';
 import type { AuditSink } from '../audit/sink.js';
 import { closeHttpPool } from '../upstream/connect.js';
+import { onTokenExchange, subjectTokens } from '../oauth/token-exchange.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { BATCH_REFUSED, readableId, refuseBatch } from '../util/jsonrpc.js';
 import { Gateway, IDENTITY_REFUSED } from './gateway.js';
@@ -162,12 +163,27 @@ export class ServeGateway {
   private sweeper: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly log: Logger;
+  private readonly stopExchangeEvents: () => void;
 
   constructor(private readonly opts: ServeOptions) {
     this.log = opts.log;
     this.current = this.generation(opts.loaded);
     this.routes.set('/healthz', (_req, res) => json(res, 200, { status: 'ok' }));
     this.routes.set('/readyz', (_req, res) => this.readyz(res));
+    // RFC 8693 exchanges (oauth.tokenExchange): server, user and outcome, never a token.
+    this.stopExchangeEvents = onTokenExchange((e) => {
+      const fields = { server: e.server, user: e.user, outcome: e.ok ? 'ok' : 'refused' };
+      if (e.ok) this.log.info({ event: 'oauth.token-exchange', ...fields }, `token exchange for ${e.server}`);
+      else
+        this.log.warn(
+          { event: 'oauth.token-exchange', ...fields, reason: e.reason },
+          `token exchange for ${e.server} failed: ${e.reason ?? ''}`,
+        );
+      const audit = this.opts.audit;
+      audit?.quiet(
+        audit.emit({ kind: 'oauth', event: 'token-exchange', ...fields, ...(e.reason ? { reason: e.reason } : {}) }),
+      );
+    });
   }
 
   get settings(): ServeConfig {
@@ -547,7 +563,10 @@ export class ServeGateway {
         const scope = m.error === 'insufficient_scope' ? `scope="${sso.config.requiredScopes.join(' ')}"` : '';
         return challenge(m.reason, m.error, m.status, scope);
       }
-      return { principal: m.principal, claims: (v as { claims: SsoClaims }).claims };
+      const claims = (v as { claims: SsoClaims & { exp?: number } }).claims;
+      // The newest IdP token of this user, in memory only: the subject token of RFC 8693 exchanges (issue 18).
+      subjectTokens.present(m.principal.user, presented, claims.exp);
+      return { principal: m.principal, claims };
     }
     if (!identitiesConfigured(config)) {
       const reason = 'no users are configured on this gateway';
@@ -823,6 +842,8 @@ export class ServeGateway {
       clearInterval(this.sweeper);
       clearTimeout(this.reloadTimer);
       this.watcher?.close();
+      this.stopExchangeEvents();
+      subjectTokens.clear();
       const entries = [...this.sessions.values()];
       await Promise.allSettled(entries.map((e) => e.gateway.shutdown('serve stopping')));
       await Promise.allSettled(entries.map((e) => e.transport.close()));

@@ -9,6 +9,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ResolvedServer } from '../config/load.js';
 import { gatewaySession } from '../oauth/session.js';
+import { tokenExchangeSession } from '../oauth/token-exchange.js';
 import { configuredRoots, createClient, wrapTransport, type ConnectOptions, type Connection } from './client.js';
 
 let sharedAgent: Agent | undefined;
@@ -36,7 +37,9 @@ export async function openRemote(
   // OAuth (issue 18): the session's fetch puts a fresh token on every request to the server; the provider lets the
   // SDK transport answer a 401 challenge. A sign-in that only a person can do fails the request at once.
   const oauth = gatewaySession(server, httpFetch(), { user: opts.oauthUser });
-  const fetch = oauth?.fetch ?? httpFetch();
+  // serve with tokenExchange: the user's IdP token exchanged for one of this server (RFC 8693), else the above.
+  const exchange = tokenExchangeSession(server, opts.oauthUser, httpFetch(), oauth);
+  const fetch = exchange?.fetch ?? oauth?.fetch ?? httpFetch();
   const auth = oauth ? { authProvider: oauth.provider } : {};
   const transport =
     via === 'sse'
