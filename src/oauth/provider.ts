@@ -56,8 +56,10 @@ export class SignInRequiredError extends Error {
   constructor(
     readonly server: string,
     why: string,
+    user?: string,
   ) {
-    super(`${server}: ${why}; sign in again with \`secure-mcp-gateway auth login ${server}\``);
+    const who = user === undefined ? '' : ` --user ${user}`;
+    super(`${server}: ${why}; sign in again with \`secure-mcp-gateway auth login ${server}${who}\``);
   }
 }
 
@@ -138,7 +140,7 @@ export class VaultOAuthProvider implements OAuthClientProvider {
 
   private signIn(why: string): SignInRequiredError {
     this.reload();
-    return new SignInRequiredError(this.opts.server, why);
+    return new SignInRequiredError(this.opts.server, why, this.opts.user);
   }
 
   private load(): OAuthRecord {

@@ -15,6 +15,8 @@ import { BIN, startGateway, tempDir, textOf, type SpawnedGateway } from '../help
 import { startOAuthUpstream, type OAuthUpstream } from '../fixtures/oauth-upstream.js';
 import { browserCommand } from '../helpers/oauth-browser.js';
 import { openVault } from '../../src/vault/open.js';
+import { httpClient, startServe, type ServeProcess } from '../helpers/serve.js';
+import { makeKey } from '../helpers/identity.js';
 
 const PASSPHRASE = 'e2e passphrase, not a secret';
 
@@ -243,5 +245,68 @@ describe('OAuth to a remote upstream', () => {
       const text = fs.readFileSync(file, 'latin1');
       for (const t of seen) expect(text.includes(t), file).toBe(false);
     }
+  });
+});
+
+describe('OAuth in serve: each user with their own token', () => {
+  let as: OAuthUpstream;
+  let serve: ServeProcess | undefined;
+  const clients: { close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    as = await startOAuthUpstream();
+  });
+
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await serve?.stop();
+    await as?.close();
+  });
+
+  it('calls the upstream with the calling user’s own token, and tells a user without one to sign in', async () => {
+    const home = tempDir('smg-oauth-serve-');
+    const config = {
+      servers: { linear: { url: as.mcpUrl, transport: 'streamable-http', oauth: {} } },
+      projects: { team: { servers: ['linear'] } },
+      users: { 'alice@example.com': {}, 'bob@example.com': {}, 'carol@example.com': {} },
+      roles: { developer: { servers: { '*': {} } } },
+      memberships: {
+        team: { 'alice@example.com': 'developer', 'bob@example.com': 'developer', 'carol@example.com': 'developer' },
+      },
+    };
+    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config));
+    for (const user of ['alice', 'bob']) {
+      const browser = browserCommand(tempDir('smg-browser-'), { user });
+      const r = await run(['auth', 'login', 'linear', '--user', `${user}@example.com`, '--timeout', '30'], home, {
+        BROWSER: browser,
+      });
+      expect(r.stdout).toMatch(/^signed in to linear /);
+      expect(r.code).toBe(0);
+    }
+    const status = await run(['auth', 'status', '--user', 'carol@example.com'], home);
+    expect(status.stdout).toMatch(/^linear\s+not signed in/);
+    const keys = Object.fromEntries(
+      ['alice', 'bob', 'carol'].map((u) => [u, makeKey(home, 'team', `${u}@example.com`).key]),
+    );
+    serve = await startServe(config, { home, env: { SMG_VAULT: 'file', SMG_VAULT_PASSPHRASE: PASSPHRASE } });
+    const connect = async (user: string) => {
+      const c = await httpClient(serve!.url, keys[user]);
+      clients.push(c.client);
+      return c.client;
+    };
+    const whoamiAs = async (user: string) => {
+      const r = await (await connect(user)).callTool({ name: 'linear__whoami', arguments: {} });
+      return JSON.parse(textOf(r)) as { sub: string };
+    };
+    const [alice, bob] = await Promise.all([whoamiAs('alice'), whoamiAs('bob')]);
+    expect(alice).toMatchObject({ sub: 'alice' });
+    expect(bob).toMatchObject({ sub: 'bob' });
+    // Carol has no token: her own pool cannot connect, and her tool list says why (no one else's token is used).
+    const carol = await connect('carol');
+    const tools = (await carol.listTools()).tools;
+    expect(tools.map((t) => t.name)).toEqual(['_gateway_status']);
+    expect(tools[0]?.description).toContain(
+      'unavailable: linear: not signed in; sign in again with `secure-mcp-gateway auth login linear --user carol@example.com`',
+    );
   });
 });
