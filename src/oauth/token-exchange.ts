@@ -255,7 +255,7 @@ export class TokenExchangeSession {
     if (token === undefined) {
       // No IdP token for this user: their own sign-in (auth login --user), or its error.
       if (this.opts.fallback) return this.opts.fallback.fetch(url, init);
-      throw new SignInRequiredError(this.opts.server, 'not signed in');
+      throw new SignInRequiredError(this.opts.server, 'not signed in', this.opts.user);
     }
     const headers = new Headers(init?.headers);
     headers.set('authorization', `Bearer ${token}`);
