@@ -75,6 +75,8 @@ export class Upstream {
 
   private connection: Connection | undefined;
   private attempts = 0;
+  /** When the last connection attempt started (epoch ms). */
+  private lastAttemptAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private waiters = new Set<{ resolve: (c: Connection) => void; reject: (e: Error) => void }>();
   private relay: ClientRelay = {};
@@ -123,6 +125,7 @@ export class Upstream {
     if (this.state === 'closed') return;
     this.setState('connecting');
     const started = Date.now();
+    this.lastAttemptAt = started;
     let connection: Connection | undefined;
     try {
       connection = await openConnection(this.server, {
@@ -308,7 +311,15 @@ export class Upstream {
   ready(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     if (this.connection && this.state === 'ready') return Promise.resolve(this.connection);
     if (this.state === 'closed') return Promise.reject(this.unavailable('the gateway is shutting down'));
-    if (this.signInRequired !== undefined && this.state === 'backoff') return Promise.reject(this.signInError());
+    if (this.signInRequired !== undefined && this.state === 'backoff') {
+      // The person may have run `auth login` since: try again now rather than at the end of the back-off (up to
+      // 30 s), at most once a second; the call waits for that attempt, whose failure answers it at once.
+      if (this.timer === undefined || Date.now() - this.lastAttemptAt < 1_000)
+        return Promise.reject(this.signInError());
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.connect();
+    }
     return new Promise((resolve, reject) => {
       const waiter = {
         resolve: (c: Connection) => {

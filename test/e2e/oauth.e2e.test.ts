@@ -237,6 +237,11 @@ describe('OAuth to a remote upstream', () => {
       text: 'linear: not signed in; sign in again with `secure-mcp-gateway auth login linear`',
     });
     expect(Date.now() - t0).toBeLessThan(5_000);
+    // After `auth login`, the next call connects at once (not at the end of the back-off) and works.
+    expect((await login()).code).toBe(0);
+    remember();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await whoami(gw)).isError).toBe(false);
   });
 
   it('keeps no token in clear in any file it wrote', () => {
