@@ -29,6 +29,11 @@ export const oauthCheck: DoctorCheck = {
         },
       ];
     }
+    // oauth.tokenExchange (serve): the users' tokens come from their SSO sessions, not from `auth login`.
+    const exchanges = (name: string) => {
+      const o = servers.find((x) => x.name === name)?.oauth;
+      return typeof o === 'object' && o.tokenExchange !== undefined && o.tokenExchange !== false;
+    };
     return statuses.map((s): CheckResult => {
       const subject = `oauth ${s.server}`;
       const detail = `${s.server}: ${describeStatus(s)}`;
@@ -42,6 +47,12 @@ export const oauthCheck: DoctorCheck = {
         case 'refresh-failing':
           return { status: 'fail', subject, detail, fix };
         case 'not-signed-in':
+          if (exchanges(s.server))
+            return {
+              status: 'ok',
+              subject,
+              detail: `${s.server}: token exchange in serve (each SSO user's IdP token is exchanged; no sign-in needed)`,
+            };
           return s.grant === 'client_credentials'
             ? { status: 'ok', subject, detail: `${detail} (client_credentials: the gateway fetches its own token)` }
             : explicit
