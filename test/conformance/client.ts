@@ -131,6 +131,11 @@ async function main(): Promise<number> {
   try {
     await client.connect(transport);
     const { tools } = await client.listTools();
+    // An auth scenario's server offers tools only to a signed-in client: none listed means the token was not used.
+    if (oauth && tools.length === 0) {
+      console.log('no tools listed: the gateway did not reach the server with a token');
+      failed++;
+    }
     for (const tool of tools) {
       const call = () => client.callTool({ name: tool.name, arguments: argumentsFor(tool) });
       let result = await call();

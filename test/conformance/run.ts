@@ -117,12 +117,28 @@ function readChecks(dir: string, mode: Mode): Map<string, Check[]> {
   return out;
 }
 
-/** Judges a scenario by its checks: any FAILURE fails it, and so does a scenario that recorded no checks. */
-function outcome(scenario: string, checks: Check[] | undefined, output: string): Outcome {
+/**
+ * Client scenarios in which the client is expected to fail (the suite's `allowClientError`): the server refuses it
+ * on purpose, and what is judged is how often it tries.
+ */
+const CLIENT_MAY_FAIL = new Set(['auth/scope-retry-limit']);
+
+/**
+ * Judges a scenario by its checks: any FAILURE fails it, and so does a scenario that recorded no checks. In client
+ * mode a client that exits non-zero or times out fails it too (unless CLIENT_MAY_FAIL): the suite's auth scenarios
+ * record no check for the MCP requests after the sign-in, so a gateway that never used its token would pass on
+ * checks alone.
+ */
+function outcome(scenario: string, checks: Check[] | undefined, output: string, mode: Mode = 'server'): Outcome {
   const failures = (checks ?? [])
     .filter((c) => c.status === 'FAILURE')
     .map((c) => `${c.id}: ${c.errorMessage ?? 'failed'}`);
   if (!checks?.length) failures.push(`no checks recorded: ${output.trim().split('\n').slice(-3).join(' | ')}`);
+  const exited = /^Client exited with code (-?\d+)/m.exec(output)?.[1];
+  if (mode === 'client' && !CLIENT_MAY_FAIL.has(scenario)) {
+    if (exited !== undefined) failures.push(`the client (gateway) exited with code ${exited}`);
+    if (/^Client timed out/m.test(output)) failures.push('the client (gateway) timed out');
+  }
   const warnings = (checks ?? [])
     .filter((c) => c.status === 'WARNING')
     .map((c) => `${c.id}: ${c.errorMessage ?? 'warning'}`);
@@ -283,8 +299,15 @@ async function clientMode(entry: string, names: string[]): Promise<Outcome[]> {
   const command = `${process.execPath} --import ${tsx} ${path.join(ROOT, 'test/conformance/client.ts')}`;
   const outcomes: Outcome[] = [];
   for (const name of names) {
-    const { checks, output } = await runSuite(entry, 'client', ['--command', command, '--scenario', name]);
-    outcomes.push(outcome(name, checks.get(name), output));
+    const { checks, output } = await runSuite(entry, 'client', [
+      '--command',
+      command,
+      '--scenario',
+      name,
+      '--timeout',
+      '60000',
+    ]);
+    outcomes.push(outcome(name, checks.get(name), output, 'client'));
   }
   return outcomes;
 }
