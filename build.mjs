@@ -40,7 +40,9 @@ const shared = {
   // (guardrails/judge/documents.ts) are reached only through import(), so they sit in lazy chunks. ioredis is
   // required synchronously, on the first Redis store (state/redis.ts): it is bundled apart, into dist/vendor/ioredis.cjs
   // (below), so that a gateway without Redis does not parse it at start-up.
-  external: ['onnxruntime-node', 'ioredis'],
+  // @napi-rs/keyring (the OS keychain, vault/keychain.ts) is an optionalDependency with a native binding: the user's
+  // install resolves it at run time, and without it the vault uses its encrypted file.
+  external: ['onnxruntime-node', 'ioredis', '@napi-rs/keyring'],
   // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   plugins: [quietPdfjs()],

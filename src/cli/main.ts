@@ -31,6 +31,8 @@ import { LogForwarder } from '../audit/log-forward.js';
 import { createAuditSink } from '../audit/setup.js';
 import type { AuditSink } from '../audit/sink.js';
 import { auditCommand, EXIT_AUDIT } from './audit.js';
+import { secretsCommand } from './secrets.js';
+import { authCommand } from './auth.js';
 
 /** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
 export const EXIT = {
@@ -682,6 +684,8 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(auditCommand());
+  program.addCommand(secretsCommand());
+  program.addCommand(authCommand());
 
   program
     .command('cache')

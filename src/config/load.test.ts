@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.js';
 import { describeUnavailable, formatProblem, loadConfig, parseConfig, problemsOf, referenceFix } from './load.js';
 import { resolvePaths } from './paths.js';
+import { createFileStore } from '../vault/file.js';
 
 const FILE = '/etc/smg/config.json';
 
@@ -159,6 +160,35 @@ describe('parseConfig', () => {
     expect(JSON.stringify(loaded.unavailable)).not.toContain('hunter2');
   });
 
+  it('makes only the server whose ${keychain:} secret is missing or unreadable unavailable', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-load-vault-'));
+    createFileStore({ home }).set('GOOD_TOKEN', 'hunter2-from-vault');
+    const env = { SMG_HOME: home, SMG_VAULT: 'file' };
+    const text = JSON.stringify({
+      servers: {
+        good: { command: 'x', env: { T: '${keychain:GOOD_TOKEN}' } },
+        bad: { command: 'x', env: { T: '${keychain:MISSING}' } },
+      },
+    });
+    const loaded = parseConfig(text, FILE, env);
+    expect(loaded.servers.map((s) => [s.name, s.env])).toEqual([['good', { T: 'hunter2-from-vault' }]]);
+    expect(loaded.unavailable.map((u) => u.problems.map(formatProblem))).toEqual([
+      [
+        `at servers.bad.env.T: secret MISSING is not in the vault (${home}/vault.enc); add it with \`secure-mcp-gateway secrets set MISSING\``,
+      ],
+    ]);
+    expect(loaded.secrets).toContain('hunter2-from-vault');
+    fs.writeFileSync(path.join(home, 'vault.enc'), '{');
+    const broken = parseConfig(text, FILE, env);
+    expect(broken.servers).toEqual([]);
+    expect(broken.unavailable.map((u) => u.problems[0]!.message)).toEqual([
+      expect.stringMatching(
+        /^cannot read \$\{keychain:GOOD_TOKEN\} from the credential vault: .*vault\.enc is damaged/,
+      ),
+      expect.stringMatching(/^cannot read \$\{keychain:MISSING\}/),
+    ]);
+  });
+
   it('ignores references of a disabled server', () => {
     const text = '{"servers":{"off":{"command":"x","env":{"T":"${env:NOPE}"},"enabled":false}}}';
     const loaded = parseConfig(text, FILE, {});
@@ -181,6 +211,16 @@ describe('parseConfig', () => {
       '"file"',
       'at servers.fs.env.T: cannot read /x (ENOENT), referenced as ${file:/x}',
       /create the file \(mode 0600\) or correct the path/,
+    ],
+    [
+      '"keychain"',
+      'at servers.fs.env.T: secret GH is not in the vault (/h/vault.enc); add it with `secure-mcp-gateway secrets set GH`',
+      /^add it with `secure-mcp-gateway secrets set GH`$/,
+    ],
+    [
+      'vault',
+      'at servers.fs.env.T: cannot read ${keychain:GH} from the credential vault: /h/vault.enc is damaged (not JSON)',
+      /repair the credential vault/,
     ],
   ])('gives the one-line fix for a missing %s reference', (_kind, line, fix) => {
     const [, path, message] = /^at (\S+): (.*)$/.exec(line)!;

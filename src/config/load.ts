@@ -14,7 +14,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { ConfigSchema, DEFAULT_POLICY, type Config, type Policy, type ServerConfig } from './schema.js';
+import {
+  ConfigSchema,
+  DEFAULT_POLICY,
+  type Config,
+  type OAuthConfig,
+  type Policy,
+  type ServerConfig,
+} from './schema.js';
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import type { JudgeEndpoint } from '../guardrails/judge/config-schema.js';
 import { expandHome } from './paths.js';
@@ -35,6 +42,11 @@ export interface ResolvedServer {
   url?: string;
   headers: Record<string, string>;
   transport: 'streamable-http' | 'sse' | 'auto';
+  /**
+   * remote: OAuth to this server (docs/auth.md) with its references resolved. undefined: OAuth if the server asks
+   * for it (401 with a Bearer challenge); false: never (off, or a static Authorization header is configured).
+   */
+  oauth?: OAuthConfig | false;
   policy: Policy;
   /** Absolute directories the server works in: its "roots", else its cwd, else none. */
   roots: string[];
@@ -237,6 +249,23 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
       ]),
     );
     if (server.url !== undefined) {
+      const staticAuth = Object.keys(server.headers ?? {}).some((h) => h.toLowerCase() === 'authorization');
+      const oauth = server.oauth;
+      if (oauth && staticAuth)
+        // Two ways to authenticate is a mistake in this server's entry: it costs this server only.
+        own.push({
+          path: formatPath(at('oauth')),
+          message: 'a server with a static Authorization header cannot also have an "oauth" block: remove one of them',
+        });
+      else if (oauth)
+        resolved.oauth = {
+          ...oauth,
+          ...(oauth.clientId !== undefined ? { clientId: resolve(oauth.clientId, at('oauth', 'clientId')) } : {}),
+          ...(oauth.clientSecret !== undefined
+            ? { clientSecret: resolve(oauth.clientSecret, at('oauth', 'clientSecret')) }
+            : {}),
+        };
+      else if (oauth === false || staticAuth) resolved.oauth = false;
       resolved.url = resolve(server.url, at('url'));
       // A URL of the wrong shape is a mistake in the file, not in the environment: the whole config is refused.
       if (own.length === 0 && !isHttpUrl(resolved.url))
@@ -378,6 +407,10 @@ export function describeUnavailable(u: UnavailableServer): string {
 
 /** What to do about an unresolvable reference, in one line. */
 export function referenceFix(p: ConfigProblem): string {
+  const secret = /^secret (\S+) is not in the vault/.exec(p.message)?.[1];
+  if (secret !== undefined) return `add it with \`secure-mcp-gateway secrets set ${secret}\``;
+  if (p.message.includes('from the credential vault'))
+    return 'repair the credential vault (see `secure-mcp-gateway doctor` and docs/troubleshooting.md)';
   const env = /environment variable (\w+) is not set/.exec(p.message)?.[1];
   return env
     ? `set ${env} in the environment the client starts the gateway with (its "env" entry), or use \${file:…}`

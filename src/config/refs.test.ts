@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDotenvLine, parseDotenv, resolveRefs } from './refs.js';
+import { createFileStore } from '../vault/file.js';
+import { formatDotenvLine, hasRef, parseDotenv, RefError, resolveRefs } from './refs.js';
 
 describe('${file:PATH#KEY} references', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-refs-'));
@@ -38,4 +39,51 @@ describe('${file:PATH#KEY} references', () => {
       expect(parseDotenv(formatDotenvLine('K', value)).get('K')).toBe(value);
     },
   );
+});
+
+describe('${keychain:NAME} references', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-refs-vault-'));
+  const env = { SMG_VAULT: 'file' };
+  const ctx = { env, baseDir: home, home };
+  createFileStore({ home }).set('GITHUB_TOKEN', 'ghp_fromVault');
+  createFileStore({ home }).set('oauth:linear', 'x y');
+
+  it.each([
+    ['${keychain:GITHUB_TOKEN}', 'ghp_fromVault'],
+    ['Bearer ${keychain:oauth:linear}', 'Bearer x y'],
+    ['${ keychain:GITHUB_TOKEN}', '${ keychain:GITHUB_TOKEN}'],
+    ['$${keychain:GITHUB_TOKEN}', '${keychain:GITHUB_TOKEN}'],
+  ])('resolves %s', (ref, expected) => {
+    expect(resolveRefs(ref, ctx)).toBe(expected);
+    expect(resolveRefs(ref, ctx)).toBe(expected);
+  });
+
+  it('counts as a reference, so its value is masked', () => {
+    expect(hasRef('${keychain:GITHUB_TOKEN}')).toBe(true);
+    expect(hasRef('${keychain GITHUB_TOKEN}')).toBe(false);
+  });
+
+  it('names a missing secret, where it looked, and how to add it', () => {
+    expect(() => resolveRefs('${keychain:NOPE}', ctx)).toThrow(
+      /secret NOPE is not in the vault \(.*vault\.enc\); add it with `secure-mcp-gateway secrets set NOPE`/,
+    );
+  });
+
+  it.each(['${keychain:}', '${keychain:a b}', '${keychain:a#1}'])('refuses %s', (ref) => {
+    expect(() => resolveRefs(ref, ctx)).toThrow(RefError);
+  });
+
+  it('finds the vault under SMG_HOME when the context names no home', () => {
+    expect(resolveRefs('${keychain:GITHUB_TOKEN}', { env: { ...env, SMG_HOME: home }, baseDir: '/' })).toBe(
+      'ghp_fromVault',
+    );
+  });
+
+  it('fails closed when the vault cannot be read', () => {
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-refs-broken-'));
+    fs.writeFileSync(path.join(broken, 'vault.enc'), 'not json');
+    expect(() => resolveRefs('${keychain:GITHUB_TOKEN}', { env, baseDir: broken, home: broken })).toThrow(
+      /cannot read \$\{keychain:GITHUB_TOKEN\} from the credential vault: .*vault\.enc is damaged/,
+    );
+  });
 });

@@ -2,19 +2,24 @@
  * Secret references in config strings: `${env:NAME}` takes an environment variable and `${file:PATH}` takes a
  * file's contents (trailing newline removed; `~` and paths relative to the config file are resolved), and
  * `${file:PATH#KEY}` takes one KEY=value line of a .env file (how `init` stores the secrets it moves out of client
- * configs: one 0600 file per server, many keys). `$${` is a literal `${`. A reference that cannot be resolved is a config error that names the JSON path, because starting
+ * configs before issue 18: one 0600 file per server, many keys), and `${keychain:NAME}` takes a secret from the credential
+ * vault (the OS keychain or the encrypted file, src/vault/open.ts). `$${` is a literal `${`. A reference that cannot be resolved is a config error that names the JSON path, because starting
  * an upstream with an empty token would fail later and more obscurely.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expandHome } from './paths.js';
+import { openVault } from '../vault/open.js';
+import { SECRET_NAME, VaultError } from '../vault/types.js';
+import { expandHome, resolvePaths } from './paths.js';
 
-const REF = /\$\$\{|\$\{(env|file):([^}]*)\}/g;
+const REF = /\$\$\{|\$\{(env|file|keychain):([^}]*)\}/g;
 
 export interface RefContext {
   env: NodeJS.ProcessEnv;
   /** Folder of the config file, for relative ${file:...} paths. */
   baseDir: string;
+  /** The gateway's home, where the vault is (default: SMG_HOME or ~/.secure-mcp-gateway from `env`). */
+  home?: string | undefined;
 }
 
 export class RefError extends Error {}
@@ -31,6 +36,7 @@ export function resolveRefs(value: string, ctx: RefContext): string {
         throw new RefError(`environment variable ${name} is not set (referenced as \${env:${name}})`);
       return v;
     }
+    if (kind === 'keychain') return fromVault(name, ctx);
     // A path may itself contain "#"; only a trailing #NAME that is a variable name selects a .env key.
     const keyed = /^(.+)#([A-Za-z_][A-Za-z0-9_]*)$/.exec(name);
     const file = path.resolve(ctx.baseDir, expandHome(keyed ? keyed[1]! : name, ctx.env));
@@ -46,6 +52,28 @@ export function resolveRefs(value: string, ctx: RefContext): string {
     if (value === undefined) throw new RefError(`${file} has no ${keyed[2]}= line, referenced as \${file:${name}}`);
     return value;
   });
+}
+
+/** A `${keychain:NAME}` value. A vault that cannot be read is a RefError too: the reference fails closed. */
+function fromVault(name: string, ctx: RefContext): string {
+  if (!SECRET_NAME.test(name))
+    throw new RefError(`invalid secret name in \${keychain:${name}}: use letters, digits and _ . : / @ -`);
+  const home = ctx.home ?? resolvePaths({}, ctx.env).home;
+  let value: string | undefined;
+  let where: string;
+  try {
+    const vault = openVault({ home, env: ctx.env });
+    where = vault.where;
+    value = vault.get(name);
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    throw new RefError(`cannot read \${keychain:${name}} from the credential vault: ${error.message}`);
+  }
+  if (value === undefined)
+    throw new RefError(
+      `secret ${name} is not in the vault (${where}); add it with \`secure-mcp-gateway secrets set ${name}\``,
+    );
+  return value;
 }
 
 /**
@@ -79,5 +107,5 @@ export function formatDotenvLine(key: string, value: string): string {
 
 /** True when the string holds at least one reference, i.e. its resolved value may be a secret. */
 export function hasRef(value: string): boolean {
-  return /\$\{(env|file):/.test(value);
+  return /\$\{(env|file|keychain):/.test(value);
 }

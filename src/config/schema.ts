@@ -57,6 +57,78 @@ export const RELAY_MODES = ['allow', 'approve', 'deny'] as const;
 /** A request an upstream makes of the client (sampling, elicitation): relayed, relayed once the user agrees, or refused. */
 const RelayModeSchema = z.enum(RELAY_MODES).default('deny');
 
+/** OAuth grants the gateway can use with a remote upstream (docs/auth.md). */
+export const OAUTH_GRANTS = ['authorization_code', 'client_credentials'] as const;
+
+/**
+ * OAuth 2.1 to one remote upstream (issue 18): everything is discovered (RFC 9728, RFC 8414 / OIDC) and the client
+ * registers itself (RFC 7591) unless a client is configured here. `false` turns OAuth off for the server.
+ */
+export const OAuthSchema = z
+  .union([
+    z.literal(false),
+    z
+      .object({
+        clientId: refString('A pre-registered client id (default: dynamic client registration)').optional(),
+        clientSecret: refString(
+          'The secret of the pre-registered client; keep it in a reference such as ${env:NAME}',
+        ).optional(),
+        scopes: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .regex(/^[^\s"\\]+$/, 'one scope, without spaces'),
+          )
+          .optional()
+          .describe('Scopes to ask for when neither the server’s 401 challenge nor its resource metadata names any.'),
+        grant: z
+          .enum(OAUTH_GRANTS)
+          .default('authorization_code')
+          .describe(
+            '"authorization_code": a person signs in with `auth login` (browser, PKCE). "client_credentials": a machine client (clientId and clientSecret required); the gateway fetches its own tokens. Default authorization_code.',
+          ),
+        clientMetadataUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe(
+            'An https URL of a client ID metadata document, used as the client id where the authorization server supports it (instead of registering).',
+          ),
+        redirectPort: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .optional()
+          .describe(
+            '`auth login`: the loopback port of the redirect http://127.0.0.1:<port>/callback. Default 0: any free port (the port of the last sign-in first).',
+          ),
+        clientName: z
+          .string()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('The client_name registered with the authorization server. Default "secure-mcp-gateway".'),
+      })
+      .strict()
+      .superRefine((o, ctx) => {
+        if (o.grant === 'client_credentials' && (o.clientId === undefined || o.clientSecret === undefined))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['grant'],
+            message: '"client_credentials" needs "clientId" and "clientSecret"',
+          });
+        if (o.clientSecret !== undefined && o.clientId === undefined)
+          ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: '"clientSecret" needs "clientId"' });
+      }),
+  ])
+  .describe(
+    'remote: OAuth 2.1 sign-in to this server (docs/auth.md). Default: OAuth when the server answers 401 with a Bearer challenge and no Authorization header is configured. false turns it off.',
+  );
+
+export type OAuthConfig = Exclude<z.output<typeof OAuthSchema>, false>;
+
 export const ServerSchema = z
   .object({
     command: refString('stdio: the program to spawn').optional(),
@@ -73,6 +145,7 @@ export const ServerSchema = z
       .record(z.string().min(1), refString('header value'))
       .optional()
       .describe('remote: HTTP headers sent with every request, e.g. Authorization.'),
+    oauth: OAuthSchema.optional(),
     transport: z
       .enum(TRANSPORTS)
       .optional()
@@ -156,7 +229,7 @@ export const ServerSchema = z
       });
       return;
     }
-    const wrong = stdio ? (['headers', 'transport'] as const) : (['args', 'env', 'cwd'] as const);
+    const wrong = stdio ? (['headers', 'transport', 'oauth'] as const) : (['args', 'env', 'cwd'] as const);
     for (const key of wrong)
       if (server[key] !== undefined)
         ctx.addIssue({

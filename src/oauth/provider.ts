@@ -1,0 +1,291 @@
+/**
+ * The SDK's OAuthClientProvider for one remote upstream (issue 18 item 1), backed by the credential vault. All of
+ * OAuth itself (RFC 9728 / RFC 8414 discovery, dynamic registration RFC 7591, client ID metadata documents, PKCE,
+ * the RFC 8707 resource, scopes from the challenge, refresh) is the SDK's `auth()`; this file only keeps its state.
+ *
+ * One vault entry per server (and, in `serve`, per user): `oauth:<server>` or `oauth:<server>:<user>`, a JSON record
+ * of the client registration, the tokens with their absolute expiry, the PKCE verifier of a sign-in in progress,
+ * and the discovery state (trimmed: a keychain entry is small).
+ *
+ * Two modes. `login` (the `auth login` command) has a loopback redirect and a browser. `gateway` has neither: where
+ * the SDK would send a person to the authorization server, it throws SignInRequiredError at once (never a hang),
+ * and it never registers a client on its own (a restart loop would register one per attempt).
+ * Failure mode: closed. A vault that cannot be read throws VaultError; a record that does not parse is "not signed
+ * in", never a guess.
+ */
+import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { OAuthConfig } from '../config/schema.js';
+import { SECRET_NAME, type SecretStore } from '../vault/types.js';
+
+/** What one vault entry holds. Tokens are never logged or printed; `describe()` is what people see. */
+export interface OAuthRecord {
+  v: 1;
+  /** The MCP endpoint these credentials are for: a record for another URL is not used. */
+  serverUrl: string;
+  client?: OAuthClientInformationMixed;
+  tokens?: OAuthTokens;
+  /** Absolute expiry of the access token (epoch ms), from expires_in when it was saved. */
+  expiresAt?: number;
+  codeVerifier?: string;
+  discovery?: OAuthDiscoveryState;
+  /** The redirect URI of the last sign-in (the registered client's). */
+  redirectUri?: string;
+  /** Why the last refresh was refused (no token in it): status shows "refresh failing". */
+  refreshError?: string;
+  /** When the tokens were last saved (epoch ms). */
+  savedAt?: number;
+}
+
+/** The vault name of one server's OAuth state; a user (serve) gets their own. */
+export function oauthSecretName(server: string, user?: string): string {
+  if (user === undefined) return `oauth:${server}`;
+  const safe = SECRET_NAME.test(`oauth:${server}:${user}`) ? user : `b64.${Buffer.from(user).toString('base64url')}`;
+  return `oauth:${server}:${safe}`;
+}
+
+/** The sign-in a gateway cannot do itself: the message reaches the client as a tool error and the status tool. */
+export class SignInRequiredError extends Error {
+  override readonly name = 'SignInRequiredError';
+  constructor(
+    readonly server: string,
+    why: string,
+  ) {
+    super(`${server}: ${why}; sign in again with \`secure-mcp-gateway auth login ${server}\``);
+  }
+}
+
+export interface VaultOAuthProviderOptions {
+  store: SecretStore;
+  server: string;
+  serverUrl: string;
+  /** The server's `oauth` block (undefined: OAuth on the server's demand, with every default). */
+  config: OAuthConfig | undefined;
+  /** serve: the principal user; local: undefined. */
+  user?: string;
+  mode: 'login' | 'gateway';
+  /** login: the loopback redirect URI. */
+  redirectUrl?: string;
+  /** login: shows the authorization URL to the person (browser, stderr). */
+  onRedirect?: (url: URL) => void | Promise<void>;
+  now?: () => number;
+}
+
+/** Endpoint metadata worth keeping in the vault; the rest is fetched again when the SDK needs it. */
+const KEPT_METADATA = [
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+  'response_types_supported',
+  'code_challenge_methods_supported',
+  'token_endpoint_auth_methods_supported',
+  'revocation_endpoint_auth_methods_supported',
+  'client_id_metadata_document_supported',
+  'grant_types_supported',
+] as const;
+
+export class VaultOAuthProvider implements OAuthClientProvider {
+  readonly name: string;
+  private readonly now: () => number;
+  /** The state parameter of the sign-in in progress (login mode): checked against the callback. */
+  private pendingState: string | undefined;
+
+  constructor(private readonly opts: VaultOAuthProviderOptions) {
+    this.name = oauthSecretName(opts.server, opts.user);
+    this.now = opts.now ?? Date.now;
+  }
+
+  get grant(): 'authorization_code' | 'client_credentials' {
+    return this.opts.config?.grant ?? 'authorization_code';
+  }
+
+  /** The stored record, or an empty one; a record for another URL, or one that does not parse, counts as none. */
+  read(): OAuthRecord {
+    const empty: OAuthRecord = { v: 1, serverUrl: this.opts.serverUrl };
+    const text = this.opts.store.get(this.name);
+    if (text === undefined) return empty;
+    try {
+      const r = JSON.parse(text) as OAuthRecord;
+      return r.v === 1 && r.serverUrl === this.opts.serverUrl ? r : empty;
+    } catch {
+      return empty;
+    }
+  }
+
+  private update(change: (r: OAuthRecord) => OAuthRecord): void {
+    this.opts.store.set(this.name, JSON.stringify(change(this.read())));
+  }
+
+  /**
+   * `auth login` starts over: a new sign-in, never a refresh of old tokens, with discovery done again (the server
+   * may have moved to another authorization server). The client registration stays when its redirect URI is this
+   * sign-in's (a configured client is never stored).
+   */
+  startOver(): void {
+    this.update((r) => {
+      const uris = (r.client as { redirect_uris?: string[] } | undefined)?.redirect_uris;
+      const keepClient =
+        r.client !== undefined &&
+        (this.opts.redirectUrl === undefined || uris === undefined || uris.includes(this.opts.redirectUrl));
+      return {
+        v: 1,
+        serverUrl: this.opts.serverUrl,
+        ...(keepClient ? { client: r.client } : {}),
+        ...(r.redirectUri ? { redirectUri: r.redirectUri } : {}),
+      };
+    });
+  }
+
+  /** Forgets everything about this server (logout). True when there was something. */
+  forget(): boolean {
+    return this.opts.store.delete(this.name);
+  }
+
+  get redirectUrl(): string | undefined {
+    if (this.grant === 'client_credentials') return undefined;
+    // The gateway never receives a redirect, but the SDK needs the registered URI to build requests with it.
+    return this.opts.redirectUrl ?? this.read().redirectUri ?? 'http://127.0.0.1/callback';
+  }
+
+  get clientMetadataUrl(): string | undefined {
+    return this.opts.config?.clientMetadataUrl;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    const c = this.opts.config;
+    const scope = c?.scopes?.join(' ');
+    const confidential = c?.clientSecret !== undefined;
+    const redirect = this.redirectUrl;
+    return {
+      client_name: c?.clientName ?? 'secure-mcp-gateway',
+      redirect_uris: redirect ? [redirect] : [],
+      grant_types:
+        this.grant === 'client_credentials' ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
+      response_types: this.grant === 'client_credentials' ? [] : ['code'],
+      token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+      ...(scope ? { scope } : {}),
+    };
+  }
+
+  state(): string {
+    this.pendingState = crypto.randomUUID();
+    return this.pendingState;
+  }
+
+  /** login: the state the callback must carry. */
+  expectedState(): string | undefined {
+    return this.pendingState;
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    const c = this.opts.config;
+    if (c?.clientId !== undefined)
+      return { client_id: c.clientId, ...(c.clientSecret !== undefined ? { client_secret: c.clientSecret } : {}) };
+    const r = this.read();
+    // Without a sign-in there is nothing the gateway can do: registering a client now would only repeat at every
+    // restart. Say so before the SDK tries.
+    if (this.opts.mode === 'gateway' && !r.client) throw new SignInRequiredError(this.opts.server, 'not signed in');
+    return r.client;
+  }
+
+  saveClientInformation(info: OAuthClientInformationMixed): void {
+    // A configured client is the config's; only a registration (or a metadata-document id) is stored.
+    if (this.opts.config?.clientId !== undefined) return;
+    this.update((r) => ({ ...r, client: info }));
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return this.read().tokens;
+  }
+
+  /** The access token's absolute expiry (epoch ms), when the server said how long it lives. */
+  expiresAt(): number | undefined {
+    return this.read().expiresAt;
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    const now = this.now();
+    this.update((r) => {
+      // A refresh answer may omit the refresh token: the old one stays valid (RFC 6749 §6).
+      const kept = tokens.refresh_token === undefined && r.tokens?.refresh_token !== undefined;
+      const next: OAuthRecord = {
+        ...r,
+        tokens: kept ? { ...tokens, refresh_token: r.tokens!.refresh_token } : tokens,
+        savedAt: now,
+        ...(this.opts.redirectUrl ? { redirectUri: this.opts.redirectUrl } : {}),
+      };
+      delete next.codeVerifier;
+      delete next.refreshError;
+      if (tokens.expires_in !== undefined) next.expiresAt = now + tokens.expires_in * 1000;
+      else delete next.expiresAt;
+      return next;
+    });
+  }
+
+  redirectToAuthorization(url: URL): Promise<void> | void {
+    if (this.opts.mode === 'gateway') {
+      const r = this.read();
+      throw new SignInRequiredError(
+        this.opts.server,
+        r.refreshError ? `the authorization server refused to refresh the token (${r.refreshError})` : 'not signed in',
+      );
+    }
+    return this.opts.onRedirect?.(url);
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.update((r) => ({ ...r, codeVerifier: verifier }));
+  }
+
+  codeVerifier(): string {
+    const v = this.read().codeVerifier;
+    if (v === undefined) throw new Error('no PKCE code verifier: the sign-in was not started by this command');
+    return v;
+  }
+
+  prepareTokenRequest(scope?: string): URLSearchParams | undefined {
+    if (this.grant !== 'client_credentials') return undefined;
+    return new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) });
+  }
+
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    const meta = state.authorizationServerMetadata as Record<string, unknown> | undefined;
+    const trimmed: OAuthDiscoveryState = {
+      ...state,
+      ...(meta
+        ? {
+            authorizationServerMetadata: Object.fromEntries(
+              KEPT_METADATA.filter((k) => meta[k] !== undefined).map((k) => [k, meta[k]]),
+            ) as OAuthDiscoveryState['authorizationServerMetadata'],
+          }
+        : {}),
+    };
+    this.update((r) => ({ ...r, discovery: trimmed }));
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.read().discovery;
+  }
+
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    this.update((r) => {
+      const next = { ...r };
+      if (scope === 'all' || scope === 'client') delete next.client;
+      if (scope === 'all' || scope === 'tokens') {
+        // The SDK drops tokens it could not refresh: remember that it happened, for `auth status` and the error.
+        if (next.tokens?.refresh_token !== undefined) next.refreshError = 'invalid_grant';
+        delete next.tokens;
+        delete next.expiresAt;
+      }
+      if (scope === 'all' || scope === 'verifier') delete next.codeVerifier;
+      if (scope === 'all' || scope === 'discovery') delete next.discovery;
+      return next;
+    });
+  }
+}
