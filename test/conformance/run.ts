@@ -14,7 +14,8 @@
  *
  * Every scenario must pass unless test/conformance/baseline.json lists it, with a reason. A failure that is not
  * listed fails the run (exit 1); a listed scenario that now passes is reported, so that the baseline can shrink.
- * Env: CONFORMANCE_VERBOSE=1 prints the suite's output; CONFORMANCE_NODE=<path> runs it with another Node (22+).
+ * Env: CONFORMANCE_VERBOSE=1 prints the suite's output; CONFORMANCE_NODE=<path> runs it with another Node (22+);
+ * CONFORMANCE_ONLY=<prefix> runs only the scenarios whose name starts with it (e.g. `auth/`), for work on one area.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +35,7 @@ let NODE22 = '';
 const SUITE_DIR = path.join(ROOT, 'node_modules/@modelcontextprotocol/conformance');
 const BASELINE = path.join(ROOT, 'test/conformance/baseline.json');
 const VERBOSE = process.env.CONFORMANCE_VERBOSE === '1';
+const ONLY = process.env.CONFORMANCE_ONLY ?? '';
 
 type Mode = 'server' | 'client';
 /** test/conformance/baseline.json: scenario → why it fails; client scenarios that do not apply → why. */
@@ -385,11 +387,12 @@ async function main(): Promise<number> {
   }
   for (const mode of ['server', 'client'] as const)
     for (const name of Object.keys(baseline[mode]))
-      if (!(mode === 'server' ? serverNames : clientNames).includes(name))
+      if (name.startsWith(ONLY) && !(mode === 'server' ? serverNames : clientNames).includes(name))
         console.log(`baseline lists ${mode} scenario ${name}, which was not run: remove it`);
 
-  const server = await serverMode(entry, serverNames);
-  const client = await clientMode(entry, clientNames);
+  const only = (names: string[]) => names.filter((n) => n.startsWith(ONLY));
+  const server = only(serverNames).length ? await serverMode(entry, only(serverNames)) : [];
+  const client = await clientMode(entry, only(clientNames));
   const unexpected = judge('server', server, baseline.server) + judge('client', client, baseline.client);
   const all = [...server, ...client];
   console.log(
