@@ -29,6 +29,9 @@ export interface CallRecord {
   project: string;
   role?: string;
   keyId?: string;
+  /** SSO sessions: the token's subject and issuer. */
+  subject?: string;
+  issuer?: string;
   exposed: string;
   server?: string;
   tool?: string;
@@ -100,6 +103,8 @@ export function buildCallRecord(f: CallFacts, redact: Redactor, mode: ArgumentsM
     project: p.project,
     ...(p.role !== undefined ? { role: p.role } : {}),
     ...(p.keyId !== undefined ? { keyId: p.keyId } : {}),
+    ...(p.subject !== undefined ? { subject: p.subject } : {}),
+    ...(p.issuer !== undefined ? { issuer: p.issuer } : {}),
     exposed: f.exposed,
     ...(f.server !== undefined ? { server: f.server } : {}),
     ...(f.tool !== undefined ? { tool: f.tool } : {}),
@@ -140,6 +145,8 @@ export interface RelayRecord {
   sessionId?: string;
   user?: string;
   project?: string;
+  subject?: string;
+  issuer?: string;
 }
 
 export type RelayFacts = Omit<RelayRecord, 'kind'>;

@@ -161,6 +161,18 @@ export class AuditSink {
     this.quiet(this.emit({ kind: 'key', ...e }));
   }
 
+  /** An SSO token (serve.sso) opened a session (`accepted`) or was refused; its subject and issuer, never the token. */
+  sso(e: {
+    event: 'accepted' | 'refused';
+    user?: string;
+    project?: string;
+    subject?: string;
+    issuer?: string;
+    reason?: string;
+  }): void {
+    this.quiet(this.emit({ kind: 'sso', ...e }));
+  }
+
   upstream(e: { event: 'crashed' | 'restarted'; server: string; restarts?: number; reason?: string }): void {
     this.quiet(
       this.emit({ kind: 'upstream', ...e, ...(e.reason ? { reason: this.opts.redactor.text(e.reason) } : {}) }),

@@ -573,7 +573,7 @@ export function buildProgram(): Command {
   program
     .command('init')
     .description(
-      'create <home> (0700) and its config, importing the MCP servers of every detected client; inline keys move to <home>/secrets/',
+      'create <home> (0700) and its config, importing the MCP servers of every detected client; inline keys move to the credential vault',
     )
     .option('-y, --yes', 'do not ask before writing')
     .option('--dry-run', 'print the plan, write nothing')
@@ -657,7 +657,7 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description(
-      'check the config, references, permissions, identity and gateway key, Redis, the audit log, upstreams, pins, providers, judges and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
+      'check the config, references, permissions, the credential vault, identity and gateway key, Redis, the audit log, upstreams, pins, providers, judges and clients; exit 0 ok, 1 warnings (--strict), 2 failures',
     )
     .addOption(configOption())
     .option('--json', 'print the results as JSON')

@@ -19,6 +19,7 @@ import { applyImport, planImport, type ImportPaths, type ImportPlan } from '../c
 import { installFile, readState, uninstallFile, type FileChange } from '../clients/install.js';
 import { GatewayError } from '../errors.js';
 import { EMAIL_PATTERN } from '../identity/config-schema.js';
+import { openVault } from '../vault/open.js';
 import { addToLocalProject, readLocalKey, setUpLocalIdentity } from './local-identity.js';
 
 export interface OnboardOptions {
@@ -48,6 +49,8 @@ export function importPaths(paths: GatewayPaths): ImportPaths {
     home: paths.home,
     config: paths.config,
     ...(schema && fs.existsSync(schema) ? { schema: pathToFileURL(schema).href } : {}),
+    // Inline keys go to the credential vault (issue 18); it is opened only when there is one.
+    vault: () => openVault({ home: paths.home, env: process.env }),
   };
 }
 
@@ -89,7 +92,9 @@ function describeImport(plan: ImportPlan, paths: ImportPaths): string[] {
     else lines.push(`skip     ${where}: ${s.note ?? ''}`);
     if (s.moved.length && s.status === 'new')
       lines.push(
-        `         moved ${s.moved.join(', ')} to ${path.join(path.dirname(paths.config), 'secrets', `${s.name}.env`)} (0600)`,
+        paths.vault
+          ? `         moved ${s.moved.join(', ')} to the credential vault as ${s.name}.<KEY> (\${keychain:…} references)`
+          : `         moved ${s.moved.join(', ')} to ${path.join(path.dirname(paths.config), 'secrets', `${s.name}.env`)} (0600)`,
       );
     for (const u of new Set(s.from.unresolved)) if (s.status === 'new') lines.push(`         needs a value: ${u}`);
   }
@@ -157,7 +162,13 @@ export async function runInit(paths: GatewayPaths, opts: OnboardOptions): Promis
   if (withKey !== undefined) out.push(`identity ${withKey}: a gateway key, project default (init --with-key)`);
   if (opts.dryRun) return [...out, '', 'dry run: nothing was written'];
   // Run again with nothing new: say so, and do not ask.
-  if (plan.configText === undefined && plan.secrets.size === 0 && fs.existsSync(paths.home) && withKey === undefined)
+  if (
+    plan.configText === undefined &&
+    plan.secrets.size === 0 &&
+    plan.vaultSecrets.size === 0 &&
+    fs.existsSync(paths.home) &&
+    withKey === undefined
+  )
     return [...out, '', 'nothing to change: every client server is already in the gateway config'];
   if (!(await confirm('Write these changes?', opts))) return [...out, '', 'cancelled: nothing was written'];
   applyImport(plan, ip);

@@ -161,7 +161,7 @@ export async function scanClients(
             server: s.name,
             where: `${where}.${field}`,
             message: `a plaintext secret in ${f.file.path} at ${field}; anyone who can read the file has the key`,
-            remediation: `secure-mcp-gateway init (moves it to <home>/secrets/, 0600), then secure-mcp-gateway install --client ${c.client.id}; rotate the key if the file was ever shared`,
+            remediation: `secure-mcp-gateway init (moves it to the credential vault), then secure-mcp-gateway install --client ${c.client.id}; rotate the key if the file was ever shared`,
           });
         if (s.command !== undefined)
           for (const issue of launcherIssues(s.command, s.args, { server: s.name })) {

@@ -74,7 +74,7 @@ export function secretsCommand(): Command {
     'the credential vault: the OS keychain, else an encrypted file (SMG_VAULT=auto|keychain|file)',
   );
   const configOption = (c: Command) =>
-    c.option('-c, --config <file>', 'config file (default: SMG_CONFIG, else <home>/config.json)');
+    c.option('-c, --config <path>', 'config file (default: $SMG_CONFIG, else <home>/config.json)');
 
   configOption(secrets.command('list'))
     .description('print the backend and the name of every secret (never a value)')

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { clientInfo } from './catalog.js';
 import { parseEntry } from './entries.js';
 import { applyImport, fileServerRoots, planImport } from './import-servers.js';
+import { createFileStore } from '../vault/file.js';
 
 const TOKEN = 'ghp_R8b2Xq9LmT4vZ7pK1sW3yN6cJ0dF5hG2aE8u';
 const ROTATED = 'ghp_Z1y2X3w4V5u6T7s8R9q0P1o2N3m4L5k6J7i8';
@@ -69,6 +70,45 @@ describe('importing client servers', () => {
     expect(text).toContain(`GITHUB_TOKEN=${ROTATED}\n`);
     expect(text).not.toContain(TOKEN);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  describe('with the credential vault (issue 18)', () => {
+    it('moves an inline key to the vault as <server>.<KEY>, and finds it present the second time', () => {
+      const { home, gw, paths, source, config } = setup();
+      const vault = createFileStore({ home: gw });
+      const withVault = { ...paths, vault: () => vault };
+      const plan = planImport([source('claude-desktop', { github: github(TOKEN) })], withVault, home);
+      expect(plan.secrets.size).toBe(0);
+      expect([...plan.vaultSecrets]).toEqual([['github.GITHUB_TOKEN', TOKEN]]);
+      applyImport(plan, withVault);
+      expect(config().servers.github!.env).toEqual({ GITHUB_TOKEN: '${keychain:github.GITHUB_TOKEN}' });
+      expect(vault.get('github.GITHUB_TOKEN')).toBe(TOKEN);
+      expect(fs.existsSync(path.join(gw, 'secrets'))).toBe(false);
+      expect(fs.readFileSync(paths.config, 'utf8')).not.toContain(TOKEN);
+      const again = planImport([source('claude-desktop', { github: github(TOKEN) })], withVault, home);
+      expect(again.servers.map((s) => s.status)).toEqual(['present']);
+      expect(again.vaultSecrets.size).toBe(0);
+      // A key rotated in the client: the vault value is replaced, no second server.
+      const rotated = planImport([source('claude-desktop', { github: github(ROTATED) })], withVault, home);
+      expect(rotated.servers.map((s) => [s.status, s.name])).toEqual([['updated', 'github']]);
+      applyImport(rotated, withVault);
+      expect(vault.get('github.GITHUB_TOKEN')).toBe(ROTATED);
+      expect(Object.keys(config().servers)).toEqual(['github']);
+    });
+
+    it('finds a server imported into secrets/<server>.env before the vault present, not new', () => {
+      const { home, gw, paths, source } = setup();
+      applyImport(planImport([source('claude-desktop', { github: github(TOKEN) })], paths, home), paths);
+      const vault = createFileStore({ home: gw });
+      const again = planImport(
+        [source('claude-desktop', { github: github(TOKEN) })],
+        { ...paths, vault: () => vault },
+        home,
+      );
+      expect(again.servers.map((s) => [s.status, s.name])).toEqual([['present', 'github']]);
+      expect(again.configText).toBeUndefined();
+      expect(vault.list()).toEqual([]);
+    });
   });
 
   it('adds a "servers" map to a config that has none, keeping what is there', () => {

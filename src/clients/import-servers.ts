@@ -1,8 +1,10 @@
 /**
  * Importing client servers into the gateway config (issue 8, `init` and `install`). Each server a client runs on
- * its own becomes a gateway server: references translated (entries.ts), inline secrets moved to
- * `<home>/secrets/<server>.env` (0600) and referenced as `${file:secrets/<server>.env#KEY}`, which the config loader
- * resolves relative to the config file.
+ * its own becomes a gateway server: references translated (entries.ts), inline secrets moved to the credential
+ * vault (issue 18: the OS keychain or the encrypted file) as `<server>.<KEY>` and referenced as
+ * `${keychain:<server>.<KEY>}`, the names `secrets migrate` gives the older `<home>/secrets/<server>.env` files.
+ * Without a vault (ImportPaths.vault unset) they go to `<home>/secrets/<server>.env` (0600) as before, referenced as
+ * `${file:secrets/<server>.env#KEY}`; such references are still read (and compared) either way.
  *
  * Importing is a merge and never duplicates: a server whose definition (secret values included) is already in the
  * gateway config, under any name, is skipped; a name taken by a different definition gets the client's id as a
@@ -26,6 +28,7 @@ import { gatewayServerName, isGatewayEntry, toGatewayServer, type ClientServer }
 import { headerKey, isInlineSecret, secretArgs } from './inline-secrets.js';
 import { expandHome } from '../config/paths.js';
 import { getNodeValue } from 'jsonc-parser';
+import type { SecretStore } from '../vault/types.js';
 
 export interface ImportPaths {
   /** <home>: the folder holding config.json and secrets/. */
@@ -34,6 +37,8 @@ export interface ImportPaths {
   config: string;
   /** The folder that references in the config are relative to (the config file's). */
   schema?: string;
+  /** The credential vault the moved secrets go to, opened only when there is one to move or compare. */
+  vault?: () => SecretStore;
 }
 
 export interface ImportedServer {
@@ -45,7 +50,7 @@ export interface ImportedServer {
   status: 'new' | 'present' | 'updated' | 'skipped';
   /** Why it was skipped, or under which name it is present. */
   note?: string;
-  /** Keys moved out into the secrets file. */
+  /** Keys moved out into the vault (or the secrets file). */
   moved: string[];
 }
 
@@ -56,7 +61,12 @@ export interface ImportPlan {
   configExists: boolean;
   /** Secrets files to write, with their full new text. */
   secrets: Map<string, string>;
+  /** Secrets to put in the vault: name → value. */
+  vaultSecrets: Map<string, string>;
 }
+
+/** The Candidate.secrets key of a vault secret (a .env one is `<file>#<KEY>`). */
+const VAULT_KEY = 'keychain:';
 
 interface Candidate {
   def: Record<string, unknown>;
@@ -79,10 +89,18 @@ export function readGatewayConfig(
   return { text, servers: value.servers ?? {}, hasServers: value.servers !== undefined };
 }
 
-/** The secret values a definition refers to through `${file:secrets/<x>.env#KEY}`, read from disk. */
-function secretsOf(def: unknown, configDir: string): Map<string, string> {
+/** The secret values a definition refers to through `${file:secrets/<x>.env#KEY}` or `${keychain:NAME}`. */
+function secretsOf(def: unknown, configDir: string, vault: (() => SecretStore) | undefined): Map<string, string> {
   const out = new Map<string, string>();
   const text = JSON.stringify(def);
+  for (const m of text.matchAll(/\$\{keychain:([^}]+)\}/g))
+    // A vault that cannot be read compares as "no value": the definition is then not "present", and planning goes
+    // on to write, where the vault's error stops it.
+    try {
+      out.set(`${VAULT_KEY}${m[1]}`, vault?.().get(m[1]!) ?? '');
+    } catch {
+      out.set(`${VAULT_KEY}${m[1]}`, '');
+    }
   for (const m of text.matchAll(/\$\{file:([^}#]+)#([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
     try {
       const values = parseDotenv(fs.readFileSync(path.resolve(configDir, m[1]!), 'utf8'));
@@ -147,20 +165,33 @@ function importedFrom(def: Record<string, unknown>, file: string): boolean {
   return typeof def.description === 'string' && def.description.includes(`(${file})`);
 }
 
-/** The client's server as a gateway definition, with its inline secrets moved into `secrets/<name>.env`. */
-function candidate(s: ClientServer, client: ClientInfo, name: string, home: string): Candidate & { moved: string[] } {
+/** The client's server as a gateway definition, its inline secrets moved into the vault (or `secrets/<name>.env`). */
+function candidate(
+  s: ClientServer,
+  client: ClientInfo,
+  name: string,
+  home: string,
+  toVault: boolean,
+): Candidate & { moved: string[] } {
   const def = toGatewayServer(s, home, client.name);
   const rel = `secrets/${name}.env`;
   const secrets = new Map<string, string>();
   const moved: string[] = [];
+  /** Records the secret and returns the reference that replaces it. */
+  const stash = (key: string, value: string): string => {
+    if (toVault) {
+      secrets.set(`${VAULT_KEY}${name}.${key}`, value);
+      return `\${keychain:${name}.${key}}`;
+    }
+    secrets.set(`${rel}#${key}`, value);
+    return `\${file:${rel}#${key}}`;
+  };
   const move = (field: 'env' | 'headers', keyOf: (k: string) => string) => {
     const map = def[field] as Record<string, string> | undefined;
     if (!map) return;
     for (const [k, v] of Object.entries(map))
       if (isInlineSecret(k, v)) {
-        const key = keyOf(k);
-        secrets.set(`${rel}#${key}`, v);
-        map[k] = `\${file:${rel}#${key}}`;
+        map[k] = stash(keyOf(k), v);
         moved.push(`${field}.${k}`);
       }
   };
@@ -174,8 +205,7 @@ function candidate(s: ClientServer, client: ClientInfo, name: string, home: stri
   const args = def.args as string[] | undefined;
   if (args)
     for (const i of secretArgs(args)) {
-      secrets.set(`${rel}#ARG_${i}`, args[i]!);
-      args[i] = `\${file:${rel}#ARG_${i}}`;
+      args[i] = stash(`ARG_${i}`, args[i]!);
       moved.push(`args[${i}]`);
     }
   return { def, secrets, moved };
@@ -191,15 +221,21 @@ export function planImport(
   const known = new Map<string, Candidate>(
     Object.entries(existing?.servers ?? {}).map(([name, def]) => [
       name,
-      { def: def as Record<string, unknown>, secrets: secretsOf(def, configDir) },
+      { def: def as Record<string, unknown>, secrets: secretsOf(def, configDir, paths.vault) },
     ]),
   );
   const edits: Edit[] = [];
   const added: Record<string, unknown> = {};
   const secretFiles = new Map<string, Map<string, string>>();
+  const vaultSecrets = new Map<string, string>();
+  const toVault = paths.vault !== undefined;
   const out: ImportedServer[] = [];
   const addSecrets = (secrets: Map<string, string>) => {
     for (const [ref, value] of secrets) {
+      if (ref.startsWith(VAULT_KEY)) {
+        vaultSecrets.set(ref.slice(VAULT_KEY.length), value);
+        continue;
+      }
       const [rel, key] = ref.split('#') as [string, string];
       const file = path.resolve(configDir, rel);
       const map = secretFiles.get(file) ?? new Map<string, string>();
@@ -218,10 +254,13 @@ export function planImport(
       const names = [base, gatewayServerName(`${base.slice(0, 31 - client.id.length)}-${client.id}`)];
       for (let i = 2; i < 10; i++) names.push(gatewayServerName(`${names[1]!.slice(0, 29)}-${i}`));
       let done = false;
+      // A server imported before the vault refers to its secrets with ${file:secrets/…}: it is compared in that form
+      // too, so that running init again does not import it a second time.
+      const forms = toVault ? [true, false] : [false];
       // Present under any name, with the same definition: nothing to do.
       for (const [name, k] of known) {
-        const c = candidate(s, client, name, home);
-        if (sameDefinition(c, k)) {
+        const c = forms.map((v) => candidate(s, client, name, home, v)).find((x) => sameDefinition(x, k));
+        if (c) {
           out.push({ from: s, client, name, status: 'present', moved: c.moved });
           done = true;
           break;
@@ -229,11 +268,11 @@ export function planImport(
       }
       if (done) continue;
       // The same server from the same client file with new key values: the key was rotated in the client. Update the
-      // secrets file rather than import a second server beside the stale one.
+      // secret (where the server's references say it is) rather than import a second server beside the stale one.
       const prior = known.get(base);
       if (prior && importedFrom(prior.def, s.file)) {
-        const c = candidate(s, client, base, home);
-        if (sameShape(c, prior) && c.secrets.size > 0) {
+        const c = forms.map((v) => candidate(s, client, base, home, v)).find((x) => sameShape(x, prior));
+        if (c && c.secrets.size > 0) {
           known.set(base, c);
           addSecrets(c.secrets);
           out.push({ from: s, client, name: base, status: 'updated', note: 'new key values', moved: c.moved });
@@ -245,7 +284,7 @@ export function planImport(
         out.push({ from: s, client, name: base, status: 'skipped', note: 'no free name', moved: [] });
         continue;
       }
-      const c = candidate(s, client, name, home);
+      const c = candidate(s, client, name, home, toVault);
       known.set(name, c);
       added[name] = c.def;
       edits.push({ at: ['servers', name], value: c.def });
@@ -259,7 +298,12 @@ export function planImport(
         ...(name !== base ? { note: `"${base}" is taken by another definition` } : {}),
       });
     }
-  const plan: ImportPlan = { servers: out, configExists: existing !== undefined, secrets: new Map() };
+  const plan: ImportPlan = {
+    servers: out,
+    configExists: existing !== undefined,
+    secrets: new Map(),
+    vaultSecrets,
+  };
   if (existing === undefined) {
     const doc: Record<string, unknown> = {};
     if (paths.schema !== undefined) doc.$schema = paths.schema;
@@ -292,9 +336,14 @@ export function planImport(
   return plan;
 }
 
-/** Writes the plan: the home folder (0700), the secrets (0600, folder 0700), then the config (0600). */
+/** Writes the plan: the home folder (0700), the secrets (vault; files 0600, folder 0700), then the config (0600). */
 export function applyImport(plan: ImportPlan, paths: ImportPaths): void {
   ensurePrivateDir(paths.home);
+  if (plan.vaultSecrets.size > 0) {
+    if (!paths.vault) throw new Error('internal: secrets for the vault, but no vault');
+    const vault = paths.vault();
+    for (const [name, value] of plan.vaultSecrets) vault.set(name, value);
+  }
   for (const [file, text] of plan.secrets) {
     ensurePrivateDir(path.dirname(file));
     writeAtomic(file, text, 0o600);

@@ -1,8 +1,8 @@
 /**
  * Inline secrets in client configs (issue 8): an env value or a header that is a key, found by the secrets detector
  * (guardrails/secrets.ts) or by a key-like name (…_TOKEN, …_API_KEY, Authorization) with a value that is not a
- * placeholder. `init` moves them into `<home>/secrets/<server>.env` (mode 0600) and leaves `${file:…#KEY}` in the
- * gateway config; `scan --clients` reports them.
+ * placeholder. `init` moves them into the credential vault and leaves `${keychain:<server>.<KEY>}` in the gateway
+ * config (before issue 18: `<home>/secrets/<server>.env`, `${file:…#KEY}`); `scan --clients` reports them.
  *
  * Failure mode: a detector, so it only reports; a value that already is a reference is never a finding.
  */

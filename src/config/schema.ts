@@ -24,7 +24,7 @@ import {
 import { AuditSchema, TelemetrySchema } from '../audit/config-schema.js';
 import { DEFAULT_STATE_CONFIG, StateConfigSchema } from '../state/config-schema.js';
 import { IdentityConfigShape, checkIdentityRefs } from '../identity/config-schema.js';
-import { ServeSchema } from '../server/serve-schema.js';
+import { ServeSchema, checkSsoRefs } from '../server/serve-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -657,6 +657,7 @@ export const ConfigSchema = z
   .superRefine((config, ctx) => {
     const known = new Set(['default', ...Object.keys(config.policies)]);
     checkIdentityRefs(config, known, ctx);
+    checkSsoRefs(config, ctx);
     if (!known.has(config.defaultPolicy))
       ctx.addIssue({ code: 'custom', path: ['defaultPolicy'], message: `no policy named "${config.defaultPolicy}"` });
     for (const [name, server] of Object.entries(config.servers))

@@ -44,6 +44,47 @@ export function identityOf(principal: Principal): string {
 export interface IdentityAudit {
   key(e: { event: 'used' | 'refused'; keyId?: string; user?: string; project?: string; reason?: string }): void;
   configReloaded(e: { file: string; ok: boolean; error?: string }): void;
+  sso(e: {
+    event: 'accepted' | 'refused';
+    user?: string;
+    project?: string;
+    subject?: string;
+    issuer?: string;
+    reason?: string;
+  }): void;
+}
+
+/**
+ * An SSO token opened a session (serve.sso): the audit and the log get the user, project, and the token's subject
+ * and issuer, never the token.
+ */
+export function ssoAcceptedEvent(log: Logger, principal: Principal, audit?: IdentityAudit): void {
+  const who = {
+    user: principal.user,
+    project: principal.project,
+    ...(principal.subject !== undefined ? { subject: principal.subject } : {}),
+    ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}),
+  };
+  audit?.sso({ event: 'accepted', ...who });
+  log.info({ event: 'sso.accepted', ...who, transport: 'http' }, 'SSO token accepted');
+}
+
+/** An SSO token was refused; subject and issuer only of a token whose signature verified. */
+export function ssoRefusedEvent(
+  log: Logger,
+  refusal: { reason: string; subject?: string; issuer?: string; status?: number },
+  remote?: string,
+  audit?: IdentityAudit,
+): void {
+  const who = {
+    ...(refusal.subject !== undefined ? { subject: refusal.subject } : {}),
+    ...(refusal.issuer !== undefined ? { issuer: refusal.issuer } : {}),
+  };
+  audit?.sso({ event: 'refused', ...who, reason: refusal.reason });
+  log.warn(
+    { event: 'sso.refused', ...who, status: refusal.status, transport: 'http', ...(remote ? { remote } : {}) },
+    `SSO token refused: ${refusal.reason}`,
+  );
 }
 
 export function keyUsedEvent(

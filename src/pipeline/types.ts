@@ -96,6 +96,9 @@ export interface Principal {
   readonly role?: string;
   /** The id of the gateway key that authenticated the caller (never the secret). */
   readonly keyId?: string;
+  /** SSO sessions (serve.sso): the token's "sub" and "iss", for the audit. Absent for a gateway key. */
+  readonly subject?: string;
+  readonly issuer?: string;
 }
 
 /** The local user of a solo developer's machine: no gateway keys configured. */

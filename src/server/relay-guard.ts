@@ -523,6 +523,8 @@ export class RelayGuard {
       sessionId: this.opts.session.id,
       user: p.user,
       project: p.project,
+      ...(p.subject !== undefined ? { subject: p.subject } : {}),
+      ...(p.issuer !== undefined ? { issuer: p.issuer } : {}),
     });
   }
 }

@@ -18,6 +18,12 @@
  * (400, one -32600 per request in it, by id; MCP 2025-06-18 removed batching), and a request whose id is still
  * open on the session is answered -32600 with that id without reaching the SDK transport, whose per-id stream
  * mapping would otherwise send the first request's answer down the second's stream.
+ * SSO (issue 18): with `serve.sso`, a bearer that is not a gateway key ("smg_…") is verified as the identity
+ * provider's JWT (identity/sso.ts), on every request like a key. A JWT names no project, so the endpoint path may:
+ * `<serve.path>/<project>` (a key there must be of that project). An SSO session has no key: its binding and the
+ * per-key quota use its user ("sso:<email>"), and a reload maps its token's claims again. RFC 9728 protected
+ * resource metadata is served at /.well-known/oauth-protected-resource[<endpoint path>], behind the Host and Origin
+ * checks, and every 401 names it in `WWW-Authenticate` so that MCP clients can find the IdP.
  * Failure mode: closed; a request that fails a check gets a 4xx/5xx with a JSON-RPC error body that says why.
  */
 import crypto from 'node:crypto';
@@ -36,8 +42,12 @@ import {
   keyRefusedEvent,
   keyUsedEvent,
   reauthorize,
+  ssoAcceptedEvent,
+  ssoRefusedEvent,
 } from '../identity/authenticate.js';
+import { IDENTITY_NAME_PATTERN } from '../identity/config-schema.js';
 import type { KeyStore } from '../identity/keys.js';
+import { mapClaims, SsoVerifier, type SsoClaims } from '../identity/sso.js';
 import type { Logger } from '../log.js';
 import type { Principal } from '../pipeline/types.js';
 import type { StateStore } from '../state/store.js';
@@ -79,13 +89,18 @@ interface Generation {
   fingerprint: string;
   resources: PoolResources;
   pools: Map<string, UpstreamPool>;
+  /** serve.sso's token verifier (kept across reloads while serve.sso is unchanged, with its cached keys). */
+  sso: SsoVerifier | undefined;
 }
 
 interface SessionEntry {
   transport: StreamableHTTPServerTransport;
   gateway: Gateway;
   principal: Principal;
-  keyId: string;
+  /** Who holds the session, for its binding and the per-key quota: the key id, or "sso:<email>" for an SSO user. */
+  holder: string;
+  /** SSO sessions: the verified token's claims, to map the user again when the config is reloaded. */
+  claims?: SsoClaims;
   /** The pools this session draws on (they may belong to an older config than the current one). */
   pools: UpstreamPool[];
   lastSeen: number;
@@ -101,11 +116,36 @@ interface Quota {
   limit: number;
   status: 429 | 503;
   /** Which sessions count against it. */
-  covers: (keyId: string, project: string) => boolean;
+  covers: (holder: string, project: string) => boolean;
   what: string;
 }
 
 type Refusal = { status: number; message: string; headers?: Record<string, string> };
+
+const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
+/** Who holds a session: its gateway key, or for SSO (no key) the user, so quotas count per user. */
+function holderOf(principal: Principal): string {
+  return principal.keyId ?? `sso:${principal.user}`;
+}
+
+/**
+ * A reason as an RFC 6750 error_description: printable ASCII without '"' and '\\' (%x20-21 / %x23-5B / %x5D-7E).
+ * Anything else (an ellipsis, a non-ASCII email) would also make node:http refuse the header outright.
+ */
+function headerSafe(reason: string): string {
+  return reason
+    .replace(/…/g, '...')
+    .replace(/["\\]/g, "'")
+    .replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** A principal in a log line: its key id, or for SSO its user and subject. */
+function who(principal: Principal): Record<string, string> {
+  return principal.keyId !== undefined
+    ? { keyId: principal.keyId }
+    : { user: principal.user, ...(principal.subject !== undefined ? { subject: principal.subject } : {}) };
+}
 
 /** Routes that answer without the Host check: load balancers probe them by IP address. */
 const HEALTH_ROUTES = new Set(['/healthz', '/readyz']);
@@ -115,7 +155,7 @@ export class ServeGateway {
   private current: Generation;
   private readonly sessions = new Map<string, SessionEntry>();
   /** Sessions whose `initialize` is being handled: they count against every quota. */
-  private readonly opening = new Set<{ keyId: string; project: string }>();
+  private readonly opening = new Set<{ holder: string; project: string }>();
   private server: http.Server | undefined;
   private watcher: fs.FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -139,7 +179,15 @@ export class ServeGateway {
   }
 
   private generation(loaded: LoadedConfig): Generation {
+    const sso = loaded.config.serve.sso;
+    const previous = (this.current as Generation | undefined)?.sso;
     return {
+      sso:
+        sso === undefined
+          ? undefined
+          : previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(sso)
+            ? previous
+            : new SsoVerifier(sso),
       fingerprint: upstreamFingerprint(loaded),
       loaded,
       resources: createPoolResources({
@@ -223,14 +271,21 @@ export class ServeGateway {
       return rpcError(res, 403, -32000, refusedHost);
     }
     if (route) return route(req, res);
-    if (url.pathname !== this.settings.path) return rpcError(res, 404, -32000, `no MCP endpoint at ${url.pathname}`);
+    // RFC 9728 §3: the metadata of the resource at <path> is at /.well-known/oauth-protected-resource<path>; the
+    // bare form serves the default endpoint. Behind the Host and Origin checks above, like every other route.
+    if (req.method === 'GET' && (url.pathname === WELL_KNOWN || url.pathname.startsWith(`${WELL_KNOWN}/`))) {
+      const sso = this.current.sso;
+      const endpoint = url.pathname === WELL_KNOWN ? {} : this.endpoint(url.pathname.slice(WELL_KNOWN.length));
+      if (sso === undefined || endpoint === undefined)
+        return rpcError(res, 404, -32000, `no protected resource metadata at ${url.pathname}`);
+      return json(res, 200, this.resourceMetadata(req, endpoint, sso));
+    }
+    const endpoint = this.endpoint(url.pathname);
+    if (endpoint === undefined) return rpcError(res, 404, -32000, `no MCP endpoint at ${url.pathname}`);
     if (this.closing) return rpcError(res, 503, -32000, 'the gateway is shutting down');
 
-    const auth = this.authenticate(req);
-    if ('status' in auth) {
-      res.setHeader('WWW-Authenticate', auth.headers!['WWW-Authenticate']!);
-      return rpcError(res, auth.status, IDENTITY_REFUSED, auth.message);
-    }
+    const auth = await this.authenticate(req, endpoint);
+    if ('status' in auth) return rpcError(res, auth.status, IDENTITY_REFUSED, auth.message, auth.headers);
     const principal = auth.principal;
 
     let body: unknown;
@@ -249,9 +304,10 @@ export class ServeGateway {
     if (typeof sid === 'string') {
       const entry = this.sessions.get(sid);
       if (!entry) return rpcError(res, 404, -32001, 'session not found; start a new one with initialize');
-      if (entry.keyId !== principal.keyId) {
-        this.log.warn({ event: 'session.key-mismatch', keyId: principal.keyId, session: sid }, 'session refused');
-        return rpcError(res, 403, -32000, 'this session belongs to another gateway key');
+      if (entry.holder !== holderOf(principal) || entry.principal.project !== principal.project) {
+        this.log.warn({ event: 'session.key-mismatch', ...who(principal), session: sid }, 'session refused');
+        const owner = entry.principal.keyId !== undefined ? 'gateway key' : 'user';
+        return rpcError(res, 403, -32000, `this session belongs to another ${owner}`);
       }
       return this.forward(entry, req, res, body);
     }
@@ -259,7 +315,44 @@ export class ServeGateway {
       return rpcError(res, 400, -32000, 'no Mcp-Session-Id header: the first request of a session must be initialize');
     const refused = this.admit(principal);
     if (refused !== undefined) return rpcError(res, refused.status, -32000, refused.message, refused.headers);
-    return this.open(principal, req, res, body);
+    return this.open(principal, req, res, body, auth.claims);
+  }
+
+  /**
+   * The MCP endpoint a path names: serve.path itself, or `<serve.path>/<project>`, which picks the project of an
+   * SSO session (a JWT names no project) and must match a gateway key's own. Undefined for any other path.
+   */
+  private endpoint(pathname: string): { project?: string } | undefined {
+    const base = this.settings.path;
+    if (pathname === base) return {};
+    const prefix = base.endsWith('/') ? base : `${base}/`;
+    if (!pathname.startsWith(prefix)) return undefined;
+    const project = pathname.slice(prefix.length);
+    return IDENTITY_NAME_PATTERN.test(project) ? { project } : undefined;
+  }
+
+  /** The endpoint's URL as clients reach it: serve.sso.publicUrl, else the request's (checked) Host and serve.path. */
+  private resourceUrl(req: http.IncomingMessage, endpoint: { project?: string }, sso: SsoVerifier): string {
+    const base =
+      sso.config.publicUrl ??
+      `${this.opts.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${this.settings.path}`;
+    return endpoint.project === undefined ? base : `${base.replace(/\/$/, '')}/${endpoint.project}`;
+  }
+
+  private resourceMetadataUrl(req: http.IncomingMessage, endpoint: { project?: string }, sso: SsoVerifier): string {
+    const resource = new URL(this.resourceUrl(req, endpoint, sso));
+    return `${resource.origin}${WELL_KNOWN}${resource.pathname === '/' ? '' : resource.pathname}`;
+  }
+
+  /** RFC 9728 protected resource metadata: which IdP issues the tokens this endpoint accepts. */
+  private resourceMetadata(req: http.IncomingMessage, endpoint: { project?: string }, sso: SsoVerifier): object {
+    return {
+      resource: this.resourceUrl(req, endpoint, sso),
+      authorization_servers: [sso.issuer],
+      bearer_methods_supported: ['header'],
+      ...(sso.config.requiredScopes.length > 0 ? { scopes_supported: sso.config.requiredScopes } : {}),
+      resource_name: 'secure-mcp-gateway',
+    };
   }
 
   /**
@@ -273,7 +366,7 @@ export class ServeGateway {
       {
         event: 'protocol.refused',
         reason: 'batch',
-        keyId: principal.keyId,
+        ...who(principal),
         elements: batch.length,
         answered: r.answers.length,
         droppedNotifications: r.notifications,
@@ -288,7 +381,7 @@ export class ServeGateway {
   /** The session quotas a new session of `principal` must fit, in the order they are checked. */
   private quotas(principal: Principal): Quota[] {
     const s = this.settings;
-    const key = principal.keyId!;
+    const key = holderOf(principal);
     const project = principal.project;
     return [
       {
@@ -296,7 +389,7 @@ export class ServeGateway {
         limit: s.maxSessionsPerKey,
         status: 429,
         covers: (k) => k === key,
-        what: 'this gateway key',
+        what: principal.keyId === undefined ? `user ${principal.user}` : 'this gateway key',
       },
       {
         name: 'serve.maxSessionsPerProject',
@@ -313,10 +406,10 @@ export class ServeGateway {
   private holders(quota: Quota): Map<string, number> {
     const counts = new Map<string, number>();
     const all = [
-      ...[...this.sessions.values()].map((e) => ({ keyId: e.keyId, project: e.principal.project })),
+      ...[...this.sessions.values()].map((e) => ({ holder: e.holder, project: e.principal.project })),
       ...this.opening,
     ];
-    for (const h of all) if (quota.covers(h.keyId, h.project)) counts.set(h.keyId, (counts.get(h.keyId) ?? 0) + 1);
+    for (const h of all) if (quota.covers(h.holder, h.project)) counts.set(h.holder, (counts.get(h.holder) ?? 0) + 1);
     return counts;
   }
 
@@ -336,7 +429,7 @@ export class ServeGateway {
             event: 'session.refused',
             quota: quota.name,
             limit: quota.limit,
-            keyId: principal.keyId,
+            ...who(principal),
             project: principal.project,
           },
           'new session refused: quota full and no idle session to evict',
@@ -361,15 +454,16 @@ export class ServeGateway {
     const now = Date.now();
     const minIdle = this.settings.evictIdleAfterMs;
     const idle = [...this.sessions].filter(
-      ([, e]) => quota.covers(e.keyId, e.principal.project) && e.busy === 0 && now - e.lastSeen >= minIdle,
+      ([, e]) => quota.covers(e.holder, e.principal.project) && e.busy === 0 && now - e.lastSeen >= minIdle,
     );
-    let victims = idle.filter(([, e]) => e.keyId === principal.keyId);
+    const requester = holderOf(principal);
+    let victims = idle.filter(([, e]) => e.holder === requester);
     if (victims.length === 0) {
       // The keys holding the most sessions in scope, among those with an idle one; ties share the LRU choice.
       const counts = this.holders(quota);
-      const mine = counts.get(principal.keyId!) ?? 0;
-      const most = Math.max(0, ...idle.map(([, e]) => counts.get(e.keyId) ?? 0));
-      victims = most > mine ? idle.filter(([, e]) => counts.get(e.keyId) === most) : [];
+      const mine = counts.get(requester) ?? 0;
+      const most = Math.max(0, ...idle.map(([, e]) => counts.get(e.holder) ?? 0));
+      victims = most > mine ? idle.filter(([, e]) => counts.get(e.holder) === most) : [];
     }
     const victim = victims.reduce<[string, SessionEntry] | undefined>(
       (lru, v) => (lru === undefined || v[1].lastSeen < lru[1].lastSeen ? v : lru),
@@ -379,12 +473,12 @@ export class ServeGateway {
     const [id, entry] = victim;
     const fields = {
       session: id,
-      keyId: entry.keyId,
+      ...(entry.principal.keyId !== undefined ? { keyId: entry.principal.keyId } : {}),
       user: entry.principal.user,
       project: entry.principal.project,
       quota: quota.name,
       idleMs: now - entry.lastSeen,
-      forKeyId: principal.keyId,
+      ...(principal.keyId !== undefined ? { forKeyId: principal.keyId } : { forUser: principal.user }),
     };
     this.log.warn({ event: 'session.evicted', ...fields }, `evicting an idle session to make room (${quota.name})`);
     this.opts.audit?.quiet(this.opts.audit.emit({ kind: 'session', event: 'evicted', ...fields }));
@@ -395,25 +489,62 @@ export class ServeGateway {
     return true;
   }
 
-  private authenticate(req: http.IncomingMessage): { principal: Principal } | Refusal {
+  /**
+   * The caller of one request: a bearer that looks like a gateway key ("smg_…") is checked as one; with serve.sso,
+   * any other bearer is verified as the IdP's JWT (identity/sso.ts). Every refusal carries its WWW-Authenticate
+   * challenge (RFC 6750 §3), and with serve.sso the resource_metadata that lets a client find the IdP (RFC 9728 §5.1).
+   */
+  private async authenticate(
+    req: http.IncomingMessage,
+    endpoint: { project?: string },
+  ): Promise<{ principal: Principal; claims?: SsoClaims } | Refusal> {
     const presented = bearerKey(req.headers.authorization);
     const remote = req.socket.remoteAddress;
-    const challenge = (reason: string, error: string): Refusal => ({
-      status: 401,
-      message: `unauthorized: ${reason}`,
-      headers: {
-        'WWW-Authenticate': `Bearer realm="secure-mcp-gateway", error="${error}", error_description="${reason.replace(/["\\]/g, "'")}"`,
-      },
-    });
+    const sso = this.current.sso;
+    const metadata = sso === undefined ? undefined : this.resourceMetadataUrl(req, endpoint, sso);
+    const challenge = (reason: string, error: string | undefined, status = 401, extra = ''): Refusal => {
+      const params = [
+        'realm="secure-mcp-gateway"',
+        ...(error === undefined ? [] : [`error="${error}"`, `error_description="${headerSafe(reason)}"`]),
+        ...(extra ? [extra] : []),
+        ...(metadata === undefined ? [] : [`resource_metadata="${metadata}"`]),
+      ];
+      return {
+        status,
+        message: `${status === 503 ? 'unavailable' : status === 403 ? 'forbidden' : 'unauthorized'}: ${reason}`,
+        headers: {
+          'WWW-Authenticate': `Bearer ${params.join(', ')}`,
+          ...(status === 503 ? { 'Retry-After': '5' } : {}),
+        },
+      };
+    };
     if (presented === undefined) {
+      const wanted =
+        sso === undefined
+          ? '"Authorization: Bearer smg_<id>_<secret>"'
+          : `"Authorization: Bearer <gateway key or access token of ${sso.issuer}>"`;
       const reason =
         req.headers.authorization === undefined
-          ? 'no gateway key: send "Authorization: Bearer smg_<id>_<secret>"'
-          : 'the Authorization header is not "Bearer <gateway key>"';
+          ? `no ${sso === undefined ? 'gateway key' : 'credentials'}: send ${wanted}`
+          : `the Authorization header is not ${sso === undefined ? '"Bearer <gateway key>"' : '"Bearer <token>"'}`;
       keyRefusedEvent(this.log, { reason }, 'http', remote, this.opts.audit);
-      return challenge(reason, 'invalid_request');
+      // RFC 6750 §3.1: a request with no credentials gets a challenge without an error code.
+      return challenge(
+        reason,
+        sso === undefined || req.headers.authorization !== undefined ? 'invalid_request' : undefined,
+      );
     }
     const config = this.current.loaded.config;
+    if (sso !== undefined && !presented.startsWith('smg_')) {
+      const v = await sso.verify(presented);
+      const m = v.ok ? mapClaims(config, v.claims, endpoint.project) : v;
+      if (!m.ok) {
+        ssoRefusedEvent(this.log, m, remote, this.opts.audit);
+        const scope = m.error === 'insufficient_scope' ? `scope="${sso.config.requiredScopes.join(' ')}"` : '';
+        return challenge(m.reason, m.error, m.status, scope);
+      }
+      return { principal: m.principal, claims: (v as { claims: SsoClaims }).claims };
+    }
     if (!identitiesConfigured(config)) {
       const reason = 'no users are configured on this gateway';
       keyRefusedEvent(this.log, { reason }, 'http', remote, this.opts.audit);
@@ -423,6 +554,11 @@ export class ServeGateway {
     if (!r.ok) {
       keyRefusedEvent(this.log, r, 'http', remote, this.opts.audit);
       return challenge(r.reason, 'invalid_token');
+    }
+    if (endpoint.project !== undefined && endpoint.project !== r.principal.project) {
+      const reason = `gateway key ${r.principal.keyId} is for project ${r.principal.project}, not ${endpoint.project}`;
+      keyRefusedEvent(this.log, { keyId: r.principal.keyId!, reason }, 'http', remote, this.opts.audit);
+      return challenge(reason, 'invalid_token', 403);
     }
     if (this.opts.keys.touch(r.principal.keyId!)) keyUsedEvent(this.log, r.principal, 'http', this.opts.audit);
     return { principal: r.principal };
@@ -440,7 +576,7 @@ export class ServeGateway {
     if (id !== undefined) {
       const key = typeof id === 'string' ? `s:${id}` : `n:${id}`;
       if (entry.openIds.has(key)) {
-        this.log.warn({ event: 'protocol.duplicate-id', id, keyId: entry.keyId }, 'duplicate request id');
+        this.log.warn({ event: 'protocol.duplicate-id', id, ...who(entry.principal) }, 'duplicate request id');
         // A request is answered with a JSON-RPC message (Streamable HTTP), here its error, by its own id.
         return json(res, 200, {
           jsonrpc: '2.0',
@@ -501,8 +637,10 @@ export class ServeGateway {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     body: unknown,
+    claims?: SsoClaims,
   ): Promise<void> {
     const gen = this.current;
+    if (claims !== undefined) ssoAcceptedEvent(this.log, principal, this.opts.audit);
     const pools = this.poolsFor(gen, principal);
     const gateway = new Gateway({
       loaded: gen.loaded,
@@ -520,14 +658,18 @@ export class ServeGateway {
           transport,
           gateway,
           principal,
-          keyId: principal.keyId!,
+          holder: holderOf(principal),
+          ...(claims !== undefined ? { claims } : {}),
           pools,
           lastSeen: Date.now(),
           busy: 0,
           openIds: new Set(),
         };
         this.sessions.set(id, entry);
-        this.log.info({ event: 'session.opened', session: id, keyId: principal.keyId }, 'session opened');
+        this.log.info(
+          { event: 'session.opened', session: id, keyId: principal.keyId, subject: principal.subject },
+          'session opened',
+        );
       },
     });
     transport.onclose = () => {
@@ -539,7 +681,7 @@ export class ServeGateway {
       }
       void gateway.shutdown('session closed');
     };
-    const opening = { keyId: principal.keyId!, project: principal.project };
+    const opening = { holder: holderOf(principal), project: principal.project };
     this.opening.add(opening);
     try {
       await gateway.connect(transport);
@@ -572,9 +714,13 @@ export class ServeGateway {
     const limit = this.settings.idleTimeoutMs;
     const now = Date.now();
     for (const [id, entry] of this.sessions) {
-      const refused = this.opts.keys.refusal(entry.keyId);
+      // An SSO session has no key: its token is checked on every request, and its user on every config reload.
+      const refused = entry.principal.keyId === undefined ? undefined : this.opts.keys.refusal(entry.principal.keyId);
       if (refused !== undefined) {
-        this.log.warn({ event: 'session.revoked', session: id, keyId: entry.keyId }, `closing session: ${refused}`);
+        this.log.warn(
+          { event: 'session.revoked', session: id, ...who(entry.principal) },
+          `closing session: ${refused}`,
+        );
         void entry.transport.close();
         continue;
       }
@@ -644,9 +790,15 @@ export class ServeGateway {
     this.current = next;
     configReloadedEvent(this.log, { ok: true, file }, this.opts.audit);
     for (const [id, entry] of this.sessions) {
-      const r = reauthorize(loaded.config, entry.principal);
+      const r =
+        entry.claims !== undefined
+          ? mapClaims(loaded.config, entry.claims, entry.principal.project)
+          : reauthorize(loaded.config, entry.principal);
       if (!r.ok) {
-        this.log.warn({ event: 'session.revoked', session: id, keyId: entry.keyId }, `closing session: ${r.reason}`);
+        this.log.warn(
+          { event: 'session.revoked', session: id, ...who(entry.principal) },
+          `closing session: ${r.reason}`,
+        );
         void entry.transport.close();
         continue;
       }

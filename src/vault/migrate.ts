@@ -142,9 +142,10 @@ export function applyMigration(
   opts: { configFile: string; home: string; env: NodeJS.ProcessEnv; vault: SecretStore },
 ): { backup?: string } {
   if (plan.configText === undefined) return {};
-  for (const [name, value] of plan.values) if (opts.vault.get(name) !== value) opts.vault.set(name, value);
-  // The new text must load (with the secrets now in the vault) before it replaces the old one.
+  // The new text must be a valid config before anything is written (its new references resolve once the vault
+  // holds the values; until then they only make their servers unavailable, which is no error here).
   parseConfig(plan.configText, opts.configFile, { ...opts.env, SMG_HOME: opts.home });
+  for (const [name, value] of plan.values) if (opts.vault.get(name) !== value) opts.vault.set(name, value);
   const backups = path.join(opts.home, 'backups');
   fs.mkdirSync(backups, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

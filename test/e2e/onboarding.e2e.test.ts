@@ -131,7 +131,7 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(fs.existsSync(gatewayHome)).toBe(false);
   });
 
-  it('init imports every client server once and moves inline keys to 0600 files', () => {
+  it('init imports every client server once and moves inline keys to the credential vault', () => {
     const r = run(['init', '--yes'], { env: h.env, cwd: h.project });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/next: secure-mcp-gateway install --client/);
@@ -154,14 +154,15 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
       'project-memory',
       'sqlite',
     ]);
+    // Issue 18: the keys are in the credential vault (here the encrypted file: the tests set SMG_VAULT=file).
     expect(config.servers.github!.env).toEqual({
-      GITHUB_PERSONAL_ACCESS_TOKEN: '${file:secrets/github.env#GITHUB_PERSONAL_ACCESS_TOKEN}',
+      GITHUB_PERSONAL_ACCESS_TOKEN: '${keychain:github.GITHUB_PERSONAL_ACCESS_TOKEN}',
       LOG_LEVEL: 'info',
     });
     expect(config.servers.linear!.headers).toEqual({
-      Authorization: '${file:secrets/linear.env#HEADER_AUTHORIZATION}',
+      Authorization: '${keychain:linear.HEADER_AUTHORIZATION}',
     });
-    expect(config.servers.fetch!.args).toEqual(['mcp-server-fetch', '--api-key', '${file:secrets/fetch.env#ARG_2}']);
+    expect(config.servers.fetch!.args).toEqual(['mcp-server-fetch', '--api-key', '${keychain:fetch.ARG_2}']);
     expect(config.servers.perplexity!.enabled).toBe(false);
     expect(config.servers.perplexity!.description).toMatch(/\$\{input:perplexity-key\}/);
     expect(config.servers.filesystem!.enabled).toBe(false);
@@ -169,9 +170,14 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(config.servers.filesystem!.roots).toEqual([h.home]);
     expect(mode(gatewayHome)).toBe(0o700);
     expect(mode(file)).toBe(0o600);
-    const secret = path.join(gatewayHome, 'secrets', 'github.env');
-    expect(mode(secret)).toBe(0o600);
-    expect(fs.readFileSync(secret, 'utf8')).toContain(`GITHUB_PERSONAL_ACCESS_TOKEN=${GITHUB_TOKEN}`);
+    const vault = path.join(gatewayHome, 'vault.enc');
+    expect(mode(vault)).toBe(0o600);
+    expect(mode(path.join(gatewayHome, 'vault.key'))).toBe(0o600);
+    expect(fs.readFileSync(vault, 'utf8')).not.toContain(GITHUB_TOKEN);
+    expect(fs.existsSync(path.join(gatewayHome, 'secrets'))).toBe(false);
+    const list = run(['secrets', 'list'], { env: h.env });
+    expect(list.stdout).toContain('github.GITHUB_PERSONAL_ACCESS_TOKEN');
+    expect(list.stdout).not.toContain(GITHUB_TOKEN);
     // The gateway itself resolves the moved references: the config validates.
     const v = run(['config', 'validate'], { env: h.env });
     expect(v.code, v.stderr).toBe(0);
@@ -411,6 +417,7 @@ describe('doctor', () => {
         'config',
         'references',
         'permissions',
+        'vault',
         'identity',
         'state',
         'audit',

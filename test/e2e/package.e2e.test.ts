@@ -1,7 +1,8 @@
 /**
  * The package as a user gets it (issue 17, items 1 and 9): what `npm pack` puts in the tarball, a real global install
  * of that tarball into a temporary prefix with `--offline` (the package has no run-time dependency: everything is
- * bundled), and the installed command doing real work far from this checkout's node_modules: `--version`,
+ * bundled but the optional native keychain binding @napi-rs/keyring (issue 18), which npm takes from its cache, filled
+ * by `npm ci`), and the installed command doing real work far from this checkout's node_modules: `--version`,
  * `config validate` of the installed example, a stdio session with telemetry on (OpenTelemetry's lazy chunk), and
  * `check` against a PDF policy document (pdfjs-dist's lazy chunks and its in-process worker). Also: the bin's message
  * when a checkout was never built, and npm in the checkout without the "Unknown project config" warning.
@@ -22,7 +23,10 @@ import { startFakeEndpoint, type FakeEndpoint } from '../support/judge-fake-endp
 import { npmServer, ROOT, tempDir, textOf } from '../helpers/gateway.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
-/** Ceilings, with room over today's figures (tarball 2.2 MB, unpacked and installed 6.6 MB; 192 MB installed before). */
+/**
+ * Ceilings, with room over today's figures (tarball 2.2 MB, unpacked 6.6 MB, installed 6.6 MB plus 3.4 MB of the
+ * optional keychain binding for this platform; 192 MB installed before).
+ */
 const MAX_TARBALL_BYTES = 3.5 * 1024 * 1024;
 const MAX_UNPACKED_BYTES = 10 * 1024 * 1024;
 const MAX_INSTALLED_BYTES = 12 * 1024 * 1024;
@@ -31,6 +35,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   version: string;
   scripts: Record<string, string>;
   dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 };
 
@@ -114,10 +119,11 @@ describe('npm pack contents', () => {
     expect(result.unpackedSize).toBeLessThan(MAX_UNPACKED_BYTES);
   });
 
-  it('builds before packing and needs nothing at run time but the optional native peer', () => {
+  it('builds before packing and needs nothing at run time but the optional native peer and keychain binding', () => {
     expect(pkg.scripts.prepack).toBe('npm run build');
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.peerDependenciesMeta?.['onnxruntime-node']?.optional).toBe(true);
+    expect(Object.keys(pkg.optionalDependencies ?? {})).toEqual(['@napi-rs/keyring']);
   });
 });
 
@@ -166,9 +172,30 @@ describe('the installed tarball', () => {
     });
   }
 
-  it('installs without node_modules of its own and within the size ceiling', () => {
-    expect(fs.existsSync(path.join(installed, 'node_modules'))).toBe(false);
+  it('installs no module of its own but the optional keychain binding, within the size ceiling', () => {
+    // node_modules holds @napi-rs/keyring and its binary for this platform (an optional dependency: a platform
+    // without one installs without it, and the vault uses its encrypted file), and nothing else.
+    const modules = path.join(installed, 'node_modules');
+    expect(fs.readdirSync(modules).filter((n) => !n.startsWith('.'))).toEqual(['@napi-rs']);
+    const napi = fs.readdirSync(path.join(modules, '@napi-rs'));
+    expect(napi).toContain('keyring');
+    expect(napi.every((n) => /^keyring(?:-[a-z0-9-]+)?$/.test(n))).toBe(true);
+    expect(napi.length).toBeLessThanOrEqual(3);
     expect(treeBytes(installed)).toBeLessThan(MAX_INSTALLED_BYTES);
+  });
+
+  it('loads the keychain binding from the install, and the encrypted-file vault from the bundle', async () => {
+    const home = tempDir();
+    // A bus that is not there: the binding loads and reports the Secret Service missing (not the package).
+    const r = await run(['secrets', 'list'], home, {
+      SMG_VAULT: 'keychain',
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(home, 'no-bus')}`,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/SMG_VAULT=keychain, but the Secret Service does not answer/);
+    const file = await run(['secrets', 'list', '--json'], home, { SMG_VAULT: 'file' });
+    expect(file.status, file.stderr).toBe(0);
+    expect(JSON.parse(file.stdout)).toEqual({ backend: 'file', where: path.join(home, 'vault.enc'), names: [] });
   });
 
   it('prints its version', async () => {

@@ -173,7 +173,14 @@ export function makeClientHome(): ClientHome {
     ) + '\n',
     project,
   );
-  const env = { HOME: home, SMG_HOME: path.join(home, '.secure-mcp-gateway'), PATH: process.env.PATH ?? '' };
+  // SMG_VAULT=file: the secrets init moves go to the encrypted file in the temporary home, never into the keychain of
+  // the machine running the tests (on Linux the keychain library finds the user's session bus without any variable).
+  const env = {
+    HOME: home,
+    SMG_HOME: path.join(home, '.secure-mcp-gateway'),
+    PATH: process.env.PATH ?? '',
+    SMG_VAULT: 'file',
+  };
   return { home, project, files, env };
 }
 

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +65,41 @@ describe('doctor: identity', () => {
     const [, result] = await identityCheck.run(ctx);
     expect(result).toMatchObject({ status, detail: expect.stringMatching(detail) });
     if (status === 'warn') expect(result!.fix).toMatch(/^secure-mcp-gateway keys rotate [0-9a-f]{16}/);
+  });
+});
+
+describe('doctor: identity with serve.sso', () => {
+  it.each([
+    [1, 'ok', /^issuer http:\/\/127\.0\.0\.1:\d+ reachable; JWKS http:\/\/127\.0\.0\.1:\d+\/certs: 1 key$/],
+    [0, 'fail', /its JWKS \(\S+\) has no keys, so every token is refused$/],
+    [-1, 'fail', /the JWKS at \S+ answered HTTP 500; serve refuses every SSO token \(503\)$/],
+  ])('with %s published keys (-1: a broken JWKS) the sso line is %s', async (count, status, detail) => {
+    let issuer = '';
+    const server = http.createServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration')
+        return res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/certs` }));
+      if (count < 0) return res.writeHead(500).end();
+      return res.end(JSON.stringify({ keys: Array.from({ length: count }, (_, i) => ({ kty: 'EC', kid: `k${i}` })) }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const results = await identityCheck.run(context({ ...team, serve: { sso: { issuer, audience: 'gw' } } }));
+      expect(results.at(-1)).toMatchObject({ status, subject: 'sso', detail: expect.stringMatching(detail) });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('fails when the identity provider cannot be reached, and says what to check', async () => {
+    const results = await identityCheck.run(
+      context({ ...team, serve: { sso: { issuer: 'http://127.0.0.1:1', audience: 'gw', timeoutMs: 2000 } } }),
+    );
+    expect(results.at(-1)).toMatchObject({
+      status: 'fail',
+      subject: 'sso',
+      detail: expect.stringContaining('the identity provider http://127.0.0.1:1 cannot be reached for its metadata'),
+      fix: expect.stringContaining('serve.sso.issuer'),
+    });
   });
 });

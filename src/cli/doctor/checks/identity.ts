@@ -9,10 +9,15 @@
  * first user (keyRequiredSteps). The mode of keys.json is the permissions check's (it lists keys.json with the other
  * secret files). Read only: doctor never stamps a key as used.
  *
+ * With `serve.sso` (issue 18), one more line: the IdP's discovery document and keys fetched as `serve` fetches
+ * them (identity/sso.ts), with the key count; unreachable fails, since `serve` then refuses every SSO token.
+ *
  * Failure mode: an unreadable keys.json refuses every key (keys.ts), and so fails here with that reason.
  */
 import { authenticate } from '../../../identity/authenticate.js';
 import { KeyStore, keysFile } from '../../../identity/keys.js';
+import { SsoVerifier } from '../../../identity/sso.js';
+import type { SsoConfig } from '../../../server/serve-schema.js';
 import { keyRequiredSteps } from '../../identity.js';
 import { localKeyFile, readLocalKey } from '../../local-identity.js';
 import type { CheckResult, DoctorCheck } from '../types.js';
@@ -27,7 +32,7 @@ export const EXPIRES_SOON_MS = 14 * DAY_MS;
 export const identityCheck: DoctorCheck = {
   id: 'identity',
   title: 'identity and gateway key',
-  run(ctx) {
+  async run(ctx) {
     const l = ctx.loaded();
     if (!('loaded' in l))
       return [{ status: 'skip', subject: 'identity', detail: 'the config does not load (see above)' }];
@@ -61,9 +66,38 @@ export const identityCheck: DoctorCheck = {
       }
       out.push(r);
     }
+    const sso = config.serve.sso;
+    if (sso !== undefined) out.push(await ssoResult(sso));
     return out;
   },
 };
+
+/** serve.sso: is the IdP reachable, and does it publish keys? */
+export async function ssoResult(sso: SsoConfig): Promise<CheckResult> {
+  const subject = 'sso';
+  try {
+    const { jwksUri, keys } = await new SsoVerifier(sso).probe();
+    if (keys === 0)
+      return {
+        status: 'fail',
+        subject,
+        detail: `issuer ${sso.issuer}: its JWKS (${jwksUri}) has no keys, so every token is refused`,
+        fix: 'check the identity provider’s signing keys, or serve.sso.jwksUri',
+      };
+    return {
+      status: 'ok',
+      subject,
+      detail: `issuer ${sso.issuer} reachable; JWKS ${jwksUri}: ${keys} key${keys === 1 ? '' : 's'}`,
+    };
+  } catch (error) {
+    return {
+      status: 'fail',
+      subject,
+      detail: `issuer ${sso.issuer}: ${error instanceof Error ? error.message : String(error)}; serve refuses every SSO token (503)`,
+      fix: 'check serve.sso.issuer (it must match the tokens’ "iss" exactly), serve.sso.jwksUri, and that this machine can reach the identity provider',
+    };
+  }
+}
 
 function keyResult(
   config: Parameters<typeof authenticate>[0],

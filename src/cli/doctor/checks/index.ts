@@ -16,11 +16,13 @@ import { providersCheck } from './providers.js';
 import { referencesCheck } from './references.js';
 import { stateCheck } from './state.js';
 import { upstreamsCheck } from './upstreams.js';
+import { vaultCheck } from './vault.js';
 
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   configCheck,
   referencesCheck,
   permissionsCheck,
+  vaultCheck,
   identityCheck,
   stateCheck,
   auditCheck,
