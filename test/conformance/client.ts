@@ -56,7 +56,7 @@ function oauthFor(scenario: string, context: Record<string, unknown>): Record<st
   if (typeof context.client_id === 'string') oauth.clientId = context.client_id;
   if (typeof context.client_secret === 'string') oauth.clientSecret = context.client_secret;
   if (scenario.startsWith('auth/client-credentials')) oauth.grant = 'client_credentials';
-  if (scenario === 'auth/basic-cimd' || scenario === 'auth/offline-access-scope') oauth.clientMetadataUrl = CIMD_URL;
+  if (scenario === 'auth/basic-cimd') oauth.clientMetadataUrl = CIMD_URL;
   return oauth;
 }
 
@@ -139,13 +139,19 @@ async function main(): Promise<number> {
     }
     for (const tool of tools) {
       const call = () => client.callTool({ name: tool.name, arguments: argumentsFor(tool) });
-      let result = await call();
-      // The gateway's answer when the server wants a new sign-in (more scopes): do what it says, once.
-      if (oauth && result.isError && JSON.stringify(result.content).includes('auth login') && (await signIn()))
-        result = await call();
-      const text = JSON.stringify(result.content).slice(0, 300);
-      console.log(`${tool.name}: ${result.isError ? 'error result' : 'ok'} ${text}`);
-      if (result.isError) failed++;
+      try {
+        let result = await call();
+        // The gateway's answer when the server wants a new sign-in (more scopes): do what it says, once.
+        if (oauth && result.isError && JSON.stringify(result.content).includes('auth login') && (await signIn()))
+          result = await call();
+        const text = JSON.stringify(result.content).slice(0, 300);
+        console.log(`${tool.name}: ${result.isError ? 'error result' : 'ok'} ${text}`);
+        if (result.isError) failed++;
+      } catch (error) {
+        // A JSON-RPC error from the gateway (an upstream failure): this call failed; the others still run.
+        console.log(`${tool.name}: error ${(error as Error).message}`);
+        failed++;
+      }
     }
   } finally {
     await client.close();

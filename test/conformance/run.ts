@@ -120,10 +120,11 @@ function readChecks(dir: string, mode: Mode): Map<string, Check[]> {
 }
 
 /**
- * Client scenarios in which the client is expected to fail (the suite's `allowClientError`): the server refuses it
- * on purpose, and what is judged is how often it tries.
+ * Client scenarios in which the client is expected to fail (the suite marks them `allowClientError`): what is judged
+ * is how often it retries a refused scope (scope-retry-limit) or that it refuses to sign in at all when the server's
+ * resource metadata names another resource (resource-mismatch: `auth login` exits 1 before any authorization request).
  */
-const CLIENT_MAY_FAIL = new Set(['auth/scope-retry-limit']);
+const CLIENT_MAY_FAIL = new Set(['auth/scope-retry-limit', 'auth/resource-mismatch']);
 
 /**
  * Judges a scenario by its checks: any FAILURE fails it, and so does a scenario that recorded no checks. In client
