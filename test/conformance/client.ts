@@ -13,7 +13,8 @@
  * headless browser (the suite's authorization server approves at once: the browser follows its redirect to the
  * loopback callback), the tokens go to an encrypted-file vault, and the gateway starts and calls the tools. A tool
  * error that asks to sign in again (a step-up to more scopes) is answered as a user would: one more `auth login`,
- * then the call once more.
+ * then the call once more. The suite's access tokens must appear neither in what `auth login` prints nor in clear in
+ * any file under the temporary home.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,15 +61,44 @@ function oauthFor(scenario: string, context: Record<string, unknown>): Record<st
   return oauth;
 }
 
-/** `secure-mcp-gateway auth login suite`, as a user runs it; its output goes to our stderr (it prints no token). */
+/** The access tokens the suite's authorization server issues (`test-token-<ms>`, `test-token-prereg-<ms>`, `cc-token-<ms>`). */
+const SUITE_TOKEN = /\b(?:test-token|cc-token)-(?:prereg-)?\d{10,}/;
+
+/** Files under `dir` that hold one of the suite's tokens in clear (the vault must encrypt them). */
+function filesWithToken(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && SUITE_TOKEN.test(fs.readFileSync(path.join(e.parentPath, e.name), 'latin1')))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/**
+ * `secure-mcp-gateway auth login suite`, as a user runs it. Its output is passed on (the URL it prints goes to the
+ * suite's log); output with a token in it fails the sign-in.
+ */
 function login(configPath: string, env: NodeJS.ProcessEnv): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'auth', 'login', 'suite', '--config', configPath, '--timeout', '15'], {
       env,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+      process.stdout.write(c);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      output += c.toString();
+      process.stderr.write(c);
     });
     child.once('error', () => resolve(-1));
-    child.once('exit', (code) => resolve(code));
+    child.once('close', (code) => {
+      if (SUITE_TOKEN.test(output)) {
+        console.log('auth login printed an access token');
+        resolve(-1);
+      } else resolve(code);
+    });
   });
 }
 
@@ -155,6 +185,11 @@ async function main(): Promise<number> {
     }
   } finally {
     await client.close();
+    // The tokens live in the encrypted vault only: no file the gateway or `auth login` wrote holds one in clear.
+    for (const file of filesWithToken(home)) {
+      console.log(`an access token in clear in ${path.relative(home, file)}`);
+      failed++;
+    }
     fs.rmSync(home, { recursive: true, force: true });
   }
   return failed === 0 ? 0 : 1;
