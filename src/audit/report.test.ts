@@ -87,6 +87,32 @@ describe('audit report', () => {
     expect(integrity).not.toMatch(/k_7f3a|refused|revoked|crashed/);
   });
 
+  it('puts refused SSO tokens beside refused keys, by subject and issuer, and counts accepted SSO sessions', () => {
+    const issuer = 'https://idp.example.com';
+    const sso = [
+      rec({ kind: 'key', event: 'refused', keyId: 'k_old', reason: 'the key was revoked' }, 1),
+      rec({ kind: 'sso', event: 'refused', subject: 'u-42', issuer, reason: 'the token expired' }, 2),
+      rec({ kind: 'sso', event: 'refused', reason: 'not a JWT' }, 3),
+      rec({ kind: 'sso', event: 'accepted', user: 'bob@example.com', project: 'backend', subject: 'u-7', issuer }, 4),
+      rec({ kind: 'sso', event: 'accepted', user: 'bob@example.com', project: 'backend', subject: 'u-7', issuer }, 5),
+    ];
+    const page = renderReport({ records: sso, file: 'audit.jsonl', generatedAt: new Date(T0) });
+    const section = page.slice(page.indexOf('id="sec-refusals"'), page.indexOf('id="sec-summary"'));
+    expect(section).toContain('Refused gateway keys and SSO tokens (3)');
+    // Newest first, keys and tokens in one table.
+    const rows = [...section.matchAll(/<tr><td class="time">.*?<\/tr>/g)].map((m) => m[0]);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toContain('SSO (no subject)');
+    expect(rows[1]).toContain(`SSO u-42 at ${issuer}`);
+    expect(rows[1]).toContain('the token expired');
+    expect(rows[2]).toContain('k_old');
+    expect(section).toContain(`Accepted SSO: 2 session(s) of 1 user(s) from ${issuer}.`);
+    // Kept out of the grouped "other events".
+    expect(page.slice(page.indexOf('id="sec-integrity"'))).not.toContain('u-42');
+    // Without SSO events the section keeps its old title.
+    expect(html).toContain('Refused gateway keys (1)');
+  });
+
   it('groups integrity events by kind and server, changes before pins, tool names folded', () => {
     expect(groupEvents(records).map((g) => [g.what, g.server, g.count])).toEqual([
       ['tool changed', 'web', 1],

@@ -165,13 +165,20 @@ function who(user: unknown, project: unknown): Html {
   return new Html(`${esc(u)}${p ? `<span class="muted"> / ${esc(p)}</span>` : ''}`, whole);
 }
 
+/** Who presented a refused credential: the key id, or for an SSO token its subject at its issuer (never the token). */
+function credentialOf(r: { kind?: unknown; keyId?: unknown; subject?: unknown; issuer?: unknown }): string {
+  if (r.kind !== 'sso') return text(r.keyId) || '(none given)';
+  const subject = text(r.subject) || '(no subject)';
+  return r.issuer ? `SSO ${subject} at ${text(r.issuer)}` : `SSO ${subject}`;
+}
+
 /** "N more — use `command`" under a capped table. */
 function more(id: string, n: number, command: string): string {
   return n > 0 ? `<p class="more" id="${id}">${n} more — use <code>${esc(command)}</code></p>` : '';
 }
 
 /** Kinds shown grouped under "Integrity and configuration events"; keys, upstreams and approvals have their own. */
-const OWN_SECTION = new Set(['call', 'key', 'upstream', 'approval']);
+const OWN_SECTION = new Set(['call', 'key', 'sso', 'upstream', 'approval']);
 
 /** Which groups come first: what blocked or lost something before what only recorded a fact. */
 const GROUP_ORDER = ['tool changed', 'tool blocked', 'audit.lost', 'audit.recovered', 'config reloaded', 'tool pinned'];
@@ -240,9 +247,14 @@ export function renderReport(input: ReportInput): string {
   const cap = input.recent ?? 50;
   const allBlocked = calls.filter((c) => c.outcome === 'blocked');
   const blocked = allBlocked.slice(-cap).reverse();
+  // Gateway keys and SSO tokens (serve.sso) are the two credentials serve accepts: their refusals share a table.
   const keyEvents = records.filter((r) => r.kind === 'key');
-  const refusals = keyEvents.filter((r) => r.event === 'refused');
+  const ssoEvents = records.filter((r) => r.kind === 'sso');
+  const refusals = [...keyEvents, ...ssoEvents]
+    .filter((r) => r.event === 'refused')
+    .sort((a, b) => text(a.ts).localeCompare(text(b.ts)));
   const keysUsed = keyEvents.filter((r) => r.event === 'used');
+  const ssoAccepted = ssoEvents.filter((r) => r.event === 'accepted');
   const approvals = records.filter((r) => r.kind === 'approval');
   const upstreams = groupUpstreams(records);
   const groups = groupEvents(records);
@@ -305,22 +317,23 @@ ${table(
 ${more('blocked-more', allBlocked.length - blocked.length, command)}
 </section>
 <section id="sec-refusals">
-<h2>Refused gateway keys (${refusals.length})</h2>
+<h2>Refused gateway keys${ssoEvents.length ? ' and SSO tokens' : ''} (${refusals.length})</h2>
 ${table(
   'key-refusals',
   [
     { head: 'time', kind: 'time', width: '160px' },
-    { head: 'key id', kind: 'id', width: '200px' },
+    { head: ssoEvents.length ? 'key id, or SSO subject' : 'key id', kind: 'id', width: '260px' },
     { head: 'reason', kind: 'reason' },
   ],
   refusals
     .slice(-cap)
     .reverse()
-    .map((r) => [when(r.ts), r.keyId ?? '(none given)', r.reason ?? '']),
-  'No gateway key was refused.',
+    .map((r) => [when(r.ts), credentialOf(r), r.reason ?? '']),
+  ssoEvents.length ? 'No gateway key or SSO token was refused.' : 'No gateway key was refused.',
 )}
 ${more('refusals-more', refusals.length - Math.min(cap, refusals.length), 'secure-mcp-gateway audit query --kind key')}
 ${keysUsed.length ? `<p class="muted" id="keys-used">Accepted: ${keysUsed.length} authentication(s) with ${new Set(keysUsed.map((r) => text(r.keyId))).size} key(s).</p>` : ''}
+${ssoAccepted.length ? `<p class="muted" id="sso-accepted">Accepted SSO: ${ssoAccepted.length} session(s) of ${new Set(ssoAccepted.map((r) => text(r.user))).size} user(s) from ${esc([...new Set(ssoAccepted.map((r) => text(r.issuer)))].join(', '))}.</p>` : ''}
 </section>
 <section id="sec-summary">
 <h2>Summary</h2>
