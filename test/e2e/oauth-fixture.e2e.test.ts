@@ -281,23 +281,45 @@ describe('the OAuth upstream fixture', () => {
     expect(location.searchParams.get('error_description')).toMatch(/PKCE/);
   });
 
-  it('revokes a client grant: its refresh token then fails with invalid_grant', async () => {
+  /** A user signed in through the browser with a dynamically registered public client. */
+  async function signIn(user: string): Promise<MemoryProvider> {
     const callback = await loopbackCallback();
-    const provider = new MemoryProvider(callback.redirectUrl, browserCommand(dir, { user: 'carol' }));
+    const provider = new MemoryProvider(callback.redirectUrl, browserCommand(dir, { user }));
     const transport = new StreamableHTTPClientTransport(new URL(up.mcpUrl), { authProvider: provider });
     await expect(new Client({ name: 't', version: '1' }).connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
     const code = (await callback.received).get('code')!;
     await callback.close();
     await transport.finishAuth(code);
-    const clientId = provider.info!.client_id;
-    expect(await up.revokeGrants(clientId)).toBe(1);
-    await expect(
-      refreshAuthorization(up.issuer, {
-        metadata: await discoverAuthorizationServerMetadata(up.issuer),
-        clientInformation: provider.info!,
-        refreshToken: provider.saved!.refresh_token!,
+    return provider;
+  }
+
+  const refresh = async (provider: MemoryProvider) =>
+    refreshAuthorization(up.issuer, {
+      metadata: await discoverAuthorizationServerMetadata(up.issuer),
+      clientInformation: provider.info!,
+      refreshToken: provider.saved!.refresh_token!,
+    });
+
+  it('revokes a client grant: its refresh token then fails with invalid_grant', async () => {
+    const provider = await signIn('carol');
+    expect(await up.revokeGrants(provider.info!.client_id)).toBe(1);
+    await expect(refresh(provider)).rejects.toMatchObject({ errorCode: 'invalid_grant' });
+  });
+
+  it('revokes a refresh token at its RFC 7009 endpoint, as logout does', async () => {
+    const provider = await signIn('dave');
+    const metadata = (await discoverAuthorizationServerMetadata(up.issuer)) as { revocation_endpoint?: string };
+    const res = await fetch(metadata.revocation_endpoint!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: provider.saved!.refresh_token!,
+        token_type_hint: 'refresh_token',
+        client_id: provider.info!.client_id,
       }),
-    ).rejects.toMatchObject({ errorCode: 'invalid_grant' });
+    });
+    expect(res.status).toBe(200);
+    await expect(refresh(provider)).rejects.toMatchObject({ errorCode: 'invalid_grant' });
   });
 });
 
