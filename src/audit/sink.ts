@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { IntegrityVerdict } from '../integrity/gate.js';
+import type { SsoAuditEvent } from '../identity/authenticate.js';
 import type { Logger } from '../log.js';
 import type { Principal, StageRecord } from '../pipeline/types.js';
 import type { CallOutcome } from '../pipeline/call-tool.js';
@@ -162,14 +163,7 @@ export class AuditSink {
   }
 
   /** An SSO token (serve.sso) opened a session (`accepted`) or was refused; its subject and issuer, never the token. */
-  sso(e: {
-    event: 'accepted' | 'refused';
-    user?: string;
-    project?: string;
-    subject?: string;
-    issuer?: string;
-    reason?: string;
-  }): void {
+  sso(e: SsoAuditEvent): void {
     this.quiet(this.emit({ kind: 'sso', ...e }));
   }
 

@@ -44,14 +44,17 @@ export function identityOf(principal: Principal): string {
 export interface IdentityAudit {
   key(e: { event: 'used' | 'refused'; keyId?: string; user?: string; project?: string; reason?: string }): void;
   configReloaded(e: { file: string; ok: boolean; error?: string }): void;
-  sso(e: {
-    event: 'accepted' | 'refused';
-    user?: string;
-    project?: string;
-    subject?: string;
-    issuer?: string;
-    reason?: string;
-  }): void;
+  sso(e: SsoAuditEvent): void;
+}
+
+/** An SSO token (serve.sso) opened a session (`accepted`) or was refused: its subject and issuer, never the token. */
+export interface SsoAuditEvent {
+  event: 'accepted' | 'refused';
+  user?: string;
+  project?: string;
+  subject?: string;
+  issuer?: string;
+  reason?: string;
 }
 
 /**

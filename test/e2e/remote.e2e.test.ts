@@ -16,23 +16,12 @@ import {
   logLines,
   textOf,
 } from '../helpers/gateway.js';
+import { freePort } from '../helpers/redis.js';
 
 interface HttpServer {
   proc: ChildProcess;
   port: number;
   output: () => string;
-}
-
-/** A port that was free a moment ago: listen on port 0, read it, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -8,7 +8,6 @@
  * cannot be reached is 503. No token ever reaches the log or the audit.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { discoverOAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
 import { generateKeyPair } from 'jose';
@@ -17,17 +16,7 @@ import { tempDir, textOf, waitFor } from '../helpers/gateway.js';
 import { identityConfig, makeKey } from '../helpers/identity.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
 import { httpClient, INIT, MCP_HEADERS, rawRequest, startServe, type ServeProcess } from '../helpers/serve.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/redis.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -8,7 +8,6 @@
  * file or log.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,21 +15,11 @@ import { startOAuthUpstream, TOKEN_EXCHANGE_GRANT, type OAuthUpstream } from '..
 import { tempDir, textOf, waitFor } from '../helpers/gateway.js';
 import { makeKey } from '../helpers/identity.js';
 import { httpClient, startServe, type ServeProcess } from '../helpers/serve.js';
+import { freePort } from '../helpers/redis.js';
 
 const PASSPHRASE = 'e2e passphrase, not a secret';
 /** Lifetime of the exchanged tokens (s): renewed at three quarters of it. */
 const TTL = 4;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every file under dir, recursively. */
 function files(dir: string): string[] {
