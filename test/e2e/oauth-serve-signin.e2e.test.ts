@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, textOf } from '../helpers/gateway.js';
 import { startOAuthUpstream, type OAuthUpstream } from '../fixtures/oauth-upstream.js';
 import { browse } from '../helpers/oauth-browser.js';
-import { httpClient, startServe, type ServeProcess } from '../helpers/serve.js';
+import { httpClient, rawRequest, startServe, type ServeProcess } from '../helpers/serve.js';
 import { makeKey } from '../helpers/identity.js';
 import { openVault } from '../../src/vault/open.js';
 import { oauthSecretName } from '../../src/oauth/provider.js';
@@ -109,6 +109,20 @@ describe('serve: a user signs in for themselves with a one-time link', () => {
     expect(JSON.parse(textOf(r))).toMatchObject({ sub: 'alice' });
     const logged = serve.logs().filter((l) => l.event === 'oauth.signed-in');
     expect(logged).toEqual([expect.objectContaining({ server: 'linear', user: 'alice@example.com' })]);
+    const audit = await until(() => {
+      const file = path.join(home, 'audit.jsonl');
+      const found = fs.existsSync(file)
+        ? fs
+            .readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"signed-in"'))
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+        : [];
+      return Promise.resolve(found.length > 0 ? found : undefined);
+    }, 10_000);
+    expect(audit).toEqual([
+      expect.objectContaining({ kind: 'oauth', event: 'signed-in', server: 'linear', user: 'alice@example.com' }),
+    ]);
   });
 
   it('refuses a used link and a made-up one with a 400 page, and a callback whose state is unknown', async () => {
@@ -120,6 +134,21 @@ describe('serve: a user signs in for themselves with a one-time link', () => {
     const callback = await fetch(new URL('/oauth/callback?code=abc&state=made-up', serve.url), { redirect: 'manual' });
     expect(callback.status).toBe(400);
     expect(await callback.text()).toContain('matches no sign-in in progress');
+  });
+
+  it('guards the sign-in routes by Host and Origin like every other route', async () => {
+    const start = new URL(aliceLink);
+    const port = new URL(serve.url).port;
+    const cases: Record<string, string>[] = [
+      { Host: `evil.example:${port}` },
+      { Host: `127.0.0.1:${port}`, Origin: 'http://evil.example' },
+    ];
+    for (const headers of cases) {
+      for (const route of [start.pathname, '/oauth/callback?code=abc&state=x']) {
+        const r = await rawRequest(new URL(route, serve.url).href, { method: 'GET', headers });
+        expect(r.status, `${route} ${JSON.stringify(headers)}`).toBe(403);
+      }
+    }
   });
 
   it('bob is not signed in by alice’s link: he gets his own', async () => {
