@@ -64,7 +64,7 @@ export function openBrowser(url: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** What the server's 401 says: where its resource metadata is, and the scopes it wants (RFC 9728 §5.1). */
-async function probe(
+export async function probe(
   server: ResolvedServer & { url: string },
   fetchFn: FetchLike,
 ): Promise<{ resourceMetadataUrl?: URL; scope?: string }> {
@@ -183,7 +183,7 @@ function lastPort(provider: VaultOAuthProvider): number {
  * One vault entry held in memory while a sign-in runs, and written back only when it succeeds: a sign-in that fails
  * (timed out, refused) leaves the previous one as it was.
  */
-class StagedStore implements SecretStore {
+export class StagedStore implements SecretStore {
   readonly kind: SecretStore['kind'];
   readonly where: string;
   private value: string | undefined;

@@ -59,8 +59,20 @@ export class SignInRequiredError extends Error {
     user?: string,
   ) {
     const who = user === undefined ? '' : ` --user ${user}`;
-    super(`${server}: ${why}; sign in again with \`secure-mcp-gateway auth login ${server}${who}\``);
+    // serve (issue 18): the user may sign in for themselves, with a one-time link bound to them and this server.
+    const link = user === undefined ? undefined : signInLinks?.(server, user);
+    const self = link === undefined ? '' : `, or open ${link} to sign in yourself (one use, valid 10 minutes)`;
+    super(`${server}: ${why}; sign in again with \`secure-mcp-gateway auth login ${server}${who}\`${self}`);
   }
+}
+
+/** serve: mints a one-time sign-in link for a user and server (undefined: none for that server). */
+export type SignInLinkMinter = (server: string, user: string) => string | undefined;
+let signInLinks: SignInLinkMinter | undefined;
+
+/** serve installs its link minter (oauth/serve-signin.ts) for the process; undefined removes it. */
+export function setSignInLinkMinter(minter: SignInLinkMinter | undefined): void {
+  signInLinks = minter;
 }
 
 export interface VaultOAuthProviderOptions {

@@ -24,6 +24,9 @@
  * per-key quota use its user ("sso:<email>"), and a reload maps its token's claims again. RFC 9728 protected
  * resource metadata is served at /.well-known/oauth-protected-resource[<endpoint path>], behind the Host and Origin
  * checks, and every 401 names it in `WWW-Authenticate` so that MCP clients can find the IdP.
+ * A user signs in for themselves (issue 18): a sign-in message for a per-user OAuth server carries a one-time link
+ * to `/oauth/start/<id>`, and `/oauth/callback` stores their tokens (oauth/serve-signin.ts); both routes are behind
+ * the Host and Origin checks, and need no bearer (the link is the capability).
  * Failure mode: closed; a request that fails a check gets a 4xx/5xx with a JSON-RPC error body that says why.
  */
 import crypto from 'node:crypto';
@@ -54,6 +57,10 @@ import type { StateStore } from '../state/store.js';
 import type { AuditSink } from '../audit/sink.js';
 import { closeHttpPool } from '../upstream/connect.js';
 import { onTokenExchange, subjectTokens } from '../oauth/token-exchange.js';
+import { setSignInLinkMinter } from '../oauth/provider.js';
+import { CALLBACK_PATH, ServeSignIn, START_PREFIX, type Page } from '../oauth/serve-signin.js';
+import { openTokenStore } from '../oauth/store.js';
+import { resolvePaths } from '../config/paths.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { BATCH_REFUSED, readableId, refuseBatch } from '../util/jsonrpc.js';
 import { Gateway, IDENTITY_REFUSED } from './gateway.js';
@@ -164,10 +171,21 @@ export class ServeGateway {
   private closing: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly stopExchangeEvents: () => void;
+  private readonly signIn: ServeSignIn;
 
   constructor(private readonly opts: ServeOptions) {
     this.log = opts.log;
     this.current = this.generation(opts.loaded);
+    this.signIn = new ServeSignIn({
+      openStore: () => openTokenStore({ home: resolvePaths({}, process.env).home, env: process.env }),
+      server: (name) => this.current.loaded.servers.find((s) => s.name === name),
+      onSignedIn: (server, user) => this.signedIn(server, user),
+    });
+    // Only a server whose tokens are a person's gets a link: a shared or client_credentials one has no one to ask.
+    setSignInLinkMinter((server, user) => {
+      const s = this.current.loaded.servers.find((x) => x.name === server);
+      return s !== undefined && userOAuth(s) ? this.signIn.mint(server, user) : undefined;
+    });
     this.routes.set('/healthz', (_req, res) => json(res, 200, { status: 'ok' }));
     this.routes.set('/readyz', (_req, res) => this.readyz(res));
     // RFC 8693 exchanges (oauth.tokenExchange): server, user and outcome, never a token.
@@ -291,6 +309,10 @@ export class ServeGateway {
       return rpcError(res, 403, -32000, refusedHost);
     }
     if (route) return route(req, res);
+    if (req.method === 'GET' && url.pathname.startsWith(START_PREFIX))
+      return sendPage(res, await this.signIn.start(url.pathname.slice(START_PREFIX.length), this.publicBase(req)));
+    if (req.method === 'GET' && url.pathname === CALLBACK_PATH)
+      return sendPage(res, await this.signIn.callback(url.searchParams));
     // RFC 9728 §3: the metadata of the resource at <path> is at /.well-known/oauth-protected-resource<path>; the
     // bare form serves the default endpoint. Behind the Host and Origin checks above, like every other route.
     if (req.method === 'GET' && (url.pathname === WELL_KNOWN || url.pathname.startsWith(`${WELL_KNOWN}/`))) {
@@ -307,6 +329,7 @@ export class ServeGateway {
     const auth = await this.authenticate(req, endpoint);
     if ('status' in auth) return rpcError(res, auth.status, IDENTITY_REFUSED, auth.message, auth.headers);
     const principal = auth.principal;
+    this.signIn.seen(principal.user, this.publicBase(req));
 
     let body: unknown;
     if (req.method === 'POST') {
@@ -362,6 +385,23 @@ export class ServeGateway {
   private resourceMetadataUrl(req: http.IncomingMessage, endpoint: { project?: string }, sso: SsoVerifier): string {
     const resource = new URL(this.resourceUrl(req, endpoint, sso));
     return `${resource.origin}${WELL_KNOWN}${resource.pathname === '/' ? '' : resource.pathname}`;
+  }
+
+  /** Where clients reach this gateway (scheme://host[:port]): serve.sso.publicUrl's origin, else the checked Host. */
+  private publicBase(req: http.IncomingMessage): string {
+    const url = this.current.sso?.config.publicUrl;
+    return url !== undefined
+      ? new URL(url).origin
+      : `${this.opts.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+  }
+
+  /** A user signed in through their link: say so (never a token), and have their pools connect to it at once. */
+  private signedIn(server: string, user: string): void {
+    this.log.info({ event: 'oauth.signed-in', server, user }, `${user} signed in to ${server}`);
+    const audit = this.opts.audit;
+    audit?.quiet(audit.emit({ kind: 'oauth', event: 'signed-in', server, user }));
+    for (const [key, pool] of this.current.pools)
+      if (key.endsWith(`/${user}`) && pool.has(server)) pool.upstream(server).retrySignIn();
   }
 
   /** RFC 9728 protected resource metadata: which IdP issues the tokens this endpoint accepts. */
@@ -843,6 +883,7 @@ export class ServeGateway {
       clearTimeout(this.reloadTimer);
       this.watcher?.close();
       this.stopExchangeEvents();
+      setSignInLinkMinter(undefined);
       subjectTokens.clear();
       const entries = [...this.sessions.values()];
       await Promise.allSettled(entries.map((e) => e.gateway.shutdown('serve stopping')));
@@ -882,6 +923,13 @@ function requestIdOf(body: unknown): string | number | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const m = body as { method?: unknown; id?: unknown };
   return typeof m.method === 'string' ? readableId(m.id) : undefined;
+}
+
+function sendPage(res: http.ServerResponse, page: Page): void {
+  // The pages carry no secret, but the start link and the callback URL do: never cached, never sent on as Referer.
+  const headers = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+  if (page.location !== undefined) res.writeHead(page.status, { ...headers, Location: page.location }).end();
+  else res.writeHead(page.status, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }).end(page.html ?? '');
 }
 
 function json(res: http.ServerResponse, status: number, value: unknown): void {

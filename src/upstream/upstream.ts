@@ -307,6 +307,14 @@ export class Upstream {
     this.timer.unref();
   }
 
+  /** A sign-in just happened (serve's OAuth callback): connect again now, not at the end of the back-off. */
+  retrySignIn(): void {
+    if (this.signInRequired === undefined || this.state !== 'backoff' || this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    void this.connect();
+  }
+
   /** Resolves with the live connection, waiting for it up to `timeoutMs`. */
   ready(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     if (this.connection && this.state === 'ready') return Promise.resolve(this.connection);
