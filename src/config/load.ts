@@ -6,7 +6,8 @@
  * One exception costs less than the whole config (issue 17): a `${env:}`/`${file:}` reference that cannot be resolved
  * in a server's own settings (command, args, env, cwd, url, headers, roots, credentialPaths, integrity.publicKey)
  * makes that server unavailable (`LoadedConfig.unavailable`, with the path and the reason) and the others serve. A
- * missing publicKey is fail-closed for its server: it never starts unverified. Everything else still refuses the
+ * missing publicKey is fail-closed for its server: it never starts unverified. So does an `oauth.privateKey` that does
+ * not parse or does not fit its block (issue 18). Everything else still refuses the
  * whole config: invalid JSON, the schema, a reference outside `servers` (providers, judges, state, audit, identities,
  * policies), a refused regex, a missing model or document.
  */
@@ -29,6 +30,7 @@ import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
 import type { StateConfig } from '../state/config-schema.js';
+import { ClientKeyError, parseClientKey } from '../oauth/client-key.js';
 
 /** A server with every reference resolved, plus what the gateway needs to know about it. */
 export interface ResolvedServer {
@@ -263,7 +265,9 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
           path: formatPath(at('oauth', 'tokenExchange')),
           message: 'token exchange needs single sign-on in serve: configure serve.sso, or remove "tokenExchange"',
         });
-      else if (oauth)
+      else if (oauth && oauth.privateKey !== undefined && clientKeyMistake(oauth))
+        own.push({ path: formatPath(at('oauth', 'privateKey')), message: clientKeyMistake(oauth)! });
+      else if (oauth) {
         resolved.oauth = {
           ...oauth,
           ...(oauth.clientId !== undefined ? { clientId: resolve(oauth.clientId, at('oauth', 'clientId')) } : {}),
@@ -271,7 +275,20 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
             ? { clientSecret: resolve(oauth.clientSecret, at('oauth', 'clientSecret')) }
             : {}),
         };
-      else if (oauth === false || staticAuth) resolved.oauth = false;
+        if (oauth.privateKey !== undefined) {
+          const pem = resolve(oauth.privateKey, at('oauth', 'privateKey'));
+          // Parsed now, not at the first token request: a key that cannot sign makes this server unavailable with
+          // the reason, at start, like a reference that does not resolve.
+          if (own.length === 0)
+            try {
+              const key = parseClientKey(pem, oauth.privateKeyAlg);
+              resolved.oauth = { ...resolved.oauth, privateKey: pem, privateKeyAlg: key.alg };
+            } catch (error) {
+              if (!(error instanceof ClientKeyError)) throw error;
+              own.push({ path: formatPath(at('oauth', 'privateKey')), message: error.message });
+            }
+        }
+      } else if (oauth === false || staticAuth) resolved.oauth = false;
       resolved.url = resolve(server.url, at('url'));
       // A URL of the wrong shape is a mistake in the file, not in the environment: the whole config is refused.
       if (own.length === 0 && !isHttpUrl(resolved.url))
@@ -432,4 +449,18 @@ function jsonErrorWhere(text: string, error: Error): string {
   const line = before.split('\n').length;
   const column = pos - before.lastIndexOf('\n');
   return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+}
+
+/**
+ * What is wrong with an `oauth` block that has a privateKey, in this server's entry (it costs this server only): the
+ * assertion's iss and sub are the client id (RFC 7523 §3), a client authenticates one way only (RFC 6749 §2.3), and
+ * the token exchange of serve authenticates with a secret.
+ */
+function clientKeyMistake(oauth: OAuthConfig): string | undefined {
+  if (oauth.clientId === undefined) return '"privateKey" needs "clientId" (the issuer and subject of the assertion)';
+  if (oauth.clientSecret !== undefined)
+    return 'a client authenticates with "clientSecret" or with "privateKey", not both: remove one of them';
+  if (oauth.tokenExchange !== undefined && oauth.tokenExchange !== false)
+    return '"tokenExchange" authenticates with "clientSecret" only: remove "privateKey" or "tokenExchange"';
+  return undefined;
 }

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.js';
 import { formatProblem, parseConfig, problemsOf } from './load.js';
 
@@ -81,5 +85,68 @@ describe('the oauth field of a remote server', () => {
         'at servers.linear.oauth: a server with a static Authorization header cannot also have an "oauth" block: remove one of them',
       ],
     ]);
+  });
+});
+
+describe('oauth.privateKey (private_key_jwt)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-pkjwt-'));
+  const PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const keyFile = path.join(dir, 'client.key');
+  fs.writeFileSync(keyFile, `${PEM}\n`, { mode: 0o600 });
+  const ref = `\${file:${keyFile}}`;
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['client_credentials with a key in a file', { grant: 'client_credentials' }, 'ES256'],
+    ['authorization_code with a key', {}, 'ES256'],
+    ['a configured algorithm that fits', { privateKeyAlg: 'ES256' }, 'ES256'],
+  ])('accepts %s, resolved, its algorithm settled and the key masked', (_what, extra, alg) => {
+    const loaded = parseConfig(remote({ oauth: { clientId: 'id', privateKey: ref, ...extra } }), FILE, {});
+    const oauth = loaded.servers.find((s) => s.name === 'linear')?.oauth;
+    expect(oauth).toMatchObject({ clientId: 'id', privateKey: PEM, privateKeyAlg: alg });
+    expect(loaded.secrets).toContain(PEM);
+  });
+
+  it.each([
+    [
+      'with a client secret',
+      { clientId: 'id', clientSecret: 's' },
+      'with "clientSecret" or with "privateKey", not both',
+    ],
+    ['without a client id', {}, '"privateKey" needs "clientId"'],
+    ['that does not parse', { clientId: 'id', privateKey: 'not a key' }, 'the private key does not parse'],
+    ['with an algorithm that does not fit', { clientId: 'id', privateKeyAlg: 'RS256' }, 'does not fit the key'],
+    ['in a file that is missing', { clientId: 'id', privateKey: '${file:/nonexistent/k.pem}' }, '/nonexistent/k.pem'],
+  ])('makes only that server unavailable for a key %s, naming the path', (_what, extra, message) => {
+    const loaded = parseConfig(remote({ oauth: { privateKey: ref, ...extra } }), FILE, {});
+    expect(loaded.servers.map((s) => s.name)).toEqual(['ok']);
+    const found = loaded.unavailable.flatMap((u) => u.problems.map(formatProblem));
+    expect(found).toEqual([expect.stringMatching(/^at servers\.linear\.oauth\.privateKey: /)]);
+    expect(found[0]).toContain(message);
+    expect(found[0]).not.toContain(PEM.slice(40, 80));
+  });
+
+  it.each([
+    [
+      'privateKeyAlg without privateKey',
+      { clientId: 'id', privateKeyAlg: 'ES256' },
+      'oauth.privateKeyAlg',
+      'needs "privateKey"',
+    ],
+    ['an unknown algorithm', { clientId: 'id', privateKey: ref, privateKeyAlg: 'HS256' }, 'oauth', ''],
+    [
+      'client_credentials with neither secret nor key',
+      { grant: 'client_credentials', clientId: 'id' },
+      'oauth.grant',
+      '(or "privateKey")',
+    ],
+  ])('refuses the config for %s', (_what, oauth, at, message) => {
+    const found = problems(remote({ oauth }));
+    expect(
+      found.some((p) => p.startsWith(`at servers.linear.${at}:`) && p.includes(message)),
+      found.join('\n'),
+    ).toBe(true);
   });
 });

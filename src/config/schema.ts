@@ -60,6 +60,20 @@ const RelayModeSchema = z.enum(RELAY_MODES).default('deny');
 /** OAuth grants the gateway can use with a remote upstream (docs/auth.md). */
 export const OAUTH_GRANTS = ['authorization_code', 'client_credentials'] as const;
 
+/** The JWS algorithms an `oauth.privateKey` may sign its client assertion with (RFC 7518 §3.1, RFC 8037 EdDSA). */
+export const CLIENT_KEY_ALGS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+] as const;
+
 /** The subject token types the gateway can present (RFC 8693 §3): the IdP access token that `serve` verified. */
 export const SUBJECT_TOKEN_TYPES = [
   'urn:ietf:params:oauth:token-type:access_token',
@@ -115,6 +129,15 @@ export const OAuthSchema = z
         clientSecret: refString(
           'The secret of the pre-registered client; keep it in a reference such as ${env:NAME}',
         ).optional(),
+        privateKey: refString(
+          'private_key_jwt (RFC 7523): the private key the client signs its token requests with instead of a secret, a PEM PKCS#8 key or a private JWK (JSON); keep it in a reference such as ${keychain:NAME} or ${file:PATH}. Needs clientId; not with clientSecret',
+        ).optional(),
+        privateKeyAlg: z
+          .enum(CLIENT_KEY_ALGS)
+          .optional()
+          .describe(
+            'The algorithm of the client assertion. Default from privateKey: ES256 for a P-256 key (ES384, ES512 for P-384, P-521), RS256 for RSA, EdDSA for Ed25519.',
+          ),
         scopes: z
           .array(
             z
@@ -128,7 +151,7 @@ export const OAuthSchema = z
           .enum(OAUTH_GRANTS)
           .default('authorization_code')
           .describe(
-            '"authorization_code": a person signs in with `auth login` (browser, PKCE). "client_credentials": a machine client (clientId and clientSecret required); the gateway fetches its own tokens. Default authorization_code.',
+            '"authorization_code": a person signs in with `auth login` (browser, PKCE). "client_credentials": a machine client (clientId and clientSecret or privateKey required); the gateway fetches its own tokens. Default authorization_code.',
           ),
         clientMetadataUrl: z
           .string()
@@ -167,12 +190,17 @@ export const OAuthSchema = z
               message: '"tokenExchange" acts for each person and cannot be used with "grant": "client_credentials"',
             });
         }
-        if (o.grant === 'client_credentials' && (o.clientId === undefined || o.clientSecret === undefined))
+        if (
+          o.grant === 'client_credentials' &&
+          (o.clientId === undefined || (o.clientSecret === undefined && o.privateKey === undefined))
+        )
           ctx.addIssue({
             code: 'custom',
             path: ['grant'],
-            message: '"client_credentials" needs "clientId" and "clientSecret"',
+            message: '"client_credentials" needs "clientId" and "clientSecret" (or "privateKey")',
           });
+        if (o.privateKeyAlg !== undefined && o.privateKey === undefined)
+          ctx.addIssue({ code: 'custom', path: ['privateKeyAlg'], message: '"privateKeyAlg" needs "privateKey"' });
         if (o.clientSecret !== undefined && o.clientId === undefined)
           ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: '"clientSecret" needs "clientId"' });
       }),

@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { SecretStore } from '../vault/types.js';
 import {
@@ -172,5 +174,59 @@ describe('VaultOAuthProvider', () => {
     };
     expect(make(broken).tokens()).toBeUndefined();
     expect(() => make(broken, { config: { grant: 'authorization_code' } }).tokens()).toThrow('no vault');
+  });
+});
+
+describe('VaultOAuthProvider with oauth.privateKey (private_key_jwt, RFC 7523)', () => {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const config = {
+    grant: 'client_credentials' as const,
+    clientId: 'machine-1',
+    privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+
+  it.each([
+    ['the issuer of the metadata', { issuer: 'https://as.example.com' }, 'https://as.example.com'],
+    ['the token endpoint without metadata', undefined, 'https://as.example.com/token'],
+  ])('signs an assertion with iss = sub = client id and aud = %s', async (_what, metadata, aud) => {
+    const p = make(memoryStore(), { config });
+    expect(p.clientMetadata.token_endpoint_auth_method).toBe('private_key_jwt');
+    const params = new URLSearchParams({ grant_type: 'client_credentials' });
+    await p.addClientAuthentication!(
+      new Headers(),
+      params,
+      'https://as.example.com/token',
+      metadata as Parameters<NonNullable<typeof p.addClientAuthentication>>[3],
+    );
+    expect(params.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    const { payload, protectedHeader } = await jwtVerify(params.get('client_assertion')!, pair.publicKey, {
+      audience: aud,
+    });
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(payload).toMatchObject({ iss: 'machine-1', sub: 'machine-1', aud });
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect(payload.jti).toEqual(expect.any(String));
+    // A new assertion each time: the authorization server may refuse a jti it has seen (RFC 7523 §3).
+    const again = new URLSearchParams();
+    await p.addClientAuthentication!(new Headers(), again, 'https://as.example.com/token');
+    expect(decodeJwt(again.get('client_assertion')!).jti).not.toBe(payload.jti);
+  });
+
+  it('signs EdDSA with an Ed25519 key (which the SDK takes as a JWK only)', async () => {
+    const ed = generateKeyPairSync('ed25519');
+    const p = make(memoryStore(), {
+      config: { ...config, privateKey: JSON.stringify(ed.privateKey.export({ format: 'jwk' })) },
+    });
+    const params = new URLSearchParams();
+    await p.addClientAuthentication!(new Headers(), params, 'https://as.example.com/token');
+    const { protectedHeader } = await jwtVerify(params.get('client_assertion')!, ed.publicKey);
+    expect(protectedHeader.alg).toBe('EdDSA');
+  });
+
+  it('adds no client authentication of its own without a private key (the SDK picks basic, post or none)', () => {
+    const p = make(memoryStore(), { config: { grant: 'client_credentials', clientId: 'id', clientSecret: 's' } });
+    expect(p.addClientAuthentication).toBeUndefined();
+    expect(p.clientMetadata.token_endpoint_auth_method).toBe('client_secret_basic');
+    expect(p.clientInformation()).toEqual({ client_id: 'id', client_secret: 's' });
   });
 });

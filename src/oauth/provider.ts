@@ -13,7 +13,12 @@
  * Failure mode: closed. A vault that cannot be read throws VaultError; a record that does not parse is "not signed
  * in", never a guess.
  */
-import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type {
+  AddClientAuthentication,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+import { createPrivateKeyJwtAuth } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
@@ -21,6 +26,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { OAuthConfig } from '../config/schema.js';
 import { SECRET_NAME, type SecretStore } from '../vault/types.js';
+import { parseClientKey } from './client-key.js';
 
 /** What one vault entry holds. Tokens are never logged or printed; `describe()` is what people see. */
 export interface OAuthRecord {
@@ -113,9 +119,28 @@ export class VaultOAuthProvider implements OAuthClientProvider {
   /** The state parameter of the sign-in in progress (login mode): checked against the callback. */
   private pendingState: string | undefined;
 
+  /**
+   * private_key_jwt (RFC 7523 §2.2): with `oauth.privateKey`, every token request the SDK makes (client_credentials,
+   * and the code exchange and refresh of authorization_code) carries an assertion signed by the SDK's signer, with
+   * iss = sub = the client id and aud = the authorization server's issuer (else the token endpoint). undefined
+   * otherwise: the SDK then picks client_secret_basic/post or none from the server's metadata.
+   */
+  readonly addClientAuthentication?: AddClientAuthentication;
+
   constructor(private readonly opts: VaultOAuthProviderOptions) {
     this.name = oauthSecretName(opts.server, opts.user);
     this.now = opts.now ?? Date.now;
+    const c = opts.config;
+    if (c?.privateKey !== undefined && c.clientId !== undefined) {
+      // The config loader parsed this key already (a key that does not parse never gets here).
+      const key = parseClientKey(c.privateKey, c.privateKeyAlg);
+      this.addClientAuthentication = createPrivateKeyJwtAuth({
+        issuer: c.clientId,
+        subject: c.clientId,
+        privateKey: key.jwk,
+        alg: key.alg,
+      });
+    }
   }
 
   get grant(): 'authorization_code' | 'client_credentials' {
@@ -219,6 +244,7 @@ export class VaultOAuthProvider implements OAuthClientProvider {
         ? this.readLenient()?.discovery?.resourceMetadata?.scopes_supported?.join(' ')
         : undefined);
     const confidential = c?.clientSecret !== undefined;
+    const method = c?.privateKey !== undefined ? 'private_key_jwt' : confidential ? 'client_secret_basic' : 'none';
     const redirect = this.redirectUrl;
     return {
       client_name: c?.clientName ?? 'secure-mcp-gateway',
@@ -226,7 +252,7 @@ export class VaultOAuthProvider implements OAuthClientProvider {
       grant_types:
         this.grant === 'client_credentials' ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
       response_types: this.grant === 'client_credentials' ? [] : ['code'],
-      token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+      token_endpoint_auth_method: method,
       ...(scope ? { scope } : {}),
     };
   }

@@ -9,7 +9,8 @@
  *
  * The `auth/*` scenarios (issue 18) test the gateway's OAuth client, as a user meets it: the server's `oauth` block
  * is written from the scenario (MCP_CONFORMANCE_SCENARIO) and what the suite hands over (MCP_CONFORMANCE_CONTEXT:
- * a pre-registered client id and secret), then `secure-mcp-gateway auth login suite` runs with $BROWSER set to the
+ * a pre-registered client id and secret, or a private key for private_key_jwt, written to a 0600 file that the
+ * config references), then `secure-mcp-gateway auth login suite` runs with $BROWSER set to the
  * headless browser (the suite's authorization server approves at once: the browser follows its redirect to the
  * loopback callback), the tokens go to an encrypted-file vault, and the gateway starts and calls the tools. A tool
  * error that asks to sign in again (a step-up to more scopes) is answered as a user would: one more `auth login`,
@@ -51,11 +52,23 @@ const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
  * hands over in its context, client_credentials for the machine-client scenarios, and a client ID metadata document
  * URL where the scenario tests that (a user configures the URL of the document they publish).
  */
-function oauthFor(scenario: string, context: Record<string, unknown>): Record<string, unknown> | undefined {
+function oauthFor(
+  scenario: string,
+  context: Record<string, unknown>,
+  home: string,
+): Record<string, unknown> | undefined {
   if (!scenario.startsWith('auth/')) return undefined;
   const oauth: Record<string, unknown> = {};
   if (typeof context.client_id === 'string') oauth.clientId = context.client_id;
   if (typeof context.client_secret === 'string') oauth.clientSecret = context.client_secret;
+  if (typeof context.private_key_pem === 'string') {
+    // private_key_jwt (auth/client-credentials-jwt): the key stays out of the config, in a 0600 file, as a user
+    // keeps it.
+    const keyFile = path.join(home, 'client-key.pem');
+    fs.writeFileSync(keyFile, context.private_key_pem, { mode: 0o600 });
+    oauth.privateKey = `\${file:${keyFile}}`;
+    if (typeof context.signing_algorithm === 'string') oauth.privateKeyAlg = context.signing_algorithm;
+  }
   if (scenario.startsWith('auth/client-credentials')) oauth.grant = 'client_credentials';
   if (scenario === 'auth/basic-cimd') oauth.clientMetadataUrl = CIMD_URL;
   return oauth;
@@ -110,8 +123,8 @@ async function main(): Promise<number> {
   }
   const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
   const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as Record<string, unknown>;
-  const oauth = oauthFor(scenario, context);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-conformance-client-'));
+  const oauth = oauthFor(scenario, context, home);
   const configPath = path.join(home, 'config.json');
   fs.writeFileSync(
     configPath,
