@@ -8,20 +8,7 @@ import {
   VaultOAuthProvider,
   type VaultOAuthProviderOptions,
 } from './provider.js';
-
-/** The vault in memory: the contract of src/vault/types.ts, nothing more. */
-function memoryStore(): SecretStore & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return {
-    kind: 'file',
-    where: 'memory',
-    data,
-    get: (n) => data.get(n),
-    set: (n, v) => void data.set(n, v),
-    delete: (n) => data.delete(n),
-    list: () => [...data.keys()].sort(),
-  };
-}
+import { memoryStore } from '../../test/support/memory-vault.js';
 
 const URL_ = 'https://mcp.example.com/mcp';
 const make = (store: SecretStore, extra: Partial<VaultOAuthProviderOptions> = {}) =>

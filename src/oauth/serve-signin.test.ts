@@ -1,26 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ResolvedServer } from '../config/load.js';
-import type { SecretStore } from '../vault/types.js';
 import { oauthSecretName, setSignInLinkMinter, SignInRequiredError } from './provider.js';
 import { ServeSignIn, SIGN_IN_TTL_MS } from './serve-signin.js';
+import { memoryStore } from '../../test/support/memory-vault.js';
 
 const BASE = 'http://gw.example:8080';
 const MCP = 'http://rs.example/mcp';
 const AS = 'http://as.example';
-
-function memoryStore(): SecretStore & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return {
-    kind: 'file',
-    where: 'memory',
-    data,
-    get: (n) => data.get(n),
-    set: (n, v) => void data.set(n, v),
-    delete: (n) => data.delete(n),
-    list: () => [...data.keys()],
-  };
-}
 
 const server = (oauth: unknown = { grant: 'authorization_code' }): ResolvedServer =>
   ({ name: 'linear', kind: 'remote', url: MCP, headers: {}, oauth }) as unknown as ResolvedServer;

@@ -3,22 +3,11 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { SecretStore } from '../vault/types.js';
 import { VaultOAuthProvider } from './provider.js';
 import { OAuthSession, REFRESH_MARGIN_MS } from './session.js';
+import { memoryStore } from '../../test/support/memory-vault.js';
 
 const SERVER = 'https://mcp.example.com/mcp';
 const AS = 'https://as.example.com';
 const NOW = 10_000_000;
-
-function memoryStore(): SecretStore {
-  const data = new Map<string, string>();
-  return {
-    kind: 'file',
-    where: 'memory',
-    get: (n) => data.get(n),
-    set: (n, v) => void data.set(n, v),
-    delete: (n) => data.delete(n),
-    list: () => [...data.keys()].sort(),
-  };
-}
 
 /**
  * A signed-in record (client, discovery, tokens expiring in `ttlMs`) and a fake authorization server whose token
