@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { IntegrityVerdict } from '../integrity/gate.js';
 import type { SsoAuditEvent } from '../identity/authenticate.js';
+import type { SandboxEvent } from '../sandbox/types.js';
 import type { Logger } from '../log.js';
 import type { Principal, StageRecord } from '../pipeline/types.js';
 import type { CallOutcome } from '../pipeline/call-tool.js';
@@ -170,6 +171,13 @@ export class AuditSink {
   upstream(e: { event: 'crashed' | 'restarted'; server: string; restarts?: number; reason?: string }): void {
     this.quiet(
       this.emit({ kind: 'upstream', ...e, ...(e.reason ? { reason: this.opts.redactor.text(e.reason) } : {}) }),
+    );
+  }
+
+  /** What a server's sandbox reported (issue 19): an egress denial, a stop by policy, a server run unconfined or refused. */
+  sandbox(e: SandboxEvent): void {
+    this.quiet(
+      this.emit({ kind: 'sandbox', ...e, ...('reason' in e ? { reason: this.opts.redactor.text(e.reason) } : {}) }),
     );
   }
 

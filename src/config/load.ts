@@ -26,6 +26,8 @@ import {
 import type { ProviderConfig } from '../guardrails/providers/schema.js';
 import type { JudgeEndpoint } from '../guardrails/judge/config-schema.js';
 import { expandHome } from './paths.js';
+import { SandboxProfileSchema, type SandboxProfile } from '../sandbox/config-schema.js';
+import type { ResolvedSandbox } from '../sandbox/types.js';
 import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
@@ -56,6 +58,11 @@ export interface ResolvedServer {
   arguments: Record<string, ArgumentRule>;
   /** Credential locations this server may reach: 'deny' (default), 'allow', or absolute files and directories. */
   credentialPaths: 'deny' | 'allow' | string[];
+  /**
+   * stdio: the sandbox profile it runs under (issue 19), paths absolute; undefined when it runs unconfined (its own
+   * `"sandbox": false`, or no profile of its own and no sandbox.default).
+   */
+  sandbox?: ResolvedSandbox;
   /** Tool integrity: the pinning mode for this server, and its signed manifest (absolute path) and key, if any. */
   integrity: { mode: 'pin-on-first-use' | 'require-approval' | 'off'; publicKey?: string; manifest?: string };
 }
@@ -232,6 +239,22 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     if (resolved.kind === 'stdio' && resolved.cwd === undefined && resolved.roots[0] !== undefined) {
       const first = resolved.roots[0];
       if (isDirectory(first)) resolved.cwd = first;
+    }
+    if (resolved.kind === 'stdio') {
+      const profile = sandboxProfileOf(server.sandbox, config.sandbox.default);
+      if (profile)
+        resolved.sandbox = {
+          required: profile.required,
+          network: profile.network,
+          roots: profile.roots,
+          readOnly: profile.readOnly.map(local),
+          readWrite: profile.readWrite.map(local),
+          home: profile.home,
+          limits: profile.limits,
+          ...(profile.stopAfterDenials !== undefined ? { stopAfterDenials: profile.stopAfterDenials } : {}),
+          stopWindowSeconds: profile.stopWindowSeconds,
+          resolve: config.sandbox.resolve,
+        };
     }
     const credentialPaths = server.credentialPaths ?? 'deny';
     resolved.credentialPaths = Array.isArray(credentialPaths)
@@ -463,4 +486,14 @@ function clientKeyMistake(oauth: OAuthConfig): string | undefined {
   if (oauth.tokenExchange !== undefined && oauth.tokenExchange !== false)
     return '"tokenExchange" authenticates with "clientSecret" only: remove "privateKey" or "tokenExchange"';
   return undefined;
+}
+
+/** A server's own "sandbox" (true: the default profile; false: none), else the top-level sandbox.default. */
+function sandboxProfileOf(
+  own: boolean | SandboxProfile | undefined,
+  fallback: false | SandboxProfile,
+): SandboxProfile | undefined {
+  if (own === undefined) return fallback === false ? undefined : fallback;
+  if (own === false) return undefined;
+  return own === true ? SandboxProfileSchema.parse({}) : own;
 }

@@ -23,6 +23,7 @@ import {
 } from '../policy/config-schema.js';
 import { AuditSchema, TelemetrySchema } from '../audit/config-schema.js';
 import { DEFAULT_STATE_CONFIG, StateConfigSchema } from '../state/config-schema.js';
+import { SandboxConfigSchema, ServerSandboxSchema } from '../sandbox/config-schema.js';
 import { IdentityConfigShape, checkIdentityRefs } from '../identity/config-schema.js';
 import { ServeSchema, checkSsoRefs } from '../server/serve-schema.js';
 
@@ -267,6 +268,7 @@ export const ServerSchema = z
       .describe(
         'Directories this server works in. Path arguments (by rule, inferred, or shaped like a path) and file: resource URIs must stay inside them. Relative to the config file; "~" is the home folder. A relative path argument is resolved against the server’s cwd, else its first root; a stdio server without a cwd is started in its first root (when that folder exists). Default: the server’s cwd when it is set, else none (path checks then still reject ".." escapes, NUL bytes, device names, "~" tricks and credential locations, but not other absolute paths).',
       ),
+    sandbox: ServerSandboxSchema.optional(),
     sampling: RelayModeSchema.describe(
       'What the gateway does when this server asks the client for a model completion (`sampling/createMessage`): "allow" relays it (after the output guardrails, with the server named in `_meta`), "approve" asks the user first through the gateway’s own form (denied when the client cannot show one), "deny" refuses it. Default "deny": a server declares that it needs sampling by an explicit value here. The client’s answer passes the input guardrails before the server sees it. `serve` never relays it.',
     ),
@@ -312,7 +314,7 @@ export const ServerSchema = z
       });
       return;
     }
-    const wrong = stdio ? (['headers', 'transport', 'oauth'] as const) : (['args', 'env', 'cwd'] as const);
+    const wrong = stdio ? (['headers', 'transport', 'oauth'] as const) : (['args', 'env', 'cwd', 'sandbox'] as const);
     for (const key of wrong)
       if (server[key] !== undefined)
         ctx.addIssue({
@@ -733,6 +735,7 @@ export const ConfigSchema = z
     audit: AuditSchema.prefault({}).describe('The tamper-evident audit log: one hash-chained record per event.'),
     telemetry: TelemetrySchema.prefault({}).describe('OpenTelemetry export (off unless telemetry.otlp is set).'),
     state: StateConfigSchema.default(DEFAULT_STATE_CONFIG),
+    sandbox: SandboxConfigSchema.prefault({}),
     ...IdentityConfigShape,
     serve: ServeSchema,
   })
