@@ -172,12 +172,15 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
   const home = env.HOME ?? os.homedir();
   const childPath = env.PATH ?? '';
   const m: Mounts = { args: [], covered: [] };
+  // A folder is shown at its real path and at the path as given (a symlinked install: npm link, a worktree, pnpm).
   const ro = (p: string) => {
+    if (!exists(p)) return;
     const r = real(p);
-    if (m.covered.some((c) => within(r, c)) || !exists(r)) return;
-    m.args.push('--ro-bind', r, r);
-    if (r !== p && !exists(p)?.isSymbolicLink()) m.args.push('--ro-bind', r, p);
-    m.covered.push(r);
+    for (const dest of new Set([r, p])) {
+      if (m.covered.some((c) => within(dest, c))) continue;
+      m.args.push('--ro-bind', r, dest);
+      m.covered.push(dest);
+    }
   };
 
   // 1. The system.
@@ -219,7 +222,10 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
   if (interpreter) ro(runtimePrefix(real(interpreter), home));
   for (const arg of req.args) {
     const file = argumentPath(arg, req.cwd);
-    if (file) ro(packageRoot(real(file)));
+    if (file) {
+      ro(packageRoot(file));
+      ro(packageRoot(real(file)));
+    }
   }
   if (req.cwd !== undefined) ro(req.cwd);
 
