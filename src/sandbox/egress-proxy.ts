@@ -24,6 +24,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from '../log.js';
 import { classifyAddress, inNetworks, parseAddress, parseNetwork, type Address } from '../util/ip-address.js';
+import { withTimeout } from '../util/with-timeout.js';
 import { egressEntryProblem } from './config-schema.js';
 import type { EgressDenial } from './types.js';
 
@@ -236,15 +237,6 @@ function showHost(host: string): string {
 async function systemLookup(host: string): Promise<readonly string[]> {
   const answers = await dnsLookup(host, { all: true, verbatim: true });
   return answers.map((a) => a.address);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** What the client asked for: a tunnel, or one plain HTTP request to forward in origin form. */
