@@ -264,6 +264,13 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
       // Node 22.21+/24 honour the proxy variables in fetch and http with this; Node 20 needs the preload.
       childEnv.NODE_USE_ENV_PROXY = '1';
       childEnv.NODE_OPTIONS = [env.NODE_OPTIONS, `--require ${RUN_DIR}-bin/preload.cjs`].filter(Boolean).join(' ');
+      // The JVM reads no proxy variables: the same proxy as system properties.
+      childEnv.JAVA_TOOL_OPTIONS = [
+        env.JAVA_TOOL_OPTIONS,
+        ...['http', 'https'].flatMap((p) => [`-D${p}.proxyHost=127.0.0.1`, `-D${p}.proxyPort=${RELAY_PORT}`]),
+      ]
+        .filter(Boolean)
+        .join(' ');
       inner = [
         process.execPath,
         `${RUN_DIR}-bin/relay.cjs`,
