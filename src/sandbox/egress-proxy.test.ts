@@ -222,6 +222,20 @@ describe('egress proxy over a Unix socket', () => {
     expect(denials).toEqual([]);
   });
 
+  it('answers 504 (not a denial) when the allowed destination does not answer within connectTimeoutMs', async () => {
+    const dialled: string[] = [];
+    const { proxy, denials } = await proxyFor(['allowed.test', '127.0.0.1'], {
+      connectTimeoutMs: 100,
+      // A socket that never connects: a destination that drops the SYN.
+      dial: (address, p) => (dialled.push(`${address}:${p}`), new net.Socket()),
+    });
+    const out = await exchange(proxy.socketPath, connectTo('allowed.test', port));
+    expect(out).toMatch(/^HTTP\/1\.1 504 /);
+    // The address that was checked is the one dialled: the name is not resolved again.
+    expect(dialled).toEqual([`127.0.0.1:${port}`]);
+    expect(denials).toEqual([]);
+  });
+
   it('answers 408 to a client that does not finish its header in time', async () => {
     const { proxy, denials } = await proxyFor(['allowed.test'], { headerTimeoutMs: 150 });
     const out = await exchange(proxy.socketPath, 'CONNECT allowed.test:443 HTTP/1.1\r\n');

@@ -54,6 +54,8 @@ export interface EgressProxyOptions {
   maxConnections?: number;
   /** Not config: a resolver for tests. Default `dns.lookup` with `all: true`. */
   lookup?: (host: string) => Promise<readonly string[]>;
+  /** Not config: how a checked address is dialled, for tests. Default `net.connect`. */
+  dial?: (address: string, port: number) => net.Socket;
 }
 
 export interface EgressProxy {
@@ -359,7 +361,12 @@ export function closeResponseHead(head: string): string {
 }
 
 /** Connects to the first address that answers before the deadline. */
-function connectFirst(addresses: readonly string[], port: number, timeoutMs: number): Promise<net.Socket> {
+function connectFirst(
+  addresses: readonly string[],
+  port: number,
+  timeoutMs: number,
+  dial: (address: string, port: number) => net.Socket,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     let index = 0;
     let current: net.Socket | undefined;
@@ -375,7 +382,7 @@ function connectFirst(addresses: readonly string[], port: number, timeoutMs: num
         reject(lastError ?? new Error('no address'));
         return;
       }
-      const socket = net.connect({ host: address, port });
+      const socket = dial(address, port);
       current = socket;
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -397,6 +404,7 @@ export async function startEgressProxy(opts: EgressProxyOptions): Promise<Egress
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const headerTimeoutMs = opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const dial = opts.dial ?? ((host: string, port: number) => net.connect({ host, port }));
   const sockets = new Set<net.Socket>();
   const counts = { allowed: 0, denied: 0 };
   let clients = 0;
@@ -444,7 +452,7 @@ export async function startEgressProxy(opts: EgressProxyOptions): Promise<Egress
     opts.log.debug({ server: opts.server, host, port, kind: request.kind }, 'sandbox egress allowed');
     let upstream: net.Socket;
     try {
-      upstream = await connectFirst(decision.addresses, port, connectTimeoutMs);
+      upstream = await connectFirst(decision.addresses, port, connectTimeoutMs, dial);
     } catch (error) {
       const timedOut = (error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
       answer(
