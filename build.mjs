@@ -65,8 +65,8 @@ const { metafile } = await build({
   metafile: true,
 });
 
-const vendor = await build({
-  entryPoints: { 'vendor/ioredis': 'ioredis' },
+// Single CommonJS files with everything bundled (ioredis apart, and the sandbox's helpers below).
+const cjs = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -77,23 +77,16 @@ const vendor = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
-});
+};
+
+const vendor = await build({ ...cjs, entryPoints: { 'vendor/ioredis': 'ioredis' } });
 
 // The sandbox's helpers (issue 19) run inside the sandbox from a read-only mount of dist/, without node_modules and
-// under whatever Node the server uses: each is one CommonJS file with everything bundled. sandbox-relay.cjs uses node:*
-// only; sandbox-preload.cjs (NODE_OPTIONS=--require) bundles undici for its EnvHttpProxyAgent.
+// under whatever Node the server uses. sandbox-relay.cjs uses node:* only; sandbox-preload.cjs (NODE_OPTIONS=--require)
+// bundles undici for its EnvHttpProxyAgent.
 const sandbox = await build({
+  ...cjs,
   entryPoints: { 'sandbox-relay': 'src/sandbox/relay.ts', 'sandbox-preload': 'src/sandbox/proxy-preload.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'linked',
-  logLevel: 'warning',
-  metafile: true,
 });
 
 // The bundled packages are not installed beside the package, so their licence texts would be lost: collect the

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.js';
 import {
+  closeResponseHead,
   createEgressPolicy,
   normaliseHost,
   parseEgressRule,
@@ -16,6 +17,8 @@ import {
 } from './egress-proxy.js';
 import type { EgressDenial } from './types.js';
 
+const BIG = 'x'.repeat(4 * 1024 * 1024);
+
 // The "internet": a local HTTP server that says which request line and headers reached it.
 let internet: http.Server;
 let port: number;
@@ -24,7 +27,7 @@ const seen: { url: string; headers: http.IncomingHttpHeaders }[] = [];
 beforeAll(async () => {
   internet = http.createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
-    res.end(`hello ${req.url}`);
+    res.end(req.url === '/big' ? BIG : `hello ${req.url}`);
   });
   await new Promise<void>((resolve) => internet.listen(0, '127.0.0.1', resolve));
   port = (internet.address() as net.AddressInfo).port;
@@ -131,6 +134,61 @@ describe('egress proxy over a Unix socket', () => {
   });
 
   it.each([
+    [
+      'a tunnel',
+      (p: number) =>
+        `CONNECT allowed.test:${p} HTTP/1.1\r\n\r\nGET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+    ],
+    ['a forwarded request', (p: number) => `GET http://allowed.test:${p}/big HTTP/1.1\r\n\r\n`],
+  ])(
+    'delivers a 4 MB response through %s whole, to a client that reads after the destination closed',
+    async (_, request) => {
+      const { proxy } = await proxyFor(['allowed.test', '127.0.0.1']);
+      const socket = net.connect(proxy.socketPath);
+      socket.write(request(port));
+      socket.pause();
+      // Let the destination send everything and close while the client reads nothing.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      let out = '';
+      socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      socket.resume();
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(out.endsWith(BIG)).toBe(true);
+    },
+  );
+
+  it('tells a forwarding client to close the connection even when the destination keeps it alive', async () => {
+    const keepAlive = net.createServer((s) =>
+      s.once('data', () =>
+        s.write('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nhi'),
+      ),
+    );
+    await new Promise<void>((resolve) => keepAlive.listen(0, '127.0.0.1', resolve));
+    const kaPort = (keepAlive.address() as net.AddressInfo).port;
+    const { proxy } = await proxyFor(['allowed.test', '127.0.0.1']);
+    const socket = net.connect(proxy.socketPath);
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.write(`GET http://allowed.test:${kaPort}/ HTTP/1.1\r\n\r\n`);
+    await expect.poll(() => out).toContain('\r\n\r\nhi');
+    expect(out).toBe('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi');
+    socket.destroy();
+    keepAlive.close();
+  });
+
+  it.each([
+    [
+      'HTTP/1.1 200 OK\r\nconnection: Keep-Alive\r\nKEEP-ALIVE: 5\r\nX-A: 1',
+      'HTTP/1.1 200 OK\r\nX-A: 1\r\nConnection: close\r\n\r\n',
+    ],
+    ['HTTP/1.0 404 Not Found', 'HTTP/1.0 404 Not Found\r\nConnection: close\r\n\r\n'],
+    ['HTTP/1.1 100 Continue', 'HTTP/1.1 100 Continue\r\n\r\n'],
+  ])('rewrites the response head %j', (head, expected) => {
+    expect(closeResponseHead(head)).toBe(expected);
+    expect(closeResponseHead(head)).toBe(expected);
+  });
+
+  it.each([
     ['an origin-form request', 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n'],
     ['https in absolute form', 'GET https://allowed.test/ HTTP/1.1\r\n\r\n'],
     ['CONNECT without a port', 'CONNECT allowed.test HTTP/1.1\r\n\r\n'],
@@ -161,6 +219,20 @@ describe('egress proxy over a Unix socket', () => {
     const { proxy, denials } = await proxyFor(['allowed.test', '127.0.0.1']);
     const out = await exchange(proxy.socketPath, connectTo('allowed.test', deadPort));
     expect(out).toMatch(/^HTTP\/1\.1 502 /);
+    expect(denials).toEqual([]);
+  });
+
+  it('answers 504 (not a denial) when the allowed destination does not answer within connectTimeoutMs', async () => {
+    const dialled: string[] = [];
+    const { proxy, denials } = await proxyFor(['allowed.test', '127.0.0.1'], {
+      connectTimeoutMs: 100,
+      // A socket that never connects: a destination that drops the SYN.
+      dial: (address, p) => (dialled.push(`${address}:${p}`), new net.Socket()),
+    });
+    const out = await exchange(proxy.socketPath, connectTo('allowed.test', port));
+    expect(out).toMatch(/^HTTP\/1\.1 504 /);
+    // The address that was checked is the one dialled: the name is not resolved again.
+    expect(dialled).toEqual([`127.0.0.1:${port}`]);
     expect(denials).toEqual([]);
   });
 

@@ -24,6 +24,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from '../log.js';
 import { classifyAddress, inNetworks, parseAddress, parseNetwork, type Address } from '../util/ip-address.js';
+import { withTimeout } from '../util/with-timeout.js';
 import { egressEntryProblem } from './config-schema.js';
 import type { EgressDenial } from './types.js';
 
@@ -53,6 +54,8 @@ export interface EgressProxyOptions {
   maxConnections?: number;
   /** Not config: a resolver for tests. Default `dns.lookup` with `all: true`. */
   lookup?: (host: string) => Promise<readonly string[]>;
+  /** Not config: how a checked address is dialled, for tests. Default `net.connect`. */
+  dial?: (address: string, port: number) => net.Socket;
 }
 
 export interface EgressProxy {
@@ -68,6 +71,7 @@ export type EgressRule =
   | { kind: 'network'; network: readonly [Address, number]; exact: boolean; port?: number };
 
 export const MAX_HEADER_BYTES = 8192;
+const MAX_RESPONSE_HEADER_BYTES = 65_536;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 const DEFAULT_RESOLVE_TIMEOUT_MS = 5000;
@@ -238,15 +242,6 @@ async function systemLookup(host: string): Promise<readonly string[]> {
   return answers.map((a) => a.address);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** What the client asked for: a tunnel, or one plain HTTP request to forward in origin form. */
 type ProxyRequest =
   { kind: 'connect'; host: string; port: number } | { kind: 'forward'; host: string; port: number; head: string };
@@ -325,8 +320,53 @@ function answer(socket: net.Socket, status: number, body: string, ruleId?: strin
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+/**
+ * Pipes a forwarded response to the client with `Connection: close` in its header: the connection to the proxy
+ * carried one request to one destination, so a client that kept it alive would send its next request, for any host,
+ * down the same pipe. Informational (1xx) responses pass unchanged; a header beyond the limit ends the connection.
+ */
+function pipeClosingResponse(upstream: net.Socket, client: net.Socket): void {
+  let buffered = Buffer.alloc(0);
+  let piped = false;
+  const onData = (chunk: Buffer): void => {
+    const from = Math.max(0, buffered.length - 3);
+    buffered = Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf('\r\n\r\n', from);
+    if (end === -1) {
+      if (buffered.length > MAX_RESPONSE_HEADER_BYTES) {
+        upstream.destroy();
+        client.destroy();
+      }
+      return;
+    }
+    piped = true;
+    upstream.removeListener('data', onData);
+    upstream.pause();
+    client.write(closeResponseHead(buffered.subarray(0, end).toString('latin1')));
+    client.write(buffered.subarray(end + 4));
+    upstream.pipe(client);
+  };
+  upstream.on('data', onData);
+  upstream.once('end', () => {
+    if (!piped) client.end(buffered);
+  });
+}
+
+/** A response header (without its final CRLF CRLF) with its connection headers replaced by `Connection: close`. */
+export function closeResponseHead(head: string): string {
+  const lines = head.split('\r\n');
+  if (/^HTTP\/1\.[01] 1\d\d\b/.test(lines[0] ?? '')) return `${head}\r\n\r\n`;
+  const kept = lines.filter((line, i) => i === 0 || !/^(?:connection|keep-alive|proxy-connection)[ \t]*:/i.test(line));
+  return `${kept.join('\r\n')}\r\nConnection: close\r\n\r\n`;
+}
+
 /** Connects to the first address that answers before the deadline. */
-function connectFirst(addresses: readonly string[], port: number, timeoutMs: number): Promise<net.Socket> {
+function connectFirst(
+  addresses: readonly string[],
+  port: number,
+  timeoutMs: number,
+  dial: (address: string, port: number) => net.Socket,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     let index = 0;
     let current: net.Socket | undefined;
@@ -342,7 +382,7 @@ function connectFirst(addresses: readonly string[], port: number, timeoutMs: num
         reject(lastError ?? new Error('no address'));
         return;
       }
-      const socket = net.connect({ host: address, port });
+      const socket = dial(address, port);
       current = socket;
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -364,6 +404,7 @@ export async function startEgressProxy(opts: EgressProxyOptions): Promise<Egress
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const headerTimeoutMs = opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const dial = opts.dial ?? ((host: string, port: number) => net.connect({ host, port }));
   const sockets = new Set<net.Socket>();
   const counts = { allowed: 0, denied: 0 };
   let clients = 0;
@@ -411,7 +452,7 @@ export async function startEgressProxy(opts: EgressProxyOptions): Promise<Egress
     opts.log.debug({ server: opts.server, host, port, kind: request.kind }, 'sandbox egress allowed');
     let upstream: net.Socket;
     try {
-      upstream = await connectFirst(decision.addresses, port, connectTimeoutMs);
+      upstream = await connectFirst(decision.addresses, port, connectTimeoutMs, dial);
     } catch (error) {
       const timedOut = (error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
       answer(
@@ -427,17 +468,21 @@ export async function startEgressProxy(opts: EgressProxyOptions): Promise<Egress
     }
     track(upstream);
     upstream.setNoDelay(true);
+    // A client that is gone ends its destination; a destination that ended cleanly lets pipe() flush what the client
+    // has not read yet (destroying the client here would drop it), and only a failing one cuts the client off.
     client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
     upstream.on('error', () => client.destroy());
     if (request.kind === 'connect') {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    } else {
-      upstream.write(request.head);
+      if (rest.length > 0) upstream.write(rest);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      return;
     }
+    upstream.write(request.head);
     if (rest.length > 0) upstream.write(rest);
     client.pipe(upstream);
-    upstream.pipe(client);
+    pipeClosingResponse(upstream, client);
   }
 
   function onConnection(client: net.Socket): void {

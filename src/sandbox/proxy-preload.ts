@@ -4,11 +4,14 @@
  * 22.21 and 24 read them only with NODE_USE_ENV_PROXY=1, which the launcher sets too). Built alone, as CommonJS with
  * undici bundled, so it needs no node_modules inside the sandbox.
  *
- * How: undici's `EnvHttpProxyAgent` becomes the global dispatcher. The built-in fetch finds it under
- * `Symbol.for('undici.globalDispatcher.1')`, which undici's `setGlobalDispatcher` sets; Node 20's own undici (6.x)
- * calls `dispatch()` with the older handler API (onConnect/onHeaders/onData/onComplete), which undici 7's
- * DispatcherBase accepts by wrapping it (lib/handler/unwrap-handler.js). test/e2e/sandbox-egress.e2e.test.ts runs the
- * built preload under the system Node to keep that true.
+ * How: undici's `EnvHttpProxyAgent` becomes the global dispatcher, with `proxyTunnel: false` so that plain http://
+ * requests go to the proxy in absolute form (as curl and Node 24's own proxy support send them): a refusal then
+ * reaches the server as a 403 response whose body names the rule, not as an opaque tunnel failure. https:// always
+ * tunnels through CONNECT. The built-in fetch finds the dispatcher under `Symbol.for('undici.globalDispatcher.1')`,
+ * which undici's `setGlobalDispatcher` sets; Node 20's own undici (6.x) calls `dispatch()` with the older handler API
+ * (onConnect/onHeaders/onData/onComplete), which undici 7's DispatcherBase accepts by wrapping it
+ * (lib/handler/unwrap-handler.js). test/e2e/sandbox-egress.e2e.test.ts runs the built preload under the system Node
+ * to keep that true. Other clients (curl, Python, Go) read the proxy variables themselves.
  *
  * Failure mode closed: loading never throws (a preload that throws would stop the server before it starts). On a
  * failure it prints one line on stderr and leaves fetch as it was, which in the sandbox's own network namespace has
@@ -25,7 +28,7 @@ function install(): void {
   // catch what it throws.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const undici = require('undici') as typeof Undici;
-  undici.setGlobalDispatcher(new undici.EnvHttpProxyAgent());
+  undici.setGlobalDispatcher(new undici.EnvHttpProxyAgent({ proxyTunnel: false }));
 }
 
 try {

