@@ -34,6 +34,12 @@ import {
 } from '../helpers/gateway.js';
 import { ensureSystemCommand } from '../helpers/system-packages.js';
 
+/**
+ * npm servers by their real path: in a git worktree whose node_modules is a symlink, the path through the link is
+ * not what this file tests (the launcher's handling of symlinked installs is its own concern).
+ */
+const npmReal = (name: Parameters<typeof npmServer>[0]) => fs.realpathSync(npmServer(name));
+
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY----- planted-by-the-sandbox-test';
 const STATUS_TOOL = '_gateway_status';
 
@@ -181,7 +187,7 @@ describe('the filesystem of a sandboxed server', () => {
       servers: {
         fs: {
           command: process.execPath,
-          args: [npmServer('filesystem'), root, outside],
+          args: [npmReal('filesystem'), root, outside],
           ...(withRoots ? { roots: [root] } : {}),
           credentialPaths: 'allow',
           policy: 'open',
@@ -207,6 +213,8 @@ describe('the filesystem of a sandboxed server', () => {
     const gw = await start(fsConfig(root, outside, { readWrite: [root] }));
     const read = (p: string) => gw.client.callTool({ name: 'fs__read_text_file', arguments: { path: p } });
     expect(textOf(await read(path.join(root, 'inside.txt')))).toContain('inside the root');
+    // The server was told to serve the outside folder, and could not even see it.
+    expect(logLines(gw).some((l) => l.msg === `Warning: Cannot access directory ${outside}, skipping`)).toBe(true);
     for (const p of [secretOf(outside), path.join(gw.home, 'config.json'), '/etc/shadow']) {
       const r = await read(p);
       expect(r.isError, p).toBe(true);
@@ -285,6 +293,35 @@ describe('a server that tries to steal and phone home', () => {
     expect((await gw.closeStdin()).code).toBe(0);
   });
 
+  it('with the default network "none", reaches nothing and reads no file outside its roots, on start and on a call', async () => {
+    const { config, env, home } = exfil({ roots: 'rw' });
+    attacker.requests.length = 0;
+    allowed.requests.length = 0;
+    const gw = await start(config, { env: { HOME: home } });
+    const { startup, call } = await attemptReport(gw);
+    for (const [phase, report] of [
+      ['startup', startup],
+      ['call', call],
+    ] as const) {
+      const summary = JSON.stringify(report);
+      expect(report.writeInside, summary).toEqual({ ok: true });
+      for (const denied of [
+        'readHomeKey',
+        'readSecretPath',
+        'writeOutside',
+        'fetchAttacker',
+        'fetchAllowed',
+        'connectAttacker',
+      ])
+        expect(report[denied]?.ok, `${phase} ${denied}: ${summary}`).toBe(false);
+    }
+    expect(fs.existsSync(env.OUTSIDE_FILE)).toBe(false);
+    expect(fs.readFileSync(env.INSIDE_FILE, 'utf8')).toBe('startup\ncall\n');
+    expect([...attacker.requests, ...allowed.requests]).toEqual([]);
+    expect((await gw.closeStdin()).code).toBe(0);
+    for (const where of [gw.stderr(), gw.stdoutLines.join('\n')]) expect(where).not.toContain(KEY);
+  });
+
   it('only the allowed fetch and the write inside its root work; the attacker sees nothing; the audit holds the denials', async () => {
     const { config, env, home } = exfil({ network: allowList(), roots: 'rw' });
     attacker.requests.length = 0;
@@ -357,7 +394,7 @@ describe('a fork bomb', () => {
     const gw = await start({
       servers: {
         bomb: { ...fixtureServer('forkbomb-server.ts'), sandbox: { limits: { processes: 64 } } },
-        memory: { command: process.execPath, args: [npmServer('memory')], sandbox: false },
+        memory: { command: process.execPath, args: [npmReal('memory')], sandbox: false },
       },
     });
     const t0 = Date.now();
@@ -394,7 +431,7 @@ describe('without bubblewrap', () => {
   }
 
   it('refuses a server that requires a sandbox, with the reason; runs one that does not unconfined and says so', async () => {
-    const memory = { command: process.execPath, args: [npmServer('memory')] };
+    const memory = { command: process.execPath, args: [npmReal('memory')] };
     const gw = await start(
       {
         servers: {
