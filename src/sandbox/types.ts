@@ -24,6 +24,8 @@ export interface ResolvedSandbox {
   stopWindowSeconds: number;
   /** Static name → address map the egress proxy consults before DNS (top-level sandbox.resolve). */
   resolve: Record<string, string>;
+  /** The bubblewrap program (top-level sandbox.bwrap); default "bwrap" on PATH. */
+  bwrap?: string;
 }
 
 /** A connection the egress proxy refused. */

@@ -207,7 +207,6 @@ export class UpstreamPool {
             ? {
                 sandbox: {
                   gatewayHome: res.home,
-                  bwrap: loaded.config.sandbox.bwrap,
                   gatewayEnv: process.env,
                   onEvent: (e: SandboxEvent) => this.onSandboxEvent(e),
                 },

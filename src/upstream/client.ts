@@ -73,15 +73,16 @@ export interface ConnectOptions {
    * `serve`: only a client_credentials server, the gateway's own identity, gets a token).
    */
   oauthUser?: string | null;
-  /** stdio: what a sandboxed server needs from the gateway (issue 19); without it a profile cannot be applied. */
+  /**
+   * stdio: where a sandboxed server's events go, and the gateway's home and environment (issue 19). Default: the
+   * home of resolvePaths(), this process's environment, and events to the log only (the CLI's scan, tools, doctor).
+   */
   sandbox?: SandboxContext;
 }
 
 export interface SandboxContext {
   /** The gateway's home: hidden from sandboxes, and the parent of persistent sandbox homes. */
   gatewayHome: string;
-  /** sandbox.bwrap from the config. */
-  bwrap?: string | undefined;
   /** The gateway's own environment (its PATH finds bwrap). */
   gatewayEnv: NodeJS.ProcessEnv;
   onEvent: (event: SandboxEvent) => void;

@@ -17,7 +17,8 @@ import {
   type Connection,
 } from './client.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { SandboxRefusedError } from '../sandbox/types.js';
+import { resolvePaths } from '../config/paths.js';
+import type { SandboxEvent } from '../sandbox/types.js';
 import { StdioUpstreamTransport } from './stdio-transport.js';
 
 // Callers outside this folder keep importing connections from here.
@@ -109,8 +110,11 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
  * the sandbox refuses throws SandboxRefusedError, which the Upstream keeps as its reason instead of retrying.
  */
 async function sandboxed(server: ResolvedServer, opts: ConnectOptions) {
-  const context = opts.sandbox;
-  if (!context) throw new SandboxRefusedError('sandbox.unavailable', 'this gateway mode cannot run sandboxed servers');
+  const context = opts.sandbox ?? {
+    gatewayHome: resolvePaths().home,
+    gatewayEnv: process.env,
+    onEvent: (e: SandboxEvent) => opts.log.warn({ sandbox: e }, `sandbox: ${e.event}`),
+  };
   const { prepareLaunch } = await import('../sandbox/launch.js');
   const launch = await prepareLaunch({
     server: server.name,
@@ -121,7 +125,7 @@ async function sandboxed(server: ResolvedServer, opts: ConnectOptions) {
     roots: server.roots,
     profile: server.sandbox!,
     gatewayHome: context.gatewayHome,
-    bwrap: context.bwrap,
+    bwrap: server.sandbox!.bwrap,
     gatewayEnv: context.gatewayEnv,
     log: opts.log,
     onEvent: context.onEvent,
