@@ -445,11 +445,6 @@ describe('without bubblewrap', () => {
     expect(names).toContain('loose__read_graph');
     expect(names.filter((n) => n.startsWith('strict__'))).toEqual([]);
 
-    const status = await answer(gw, STATUS_TOOL);
-    const strictLine = status.split('\n').find((l) => l.includes('strict')) ?? status;
-    expect(strictLine).toContain('sandbox.unavailable');
-    expect(strictLine).toContain('bwrap');
-
     const graph = await gw.client.callTool({ name: 'loose__read_graph', arguments: {} });
     expect(graph.isError, textOf(graph)).toBeFalsy();
 
@@ -467,6 +462,14 @@ describe('without bubblewrap', () => {
     expect(
       logLines(gw).some((l) => l.server === 'loose' && typeof l.msg === 'string' && /unconfined/.test(l.msg)),
     ).toBe(true);
+
+    // The client learns why from the status tool, in the words of the rule.
+    const status = await answer(gw, STATUS_TOOL);
+    const strictLine = status.split('\n').find((l) => l.includes('strict')) ?? status;
+    expect(strictLine).toContain('sandbox.unavailable');
+    expect(strictLine).toContain('bwrap');
+    // Refused once: a server that cannot be sandboxed is not restarted in a loop.
+    expect(sandboxRecords(gw, 'refused')).toHaveLength(1);
 
     expect((await gw.closeStdin()).code).toBe(0);
     expect(nonJsonRpcLines(gw.stdoutLines)).toEqual([]);
