@@ -74,6 +74,14 @@ function alive(pid: number): boolean {
   return s !== undefined && s[0] !== 'Z' && s[19] === started.get(pid);
 }
 
+function comm(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync('/proc')) {
@@ -179,11 +187,13 @@ export async function benchSandbox(): Promise<string> {
     return home;
   };
   try {
-    // Start-up: the variants take turns, so that drift on a busy machine hurts them alike.
+    // Start-up: the variants take turns, and who goes first rotates, so that drift on a busy machine (and the page
+    // cache a previous start warmed) hurts them alike.
     const starts = VARIANTS.map(() => ({ list: [] as number[], call: [] as number[] }));
     for (let i = 0; i < N.starts; i++)
-      for (const [v, variant] of VARIANTS.entries()) {
-        const t = await timedStart(fresh(), variant.sandbox);
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const v = (i + k) % VARIANTS.length;
+        const t = await timedStart(fresh(), VARIANTS[v]!.sandbox);
         starts[v]!.list.push(t.list);
         starts[v]!.call.push(t.call);
       }
@@ -196,6 +206,12 @@ export async function benchSandbox(): Promise<string> {
         const s = await open(fresh(), variant.sandbox);
         sessions.push(s);
         for (let i = 0; i < N.warmup; i++) await echo(s, i);
+        // A row that says "sandbox" measures one: bwrap is below the gateway exactly when the profile asks for it.
+        const confined = descendants(s.pid).some((pid) => comm(pid) === 'bwrap');
+        if (confined !== (variant.sandbox !== false))
+          throw new Error(
+            `${variant.label}: bwrap is ${confined ? '' : 'not '}running below the gateway\n${s.stderr()}`,
+          );
       }
       const per = Math.max(1, Math.ceil(N.calls / N.rounds));
       for (let r = 0; r < N.rounds; r++)
