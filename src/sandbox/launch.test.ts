@@ -158,10 +158,9 @@ describe('the bubblewrap sandbox', () => {
   });
 
   it('masks credentials and the gateway home when a root is the home folder itself', async () => {
-    const r = await inSandbox(
-      `cat ${home}/notes.txt; ls -A ${home}/.ssh | wc -w; ls -A ${gatewayHome} | wc -w`,
-      { roots: [home] },
-    );
+    const r = await inSandbox(`cat ${home}/notes.txt; ls -A ${home}/.ssh | wc -w; ls -A ${gatewayHome} | wc -w`, {
+      roots: [home],
+    });
     expect(r.out).toBe('notes0\n0');
   });
 

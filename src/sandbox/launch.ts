@@ -172,12 +172,15 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
   const home = env.HOME ?? os.homedir();
   const childPath = env.PATH ?? '';
   const m: Mounts = { args: [], covered: [] };
+  // A folder is shown at its real path and at the path as given (a symlinked install: npm link, a worktree, pnpm).
   const ro = (p: string) => {
+    if (!exists(p)) return;
     const r = real(p);
-    if (m.covered.some((c) => within(r, c)) || !exists(r)) return;
-    m.args.push('--ro-bind', r, r);
-    if (r !== p && !exists(p)?.isSymbolicLink()) m.args.push('--ro-bind', r, p);
-    m.covered.push(r);
+    for (const dest of new Set([r, p])) {
+      if (m.covered.some((c) => within(dest, c))) continue;
+      m.args.push('--ro-bind', r, dest);
+      m.covered.push(dest);
+    }
   };
 
   // 1. The system.
@@ -219,7 +222,10 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
   if (interpreter) ro(runtimePrefix(real(interpreter), home));
   for (const arg of req.args) {
     const file = argumentPath(arg, req.cwd);
-    if (file) ro(packageRoot(real(file)));
+    if (file) {
+      ro(packageRoot(file));
+      ro(packageRoot(real(file)));
+    }
   }
   if (req.cwd !== undefined) ro(req.cwd);
 
@@ -264,6 +270,13 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
       // Node 22.21+/24 honour the proxy variables in fetch and http with this; Node 20 needs the preload.
       childEnv.NODE_USE_ENV_PROXY = '1';
       childEnv.NODE_OPTIONS = [env.NODE_OPTIONS, `--require ${RUN_DIR}-bin/preload.cjs`].filter(Boolean).join(' ');
+      // The JVM reads no proxy variables: the same proxy as system properties.
+      childEnv.JAVA_TOOL_OPTIONS = [
+        env.JAVA_TOOL_OPTIONS,
+        ...['http', 'https'].flatMap((p) => [`-D${p}.proxyHost=127.0.0.1`, `-D${p}.proxyPort=${RELAY_PORT}`]),
+      ]
+        .filter(Boolean)
+        .join(' ');
       inner = [
         process.execPath,
         `${RUN_DIR}-bin/relay.cjs`,

@@ -396,9 +396,8 @@ export class UpstreamPool {
   private onSandboxEvent(e: SandboxEvent): void {
     this.res.audit.sandbox(e);
     const log = this.res.log.child({ server: e.server });
-    if (e.event === 'egress-denied')
-      log.warn({ host: e.host, port: e.port, rule: e.ruleId }, `sandbox: egress denied: ${e.reason}`);
-    else if (e.event === 'unconfined') log.warn(`sandbox: the server runs unconfined: ${e.reason}`);
+    // The egress proxy logs each denial itself, with the host and the rule.
+    if (e.event === 'unconfined') log.warn(`sandbox: the server runs unconfined: ${e.reason}`);
     else if (e.event === 'refused') log.error(`sandbox: the server is refused: ${e.reason}`);
     if (e.event !== 'egress-denied') return;
     const upstream = this.upstreams.get(e.server);
@@ -409,8 +408,10 @@ export class UpstreamPool {
     recent.push(now);
     this.denials.set(e.server, recent);
     if (recent.length < profile.stopAfterDenials) return;
-    const reason = `sandbox.stopped: its network access was denied ${recent.length} times within ${profile.stopWindowSeconds} s (last: ${e.host}:${e.port}, ${e.ruleId}); it stays stopped until the gateway restarts`;
+    // No host in the reason: it reaches the model through the status tool, and the server chose the host name.
+    const reason = `sandbox.stopped: its network access was denied ${recent.length} times within ${profile.stopWindowSeconds} s (sandbox.stopAfterDenials); it stays stopped until the gateway restarts, and the audit log names the hosts`;
     this.res.audit.sandbox({ event: 'stopped', server: e.server, reason, denials: recent.length });
+    log.error(`sandbox: ${reason}`);
     upstream.halt(reason);
   }
 
@@ -504,6 +505,7 @@ export class UpstreamPool {
     const u = this.upstreams.get(server);
     if (!u || u.state === 'closed' || this.verdicts.has(server)) return undefined;
     if (u.signInRequired !== undefined) return { server, state: 'sign-in', message: u.signInRequired };
+    if (u.halted !== undefined) return { server, state: 'stopped', message: u.halted };
     if (u.lastError !== undefined) return { server, state: 'failed' };
     return { server, state: 'starting' };
   }

@@ -32,7 +32,13 @@ export type ServerStatus =
    */
   | { server: string; state: 'failed' }
   /** An OAuth server that needs a person to sign in (issue 18); the message is the gateway's own, naming the command. */
-  | { server: string; state: 'sign-in'; message: string };
+  | { server: string; state: 'sign-in'; message: string }
+  /**
+   * Stopped for good by its sandbox (issue 19): refused (sandbox.unavailable) or stopped by its policy
+   * (sandbox.stopped). Not retried. The message is the gateway's own: the rule and the cause, never an upstream's
+   * words or a host it tried (those are in the audit).
+   */
+  | { server: string; state: 'stopped'; message: string };
 
 /** One line per server: what it is and why, with the fix where there is one. */
 export function statusLine(s: ServerStatus): string {
@@ -46,6 +52,8 @@ export function statusLine(s: ServerStatus): string {
       return `starting: ${s.server}: its tools are added when it is ready (the tool list then changes)`;
     case 'sign-in':
       return `unavailable: ${s.message}`;
+    case 'stopped':
+      return `unavailable: ${s.server}: ${s.message}`;
     case 'failed':
       return `unavailable: ${s.server}: it failed to start and is being retried; its last error is in gateway.log (secure-mcp-gateway doctor shows it too)`;
   }
