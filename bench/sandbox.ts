@@ -23,10 +23,7 @@ import { intEnv } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.resolve(process.env.BENCH_GATEWAY_BIN ?? path.join(ROOT, 'bin/secure-mcp-gateway.js'));
-// By its real path: a checkout whose node_modules is a symlink (a git worktree) would otherwise measure a failure.
-const EVERYTHING = fs.realpathSync(
-  path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'),
-);
+const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const ECHO = 'everything__echo';
 
 const N = {

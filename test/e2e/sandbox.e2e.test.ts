@@ -34,12 +34,6 @@ import {
 } from '../helpers/gateway.js';
 import { ensureSystemCommand } from '../helpers/system-packages.js';
 
-/**
- * npm servers by their real path: in a git worktree whose node_modules is a symlink, the path through the link is
- * not what this file tests (the launcher's handling of symlinked installs is its own concern).
- */
-const npmReal = (name: Parameters<typeof npmServer>[0]) => fs.realpathSync(npmServer(name));
-
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY----- planted-by-the-sandbox-test';
 const STATUS_TOOL = '_gateway_status';
 
@@ -187,7 +181,7 @@ describe('the filesystem of a sandboxed server', () => {
       servers: {
         fs: {
           command: process.execPath,
-          args: [npmReal('filesystem'), root, outside],
+          args: [npmServer('filesystem'), root, outside],
           ...(withRoots ? { roots: [root] } : {}),
           credentialPaths: 'allow',
           policy: 'open',
@@ -394,7 +388,7 @@ describe('a fork bomb', () => {
     const gw = await start({
       servers: {
         bomb: { ...fixtureServer('forkbomb-server.ts'), sandbox: { limits: { processes: 64 } } },
-        memory: { command: process.execPath, args: [npmReal('memory')], sandbox: false },
+        memory: { command: process.execPath, args: [npmServer('memory')], sandbox: false },
       },
     });
     const t0 = Date.now();
@@ -431,7 +425,7 @@ describe('without bubblewrap', () => {
   }
 
   it('refuses a server that requires a sandbox, with the reason; runs one that does not unconfined and says so', async () => {
-    const memory = { command: process.execPath, args: [npmReal('memory')] };
+    const memory = { command: process.execPath, args: [npmServer('memory')] };
     const gw = await start(
       {
         servers: {
