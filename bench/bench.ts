@@ -11,6 +11,8 @@
  * Direct and gateway runs alternate in rounds, so that drift on a busy machine hurts both alike. Every process it
  * starts is reaped (a survivor of the gateway's own shutdown is reported as an orphan), and its temp dir removed.
  *
+ * `--only sandbox` runs the sandbox section alone (bench/sandbox.ts), for `npm run bench -- --only sandbox`.
+ *
  * Iteration counts (env): BENCH_CALLS, BENCH_WARMUP, BENCH_CONC_CALLS, BENCH_CONCURRENCY, BENCH_STARTS, BENCH_ROUNDS.
  * The CPU rows (per call, from /proc/<pid>/stat) show where the time goes: on a machine with few cores, throughput
  * at concurrency is bounded by the CPU that all processes together spend on one call.
@@ -27,6 +29,7 @@ import { benchParameterChecks } from './parameter-checks.js';
 import { benchAudit } from './audit.js';
 import { benchStateStore } from './state-store.js';
 import { benchLargeResult } from './large-result.js';
+import { benchSandbox } from './sandbox.js';
 import { intEnv } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +48,17 @@ const N = {
   starts: intEnv('BENCH_STARTS', 10),
   rounds: intEnv('BENCH_ROUNDS', 4),
 };
+
+/** The sections `--only` can pick out of a full run. */
+const SECTIONS = { sandbox: benchSandbox } as const;
+const ONLY = (() => {
+  const i = process.argv.indexOf('--only');
+  if (i === -1) return undefined;
+  const name = process.argv[i + 1];
+  if (name === undefined || !(name in SECTIONS))
+    throw new Error(`--only takes one of: ${Object.keys(SECTIONS).join(', ')} (got ${name ?? 'nothing'})`);
+  return name as keyof typeof SECTIONS;
+})();
 
 const TARGETS = {
   addedP50Ms: 0.5,
@@ -370,6 +384,11 @@ function progress(text: string): void {
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing; run `npm run bench`');
   if (!fs.existsSync(BIN)) throw new Error(`no gateway at ${BIN}`);
+  if (ONLY) {
+    progress(ONLY);
+    log(await SECTIONS[ONLY]());
+    return;
+  }
   const started = performance.now();
   log('secure-mcp-gateway bench: SDK Client → server-everything, direct vs. through the built gateway');
   log(
@@ -630,6 +649,9 @@ async function main(): Promise<void> {
   log();
   progress('state store');
   log(await benchStateStore());
+  log();
+  progress('sandbox');
+  log(await benchSandbox());
 }
 
 function cleanUp(): void {
