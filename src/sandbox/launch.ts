@@ -269,7 +269,10 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
       childEnv.no_proxy = '';
       // Node 22.21+/24 honour the proxy variables in fetch and http with this; Node 20 needs the preload.
       childEnv.NODE_USE_ENV_PROXY = '1';
-      childEnv.NODE_OPTIONS = [env.NODE_OPTIONS, `--require ${RUN_DIR}-bin/preload.cjs`].filter(Boolean).join(' ');
+      // The relay hands this to the server as NODE_OPTIONS (relay.ts childEnv): the relay itself does without it.
+      childEnv.SMG_SANDBOX_NODE_OPTIONS = [env.NODE_OPTIONS, `--require ${RUN_DIR}-bin/preload.cjs`]
+        .filter(Boolean)
+        .join(' ');
       // The JVM reads no proxy variables: the same proxy as system properties.
       childEnv.JAVA_TOOL_OPTIONS = [
         env.JAVA_TOOL_OPTIONS,

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelayServer, parseRelayArgs } from './relay.js';
+import { childEnv, createRelayServer, parseRelayArgs } from './relay.js';
 
 describe('parseRelayArgs', () => {
   it.each([
@@ -89,5 +89,25 @@ describe('createRelayServer', () => {
     const { port, unix } = await relayTo(() => undefined);
     await new Promise<void>((resolve) => unix.close(() => resolve()));
     expect(await talk(port, 'anything')).toBe('');
+  });
+});
+
+describe('childEnv', () => {
+  it.each([
+    [
+      { PATH: '/usr/bin', SMG_SANDBOX_NODE_OPTIONS: '--require /p.cjs' },
+      { PATH: '/usr/bin', NODE_OPTIONS: '--require /p.cjs' },
+    ],
+    [
+      { PATH: '/usr/bin', NODE_OPTIONS: '--x', SMG_SANDBOX_NODE_OPTIONS: '--x --require /p.cjs' },
+      { PATH: '/usr/bin', NODE_OPTIONS: '--x --require /p.cjs' },
+    ],
+    [
+      { PATH: '/usr/bin', NODE_OPTIONS: '--x' },
+      { PATH: '/usr/bin', NODE_OPTIONS: '--x' },
+    ],
+  ])('gives the server the preload the relay did not load (%#)', (env, expected) => {
+    expect(childEnv(env)).toEqual(expected);
+    expect(childEnv(env)).toEqual(expected);
   });
 });

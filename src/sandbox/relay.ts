@@ -88,7 +88,7 @@ function main(argv: readonly string[]): void {
     // Later errors (a failed accept) must not end the relay and the server with it.
     server.removeAllListeners('error');
     server.on('error', (error) => process.stderr.write(`secure-mcp-gateway sandbox relay: ${error.message}\n`));
-    const child = spawn(parsed.command, parsed.args, { stdio: 'inherit' });
+    const child = spawn(parsed.command, parsed.args, { stdio: 'inherit', env: childEnv(process.env) });
     const forward = (signal: NodeJS.Signals) => () => {
       child.kill(signal);
     };
@@ -113,4 +113,14 @@ function main(argv: readonly string[]): void {
 // Run only as the built entry (dist/sandbox-relay.cjs), not when a test imports the module.
 if (typeof require !== 'undefined' && typeof module !== 'undefined' && require.main === module) {
   main(process.argv.slice(2));
+}
+
+/**
+ * The server's environment: the relay's own, with SMG_SANDBOX_NODE_OPTIONS as NODE_OPTIONS. The launcher passes the
+ * proxy preload that way so that only the server loads it, not the relay (whose Node would parse 0.5 MB for nothing
+ * at every start).
+ */
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SMG_SANDBOX_NODE_OPTIONS: options, ...rest } = env;
+  return options === undefined ? rest : { ...rest, NODE_OPTIONS: options };
 }
