@@ -20,15 +20,39 @@
 
 import type * as Undici from 'undici';
 
+/**
+ * The global dispatcher, made on first use: undici's module code runs when the server first fetches, not at every
+ * Node start in the sandbox (npx alone starts two). It loads when a request needs it; a failure then is a failed
+ * request, and the proxy is still the only way out.
+ */
+function lazyDispatcher(): Pick<Undici.Dispatcher, 'dispatch' | 'close' | 'destroy'> {
+  let agent: Undici.Dispatcher | undefined;
+  const real = (): Undici.Dispatcher => {
+    if (!agent) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const undici = require('undici') as typeof Undici;
+      agent = new undici.EnvHttpProxyAgent({ proxyTunnel: false });
+    }
+    return agent;
+  };
+  return {
+    dispatch: (options, handler) => real().dispatch(options, handler),
+    close: (() => (agent ? agent.close() : Promise.resolve())),
+    destroy: (() => (agent ? agent.destroy() : Promise.resolve())),
+  };
+}
+
 function install(): void {
   const env = process.env;
   const proxied = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((k) => env[k]);
   if (!proxied) return;
-  // A require() inside the try, not an import: an import would run undici's module code before any try could
-  // catch what it throws.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const undici = require('undici') as typeof Undici;
-  undici.setGlobalDispatcher(new undici.EnvHttpProxyAgent({ proxyTunnel: false }));
+  // Where undici's setGlobalDispatcher puts it, and where Node's built-in fetch looks for it.
+  Object.defineProperty(globalThis, Symbol.for('undici.globalDispatcher.1'), {
+    value: lazyDispatcher(),
+    writable: true,
+    enumerable: false,
+    configurable: false,
+  });
 }
 
 try {
