@@ -168,6 +168,22 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(config.servers.filesystem!.enabled).toBe(false);
     // The folder server-filesystem serves becomes its roots (issue 15, class 9).
     expect(config.servers.filesystem!.roots).toEqual([h.home]);
+    // Issue 19: a sandbox profile per stdio server, from its command line, and one line each saying why.
+    expect(config.servers.filesystem!.sandbox).toEqual({
+      network: { allow: ['registry.npmjs.org'] },
+      home: 'persistent',
+    });
+    expect(config.servers.fetch!.sandbox).toEqual({ network: 'all', home: 'persistent' });
+    expect(config.servers.sqlite!.sandbox).toEqual({
+      network: { allow: ['pypi.org', 'files.pythonhosted.org'] },
+      home: 'persistent',
+    });
+    expect(config.servers.github!.sandbox).toBe(true); // server-everything under the name "github": no API to call
+    expect(config.servers.linear).not.toHaveProperty('sandbox');
+    expect(r.stdout).toMatch(/^ {9}sandbox: network all, persistent home: it browses the web/m);
+    expect(r.stdout).toContain(
+      `sandbox: allow registry.npmjs.org, persistent home: npx downloads it from registry.npmjs.org and keeps its cache in a persistent home; its folders ${h.home} are its roots, mounted read-write`,
+    );
     expect(mode(gatewayHome)).toBe(0o700);
     expect(mode(file)).toBe(0o600);
     const vault = path.join(gatewayHome, 'vault.enc');
