@@ -79,10 +79,27 @@ const vendor = await build({
   metafile: true,
 });
 
+// The sandbox's helpers (issue 19) run inside the sandbox from a read-only mount of dist/, without node_modules and
+// under whatever Node the server uses: each is one CommonJS file with everything bundled. sandbox-relay.cjs uses node:*
+// only; sandbox-preload.cjs (NODE_OPTIONS=--require) bundles undici for its EnvHttpProxyAgent.
+const sandbox = await build({
+  entryPoints: { 'sandbox-relay': 'src/sandbox/relay.ts', 'sandbox-preload': 'src/sandbox/proxy-preload.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+});
+
 // The bundled packages are not installed beside the package, so their licence texts would be lost: collect the
 // licence file of every package the bundle holds code from (most licences, MIT first, require the notice to travel).
 const packages = new Map();
-for (const input of [...Object.keys(metafile.inputs), ...Object.keys(vendor.metafile.inputs)]) {
+for (const input of [metafile, vendor.metafile, sandbox.metafile].flatMap((m) => Object.keys(m.inputs))) {
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!match) continue;
   const dir = input.slice(0, match.index + match[0].length - 1);

@@ -254,6 +254,7 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
           ...(profile.stopAfterDenials !== undefined ? { stopAfterDenials: profile.stopAfterDenials } : {}),
           stopWindowSeconds: profile.stopWindowSeconds,
           resolve: config.sandbox.resolve,
+          ...(config.sandbox.bwrap !== undefined ? { bwrap: config.sandbox.bwrap } : {}),
         };
     }
     const credentialPaths = server.credentialPaths ?? 'deny';

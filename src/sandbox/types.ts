@@ -24,6 +24,8 @@ export interface ResolvedSandbox {
   stopWindowSeconds: number;
   /** Static name → address map the egress proxy consults before DNS (top-level sandbox.resolve). */
   resolve: Record<string, string>;
+  /** The bubblewrap program (top-level sandbox.bwrap); default "bwrap" on PATH. */
+  bwrap?: string;
 }
 
 /** A connection the egress proxy refused. */
@@ -49,3 +51,18 @@ export const SANDBOX_RULES = [
   'sandbox.unavailable',
   'sandbox.stopped',
 ] as const;
+
+/**
+ * A server that must be sandboxed and cannot be, or that its sandbox policy stopped. The message starts with the
+ * rule id and names the cause. It lives here, not in launch.ts, so that upstream/ recognises it without loading the
+ * launcher at start-up.
+ */
+export class SandboxRefusedError extends Error {
+  constructor(
+    readonly ruleId: 'sandbox.unavailable' | 'sandbox.stopped',
+    detail: string,
+  ) {
+    super(`${ruleId}: ${detail}`);
+    this.name = 'SandboxRefusedError';
+  }
+}

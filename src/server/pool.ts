@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { LoadedConfig, ResolvedServer } from '../config/load.js';
 import { resolvePaths } from '../config/paths.js';
+import type { SandboxEvent } from '../sandbox/types.js';
 import { GatewayError } from '../errors.js';
 import { lazyProvider } from '../guardrails/providers/lazy.js';
 import type { AsyncDetector } from '../guardrails/types.js';
@@ -62,6 +63,8 @@ export interface PoolResources {
   mask: (text: string) => string;
   /** `serve`: OAuth tokens are per user (pool "<project>/<user>"); a project's shared pool uses nobody's. */
   oauthPerUser?: boolean;
+  /** The gateway's home (SMG_HOME): hidden from sandboxes, the parent of their persistent homes (issue 19). */
+  home: string;
   /** Releases what these resources opened (the judges' connections and document watchers). */
   close(): Promise<void>;
 }
@@ -127,6 +130,7 @@ export function createPoolResources(opts: {
     judges,
     audit,
     mask: (text) => redactor.text(masked(text)),
+    home: resolvePaths().home,
     close: async () => {
       await judges?.close();
     },
@@ -159,6 +163,8 @@ export class UpstreamPool {
   private readonly subscribers = new Map<string, number>();
   private started = false;
   private closing: Promise<void> | undefined;
+  /** Recent egress denials per server (epoch ms), for sandbox.stopAfterDenials. */
+  private readonly denials = new Map<string, number[]>();
   /** Upstreams that went away and are being restarted, for the crashed → restarted audit events. */
   private readonly down = new Set<string>();
   /** Stops re-checking integrity when the shared store comes back (see the constructor). */
@@ -197,6 +203,15 @@ export class UpstreamPool {
           restartMaxDelayMs: up.restartMaxDelayMs,
           maxMessageBytes: up.maxMessageBytes,
           ...(oauthUser !== undefined ? { oauthUser } : {}),
+          ...(server.sandbox
+            ? {
+                sandbox: {
+                  gatewayHome: res.home,
+                  gatewayEnv: process.env,
+                  onEvent: (e: SandboxEvent) => this.onSandboxEvent(e),
+                },
+              }
+            : {}),
           onCatalog: (n, catalog) => this.onCatalog(n, catalog),
           onNotification: (n, notification) => {
             for (const listener of this.notificationListeners) listener(n, notification);
@@ -371,6 +386,32 @@ export class UpstreamPool {
           this.checkIntegrity(server, catalog, live ? 'live' : 'cache');
         });
     }
+  }
+
+  /**
+   * What a server's sandbox reported (issue 19): into the audit (and so the metrics), the log, and the server's
+   * stop policy. A server whose egress is denied `stopAfterDenials` times within its window is halted
+   * (sandbox.stopped): a compromised server that keeps trying to reach out loses its process, not just its packets.
+   */
+  private onSandboxEvent(e: SandboxEvent): void {
+    this.res.audit.sandbox(e);
+    const log = this.res.log.child({ server: e.server });
+    // The egress proxy logs each denial itself, with the host and the rule.
+    if (e.event === 'unconfined') log.warn(`sandbox: the server runs unconfined: ${e.reason}`);
+    else if (e.event === 'refused') log.error(`sandbox: the server is refused: ${e.reason}`);
+    if (e.event !== 'egress-denied') return;
+    const upstream = this.upstreams.get(e.server);
+    const profile = upstream?.server.sandbox;
+    if (!upstream || profile?.stopAfterDenials === undefined || upstream.halted !== undefined) return;
+    const now = Date.now();
+    const recent = (this.denials.get(e.server) ?? []).filter((t) => now - t < profile.stopWindowSeconds * 1000);
+    recent.push(now);
+    this.denials.set(e.server, recent);
+    if (recent.length < profile.stopAfterDenials) return;
+    const reason = `sandbox.stopped: its network access was denied ${recent.length} times within ${profile.stopWindowSeconds} s (last: ${e.host}:${e.port}, ${e.ruleId}); it stays stopped until the gateway restarts`;
+    this.res.audit.sandbox({ event: 'stopped', server: e.server, reason, denials: recent.length });
+    log.error(`sandbox: ${reason}`);
+    upstream.halt(reason);
   }
 
   /** An upstream that went away is `crashed`; when it is ready again it is `restarted` (audit events). */

@@ -31,6 +31,7 @@ import {
 import type { ResolvedServer } from '../config/load.js';
 import { guarded } from '../pipeline/crossings.js';
 import type { Logger } from '../log.js';
+import type { SandboxEvent } from '../sandbox/types.js';
 import { VERSION } from '../version.js';
 import { DirectCaller } from './direct-call.js';
 import { keepProgressOrder } from './progress-order.js';
@@ -72,6 +73,19 @@ export interface ConnectOptions {
    * `serve`: only a client_credentials server, the gateway's own identity, gets a token).
    */
   oauthUser?: string | null;
+  /**
+   * stdio: where a sandboxed server's events go, and the gateway's home and environment (issue 19). Default: the
+   * home of resolvePaths(), this process's environment, and events to the log only (the CLI's scan, tools, doctor).
+   */
+  sandbox?: SandboxContext;
+}
+
+export interface SandboxContext {
+  /** The gateway's home: hidden from sandboxes, and the parent of persistent sandbox homes. */
+  gatewayHome: string;
+  /** The gateway's own environment (its PATH finds bwrap). */
+  gatewayEnv: NodeJS.ProcessEnv;
+  onEvent: (event: SandboxEvent) => void;
 }
 
 export interface Connection {

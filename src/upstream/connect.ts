@@ -16,6 +16,9 @@ import {
   type ConnectOptions,
   type Connection,
 } from './client.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { resolvePaths } from '../config/paths.js';
+import type { SandboxEvent } from '../sandbox/types.js';
 import { StdioUpstreamTransport } from './stdio-transport.js';
 
 // Callers outside this folder keep importing connections from here.
@@ -67,14 +70,16 @@ export async function openConnection(server: ResolvedServer, connectOptions: Con
 }
 
 async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<Connection> {
+  const launch = server.sandbox ? await sandboxed(server, opts) : undefined;
   const transport = new StdioUpstreamTransport({
-    command: server.command!,
-    args: server.args,
-    env: server.env,
-    cwd: server.cwd,
+    command: launch?.command ?? server.command!,
+    args: launch?.args ?? server.args,
+    env: launch?.env ?? server.env,
+    cwd: launch ? launch.cwd : server.cwd,
     log: opts.log,
     mask: opts.mask,
     maxMessageBytes: opts.maxMessageBytes,
+    ...(launch ? { afterExit: () => launch.cleanup() } : {}),
   });
   const client = createClient(opts.relay, configuredRoots(server));
   try {
@@ -98,6 +103,35 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * The command line of a server with a sandbox profile (sandbox/launch.ts, loaded only for such servers). A server
+ * the sandbox refuses throws SandboxRefusedError, which the Upstream keeps as its reason instead of retrying.
+ */
+async function sandboxed(server: ResolvedServer, opts: ConnectOptions) {
+  const context = opts.sandbox ?? {
+    gatewayHome: resolvePaths().home,
+    gatewayEnv: process.env,
+    onEvent: (e: SandboxEvent) => opts.log.warn({ sandbox: e }, `sandbox: ${e.event}`),
+  };
+  const { prepareLaunch } = await import('../sandbox/launch.js');
+  const launch = await prepareLaunch({
+    server: server.name,
+    command: server.command!,
+    args: server.args,
+    env: { ...getDefaultEnvironment(), ...server.env },
+    cwd: server.cwd,
+    roots: server.roots,
+    profile: server.sandbox!,
+    gatewayHome: context.gatewayHome,
+    bwrap: server.sandbox!.bwrap,
+    gatewayEnv: context.gatewayEnv,
+    log: opts.log,
+    onEvent: context.onEvent,
+  });
+  opts.log.info({ sandbox: launch.summary }, launch.confined ? 'upstream sandboxed' : 'upstream runs unconfined');
+  return launch;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

@@ -25,6 +25,8 @@ export interface StdioUpstreamOptions {
   maxMessageBytes: number;
   /** How long close() waits after SIGTERM before SIGKILL. */
   killGraceMs?: number;
+  /** Runs once the child has ended (a sandbox's egress proxy and cgroups are released here). */
+  afterExit?: () => Promise<void>;
 }
 
 export interface ExitInfo {
@@ -84,7 +86,8 @@ export class StdioUpstreamTransport implements Transport {
       this.exited = new Promise((done) =>
         child.once('close', (code, signal) => {
           this.exitInfo = { code, signal };
-          done(this.exitInfo);
+          const after = this.opts.afterExit?.() ?? Promise.resolve();
+          void after.catch(() => undefined).then(() => done(this.exitInfo!));
         }),
       );
 

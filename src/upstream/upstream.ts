@@ -29,9 +29,11 @@ import { GatewayError, messageOf, plainMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
+import type { SandboxContext } from './client.js';
 import type { DirectCallOptions } from './direct-call.js';
 import { UpstreamGoneError } from './stdio-transport.js';
 import { SignInRequiredError } from '../oauth/provider.js';
+import { SandboxRefusedError } from '../sandbox/types.js';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 
@@ -47,6 +49,8 @@ export interface UpstreamOptions {
   onStateChange?: (server: string, state: UpstreamState) => void;
   /** Whose OAuth tokens a remote server uses (ConnectOptions.oauthUser). */
   oauthUser?: string | null;
+  /** What a sandboxed stdio server needs from the gateway (ConnectOptions.sandbox). */
+  sandbox?: SandboxContext;
   /** The upstream's log messages and resource updates, for the pool to relay (unfiltered, unmasked). */
   onNotification?: (server: string, notification: UpstreamNotification) => void;
 }
@@ -66,6 +70,12 @@ export class Upstream {
    * no token. Calls fail with it at once instead of waiting for a connection that cannot come.
    */
   signInRequired: string | undefined;
+  /**
+   * Set when the sandbox refused this server (sandbox.unavailable: `required` and no sandbox here) or its policy
+   * stopped it (sandbox.stopped, issue 19): the message names the rule and the cause. The server is not restarted
+   * until the gateway is, and calls fail with the message at once.
+   */
+  halted: string | undefined;
   restarts = 0;
   /**
    * When the current connection became ready (epoch ms, sub-millisecond): a call that arrived before it waited for
@@ -135,6 +145,7 @@ export class Upstream {
         timeoutMs: this.opts.connectTimeoutMs,
         maxMessageBytes: this.opts.maxMessageBytes,
         ...(this.opts.oauthUser !== undefined ? { oauthUser: this.opts.oauthUser } : {}),
+        ...(this.opts.sandbox ? { sandbox: this.opts.sandbox } : {}),
       });
       if (this.isClosed()) {
         await connection.close();
@@ -175,6 +186,10 @@ export class Upstream {
       this.lastError = messageOf(error);
       this.signInRequired = error instanceof SignInRequiredError ? error.message : undefined;
       this.log.error({ err: this.lastError }, 'upstream failed to connect');
+      if (error instanceof SandboxRefusedError) {
+        this.halt(error.message);
+        return;
+      }
       // Waiting calls would only time out: the sign-in is a person's, and `auth login` is seen at the next attempt.
       if (this.signInRequired !== undefined) {
         for (const w of this.waiters) w.reject(this.signInError());
@@ -286,7 +301,7 @@ export class Upstream {
   private onConnectionClosed(connection: Connection, upSince: number): void {
     if (this.connection !== connection) return;
     this.connection = undefined;
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.halted !== undefined) return;
     this.lastError = `${connection.describeEnd()}`;
     this.log.error({ end: this.lastError }, 'upstream went away; restarting');
     if (Date.now() - upSince > STABLE_AFTER_MS) this.attempts = 0;
@@ -307,6 +322,29 @@ export class Upstream {
     this.timer.unref();
   }
 
+  /**
+   * Stops the server for good (until the gateway restarts): the sandbox refused it, or its policy stopped it. Calls
+   * waiting for it and every later call fail with `reason`.
+   */
+  halt(reason: string): void {
+    if (this.state === 'closed' || this.halted !== undefined) return;
+    this.halted = reason;
+    this.lastError = reason;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.log.error({ reason }, 'upstream stopped');
+    for (const w of this.waiters) w.reject(this.haltError());
+    this.waiters.clear();
+    const connection = this.connection;
+    this.connection = undefined;
+    this.setState('backoff');
+    void connection?.close().catch((error: unknown) => this.log.warn({ err: messageOf(error) }, 'close failed'));
+  }
+
+  private haltError(): GatewayError {
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream "${this.name}" is unavailable: ${this.halted ?? ''}`);
+  }
+
   /** A sign-in just happened (serve's OAuth callback): connect again now, not at the end of the back-off. */
   retrySignIn(): void {
     if (this.signInRequired === undefined || this.state !== 'backoff' || this.timer === undefined) return;
@@ -319,6 +357,7 @@ export class Upstream {
   ready(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     if (this.connection && this.state === 'ready') return Promise.resolve(this.connection);
     if (this.state === 'closed') return Promise.reject(this.unavailable('the gateway is shutting down'));
+    if (this.halted !== undefined) return Promise.reject(this.haltError());
     if (this.signInRequired !== undefined && this.state === 'backoff') {
       // The person may have run `auth login` since: try again now rather than at the end of the back-off (up to
       // 30 s), at most once a second; the call waits for that attempt, whose failure answers it at once.

@@ -25,6 +25,7 @@
 import { lookup } from 'node:dns/promises';
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
+import { classifyAddress, parseAddress, parseNetwork } from '../../util/ip-address.js';
 import { createNameMatcher } from '../glob.js';
 import { typeName } from './show.js';
 import type { ArgCheck, ArgCheckResult, ArgViolation, UrlRuleId } from './types.js';
@@ -51,20 +52,6 @@ export interface UrlCheckDeps {
   resolver?: (host: string) => Promise<readonly string[]>;
 }
 
-type Address = ipaddr.IPv4 | ipaddr.IPv6;
-
-const METADATA_ADDRESSES = new Set([
-  '169.254.169.254', // AWS, GCP, Azure, Oracle, DigitalOcean, OpenStack
-  '169.254.170.2', // AWS ECS task metadata
-  '169.254.170.23', // AWS EKS pod identity
-  '169.254.0.23', // Tencent Cloud
-  '168.63.129.16', // Azure WireServer (a public address!)
-  '100.100.100.200', // Alibaba Cloud
-  '192.0.0.192', // Oracle Cloud (legacy)
-  'fd00:ec2::254', // AWS IMDS over IPv6
-  'fd00:ec2::23', // AWS EKS pod identity over IPv6
-]);
-
 const METADATA_HOSTS = new Set([
   'metadata.google.internal', // GCP
   'metadata.goog', // GCP
@@ -87,67 +74,9 @@ const DEFAULT_SCHEMES = ['http', 'https'];
 const DEFAULT_TIMEOUT_MS = 2000;
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
-const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
 
 function violation(ruleId: UrlRuleId, reason: string): ArgViolation {
   return { ruleId, reason };
-}
-
-/** What a private address is, or null when it is public. */
-function classify(addr: Address, allowed: readonly [Address, number][]): { what: string; metadata: boolean } | null {
-  if (METADATA_ADDRESSES.has(addr.toString())) return { what: 'a cloud metadata address', metadata: true };
-  if (allowed.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits))) return null;
-  if (addr.kind() === 'ipv4') {
-    const range = addr.range();
-    return range === 'unicast' ? null : { what: `${rangeName(range)} address`, metadata: false };
-  }
-  const v6 = addr as ipaddr.IPv6;
-  const range = v6.range();
-  const embedded = embeddedIPv4(v6, range);
-  if (embedded) {
-    const inner = classify(embedded, allowed);
-    if (!inner) return null;
-    return { what: `an IPv6 form of ${inner.what} (${embedded.toString()})`, metadata: inner.metadata };
-  }
-  if (range === 'unicast' && v6.match(GLOBAL_UNICAST)) return null;
-  return { what: `${rangeName(range === 'unicast' ? 'reserved' : range)} address`, metadata: false };
-}
-
-/** The IPv4 address carried by an IPv4-mapped, IPv4-compatible, SIIT, NAT64 or 6to4 address. */
-function embeddedIPv4(v6: ipaddr.IPv6, range: string): ipaddr.IPv4 | undefined {
-  const p = v6.parts;
-  const fromParts = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
-  if (range === 'ipv4Mapped' || range === 'rfc6145') return fromParts(p[6]!, p[7]!);
-  if (range === 'rfc6052' && p[2] === 0) return fromParts(p[6]!, p[7]!); // 64:ff9b::/96 (not the local-use /48)
-  if (range === '6to4') return fromParts(p[1]!, p[2]!);
-  if (range === 'unicast' && p.slice(0, 6).every((x) => x === 0)) return fromParts(p[6]!, p[7]!); // ::a.b.c.d
-  return undefined;
-}
-
-/** "a loopback", "an unspecified", … (with the article: the reason reads "points to a loopback address"). */
-function rangeName(range: string): string {
-  const names: Record<string, string> = {
-    unspecified: 'an unspecified',
-    broadcast: 'a broadcast',
-    multicast: 'a multicast',
-    linkLocal: 'a link-local',
-    loopback: 'a loopback',
-    carrierGradeNat: 'a carrier-grade NAT (CGNAT)',
-    private: 'a private-network',
-    uniqueLocal: 'a unique-local',
-    deprecatedSiteLocal: 'a site-local',
-    rfc6052: 'a local-use NAT64',
-    teredo: 'a Teredo tunnel',
-    reserved: 'a reserved',
-  };
-  return names[range] ?? `a reserved (${range})`;
-}
-
-function parseAddress(host: string): Address | undefined {
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  if (ipaddr.IPv6.isValid(bare)) return ipaddr.IPv6.parse(bare);
-  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare);
-  return undefined;
 }
 
 /** A host glob in the form it will be compared to: lower case, punycode labels, no trailing dot. */
@@ -178,11 +107,7 @@ export function createUrlCheck(opts: UrlOptions = {}, deps: UrlCheckDeps = {}): 
   const schemes = new Set((opts.schemes ?? DEFAULT_SCHEMES).map((s) => s.toLowerCase().replace(/:$/, '')));
   const hostMatcher = opts.hosts ? createNameMatcher(opts.hosts.map(normaliseGlob)) : undefined;
   const blockPrivate = opts.blockPrivate ?? true;
-  const allowed = (opts.allowAddresses ?? []).map((cidr): [Address, number] => {
-    if (cidr.includes('/')) return ipaddr.parseCIDR(cidr);
-    const addr = ipaddr.parse(cidr);
-    return [addr, addr.kind() === 'ipv4' ? 32 : 128];
-  });
+  const allowed = (opts.allowAddresses ?? []).map(parseNetwork);
   const resolver = deps.resolver ?? systemResolver;
   const timeoutMs = opts.resolveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
@@ -197,7 +122,7 @@ export function createUrlCheck(opts: UrlOptions = {}, deps: UrlCheckDeps = {}): 
     for (const address of addresses) {
       const parsed = ipaddr.isValid(address) ? ipaddr.process(address) : undefined;
       if (!parsed) return violation('args.url.unresolvable', `${shown}: ${host} resolved to a non-address`);
-      const problem = classify(parsed, allowed);
+      const problem = classifyAddress(parsed, allowed);
       if (problem) {
         return violation(
           problem.metadata ? 'args.url.metadata' : 'args.url.private-address',
@@ -257,7 +182,7 @@ export function createUrlCheck(opts: UrlOptions = {}, deps: UrlCheckDeps = {}): 
 
     const address = parseAddress(host);
     if (address) {
-      const problem = classify(address, allowed);
+      const problem = classifyAddress(address, allowed);
       if (!problem) return null;
       return violation(
         problem.metadata ? 'args.url.metadata' : 'args.url.private-address',
