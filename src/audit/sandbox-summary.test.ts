@@ -19,7 +19,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const notAllowed = { ruleId: 'sandbox.egress.not-allowed', reason: 'evil.example is not in the allow list' };
 const events: SandboxEvent[] = [
-  { event: 'unconfined', server: 'web', reason: '"sandbox": false' },
+  { event: 'unconfined', server: 'web', reason: 'macOS has no sandbox for servers yet' },
   { event: 'egress-denied', server: 'gh', host: 'evil.example', port: 443, ...notAllowed },
   { event: 'egress-denied', server: 'gh', host: 'evil.example', port: 443, ...notAllowed },
   { event: 'egress-denied', server: 'gh', host: 'evil.example', port: 443, ...notAllowed },
@@ -96,7 +96,7 @@ describe('sandbox records in the audit log', () => {
     ]);
     expect(s.stopped).toMatchObject([{ server: 'gh', count: 1, denials: 4 }]);
     expect(s.refused).toMatchObject([{ server: 'vault', reason: expect.stringContaining('bwrap') as string }]);
-    expect(s.unconfined).toMatchObject([{ server: 'web', reason: '"sandbox": false' }]);
+    expect(s.unconfined).toMatchObject([{ server: 'web', reason: 'macOS has no sandbox for servers yet' }]);
   });
 
   it('show in audit stats', () => {
@@ -104,7 +104,7 @@ describe('sandbox records in the audit log', () => {
     expect(text).toMatch(/gh +evil\.example:443 +sandbox\.egress\.not-allowed +3/);
     expect(text).toContain('sandbox stopped: gh');
     expect(text).toContain('sandbox refused to start: vault');
-    expect(text).toContain('ran unconfined: web ("sandbox": false)');
+    expect(text).toContain('ran unconfined: web (macOS has no sandbox for servers yet)');
     expect(formatStats(computeStats([]))).not.toContain('sandbox');
   });
 
