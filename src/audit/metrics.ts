@@ -5,7 +5,7 @@
  * series. `metricEvents` turns an audit call record into the measurements both sides record.
  */
 import type { CallRecord } from './record.js';
-import type { CallTiming } from './sink.js';
+import type { AuditEvent, CallTiming } from './sink.js';
 
 export interface MetricDef {
   otel: string;
@@ -61,6 +61,13 @@ export const METRICS = {
     help: 'upstream servers that went away and were restarted',
     labels: ['server'],
   },
+  sandboxEvents: {
+    otel: 'smg.sandbox.events',
+    prom: 'smg_sandbox_events_total',
+    type: 'counter',
+    help: 'sandbox events (egress-denied, stopped, unconfined, refused), by server, event and rule',
+    labels: ['server', 'event', 'rule'],
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricName = keyof typeof METRICS;
@@ -87,4 +94,26 @@ export function callMeasurements(record: CallRecord, timing: CallTiming): Measur
   for (const s of record.stages)
     out.push({ metric: 'stageDuration', labels: { stage: s.stage, slot: s.slot }, value: s.ms / 1000 });
   return out;
+}
+
+/**
+ * The rule a sandbox event counts under when the record names none: a stop is `sandbox.stopped`, a refused server
+ * `sandbox.unavailable`; an unconfined server broke no rule, so "(none)" (its reason says why: no profile, `false`,
+ * or no sandbox on this machine).
+ */
+const SANDBOX_EVENT_RULE: Record<string, string> = {
+  stopped: 'sandbox.stopped',
+  refused: 'sandbox.unavailable',
+};
+
+/** What one audit event (not a call) adds to the metrics: upstream restarts and sandbox events. */
+export function eventMeasurements(event: AuditEvent): Measurement[] {
+  const server = typeof event.server === 'string' ? event.server : '(unknown)';
+  if (event.kind === 'upstream' && event.event === 'restarted')
+    return [{ metric: 'upstreamRestarts', labels: { server }, value: 1 }];
+  if (event.kind === 'sandbox' && typeof event.event === 'string') {
+    const rule = typeof event.ruleId === 'string' ? event.ruleId : (SANDBOX_EVENT_RULE[event.event] ?? '(none)');
+    return [{ metric: 'sandboxEvents', labels: { server, event: event.event, rule }, value: 1 }];
+  }
+  return [];
 }

@@ -25,7 +25,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import type { TelemetryConfig } from './config-schema.js';
-import { callMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
+import { callMeasurements, eventMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
 import type { LogForwarder } from './log-forward.js';
 import type { AuditObserver } from './sink.js';
 
@@ -176,12 +176,12 @@ export function createOtelObserver(
       span.end(timing.end);
     },
     onEvent(event) {
-      if (event.kind === 'upstream' && event.event === 'restarted')
-        instruments.upstreamRestarts(1, { server: String(event.server) });
+      for (const m of eventMeasurements(event)) instruments[m.metric](m.value, m.labels);
       const attributes: Attributes = {};
       for (const [k, v] of Object.entries(event))
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[`smg.${k}`] = v;
-      const bad = event.kind === 'call' && event.outcome !== 'allowed';
+      // A sandbox event is always worth a look: a denial, a stop, a server unconfined or refused.
+      const bad = (event.kind === 'call' && event.outcome !== 'allowed') || event.kind === 'sandbox';
       otelLog.emit({
         severityNumber: bad ? SeverityNumber.WARN : SeverityNumber.INFO,
         severityText: bad ? 'WARN' : 'INFO',

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { callMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
+import { callMeasurements, eventMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
 import type { AuditObserver } from './sink.js';
 
 export interface PrometheusMetrics {
@@ -40,8 +40,7 @@ export function createPrometheusMetrics(opts: { processMetrics?: boolean } = {})
         for (const m of callMeasurements(record, timing)) add(m.metric, m.labels, m.value);
       },
       onEvent(event) {
-        if (event.kind === 'upstream' && event.event === 'restarted')
-          add('upstreamRestarts', { server: String(event.server) }, 1);
+        for (const m of eventMeasurements(event)) add(m.metric, m.labels, m.value);
       },
       onCache(cache, hit) {
         add('cacheLookups', { cache, result: hit ? 'hit' : 'miss' }, 1);

@@ -2,7 +2,8 @@
  * `audit report`: one self-contained HTML page, no script and no network (a Content-Security-Policy of
  * `default-src 'none'` says so to the browser). What a reader needs first comes first (issue 17): the blocked calls
  * (when, who, server, tool, rule, reason; newest first, capped, with the `audit query` line for the rest), then the
- * refused gateway keys, then the summary (totals, calls and blocks over time as an inline SVG bar chart, the top
+ * refused gateway keys, then what the sandbox did (issue 19: egress denials by server, host:port and rule; servers
+ * stopped by policy, refused a start or run unconfined), then the summary (totals, calls and blocks over time as an inline SVG bar chart, the top
  * rules, the servers and tools with their p50/p99 latency without upstream start-up waits), then the rest grouped:
  * integrity and configuration events by kind and server with counts (the tool names folded in a <details>),
  * upstream crashes and restarts by server, approvals.
@@ -12,6 +13,7 @@
  * HTML-escaped. Pure: records in, HTML out.
  */
 import { isCall, type AnyRecord } from './query.js';
+import type { SandboxSummary } from './sandbox-summary.js';
 import { computeStats } from './stats.js';
 import type { VerifyReport } from './verify.js';
 
@@ -178,7 +180,7 @@ function more(id: string, n: number, command: string): string {
 }
 
 /** Kinds shown grouped under "Integrity and configuration events"; keys, upstreams and approvals have their own. */
-const OWN_SECTION = new Set(['call', 'key', 'sso', 'upstream', 'approval']);
+const OWN_SECTION = new Set(['call', 'key', 'sso', 'upstream', 'approval', 'sandbox']);
 
 /** Which groups come first: what blocked or lost something before what only recorded a fact. */
 const GROUP_ORDER = ['tool changed', 'tool blocked', 'audit.lost', 'audit.recovered', 'config reloaded', 'tool pinned'];
@@ -236,6 +238,51 @@ function items(g: Group, noun: string): Html | string {
   return new Html(
     `<details><summary>${list.length} ${noun}</summary><p class="items">${list.join(', ')}</p></details>`,
   );
+}
+
+/** The sandbox section: three small tables, or one line when the log holds no sandbox record at all. */
+function sandboxSection(s: SandboxSummary): string {
+  const total = s.denials.reduce((n, d) => n + d.count, 0);
+  const head = `<h2>Sandbox: egress denied ${total} time(s)</h2>`;
+  if (!s.denials.length && !s.stopped.length && !s.unconfined.length && !s.refused.length)
+    return `${head}\n<p class="empty" id="sandbox-none">No sandbox events (no egress denied, no server stopped, refused or run unconfined).</p>`;
+  const server = { head: 'server', kind: 'id', width: '140px' } as const;
+  const count = { head: 'count', kind: 'num', width: '70px' } as const;
+  const last = { head: 'last', kind: 'time', width: '160px' } as const;
+  const reason = { head: 'last reason', kind: 'reason' } as const;
+  return `${head}
+<h3>Egress denials</h3>
+${table(
+  'sandbox-denials',
+  [
+    server,
+    { head: 'host:port', kind: 'id', width: '220px' },
+    { head: 'rule', kind: 'id', width: '250px' },
+    count,
+    last,
+    reason,
+  ],
+  s.denials.map((d) => [d.server, d.target, d.ruleId, d.count, when(d.last), d.reason]),
+  'No egress was denied.',
+)}
+<h3>Stopped by policy (stopAfterDenials)</h3>
+${table(
+  'sandbox-stopped',
+  [server, count, { head: 'denials', kind: 'num', width: '80px' }, last, reason],
+  s.stopped.map((d) => [d.server, d.count, d.denials, when(d.last), d.reason]),
+  'No server was stopped.',
+)}
+<h3>Refused or unconfined</h3>
+${table(
+  'sandbox-unconfined',
+  [server, { head: 'event', kind: 'text', width: '110px' }, count, last, reason],
+  [
+    ...s.refused.map((d) => [d.server, 'refused', d.count, when(d.last), d.reason]),
+    ...s.unconfined.map((d) => [d.server, 'unconfined', d.count, when(d.last), d.reason]),
+  ],
+  'No server was refused or run unconfined.',
+)}
+<p class="more" id="sandbox-more">Every record: <code>secure-mcp-gateway audit query --kind sandbox</code></p>`;
 }
 
 const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`);
@@ -335,9 +382,12 @@ ${more('refusals-more', refusals.length - Math.min(cap, refusals.length), 'secur
 ${keysUsed.length ? `<p class="muted" id="keys-used">Accepted: ${keysUsed.length} authentication(s) with ${new Set(keysUsed.map((r) => text(r.keyId))).size} key(s).</p>` : ''}
 ${ssoAccepted.length ? `<p class="muted" id="sso-accepted">Accepted SSO: ${ssoAccepted.length} session(s) of ${new Set(ssoAccepted.map((r) => text(r.user))).size} user(s) from ${esc([...new Set(ssoAccepted.map((r) => text(r.issuer)))].join(', '))}.</p>` : ''}
 </section>
+<section id="sec-sandbox">
+${sandboxSection(stats.sandbox)}
+</section>
 <section id="sec-summary">
 <h2>Summary</h2>
-<div class="cards"><div class="card"><b id="total-calls">${stats.calls}</b>calls</div><div class="card"><b>${stats.outcomes.allowed ?? 0}</b>allowed</div><div class="card"><b id="total-blocked">${stats.outcomes.blocked ?? 0}</b>blocked</div><div class="card"><b>${(stats.outcomes.errored ?? 0) + (stats.outcomes['upstream-error'] ?? 0)}</b>errored</div><div class="card"><b id="total-refusals">${refusals.length}</b>keys refused</div><div class="card"><b>${approvals.filter((a) => a.event === 'asked').length}</b>approvals asked</div></div>
+<div class="cards"><div class="card"><b id="total-calls">${stats.calls}</b>calls</div><div class="card"><b>${stats.outcomes.allowed ?? 0}</b>allowed</div><div class="card"><b id="total-blocked">${stats.outcomes.blocked ?? 0}</b>blocked</div><div class="card"><b>${(stats.outcomes.errored ?? 0) + (stats.outcomes['upstream-error'] ?? 0)}</b>errored</div><div class="card"><b id="total-refusals">${refusals.length}</b>keys refused</div><div class="card"><b id="total-egress-denied">${stats.sandbox.denials.reduce((n, d) => n + d.count, 0)}</b>egress denied</div><div class="card"><b>${approvals.filter((a) => a.event === 'asked').length}</b>approvals asked</div></div>
 <h3>Calls and blocks over time</h3>
 ${chart(records)}
 <h3>Top blocked rules</h3>

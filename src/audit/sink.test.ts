@@ -259,4 +259,35 @@ describe('prometheus metrics', () => {
       server.close();
     }
   });
+
+  it('counts sandbox events by server, event and rule', async () => {
+    const prom = createPrometheusMetrics();
+    const { sink, read } = setup({ observers: [prom.observer] });
+    const denial = { host: 'evil.example', port: 443, ruleId: 'sandbox.egress.not-allowed', reason: 'not listed' };
+    sink.sandbox({ event: 'egress-denied', server: 'gh', ...denial });
+    sink.sandbox({ event: 'egress-denied', server: 'gh', ...denial });
+    sink.sandbox({
+      event: 'egress-denied',
+      server: 'gh',
+      host: 'metadata',
+      port: 80,
+      ruleId: 'sandbox.egress.private-address',
+      reason: '169.254.169.254 is link-local',
+    });
+    sink.sandbox({ event: 'stopped', server: 'gh', reason: '3 denials in 60s', denials: 3 });
+    sink.sandbox({ event: 'refused', server: 'fs', reason: 'bwrap missing' });
+    sink.sandbox({ event: 'unconfined', server: 'web', reason: 'sandbox: false' });
+    await sink.close();
+    expect(read().map((r) => r.kind)).toEqual(Array(6).fill('sandbox'));
+    const text = await prom.registry.metrics();
+    expect(text).toContain(
+      'smg_sandbox_events_total{server="gh",event="egress-denied",rule="sandbox.egress.not-allowed"} 2',
+    );
+    expect(text).toContain(
+      'smg_sandbox_events_total{server="gh",event="egress-denied",rule="sandbox.egress.private-address"} 1',
+    );
+    expect(text).toContain('smg_sandbox_events_total{server="gh",event="stopped",rule="sandbox.stopped"} 1');
+    expect(text).toContain('smg_sandbox_events_total{server="fs",event="refused",rule="sandbox.unavailable"} 1');
+    expect(text).toContain('smg_sandbox_events_total{server="web",event="unconfined",rule="(none)"} 1');
+  });
 });

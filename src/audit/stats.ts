@@ -5,6 +5,7 @@
  * cost. Those waits are counted apart. Pure.
  */
 import { isCall, type AnyRecord } from './query.js';
+import { formatSandboxSummary, summarizeSandbox, type SandboxSummary } from './sandbox-summary.js';
 
 export interface LatencyRow {
   server: string;
@@ -23,6 +24,8 @@ export interface AuditStats {
   outcomes: Record<string, number>;
   blocksByRule: [string, number][];
   byTool: LatencyRow[];
+  /** What the sandbox denied, stopped, refused or left unconfined (issue 19). */
+  sandbox: SandboxSummary;
   first?: string;
   last?: string;
 }
@@ -44,7 +47,9 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
   let calls = 0;
   let first: string | undefined;
   let last: string | undefined;
+  const sandbox: AnyRecord[] = [];
   for (const r of records) {
+    if (r.kind === 'sandbox') sandbox.push(r);
     if (!isCall(r)) continue;
     calls++;
     first ??= r.ts;
@@ -84,6 +89,7 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
     outcomes,
     blocksByRule: [...rules].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
     byTool,
+    sandbox: summarizeSandbox(sandbox),
     ...(first ? { first } : {}),
     ...(last ? { last } : {}),
   };
@@ -109,5 +115,6 @@ export function formatStats(s: AuditStats): string {
       '',
       `latency leaves out upstream start-up: ${waits} call(s) waited for their server to start, the longest ${Math.max(...s.byTool.map((r) => r.maxWaitMs)).toFixed(0)} ms`,
     );
+  lines.push(...formatSandboxSummary(s.sandbox));
   return lines.join('\n');
 }

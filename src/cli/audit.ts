@@ -85,7 +85,7 @@ function withFilters(cmd: Command): Command {
     .option('-s, --server <name>', 'only this server')
     .option('-t, --tool <name>', 'only this tool (upstream or exposed name)')
     .option('-u, --user <user>', 'only this user')
-    .option('--kind <kind>', 'only records of this kind (call, tool, approval, key, upstream, config)');
+    .option('--kind <kind>', 'only records of this kind (call, tool, approval, key, sso, upstream, sandbox, config)');
 }
 
 export function auditCommand(): Command {
@@ -161,7 +161,7 @@ export function auditCommand(): Command {
 
   withFilters(withLogOptions(audit.command('report')))
     .description(
-      'write a self-contained HTML report (no scripts, no network): blocked calls first, refused keys, summary, grouped events',
+      'write a self-contained HTML report (no scripts, no network): blocked calls first, refused keys, sandbox, summary, grouped events',
     )
     .requiredOption('-o, --out <file>', 'the HTML file to write')
     .action((opts: LogOptions & FilterOptions & { out: string }) => {

@@ -97,6 +97,7 @@ function describeImport(plan: ImportPlan, paths: ImportPaths): string[] {
           : `         moved ${s.moved.join(', ')} to ${path.join(path.dirname(paths.config), 'secrets', `${s.name}.env`)} (0600)`,
       );
     for (const u of new Set(s.from.unresolved)) if (s.status === 'new') lines.push(`         needs a value: ${u}`);
+    if (s.sandbox !== undefined && s.status === 'new') lines.push(`         ${s.sandbox}`);
   }
   if (plan.configText !== undefined) lines.push(`${plan.configExists ? 'update' : 'create'}   ${paths.config}`);
   return lines;

@@ -8,6 +8,9 @@
  * - the launcher check of the command as written in the config (launcher.unpinned, …), even when the server cannot
  *   be reached: that finding needs no connection. Its fix is the edit of the gateway config, worded by the function
  *   `doctor` calls too (integrity/launcher.ts configLauncherFindings).
+ * - the sandbox check of each stdio server as configured (issue 19): sandbox.unconfined (medium with no profile,
+ *   low when `"sandbox": false` says so on purpose) and sandbox.network-all (medium); no connection needed either,
+ *   and `doctor` reports the same findings (configuredSandboxFindings).
  * The scan always runs every rule, whatever integrity.poisoning.action says: it reports, the policy decides.
  *
  * Exit code (main.ts): 1 when a server cannot be reached (the scan is incomplete; the report names it), else 6 when a
@@ -82,6 +85,46 @@ export function configuredLauncherFindings(
   );
 }
 
+/**
+ * The sandbox findings of configured stdio servers (issue 19), from the config alone; `scan` reports each and
+ * `doctor` (checks/sandbox.ts) groups them. A server with no profile of its own and no sandbox.default is medium:
+ * it can read and write whatever the gateway's user can and reach any host, and nobody decided that. An explicit
+ * `"sandbox": false` is low: a decision was made, the finding only keeps it visible. Every severity here is below
+ * the default --fail-on high, so a config without profiles still scans with exit 0.
+ */
+export function configuredSandboxFindings(servers: readonly ResolvedServer[]): Finding[] {
+  const out: Finding[] = [];
+  for (const s of servers) {
+    if (s.kind !== 'stdio') continue;
+    const at = `servers.${s.name}`;
+    if (s.sandbox === undefined) {
+      const chosen = s.config.sandbox === false;
+      out.push({
+        ruleId: 'sandbox.unconfined',
+        severity: chosen ? 'low' : 'medium',
+        server: s.name,
+        where: 'sandbox',
+        message: chosen
+          ? `runs unconfined on purpose ("sandbox": false): it can read and write everything the gateway's user can, and reach any host`
+          : `runs unconfined (no "sandbox" profile, and sandbox.default is false): it can read and write everything the gateway's user can, and reach any host`,
+        remediation: chosen
+          ? `give ${at} a sandbox profile instead of false, e.g. "sandbox": {"network": {"allow": ["<host it needs>"]}} (docs/sandbox.md)`
+          : `add "sandbox": true to ${at} (no network, its roots read-write), or a profile (docs/sandbox.md); \`secure-mcp-gateway init\` proposes one per server`,
+      });
+    } else if (s.sandbox.network === 'all')
+      out.push({
+        ruleId: 'sandbox.network-all',
+        severity: 'medium',
+        server: s.name,
+        where: 'sandbox.network',
+        message:
+          'its sandbox leaves the network open (network "all"): it may reach any host, the local network and cloud metadata included',
+        remediation: `list the hosts it needs in ${at}.sandbox.network: {"allow": ["api.example.com", "*.example.com"]} (docs/sandbox.md)`,
+      });
+  }
+  return out;
+}
+
 export async function runScan(
   loaded: LoadedConfig | undefined,
   paths: GatewayPaths,
@@ -105,6 +148,8 @@ export async function runScan(
       if (server.command !== undefined)
         findings.push(...checkLauncher(server.command, server.args, { server: server.name }));
   } else findings.push(...(await configuredLauncherFindings(servers)));
+  // An inline server has no config entry to put a profile in: it gets no sandbox finding.
+  if (!inline) findings.push(...configuredSandboxFindings(servers));
   for (const { server, catalog, error } of listed) {
     if (catalog === undefined) {
       report.push({ server: server.name, error });

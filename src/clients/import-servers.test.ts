@@ -210,4 +210,76 @@ describe('importing client servers', () => {
       expect(fileServerRoots({ url: 'https://x' }, dir)).toBeUndefined();
     });
   });
+
+  describe('sandbox proposals (issue 19)', () => {
+    it('writes a profile per stdio server and says which and why; a remote server gets none', () => {
+      const { home, paths, source, config } = setup();
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-work-'));
+      const servers = {
+        github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_TOKEN: TOKEN } },
+        files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', work] },
+        local: { command: 'node', args: ['server.js'] },
+        remote: { url: 'https://mcp.example.com/mcp' },
+      };
+      const plan = planImport([source('claude-desktop', servers)], paths, home);
+      expect(plan.servers.map((s) => [s.name, s.sandbox])).toEqual([
+        [
+          'github',
+          'sandbox: allow api.github.com, registry.npmjs.org, persistent home: it calls the GitHub API; npx downloads it from registry.npmjs.org and keeps its cache in a persistent home',
+        ],
+        [
+          'files',
+          `sandbox: allow registry.npmjs.org, persistent home: npx downloads it from registry.npmjs.org and keeps its cache in a persistent home; its folders ${work} are its roots, mounted read-write`,
+        ],
+        [
+          'local',
+          'sandbox: default (no network): the default profile: no network, its roots read-write, an empty home',
+        ],
+        ['remote', undefined],
+      ]);
+      applyImport(plan, paths);
+      const written = config().servers;
+      expect(written.github!.sandbox).toEqual({
+        network: { allow: ['api.github.com', 'registry.npmjs.org'] },
+        home: 'persistent',
+      });
+      expect(written.files!.roots).toEqual([work]);
+      expect(written.files!.sandbox).toEqual({ network: { allow: ['registry.npmjs.org'] }, home: 'persistent' });
+      expect(written.local!.sandbox).toBe(true);
+      expect(written.remote).not.toHaveProperty('sandbox');
+      // Imported again: present, nothing proposed twice.
+      const again = planImport([source('claude-desktop', servers)], paths, home);
+      expect(again.servers.map((s) => [s.status, s.sandbox])).toEqual(Array(4).fill(['present', undefined]));
+      expect(again.configText).toBeUndefined();
+      fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it('finds a server imported before proposals, or with a profile the user changed, present, not new', () => {
+      const { home, paths, source } = setup();
+      const client = source('claude-desktop', {}).client;
+      const description = `imported from ${client.name} (${client.files[0]!.path})`;
+      fs.mkdirSync(paths.home, { recursive: true });
+      fs.writeFileSync(
+        paths.config,
+        JSON.stringify({
+          servers: {
+            old: { command: 'node', args: ['old.js'], description },
+            edited: { command: 'node', args: ['edited.js'], description, sandbox: { network: 'all' } },
+          },
+        }),
+      );
+      const plan = planImport(
+        [
+          source('claude-desktop', {
+            old: { command: 'node', args: ['old.js'] },
+            edited: { command: 'node', args: ['edited.js'] },
+          }),
+        ],
+        paths,
+        home,
+      );
+      expect(plan.servers.map((s) => s.status)).toEqual(['present', 'present']);
+      expect(plan.configText).toBeUndefined();
+    });
+  });
 });

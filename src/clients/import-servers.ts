@@ -16,6 +16,10 @@
  * narrow as the server's own. Only arguments after the package name that are existing directories, absolute or
  * `~/…`, count; without any, the server gets no roots (and the note says so in its description).
  *
+ * Each imported stdio server also gets a sandbox profile (issue 19), proposed from its command line by
+ * known-hosts.ts (an API's hosts, a launcher's registry, or the default profile), and `init` prints which and why.
+ * A user may change it afterwards: like roots, it is left out when deciding whether a server is already present.
+ *
  * Failure mode: an existing gateway config that does not parse throws, and nothing is written.
  */
 import fs from 'node:fs';
@@ -26,6 +30,7 @@ import type { ClientInfo } from './catalog.js';
 import { editJsonc, parseJsonc, writeAtomic, type Edit } from './client-file.js';
 import { gatewayServerName, isGatewayEntry, toGatewayServer, type ClientServer } from './entries.js';
 import { headerKey, isInlineSecret, secretArgs } from './inline-secrets.js';
+import { describeProposal, proposeSandbox } from './known-hosts.js';
 import { expandHome } from '../config/paths.js';
 import { getNodeValue } from 'jsonc-parser';
 import type { SecretStore } from '../vault/types.js';
@@ -52,6 +57,8 @@ export interface ImportedServer {
   note?: string;
   /** Keys moved out into the vault (or the secrets file). */
   moved: string[];
+  /** stdio, new: the sandbox profile proposed, in a few words, and why (one line of `init`). */
+  sandbox?: string;
 }
 
 export interface ImportPlan {
@@ -150,7 +157,7 @@ export function fileServerRoots(def: Record<string, unknown>, home: string): str
 /** Compared without the free-text description, the enabled flag and roots, which a user may have changed. */
 function sameShape(a: Candidate, b: Candidate): boolean {
   const strip = (d: Record<string, unknown>) => {
-    const { description: _d, enabled: _e, roots: _r, ...rest } = d;
+    const { description: _d, enabled: _e, roots: _r, sandbox: _s, ...rest } = d;
     return rest;
   };
   return isDeepStrictEqual(strip(a.def), strip(b.def));
@@ -172,7 +179,7 @@ function candidate(
   name: string,
   home: string,
   toVault: boolean,
-): Candidate & { moved: string[] } {
+): Candidate & { moved: string[]; sandbox?: string } {
   const def = toGatewayServer(s, home, client.name);
   const rel = `secrets/${name}.env`;
   const secrets = new Map<string, string>();
@@ -201,6 +208,16 @@ function candidate(
   if (roots !== undefined && roots.length > 0) def.roots = roots;
   else if (roots !== undefined)
     def.description = `${String(def.description)}; no roots: none of its arguments is an existing absolute directory, so path arguments are not confined`;
+  let sandbox: string | undefined;
+  if (typeof def.command === 'string') {
+    // Proposed from the command as the client wrote it, before a key on the command line becomes a reference.
+    const proposal = proposeSandbox(def.command, (def.args as string[] | undefined) ?? []);
+    def.sandbox = proposal.sandbox;
+    const why = [proposal.why];
+    if (roots !== undefined && roots.length > 0 && proposal.sandbox !== false)
+      why.push(`its folders ${roots.join(', ')} are its roots, mounted read-write`);
+    sandbox = `${describeProposal(proposal)}: ${why.join('; ')}`;
+  }
   // A key given on the command line (`--api-key sk-…`) moves too, as ARG_<index>.
   const args = def.args as string[] | undefined;
   if (args)
@@ -208,7 +225,7 @@ function candidate(
       args[i] = stash(`ARG_${i}`, args[i]!);
       moved.push(`args[${i}]`);
     }
-  return { def, secrets, moved };
+  return { def, secrets, moved, ...(sandbox !== undefined ? { sandbox } : {}) };
 }
 
 export function planImport(
@@ -295,6 +312,7 @@ export function planImport(
         name,
         status: 'new',
         moved: c.moved,
+        ...(c.sandbox !== undefined ? { sandbox: c.sandbox } : {}),
         ...(name !== base ? { note: `"${base}" is taken by another definition` } : {}),
       });
     }

@@ -238,10 +238,11 @@ describe('audit report', () => {
             readRow: [...document.querySelectorAll('#tools tbody tr')].map(cells).find((c) => c[1] === 'read_text_file'),
           };
         })()`);
-        // The order a reader meets: blocks, refusals, the summary, then the grouped rest.
+        // The order a reader meets: blocks, refusals, the sandbox, the summary, then the grouped rest.
         expect(dom.sections.map((s) => s.id)).toEqual([
           'sec-blocked',
           'sec-refusals',
+          'sec-sandbox',
           'sec-summary',
           'sec-integrity',
           'sec-upstreams',

@@ -82,8 +82,14 @@ describe('secure-mcp-gateway scan', () => {
     expect(j.unreachable).toEqual([]);
     expect(j.servers.map((s) => s.server)).toEqual(['everything', 'filesystem', 'memory']);
     for (const s of j.servers) expect(s.tools).toBeGreaterThan(5);
-    // docs/integrity.md: the reference servers give no finding at all, not even low.
-    expect(j.counts).toEqual({ low: 0, medium: 0, high: 0, critical: 0 });
+    // docs/integrity.md: the reference servers' tools give no finding at all, not even low. What remains is the
+    // config: none of the three has a sandbox profile (docs/sandbox.md), medium, below --fail-on high.
+    expect(j.findings.map((f) => `${f.severity} ${f.server} ${f.ruleId}`)).toEqual([
+      'medium everything sandbox.unconfined',
+      'medium filesystem sandbox.unconfined',
+      'medium memory sandbox.unconfined',
+    ]);
+    expect(j.counts).toEqual({ low: 0, medium: 3, high: 0, critical: 0 });
     expect(j.failed).toBe(false);
   });
 
@@ -97,13 +103,15 @@ describe('secure-mcp-gateway scan', () => {
     expect(text.code).toBe(6);
     expect(text.stdout).toMatch(/^SEVERITY +SERVER +TOOL +RULE +WHERE$/m);
     expect(text.stdout).toMatch(/^critical +poisoned +add +poisoning\.injection +description$/m);
-    expect(text.stdout).toContain('13 findings: 8 critical, 4 high, 1 medium, 0 low; 12 at or above high');
+    // The 13 planted ones and sandbox.unconfined (no profile): medium.
+    expect(text.stdout).toContain('14 findings: 8 critical, 4 high, 2 medium, 0 low; 12 at or above high');
+    expect(text.stdout).toMatch(/^medium +poisoned +- +sandbox\.unconfined +sandbox$/m);
     expect(json.code).toBe(6);
     const j = scanJson(json);
     for (const [tool, planted] of Object.entries(PLANTED))
       for (const p of planted) expect(found(j)).toContain(`${tool}:${p.ruleId}@${p.where}`);
     expect(j.findings.filter((f) => f.tool === 'echo_clean')).toEqual([]);
-    expect(j.counts).toEqual({ low: 0, medium: 1, high: 4, critical: 8 });
+    expect(j.counts).toEqual({ low: 0, medium: 2, high: 4, critical: 8 });
     expect(j.findings.every((f) => f.server === 'poisoned' && f.remediation.length > 0)).toBe(true);
     expect(critical.code).toBe(6);
   });
@@ -148,6 +156,7 @@ describe('secure-mcp-gateway scan', () => {
     expect(j.unreachable).toEqual(['memory']);
     expect(j.findings).toMatchObject([
       { ruleId: 'launcher.unpinned', severity: 'medium', server: 'memory', where: 'args[1]' },
+      { ruleId: 'sandbox.unconfined', severity: 'medium', server: 'memory', where: 'sandbox' },
     ]);
     expect(j.findings[0]!.remediation).toContain('@modelcontextprotocol/server-memory@<version>');
   });
@@ -177,7 +186,8 @@ describe('secure-mcp-gateway scan', () => {
         'read_flle:poisoning.typosquat@name',
       ]),
     );
-    expect(j.counts).toEqual({ low: 0, medium: 0, high: 3, critical: 0 });
+    // The three shadowing findings, and the shadow server has no sandbox profile (medium).
+    expect(j.counts).toEqual({ low: 0, medium: 1, high: 3, critical: 0 });
     expect(j.servers.map((s) => s.server)).toEqual(['shadow']);
     expect(lenient.code).toBe(0);
   });

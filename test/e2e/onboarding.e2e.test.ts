@@ -168,6 +168,22 @@ describe('onboarding: scan --clients, init, install and uninstall', () => {
     expect(config.servers.filesystem!.enabled).toBe(false);
     // The folder server-filesystem serves becomes its roots (issue 15, class 9).
     expect(config.servers.filesystem!.roots).toEqual([h.home]);
+    // Issue 19: a sandbox profile per stdio server, from its command line, and one line each saying why.
+    expect(config.servers.filesystem!.sandbox).toEqual({
+      network: { allow: ['registry.npmjs.org'] },
+      home: 'persistent',
+    });
+    expect(config.servers.fetch!.sandbox).toEqual({ network: 'all', home: 'persistent' });
+    expect(config.servers.sqlite!.sandbox).toEqual({
+      network: { allow: ['pypi.org', 'files.pythonhosted.org'] },
+      home: 'persistent',
+    });
+    expect(config.servers.github!.sandbox).toBe(true); // server-everything under the name "github": no API to call
+    expect(config.servers.linear).not.toHaveProperty('sandbox');
+    expect(r.stdout).toMatch(/^ {9}sandbox: network all, persistent home: it browses the web/m);
+    expect(r.stdout).toContain(
+      `sandbox: allow registry.npmjs.org, persistent home: npx downloads it from registry.npmjs.org and keeps its cache in a persistent home; its folders ${h.home} are its roots, mounted read-write`,
+    );
     expect(mode(gatewayHome)).toBe(0o700);
     expect(mode(file)).toBe(0o600);
     const vault = path.join(gatewayHome, 'vault.enc');
@@ -407,11 +423,14 @@ describe('doctor', () => {
     expect(r.stdout).toMatch(/^✓ provider guard +reachable, key accepted \(\d+ ms\)$/m);
     expect(r.stdout).toMatch(/^– clients +no MCP client found/m);
     expect(r.stdout).not.toContain('\x1b');
-    expect(r.stdout).not.toMatch(/^[⚠✗]/m);
+    // The one warning of a healthy config without a sandbox profile (docs/sandbox.md): memory runs unconfined.
+    expect(r.stdout.match(/^[⚠✗].*$/gm)).toEqual([
+      expect.stringMatching(/^⚠ sandbox unconfined +1 stdio server runs unconfined, .*: memory$/),
+    ]);
     const j = await runAsync(['doctor', '--json'], { env: h.env });
     const report = JSON.parse(j.stdout) as { counts: Record<string, number>; checks: { check: string }[] };
     expect(report.counts.fail).toBe(0);
-    expect(report.counts.warn).toBe(0);
+    expect(report.counts.warn).toBe(1);
     expect(new Set(report.checks.map((c) => c.check))).toEqual(
       new Set([
         'config',
@@ -424,6 +443,7 @@ describe('doctor', () => {
         'upstreams',
         'pins',
         'launchers',
+        'sandbox',
         'providers',
         'detection',
         'judges',

@@ -15,6 +15,7 @@ import { permissionsCheck } from './permissions.js';
 import { pinsCheck } from './pins.js';
 import { providersCheck } from './providers.js';
 import { referencesCheck } from './references.js';
+import { sandboxCheck } from './sandbox.js';
 import { stateCheck } from './state.js';
 import { upstreamsCheck } from './upstreams.js';
 import { vaultCheck } from './vault.js';
@@ -31,6 +32,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   oauthCheck,
   pinsCheck,
   launchersCheck,
+  sandboxCheck,
   providersCheck,
   detectionCheck,
   judgesCheck,
