@@ -37,8 +37,8 @@ function lazyDispatcher(): Pick<Undici.Dispatcher, 'dispatch' | 'close' | 'destr
   };
   return {
     dispatch: (options, handler) => real().dispatch(options, handler),
-    close: (() => (agent ? agent.close() : Promise.resolve())),
-    destroy: (() => (agent ? agent.destroy() : Promise.resolve())),
+    close: () => (agent ? agent.close() : Promise.resolve()),
+    destroy: () => (agent ? agent.destroy() : Promise.resolve()),
   };
 }
 
