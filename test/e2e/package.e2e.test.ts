@@ -82,6 +82,9 @@ describe('npm pack contents', () => {
     'dist/cli.js',
     'dist/demo.js',
     'dist/THIRD-PARTY-LICENSES.txt',
+    // The sandbox's relay and fetch preload, mounted into each sandbox with an allow list (src/sandbox/launch.ts).
+    'dist/sandbox-relay.cjs',
+    'dist/sandbox-preload.cjs',
     'models/injection.bin',
     'config/schema.json',
     'config/example.config.json',
