@@ -72,8 +72,8 @@ function ownCgroup(controller: 'pids' | 'memory', root = '/sys/fs/cgroup'): Cgro
 }
 
 /** Makes a child cgroup and sets one limit in it, or returns undefined when this process may not. */
-function makeCgroup(controller: 'pids' | 'memory', name: string, value: string): string | undefined {
-  const own = ownCgroup(controller);
+function makeCgroup(controller: 'pids' | 'memory', name: string, value: string, root?: string): string | undefined {
+  const own = ownCgroup(controller, root);
   if (!own) return undefined;
   const dir = path.join(own.dir, name);
   const file = controller === 'pids' ? 'pids.max' : own.version === 1 ? 'memory.limit_in_bytes' : 'memory.max';
@@ -111,6 +111,8 @@ export interface PlanOptions {
   /** prlimit(1) found on the child's PATH, if any. */
   prlimit: string | undefined;
   uid?: number;
+  /** Where the cgroup hierarchies are mounted (tests point it elsewhere to take the rlimit way). */
+  cgroupRoot?: string;
 }
 
 export function planLimits(opts: PlanOptions): LimitPlan {
@@ -125,7 +127,7 @@ export function planLimits(opts: PlanOptions): LimitPlan {
     throw new LimitUnavailableError(message);
   };
   if (limits.processes !== undefined) {
-    const dir = makeCgroup('pids', name, String(limits.processes));
+    const dir = makeCgroup('pids', name, String(limits.processes), opts.cgroupRoot);
     if (dir) {
       made.push(dir);
       how.push(`processes ≤ ${limits.processes} (cgroup ${dir})`);
@@ -144,7 +146,7 @@ export function planLimits(opts: PlanOptions): LimitPlan {
   }
   if (limits.memoryMb !== undefined) {
     const bytes = limits.memoryMb * 1024 * 1024;
-    const dir = makeCgroup('memory', name, String(bytes));
+    const dir = makeCgroup('memory', name, String(bytes), opts.cgroupRoot);
     if (dir) {
       made.push(dir);
       how.push(`memory ≤ ${limits.memoryMb} MiB (cgroup ${dir})`);
