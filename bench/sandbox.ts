@@ -11,6 +11,7 @@
  *
  * Iteration counts (env): BENCH_SANDBOX_STARTS, BENCH_SANDBOX_CALLS, BENCH_SANDBOX_WARMUP, BENCH_ROUNDS.
  */
+import { processTree } from '../test/helpers/gateway.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,24 +80,6 @@ function comm(pid: number): string | undefined {
   }
 }
 
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const ppid = Number(stat(Number(entry))?.[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
 function track(pids: number[]): void {
   for (const pid of pids) if (!started.has(pid)) started.set(pid, stat(pid)?.[19]);
 }
@@ -127,7 +110,7 @@ async function open(home: string, sandbox: unknown): Promise<Session> {
 }
 
 async function close(s: Session): Promise<void> {
-  const tree = descendants(s.pid);
+  const tree = processTree(s.pid);
   track(tree);
   await s.client.close().catch(() => undefined);
   for (let i = 0; i < 40 && [s.pid, ...tree].some(alive); i++) await sleep(25);
@@ -204,7 +187,7 @@ export async function benchSandbox(): Promise<string> {
         sessions.push(s);
         for (let i = 0; i < N.warmup; i++) await echo(s, i);
         // A row that says "sandbox" measures one: bwrap is below the gateway exactly when the profile asks for it.
-        const confined = descendants(s.pid).some((pid) => comm(pid) === 'bwrap');
+        const confined = processTree(s.pid).some((pid) => comm(pid) === 'bwrap');
         if (confined !== (variant.sandbox !== false))
           throw new Error(
             `${variant.label}: bwrap is ${confined ? '' : 'not '}running below the gateway\n${s.stderr()}`,
