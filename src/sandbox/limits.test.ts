@@ -3,15 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FORK_BOMB } from '../../test/support/sandbox-probes.js';
 import { LimitUnavailableError, planLimits } from './limits.js';
 import { findProgram } from './platform.js';
 
 const prlimit = findProgram('prlimit', process.env.PATH ?? '');
 const bwrap = findProgram('bwrap', process.env.PATH ?? '');
 const nowhere = path.join(os.tmpdir(), 'smg-no-cgroups');
-
-/** A node one-liner that starts up to 200 sleeping children and prints how many it got. */
-const BOMB = `const cp=require('child_process');let ok=0;for(let i=0;i<200;i++){try{const c=cp.spawn('sleep',['3']);c.on('error',()=>{});if(c.pid)ok++}catch{}}console.log(ok);process.exit(0)`;
 
 describe('planLimits', () => {
   it('sets nothing when no limit is asked for', () => {
@@ -64,11 +62,10 @@ describe('planLimits', () => {
       const plan = planLimits({ limits: { processes: 24 }, server: 's', prlimit, uid: 65534, cgroupRoot: nowhere });
       const args = ['--reuid=65534', '--regid=65534', '--clear-groups', bwrap!, '--ro-bind', '/', '/'];
       args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--unshare-all', '--die-with-parent');
-      args.push('--', ...plan.inside, process.execPath, '-e', BOMB);
+      args.push('--', ...plan.inside, process.execPath, '-e', FORK_BOMB);
       const r = spawnSync('setpriv', args, { encoding: 'utf8', timeout: 20_000 });
-      expect(r.status).toBe(0);
-      expect(Number(r.stdout.trim())).toBeGreaterThan(0);
-      expect(Number(r.stdout.trim())).toBeLessThan(24);
+      expect(r.status).toBeGreaterThan(0);
+      expect(r.status).toBeLessThan(24);
     },
   );
 });
