@@ -87,8 +87,12 @@ async function openStdio(server: ResolvedServer, opts: ConnectOptions): Promise<
   } catch (error) {
     await transport.close();
     const end = transport.exit;
+    // A server that cannot start in its sandbox usually misses a file, a folder or a host its profile does not give.
+    const hint = launch?.confined
+      ? '; it runs in a sandbox: a file, folder or host it needs may be missing from its profile (docs/sandbox.md)'
+      : '';
     throw new Error(
-      end ? `${messageOf(error)} (the process ${describeExit(end.code, end.signal)})` : messageOf(error),
+      end ? `${messageOf(error)} (the process ${describeExit(end.code, end.signal)}${hint})` : messageOf(error),
       { cause: error },
     );
   }

@@ -43,3 +43,45 @@ describe('an upstream that fails to start', () => {
     expect(lines.join('')).toMatch(/IGNORE ALL PREVIOUS/);
   });
 });
+
+describe('a sandboxed upstream', () => {
+  const start = (config: unknown, env: NodeJS.ProcessEnv = process.env) => {
+    const file = path.join(os.tmpdir(), 'smg-upstream-sandbox-test.json');
+    const loaded = parseConfig(JSON.stringify(config), file, {});
+    const upstream = new Upstream(loaded.servers[0]!, {
+      log: pino({ level: 'silent' }),
+      mask: (t) => t,
+      connectTimeoutMs: 5_000,
+      restartInitialDelayMs: 60_000,
+      restartMaxDelayMs: 60_000,
+      maxMessageBytes: 1 << 20,
+      onCatalog: () => undefined,
+      sandbox: { gatewayHome: path.join(os.tmpdir(), 'smg-upstream-sandbox-home'), gatewayEnv: env, onEvent: () => {} },
+    });
+    open.push(upstream);
+    upstream.start({});
+    return upstream;
+  };
+
+  it('that dies at start says it runs in a sandbox, and is retried', async () => {
+    const upstream = start({ servers: { s: { command: '/bin/false', sandbox: true } } });
+    await expect
+      .poll(() => upstream.lastError, { timeout: 10_000 })
+      .toMatch(/it runs in a sandbox: .*docs\/sandbox\.md/);
+    expect(upstream.halted).toBeUndefined();
+    expect(upstream.state).toBe('backoff');
+  });
+
+  it('that requires a sandbox where there is none is halted with the rule, and calls fail at once', async () => {
+    const upstream = start(
+      { servers: { s: { command: '/bin/true', sandbox: { required: true } } } },
+      { PATH: '/nonexistent' },
+    );
+    await expect.poll(() => upstream.halted, { timeout: 10_000 }).toMatch(/^sandbox\.unavailable: .*bwrap/);
+    const error = await upstream.ready(5_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as GatewayError).message).toMatch(/^upstream "s" is unavailable: sandbox\.unavailable: /);
+  });
+});
