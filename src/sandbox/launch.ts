@@ -199,10 +199,9 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
     if (st.isDirectory()) m.args.push('--tmpfs', secret, '--remount-ro', secret);
     else m.args.push('--ro-bind', '/dev/null', secret);
   }
-  // systemd-resolved's stub: /etc/resolv.conf points into /run, which is private here.
-  if (profile.network === 'all') m.args.push('--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve');
   m.args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/run');
-  if (profile.network === 'all') m.args.splice(m.args.length - 2, 2); // keep the host's /run/systemd/resolve
+  // systemd-resolved's stub: /etc/resolv.conf points into /run, which is private here; an open network needs DNS.
+  if (profile.network === 'all') m.args.push('--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve');
 
   // 2. The home.
   if (profile.home === 'persistent') {
