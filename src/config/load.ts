@@ -492,9 +492,9 @@ function clientKeyMistake(oauth: OAuthConfig): string | undefined {
 /** A server's own "sandbox" (true: the default profile; false: none), else the top-level sandbox.default. */
 function sandboxProfileOf(
   own: boolean | SandboxProfile | undefined,
-  fallback: false | SandboxProfile,
+  fallback: boolean | SandboxProfile,
 ): SandboxProfile | undefined {
-  if (own === undefined) return fallback === false ? undefined : fallback;
-  if (own === false) return undefined;
-  return own === true ? SandboxProfileSchema.parse({}) : own;
+  const chosen = own ?? fallback;
+  if (chosen === false) return undefined;
+  return chosen === true ? SandboxProfileSchema.parse({}) : chosen;
 }

@@ -141,10 +141,10 @@ export const ServerSandboxSchema = z
 export const SandboxConfigSchema = z
   .object({
     default: z
-      .union([z.literal(false), SandboxProfileSchema])
+      .union([z.boolean(), SandboxProfileSchema])
       .default(false)
       .describe(
-        'The profile of stdio servers that have no "sandbox" of their own. Default false (unconfined; doctor and scan list them). `init` writes a profile per server instead.',
+        'The profile of stdio servers that have no "sandbox" of their own: true is the default profile, an object a profile. Default false (unconfined; doctor and scan list them). `init` writes a profile per server instead.',
       ),
     resolve: z
       .record(
