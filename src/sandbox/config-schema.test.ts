@@ -40,13 +40,12 @@ describe('egress allow entries', () => {
   });
 
   it('names the JSON path of a malformed entry in the config error', () => {
-    const error = (() => {
-      try {
-        load({ servers: { s: stdio({ sandbox: { network: { allow: ['ok.example', 'bad host'] } } }) } });
-      } catch (e) {
-        return e;
-      }
-    })();
+    let error: unknown;
+    try {
+      load({ servers: { s: stdio({ sandbox: { network: { allow: ['ok.example', 'bad host'] } } }) } });
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as Error).message).toMatch(
       /servers\.s\.sandbox\.network\.allow\[1\]|servers\.s\.sandbox\.network\.allow\.1/,
