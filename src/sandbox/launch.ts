@@ -246,6 +246,7 @@ async function buildLaunch(req: LaunchRequest, support: Extract<SandboxSupport, 
       const preload = assetPath('sandbox-preload.cjs');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smg-egress-'));
       fs.chmodSync(dir, 0o700);
+      // Cleanups run last first: the proxy stops, then its folder goes (even when stopping the proxy failed).
       cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
       const { startEgressProxy } = await import('./egress-proxy.js');
       const proxy = await startEgressProxy({

@@ -41,7 +41,7 @@ describe('planLimits', () => {
 
   it.runIf(process.getuid?.() === 0 && fs.existsSync('/sys/fs/cgroup/pids'))(
     'as root, makes a cgroup that the wrapper joins before bwrap runs, and removes it',
-    () => {
+    async () => {
       const plan = planLimits({ limits: { processes: 16 }, server: 's', prlimit });
       expect(plan.wrapper[0]).toBe('/bin/sh');
       const dir = plan.wrapper.at(-2)!;
@@ -50,7 +50,7 @@ describe('planLimits', () => {
         encoding: 'utf8',
       });
       expect(r.stdout).toContain(path.basename(dir));
-      plan.cleanup();
+      await plan.cleanup();
       expect(fs.existsSync(dir)).toBe(false);
     },
   );

@@ -26,8 +26,8 @@ export interface LimitPlan {
   inside: string[];
   /** How the limits are enforced, for the log. */
   how: string[];
-  /** Removes the cgroups (after the sandbox has ended). */
-  cleanup(): void;
+  /** Removes the cgroups (after the sandbox has ended), killing any process left in them. */
+  cleanup(): Promise<void>;
 }
 
 export interface Limits {
@@ -94,15 +94,40 @@ function makeCgroup(controller: 'pids' | 'memory', name: string, value: string, 
   }
 }
 
+/** For a plan that is given up before anything ran in it: its cgroups are empty. */
 function removeCgroup(dir: string): void {
-  // Empty once the sandbox's PID namespace has ended; a process still draining makes rmdir fail with EBUSY.
-  for (let i = 0; i < 3; i++)
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // already gone, or busy: removeCgroupWhenEmpty handles a used one
+  }
+}
+
+/**
+ * Removes a cgroup after its sandbox ended. The kernel reaps the PID namespace's processes asynchronously, so the
+ * cgroup may still hold some for a moment (rmdir: EBUSY): any left are killed, and rmdir is tried again for up to
+ * two seconds. A cgroup never outlives its sandbox by more than that, nor holds a process of it.
+ */
+async function removeCgroupWhenEmpty(dir: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
     try {
       fs.rmdirSync(dir);
       return;
-    } catch {
-      // try again
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     }
+    try {
+      for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean))
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+    } catch {
+      // the cgroup went away meanwhile
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export interface PlanOptions {
@@ -173,6 +198,8 @@ export function planLimits(opts: PlanOptions): LimitPlan {
     wrapper,
     inside: prl.length > 0 ? [opts.prlimit!, ...prl, '--'] : [],
     how,
-    cleanup: () => made.forEach(removeCgroup),
+    cleanup: async () => {
+      await Promise.all(made.map(removeCgroupWhenEmpty));
+    },
   };
 }
