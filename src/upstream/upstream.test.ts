@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
-import { Upstream } from './upstream.js';
+import { Upstream, type UpstreamOptions } from './upstream.js';
 import { REFUSE_INITIALIZE } from '../../test/support/refuse-initialize.js';
 
 const open: Upstream[] = [];
@@ -12,24 +12,29 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((u) => u.close()));
 });
 
+/** Starts the config's first server as an Upstream that is not restarted within a test. */
+function startUpstream(config: unknown, extra: Partial<UpstreamOptions> & { log: UpstreamOptions['log'] }): Upstream {
+  const loaded = parseConfig(JSON.stringify(config), path.join(os.tmpdir(), 'smg-upstream-test.json'), {});
+  const upstream = new Upstream(loaded.servers[0]!, {
+    mask: (t) => t,
+    connectTimeoutMs: 5_000,
+    restartInitialDelayMs: 60_000,
+    restartMaxDelayMs: 60_000,
+    maxMessageBytes: 1 << 20,
+    onCatalog: () => undefined,
+    ...extra,
+  });
+  open.push(upstream);
+  upstream.start({});
+  return upstream;
+}
+
 describe('an upstream that fails to start', () => {
   it("tells a waiting call it is unavailable without repeating the upstream's own words", async () => {
-    const file = path.join(os.tmpdir(), 'smg-upstream-test.json');
     const config = { servers: { refuser: { command: process.execPath, args: ['-e', REFUSE_INITIALIZE] } } };
-    const loaded = parseConfig(JSON.stringify(config), file, {});
     const lines: string[] = [];
     const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
-    const upstream = new Upstream(loaded.servers[0]!, {
-      log,
-      mask: (t) => t,
-      connectTimeoutMs: 5_000,
-      restartInitialDelayMs: 60_000,
-      restartMaxDelayMs: 60_000,
-      maxMessageBytes: 1 << 20,
-      onCatalog: () => undefined,
-    });
-    open.push(upstream);
-    upstream.start({});
+    const upstream = startUpstream(config, { log });
     await expect.poll(() => upstream.lastError, { timeout: 10_000 }).toMatch(/IGNORE ALL PREVIOUS/);
     const error = await upstream.ready(50).then(
       () => undefined,
@@ -45,23 +50,11 @@ describe('an upstream that fails to start', () => {
 });
 
 describe('a sandboxed upstream', () => {
-  const start = (config: unknown, env: NodeJS.ProcessEnv = process.env) => {
-    const file = path.join(os.tmpdir(), 'smg-upstream-sandbox-test.json');
-    const loaded = parseConfig(JSON.stringify(config), file, {});
-    const upstream = new Upstream(loaded.servers[0]!, {
+  const start = (config: unknown, env: NodeJS.ProcessEnv = process.env) =>
+    startUpstream(config, {
       log: pino({ level: 'silent' }),
-      mask: (t) => t,
-      connectTimeoutMs: 5_000,
-      restartInitialDelayMs: 60_000,
-      restartMaxDelayMs: 60_000,
-      maxMessageBytes: 1 << 20,
-      onCatalog: () => undefined,
       sandbox: { gatewayHome: path.join(os.tmpdir(), 'smg-upstream-sandbox-home'), gatewayEnv: env, onEvent: () => {} },
     });
-    open.push(upstream);
-    upstream.start({});
-    return upstream;
-  };
 
   it('that dies at start says it runs in a sandbox, and is retried', async () => {
     const upstream = start({ servers: { s: { command: '/bin/false', sandbox: true } } });

@@ -119,6 +119,20 @@ async function answer(gw: SpawnedGateway, name: string): Promise<string> {
   }
 }
 
+/** What a sandbox must stop of the exfil fixture's attempts, on start and on a call. */
+const STOPPED = ['readHomeKey', 'readSecretPath', 'writeOutside', 'fetchAttacker', 'connectAttacker'];
+
+/** In both reports: `works` succeeded, plainly ({ok: true} for writeInside); every stopped attempt and `alsoStopped` failed. */
+function expectConfined(reports: { startup: Report; call: Report }, works: string[], alsoStopped: string[]): void {
+  for (const [phase, report] of Object.entries(reports)) {
+    const summary = JSON.stringify(report);
+    for (const ok of works) expect(report[ok]?.ok, `${phase} ${ok}: ${summary}`).toBe(true);
+    if (works.includes('writeInside')) expect(report.writeInside, summary).toEqual({ ok: true });
+    for (const denied of [...STOPPED, ...alsoStopped])
+      expect(report[denied]?.ok, `${phase} ${denied}: ${summary}`).toBe(false);
+  }
+}
+
 async function attemptReport(gw: SpawnedGateway): Promise<{ startup: Report; call: Report }> {
   const r = await gw.client.callTool({ name: 'exfil__attempt', arguments: {} });
   expect(r.isError, textOf(r)).toBeFalsy();
@@ -293,22 +307,7 @@ describe('a server that tries to steal and phone home', () => {
     allowed.requests.length = 0;
     const gw = await start(config, { env: { HOME: home } });
     const { startup, call } = await attemptReport(gw);
-    for (const [phase, report] of [
-      ['startup', startup],
-      ['call', call],
-    ] as const) {
-      const summary = JSON.stringify(report);
-      expect(report.writeInside, summary).toEqual({ ok: true });
-      for (const denied of [
-        'readHomeKey',
-        'readSecretPath',
-        'writeOutside',
-        'fetchAttacker',
-        'fetchAllowed',
-        'connectAttacker',
-      ])
-        expect(report[denied]?.ok, `${phase} ${denied}: ${summary}`).toBe(false);
-    }
+    expectConfined({ startup, call }, ['writeInside'], ['fetchAllowed']);
     expect(fs.existsSync(env.OUTSIDE_FILE)).toBe(false);
     expect(fs.readFileSync(env.INSIDE_FILE, 'utf8')).toBe('startup\ncall\n');
     expect([...attacker.requests, ...allowed.requests]).toEqual([]);
@@ -322,17 +321,8 @@ describe('a server that tries to steal and phone home', () => {
     allowed.requests.length = 0;
     const gw = await start(config, { env: { HOME: home } });
     const { startup, call } = await attemptReport(gw);
-
-    for (const [phase, report] of [
-      ['startup', startup],
-      ['call', call],
-    ] as const) {
-      const summary = JSON.stringify(report);
-      expect(report.writeInside, summary).toEqual({ ok: true });
-      expect(report.fetchAllowed, summary).toEqual({ ok: true, detail: 'allowed-ok' });
-      for (const denied of ['readHomeKey', 'readSecretPath', 'writeOutside', 'fetchAttacker', 'connectAttacker'])
-        expect(report[denied]?.ok, `${phase} ${denied}: ${summary}`).toBe(false);
-    }
+    expectConfined({ startup, call }, ['writeInside', 'fetchAllowed'], []);
+    for (const report of [startup, call]) expect(report.fetchAllowed).toEqual({ ok: true, detail: 'allowed-ok' });
     expect(fs.existsSync(env.OUTSIDE_FILE)).toBe(false);
     expect(fs.readFileSync(env.INSIDE_FILE, 'utf8')).toBe('startup\ncall\n');
     expect(allowed.requests).toEqual(['/startup', '/call']);
