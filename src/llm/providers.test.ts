@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlmProvider, type FakeLlmProvider } from '../../test/fixtures/fake-llm-provider.js';
-import { LlmProviderError } from './errors.js';
+import { LlmFormatError, LlmProviderError } from './errors.js';
 import { createLlmProvider, scrubSecret, type LlmProvider, type ResolvedLlmProvider } from './providers.js';
 import { collectStream, type LlmChatRequest, type LlmStreamEvent } from './types.js';
 
@@ -266,6 +266,41 @@ describe('createLlmProvider against the fake provider', () => {
     const pending = provider('openai').chat(REQ, { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     expect(await failure(pending)).toMatchObject({ kind: 'aborted', retryable: false });
+  });
+});
+
+describe('embeddings', () => {
+  it.each([
+    ['openai', '/v1/embeddings', ''],
+    ['openai-compatible', '/v1/embeddings', ''],
+    ['azure-openai', '/openai/deployments/text-embedding-3-small/embeddings', 'api-version=2024-10-21'],
+  ] as const)('%s: embeds each input in order at %s', async (kind, path, query) => {
+    const p = provider(kind);
+    const input = ['alpha', 'beta', 'alpha'];
+    const out = await p.embed({ model: 'text-embedding-3-small', input, dimensions: 4 });
+    expect(out.vectors).toHaveLength(3);
+    expect(out.vectors[0]).toHaveLength(4);
+    expect(out.vectors[2]).toEqual(out.vectors[0]);
+    expect(out.usage.inputTokens).toBe(5);
+    expect(fake.requests[0]).toMatchObject({ path, query, body: { input, encoding_format: 'float', dimensions: 4 } });
+  });
+
+  it('refuses embeddings on an anthropic provider without calling it', async () => {
+    const error = await failure(provider('anthropic').embed({ model: 'm', input: ['x'] }));
+    expect(error).toMatchObject({ kind: 'rejected', retryable: false });
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('requests the provider’s format cannot express', () => {
+  it('are the caller’s LlmFormatError, not a provider failure, and nothing is sent', async () => {
+    const req: LlmChatRequest = {
+      model: 'm',
+      messages: [{ role: 'assistant', content: [], toolCalls: [{ id: 'c', name: 'f', arguments: 'not json' }] }],
+    };
+    await expect(provider('anthropic').chat(req)).rejects.toBeInstanceOf(LlmFormatError);
+    await expect(provider('anthropic').stream(req)).rejects.toBeInstanceOf(LlmFormatError);
+    expect(fake.requests).toHaveLength(0);
   });
 });
 

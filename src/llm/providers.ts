@@ -21,6 +21,7 @@ import type { LlmProviderConfig, LlmProviderKind } from './config-schema.js';
 import { LlmFormatError, LlmProviderError, kindOfStatus } from './errors.js';
 import { createOpenAiStreamDecoder, neutralToOpenAiRequest, openAiResponseToNeutral } from './openai-format.js';
 import { createSseParser, SseLineTooLongError } from './sse.js';
+import { arr, obj, tokens } from './wire-read.js';
 import type { LlmChatRequest, LlmChatResponse, LlmStreamEvent } from './types.js';
 
 export interface LlmCallOptions {
@@ -37,7 +38,24 @@ export interface LlmProvider {
    * elsewhere; failures while iterating (a cut connection, a pause longer than the timeout) throw from the iterator.
    */
   stream(req: LlmChatRequest, opts?: LlmCallOptions): Promise<AsyncIterable<LlmStreamEvent>>;
+  /** Embeddings (OpenAI kinds only: an anthropic provider throws a `rejected` LlmProviderError). */
+  embed(req: LlmEmbeddingRequest, opts?: LlmCallOptions): Promise<LlmEmbeddingResponse>;
   close(): Promise<void>;
+}
+
+export interface LlmEmbeddingRequest {
+  /** The provider's model (for azure-openai, the Azure deployment name). */
+  model: string;
+  input: string[];
+  dimensions?: number;
+  user?: string;
+}
+
+export interface LlmEmbeddingResponse {
+  model: string;
+  /** One vector per input, in input order. */
+  vectors: number[][];
+  usage: { inputTokens: number };
 }
 
 /** The provider's config with its references already resolved (apiKey and header values are the real strings). */
@@ -65,10 +83,19 @@ export function createLlmProvider(
   const anthropic = config.kind === 'anthropic';
   const key = config.apiKey;
 
-  const url = (model: string): string => {
+  const url = (model: string, what: 'chat' | 'embeddings'): string => {
     if (config.kind === 'azure-openai')
-      return `${base}/openai/deployments/${encodeURIComponent(model)}/chat/completions?api-version=${encodeURIComponent(config.apiVersion ?? '')}`;
-    return anthropic ? `${base}/v1/messages` : `${base}/chat/completions`;
+      return `${base}/openai/deployments/${encodeURIComponent(model)}/${what === 'chat' ? 'chat/completions' : 'embeddings'}?api-version=${encodeURIComponent(config.apiVersion ?? '')}`;
+    if (anthropic) return `${base}/v1/messages`;
+    return `${base}/${what === 'chat' ? 'chat/completions' : 'embeddings'}`;
+  };
+
+  /** The provider's request body; a request the provider's format cannot express is the caller's LlmFormatError. */
+  const wireBody = (req: LlmChatRequest, stream: boolean): string => {
+    const wire = { ...req, stream };
+    const body = anthropic ? neutralToAnthropicRequest(wire) : neutralToOpenAiRequest(wire);
+    if (!stream) delete body.stream;
+    return JSON.stringify(body);
   };
 
   const headers = (stream: boolean): Record<string, string> => {
@@ -109,20 +136,12 @@ export function createLlmProvider(
   };
 
   const send = async (
-    req: LlmChatRequest,
+    target: string,
+    body: string,
     stream: boolean,
     signal: AbortSignal | undefined,
   ): Promise<Dispatcher.ResponseData> => {
-    const wire = { ...req, stream };
-    const body = anthropic ? neutralToAnthropicRequest(wire) : neutralToOpenAiRequest(wire);
-    if (!stream) delete body.stream;
-    const res = await request(url(req.model), {
-      method: 'POST',
-      headers: headers(stream),
-      body: JSON.stringify(body),
-      dispatcher,
-      signal,
-    });
+    const res = await request(target, { method: 'POST', headers: headers(stream), body, dispatcher, signal });
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     const text = await readLimited(res.body, MAX_ERROR_BODY).catch(() => '');
     const { message, type } = errorOf(text);
@@ -139,8 +158,9 @@ export function createLlmProvider(
     kind: config.kind,
     async chat(req, callOpts = {}) {
       const { signal } = callOpts;
+      const body = wireBody(req, false);
       try {
-        const res = await send(req, false, signal);
+        const res = await send(url(req.model, 'chat'), body, false, signal);
         const text = await readLimited(res.body, MAX_ANSWER_BODY);
         let json: unknown;
         try {
@@ -155,9 +175,10 @@ export function createLlmProvider(
     },
     async stream(req, callOpts = {}) {
       const { signal } = callOpts;
+      const wire = wireBody(req, true);
       let res: Dispatcher.ResponseData;
       try {
-        res = await send(req, true, signal);
+        res = await send(url(req.model, 'chat'), wire, true, signal);
       } catch (error) {
         throw fail(error, signal);
       }
@@ -193,9 +214,54 @@ export function createLlmProvider(
         throw new LlmProviderError(name, 'connection', 'the stream ended before its end marker');
       })();
     },
+    async embed(req, callOpts = {}) {
+      if (anthropic) throw new LlmProviderError(name, 'rejected', 'an anthropic provider has no embeddings API');
+      const { signal } = callOpts;
+      const body = JSON.stringify({
+        model: req.model,
+        input: req.input,
+        encoding_format: 'float',
+        dimensions: req.dimensions,
+        user: req.user,
+      });
+      try {
+        const res = await send(url(req.model, 'embeddings'), body, false, signal);
+        const text = await readLimited(res.body, MAX_ANSWER_BODY);
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          throw new LlmProviderError(name, 'bad-response', 'the answer is not JSON');
+        }
+        return readEmbeddings(json, req.input.length);
+      } catch (error) {
+        throw fail(error, signal);
+      }
+    },
     async close() {
       await ownAgent?.close();
     },
+  };
+}
+
+function readEmbeddings(body: unknown, count: number): LlmEmbeddingResponse {
+  const b = obj(body, []);
+  const vectors: number[][] = new Array<number[]>(count);
+  arr(b.data, ['data']).forEach((d, i) => {
+    const item = obj(d, ['data', i]);
+    const index = item.index ?? i;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count)
+      throw new LlmFormatError(['data', i, 'index'], `expected an index below ${count}`);
+    const v = arr(item.embedding, ['data', i, 'embedding']);
+    if (!v.every((x) => typeof x === 'number')) throw new LlmFormatError(['data', i, 'embedding'], 'expected numbers');
+    vectors[index] = v;
+  });
+  for (let i = 0; i < count; i++) if (!vectors[i]) throw new LlmFormatError(['data'], `no embedding for input ${i}`);
+  const usage = b.usage === undefined || b.usage === null ? undefined : obj(b.usage, ['usage']);
+  return {
+    model: typeof b.model === 'string' ? b.model : '',
+    vectors,
+    usage: { inputTokens: tokens(usage, 'prompt_tokens', ['usage']) },
   };
 }
 
