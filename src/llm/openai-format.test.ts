@@ -295,6 +295,20 @@ describe('OpenAI streams', () => {
     }
   });
 
+  it('starts after Azure’s prompt-filter chunk, which has no id, model or choices', () => {
+    const decoder = createOpenAiStreamDecoder();
+    const azure = {
+      choices: [],
+      created: 0,
+      id: '',
+      model: '',
+      object: '',
+      prompt_filter_results: [{ prompt_index: 0 }],
+    };
+    expect(decoder.push(JSON.stringify(azure))).toEqual([]);
+    expect(CHUNKS.flatMap((c) => decoder.push(JSON.stringify(c)))).toEqual(EVENTS);
+  });
+
   it('turns an error chunk into an error event', () => {
     const decoder = createOpenAiStreamDecoder();
     expect(decoder.push('{"error":{"message":"overloaded","type":"server_error"}}')).toEqual([

@@ -338,11 +338,13 @@ export function createOpenAiStreamDecoder(): OpenAiStreamDecoder {
         ];
       }
       const events: LlmStreamEvent[] = [];
-      if (!started) {
-        started = true;
-        events.push({ type: 'start', id: str(chunk.id, ['id']), model: str(chunk.model, ['model']) });
-      }
       const choices = chunk.choices === undefined || chunk.choices === null ? [] : arr(chunk.choices, ['choices']);
+      const id = optStr(chunk, 'id', []) ?? '';
+      // Azure opens with a prompt-filter chunk that has no id, model or choices: the answer starts after it.
+      if (!started && (id !== '' || choices.length > 0)) {
+        started = true;
+        events.push({ type: 'start', id, model: optStr(chunk, 'model', []) ?? '' });
+      }
       choices.forEach((c, i) => {
         const choice = obj(c, ['choices', i]);
         if (choice.index !== undefined && choice.index !== 0) return; // n > 1 is not forwarded, so only choice 0
