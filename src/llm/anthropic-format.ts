@@ -6,7 +6,6 @@
  * thinking, server tools) is a LlmFormatError naming its path, never dropped silently.
  */
 import { LlmFormatError } from './errors.js';
-import type { StreamEncoder } from './openai-format.js';
 import type {
   LlmChatRequest,
   LlmChatResponse,
@@ -18,6 +17,7 @@ import type {
   LlmToolChoice,
   LlmToolDefinition,
   LlmUsage,
+  StreamEncoder,
 } from './types.js';
 import { arr, compact, obj, optBool, optNum, optStr, str, tokens, type Obj, type Path } from './wire-read.js';
 

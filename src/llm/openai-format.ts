@@ -17,6 +17,7 @@ import type {
   LlmToolChoice,
   LlmToolDefinition,
   LlmUsage,
+  StreamEncoder,
 } from './types.js';
 import { partsText } from './types.js';
 import {
@@ -377,13 +378,6 @@ export function createOpenAiStreamDecoder(): OpenAiStreamDecoder {
       return events;
     },
   };
-}
-
-export interface StreamEncoder {
-  /** SSE text for one neutral event (possibly empty). */
-  encode(event: LlmStreamEvent): string;
-  /** SSE text that ends the stream (after the last event, or after an error). */
-  end(): string;
 }
 
 /**

@@ -83,6 +83,14 @@ export type LlmStreamEvent =
   | { type: 'stop'; reason: LlmStopReason }
   | { type: 'error'; message: string; errorType?: string };
 
+/** Writes neutral events in a client's wire format (openai-format.ts, anthropic-format.ts). */
+export interface StreamEncoder {
+  /** SSE text for one neutral event (possibly empty). */
+  encode(event: LlmStreamEvent): string;
+  /** SSE text that ends the stream (after the last event, or after an error). */
+  end(): string;
+}
+
 /** The concatenated text of some parts (images are left out). */
 export function partsText(parts: readonly LlmPart[]): string {
   return parts.map((p) => (p.type === 'text' ? p.text : '')).join('');
