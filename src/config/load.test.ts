@@ -340,3 +340,53 @@ describe('parseConfig: state', () => {
     expect(error.message).toContain(message);
   });
 });
+
+describe('parseConfig: llm', () => {
+  const withLlm = (llm: object, extra: object = {}) => JSON.stringify({ servers: {}, llm, ...extra });
+  const providers = {
+    openai: { kind: 'openai', apiKey: '${env:OPENAI_API_KEY}' },
+    local: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1' },
+  };
+
+  it('resolves provider keys, masks them, and keeps a provider whose key is missing out with its path', () => {
+    for (let i = 0; i < 2; i++) {
+      const ok = parseConfig(withLlm({ providers }), FILE, { OPENAI_API_KEY: 'sk-test-123' });
+      expect(ok.llm.providers.openai).toMatchObject({ kind: 'openai', apiKey: 'sk-test-123' });
+      expect(ok.secrets).toContain('sk-test-123');
+      expect(ok.llmProblems).toEqual([]);
+      const missing = parseConfig(withLlm({ providers }), FILE, {});
+      expect(Object.keys(missing.llm.providers)).toEqual(['local']);
+      expect(missing.llmProblems).toEqual([
+        {
+          path: 'llm.providers.openai.apiKey',
+          message: 'environment variable OPENAI_API_KEY is not set (referenced as ${env:OPENAI_API_KEY})',
+        },
+      ]);
+    }
+  });
+
+  it.each([
+    [
+      { deployments: { fast: { provider: 'openai', model: 'm', input: 'nope' } } },
+      'at llm.deployments.fast.input: no policy named "nope"',
+    ],
+    [
+      { deployments: { fast: { provider: 'gone', model: 'm' } } },
+      'at llm.deployments.fast.provider: no provider named "gone"',
+    ],
+    [{ limits: { key: { tokensPerDay: -1 } } }, 'at llm.limits.key.tokensPerDay'],
+  ])('refuses %j, naming the path', (llm, message) => {
+    const error = errorOf(withLlm({ providers, ...llm }), { OPENAI_API_KEY: 'k' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(message);
+  });
+
+  it('lets a role name the deployments it may use', () => {
+    const { config } = parseConfig(
+      JSON.stringify({ servers: {}, roles: { dev: { deployments: ['gpt-*'] } } }),
+      FILE,
+      {},
+    );
+    expect(config.roles.dev!.deployments).toEqual(['gpt-*']);
+  });
+});

@@ -31,6 +31,7 @@ import type { ResolvedSandbox } from '../sandbox/types.js';
 import { checkRegexSafety } from '../policy/args/safe-regex.js';
 import type { ArgumentRule } from '../policy/config-schema.js';
 import { RefError, hasRef, resolveRefs, type RefContext } from './refs.js';
+import { resolveLlmConfig, type ResolvedLlmConfig } from '../llm/resolve.js';
 import type { StateConfig } from '../state/config-schema.js';
 import { ClientKeyError, parseClientKey } from '../oauth/client-key.js';
 
@@ -101,6 +102,12 @@ export interface LoadedConfig {
   policyDocuments: string[];
   /** The state store config with its `url` reference resolved (state/config-schema.ts). */
   state: StateConfig;
+  /**
+   * The AI proxy's section with its references resolved (llm/resolve.ts). A provider whose reference cannot be
+   * resolved is left out, with its problems in `llmProblems`: it costs its deployments, not the gateway.
+   */
+  llm: ResolvedLlmConfig;
+  llmProblems: ConfigProblem[];
 }
 
 function isDirectory(p: string): boolean {
@@ -355,7 +362,16 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
   if (state.url !== undefined && !problems.length && !isRedisUrl(state.url))
     problem(['state', 'url'], 'expected a redis:// or rediss:// URL with a host');
   if (problems.length > 0) throw invalidConfig(file, problems);
+  const llmProblems: ConfigProblem[] = [];
+  // A reference that cannot be resolved leaves '' behind, which resolveLlmConfig reports again as an empty key: the
+  // first problem at a path is the one that says why.
+  const llm = resolveLlmConfig(config.llm, resolveInto(llmProblems), (where, message) => {
+    const at = formatPath(where);
+    if (!llmProblems.some((p) => p.path === at)) llmProblems.push({ path: at, message });
+  });
   return {
+    llm,
+    llmProblems,
     judges,
     policyDocuments,
     file,

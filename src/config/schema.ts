@@ -26,6 +26,7 @@ import { DEFAULT_STATE_CONFIG, StateConfigSchema } from '../state/config-schema.
 import { SandboxConfigSchema, ServerSandboxSchema } from '../sandbox/config-schema.js';
 import { IdentityConfigShape, checkIdentityRefs } from '../identity/config-schema.js';
 import { ServeSchema, checkSsoRefs } from '../server/serve-schema.js';
+import { LlmConfigSchema, llmPolicyReferenceIssues } from '../llm/config-schema.js';
 
 /** `${env:NAME}` and `${file:PATH}` may appear in these strings; see config/refs.ts. */
 const refString = (what: string) =>
@@ -738,6 +739,7 @@ export const ConfigSchema = z
     sandbox: SandboxConfigSchema.prefault({}),
     ...IdentityConfigShape,
     serve: ServeSchema,
+    llm: LlmConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -772,6 +774,7 @@ export const ConfigSchema = z
             });
         });
     checkJudgeRefs(config, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+    for (const issue of llmPolicyReferenceIssues(config.llm, known)) ctx.addIssue({ code: 'custom', ...issue });
   })
   .describe('secure-mcp-gateway configuration');
 

@@ -65,6 +65,12 @@ export const RoleSchema = z
         'Per server (or "*" for every server of the project): the tool globs the role may use. A server the role has no grant for does not exist for it.',
       ),
     policy: z.string().optional().describe('The policy for this role’s calls, instead of the project’s or server’s.'),
+    deployments: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Glob patterns of the AI proxy’s deployments (llm.deployments) this role may use as "model"; none by default.',
+      ),
   })
   .strict()
   .describe(

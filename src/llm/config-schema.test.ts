@@ -34,7 +34,12 @@ describe('LlmConfigSchema', () => {
   });
 
   it('defaults to an empty section', () => {
-    expect(LlmConfigSchema.parse({})).toEqual({ providers: {}, deployments: {}, prices: {} });
+    expect(LlmConfigSchema.parse({})).toEqual({
+      providers: {},
+      deployments: {},
+      prices: {},
+      limits: { users: {}, projects: {} },
+    });
   });
 
   it.each([

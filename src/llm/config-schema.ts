@@ -138,6 +138,39 @@ export const LlmPriceSchema = z
   .strict()
   .describe('The price of a provider model.');
 
+/** One set of limits; every field is optional and each one set is enforced on its own. Days and months are UTC. */
+export const LlmLimitSchema = z
+  .object({
+    requestsPerMinute: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Requests per minute (a token bucket: bursts up to this many, refilled continuously).'),
+    tokensPerDay: z.number().int().positive().optional().describe('Input plus output tokens per UTC day.'),
+    tokensPerMonth: z.number().int().positive().optional().describe('Input plus output tokens per UTC month.'),
+    costPerDayUsd: z.number().positive().optional().describe('USD per UTC day, at the prices in llm.prices.'),
+    costPerMonthUsd: z.number().positive().optional().describe('USD per UTC month, at the prices in llm.prices.'),
+  })
+  .strict()
+  .describe('Limits of one key, user or project. A request over any of them is refused before the provider is called.');
+
+export const LlmLimitsSchema = z
+  .object({
+    key: LlmLimitSchema.optional().describe('Each gateway key (an SSO user without a key: each user).'),
+    user: LlmLimitSchema.optional().describe('Each user, all their keys and projects together.'),
+    project: LlmLimitSchema.optional().describe('Each project, all its users together.'),
+    users: z
+      .record(z.string().min(3), LlmLimitSchema)
+      .default({})
+      .describe('Per user email: limits that replace "user" for that user.'),
+    projects: z
+      .record(z.string().min(1), LlmLimitSchema)
+      .default({})
+      .describe('Per project name: limits that replace "project" for that project.'),
+  })
+  .strict()
+  .describe('Rate limits and token and cost budgets of the AI proxy, counted in the state store (shared on Redis).');
+
 export const LlmConfigSchema = z
   .object({
     providers: z
@@ -152,6 +185,7 @@ export const LlmConfigSchema = z
       .record(z.string().min(1), LlmPriceSchema)
       .default({})
       .describe('Prices by provider model name, for the cost of each request. A model without a price costs 0.'),
+    limits: LlmLimitsSchema.prefault({}),
   })
   .strict()
   .superRefine((llm, ctx) => {
@@ -192,6 +226,8 @@ export type LlmConfig = z.infer<typeof LlmConfigSchema>;
 export type LlmProviderConfig = z.infer<typeof LlmProviderSchema>;
 export type LlmDeploymentConfig = z.infer<typeof LlmDeploymentSchema>;
 export type LlmPrice = z.infer<typeof LlmPriceSchema>;
+export type LlmLimit = z.infer<typeof LlmLimitSchema>;
+export type LlmLimits = z.infer<typeof LlmLimitsSchema>;
 
 /** Each loop of fallbacks longer than one (a self-reference is reported on its own), once, from its smallest name. */
 export function fallbackCycles(deployments: Record<string, { fallbacks: string[] }>): string[][] {

@@ -14,6 +14,7 @@ export interface ResolvedLlmConfig {
   providers: Record<string, ResolvedLlmProvider & { timeoutMs: number }>;
   deployments: LlmConfig['deployments'];
   prices: LlmConfig['prices'];
+  limits: LlmConfig['limits'];
 }
 
 export function resolveLlmConfig(
@@ -49,5 +50,5 @@ export function resolveLlmConfig(
       out.headers = Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [k, resolve(v, at('headers', k))]));
     if (ok) providers[name] = out;
   }
-  return { providers, deployments: llm.deployments, prices: llm.prices };
+  return { providers, deployments: llm.deployments, prices: llm.prices, limits: llm.limits };
 }
