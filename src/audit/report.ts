@@ -303,7 +303,7 @@ function spendTable<T extends LlmRow>(
       { head: 'requests', kind: 'num', width: '90px' },
       { head: 'blocked', kind: 'num', width: '80px' },
       { head: 'tokens in', kind: 'num', width: '100px' },
-      { head: 'tokens out', kind: 'num', width: '100px' },
+      { head: 'tokens out', kind: 'num', width: '115px' },
       { head: 'cost', kind: 'num', width: '110px' },
       ...extra.cols,
     ],
@@ -329,7 +329,7 @@ function llmSection(s: LlmSummary, cap: number): string {
   ]
     .map(([id, v, what]) => `<div class="card"><b id="${esc(id)}">${esc(v)}</b>${esc(what)}</div>`)
     .join('');
-  const num = (head: string): Column => ({ head, kind: 'num', width: '90px' });
+  const num = (head: string, width = '90px'): Column => ({ head, kind: 'num', width });
   return `${head}
 <div class="cards">${cards}</div>
 <p class="muted" id="llm-streamed">${s.streamed} streamed; ${s.fallbacks} answered after a fallback.</p>
@@ -370,7 +370,7 @@ ${table(
 )}
 <h3>Deployments</h3>
 ${spendTable('llm-deployments', 'deployment', s.byDeployment, cap, {
-  cols: [num('answered'), num('p50'), num('p99')],
+  cols: [num('answered', '110px'), num('p50'), num('p99')],
   cells: (d) => [d.answered, d.answered ? ms(d.p50Ms) : '—', d.answered ? ms(d.p99Ms) : '—'],
 })}
 <p class="muted" id="llm-note">A request counts under the deployment it asked for ("unknown": a caller or a model that is not known); its tokens and cost under the deployment that answered it. p50 and p99: the requests a deployment answered, to the end of the answer.</p>
