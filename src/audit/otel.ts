@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry export over OTLP/HTTP, with the official SDK: a span per call with a child span per stage and one
- * for the upstream call, the metrics of metrics.ts, one log record per audit event, and the gateway's own log lines (log-forward.ts). Loaded with `await
+ * for the upstream call, a span per AI-proxy request, the metrics of metrics.ts, one log record per audit event, and the gateway's own log lines (log-forward.ts). Loaded with `await
  * import()` only when `telemetry.otlp` is configured (setup.ts), so the bundle keeps it in a lazy chunk and a
  * gateway without telemetry loads none of it.
  *
@@ -202,6 +202,39 @@ export function createOtelObserver(
     },
     onLlm(record) {
       for (const m of llmMeasurements(record)) instruments[m.metric](m.value, m.labels);
+      // One span per AI-proxy request, seen when its answer ended: it started durationMs before. Attribute names
+      // follow the OpenTelemetry GenAI conventions where one exists (gen_ai.*), so GenAI dashboards read them.
+      const end = Date.now();
+      const span = tracer.startSpan(`llm ${record.endpoint} ${record.deployment ?? 'unknown'}`, {
+        startTime: end - record.durationMs,
+        attributes: {
+          'smg.request_id': record.requestId,
+          'smg.user': record.user,
+          'smg.project': record.project,
+          'smg.outcome': record.outcome,
+          'http.response.status_code': record.status,
+          'smg.stream': record.stream,
+          ...(record.deployment ? { 'smg.deployment': record.deployment } : {}),
+          ...(record.ruleId ? { 'smg.rule_id': record.ruleId } : {}),
+          ...(record.answeredBy
+            ? {
+                'smg.answered_by': record.answeredBy.deployment,
+                'smg.provider': record.answeredBy.provider,
+                'gen_ai.request.model': record.answeredBy.model,
+              }
+            : {}),
+          ...(record.usage
+            ? {
+                'gen_ai.usage.input_tokens': record.usage.inputTokens,
+                'gen_ai.usage.output_tokens': record.usage.outputTokens,
+              }
+            : {}),
+          ...(record.costUsd !== undefined ? { 'smg.cost_usd': record.costUsd } : {}),
+        },
+      });
+      if (record.outcome === 'error')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `status ${record.status}` });
+      span.end(end);
     },
     onCache(cache, hit) {
       instruments.cacheLookups(1, { cache, result: hit ? 'hit' : 'miss' });
