@@ -11,7 +11,8 @@
  */
 import type { Redactor } from './redact.js';
 
-export type LlmEndpoint = 'chat.completions' | 'messages' | 'embeddings';
+/** `models` (GET /v1/models) is accepted so that the proxy's own record type fits, though it audits no listing. */
+export type LlmEndpoint = 'chat.completions' | 'messages' | 'embeddings' | 'models';
 
 /**
  * - `ok`: answered; `blocked`: a guardrail stopped it (input, a model's tool call, or mid-stream: then status 200);
@@ -29,8 +30,8 @@ export interface LlmAuditRecord {
   keyId?: string;
   subject?: string;
   /**
-   * The configured deployment the request named. Absent when the model named none (an unknown model, or a request
-   * refused before its body was read): metrics count such requests under `deployment="unknown"`.
+   * The configured deployment the request named; `unknown` or absent when it named none (an unknown model, or a
+   * request refused before its body was read). Metrics count those, and every 401 and 404, as `deployment="unknown"`.
    */
   deployment?: string;
   /** The model string as the caller sent it, for the audit only (redacted, at most 128 characters). */
@@ -54,7 +55,8 @@ export interface LlmAuditRecord {
   }[];
   /** What the guardrails found, by rule and detector; never the matched text. */
   detections: { rule: string; detector: string; where?: string; entity?: string }[];
-  usage?: { inputTokens: number; outputTokens: number };
+  /** As the provider counted them; `estimated` when the gateway counted because the provider did not (a stream cut short). */
+  usage?: { inputTokens: number; outputTokens: number; estimated?: boolean };
   costUsd?: number;
   durationMs: number;
 }
@@ -121,7 +123,13 @@ export function buildLlmRecord(r: LlmAuditRecord, redact: Redactor): LlmRecord {
       ...(d.entity !== undefined ? { entity: d.entity } : {}),
     })),
     ...(r.usage
-      ? { usage: { inputTokens: amount(r.usage.inputTokens) ?? 0, outputTokens: amount(r.usage.outputTokens) ?? 0 } }
+      ? {
+          usage: {
+            inputTokens: amount(r.usage.inputTokens) ?? 0,
+            outputTokens: amount(r.usage.outputTokens) ?? 0,
+            ...(r.usage.estimated === true ? { estimated: true } : {}),
+          },
+        }
       : {}),
     ...(cost !== undefined ? { costUsd: cost } : {}),
     durationMs: round(amount(r.durationMs) ?? 0),

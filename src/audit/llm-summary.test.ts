@@ -65,7 +65,7 @@ const requests: LlmAuditRecord[] = [
     endpoint: 'messages',
     deployment: 'claude-fast',
     answeredBy: claude,
-    usage: { inputTokens: 7, outputTokens: 3 },
+    usage: { inputTokens: 7, outputTokens: 3, estimated: true },
     durationMs: 50,
   }),
   req({
@@ -165,6 +165,11 @@ describe('llm records in the audit log', () => {
       costUsd: 0.5,
       durationMs: 2000,
     });
+  });
+
+  it('keep that the gateway estimated the tokens, and no field the record type does not name', () => {
+    expect(records[4]!.usage).toEqual({ inputTokens: 7, outputTokens: 3, estimated: true });
+    expect(records[1]!.usage).toEqual({ inputTokens: 100, outputTokens: 50 });
   });
 
   it('redact a secret in the reason and in a failed attempt, and never write a detection excerpt', () => {
