@@ -57,7 +57,7 @@ beforeAll(async () => {
     loaded,
     log: silentLogger(),
     limiter: createLlmLimiter(new MemoryStore(), loaded.llm.limits),
-    record: (r) => records.push(r),
+    audit: { refusal: () => undefined, llm: (r) => void records.push(r) },
     maxBodyBytes: 1 << 20,
     fallback: { backoffMs: 0 },
   });
@@ -81,6 +81,7 @@ beforeEach(() => {
 async function post(
   path: string,
   body: unknown,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test reads wire JSON by path
 ): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const r = await fetch(`${base}${path}`, {
     method: 'POST',
@@ -235,7 +236,11 @@ describe('LlmProxy: streams', () => {
     const texts = r.text
       .split('\n\n')
       .filter((e) => e.startsWith('data: {'))
-      .map((e) => JSON.parse(e.slice(6)).choices?.[0]?.delta?.content ?? '')
+      .map(
+        (e) =>
+          (JSON.parse(e.slice(6)) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content ??
+          '',
+      )
       .join('');
     expect(texts).toBe('one two three four');
     expect(r.text).toMatch(/: secure_mcp_gateway_detections \[\]\n\ndata: \[DONE\]\n\n$/);
@@ -325,7 +330,7 @@ describe('LlmProxy: Anthropic messages, translation, embeddings, models, budgets
     const raw = Buffer.from(b.body.data[0].embedding, 'base64');
     const floats = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
     expect([...floats].map((x) => Math.round(x * 1e4))).toEqual(
-      f.body.data[0].embedding.map((x: number) => Math.round(x * 1e4)),
+      (f.body.data[0].embedding as number[]).map((x) => Math.round(x * 1e4)),
     );
     const bad = await post('/v1/embeddings', {
       model: 'gpt-main',

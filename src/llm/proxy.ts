@@ -24,6 +24,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import type { JudgeRuntime } from '../guardrails/judge/runtime.js';
 import type { AsyncDetector, Detection } from '../guardrails/types.js';
+import type { AuditSink } from '../audit/sink.js';
 import type { Logger } from '../log.js';
 import type { Principal, ServerPolicyContext, StageRecord } from '../pipeline/types.js';
 import { RedactionVault } from '../pipeline/vault.js';
@@ -137,8 +138,11 @@ export interface LlmProxyOptions {
   detectors?: ReadonlyMap<string, AsyncDetector>;
   judges?: JudgeRuntime | undefined;
   limiter?: LlmLimiterLike | undefined;
-  /** The audit record of each request, once it has been answered. */
-  record?: (record: LlmRequestRecord) => void;
+  /**
+   * The audit log: `refusal()` before a request is served (with audit.required, an unwritable log refuses it), and
+   * `llm()` with its record once it has been answered (also what the metrics count).
+   */
+  audit?: Pick<AuditSink, 'refusal' | 'llm'>;
   maxBodyBytes: number;
   /** Fallback tuning (tests shorten the backoff). */
   fallback?: Pick<FallbackOptions, 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>;
@@ -222,6 +226,8 @@ export class LlmProxy {
         res.setHeader('allow', route.method);
         throw new Refused(refusal('invalid', `${pathname} takes ${route.method}`, { status: 405 }), 'refused');
       }
+      const unaudited = this.opts.audit?.refusal();
+      if (unaudited) throw new Refused(refusal('unavailable', unaudited.reason, { rule: unaudited.ruleId }), 'refused');
       if (!this.enabled)
         throw new Refused(
           refusal('not-found', 'the AI proxy has no deployments: add llm.providers and llm.deployments to the config'),
@@ -263,11 +269,7 @@ export class LlmProxy {
     };
     if (rec.outcome === 'ok') this.opts.log.info(fields, 'llm request');
     else this.opts.log.warn({ ...fields, reason: rec.reason }, `llm request ${rec.outcome}`);
-    try {
-      this.opts.record?.(rec);
-    } catch (error) {
-      this.opts.log.error({ err: messageOf(error), requestId: rec.requestId }, 'llm request: the audit record failed');
-    }
+    this.opts.audit?.llm(rec);
   }
 
   private async body(req: http.IncomingMessage): Promise<unknown> {
@@ -296,8 +298,8 @@ export class LlmProxy {
 
   /** The deployment `model` names, if the caller may use it; else a 404 or 403 that says why. */
   private deployment(model: string, principal: Principal, rec: LlmRequestRecord): LlmDeploymentConfig {
-    rec.deployment = model in this.llm.deployments ? model : 'unknown';
-    const d = this.llm.deployments[model];
+    rec.deployment = Object.hasOwn(this.llm.deployments, model) ? model : 'unknown';
+    const d = Object.hasOwn(this.llm.deployments, model) ? this.llm.deployments[model] : undefined;
     if (d === undefined)
       throw new Refused(
         refusal('not-found', `no deployment named "${model}": GET /v1/models lists the ones you may use`),

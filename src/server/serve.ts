@@ -397,10 +397,7 @@ export class ServeGateway {
       judges: gen.resources.judges,
       limiter: this.opts.llmLimiter?.(gen.loaded),
       maxBodyBytes: this.settings.maxBodyBytes,
-      record: (r) => {
-        const audit = this.opts.audit;
-        audit?.quiet(audit.emit({ kind: 'llm', ...r }));
-      },
+      ...(this.opts.audit ? { audit: this.opts.audit } : {}),
     });
     return gen.llm.handle(req, res, auth.principal);
   }
