@@ -97,7 +97,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
 });
 
 const openai = (key = keys.ana.key) => new OpenAI({ apiKey: key, baseURL: `${origin}/v1`, maxRetries: 0 });
