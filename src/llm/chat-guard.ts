@@ -104,6 +104,11 @@ export interface ChatCallMeta {
   session?: SessionState;
   signal?: AbortSignal;
   log?: Logger;
+  /**
+   * The request's redaction vault, when its input and output are checked under different policies (two guards):
+   * the output's restore must see the input's placeholders. Default: a new vault per open().
+   */
+  vault?: RedactionVault;
 }
 
 /** The checks of one chat request: they share its vault, so the answer can be restored. */
@@ -151,7 +156,7 @@ export async function createChatGuard(policy: Policy, opts: ChatGuardOptions = {
   return {
     streamSkipsRemote: policy.providers.output.length > 0 || policy.judge !== undefined,
     open(meta = {}) {
-      const vault = new RedactionVault();
+      const vault = meta.vault ?? new RedactionVault();
       const trail: StageRecord[] = [];
       const base = {
         callId: meta.requestId ?? crypto.randomUUID(),

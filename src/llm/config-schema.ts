@@ -126,6 +126,12 @@ export const LlmDeploymentSchema = z
       .max(5)
       .default(0)
       .describe('Retries of this deployment itself on a retryable error, before its fallbacks.'),
+    images: z
+      .enum(['block', 'allow'])
+      .default('block')
+      .describe(
+        'Image parts in the messages. The guardrails read text only, so an image is refused (rule llm.unscanned-content) unless this is "allow".',
+      ),
   })
   .strict()
   .describe('A model alias that clients ask for, and where and under which policies it runs.');

@@ -38,6 +38,7 @@ function spyStore(inner: StateStore) {
   const store: StateStore = {
     takeToken: (k, b) => (log.push(`take ${k}`), inner.takeToken(k, b)),
     returnToken: (k, b) => (log.push(`return ${k}`), inner.returnToken(k, b)),
+    addCounter: (k, d, ttl) => inner.addCounter(k, d, ttl),
     get: (k) => inner.get(k),
     set: (k, v, ttl) => inner.set(k, v, ttl),
     delete: (k) => inner.delete(k),
@@ -233,6 +234,7 @@ describe('rate-limit stage', () => {
     const broken: StateStore = {
       takeToken: () => Promise.reject(new Error('connection refused')),
       returnToken: () => Promise.resolve(),
+      addCounter: () => Promise.resolve(0),
       get: () => Promise.resolve(undefined),
       set: () => Promise.resolve(),
       delete: () => Promise.resolve(),
@@ -254,6 +256,7 @@ describe('rate-limit stage', () => {
           ? Promise.resolve({ allowed: true, remaining: 0, retryAfterMs: 0 })
           : Promise.reject(new Error('the shared state store (Redis at redis://h:1) is unavailable: timeout')),
       returnToken: () => Promise.resolve(),
+      addCounter: () => Promise.resolve(0),
       get: () => Promise.resolve(undefined),
       set: () => Promise.resolve(),
       delete: () => Promise.resolve(),

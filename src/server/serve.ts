@@ -67,6 +67,15 @@ import { Gateway, IDENTITY_REFUSED } from './gateway.js';
 import { BodyTooLarge, bearerKey, hostRefusal, originRefusal, readBody, type OriginPolicy } from './http-guard.js';
 import { createPoolResources, UpstreamPool, type IntegrityPaths, type PoolResources } from './pool.js';
 import type { ServeConfig } from './serve-schema.js';
+import { refusal } from '../llm/wire-errors.js';
+import {
+  isLlmPath,
+  llmCredential,
+  LlmProxy,
+  sendRefusal,
+  wireFormatOf,
+  type LlmLimiterLike,
+} from '../llm/proxy.js';
 
 export interface ServeOptions {
   configFile: string;
@@ -85,6 +94,10 @@ export interface ServeOptions {
   watch?: boolean;
   /** Debounce of config file events, ms (default 200). */
   reloadDebounceMs?: number;
+  /** `llm`: only the AI proxy's routes (`secure-mcp-gateway proxy`); the MCP endpoint answers 404. */
+  only?: 'llm';
+  /** The AI proxy's rate limits and budgets for a config (llm/limits.ts); none when absent. */
+  llmLimiter?: (loaded: LoadedConfig) => LlmLimiterLike | undefined;
 }
 
 /** Extra GET routes (e.g. /metrics), mounted beside /healthz and /readyz. */
@@ -99,6 +112,8 @@ interface Generation {
   pools: Map<string, UpstreamPool>;
   /** serve.sso's token verifier (kept across reloads while serve.sso is unchanged, with its cached keys). */
   sso: SsoVerifier | undefined;
+  /** The AI proxy of this config, made at its first request. */
+  llm?: LlmProxy;
 }
 
 interface SessionEntry {
@@ -322,6 +337,14 @@ export class ServeGateway {
         return rpcError(res, 404, -32000, `no protected resource metadata at ${url.pathname}`);
       return json(res, 200, this.resourceMetadata(req, endpoint, sso));
     }
+    if (isLlmPath(url.pathname)) return this.handleLlm(req, res, url.pathname);
+    if (this.opts.only === 'llm')
+      return rpcError(
+        res,
+        404,
+        -32000,
+        `no route at ${url.pathname}: \`secure-mcp-gateway proxy\` serves only the AI proxy (/v1/chat/completions, /v1/messages, /v1/embeddings, /v1/models); run \`serve\` for MCP`,
+      );
     const endpoint = this.endpoint(url.pathname);
     if (endpoint === undefined) return rpcError(res, 404, -32000, `no MCP endpoint at ${url.pathname}`);
     if (this.closing) return rpcError(res, 503, -32000, 'the gateway is shutting down');
@@ -359,6 +382,34 @@ export class ServeGateway {
     const refused = this.admit(principal);
     if (refused !== undefined) return rpcError(res, refused.status, -32000, refused.message, refused.headers);
     return this.open(principal, req, res, body, auth.claims);
+  }
+
+  /**
+   * An AI proxy request (llm/proxy.ts): the same credentials as MCP (a gateway key, or an SSO token), presented as a
+   * bearer or as `x-api-key` (the Anthropic SDKs), and every refusal in the caller's wire format.
+   */
+  private async handleLlm(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {
+    const format = wireFormatOf(pathname, req.headers);
+    if (this.closing) return sendRefusal(res, format, refusal('unavailable', 'the gateway is shutting down'));
+    const auth = await this.authenticate(req, {}, llmCredential(req.headers));
+    if ('status' in auth) {
+      const kind = auth.status === 401 ? 'auth' : auth.status === 403 ? 'forbidden' : 'unavailable';
+      return sendRefusal(res, format, refusal(kind, auth.message, { status: auth.status }), auth.headers);
+    }
+    const gen = this.current;
+    gen.llm ??= new LlmProxy({
+      loaded: gen.loaded,
+      log: this.log,
+      detectors: gen.resources.providers,
+      judges: gen.resources.judges,
+      limiter: this.opts.llmLimiter?.(gen.loaded),
+      maxBodyBytes: this.settings.maxBodyBytes,
+      record: (r) => {
+        const audit = this.opts.audit;
+        audit?.quiet(audit.emit({ kind: 'llm', ...r }));
+      },
+    });
+    return gen.llm.handle(req, res, auth.principal);
   }
 
   /**
@@ -557,8 +608,9 @@ export class ServeGateway {
   private async authenticate(
     req: http.IncomingMessage,
     endpoint: { project?: string },
+    credential?: string,
   ): Promise<{ principal: Principal; claims?: SsoClaims } | Refusal> {
-    const presented = bearerKey(req.headers.authorization);
+    const presented = credential ?? bearerKey(req.headers.authorization);
     const remote = req.socket.remoteAddress;
     const sso = this.current.sso;
     const metadata = sso === undefined ? undefined : this.resourceMetadataUrl(req, endpoint, sso);
@@ -855,6 +907,8 @@ export class ServeGateway {
       }
     }
     this.current = next;
+    // Requests in flight finish on the old AI proxy; it closes its provider clients after them.
+    void old.llm?.close();
     configReloadedEvent(this.log, { ok: true, file }, this.opts.audit);
     for (const [id, entry] of this.sessions) {
       const r =
@@ -890,6 +944,7 @@ export class ServeGateway {
       await Promise.allSettled(entries.map((e) => e.transport.close()));
       await Promise.allSettled([...this.livePools].map((p) => p.close()));
       this.livePools.clear();
+      await this.current.llm?.close();
       await closeHttpPool();
       if (this.server) {
         this.server.closeAllConnections();

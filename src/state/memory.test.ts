@@ -238,4 +238,26 @@ describe('MemoryStore values', () => {
   });
 });
 
+describe('MemoryStore counters', () => {
+  it('keeps the expiry of the first add however often the counter is added to', async () => {
+    const { store, at } = clocked();
+    expect(await store.addCounter('c', 5, 1000)).toBe(5);
+    at(600);
+    expect(await store.addCounter('c', 2, 1000)).toBe(7);
+    at(1000);
+    expect(await store.get('c')).toBe('7');
+    at(1001);
+    expect(await store.get('c')).toBeUndefined();
+    expect(await store.addCounter('c', 1, 1000)).toBe(1);
+  });
+
+  it('gives a numeric value set without a ttl the ttl of its first add (as PEXPIRE NX does)', async () => {
+    const { store, at } = clocked();
+    await store.set('c', '10');
+    expect(await store.addCounter('c', -2.5, 500)).toBe(7.5);
+    at(501);
+    expect(await store.get('c')).toBeUndefined();
+  });
+});
+
 describeStateStoreContract('memory', () => Promise.resolve(new MemoryStore()));

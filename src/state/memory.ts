@@ -65,6 +65,28 @@ export class MemoryStore implements StateStore {
     });
   }
 
+  addCounter(key: string, delta: number, ttlMs: number): Promise<number> {
+    return this.run(() => {
+      if (!Number.isFinite(delta)) throw new RangeError(`delta must be a finite number, got ${delta}`);
+      if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
+      const entry = this.entries.get(key);
+      if (entry === undefined) {
+        this.entries.set(key, { kind: 'value', value: String(delta) }, { ttl: ttlMs });
+        return delta;
+      }
+      if (entry.kind === 'bucket') throw new GatewayError('INTERNAL', `state key ${key} holds a bucket, not a counter`);
+      const held = entry.value.trim() === '' ? Number.NaN : Number(entry.value);
+      if (!Number.isFinite(held))
+        throw new GatewayError('INTERNAL', `state key ${key} holds a value that is not a number`);
+      const total = held + delta;
+      // Changed in place, so the expiry set by the first add stands (a `set` would restart it); a value that was
+      // set without one gets this add's, as Redis PEXPIRE NX does.
+      entry.value = String(total);
+      if (this.entries.getRemainingTTL(key) === Infinity) this.entries.set(key, entry, { ttl: ttlMs });
+      return total;
+    });
+  }
+
   get(key: string): Promise<string | undefined> {
     return this.run(() => {
       const entry = this.entries.get(key);

@@ -66,6 +66,30 @@ describe('RedisStore shared by instances', () => {
     }
   });
 
+  it('shares a counter between two clients, under the key prefix, with the first add’s expiry (PEXPIRE NX)', async () => {
+    const prefix = `ctr${crypto.randomBytes(4).toString('hex')}:`;
+    const a = storeOn(prefix);
+    const b = storeOn(prefix);
+    try {
+      const adds = Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).addCounter('llm:c', 0.5, 60_000));
+      expect(Math.max(...(await Promise.all(adds)))).toBe(50);
+      expect(await a.get('llm:c')).toBe('50');
+      const ttl = Number(redis.cli('PTTL', `${prefix}llm:c`));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      // A later add with a longer ttl keeps the first one.
+      await b.addCounter('llm:c', 1, 3_600_000);
+      expect(Number(redis.cli('PTTL', `${prefix}llm:c`))).toBeLessThanOrEqual(60_000);
+      // A value set without a ttl gets the ttl of the first add.
+      redis.cli('SET', `${prefix}llm:d`, '3');
+      expect(await a.addCounter('llm:d', 1e-7, 5_000)).toBeCloseTo(3.0000001, 12);
+      expect(Number(redis.cli('PTTL', `${prefix}llm:d`))).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('answers PING with its round-trip time (doctor)', async () => {
     const store = storeOn();
     try {

@@ -129,6 +129,19 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
 
+/**
+ * KEYS[1] a counter; ARGV the delta, the ttl in ms. Adds, then sets the expiry only when the key has none, so that
+ * the first add's ttl stands (PEXPIRE NX, written with PTTL so that Redis 6 runs it too). Returns the new total as
+ * INCRBYFLOAT's decimal string.
+ */
+const COUNTER_LUA = `
+local total = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return total
+`;
+
 interface BucketCommands {
   smgBucket(
     key: string,
@@ -138,6 +151,7 @@ interface BucketCommands {
     take: '0' | '1',
   ): Promise<[number, number, number]>;
   smgCas(key: string, expected: string, value: string): Promise<number>;
+  smgCounter(key: string, delta: string, ttlMs: string): Promise<string>;
 }
 
 export class RedisStore implements StateStore {
@@ -179,6 +193,7 @@ export class RedisStore implements StateStore {
     this.client = new Client(opts.url, options) as Redis & BucketCommands;
     this.client.defineCommand('smgBucket', { numberOfKeys: 1, lua: BUCKET_LUA });
     this.client.defineCommand('smgCas', { numberOfKeys: 1, lua: CAS_LUA });
+    this.client.defineCommand('smgCounter', { numberOfKeys: 1, lua: COUNTER_LUA });
     this.client.on('ready', () => {
       this.stopProbe();
       this.status(true);
@@ -213,6 +228,19 @@ export class RedisStore implements StateStore {
     await this.run(key, () =>
       this.client.smgBucket(key, String(bucket.capacity), String(bucket.refillPerMs), String(EPSILON), '0'),
     );
+  }
+
+  async addCounter(key: string, delta: number, ttlMs: number): Promise<number> {
+    if (!Number.isFinite(delta)) throw new RangeError(`delta must be a finite number, got ${delta}`);
+    if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
+    // %.17g-equivalent: String() of a double round-trips exactly, and INCRBYFLOAT reads exponents ("1e-7").
+    const total = await this.run(
+      key,
+      () => this.client.smgCounter(key, String(delta), String(Math.ceil(ttlMs))),
+      undefined,
+      'holds a bucket, not a counter',
+    );
+    return Number(total);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -359,8 +387,16 @@ export class RedisStore implements StateStore {
     this.probe = undefined;
   }
 
-  /** Runs one command; `onWrongType` is the answer when the key holds the other kind of entry (else an error). */
-  private async run<T>(key: string, op: () => Promise<T>, onWrongType?: T): Promise<T> {
+  /**
+   * Runs one command; `onWrongType` is the answer when the key holds the other kind of entry (else an error that
+   * says the key `wrongType`).
+   */
+  private async run<T>(
+    key: string,
+    op: () => Promise<T>,
+    onWrongType?: T,
+    wrongType = 'holds a value, not a bucket',
+  ): Promise<T> {
     if (this.closed) throw new GatewayError('INTERNAL', 'the state store is closed');
     if (!this.up && this.attempted) throw this.unavailable(this.lastReason);
     try {
@@ -369,8 +405,11 @@ export class RedisStore implements StateStore {
       const message = messageOf(error);
       if (message.startsWith('WRONGTYPE')) {
         if (onWrongType !== undefined) return onWrongType;
-        throw new GatewayError('INTERNAL', `state key ${key} holds a value, not a bucket`, { cause: error });
+        throw new GatewayError('INTERNAL', `state key ${key} ${wrongType}`, { cause: error });
       }
+      // INCRBYFLOAT on a string that is not a number: the key's content is wrong, the store is fine.
+      if (message.includes('not a valid float'))
+        throw new GatewayError('INTERNAL', `state key ${key} holds a value that is not a number`, { cause: error });
       if (message === TIMED_OUT && this.up) this.stalled(message);
       throw this.unavailable(message, error);
     }

@@ -1,6 +1,7 @@
 /**
  * The state store: what the gateway keeps that may outlive one call and, with `serve` behind a load balancer, must
- * be shared by every instance (DESIGN.md, `state/`): rate-limit buckets now; the discovery cache and sessions later.
+ * be shared by every instance (DESIGN.md, `state/`): rate-limit buckets and the AI proxy's budget counters
+ * now; the discovery cache and sessions later.
  * One interface, two back ends: `memory.ts` (one process) and Redis (issue 6, shared).
  *
  * The interface is shaped for Redis so that the second back end is a drop-in:
@@ -11,7 +12,8 @@
  * - There is no `now` parameter: the store owns the clock. Redis uses its own `TIME` inside the script, so
  *   instances with skewed clocks agree; the memory store takes an injectable clock for tests.
  * - Expiry is part of the contract (`PEXPIRE` in Redis): a bucket lives only until it would be full again, because
- *   a missing bucket IS a full bucket; a value lives for the `ttlMs` it was set with.
+ *   a missing bucket IS a full bucket; a value lives for the `ttlMs` it was set with; a counter lives for the `ttlMs`
+ *   of the add that created it, so a counter of one day dies after that day however often it is added to.
  */
 
 /** A token bucket: holds up to `capacity` tokens and gains `refillPerMs` tokens every millisecond (fractions too). */
@@ -43,6 +45,13 @@ export interface StateStore {
    * Returning to an absent key does nothing: that bucket is already full.
    */
   returnToken(key: string, bucket: TokenBucket): Promise<void>;
+  /**
+   * Adds `delta` (any finite number, fractions too) to the counter at `key` and returns the new total. Atomic. An
+   * absent key counts from 0 and expires `ttlMs` after this first add; later adds keep that expiry (Redis
+   * `INCRBYFLOAT`, then `PEXPIRE` only when the key has none). `get` reads a counter as its decimal string. A key
+   * that holds a bucket, or a value that is not a number, rejects.
+   */
+  addCounter(key: string, delta: number, ttlMs: number): Promise<number>;
   /** The string at `key`, or undefined when absent or expired. */
   get(key: string): Promise<string | undefined>;
   /** Sets `key`, expiring after `ttlMs` when given (`SET key value PX ttl`); without it the key does not expire. */

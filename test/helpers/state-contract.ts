@@ -152,11 +152,60 @@ export function describeStateStoreContract(backend: string, make: () => Promise<
       }),
     );
 
+    it(
+      'adds to a counter atomically, fractions too, and reads it back as a decimal string (same input twice)',
+      withStore(async (store) => {
+        for (const key of ['c1', 'c2']) {
+          expect(await store.addCounter(key, 120, 60_000)).toBe(120);
+          expect(await store.addCounter(key, 0.25, 60_000)).toBeCloseTo(120.25, 9);
+          expect(Number(await store.get(key))).toBeCloseTo(120.25, 9);
+        }
+        const totals = await Promise.all(Array.from({ length: 50 }, () => store.addCounter('c3', 2, 60_000)));
+        expect(Math.max(...totals)).toBe(100);
+        expect(new Set(totals).size).toBe(50);
+      }),
+    );
+
+    it(
+      'expires a counter ttlMs after its first add',
+      withStore(async (store) => {
+        await store.addCounter('c', 1, 30);
+        await sleep(80);
+        expect(await store.get('c')).toBeUndefined();
+        expect(await store.addCounter('c', 1, 60_000)).toBe(1);
+      }),
+    );
+
+    it.each<[number, number, RegExp]>([
+      [Number.NaN, 1000, /delta must be a finite number/],
+      [Number.POSITIVE_INFINITY, 1000, /delta must be a finite number/],
+      [1, 0, /ttlMs must be positive/],
+      [1, -5, /ttlMs must be positive/],
+    ])('rejects a counter add of %s with a ttl of %s', async (delta, ttl, message) => {
+      await withStore(async (store) => {
+        await expect(store.addCounter('c', delta, ttl)).rejects.toThrow(message);
+        expect(await store.get('c')).toBeUndefined();
+      })();
+    });
+
+    it(
+      'rejects a counter add on a bucket or on a value that is not a number, and changes neither',
+      withStore(async (store) => {
+        await store.takeToken('b', perMinute(1, 5));
+        await expect(store.addCounter('b', 1, 1000)).rejects.toThrow(/state key b holds a bucket, not a counter/);
+        expect(await store.takeToken('b', perMinute(1, 5))).toEqual(ok(3));
+        await store.set('v', 'hello');
+        await expect(store.addCounter('v', 1, 1000)).rejects.toThrow(/state key v holds a value that is not a number/);
+        expect(await store.get('v')).toBe('hello');
+      }),
+    );
+
     it('rejects every operation after close', async () => {
       const store = await make();
       await store.close();
       await expect(store.takeToken('k', perMinute(1))).rejects.toThrow(/closed/);
       await expect(store.get('k')).rejects.toThrow(/closed/);
+      await expect(store.addCounter('k', 1, 1000)).rejects.toThrow(/closed/);
       await store.close();
     });
   });
