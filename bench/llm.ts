@@ -6,8 +6,8 @@
  * - non-streamed chat: latency p50/p99 direct and through the gateway, added p50 ≤ 2 ms, and the gateway's CPU per
  *   request (from /proc, where the time goes on a busy machine);
  * - streamed chat, the provider at full speed (a 2,000-delta answer, as fast as the fake writes it): time to the
- *   first token (the first non-empty text delta) added ≤ 5 ms, and streamed throughput (answer characters per
- *   second, request to end) ≥ 0.9× direct;
+ *   first token (the first non-empty text delta) added ≤ 5 ms, streamed throughput (answer characters per second,
+ *   request to end) ≥ 0.9× direct, and the gateway's CPU per stream;
  * - the same time to first token with the provider paced like a model (one delta per ms): the stream scanner holds
  *   back a look-back window (512 characters by default) before it releases text, so at a model's pace the first
  *   token waits for that window to arrive; this row shows what a user feels.
@@ -16,7 +16,8 @@
  * a provider is another machine, and in-process its socket writes (2,000 per stream) would share the client's event
  * loop and slow the very reads being timed, more for the direct path, which has no other process in between.
  * Env: BENCH_LLM_REQUESTS (300 per side), BENCH_LLM_WARMUP (50), BENCH_LLM_ROUNDS (10), BENCH_LLM_STREAMS (15 per
- * side), BENCH_LLM_DELTAS (2000), BENCH_LLM_PACED_STREAMS (5), BENCH_LLM_PACED_DELTAS (400).
+ * side), BENCH_LLM_DELTAS (2000), BENCH_LLM_PACED_STREAMS (5), BENCH_LLM_PACED_DELTAS (400); BENCH_LLM_CPU_PROF=<dir>
+ * writes the gateway's V8 CPU profile there.
  * Exit 1 when a request fails or an answer differs from the provider's (figures that miss a target are reported,
  * not failed: they depend on the machine).
  */
@@ -127,7 +128,10 @@ async function startGateway(home: string, providerUrl: string): Promise<Gateway>
     project: 'bench',
     user: 'bench@example.com',
   });
-  const proc = spawn(process.execPath, [BIN, 'serve', '--config', configPath, '--port', '0'], {
+  // BENCH_LLM_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it exits (open it in DevTools).
+  const prof = process.env.BENCH_LLM_CPU_PROF;
+  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+  const proc = spawn(process.execPath, [...profile, BIN, 'serve', '--config', configPath, '--port', '0'], {
     env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home, SMG_LOG_LEVEL: 'warn', FAKE_KEY: PROVIDER_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -302,11 +306,14 @@ async function main(): Promise<number> {
       Array.from({ length: n }, (_, i) => text.slice((i * text.length) / n, ((i + 1) * text.length) / n));
     await provider.script({ chunks: pieces(long, N.deltas) });
     for (const t of both) await streamChat(t);
+    const cpu1 = cpuMs(gateway.proc.pid!);
     const streams = await alternate(both, N.streams, 1, async (t) => {
       const s = await streamChat(t);
       if (s.text !== long) throw new Error(`${t.name}: the streamed answer differs from the provider's`);
       return s;
     });
+
+    const gatewayCpuPerStream = (cpuMs(gateway.proc.pid!) - cpu1) / streams[1].length;
 
     // Streamed at a model's pace: one delta per millisecond (faster than most models).
     const paced = cleanAnswer(N.pacedDeltas * 5, 13);
@@ -365,6 +372,7 @@ async function main(): Promise<number> {
         `≥ ${TARGETS.throughputRatio}×`,
         verdict(ratio >= TARGETS.throughputRatio),
       ],
+      ['gateway CPU per stream, full speed', '', ms(gatewayCpuPerStream), '', '', ''],
       [
         `stream TTFT p50, 1 delta/ms (${N.pacedDeltas} deltas)`,
         ms(ttft(pacedStreams, 0)),
