@@ -230,7 +230,7 @@ describe('the AI proxy with the official clients', () => {
     expect(fake.requests).toEqual([]);
   });
 
-  it('redacts an email before the provider sees it, and restores it in the answer', async () => {
+  it('redacts an email before the provider sees it, and restores it in the answer, streamed or not', async () => {
     fake.enqueue({ text: 'Sure, I will write to [EMAIL_1] today.' });
     const res = await openai().chat.completions.create({
       model: 'gpt-fast',
@@ -243,6 +243,20 @@ describe('the AI proxy with the official clients', () => {
       .secure_mcp_gateway_detections;
     expect(detections.map((d) => d.rule)).toContain('pii.email');
     expect(JSON.stringify(detections)).not.toContain('bob@example.com');
+
+    // Streamed (Anthropic client), with the placeholder split across two deltas: restored whole.
+    fake.enqueue({ chunks: ['Sure, I will write to [EMA', 'IL_1] today.'] });
+    const streamed = await drain(
+      anthropic().messages.create({
+        model: 'claude-fast',
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: 'Draft a note to bob@example.com about the invoice.' }],
+      }),
+      anthropicDelta,
+    );
+    expect(streamed).toEqual({ text: 'Sure, I will write to bob@example.com today.' });
+    expect(userText(fake.requests[1])).not.toContain('bob@example.com');
   });
 
   const PREAMBLE = 'The deployment notes follow, step by step, for the on-call engineer to read. '.repeat(20);
