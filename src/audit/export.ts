@@ -29,6 +29,15 @@ export const CSV_COLUMNS = [
   'resultSha256',
   'stages',
   'arguments',
+  // AI-proxy requests (kind llm, issue 20): added at the end so that existing column positions hold.
+  'requestId',
+  'endpoint',
+  'deployment',
+  'answeredBy',
+  'status',
+  'usage',
+  'costUsd',
+  'durationMs',
 ] as const;
 
 function cell(v: unknown): string {

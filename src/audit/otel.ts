@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry export over OTLP/HTTP, with the official SDK: a span per call with a child span per stage and one
- * for the upstream call, the metrics of metrics.ts, one log record per audit event, and the gateway's own log lines (log-forward.ts). Loaded with `await
+ * for the upstream call, a span per AI-proxy request, the metrics of metrics.ts, one log record per audit event, and the gateway's own log lines (log-forward.ts). Loaded with `await
  * import()` only when `telemetry.otlp` is configured (setup.ts), so the bundle keeps it in a lazy chunk and a
  * gateway without telemetry loads none of it.
  *
@@ -25,7 +25,15 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import type { TelemetryConfig } from './config-schema.js';
-import { callMeasurements, eventMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
+import {
+  callMeasurements,
+  eventMeasurements,
+  llmMeasurements,
+  METRICS,
+  SECONDS_BUCKETS,
+  type MetricDef,
+  type MetricName,
+} from './metrics.js';
 import type { LogForwarder } from './log-forward.js';
 import type { AuditObserver } from './sink.js';
 
@@ -83,15 +91,15 @@ export function createOtelObserver(
   const meter = meterProvider.getMeter('secure-mcp-gateway', VERSION);
   const instruments = Object.fromEntries(
     (Object.keys(METRICS) as MetricName[]).map((name) => {
-      const def = METRICS[name];
-      const opts = { description: def.help, ...('unit' in def ? { unit: def.unit } : {}) };
+      const def: MetricDef = METRICS[name];
+      const opts = { description: def.help, ...(def.unit ? { unit: def.unit } : {}) };
       if (def.type === 'counter') {
         const counter = meter.createCounter(def.otel, opts);
         return [name, (value: number, labels: Attributes) => counter.add(value, labels)];
       }
       const histogram = meter.createHistogram(def.otel, {
         ...opts,
-        advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+        advice: { explicitBucketBoundaries: [...(def.buckets ?? SECONDS_BUCKETS)] },
       });
       return [name, (value: number, labels: Attributes) => histogram.record(value, labels)];
     }),
@@ -181,13 +189,52 @@ export function createOtelObserver(
       for (const [k, v] of Object.entries(event))
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[`smg.${k}`] = v;
       // A sandbox event is always worth a look: a denial, a stop, a server unconfined or refused.
-      const bad = (event.kind === 'call' && event.outcome !== 'allowed') || event.kind === 'sandbox';
+      const bad =
+        (event.kind === 'call' && event.outcome !== 'allowed') ||
+        (event.kind === 'llm' && event.outcome !== 'ok') ||
+        event.kind === 'sandbox';
       otelLog.emit({
         severityNumber: bad ? SeverityNumber.WARN : SeverityNumber.INFO,
         severityText: bad ? 'WARN' : 'INFO',
         body: `${event.kind}${typeof event.event === 'string' ? ` ${event.event}` : ''}${typeof event.outcome === 'string' ? ` ${event.outcome}` : ''}`,
         attributes,
       });
+    },
+    onLlm(record) {
+      for (const m of llmMeasurements(record)) instruments[m.metric](m.value, m.labels);
+      // One span per AI-proxy request, seen when its answer ended: it started durationMs before. Attribute names
+      // follow the OpenTelemetry GenAI conventions where one exists (gen_ai.*), so GenAI dashboards read them.
+      const end = Date.now();
+      const span = tracer.startSpan(`llm ${record.endpoint} ${record.deployment ?? 'unknown'}`, {
+        startTime: end - record.durationMs,
+        attributes: {
+          'smg.request_id': record.requestId,
+          'smg.user': record.user,
+          'smg.project': record.project,
+          'smg.outcome': record.outcome,
+          'http.response.status_code': record.status,
+          'smg.stream': record.stream,
+          ...(record.deployment ? { 'smg.deployment': record.deployment } : {}),
+          ...(record.ruleId ? { 'smg.rule_id': record.ruleId } : {}),
+          ...(record.answeredBy
+            ? {
+                'smg.answered_by': record.answeredBy.deployment,
+                'smg.provider': record.answeredBy.provider,
+                'gen_ai.request.model': record.answeredBy.model,
+              }
+            : {}),
+          ...(record.usage
+            ? {
+                'gen_ai.usage.input_tokens': record.usage.inputTokens,
+                'gen_ai.usage.output_tokens': record.usage.outputTokens,
+              }
+            : {}),
+          ...(record.costUsd !== undefined ? { 'smg.cost_usd': record.costUsd } : {}),
+        },
+      });
+      if (record.outcome === 'error')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `status ${record.status}` });
+      span.end(end);
     },
     onCache(cache, hit) {
       instruments.cacheLookups(1, { cache, result: hit ? 'hit' : 'miss' });

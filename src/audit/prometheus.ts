@@ -6,7 +6,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { callMeasurements, eventMeasurements, METRICS, SECONDS_BUCKETS, type MetricName } from './metrics.js';
+import {
+  callMeasurements,
+  eventMeasurements,
+  llmMeasurements,
+  METRICS,
+  SECONDS_BUCKETS,
+  type MetricDef,
+  type MetricName,
+} from './metrics.js';
 import type { AuditObserver } from './sink.js';
 
 export interface PrometheusMetrics {
@@ -20,11 +28,13 @@ export function createPrometheusMetrics(opts: { processMetrics?: boolean } = {})
   if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'smg_' });
   const metrics = Object.fromEntries(
     (Object.keys(METRICS) as MetricName[]).map((name) => {
-      const def = METRICS[name];
+      const def: MetricDef = METRICS[name];
       const common = { name: def.prom, help: def.help, labelNames: def.labels, registers: [registry] };
       return [
         name,
-        def.type === 'counter' ? new Counter(common) : new Histogram({ ...common, buckets: SECONDS_BUCKETS }),
+        def.type === 'counter'
+          ? new Counter(common)
+          : new Histogram({ ...common, buckets: [...(def.buckets ?? SECONDS_BUCKETS)] }),
       ];
     }),
   ) as Record<MetricName, Counter | Histogram>;
@@ -41,6 +51,9 @@ export function createPrometheusMetrics(opts: { processMetrics?: boolean } = {})
       },
       onEvent(event) {
         for (const m of eventMeasurements(event)) add(m.metric, m.labels, m.value);
+      },
+      onLlm(record) {
+        for (const m of llmMeasurements(record)) add(m.metric, m.labels, m.value);
       },
       onCache(cache, hit) {
         add('cacheLookups', { cache, result: hit ? 'hit' : 'miss' }, 1);

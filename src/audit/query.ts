@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { logFiles } from './files.js';
+import type { LlmRecord } from './llm-record.js';
 import type { CallRecord } from './record.js';
 
 export type AnyRecord = { seq: number; ts: string; kind: string } & Record<string, unknown>;
@@ -18,6 +19,8 @@ export interface QueryFilter {
   tool?: string;
   user?: string;
   kind?: string;
+  /** AI-proxy requests (kind llm) that named this deployment or were answered by it. */
+  deployment?: string;
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -57,10 +60,17 @@ export function matches(r: AnyRecord, f: QueryFilter): boolean {
     if (f.since !== undefined && t < f.since) return false;
     if (f.until !== undefined && t > f.until) return false;
   }
-  if (f.blocked && !(r.kind === 'call' && r.outcome === 'blocked')) return false;
+  // Blocked calls; with a kind (`--kind llm`), the blocked records of that kind. Without one it stays calls only,
+  // so that the report's "N more — use audit query --blocked" lists exactly the blocked calls it counts.
+  if (f.blocked && !(r.outcome === 'blocked' && (f.kind !== undefined || r.kind === 'call'))) return false;
   if (f.server !== undefined && r.server !== f.server) return false;
   if (f.tool !== undefined && r.tool !== f.tool && r.exposed !== f.tool) return false;
   if (f.user !== undefined && r.user !== f.user) return false;
+  if (
+    f.deployment !== undefined &&
+    !(isLlm(r) && (r.deployment === f.deployment || r.answeredBy?.deployment === f.deployment))
+  )
+    return false;
   return true;
 }
 
@@ -74,6 +84,10 @@ export function isCall(r: AnyRecord): r is AnyRecord & CallRecord {
   return r.kind === 'call';
 }
 
+export function isLlm(r: AnyRecord): r is AnyRecord & LlmRecord {
+  return r.kind === 'llm';
+}
+
 /** One line for a person: time, what happened, to what, by whom, why. */
 export function formatRecord(r: AnyRecord): string {
   const t = r.ts.replace('T', ' ').replace('Z', '');
@@ -81,6 +95,14 @@ export function formatRecord(r: AnyRecord): string {
     const target = r.server ? `${r.server}/${r.tool}` : r.exposed;
     const why = r.ruleId ? ` ${r.ruleId}: ${r.reason ?? ''}` : r.error ? ` ${r.error}` : '';
     return `${t}  #${r.seq}  call ${r.outcome.padEnd(14)} ${target}  user=${r.user} project=${r.project}  ${r.latencyMs.toFixed(1)}ms${why}`;
+  }
+  if (isLlm(r)) {
+    const asked = r.deployment ?? (r.model !== undefined ? `${r.model} (unknown)` : '(no model)');
+    const by = r.answeredBy && r.answeredBy.deployment !== r.deployment ? ` → ${r.answeredBy.deployment}` : '';
+    const tokens = r.usage ? `  ${r.usage.inputTokens}+${r.usage.outputTokens} tok` : '';
+    const cost = r.costUsd !== undefined ? ` $${r.costUsd.toFixed(6)}` : '';
+    const why = r.ruleId ? ` ${r.ruleId}: ${r.reason ?? ''}` : r.reason ? ` ${r.reason}` : '';
+    return `${t}  #${r.seq}  llm ${r.outcome.padEnd(8)} ${r.status} ${r.endpoint}${r.stream ? ' (stream)' : ''} ${asked}${by}  user=${r.user} project=${r.project}${tokens}${cost}  ${r.durationMs.toFixed(1)}ms${why}`;
   }
   const rest = Object.entries(r)
     .filter(([k]) => !['v', 'seq', 'ts', 'kind', 'event', 'alg', 'prev', 'hash'].includes(k))

@@ -29,9 +29,16 @@ const blocked = (ruleId: string, reason = `blocked by ${ruleId}`) =>
 
 /** Where each section starts in the page. */
 const order = (html: string) =>
-  ['sec-blocked', 'sec-refusals', 'sec-sandbox', 'sec-summary', 'sec-integrity', 'sec-upstreams', 'sec-approvals'].map(
-    (id) => html.indexOf(`id="${id}"`),
-  );
+  [
+    'sec-blocked',
+    'sec-refusals',
+    'sec-sandbox',
+    'sec-llm',
+    'sec-summary',
+    'sec-integrity',
+    'sec-upstreams',
+    'sec-approvals',
+  ].map((id) => html.indexOf(`id="${id}"`));
 
 describe('audit report', () => {
   const records = [

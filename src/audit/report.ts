@@ -3,7 +3,8 @@
  * `default-src 'none'` says so to the browser). What a reader needs first comes first (issue 17): the blocked calls
  * (when, who, server, tool, rule, reason; newest first, capped, with the `audit query` line for the rest), then the
  * refused gateway keys, then what the sandbox did (issue 19: egress denials by server, host:port and rule; servers
- * stopped by policy, refused a start or run unconfined), then the summary (totals, calls and blocks over time as an inline SVG bar chart, the top
+ * stopped by policy, refused a start or run unconfined), then the AI proxy (issue 20: its blocked requests, the
+ * requests not answered by rule, and requests, tokens and cost per deployment, project and user), then the summary (totals, calls and blocks over time as an inline SVG bar chart, the top
  * rules, the servers and tools with their p50/p99 latency without upstream start-up waits), then the rest grouped:
  * integrity and configuration events by kind and server with counts (the tool names folded in a <details>),
  * upstream crashes and restarts by server, approvals.
@@ -13,6 +14,7 @@
  * HTML-escaped. Pure: records in, HTML out.
  */
 import { isCall, type AnyRecord } from './query.js';
+import { summarizeLlm, usd, type LlmRow, type LlmSummary } from './llm-summary.js';
 import type { SandboxSummary } from './sandbox-summary.js';
 import { computeStats } from './stats.js';
 import type { VerifyReport } from './verify.js';
@@ -180,7 +182,7 @@ function more(id: string, n: number, command: string): string {
 }
 
 /** Kinds shown grouped under "Integrity and configuration events"; keys, upstreams and approvals have their own. */
-const OWN_SECTION = new Set(['call', 'key', 'sso', 'upstream', 'approval', 'sandbox']);
+const OWN_SECTION = new Set(['call', 'key', 'sso', 'upstream', 'approval', 'sandbox', 'llm']);
 
 /** Which groups come first: what blocked or lost something before what only recorded a fact. */
 const GROUP_ORDER = ['tool changed', 'tool blocked', 'audit.lost', 'audit.recovered', 'config reloaded', 'tool pinned'];
@@ -285,6 +287,100 @@ ${table(
 <p class="more" id="sandbox-more">Every record: <code>secure-mcp-gateway audit query --kind sandbox</code></p>`;
 }
 
+/** A spend table (requests, blocked, tokens, cost) of deployments, projects or users, capped at `cap` rows. */
+function spendTable<T extends LlmRow>(
+  id: string,
+  first: string,
+  rows: readonly T[],
+  cap: number,
+  extra: { cols: Column[]; cells: (r: T) => unknown[] } = { cols: [], cells: () => [] },
+): string {
+  const shown = rows.slice(0, cap);
+  return `${table(
+    id,
+    [
+      { head: first, kind: 'id' },
+      { head: 'requests', kind: 'num', width: '90px' },
+      { head: 'blocked', kind: 'num', width: '80px' },
+      { head: 'tokens in', kind: 'num', width: '100px' },
+      { head: 'tokens out', kind: 'num', width: '115px' },
+      { head: 'cost', kind: 'num', width: '110px' },
+      ...extra.cols,
+    ],
+    shown.map((r) => [r.name, r.requests, r.blocked, r.inputTokens, r.outputTokens, usd(r.costUsd), ...extra.cells(r)]),
+    'None.',
+  )}${more(`${id}-more`, rows.length - shown.length, 'secure-mcp-gateway audit stats')}`;
+}
+
+/** The AI proxy section: its blocked requests, what was not answered by rule, and the spend tables. */
+function llmSection(s: LlmSummary, cap: number): string {
+  const head = `<h2>AI proxy: ${s.requests} request(s), ${s.totalBlocked} blocked</h2>`;
+  if (s.requests === 0) return `${head}\n<p class="empty" id="llm-none">No AI proxy requests.</p>`;
+  const n = (k: string) => s.outcomes[k] ?? 0;
+  const cards = [
+    ['llm-total', s.requests, 'requests'],
+    ['llm-ok', n('ok'), 'answered'],
+    ['llm-blocked', n('blocked'), 'blocked'],
+    ['llm-refused', n('refused'), 'refused'],
+    ['llm-limited', n('limited'), 'limited'],
+    ['llm-error', n('error'), 'errors'],
+    ['llm-tokens', `${s.inputTokens} / ${s.outputTokens}`, 'tokens in / out'],
+    ['llm-cost', usd(s.costUsd), 'cost'],
+  ]
+    .map(([id, v, what]) => `<div class="card"><b id="${esc(id)}">${esc(v)}</b>${esc(what)}</div>`)
+    .join('');
+  const num = (head: string, width = '90px'): Column => ({ head, kind: 'num', width });
+  return `${head}
+<div class="cards">${cards}</div>
+<p class="muted" id="llm-streamed">${s.streamed} streamed; ${s.fallbacks} answered after a fallback.</p>
+<h3>Blocked requests</h3>
+${table(
+  'llm-blocked-requests',
+  [
+    { head: 'time', kind: 'time', width: '160px' },
+    { head: 'who', kind: 'who', width: '210px' },
+    { head: 'deployment', kind: 'id', width: '140px' },
+    { head: 'endpoint', kind: 'id', width: '150px' },
+    { head: 'rule', kind: 'id', width: '210px' },
+    { head: 'reason', kind: 'reason' },
+  ],
+  s.recentBlocked.map((r) => [
+    when(r.ts),
+    who(r.user, r.project),
+    r.deployment ?? '',
+    `${text(r.endpoint)}${r.stream === true ? ' (stream)' : ''}`,
+    r.ruleId ?? '',
+    r.reason ?? '',
+  ]),
+  'No AI proxy request was blocked.',
+)}
+${more('llm-blocked-more', s.totalBlocked - s.recentBlocked.length, 'secure-mcp-gateway audit query --kind llm --blocked')}
+<h3>Not answered, by rule</h3>
+${table(
+  'llm-rules',
+  [
+    { head: 'rule', kind: 'id', width: '260px' },
+    { head: 'outcome', kind: 'text', width: '90px' },
+    { head: 'count', kind: 'num', width: '70px' },
+    { head: 'last', kind: 'time', width: '160px' },
+    { head: 'last reason', kind: 'reason' },
+  ],
+  s.rules.map((r) => [r.rule, r.outcome, r.count, when(r.last), r.reason]),
+  'Every request was answered.',
+)}
+<h3>Deployments</h3>
+${spendTable('llm-deployments', 'deployment', s.byDeployment, cap, {
+  cols: [num('answered', '110px'), num('p50'), num('p99')],
+  cells: (d) => [d.answered, d.answered ? ms(d.p50Ms) : '—', d.answered ? ms(d.p99Ms) : '—'],
+})}
+<p class="muted" id="llm-note">A request counts under the deployment it asked for ("unknown": a caller or a model that is not known); its tokens and cost under the deployment that answered it. p50 and p99: the requests a deployment answered, to the end of the answer.</p>
+<h3>Projects</h3>
+${spendTable('llm-projects', 'project', s.byProject, cap)}
+<h3>Users</h3>
+${spendTable('llm-users', 'user', s.byUser, cap)}
+<p class="more" id="llm-more">Every record: <code>secure-mcp-gateway audit query --kind llm</code></p>`;
+}
+
 const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`);
 
 export function renderReport(input: ReportInput): string {
@@ -384,6 +480,9 @@ ${ssoAccepted.length ? `<p class="muted" id="sso-accepted">Accepted SSO: ${ssoAc
 </section>
 <section id="sec-sandbox">
 ${sandboxSection(stats.sandbox)}
+</section>
+<section id="sec-llm">
+${llmSection(summarizeLlm(records, { recent: cap }), cap)}
 </section>
 <section id="sec-summary">
 <h2>Summary</h2>

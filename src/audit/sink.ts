@@ -2,7 +2,7 @@
  * The audit sink: what the gateway tells about each event, turned into audit records (writer.ts) and handed to the
  * observers (Prometheus and OpenTelemetry metrics and traces). One typed method per kind of event: call decided,
  * tool pinned or changed, approval asked or answered, a request or message relayed outside a call, gateway key used or refused, upstream crashed or restarted,
- * config reloaded. It never decides anything, except what `audit.required` asks: a call that cannot be audited is
+ * config reloaded, an AI-proxy request answered or refused (llm). It never decides anything, except what `audit.required` asks: a call that cannot be audited is
  * refused (see `refusal` and CallAudit.settle), and the gateway turns that into a blocked result.
  *
  * Failure mode: a write that fails is reported by the writer (loudly, once) and, unless `required`, the gateway goes
@@ -16,6 +16,7 @@ import type { SandboxEvent } from '../sandbox/types.js';
 import type { Logger } from '../log.js';
 import type { Principal, StageRecord } from '../pipeline/types.js';
 import type { CallOutcome } from '../pipeline/call-tool.js';
+import { buildLlmRecord, type LlmAuditRecord, type LlmRecord } from './llm-record.js';
 import { buildCallRecord, buildRelayRecord, type CallOutcomeKind, type CallRecord, type RelayFacts } from './record.js';
 import type { ArgumentsMode, Redactor } from './redact.js';
 import type { AuditWriter } from './writer.js';
@@ -34,6 +35,8 @@ export type AuditEvent = { kind: string } & Record<string, unknown>;
 export interface AuditObserver {
   onEvent?(event: AuditEvent): void;
   onCall?(record: CallRecord, timing: CallTiming): void;
+  /** An AI-proxy request, as written (redacted); also seen by onEvent. */
+  onLlm?(record: LlmRecord): void;
   onCache?(cache: string, hit: boolean): void;
   /** Flush and stop (exporters); bounded by the caller. */
   shutdown?(): Promise<void>;
@@ -179,6 +182,24 @@ export class AuditSink {
     this.quiet(
       this.emit({ kind: 'sandbox', ...e, ...('reason' in e ? { reason: this.opts.redactor.text(e.reason) } : {}) }),
     );
+  }
+
+  /**
+   * One AI-proxy request (issue 20), after its answer ended: written as `kind: "llm"` in the same chain, its free
+   * text redacted (llm-record.ts), and counted by the metrics observers. A record that cannot be built is logged,
+   * never thrown: the answer has already been sent. With `audit.required` the proxy asks `refusal()` before it
+   * serves a request, as a call does.
+   */
+  llm(record: LlmAuditRecord): void {
+    let rec: LlmRecord;
+    try {
+      rec = buildLlmRecord(record, this.opts.redactor);
+    } catch (error) {
+      this.opts.log.error({ requestId: record.requestId, err: String(error) }, 'could not build the llm audit record');
+      return;
+    }
+    for (const o of this.observers) this.safely(() => o.onLlm?.(rec));
+    this.quiet(this.emit(rec as unknown as AuditEvent));
   }
 
   configReloaded(e: { file: string; changed?: string[]; ok: boolean; error?: string }): void {

@@ -2,8 +2,11 @@
  * `audit stats` and the numbers of the HTML report: calls by outcome, blocks by rule, and p50/p99 latency by
  * server and tool, computed from call records. A call's latency here leaves out the time it waited for its upstream
  * to start (`upstreamWaitMs`): the first call to a server would otherwise carry the server's start-up as its own
- * cost. Those waits are counted apart. Pure.
+ * cost. Those waits are counted apart. The sandbox's and the AI proxy's records have their own summaries
+ * (sandbox-summary.ts, llm-summary.ts). Pure.
  */
+import { formatLlmSummary, summarizeLlm, type LlmSummary } from './llm-summary.js';
+import { percentile } from './percentile.js';
 import { isCall, type AnyRecord } from './query.js';
 import { formatSandboxSummary, summarizeSandbox, type SandboxSummary } from './sandbox-summary.js';
 
@@ -26,16 +29,13 @@ export interface AuditStats {
   byTool: LatencyRow[];
   /** What the sandbox denied, stopped, refused or left unconfined (issue 19). */
   sandbox: SandboxSummary;
+  /** The AI proxy's requests (issue 20): outcomes, rules, tokens and cost by deployment, project and user. */
+  llm: LlmSummary;
   first?: string;
   last?: string;
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
+export { percentile } from './percentile.js';
 
 export function computeStats(records: Iterable<AnyRecord>): AuditStats {
   const outcomes: Record<string, number> = {};
@@ -48,8 +48,10 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
   let first: string | undefined;
   let last: string | undefined;
   const sandbox: AnyRecord[] = [];
+  const llm: AnyRecord[] = [];
   for (const r of records) {
     if (r.kind === 'sandbox') sandbox.push(r);
+    if (r.kind === 'llm') llm.push(r);
     if (!isCall(r)) continue;
     calls++;
     first ??= r.ts;
@@ -90,6 +92,7 @@ export function computeStats(records: Iterable<AnyRecord>): AuditStats {
     blocksByRule: [...rules].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
     byTool,
     sandbox: summarizeSandbox(sandbox),
+    llm: summarizeLlm(llm),
     ...(first ? { first } : {}),
     ...(last ? { last } : {}),
   };
@@ -116,5 +119,6 @@ export function formatStats(s: AuditStats): string {
       `latency leaves out upstream start-up: ${waits} call(s) waited for their server to start, the longest ${Math.max(...s.byTool.map((r) => r.maxWaitMs)).toFixed(0)} ms`,
     );
   lines.push(...formatSandboxSummary(s.sandbox));
+  lines.push(...formatLlmSummary(s.llm));
   return lines.join('\n');
 }

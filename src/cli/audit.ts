@@ -34,6 +34,7 @@ interface FilterOptions {
   tool?: string;
   user?: string;
   kind?: string;
+  deployment?: string;
 }
 
 /** The log file and key: --file wins; else the config's audit.path; else <home>/audit.jsonl when there is no config. */
@@ -68,6 +69,7 @@ function filterOf(o: FilterOptions): QueryFilter {
     ...(o.tool !== undefined ? { tool: o.tool } : {}),
     ...(o.user !== undefined ? { user: o.user } : {}),
     ...(o.kind !== undefined ? { kind: o.kind } : {}),
+    ...(o.deployment !== undefined ? { deployment: o.deployment } : {}),
   };
 }
 
@@ -81,11 +83,18 @@ function withFilters(cmd: Command): Command {
   return cmd
     .option('--since <when>', 'only records from this long ago (30m, 1h, 7d) or since an ISO date')
     .option('--until <when>', 'only records up to this long ago or until an ISO date')
-    .option('--blocked', 'only blocked calls')
+    .option('--blocked', 'only blocked calls (with --kind llm: blocked AI-proxy requests)')
     .option('-s, --server <name>', 'only this server')
     .option('-t, --tool <name>', 'only this tool (upstream or exposed name)')
     .option('-u, --user <user>', 'only this user')
-    .option('--kind <kind>', 'only records of this kind (call, tool, approval, key, sso, upstream, sandbox, config)');
+    .option(
+      '--kind <kind>',
+      'only records of this kind (call, llm, tool, approval, key, sso, upstream, sandbox, config)',
+    )
+    .option(
+      '--deployment <name>',
+      'only AI-proxy requests (kind llm) that named this deployment or were answered by it',
+    );
 }
 
 export function auditCommand(): Command {
@@ -114,7 +123,9 @@ export function auditCommand(): Command {
     });
 
   withFilters(withLogOptions(audit.command('stats')))
-    .description('calls by outcome, blocks by rule, and p50/p99 latency by server and tool')
+    .description(
+      'calls by outcome, blocks by rule, p50/p99 latency by server and tool; the sandbox; the AI proxy by deployment, project and user',
+    )
     .option('--json', 'print the numbers as JSON')
     .action((opts: LogOptions & FilterOptions & { json?: boolean }) => {
       const { file } = locate(opts);
@@ -161,7 +172,7 @@ export function auditCommand(): Command {
 
   withFilters(withLogOptions(audit.command('report')))
     .description(
-      'write a self-contained HTML report (no scripts, no network): blocked calls first, refused keys, sandbox, summary, grouped events',
+      'write a self-contained HTML report (no scripts, no network): blocked calls first, refused keys, sandbox, AI proxy, summary, grouped events',
     )
     .requiredOption('-o, --out <file>', 'the HTML file to write')
     .action((opts: LogOptions & FilterOptions & { out: string }) => {

@@ -160,6 +160,8 @@ function cacheFor(
 
 interface ServeCliOptions extends GlobalOptions {
   logLevel?: string;
+  /** `proxy`: only the AI proxy's routes. */
+  only?: 'llm';
   host?: string;
   port?: number;
   tlsCert?: string;
@@ -180,11 +182,12 @@ async function serve(opts: ServeCliOptions): Promise<void> {
       : undefined;
   const { ServeGateway } = await import('../server/serve.js');
   const { createPrometheusMetrics } = await import('../audit/prometheus.js');
+  const { createLlmLimiter, hasLlmLimits } = await import('../llm/limits.js');
   // One state store, one discovery cache (shared through Redis when configured), one audit log and one metrics
   // registry for every session and every config generation of this process.
   const state = createStateStore(loaded.state, log);
   const cache = cacheFor(paths, loaded.config.cache, log, sharedStore(state));
-  await cache.preload(loaded.servers, cacheProjects(loaded));
+  if (opts.only === undefined) await cache.preload(loaded.servers, cacheProjects(loaded));
   const prom = createPrometheusMetrics({ processMetrics: true });
   const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
   const audit = await createAuditSink(loaded, paths, log, [prom.observer], forwarder);
@@ -198,6 +201,8 @@ async function serve(opts: ServeCliOptions): Promise<void> {
     keys,
     state,
     audit,
+    ...(opts.only ? { only: opts.only } : {}),
+    llmLimiter: (l) => (hasLlmLimits(l.llm.limits) ? createLlmLimiter(state, l.llm.limits) : undefined),
     overrides: {
       ...(opts.host !== undefined ? { host: opts.host } : {}),
       ...(opts.port !== undefined ? { port: opts.port } : {}),
@@ -206,7 +211,7 @@ async function serve(opts: ServeCliOptions): Promise<void> {
   });
   gateway.routes.set('/metrics', prom.handler);
   const url = await gateway.listen();
-  process.stdout.write(`secure-mcp-gateway serve: listening on ${url}\n`);
+  process.stdout.write(`secure-mcp-gateway ${opts.only ? 'proxy' : 'serve'}: listening on ${url}\n`);
   const stop = (reason: string) => {
     log.info({ reason }, 'serve: stopping');
     void gateway.close().then(async () => {
@@ -281,23 +286,33 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
     .action((opts: GlobalOptions & { logLevel?: string }) => start(opts));
 
-  program
-    .command('serve')
-    .description(
-      'serve MCP over Streamable HTTP for a team: gateway keys as bearer tokens, one upstream pool per project',
-    )
-    .addOption(configOption())
-    .option('--host <address>', 'address to bind (default: serve.host, else 127.0.0.1)')
-    .option('--port <port>', 'TCP port; 0 picks a free one (default: serve.port, else 8787)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535)
-        throw new CommanderError(EXIT.USAGE, 'smg.usage', `bad port ${v}`);
-      return n;
-    })
-    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
-    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
-    .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
-    .action((opts: ServeCliOptions) => serve(opts));
+  const serveCommand = (name: string, description: string, only?: 'llm') =>
+    program
+      .command(name)
+      .description(description)
+      .addOption(configOption())
+      .option('--host <address>', 'address to bind (default: serve.host, else 127.0.0.1)')
+      .option('--port <port>', 'TCP port; 0 picks a free one (default: serve.port, else 8787)', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535)
+          throw new CommanderError(EXIT.USAGE, 'smg.usage', `bad port ${v}`);
+        return n;
+      })
+      .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
+      .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+      .addOption(
+        new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS),
+      )
+      .action((opts: ServeCliOptions) => serve(only ? { ...opts, only } : opts));
+  serveCommand(
+    'serve',
+    'serve MCP over Streamable HTTP for a team: gateway keys as bearer tokens, one upstream pool per project (and the AI proxy under /v1 when llm has deployments)',
+  );
+  serveCommand(
+    'proxy',
+    'serve only the Secure AI Proxy: OpenAI- and Anthropic-compatible LLM endpoints under /v1 (llm in the config), with the same keys, policies and audit as serve',
+    'llm',
+  );
 
   const config = program.command('config').description('work with the config file');
   config

@@ -109,6 +109,8 @@ export interface ChatCallMeta {
    * the output's restore must see the input's placeholders. Default: a new vault per open().
    */
   vault?: RedactionVault;
+  /** This request's tool policy (a deployment's), instead of the guard's; keep one object per deployment. */
+  toolPolicy?: ServerPolicyContext;
 }
 
 /** The checks of one chat request: they share its vault, so the answer can be restored. */
@@ -164,7 +166,7 @@ export async function createChatGuard(policy: Policy, opts: ChatGuardOptions = {
         identity: meta.identity ?? 'local',
         principal: meta.principal ?? LOCAL_PRINCIPAL,
         session: meta.session ?? createSession(meta.requestId ?? 'llm'),
-        serverPolicy: toolPolicy,
+        serverPolicy: meta.toolPolicy ?? toolPolicy,
         signal: meta.signal ?? new AbortController().signal,
         log: meta.log ?? silentLogger(),
         vault,

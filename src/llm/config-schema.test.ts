@@ -178,8 +178,24 @@ describe('fallbackCycles', () => {
 describe('llmPolicyReferenceIssues', () => {
   it('names deployments whose policies do not exist, from the config root', () => {
     const deployments = {
-      a: { provider: 'p', model: 'm', input: 'strict', output: 'gone', fallbacks: [], maxRetries: 0, images: 'block' as const },
-      b: { provider: 'p', model: 'm', fallbacks: [], maxRetries: 0, images: 'block' as const },
+      a: {
+        provider: 'p',
+        model: 'm',
+        input: 'strict',
+        output: 'gone',
+        fallbacks: [],
+        maxRetries: 0,
+        images: 'block' as const,
+        toolCalls: { roots: [] },
+      },
+      b: {
+        provider: 'p',
+        model: 'm',
+        fallbacks: [],
+        maxRetries: 0,
+        images: 'block' as const,
+        toolCalls: { roots: [] },
+      },
     };
     expect(llmPolicyReferenceIssues({ deployments }, new Set(['strict']))).toEqual([
       { path: ['llm', 'deployments', 'a', 'output'], message: 'no policy named "gone"' },

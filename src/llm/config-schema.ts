@@ -8,6 +8,7 @@
  * owns both sections calls.
  */
 import { z } from 'zod';
+import { ArgumentRulesSchema, CredentialPathsSchema } from '../policy/config-schema.js';
 
 export const LLM_PROVIDER_KINDS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible'] as const;
 export type LlmProviderKind = (typeof LLM_PROVIDER_KINDS)[number];
@@ -126,6 +127,22 @@ export const LlmDeploymentSchema = z
       .max(5)
       .default(0)
       .describe('Retries of this deployment itself on a retryable error, before its fallbacks.'),
+    toolCalls: z
+      .object({
+        roots: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'Directories the client’s tools work in (relative to the config file; "~" is the home folder): path arguments of the model’s tool calls must stay inside them. Default: none (paths are still refused for "..", credential locations and device names).',
+          ),
+        arguments: ArgumentRulesSchema.optional(),
+        credentialPaths: CredentialPathsSchema.optional(),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'The argument rules for the tool calls the model returns, as servers.<name>.arguments are for MCP tools ("<tool glob>.<argument path>" → rule): a rule that blocks a command, a path or a URL blocks it whether it arrives through MCP or as a function call. Rules are also inferred from the tools’ parameter names and schemas.',
+      ),
     images: z
       .enum(['block', 'allow'])
       .default('block')

@@ -116,6 +116,17 @@ interface Counter {
   renewsAt: number;
 }
 
+/** True when any limit is configured: without one, the proxy needs no limiter (and the store is never asked). */
+export function hasLlmLimits(limits: LlmLimits): boolean {
+  return (
+    limits.key !== undefined ||
+    limits.user !== undefined ||
+    limits.project !== undefined ||
+    Object.keys(limits.users).length > 0 ||
+    Object.keys(limits.projects).length > 0
+  );
+}
+
 export function createLlmLimiter(store: StateStore, limits: LlmLimits): LlmLimiter {
   // Users are matched without regard to case, as identity/authenticate.ts matches them (principals are lowercase).
   const perUser = new Map(Object.entries(limits.users).map(([email, limit]) => [email.toLowerCase(), limit]));

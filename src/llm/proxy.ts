@@ -17,13 +17,15 @@
  * an error event, and nothing after the block point is sent.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import type http from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import type { JudgeRuntime } from '../guardrails/judge/runtime.js';
 import type { AsyncDetector, Detection } from '../guardrails/types.js';
 import type { Logger } from '../log.js';
-import type { Principal, StageRecord } from '../pipeline/types.js';
+import type { Principal, ServerPolicyContext, StageRecord } from '../pipeline/types.js';
 import { RedactionVault } from '../pipeline/vault.js';
 import { createNameMatcher } from '../policy/glob.js';
 import { BodyTooLarge, readBody } from '../server/http-guard.js';
@@ -34,6 +36,7 @@ import {
 } from './anthropic-format.js';
 import {
   createChatGuard,
+  TOOL_CWD,
   type ChatCheck,
   type ChatDetection,
   type ChatGuard,
@@ -45,6 +48,7 @@ import { costUsd, type LlmDeploymentConfig } from './config-schema.js';
 import { LlmFormatError, LlmProviderError } from './errors.js';
 import { chatWithFallback, deploymentChain, streamWithFallback, type FallbackOptions } from './fallback.js';
 import { createOpenAiStreamEncoder, neutralToOpenAiResponse, openAiRequestToNeutral } from './openai-format.js';
+import type { LimitVerdict, LlmLimiter, LlmSubject } from './limits.js';
 import { createLlmProvider, type LlmEmbeddingResponse, type LlmProvider } from './providers.js';
 import type { ResolvedLlmConfig } from './resolve.js';
 import type { LlmChatRequest, LlmStopReason, LlmToolCall, LlmUsage, StreamEncoder } from './types.js';
@@ -94,21 +98,8 @@ export function llmCredential(headers: http.IncomingHttpHeaders): string | undef
   return typeof key === 'string' && key.trim() !== '' ? key.trim() : undefined;
 }
 
-/** Who a limit counts: the gateway key (or the SSO user without one), the user and the project. */
-export interface LlmSubject {
-  keyId?: string;
-  user: string;
-  project: string;
-}
-
-export type LimitVerdict =
-  { ok: true } | { ok: false; ruleId: string; reason: string; retryAfterMs: number; status: 429 | 503 };
-
-/** The rate limits and budgets (llm/limits.ts). */
-export interface LlmLimiterLike {
-  admit(subject: LlmSubject): Promise<LimitVerdict>;
-  charge(subject: LlmSubject, usage: { tokens: number; costUsd: number }): Promise<void>;
-}
+/** The rate limits and budgets (llm/limits.ts) the proxy uses. */
+export type LlmLimiterLike = Pick<LlmLimiter, 'admit' | 'charge'>;
 
 /** One request, as the audit records it (kind "llm"). */
 export interface LlmRequestRecord {
@@ -174,6 +165,7 @@ export class LlmProxy {
   private readonly llm: ResolvedLlmConfig;
   private readonly clients = new Map<string, LlmProvider>();
   private readonly guards = new Map<string, Promise<ChatGuard>>();
+  private readonly toolPolicies = new Map<string, ServerPolicyContext>();
   private inflight = 0;
   private retired: (() => void) | undefined;
 
@@ -376,6 +368,7 @@ export class LlmProxy {
   }
 
   private async checks(
+    alias: string,
     d: LlmDeploymentConfig,
     principal: Principal,
     requestId: string,
@@ -394,7 +387,37 @@ export class LlmProxy {
     }
     const vault = new RedactionVault();
     const meta = { requestId, principal, identity: identityOf(principal), vault, log: this.opts.log };
-    return { input: guards[0].open(meta), output: guards[1].open(meta), outputGuard: guards[1] };
+    return {
+      input: guards[0].open(meta),
+      output: guards[1].open({ ...meta, toolPolicy: this.toolPolicy(alias, d) }),
+      outputGuard: guards[1],
+    };
+  }
+
+  /** Where the model's tool calls may point, and the explicit argument rules (llm.deployments.<d>.toolCalls). */
+  private toolPolicy(alias: string, d: LlmDeploymentConfig): ServerPolicyContext {
+    // One object per deployment: the argument stage compiles its rules once per policy object.
+    const known = this.toolPolicies.get(alias);
+    if (known) return known;
+    const dir = path.dirname(this.opts.loaded.file);
+    const abs = (p: string) =>
+      path.resolve(dir, p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+    const t = d.toolCalls;
+    const roots = t.roots.map(abs);
+    const credentialPaths = Array.isArray(t.credentialPaths)
+      ? t.credentialPaths.map(abs)
+      : t.credentialPaths === 'allow'
+        ? 'allow'
+        : undefined;
+    const policy: ServerPolicyContext = {
+      roots,
+      cwd: roots[0] ?? TOOL_CWD,
+      arguments: t.arguments ?? {},
+      annotations: {},
+      ...(credentialPaths !== undefined ? { credentialPaths } : {}),
+    };
+    this.toolPolicies.set(alias, policy);
+    return policy;
   }
 
   private provider = (name: string): LlmProvider => {
@@ -479,7 +502,7 @@ export class LlmProxy {
         ),
         'blocked',
       );
-    const { input, output, outputGuard } = await this.checks(d, principal, rec.requestId);
+    const { input, output, outputGuard } = await this.checks(alias, d, principal, rec.requestId);
     try {
       const detections: ChatDetection[] = [];
       if (texts.length > 0) {
@@ -716,7 +739,7 @@ export class LlmProxy {
     const e = readEmbeddingRequest(body);
     const d = this.deployment(e.model, principal, rec);
     await this.admit(principal);
-    const { input } = await this.checks(d, principal, rec.requestId);
+    const { input } = await this.checks(e.model, d, principal, rec.requestId);
     try {
       const texts = e.input.map((text, i) => ({ where: `input[${i}]`, text }));
       const v = await input.checkInput(texts);
@@ -835,7 +858,9 @@ async function checkToolCall(
   const m: ModelToolCall = {
     name: call.name,
     arguments: args as Record<string, unknown>,
-    ...(tool ? { parameters: tool.parameters } : {}),
+    // A tool the request did not declare has no schema to infer rules from: its arguments' own names and types
+    // stand in, so that a `command` or `path` argument is still checked as one.
+    parameters: tool?.parameters ?? schemaOf(args as Record<string, unknown>),
     ...(tool?.description !== undefined ? { description: tool.description } : {}),
   };
   const v = await check.checkToolCall(m);
@@ -843,6 +868,15 @@ async function checkToolCall(
     rec.detections.push(...v.detections.map(auditDetection));
     throw blocked(v.ruleId, `the model's call of ${call.name}: ${v.reason}`, v.detections);
   }
+}
+
+function schemaOf(args: Record<string, unknown>): Record<string, unknown> {
+  const typeOf = (v: unknown) =>
+    v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? 'number' : typeof v;
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, { type: typeOf(v) }])),
+  };
 }
 
 function providerFailure(error: unknown): Refused {

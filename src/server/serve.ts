@@ -68,14 +68,7 @@ import { BodyTooLarge, bearerKey, hostRefusal, originRefusal, readBody, type Ori
 import { createPoolResources, UpstreamPool, type IntegrityPaths, type PoolResources } from './pool.js';
 import type { ServeConfig } from './serve-schema.js';
 import { refusal } from '../llm/wire-errors.js';
-import {
-  isLlmPath,
-  llmCredential,
-  LlmProxy,
-  sendRefusal,
-  wireFormatOf,
-  type LlmLimiterLike,
-} from '../llm/proxy.js';
+import { isLlmPath, llmCredential, LlmProxy, sendRefusal, wireFormatOf, type LlmLimiterLike } from '../llm/proxy.js';
 
 export interface ServeOptions {
   configFile: string;
@@ -273,7 +266,7 @@ export class ServeGateway {
     });
     const addr = this.server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `${this.opts.tls ? 'https' : 'http'}://${shown}:${addr.port}${this.settings.path}`;
+    const url = `${this.opts.tls ? 'https' : 'http'}://${shown}:${addr.port}${this.opts.only === 'llm' ? '/v1' : this.settings.path}`;
     if ((host === '0.0.0.0' || host === '::') && this.settings.allowedHosts.length === 0)
       this.log.warn(
         { host },

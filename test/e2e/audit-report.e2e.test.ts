@@ -1,6 +1,6 @@
 /**
  * The HTML report in a real browser: `audit report` (the built CLI) writes a page from a log of calls spread over
- * three hours (200 tool pins, blocked calls, refused gateway keys), and headless Chromium (Debian `chromium`, driven
+ * three hours (200 tool pins, blocked calls, refused gateway keys, AI-proxy requests), and headless Chromium (Debian `chromium`, driven
  * by playwright-core) renders it. The test takes a screenshot at 1280 px and checks what a reader sees first (the
  * blocked calls with their rule ids, then the refused keys, then the summary, then the grouped events), that no
  * word in a table cell is broken across lines, that the chart has its bars and its colours in the pixels, and that
@@ -29,7 +29,8 @@ const KEY_REFUSALS = [
 
 /**
  * A log of 180 calls over three hours (a third blocked by two rules, the first call after a 1.8 s upstream start-up)
- * plus 200 tool pins at start-up, approvals, a tool change, an upstream crash and three refused keys.
+ * plus 200 tool pins at start-up, approvals, a tool change, an upstream crash, three refused keys and 18 AI-proxy
+ * requests (3 blocked, one answered after a fallback).
  */
 function writeLog(file: string): void {
   const chain = createChain();
@@ -99,6 +100,30 @@ function writeLog(file: string): void {
         reason: 'changed',
       });
     if (i === 120) add(t0 + i * 60_000 + 1, { kind: 'upstream', event: 'crashed', server: 'web', restarts: 1 });
+    if (i % 10 === 5) {
+      const k = (i - 5) / 10;
+      const deployment = k % 3 ? 'gpt-fast' : 'claude-fast';
+      add(t0 + i * 60_000 + 3, {
+        kind: 'llm',
+        requestId: `r${k}`,
+        endpoint: k % 3 ? 'chat.completions' : 'messages',
+        user: k % 2 ? 'alice.martin@example.com' : 'bo@example.com',
+        project: k % 2 ? 'payments-backend' : 'web',
+        keyId: 'k_1',
+        deployment,
+        ...(k % 6
+          ? { answeredBy: { deployment: k === 7 ? 'gpt-backup' : deployment, provider: 'p', model: 'm' } }
+          : {}),
+        stream: k % 2 === 0,
+        outcome: k % 6 ? 'ok' : 'blocked',
+        status: k % 6 ? 200 : 400,
+        ...(k % 6 ? {} : { ruleId: 'injection.ignore-previous', reason: LONG_REASON }),
+        stages: [],
+        detections: [],
+        ...(k % 6 ? { usage: { inputTokens: 1200 + k, outputTokens: 300 }, costUsd: 0.000123 * k } : {}),
+        durationMs: 800 + k * 100,
+      });
+    }
   }
   fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
   writeCheckpoint(path.join(path.dirname(file), 'audit.head.json'), { seq, hash: prev, file: 'audit.jsonl', ts: '' });
@@ -177,7 +202,7 @@ describe('audit report', () => {
       writeLog(log);
       const out = path.join(home, 'report.html');
       const r = report(log, out, home, '--since', '2026-11-01');
-      expect(r.stderr).toMatch(/wrote .*report\.html \(389 records\)/);
+      expect(r.stderr).toMatch(/wrote .*report\.html \(407 records\)/);
       expect(r.status).toBe(0);
       const html = fs.readFileSync(out, 'utf8');
       expect(html).not.toMatch(/<script|https?:\/\/|<link/);
@@ -227,7 +252,7 @@ describe('audit report', () => {
             bars: document.querySelectorAll('#timeline rect').length,
             blockedBars: document.querySelectorAll('#timeline rect.blocked').length,
             chart: box('#timeline'),
-            rows: Object.fromEntries(['recent-blocked', 'key-refusals', 'top-rules', 'tools', 'integrity', 'upstreams', 'approvals'].map((id) => [id, rows(id)])),
+            rows: Object.fromEntries(['recent-blocked', 'key-refusals', 'llm-blocked-requests', 'llm-deployments', 'llm-users', 'top-rules', 'tools', 'integrity', 'upstreams', 'approvals'].map((id) => [id, rows(id)])),
             firstBlocked: cells(document.querySelector('#recent-blocked tbody tr')),
             refusals: [...document.querySelectorAll('#key-refusals tbody tr')].map((tr) => cells(tr).join(' | ')),
             integrity: document.querySelector('#sec-integrity').innerText,
@@ -238,11 +263,12 @@ describe('audit report', () => {
             readRow: [...document.querySelectorAll('#tools tbody tr')].map(cells).find((c) => c[1] === 'read_text_file'),
           };
         })()`);
-        // The order a reader meets: blocks, refusals, the sandbox, the summary, then the grouped rest.
+        // The order a reader meets: blocks, refusals, the sandbox, the AI proxy, the summary, then the grouped rest.
         expect(dom.sections.map((s) => s.id)).toEqual([
           'sec-blocked',
           'sec-refusals',
           'sec-sandbox',
+          'sec-llm',
           'sec-summary',
           'sec-integrity',
           'sec-upstreams',
@@ -267,13 +293,17 @@ describe('audit report', () => {
           expect.stringMatching(/k_77d01e \| the key expired/),
           expect.stringMatching(/k_3f9a2c \| the key was revoked/),
         ]);
-        expect(dom.integrity).not.toMatch(/refused|revoked|expired|k_3f9a2c|crashed/);
+        expect(dom.integrity).not.toMatch(/refused|revoked|expired|k_3f9a2c|crashed|gpt-fast/);
+        expect(dom.sections[3]!.title).toBe('AI proxy: 18 request(s), 3 blocked');
         // 200 pins are one row with a count, the tool names folded away.
         expect(dom.pinned?.slice(0, 3)).toEqual(['tool pinned', 'fs', '200']);
         expect(dom.pinned?.[5]).toBe('200 tools');
         expect(dom.rows).toEqual({
           'recent-blocked': 50,
           'key-refusals': 3,
+          'llm-blocked-requests': 3,
+          'llm-deployments': 3,
+          'llm-users': 2,
           'top-rules': 2,
           tools: 2,
           integrity: 3,
