@@ -356,8 +356,18 @@ describe('the AI proxy with the official clients', () => {
     await ask(); // under budget when it starts; its usage spends the budget
     const err = await rejection(ask());
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
-    expect(err).toMatchObject({ type: 'rate_limit_error', code: 'llm.budget.tokens' });
+    expect(err.code).toBe('llm.budget.tokens');
     expect(Number(err.headers?.get('retry-after'))).toBeGreaterThan(0);
+    // The same refusal in Anthropic's shape.
+    const a = await rejection(
+      anthropic(keys.bob.key).messages.create({
+        model: 'claude-fast',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'Hi' }],
+      }),
+    );
+    expect(a).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(a.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error', rule: 'llm.budget.tokens' } });
     expect(fake.requests).toHaveLength(1);
     // Another user's budget is untouched.
     await openai().chat.completions.create({ model: 'gpt-fast', messages: [{ role: 'user', content: 'Hi' }] });
