@@ -131,4 +131,22 @@ describe('the fake LLM provider', () => {
       ['POST', '/v1/chat/completions', 'm'],
     ]);
   });
+
+  it('forgets queued scripts, requests and the default on reset', async () => {
+    fake.enqueue({ status: 503 });
+    fake.setDefault({ text: 'changed' });
+    const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+    await post('/v1/chat/completions', openai, body);
+    fake.enqueue({ status: 500 });
+    fake.reset();
+    expect(fake.requests).toEqual([]);
+    for (let i = 0; i < 2; i++) {
+      const res = await post('/v1/chat/completions', openai, body);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(
+        'Hello from the fake provider.',
+      );
+    }
+    fake.reset();
+  });
 });
