@@ -41,6 +41,7 @@ function config(fakeUrl: string): string {
           toolCalls: { arguments: { '*.command': { kind: 'command', allow: ['ls', 'git'] } } },
         },
         'gpt-strict': { provider: 'oa', model: 'gpt-4o-mini', output: 'strict' },
+        'gpt-eager': { provider: 'oa', model: 'gpt-4o-mini', stream: { lookBack: 32 } },
         'claude-fast': { provider: 'an', model: 'claude-haiku-4-5', output: 'strict' },
         broken: { provider: 'wrong', model: 'gpt-4o-mini' },
       },
@@ -274,6 +275,27 @@ describe('LlmProxy: streams', () => {
       });
       expect(records.at(-1)).toMatchObject({ stream: true, outcome: 'blocked', status: 200 });
     }
+  });
+
+  it('releases text while the answer is still arriving once more than the look-back has come, not before', async () => {
+    const chunks = Array.from({ length: 40 }, (_, i) => `w${String(i).padStart(2, '0')}-abcdef `);
+    const textEvents = async (model: string) => {
+      fake.enqueue({ text: chunks.join(''), chunks, chunkDelayMs: 3 });
+      const r = await post('/v1/chat/completions', chat('Talk', { stream: true, model }));
+      const deltas = r.text
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map(
+          (e) =>
+            (JSON.parse(e.slice(6)) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content,
+        )
+        .filter((t) => t);
+      expect(deltas.join('')).toBe(chunks.join(''));
+      return deltas.length;
+    };
+    // 400 characters: under a 512 look-back all of it waits for the end; under 32 it flows.
+    expect(await textEvents('gpt-main')).toBe(1);
+    expect(await textEvents('gpt-eager')).toBeGreaterThan(1);
   });
 
   it('checks a streamed tool call whole before sending any of it', async () => {

@@ -528,6 +528,7 @@ export class LlmProxy {
           fallback,
           tools,
           includeUsage,
+          lookBack: d.stream.lookBack,
           detections,
           principal,
           rec,
@@ -571,6 +572,7 @@ export class LlmProxy {
       fallback: FallbackOptions;
       tools: Map<string, { name: string; parameters: Record<string, unknown>; description?: string }>;
       includeUsage: boolean;
+      lookBack: number;
       detections: ChatDetection[];
       principal: Principal;
       rec: LlmRequestRecord;
@@ -594,7 +596,7 @@ export class LlmProxy {
     };
     // With a remote provider or a judge on the output side, a window cannot be judged alone: buffer, then check.
     const buffered = s.outputGuard.streamSkipsRemote;
-    const scanner = buffered ? undefined : output.streamScanner();
+    const scanner = buffered ? undefined : output.streamScanner({ lookBack: s.lookBack });
     const calls: LlmToolCall[] = [];
     const usage: Partial<LlmUsage> = {};
     let stop: LlmStopReason = 'end';
