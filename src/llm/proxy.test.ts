@@ -32,6 +32,7 @@ function config(fakeUrl: string): string {
         an: { kind: 'anthropic', baseUrl: fakeUrl, apiKey: KEY },
         wrong: { kind: 'openai-compatible', baseUrl: `${fakeUrl}/v1`, apiKey: 'sk-wrong' },
         down: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', timeoutMs: 2000 },
+        slow: { kind: 'openai-compatible', baseUrl: `${fakeUrl}/v1`, apiKey: KEY, timeoutMs: 150 },
       },
       deployments: {
         'gpt-fast': { provider: 'down', model: 'gpt-4o-mini', fallbacks: ['gpt-main'] },
@@ -41,6 +42,7 @@ function config(fakeUrl: string): string {
           toolCalls: { arguments: { '*.command': { kind: 'command', allow: ['ls', 'git'] } } },
         },
         'gpt-strict': { provider: 'oa', model: 'gpt-4o-mini', output: 'strict' },
+        'gpt-slow': { provider: 'slow', model: 'gpt-4o-mini' },
         'gpt-eager': { provider: 'oa', model: 'gpt-4o-mini', stream: { lookBack: 32 } },
         'claude-fast': { provider: 'an', model: 'claude-haiku-4-5', output: 'strict' },
         broken: { provider: 'wrong', model: 'gpt-4o-mini' },
@@ -203,6 +205,19 @@ describe('LlmProxy: OpenAI chat completions', () => {
       /provider wrong refused the gateway's credentials \(HTTP 401\).*llm\.providers\.wrong\.apiKey/,
     );
     expect(r.text).not.toContain('sk-wrong');
+  });
+
+  it('passes a provider rate limit on as 429 with its Retry-After, and a provider timeout as 504', async () => {
+    fake.enqueue({ status: 429, errorType: 'rate_limit_exceeded', errorMessage: 'slow down', retryAfter: '7' });
+    const limited = await post('/v1/chat/completions', chat('Hello'));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect(limited.body.error.type).toBe('api_error');
+    fake.enqueue({ delayMs: 600 });
+    const slow = await post('/v1/chat/completions', { ...chat('Hello'), model: 'gpt-slow' });
+    expect(slow.status).toBe(504);
+    expect(slow.body.error.message).toContain('slow');
+    expect(records.at(-1)).toMatchObject({ outcome: 'error', status: 504 });
   });
 
   it.each([
