@@ -256,7 +256,6 @@ export class LlmProxy {
   }
 
   private finish(rec: LlmRequestRecord): void {
-    if (rec.endpoint === 'models') return;
     const fields = {
       event: 'llm.request',
       requestId: rec.requestId,
@@ -267,8 +266,10 @@ export class LlmProxy {
       ...(rec.ruleId !== undefined ? { rule: rec.ruleId } : {}),
       ms: rec.durationMs,
     };
-    if (rec.outcome === 'ok') this.opts.log.info(fields, 'llm request');
-    else this.opts.log.warn({ ...fields, reason: rec.reason }, `llm request ${rec.outcome}`);
+    // As for MCP calls, an answered request is in the audit; the log says it only at debug level.
+    if (rec.outcome === 'ok') {
+      if (this.opts.log.isLevelEnabled('debug')) this.opts.log.debug(fields, 'llm request');
+    } else this.opts.log.warn({ ...fields, reason: rec.reason }, `llm request ${rec.outcome}`);
     this.opts.audit?.llm(rec);
   }
 
