@@ -3,7 +3,8 @@
  * a config loads with no problem (references resolved from a test environment), the quick start's config answers a
  * chat and lists its deployments, and the tool-call example blocks `rm -rf /` with the rule id the page names. The
  * configs run as written, with only their providers pointed at the in-test fake provider (and, for the tool-call
- * example, a role that may use its deployment, which the page leaves to the quick start).
+ * example, a role that may use its deployment, which the page leaves to the quick start). The errors table is held
+ * against wire-errors.ts: each refusal's status and its OpenAI and Anthropic types are on one row.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,6 +17,7 @@ import type { Principal } from '../pipeline/types.js';
 import { startFakeLlmProvider, type FakeLlmProvider } from '../../test/fixtures/fake-llm-provider.js';
 import { readmeItems } from '../../test/helpers/readme-lines.js';
 import { LlmProxy } from './proxy.js';
+import { errorObject, refusal, type RefusalKind } from './wire-errors.js';
 
 const DOC = path.join(import.meta.dirname, '../../docs/ai-proxy.md');
 const ENV = { OPENAI_API_KEY: 'sk-doc-openai', ANTHROPIC_API_KEY: 'sk-ant-doc' };
@@ -115,5 +117,31 @@ describe('docs/ai-proxy.md', () => {
     }
     fake.enqueue({ text: '', toolCalls: [{ name: 'run', arguments: '{"command":"git status"}' }] });
     expect((await chat(base, ask)).status).toBe(200);
+  });
+
+  /** Each kind of refusal, with the statuses it is sent with (a provider failure: 502, or the provider's 429/504). */
+  const KINDS: [RefusalKind, number[]][] = [
+    ['invalid', [400, 405]],
+    ['blocked', [400]],
+    ['auth', [401]],
+    ['forbidden', [403]],
+    ['not-found', [404]],
+    ['too-large', [413]],
+    ['limited', [429]],
+    ['provider', [502, 429, 504]],
+    ['unavailable', [503, 500]],
+  ];
+  const errorRows = fs
+    .readFileSync(DOC, 'utf8')
+    .split('\n')
+    .filter((l) => /^\| \d{3} +\|/.test(l));
+
+  it.each(KINDS)('lists the %s refusal with its status and both types in the errors table', (kind, statuses) => {
+    const openai = errorObject('openai', refusal(kind, 'x')).type as string;
+    const anthropic = errorObject('anthropic', refusal(kind, 'x')).type as string;
+    for (const status of statuses) {
+      const rows = errorRows.filter((r) => r.startsWith(`| ${status} `));
+      expect(rows.some((r) => r.includes(`\`${openai}\``) && r.includes(`\`${anthropic}\``))).toBe(true);
+    }
   });
 });
