@@ -97,6 +97,24 @@ const NEUTRAL: LlmChatRequest = {
 };
 
 describe('anthropicRequestToNeutral', () => {
+  it.each([
+    ['mcp_servers', { mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'x' }] }],
+    ['thinking', { thinking: { type: 'enabled', budget_tokens: 1024 } }],
+  ])(
+    'refuses %s by name (the provider would reach past the gateway, or answer in a shape it drops)',
+    (field, extra) => {
+      for (let i = 0; i < 2; i++)
+        expect(() => anthropicRequestToNeutral({ model: 'm', max_tokens: 10, messages: [], ...extra })).toThrow(
+          `${field}: the AI proxy does not support "${field}"`,
+        );
+    },
+  );
+
+  it('keeps top_k for an Anthropic provider', () => {
+    const req = anthropicRequestToNeutral({ model: 'm', max_tokens: 10, messages: [], top_k: 5 });
+    expect(neutralToAnthropicRequest(req)).toMatchObject({ top_k: 5 });
+  });
+
   it('reads system blocks, images, tool_use, tool_result (split into tool messages) and options', () => {
     expect(anthropicRequestToNeutral(REQUEST)).toEqual(NEUTRAL);
     expect(anthropicRequestToNeutral(REQUEST)).toEqual(NEUTRAL);

@@ -19,7 +19,20 @@ import type {
   LlmUsage,
   StreamEncoder,
 } from './types.js';
-import { arr, compact, obj, optBool, optNum, optStr, str, tokens, type Obj, type Path } from './wire-read.js';
+import {
+  arr,
+  compact,
+  obj,
+  optBool,
+  optNum,
+  optStr,
+  str,
+  tokens,
+  type Obj,
+  type Path,
+  optionsFor,
+  requestOptions,
+} from './wire-read.js';
 
 /** Anthropic requires max_tokens; a request translated from OpenAI without one gets this. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -102,8 +115,31 @@ export function anthropicRequestToNeutral(body: unknown): LlmChatRequest {
         : arr(b.stop_sequences, ['stop_sequences']).map((s, i) => str(s, ['stop_sequences', i])),
     stream: optBool(b, 'stream', []),
     user: metadata === undefined ? undefined : optStr(metadata, 'user_id', ['metadata']),
+    options: requestOptions(b, ANTHROPIC_KNOWN, ANTHROPIC_PASS_THROUGH, 'anthropic'),
   });
 }
+
+/** What anthropicRequestToNeutral reads itself. */
+const ANTHROPIC_KNOWN = new Set([
+  'model',
+  'system',
+  'messages',
+  'tools',
+  'tool_choice',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'stop_sequences',
+  'stream',
+  'metadata',
+]);
+
+/**
+ * Sent on as they are to an Anthropic provider. Others are refused by name: `thinking` (its blocks have no place in
+ * the answer here), and `mcp_servers` and `container` above all, which would have the provider reach tools itself,
+ * past the gateway.
+ */
+const ANTHROPIC_PASS_THROUGH = new Set(['top_k', 'service_tier']);
 
 function readSystem(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
@@ -218,6 +254,7 @@ export function neutralToAnthropicRequest(req: LlmChatRequest): Obj {
     stop_sequences: req.stop,
     stream: req.stream,
     metadata: req.user === undefined ? undefined : { user_id: req.user },
+    ...optionsFor(req, 'anthropic', 'an Anthropic provider'),
   });
 }
 

@@ -1,3 +1,4 @@
+import { neutralToAnthropicRequest } from './anthropic-format.js';
 import { describe, expect, it } from 'vitest';
 import { LlmFormatError } from './errors.js';
 import {
@@ -86,7 +87,23 @@ describe('openAiRequestToNeutral', () => {
         stop: ['END'],
         stream: true,
         user: 'alice',
+        options: { format: 'openai', values: { seed: 7 } },
       });
+  });
+
+  it.each([
+    ['logprobs', { logprobs: true }, 'logprobs: the AI proxy does not support "logprobs"'],
+    ['an unknown field', { frobnicate: 1 }, 'frobnicate: the AI proxy does not support "frobnicate"'],
+    ['n above 1', { n: 3 }, 'n: the AI proxy answers one choice per request'],
+  ])('refuses %s by name rather than dropping it', (_what, extra, message) => {
+    for (let i = 0; i < 2; i++)
+      expect(() => openAiRequestToNeutral({ model: 'm', messages: [], ...extra })).toThrow(message);
+  });
+
+  it('sends its own options on to an OpenAI provider and refuses them for an Anthropic one', () => {
+    const req = openAiRequestToNeutral({ model: 'm', messages: [], response_format: { type: 'json_object' }, seed: 3 });
+    expect(neutralToOpenAiRequest(req)).toMatchObject({ response_format: { type: 'json_object' }, seed: 3 });
+    expect(() => neutralToAnthropicRequest(req)).toThrow('"response_format" cannot be sent to an Anthropic provider');
   });
 
   it.each([
@@ -158,7 +175,7 @@ describe('neutralToOpenAiRequest', () => {
     expect(body.stream_options).toEqual({ include_usage: true });
     expect(body.tool_choice).toEqual({ type: 'function', function: { name: 'read_file' } });
     expect(body.max_tokens).toBe(100);
-    expect(body).not.toHaveProperty('seed');
+    expect(body.seed).toBe(7);
   });
 });
 

@@ -32,6 +32,8 @@ import {
   tokens,
   type Obj,
   type Path,
+  optionsFor,
+  requestOptions,
 } from './wire-read.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -87,6 +89,9 @@ export function openAiRequestToNeutral(body: unknown): LlmChatRequest {
       : typeof b.stop === 'string'
         ? [b.stop]
         : arr(b.stop, ['stop']).map((s, i) => str(s, ['stop', i]));
+  const n = optNum(b, 'n', []);
+  if (n !== undefined && n !== 1)
+    throw new LlmFormatError(['n'], 'the AI proxy answers one choice per request ("n" must be 1)');
   return compact({
     model: str(b.model, ['model']),
     system: systems.length > 0 ? systems.join('\n\n') : undefined,
@@ -102,8 +107,45 @@ export function openAiRequestToNeutral(body: unknown): LlmChatRequest {
     stop,
     stream: optBool(b, 'stream', []),
     user: optStr(b, 'user', []),
+    options: requestOptions(b, OPENAI_KNOWN, OPENAI_PASS_THROUGH, 'openai'),
   });
 }
+
+/** What openAiRequestToNeutral reads itself. */
+const OPENAI_KNOWN = new Set([
+  'model',
+  'messages',
+  'tools',
+  'tool_choice',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'stream',
+  'stream_options',
+  'user',
+  'n',
+]);
+
+/**
+ * Settings sent on as they are to an OpenAI-format provider: they shape the answer without carrying text the
+ * guardrails should read, or anything the answer's shape here would lose. Others (logprobs, audio, prediction,
+ * legacy functions, web search) are refused by name.
+ */
+const OPENAI_PASS_THROUGH = new Set([
+  'response_format',
+  'seed',
+  'parallel_tool_calls',
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  'reasoning_effort',
+  'service_tier',
+  'metadata',
+  'store',
+  'verbosity',
+]);
 
 function readParts(content: unknown, path: Path, allow: 'user' | 'assistant' | 'text'): LlmPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -197,6 +239,7 @@ export function neutralToOpenAiRequest(req: LlmChatRequest, opts: { includeUsage
     stream: req.stream,
     stream_options: stream && opts.includeUsage !== false ? { include_usage: true } : undefined,
     user: req.user,
+    ...optionsFor(req, 'openai', 'an OpenAI-format provider'),
   });
 }
 

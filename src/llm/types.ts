@@ -52,6 +52,11 @@ export interface LlmChatRequest {
   stream?: boolean;
   /** The end user, as the client passed it (OpenAI `user`, Anthropic `metadata.user_id`). */
   user?: string;
+  /**
+   * Settings of the client's own format that the neutral shape does not model (OpenAI `response_format`, `seed`;
+   * Anthropic `top_k`…): sent as they are to a provider of the same format, refused (by name) by one of the other.
+   */
+  options?: { format: 'openai' | 'anthropic'; values: Record<string, unknown> };
 }
 
 export type LlmStopReason = 'end' | 'max_tokens' | 'tool_calls' | 'stop_sequence' | 'content_filter' | 'other';

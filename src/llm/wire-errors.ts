@@ -15,6 +15,7 @@ export type RefusalKind =
   | 'blocked' // a guardrail or an argument rule (400)
   | 'auth' // no, bad or revoked credentials (401)
   | 'forbidden' // a deployment the caller's role may not use (403)
+  | 'denied' // credentials that are valid but do not admit the caller (403: an SSO user of no project)
   | 'not-found' // no such deployment or route (404)
   | 'too-large' // a body over serve.maxBodyBytes (413)
   | 'limited' // a rate limit or budget (429)
@@ -36,6 +37,7 @@ const STATUS: Record<RefusalKind, number> = {
   blocked: 400,
   auth: 401,
   forbidden: 403,
+  denied: 403,
   'not-found': 404,
   'too-large': 413,
   limited: 429,
@@ -54,6 +56,7 @@ const OPENAI_TYPE: Record<RefusalKind, string> = {
   blocked: BLOCKED_TYPE,
   auth: 'invalid_request_error',
   forbidden: 'invalid_request_error',
+  denied: 'invalid_request_error',
   'not-found': 'invalid_request_error',
   'too-large': 'invalid_request_error',
   limited: 'rate_limit_exceeded',
@@ -66,6 +69,7 @@ const ANTHROPIC_TYPE: Record<RefusalKind, string> = {
   blocked: BLOCKED_TYPE,
   auth: 'authentication_error',
   forbidden: 'permission_error',
+  denied: 'permission_error',
   'not-found': 'not_found_error',
   'too-large': 'request_too_large',
   limited: 'rate_limit_error',
@@ -76,6 +80,7 @@ const ANTHROPIC_TYPE: Record<RefusalKind, string> = {
 const OPENAI_CODE: Partial<Record<RefusalKind, string>> = {
   auth: 'invalid_api_key',
   forbidden: 'model_not_allowed',
+  denied: 'permission_denied',
   'not-found': 'model_not_found',
 };
 

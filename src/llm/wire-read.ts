@@ -75,3 +75,33 @@ export function compact<T extends Obj>(o: T): T {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return o;
 }
+
+/**
+ * The fields of a request body outside `known`: those in `passThrough` are returned (sent on to a provider of the
+ * same format); any other is an LlmFormatError naming it, so that a setting the proxy would drop is never dropped
+ * silently.
+ */
+export function requestOptions(
+  b: Obj,
+  known: ReadonlySet<string>,
+  passThrough: ReadonlySet<string>,
+  format: 'openai' | 'anthropic',
+): { format: 'openai' | 'anthropic'; values: Obj } | undefined {
+  const values: Obj = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (known.has(k) || v === undefined || v === null) continue;
+    if (!passThrough.has(k))
+      throw new LlmFormatError([k], `the AI proxy does not support "${k}" (it would be dropped, so it is refused)`);
+    values[k] = v;
+  }
+  return Object.keys(values).length > 0 ? { format, values } : undefined;
+}
+
+/** A request body's options for a provider of `format`: its own, or a refusal naming the first that cannot go. */
+export function optionsFor(req: { options?: { format: string; values: Obj } }, format: string, provider: string): Obj {
+  const o = req.options;
+  if (o === undefined) return {};
+  if (o.format === format) return o.values;
+  const first = Object.keys(o.values)[0]!;
+  throw new LlmFormatError([first], `"${first}" cannot be sent to ${provider}, which speaks the other API format`);
+}

@@ -386,7 +386,7 @@ export class ServeGateway {
     if (this.closing) return sendRefusal(res, format, refusal('unavailable', 'the gateway is shutting down'));
     const auth = await this.authenticate(req, {}, llmCredential(req.headers));
     if ('status' in auth) {
-      const kind = auth.status === 401 ? 'auth' : auth.status === 403 ? 'forbidden' : 'unavailable';
+      const kind = auth.status === 401 ? 'auth' : auth.status === 403 ? 'denied' : 'unavailable';
       return sendRefusal(res, format, refusal(kind, auth.message, { status: auth.status }), auth.headers);
     }
     const gen = this.current;
