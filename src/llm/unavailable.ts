@@ -61,9 +61,52 @@ export function llmProblemFix(p: ConfigProblem): string {
   return `correct ${p.path}`;
 }
 
+/** One line of `serve`'s start-up log; fields never hold a resolved value. */
+export interface LlmStartupLine {
+  level: 'error' | 'info';
+  fields: Record<string, unknown>;
+  msg: string;
+}
+
+/** What `serve` logs at start about the AI proxy: each unavailable provider as an error, then its routes. */
+export function llmStartupLines(loaded: LlmLoaded): LlmStartupLine[] {
+  const lines: LlmStartupLine[] = unavailableLlmProviders(loaded).map((u) => ({
+    level: 'error',
+    fields: { provider: u.name, deployments: u.deployments, paths: u.problems.map((p) => p.path) },
+    msg: describeUnavailableLlmProvider(u),
+  }));
+  const routes = llmRoutesLine(loaded);
+  if (routes !== undefined)
+    lines.push({
+      level: 'info',
+      fields: { routes: [...LLM_ROUTES], deployments: Object.keys(loaded.config.llm.deployments) },
+      msg: routes,
+    });
+  return lines;
+}
+
 /** The start-up line that says where the AI proxy answers, or undefined when llm has no deployments. */
 export function llmRoutesLine(loaded: Pick<LoadedConfig, 'config'>): string | undefined {
   const deployments = Object.keys(loaded.config.llm.deployments);
   if (deployments.length === 0) return undefined;
   return `AI proxy: ${LLM_ROUTES.join(', ')}; deployments: ${deployments.join(', ')}`;
+}
+
+/**
+ * `config validate`'s lines for the AI proxy: each deployment after the servers (`llm: provider/model`), and a
+ * warning with its fixes for each unavailable provider, in the words of the servers' (the config is valid; those
+ * deployments fail).
+ */
+export function llmValidateLines(loaded: LlmLoaded): { listing: string[]; warnings: string[] } {
+  const unavailable = unavailableLlmProviders(loaded);
+  const down = new Set(unavailable.map((u) => u.name));
+  const listing = Object.entries(loaded.config.llm.deployments).map(
+    ([alias, d]) =>
+      `  ${alias.padEnd(20)} llm: ${d.provider}/${d.model}${down.has(d.provider) ? ', unavailable (see below)' : ''}`,
+  );
+  const warnings = unavailable.flatMap((u) => [
+    `⚠ ${describeUnavailableLlmProvider(u)}`,
+    ...[...new Set(u.problems.map(llmProblemFix))].map((fix) => `  fix: ${fix}`),
+  ]);
+  return { listing, warnings };
 }
