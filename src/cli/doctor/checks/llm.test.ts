@@ -117,6 +117,23 @@ describe('doctor: AI proxy', () => {
     });
   });
 
+  it.each([
+    [{ status: 500 }, 'fail', /answered HTTP 500$/],
+    [{ status: 429 }, 'warn', /is rate-limiting this key now \(HTTP 429\)$/],
+    [{ status: 404 }, 'warn', /does not list models \(HTTP 404\), so the key was not checked$/],
+    [{ delayMs: 1000 }, 'fail', /unreachable: no answer within 200 ms$/],
+  ])('reports a provider that answers %j as %s', async (script, status, detail) => {
+    const config = llm((u) => `${u}/v1`);
+    const ctx = context(
+      { ...team, llm: { ...config, providers: { p: { ...config.providers.p, timeoutMs: 200 } } } },
+      { FAKE_KEY: KEY },
+    );
+    fake.enqueue(script);
+    fake.enqueue(script);
+    const results = await runTwice(ctx);
+    expect(results[0]).toMatchObject({ status, subject: 'AI provider p', detail: expect.stringMatching(detail) });
+  });
+
   it('names an unresolved reference by its path with the fix, and what it costs, as warnings', async () => {
     const ctx = context({ ...team, llm: llm((u) => `${u}/v1`) }, {});
     const results = await runTwice(ctx);

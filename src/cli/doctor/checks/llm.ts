@@ -71,7 +71,7 @@ export async function probeLlmProvider(p: ResolvedLlmProvider, timeoutMs = PROBE
   } catch (error) {
     const e = error as { name?: unknown; code?: unknown };
     const reason =
-      e.name === 'TimeoutError' || e.name === 'AbortError' || /Timeout/.test(String(e.code))
+      e.name === 'TimeoutError' || e.name === 'AbortError' || /timeout/i.test(String(e.code))
         ? `no answer within ${timeoutMs} ms`
         : typeof e.code === 'string'
           ? e.code
@@ -198,7 +198,8 @@ export const llmCheck: DoctorCheck = {
           fix: `keep it out of the file: secure-mcp-gateway secrets set NAME, then "apiKey": "\${keychain:NAME}" (or \${env:…})`,
         });
       const t0 = performance.now();
-      const outcome = await probeLlmProvider(resolved);
+      // A provider that must answer faster than the probe's deadline is held to its own.
+      const outcome = await probeLlmProvider(resolved, Math.min(resolved.timeoutMs, PROBE_TIMEOUT_MS));
       const r = probeResult(name, shown, outcome, Math.round(performance.now() - t0));
       if (r.status !== 'fail') usable.add(name);
       results.push(r);
