@@ -121,7 +121,7 @@ export interface ChatCheck {
   /** Puts the input's placeholders back into a text of the answer. */
   restore(text: string): string;
   /** A scanner for the streamed answer, with the policy's local output detectors and this request's restore. */
-  streamScanner(): StreamScanner;
+  streamScanner(tuning?: Pick<StreamScanOptions, 'lookBack'>): StreamScanner;
   /** Every stage run so far, for the audit record. */
   readonly trail: readonly StageRecord[];
 }
@@ -260,9 +260,10 @@ export async function createChatGuard(policy: Policy, opts: ChatGuardOptions = {
             return failed(error);
           }
         },
-        streamScanner() {
+        streamScanner(tuning) {
           return createStreamScanner({
             ...opts.stream,
+            ...tuning,
             scan,
             restore: (s) => vault.restore(s),
             maxScanMs: limits.maxScanMs,

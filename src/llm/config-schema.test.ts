@@ -28,7 +28,15 @@ describe('LlmConfigSchema', () => {
     for (let i = 0; i < 2; i++) {
       const llm = LlmConfigSchema.parse(input);
       expect(llm.providers.oai!.timeoutMs).toBe(60_000);
-      expect(llm.deployments.azure).toEqual({ provider: 'az', model: 'my-gpt4o', fallbacks: [], maxRetries: 0 });
+      expect(llm.deployments.azure).toEqual({
+        provider: 'az',
+        model: 'my-gpt4o',
+        fallbacks: [],
+        maxRetries: 0,
+        images: 'block',
+        toolCalls: { roots: [] },
+        stream: { lookBack: 512 },
+      });
       expect(llm.deployments.claude!.maxRetries).toBe(2);
     }
   });
@@ -187,6 +195,7 @@ describe('llmPolicyReferenceIssues', () => {
         maxRetries: 0,
         images: 'block' as const,
         toolCalls: { roots: [] },
+        stream: { lookBack: 512 },
       },
       b: {
         provider: 'p',
@@ -195,6 +204,7 @@ describe('llmPolicyReferenceIssues', () => {
         maxRetries: 0,
         images: 'block' as const,
         toolCalls: { roots: [] },
+        stream: { lookBack: 512 },
       },
     };
     expect(llmPolicyReferenceIssues({ deployments }, new Set(['strict']))).toEqual([

@@ -143,6 +143,21 @@ export const LlmDeploymentSchema = z
       .describe(
         'The argument rules for the tool calls the model returns, as servers.<name>.arguments are for MCP tools ("<tool glob>.<argument path>" → rule): a rule that blocks a command, a path or a URL blocks it whether it arrives through MCP or as a function call. Rules are also inferred from the tools’ parameter names and schemas.',
       ),
+    stream: z
+      .object({
+        lookBack: z
+          .number()
+          .int()
+          .min(32)
+          .max(16_384)
+          .default(512)
+          .describe(
+            'Characters of a streamed answer held back until the text after them has been scanned: a detection (a secret, an injection phrase) no longer than this is caught before any of it is sent. The first token waits for this many characters; lower it for a faster first token, at the price of long secrets being cut (the stream ends) rather than redacted.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('How a streamed answer is scanned as it arrives.'),
     images: z
       .enum(['block', 'allow'])
       .default('block')

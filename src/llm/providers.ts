@@ -141,7 +141,26 @@ export function createLlmProvider(
     stream: boolean,
     signal: AbortSignal | undefined,
   ): Promise<Dispatcher.ResponseData> => {
-    const res = await request(target, { method: 'POST', headers: headers(stream), body, dispatcher, signal });
+    // undici's own headersTimeout ticks coarsely (about a second): a timer of our own keeps `timeoutMs` exact for the
+    // wait that matters most, the one for the answer to start.
+    const late = new AbortController();
+    const timer = setTimeout(() => late.abort(), timeoutMs);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(target, {
+        method: 'POST',
+        headers: headers(stream),
+        body,
+        dispatcher,
+        signal: signal ? AbortSignal.any([signal, late.signal]) : late.signal,
+      });
+    } catch (error) {
+      if (late.signal.aborted && !signal?.aborted)
+        throw new LlmProviderError(name, 'timeout', `no answer within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     const text = await readLimited(res.body, MAX_ERROR_BODY).catch(() => '');
     const { message, type } = errorOf(text);

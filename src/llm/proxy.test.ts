@@ -32,6 +32,7 @@ function config(fakeUrl: string): string {
         an: { kind: 'anthropic', baseUrl: fakeUrl, apiKey: KEY },
         wrong: { kind: 'openai-compatible', baseUrl: `${fakeUrl}/v1`, apiKey: 'sk-wrong' },
         down: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', timeoutMs: 2000 },
+        slow: { kind: 'openai-compatible', baseUrl: `${fakeUrl}/v1`, apiKey: KEY, timeoutMs: 150 },
       },
       deployments: {
         'gpt-fast': { provider: 'down', model: 'gpt-4o-mini', fallbacks: ['gpt-main'] },
@@ -41,6 +42,8 @@ function config(fakeUrl: string): string {
           toolCalls: { arguments: { '*.command': { kind: 'command', allow: ['ls', 'git'] } } },
         },
         'gpt-strict': { provider: 'oa', model: 'gpt-4o-mini', output: 'strict' },
+        'gpt-slow': { provider: 'slow', model: 'gpt-4o-mini' },
+        'gpt-eager': { provider: 'oa', model: 'gpt-4o-mini', stream: { lookBack: 32 } },
         'claude-fast': { provider: 'an', model: 'claude-haiku-4-5', output: 'strict' },
         broken: { provider: 'wrong', model: 'gpt-4o-mini' },
       },
@@ -204,6 +207,19 @@ describe('LlmProxy: OpenAI chat completions', () => {
     expect(r.text).not.toContain('sk-wrong');
   });
 
+  it('passes a provider rate limit on as 429 with its Retry-After, and a provider timeout as 504', async () => {
+    fake.enqueue({ status: 429, errorType: 'rate_limit_exceeded', errorMessage: 'slow down', retryAfter: '7' });
+    const limited = await post('/v1/chat/completions', chat('Hello'));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect(limited.body.error.type).toBe('api_error');
+    fake.enqueue({ delayMs: 600 });
+    const slow = await post('/v1/chat/completions', { ...chat('Hello'), model: 'gpt-slow' });
+    expect(slow.status).toBe(504);
+    expect(slow.body.error.message).toContain('slow');
+    expect(records.at(-1)).toMatchObject({ outcome: 'error', status: 504 });
+  });
+
   it.each([
     ['an unknown deployment', { model: 'nope' }, 404, 'model_not_found'],
     ['a deployment the role may not use', { model: 'gpt-main', as: BOB }, 403, 'model_not_allowed'],
@@ -274,6 +290,27 @@ describe('LlmProxy: streams', () => {
       });
       expect(records.at(-1)).toMatchObject({ stream: true, outcome: 'blocked', status: 200 });
     }
+  });
+
+  it('releases text while the answer is still arriving once more than the look-back has come, not before', async () => {
+    const chunks = Array.from({ length: 40 }, (_, i) => `w${String(i).padStart(2, '0')}-abcdef `);
+    const textEvents = async (model: string) => {
+      fake.enqueue({ text: chunks.join(''), chunks, chunkDelayMs: 3 });
+      const r = await post('/v1/chat/completions', chat('Talk', { stream: true, model }));
+      const deltas = r.text
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map(
+          (e) =>
+            (JSON.parse(e.slice(6)) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content,
+        )
+        .filter((t) => t);
+      expect(deltas.join('')).toBe(chunks.join(''));
+      return deltas.length;
+    };
+    // 400 characters: under a 512 look-back all of it waits for the end; under 32 it flows.
+    expect(await textEvents('gpt-main')).toBe(1);
+    expect(await textEvents('gpt-eager')).toBeGreaterThan(1);
   });
 
   it('checks a streamed tool call whole before sending any of it', async () => {

@@ -256,7 +256,6 @@ export class LlmProxy {
   }
 
   private finish(rec: LlmRequestRecord): void {
-    if (rec.endpoint === 'models') return;
     const fields = {
       event: 'llm.request',
       requestId: rec.requestId,
@@ -267,8 +266,10 @@ export class LlmProxy {
       ...(rec.ruleId !== undefined ? { rule: rec.ruleId } : {}),
       ms: rec.durationMs,
     };
-    if (rec.outcome === 'ok') this.opts.log.info(fields, 'llm request');
-    else this.opts.log.warn({ ...fields, reason: rec.reason }, `llm request ${rec.outcome}`);
+    // As for MCP calls, an answered request is in the audit; the log says it only at debug level.
+    if (rec.outcome === 'ok') {
+      if (this.opts.log.isLevelEnabled('debug')) this.opts.log.debug(fields, 'llm request');
+    } else this.opts.log.warn({ ...fields, reason: rec.reason }, `llm request ${rec.outcome}`);
     this.opts.audit?.llm(rec);
   }
 
@@ -528,6 +529,7 @@ export class LlmProxy {
           fallback,
           tools,
           includeUsage,
+          lookBack: d.stream.lookBack,
           detections,
           principal,
           rec,
@@ -571,6 +573,7 @@ export class LlmProxy {
       fallback: FallbackOptions;
       tools: Map<string, { name: string; parameters: Record<string, unknown>; description?: string }>;
       includeUsage: boolean;
+      lookBack: number;
       detections: ChatDetection[];
       principal: Principal;
       rec: LlmRequestRecord;
@@ -594,7 +597,7 @@ export class LlmProxy {
     };
     // With a remote provider or a judge on the output side, a window cannot be judged alone: buffer, then check.
     const buffered = s.outputGuard.streamSkipsRemote;
-    const scanner = buffered ? undefined : output.streamScanner();
+    const scanner = buffered ? undefined : output.streamScanner({ lookBack: s.lookBack });
     const calls: LlmToolCall[] = [];
     const usage: Partial<LlmUsage> = {};
     let stop: LlmStopReason = 'end';

@@ -7,8 +7,11 @@
  * provider; PII redacted upstream and restored; a secret or an injection emitted mid-stream cut before any of it is
  * sent; a model tool call blocked by the argument rules; a token budget; fallbacks when a provider is down; a
  * provider 401; revoked and missing keys; OpenAI↔Anthropic translation both ways (tool calls included); the model
- * list per role; embeddings. The clients never retry (`maxRetries: 0`), so every answer is the gateway's first.
+ * list per role; embeddings; the audit record and no key in logs. The clients never retry (`maxRetries: 0`), so
+ * every answer is the gateway's first. Last, `secure-mcp-gateway proxy` (a second process, its own home): the same
+ * endpoints without the MCP one.
  */
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,9 +20,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLlmProvider, type FakeLlmProvider, type FakeRequest } from '../fixtures/fake-llm-provider.js';
-import { tempDir, waitFor } from '../helpers/gateway.js';
+import { BIN, tempDir, waitFor } from '../helpers/gateway.js';
 import { cli, makeKey } from '../helpers/identity.js';
-import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { INIT, MCP_HEADERS, startServe, type ServeProcess } from '../helpers/serve.js';
 
 const PROVIDER_KEY = 'sk-fake-provider-7f3a9c';
 const WRONG_KEY = 'sk-wrong-key-5b1e0d';
@@ -617,5 +620,40 @@ describe('the AI proxy with the official clients', () => {
       expect(gw.stderr()).not.toContain(secret);
       expect(fs.readFileSync(audit, 'utf8')).not.toContain(secret);
     }
+  });
+});
+
+describe('secure-mcp-gateway proxy', () => {
+  it('serves only the AI proxy: the OpenAI client is answered, the MCP endpoint is not there', async () => {
+    const home = tempDir();
+    const config = proxyConfig(fake.url, await closedPort());
+    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config));
+    const { key } = makeKey(home, 'web', 'ana@example.com');
+    const proc = spawn(process.execPath, [BIN, 'proxy', '--config', path.join(home, 'config.json'), '--port', '0'], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, SMG_HOME: home, FAKE_KEY: PROVIDER_KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    let stdout = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    try {
+      const url = new URL(await waitFor(() => /proxy: listening on (\S+)/.exec(stdout)?.[1], 20_000));
+      const res = await new OpenAI({ apiKey: key, baseURL: `${url.origin}/v1`, maxRetries: 0 }).chat.completions.create(
+        {
+          model: 'gpt-fast',
+          messages: [{ role: 'user', content: 'Hi' }],
+        },
+      );
+      expect(res.choices[0]?.message.content).toBe('Hello from the fake provider.');
+      const mcp = await fetch(`${url.origin}/mcp`, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, authorization: `Bearer ${key}` },
+        body: INIT,
+      });
+      expect(mcp.status).toBe(404);
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });

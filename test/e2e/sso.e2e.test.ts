@@ -17,6 +17,8 @@ import { identityConfig, makeKey } from '../helpers/identity.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
 import { httpClient, INIT, MCP_HEADERS, rawRequest, startServe, type ServeProcess } from '../helpers/serve.js';
 import { freePort } from '../helpers/redis.js';
+import OpenAI from 'openai';
+import { startFakeLlmProvider, type FakeLlmProvider } from '../fixtures/fake-llm-provider.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -34,16 +36,19 @@ describe('serve with SSO', () => {
   let resource: string;
   let home: string;
   let aliceKey: string;
+  let llm: FakeLlmProvider;
+  let port: number;
   const tokens: string[] = [];
 
   beforeAll(async () => {
+    llm = await startFakeLlmProvider({ apiKey: 'sk-sso-provider' });
     idp = await startIdp({
       alice: { email: 'Alice@Example.com', groups: [] },
       dana: { email: 'dana@example.com', groups: ['engineers'] },
       eve: { email: 'eve@example.com' },
       carol: { email: 'carol@example.com' },
     });
-    const port = await freePort();
+    port = await freePort();
     resource = `http://127.0.0.1:${port}/mcp`;
     const base = identityConfig();
     home = tempDir();
@@ -51,6 +56,11 @@ describe('serve with SSO', () => {
       ...base,
       users: { ...base.users, 'carol@example.com': { disabled: true }, 'dana@example.com': {} },
       memberships: { ...base.memberships, one: { ...base.memberships.one, 'carol@example.com': 'developer' } },
+      roles: { ...base.roles, contractor: { ...base.roles.contractor, deployments: ['gpt-*'] } },
+      llm: {
+        providers: { fake: { kind: 'openai-compatible', baseUrl: `${llm.url}/v1`, apiKey: 'sk-sso-provider' } },
+        deployments: { 'gpt-fast': { provider: 'fake', model: 'gpt-4o-mini' } },
+      },
       serve: {
         maxSessionsPerKey: 2,
         evictIdleAfterMs: 600_000,
@@ -72,6 +82,7 @@ describe('serve with SSO', () => {
   afterAll(async () => {
     await gw?.stop();
     await idp?.close();
+    await llm?.close();
   });
 
   const token = async (client: string, res = resource) => {
@@ -291,6 +302,25 @@ describe('serve with SSO', () => {
     );
     await expect(session.client.listTools()).rejects.toThrow();
     await session.client.close();
+  });
+
+  it('the AI proxy takes the IdP access token as an OpenAI client’s API key, as the user and role it maps to', async () => {
+    llm.enqueue({ text: 'Answered for an SSO user.' });
+    const openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: await token('dana'), maxRetries: 0 });
+    const answer = await openai.chat.completions.create({
+      model: 'gpt-fast',
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    expect(answer.choices[0]!.message.content).toBe('Answered for an SSO user.');
+    expect((await openai.models.list()).data.map((m) => m.id)).toEqual(['gpt-fast']);
+    const bad = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'not-a-token', maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
+    await waitFor(() => records(path.join(home, 'audit.jsonl')).some((r) => r.kind === 'llm'));
+    const rec = records(path.join(home, 'audit.jsonl')).find(
+      (r) => r.kind === 'llm' && r.endpoint === 'chat.completions',
+    );
+    expect(rec).toMatchObject({ user: 'dana@example.com', project: 'two', subject: 'dana', outcome: 'ok' });
+    expect(rec).not.toHaveProperty('keyId');
   });
 
   it('never writes a token to the log or the audit', () => {
