@@ -11,6 +11,7 @@
  * Failure mode: a probe that throws or times out is a ✗ "unreachable" line for that provider; the others still run.
  */
 import { Agent, request } from 'undici';
+import { formatPath } from '../../../config/load.js';
 import { hasRef } from '../../../config/refs.js';
 import { identitiesConfigured } from '../../../identity/access.js';
 import { ANTHROPIC_VERSION } from '../../../llm/anthropic-format.js';
@@ -82,6 +83,9 @@ export async function probeLlmProvider(p: ResolvedLlmProvider, timeoutMs = PROBE
   }
 }
 
+/** A provider's field as config validate names it: `llm.providers["my-openai"].apiKey`. */
+const at = (name: string, field: string): string => formatPath(['llm', 'providers', name, field]);
+
 /** A host whose traffic never leaves this machine: plain http to it exposes no key. */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
@@ -101,7 +105,7 @@ export function plainHttpHost(url: string | undefined): string | undefined {
 
 function probeResult(name: string, shown: string, outcome: ProbeOutcome, ms: number): CheckResult {
   const subject = `AI provider ${name}`;
-  const keyAt = `llm.providers.${name}.apiKey`;
+  const keyAt = at(name, 'apiKey');
   if (outcome.kind === 'ok')
     return {
       status: 'ok',
@@ -114,7 +118,7 @@ function probeResult(name: string, shown: string, outcome: ProbeOutcome, ms: num
       status: 'fail',
       subject,
       detail: `${shown} unreachable: ${outcome.reason}`,
-      fix: `check llm.providers.${name}.baseUrl and the network (proxy, firewall); every request to its deployments fails`,
+      fix: `check ${at(name, 'baseUrl')} and the network (proxy, firewall); every request to its deployments fails`,
       ms,
     };
   const s = outcome.status;
@@ -131,7 +135,7 @@ function probeResult(name: string, shown: string, outcome: ProbeOutcome, ms: num
       status: 'warn',
       subject,
       detail: `${shown} is reachable but does not list models (HTTP ${s}), so the key was not checked`,
-      fix: `check llm.providers.${name}.baseUrl (an OpenAI base usually ends in /v1); a server without a model list is fine`,
+      fix: `check ${at(name, 'baseUrl')} (an OpenAI base usually ends in /v1); a server without a model list is fine`,
       ms,
     };
   if (s === 429)
@@ -146,7 +150,7 @@ function probeResult(name: string, shown: string, outcome: ProbeOutcome, ms: num
     status: 'fail',
     subject,
     detail: `${shown} answered HTTP ${s}`,
-    fix: `check llm.providers.${name}.baseUrl and the provider's status page`,
+    fix: `check ${at(name, 'baseUrl')} and the provider's status page`,
     ms,
   };
 }
@@ -188,13 +192,13 @@ export const llmCheck: DoctorCheck = {
           status: 'warn',
           subject,
           detail: `${shown} is plain http to ${host}: the key and every prompt travel in clear`,
-          fix: `use https in llm.providers.${name}.baseUrl, or reach the provider through a loopback tunnel`,
+          fix: `use https in ${at(name, 'baseUrl')}, or reach the provider through a loopback tunnel`,
         });
       if (raw.apiKey !== undefined && raw.apiKey !== '' && !hasRef(raw.apiKey))
         results.push({
           status: 'warn',
           subject,
-          detail: `llm.providers.${name}.apiKey is written in the config itself`,
+          detail: `${at(name, 'apiKey')} is written in the config itself`,
           fix: `keep it out of the file: secure-mcp-gateway secrets set NAME, then "apiKey": "\${keychain:NAME}" (or \${env:…})`,
         });
       const t0 = performance.now();
