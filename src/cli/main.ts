@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { describeUnavailable, loadConfig, referenceFix, type LoadedConfig } from '../config/load.js';
+import { llmValidateLines } from '../llm/unavailable.js';
 import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
 import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
 import { resolvePaths, type GatewayPaths } from '../config/paths.js';
@@ -321,7 +322,10 @@ export function buildProgram(): Command {
       'check the config file: schema, references, policies, local models; prints the servers and models it defines',
     )
     .addOption(configOption())
-    .option('--strict', 'exit 1 when a server is unavailable (an unresolvable reference in its settings)')
+    .option(
+      '--strict',
+      'exit 1 when a server or an AI provider is unavailable (an unresolvable reference in its settings)',
+    )
     .action(async (opts: GlobalOptions & { strict?: boolean }) => {
       const paths = resolvePaths({ config: opts.config });
       const loaded = loadConfig(paths.config);
@@ -344,12 +348,17 @@ export function buildProgram(): Command {
         process.stdout.write(`  ${name.padEnd(20)} ${what}\n`);
       }
       for (const [name, summary] of models) process.stdout.write(`  ${name.padEnd(20)} onnx: ${summary}\n`);
+      const llm = llmValidateLines(loaded);
+      for (const line of llm.listing) process.stdout.write(`${line}\n`);
       // A server whose reference cannot be resolved costs that server only (issue 17): a warning, in doctor's words.
       for (const u of loaded.unavailable) {
         process.stdout.write(`⚠ ${describeUnavailable(u)}\n`);
         if (u.problems[0]) process.stdout.write(`  fix: ${referenceFix(u.problems[0])}\n`);
       }
-      if (loaded.unavailable.length > 0 && opts.strict === true) process.exitCode = EXIT.ERROR;
+      // An AI provider likewise costs its deployments only (issue 20).
+      for (const line of llm.warnings) process.stdout.write(`${line}\n`);
+      if ((loaded.unavailable.length > 0 || llm.warnings.length > 0) && opts.strict === true)
+        process.exitCode = EXIT.ERROR;
     });
   config
     .command('path')

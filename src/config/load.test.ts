@@ -366,6 +366,19 @@ describe('parseConfig: llm', () => {
   });
 
   it.each([
+    [{ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', apiKey: '${env:LOCAL_KEY}' }, 'apiKey'],
+    [{ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', headers: { 'X-Org': '${env:ORG}' } }, 'headers'],
+  ])('keeps out a provider whose reference is missing even where an empty value is allowed (%j)', (local, field) => {
+    for (let i = 0; i < 2; i++) {
+      const loaded = parseConfig(withLlm({ providers: { local } }), FILE, {});
+      expect(loaded.llm.providers).toEqual({});
+      expect(loaded.llmProblems).toEqual([
+        expect.objectContaining({ path: expect.stringMatching(new RegExp(`^llm\\.providers\\.local\\.${field}`)) }),
+      ]);
+    }
+  });
+
+  it.each([
     [
       { deployments: { fast: { provider: 'openai', model: 'm', input: 'nope' } } },
       'at llm.deployments.fast.input: no policy named "nope"',

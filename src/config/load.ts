@@ -369,6 +369,12 @@ function resolveConfig(config: Config, file: string, env: NodeJS.ProcessEnv): Lo
     const at = formatPath(where);
     if (!llmProblems.some((p) => p.path === at)) llmProblems.push({ path: at, message });
   });
+  // Any unresolved reference leaves its provider out, also where '' would pass (an openai-compatible key, a header
+  // value): it must not be called without what its config asks for.
+  for (const name of Object.keys(llm.providers)) {
+    const at = formatPath(['llm', 'providers', name]);
+    if (llmProblems.some((p) => p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`))) delete llm.providers[name];
+  }
   return {
     llm,
     llmProblems,

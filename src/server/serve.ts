@@ -69,6 +69,7 @@ import { createPoolResources, UpstreamPool, type IntegrityPaths, type PoolResour
 import type { ServeConfig } from './serve-schema.js';
 import { refusal } from '../llm/wire-errors.js';
 import { isLlmPath, llmCredential, LlmProxy, sendRefusal, wireFormatOf, type LlmLimiterLike } from '../llm/proxy.js';
+import { llmStartupLines } from '../llm/unavailable.js';
 
 export interface ServeOptions {
   configFile: string;
@@ -283,6 +284,8 @@ export class ServeGateway {
     const unavailable = this.current.loaded.unavailable;
     for (const u of unavailable)
       this.log.error({ server: u.name, paths: u.problems.map((p) => p.path) }, describeUnavailable(u));
+    // The same for an AI provider: it costs its deployments (issue 20).
+    for (const line of llmStartupLines(this.current.loaded)) this.log[line.level](line.fields, line.msg);
     this.log.info(
       {
         url,

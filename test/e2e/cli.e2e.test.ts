@@ -120,6 +120,27 @@ describe('the secure-mcp-gateway command', () => {
     expect(r.stdout).toMatch(/valid\n\s+a\s+stdio: node x\.js\n\s+b\s+disabled/);
   });
 
+  it('validates a config whose AI provider has an unresolved key: lists its deployments, warns, --strict exits 1', () => {
+    const { home, file } = withConfig(
+      JSON.stringify({
+        servers: {},
+        llm: {
+          providers: { openai: { kind: 'openai', apiKey: '${env:SMG_TEST_OPENAI}' } },
+          deployments: { 'gpt-fast': { provider: 'openai', model: 'gpt-4o-mini' } },
+        },
+      }),
+    );
+    for (const strict of [false, true]) {
+      const r = run(['config', 'validate', '--config', file, ...(strict ? ['--strict'] : [])], { home });
+      expect(r.code).toBe(strict ? 1 : 0);
+      expect(r.stdout).toContain('  gpt-fast             llm: openai/gpt-4o-mini, unavailable (see below)\n');
+      expect(r.stdout).toContain(
+        '⚠ AI provider "openai" is unavailable (deployment gpt-fast fails): at llm.providers.openai.apiKey: environment variable SMG_TEST_OPENAI is not set',
+      );
+      expect(r.stdout).toMatch(/^ {2}fix: set SMG_TEST_OPENAI in the environment/m);
+    }
+  });
+
   it('ships an example config that validates', () => {
     const r = run(['config', 'validate', '--config', path.join(ROOT, 'config/example.config.json')], {
       env: { SMG_WORKSPACE: '/tmp' },

@@ -445,6 +445,7 @@ describe('doctor', () => {
         'launchers',
         'sandbox',
         'providers',
+        'llm',
         'detection',
         'judges',
         'clients',

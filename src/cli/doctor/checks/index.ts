@@ -10,6 +10,7 @@ import { detectionCheck } from './detection.js';
 import { identityCheck } from './identity.js';
 import { judgesCheck } from './judges.js';
 import { launchersCheck } from './launchers.js';
+import { llmCheck } from './llm.js';
 import { oauthCheck } from './oauth.js';
 import { permissionsCheck } from './permissions.js';
 import { pinsCheck } from './pins.js';
@@ -34,6 +35,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   launchersCheck,
   sandboxCheck,
   providersCheck,
+  llmCheck,
   detectionCheck,
   judgesCheck,
   clientsCheck,

@@ -1,7 +1,7 @@
 /**
  * doctor: every ${env:} and ${file:} reference in the config resolves, each failure with its JSON path in the words
- * of `config validate`. One in a server's settings costs that server only (issue 17): a warning; elsewhere the
- * gateway refuses the whole config: a failure.
+ * of `config validate`. One in a server's settings costs that server only (issue 17), one in an AI provider's costs
+ * that provider's deployments (issue 20): a warning; elsewhere the gateway refuses the whole config: a failure.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +40,8 @@ export const referencesCheck: DoctorCheck = {
         if (!(error instanceof RefError)) throw error;
         const problem = { path: formatPath(at), message: error.message };
         out.push({
-          status: at[0] === 'servers' ? 'warn' : 'fail',
+          // An AI provider's reference costs that provider only (llm/resolve.ts), as a server's costs that server.
+          status: at[0] === 'servers' || (at[0] === 'llm' && at[1] === 'providers') ? 'warn' : 'fail',
           subject: 'references',
           detail: formatProblem(problem),
           fix: referenceFix(problem),
