@@ -11,7 +11,7 @@
  */
 import type { Redactor } from './redact.js';
 
-/** `models` (GET /v1/models) is accepted so that the proxy's own record type fits, though it audits no listing. */
+/** `models`: GET /v1/models, which lists the deployments the caller may use. */
 export type LlmEndpoint = 'chat.completions' | 'messages' | 'embeddings' | 'models';
 
 /**

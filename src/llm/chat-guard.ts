@@ -303,7 +303,11 @@ function indexIn(path: string | undefined, re: RegExp): number {
   return m ? Number(m[1]) : -1;
 }
 
-function publicDetection(d: Detection, whereOf: (path?: string) => string | undefined): ChatDetection {
+/** A detection as a response carries it (no raw value, no offsets); `whereOf` places it among the texts. */
+export function publicDetection(
+  d: Detection,
+  whereOf: (path?: string) => string | undefined = () => undefined,
+): ChatDetection {
   const where = whereOf(d.path);
   return {
     rule: d.rule,

@@ -172,6 +172,16 @@ export function createLlmProvider(
     );
   };
 
+  /** A whole (non-streamed) answer's JSON, read up to MAX_ANSWER_BODY. */
+  const answerJson = async (res: Dispatcher.ResponseData): Promise<unknown> => {
+    const text = await readLimited(res.body, MAX_ANSWER_BODY);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new LlmProviderError(name, 'bad-response', 'the answer is not JSON');
+    }
+  };
+
   return {
     name,
     kind: config.kind,
@@ -179,14 +189,7 @@ export function createLlmProvider(
       const { signal } = callOpts;
       const body = wireBody(req, false);
       try {
-        const res = await send(url(req.model, 'chat'), body, false, signal);
-        const text = await readLimited(res.body, MAX_ANSWER_BODY);
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          throw new LlmProviderError(name, 'bad-response', 'the answer is not JSON');
-        }
+        const json = await answerJson(await send(url(req.model, 'chat'), body, false, signal));
         return anthropic ? anthropicResponseToNeutral(json) : openAiResponseToNeutral(json);
       } catch (error) {
         throw fail(error, signal);
@@ -244,14 +247,7 @@ export function createLlmProvider(
         user: req.user,
       });
       try {
-        const res = await send(url(req.model, 'embeddings'), body, false, signal);
-        const text = await readLimited(res.body, MAX_ANSWER_BODY);
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          throw new LlmProviderError(name, 'bad-response', 'the answer is not JSON');
-        }
+        const json = await answerJson(await send(url(req.model, 'embeddings'), body, false, signal));
         return readEmbeddings(json, req.input.length);
       } catch (error) {
         throw fail(error, signal);

@@ -24,6 +24,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { messageOf } from '../errors.js';
 import type { JudgeRuntime } from '../guardrails/judge/runtime.js';
 import type { AsyncDetector, Detection } from '../guardrails/types.js';
+import type { LlmAuditRecord, LlmEndpoint } from '../audit/llm-record.js';
 import type { AuditSink } from '../audit/sink.js';
 import type { Logger } from '../log.js';
 import type { Principal, ServerPolicyContext, StageRecord } from '../pipeline/types.js';
@@ -37,6 +38,7 @@ import {
 } from './anthropic-format.js';
 import {
   createChatGuard,
+  publicDetection,
   TOOL_CWD,
   type ChatCheck,
   type ChatDetection,
@@ -61,8 +63,6 @@ import {
   type Refusal,
   type WireFormat,
 } from './wire-errors.js';
-
-export type LlmEndpoint = 'chat.completions' | 'messages' | 'embeddings' | 'models';
 
 interface Route {
   method: 'GET' | 'POST';
@@ -102,34 +102,8 @@ export function llmCredential(headers: http.IncomingHttpHeaders): string | undef
 /** The rate limits and budgets (llm/limits.ts) the proxy uses. */
 export type LlmLimiterLike = Pick<LlmLimiter, 'admit' | 'charge'>;
 
-/** One request, as the audit records it (kind "llm"). */
-export interface LlmRequestRecord {
-  requestId: string;
-  endpoint: LlmEndpoint;
-  user: string;
-  project: string;
-  keyId?: string;
-  subject?: string;
-  deployment?: string;
-  answeredBy?: { deployment: string; provider: string; model: string };
-  attempts?: { deployment: string; provider: string; error: string }[];
-  stream: boolean;
-  outcome: 'ok' | 'blocked' | 'refused' | 'limited' | 'error';
-  status: number;
-  ruleId?: string;
-  reason?: string;
-  stages: {
-    side: 'input' | 'output' | 'tool-call' | 'stream';
-    stage: string;
-    action: string;
-    ruleId?: string;
-    ms?: number;
-  }[];
-  detections: { rule: string; detector: string; where?: string }[];
-  usage?: { inputTokens: number; outputTokens: number; estimated?: boolean };
-  costUsd?: number;
-  durationMs: number;
-}
+/** One request, as the audit records it (kind "llm", audit/llm-record.ts). */
+export type LlmRequestRecord = LlmAuditRecord;
 
 export interface LlmProxyOptions {
   loaded: LoadedConfig;
@@ -300,6 +274,7 @@ export class LlmProxy {
   /** The deployment `model` names, if the caller may use it; else a 404 or 403 that says why. */
   private deployment(model: string, principal: Principal, rec: LlmRequestRecord): LlmDeploymentConfig {
     rec.deployment = Object.hasOwn(this.llm.deployments, model) ? model : 'unknown';
+    if (rec.deployment === 'unknown') rec.model = model;
     const d = Object.hasOwn(this.llm.deployments, model) ? this.llm.deployments[model] : undefined;
     if (d === undefined)
       throw new Refused(
@@ -656,7 +631,7 @@ export class LlmProxy {
     }
     if (ended === undefined) ended = await this.streamTail(s, { scanner, held, calls, write, enc });
     await charge();
-    rec.detections.push(...(scanner?.detections ?? []).map((d) => auditDetection(publicStream(d))));
+    rec.detections.push(...(scanner?.detections ?? []).map((d) => auditDetection(publicDetection(d))));
     if (scanner)
       rec.stages.push({
         side: 'stream',
@@ -675,7 +650,7 @@ export class LlmProxy {
     if (usage.inputTokens !== undefined || usage.outputTokens !== undefined)
       write(enc.encode({ type: 'usage', usage }));
     write(enc.encode({ type: 'stop', reason: stop }));
-    const comment = detectionsComment([...s.detections, ...(scanner?.detections ?? []).map(publicStream)]);
+    const comment = detectionsComment([...s.detections, ...(scanner?.detections ?? []).map((d) => publicDetection(d))]);
     if (format === 'openai') write(comment + enc.end());
     else write(enc.end() + comment);
     res.end();
@@ -812,18 +787,8 @@ function blocked(ruleId: string, reason: string, detections: ChatDetection[]): R
 function streamBlock(b: { ruleId: string; reason: string; detections: readonly Detection[] }): Refusal {
   return refusal('blocked', `blocked by output-guardrail ${b.ruleId}: ${b.reason}`, {
     rule: b.ruleId,
-    detections: b.detections.map(publicStream),
+    detections: b.detections.map((d) => publicDetection(d)),
   });
-}
-
-function publicStream(d: Detection): ChatDetection {
-  return {
-    rule: d.rule,
-    detector: d.detector,
-    score: d.score,
-    excerpt: d.excerpt,
-    ...(d.entity !== undefined ? { entity: d.entity } : {}),
-  };
 }
 
 function auditDetection(d: ChatDetection): { rule: string; detector: string; where?: string } {
