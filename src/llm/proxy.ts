@@ -916,8 +916,16 @@ function readEmbeddingRequest(body: unknown): EmbeddingRequest {
   };
 }
 
-function json(res: http.ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+/** One write: with its length known, the answer goes out in one piece, not chunked. */
+function json(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    })
+    .end(body);
 }
 
 export function sendRefusal(
@@ -926,10 +934,8 @@ export function sendRefusal(
   r: Refusal,
   headers: Record<string, string> = {},
 ): void {
-  res.writeHead(r.status, {
-    'content-type': 'application/json',
+  json(res, r.status, errorBody(format, r), {
     ...(r.retryAfterS !== undefined ? { 'retry-after': String(r.retryAfterS) } : {}),
     ...headers,
   });
-  res.end(JSON.stringify(errorBody(format, r)));
 }
