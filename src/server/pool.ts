@@ -157,6 +157,8 @@ export class UpstreamPool {
   private readonly verdicts = new Map<string, IntegrityVerdict>();
   /** Integrity checks in flight, by server: a list request waits for them (bounded). */
   private readonly evaluating = new Map<string, Promise<void>>();
+  /** The tool names each server's neighbours were last checked against (its last live list), one string per server. */
+  private readonly neighbourNames = new Map<string, string | undefined>();
   private readonly listeners = new Set<() => void>();
   private readonly notificationListeners = new Set<(server: string, n: UpstreamNotification) => void>();
   /** Sessions subscribed to each `server\u0000uri`: the upstream is subscribed while at least one is. */
@@ -327,6 +329,15 @@ export class UpstreamPool {
     const upstream = this.upstreams.get(server);
     if (upstream) this.res.cache.set(upstream.server, this.name, catalog);
     this.checkIntegrity(server, catalog, 'live', () => this.settle.get(server)?.());
+    // The cross-server checks (shadowing, a squatted name such as read_flle) compare a list with the names its
+    // neighbours have when it is checked. A server whose names are new or changed re-checks the others (those
+    // checked or being checked): else a squatter that starts before the server it squats stays listed, as it was
+    // checked against no read_file.
+    const listed = toolNames(catalog);
+    const before = this.neighbourNames.get(server) ?? toolNames(this.cached.get(server));
+    this.neighbourNames.set(server, listed);
+    if (listed !== before)
+      this.recheckBlocked(new Set([...this.verdicts.keys(), ...this.evaluating.keys()].filter((n) => n !== server)));
     // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
     const route = this.policyRoutes.get(server);
     const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
@@ -563,4 +574,12 @@ export class UpstreamPool {
     this.closing ??= Promise.allSettled([...this.upstreams.values()].map((u) => u.close())).then(() => undefined);
     return this.closing;
   }
+}
+
+/** A catalog's tool names as one comparable string (undefined without a catalog). */
+function toolNames(catalog: Catalog | undefined): string | undefined {
+  return catalog?.tools
+    .map((t) => t.name)
+    .sort()
+    .join('\n');
 }

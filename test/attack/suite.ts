@@ -249,7 +249,14 @@ function mainConfig(env: Env) {
   const node = process.execPath;
   return {
     servers: {
-      attack: { ...fixtureServer('attack-server.ts'), env: { RECORD_FILE: env.record }, timeoutMs: 5_000 },
+      // maxTotalMs: the `drip` case proves that progress cannot keep a call alive past it; at the default (10 ×
+      // timeoutMs) that proof was 50 s of waiting, at 2 × it is the same proof in 10 s.
+      attack: {
+        ...fixtureServer('attack-server.ts'),
+        env: { RECORD_FILE: env.record },
+        timeoutMs: 5_000,
+        maxTotalMs: 10_000,
+      },
       files: { ...fixtureServer('files-server.ts'), cwd: env.cwd, env: { RECORD_FILE: env.record } },
       fs: { command: node, args: [npmServer('filesystem'), env.cwd] },
       memory: {
