@@ -2,8 +2,9 @@
  * OpenAI Chat Completions ↔ the neutral shape (types.ts): requests, responses, and stream chunks (`data: {...}`
  * SSE ending in `data: [DONE]`, with the usage chunk of `stream_options.include_usage`). Reading is strict where it
  * matters to the guardrails: a content part the proxy cannot scan (audio, files) or a legacy `function` message is a
- * LlmFormatError naming its path, never silently dropped. Sampling fields the neutral shape does not carry (n, seed,
- * response_format, logprobs…) are not forwarded.
+ * LlmFormatError naming its path, never silently dropped. Settings the neutral shape does not carry go in `options`:
+ * a known safe few (response_format, seed, penalties…) are sent on to an OpenAI-format provider and refused by name
+ * for an Anthropic one; any other field (logprobs, n > 1, audio…) is refused by name.
  */
 import { LlmFormatError } from './errors.js';
 import type {
