@@ -144,6 +144,7 @@ export class LlmProxy {
   private readonly clients = new Map<string, LlmProvider>();
   private readonly guards = new Map<string, Promise<ChatGuard>>();
   private readonly toolPolicies = new Map<string, ServerPolicyContext>();
+  private readonly byRole = new Map<string, string[]>();
   private inflight = 0;
   private retired: (() => void) | undefined;
 
@@ -265,10 +266,17 @@ export class LlmProxy {
   // -------------------------------------------------------------------------------------------------------------
   // Who may use what
 
+  /** The deployments a role may use, worked out once per role for this config (picomatch compiles its globs). */
   private allowedDeployments(principal: Principal): string[] {
-    const role = principal.role === undefined ? undefined : this.opts.loaded.config.roles[principal.role];
-    const allows = createNameMatcher(role?.deployments ?? []);
-    return Object.keys(this.llm.deployments).filter((d) => allows(d));
+    const key = principal.role ?? '';
+    let allowed = this.byRole.get(key);
+    if (!allowed) {
+      const role = principal.role === undefined ? undefined : this.opts.loaded.config.roles[principal.role];
+      const allows = createNameMatcher(role?.deployments ?? []);
+      allowed = Object.keys(this.llm.deployments).filter((d) => allows(d));
+      this.byRole.set(key, allowed);
+    }
+    return allowed;
   }
 
   /** The deployment `model` names, if the caller may use it; else a 404 or 403 that says why. */
