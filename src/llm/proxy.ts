@@ -26,11 +26,12 @@ import type { JudgeRuntime } from '../guardrails/judge/runtime.js';
 import type { AsyncDetector, Detection } from '../guardrails/types.js';
 import type { LlmAuditRecord, LlmEndpoint } from '../audit/llm-record.js';
 import type { AuditSink } from '../audit/sink.js';
+import { identityOf } from '../identity/authenticate.js';
 import type { Logger } from '../log.js';
 import type { Principal, ServerPolicyContext, StageRecord } from '../pipeline/types.js';
 import { RedactionVault } from '../pipeline/vault.js';
 import { createNameMatcher } from '../policy/glob.js';
-import { BodyTooLarge, readBody } from '../server/http-guard.js';
+import { bearerKey, BodyTooLarge, readBody } from '../server/http-guard.js';
 import {
   anthropicRequestToNeutral,
   createAnthropicStreamEncoder,
@@ -93,7 +94,7 @@ export function wireFormatOf(pathname: string, headers: http.IncomingHttpHeaders
 
 /** The credential an AI client presents: a bearer (OpenAI SDKs, SSO tokens) or `x-api-key` (Anthropic SDKs). */
 export function llmCredential(headers: http.IncomingHttpHeaders): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
+  const bearer = bearerKey(headers.authorization);
   if (bearer !== undefined) return bearer;
   const key = headers['x-api-key'];
   return typeof key === 'string' && key.trim() !== '' ? key.trim() : undefined;
@@ -743,6 +744,7 @@ export class LlmProxy {
             model: dep.model,
             input: inputs,
             ...(e.dimensions !== undefined ? { dimensions: e.dimensions } : {}),
+            ...(e.user !== undefined ? { user: e.user } : {}),
           });
           rec.answeredBy = { deployment: name, provider: dep.provider, model: dep.model };
           break;
@@ -777,10 +779,6 @@ export class LlmProxy {
 
 function subjectOf(p: Principal): LlmSubject {
   return { ...(p.keyId !== undefined ? { keyId: p.keyId } : {}), user: p.user, project: p.project };
-}
-
-function identityOf(p: Principal): string {
-  return `${p.user}/${p.project}`;
 }
 
 function includeUsageOf(body: unknown): boolean {
@@ -897,6 +895,7 @@ interface EmbeddingRequest {
   model: string;
   input: string[];
   dimensions?: number;
+  user?: string;
   base64: boolean;
 }
 
@@ -904,7 +903,12 @@ function readEmbeddingRequest(body: unknown): EmbeddingRequest {
   const bad = (message: string) => new Refused(refusal('invalid', message), 'refused');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('body: expected a JSON object');
   const b = body as Record<string, unknown>;
+  // As for chat: a field the proxy would drop is refused by name.
+  const unknown = Object.keys(b).find((k) => !EMBEDDING_FIELDS.has(k) && b[k] !== undefined && b[k] !== null);
+  if (unknown !== undefined)
+    throw bad(`${unknown}: the AI proxy does not support "${unknown}" (it would be dropped, so it is refused)`);
   if (typeof b.model !== 'string' || b.model === '') throw bad('model: expected a string');
+  if (b.user !== undefined && b.user !== null && typeof b.user !== 'string') throw bad('user: expected a string');
   const raw = b.input;
   const input = typeof raw === 'string' ? [raw] : raw;
   if (!Array.isArray(input) || input.length === 0 || !input.every((x) => typeof x === 'string'))
@@ -921,8 +925,11 @@ function readEmbeddingRequest(body: unknown): EmbeddingRequest {
     input: input,
     base64: format === 'base64',
     ...(typeof b.dimensions === 'number' ? { dimensions: b.dimensions } : {}),
+    ...(typeof b.user === 'string' ? { user: b.user } : {}),
   };
 }
+
+const EMBEDDING_FIELDS = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user']);
 
 /** One write: with its length known, the answer goes out in one piece, not chunked. */
 function json(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
