@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
+import { PolicySchema } from '../config/schema.js';
 import { silentLogger } from '../log.js';
 import type { Principal } from '../pipeline/types.js';
 import { MemoryStore } from '../state/memory.js';
@@ -24,7 +25,7 @@ let principal: Principal = ANA;
 function config(fakeUrl: string): string {
   return JSON.stringify({
     servers: {},
-    policies: { strict: { output: { secrets: 'block' } } },
+    policies: { strict: { output: { secrets: 'block' } }, remote: {} },
     roles: { dev: { deployments: ['gpt-*', 'claude-*', 'broken'] }, viewer: { deployments: ['claude-*'] } },
     llm: {
       providers: {
@@ -43,6 +44,7 @@ function config(fakeUrl: string): string {
         },
         'gpt-strict': { provider: 'oa', model: 'gpt-4o-mini', output: 'strict' },
         'gpt-slow': { provider: 'slow', model: 'gpt-4o-mini' },
+        'gpt-remote': { provider: 'oa', model: 'gpt-4o-mini', output: 'remote' },
         'gpt-eager': { provider: 'oa', model: 'gpt-4o-mini', stream: { lookBack: 32 } },
         'claude-fast': { provider: 'an', model: 'claude-haiku-4-5', output: 'strict' },
         broken: { provider: 'wrong', model: 'gpt-4o-mini' },
@@ -56,8 +58,11 @@ function config(fakeUrl: string): string {
 beforeAll(async () => {
   fake = await startFakeLlmProvider({ apiKey: KEY });
   const loaded = parseConfig(config(fake.url), '/etc/smg/config.json', {});
+  // An output policy with a remote provider: streamed answers are buffered and checked whole.
+  loaded.policies.remote = PolicySchema.parse({ providers: { output: ['clean'] }, limits: { maxResultBytes: 2000 } });
   const proxy = new LlmProxy({
     loaded,
+    detectors: new Map([['clean', { id: 'clean', scan: () => Promise.resolve([]) }]]),
     log: silentLogger(),
     limiter: createLlmLimiter(new MemoryStore(), loaded.llm.limits),
     audit: { refusal: () => undefined, llm: (r) => void records.push(r) },
@@ -311,6 +316,24 @@ describe('LlmProxy: streams', () => {
     // 400 characters: under a 512 look-back all of it waits for the end; under 32 it flows.
     expect(await textEvents('gpt-main')).toBe(1);
     expect(await textEvents('gpt-eager')).toBeGreaterThan(1);
+  });
+
+  it('buffers a stream whose output policy has a remote check, and ends one past the result limit without sending it', async () => {
+    fake.enqueue({ text: 'short and clean', chunks: ['short ', 'and ', 'clean'] });
+    const ok = await post('/v1/chat/completions', chat('Talk', { stream: true, model: 'gpt-remote' }));
+    expect(ok.text).toContain('"content":"short and clean"');
+    expect(ok.text).toContain('[DONE]');
+    const long = 'lorem ipsum '.repeat(300);
+    fake.enqueue({ text: long, chunks: long.match(/.{1,60}/gs)! });
+    const big = await post('/v1/chat/completions', chat('Talk', { stream: true, model: 'gpt-remote' }));
+    expect(big.text).not.toContain('lorem');
+    expect(big.text).toContain('"code":"size.max-result-bytes"');
+    // Ended while arriving, not after: the provider's own usage (sent at the end) never came.
+    expect(records.at(-1)).toMatchObject({
+      outcome: 'blocked',
+      ruleId: 'size.max-result-bytes',
+      usage: { estimated: true },
+    });
   });
 
   it('checks a streamed tool call whole before sending any of it', async () => {

@@ -381,6 +381,12 @@ export class LlmProxy {
     };
   }
 
+  /** The output policy's result limit in bytes, when its limits are enforced. */
+  private resultLimit(d: LlmDeploymentConfig): number | undefined {
+    const policy = this.opts.loaded.policies[d.output ?? this.opts.loaded.config.defaultPolicy];
+    return policy?.limits.mode === 'enforce' ? policy.limits.maxResultBytes : undefined;
+  }
+
   /** Where the model's tool calls may point, and the explicit argument rules (llm.deployments.<d>.toolCalls). */
   private toolPolicy(alias: string, d: LlmDeploymentConfig): ServerPolicyContext {
     // One object per deployment: the argument stage compiles its rules once per policy object.
@@ -514,6 +520,7 @@ export class LlmProxy {
           tools,
           includeUsage,
           lookBack: d.stream.lookBack,
+          maxBufferedChars: this.resultLimit(d),
           detections,
           principal,
           rec,
@@ -558,6 +565,8 @@ export class LlmProxy {
       tools: Map<string, { name: string; parameters: Record<string, unknown>; description?: string }>;
       includeUsage: boolean;
       lookBack: number;
+      /** Buffered answers (remote output checks): the output policy's result limit, when it is enforced. */
+      maxBufferedChars: number | undefined;
       detections: ChatDetection[];
       principal: Principal;
       rec: LlmRequestRecord;
@@ -601,8 +610,19 @@ export class LlmProxy {
         if (ev.type === 'start') write(enc.encode({ ...ev, model: alias }));
         else if (ev.type === 'text') {
           received += ev.text.length;
-          if (!scanner) held += ev.text;
-          else {
+          if (!scanner) {
+            held += ev.text;
+            // A buffered answer is held in memory: past the output policy's result limit it ends now, as the size
+            // stage would end it once whole (characters never outnumber bytes, so this never fires early).
+            if (s.maxBufferedChars !== undefined && held.length > s.maxBufferedChars) {
+              ended = refusal(
+                'blocked',
+                `blocked by output-guardrail size.max-result-bytes: the answer is larger than ${s.maxBufferedChars} bytes`,
+                { rule: 'size.max-result-bytes' },
+              );
+              break;
+            }
+          } else {
             const out = scanner.push(ev.text);
             if (scanner.blocked) {
               ended = streamBlock(scanner.blocked);
