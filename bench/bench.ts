@@ -1,27 +1,32 @@
 /**
- * The gateway's overhead, measured against the same SDK Client talking to server-everything directly. One run
- * prints a side-by-side table (direct | gateway), then the performance targets with pass/fail:
- * - `echo` round trip, sequential, after warm-up: p50/p99 in ms, and the added p50 (gateway − direct);
- * - sequential calls per second, and calls per second with BENCH_CONCURRENCY (10) calls kept in flight;
- * - spawn → first tools/list answered: direct, gateway with a cold discovery cache (fresh SMG_HOME) and with a warm
- *   one (a second start on a SMG_HOME whose cache/ a first run filled);
- * - VmRSS of the gateway process alone with three upstreams (everything, filesystem, memory), after listing and
- *   calling tools (the target), again after a burst at concurrency (context: V8 grows its young generation under
- *   load), and of a directly spawned server-everything for context.
- * Direct and gateway runs alternate in rounds, so that drift on a busy machine hurts both alike. Every process it
- * starts is reaped (a survivor of the gateway's own shutdown is reported as an orphan), and its temp dir removed.
+ * Issue 21's measuring instrument: the same SDK Client talking to server-everything directly, through a bare SDK
+ * relay (bench/relay.ts: the floor of any stdio proxy) and through the built gateway with the default policy, in ONE
+ * table with the ratios to direct, then the issue's targets with PASS/FAIL:
+ * - `echo` round trip, sequential, after warm-up: p50/p99 (target: gateway p50 ≤ 2.0× direct and below the relay);
+ * - calls per second sequential and with BENCH_CONCURRENCY (10) in flight (target: gateway ≥ ×0.6 of direct at 10);
+ * - CPU per call of each process (client, proxy, server) from /proc/<pid>/stat, sequential and at 10 in flight; the
+ *   target (gateway ≤ 150 µs) is read at 10 in flight, where the per-call cost is not inflated by a wake-up per pipe
+ *   write (the sequential row shows that cost);
+ * - spawn → first tools/list and → first echo: direct, relay, gateway with a cold discovery cache (fresh SMG_HOME)
+ *   and with a warm one (target: warm first echo ≤ direct + 50 ms; cold is context);
+ * - VmRSS of the gateway alone with three upstreams (everything, filesystem, memory) at its warm level (after the
+ *   first 1000 calls; target ≤ 80 MB) and after BENCH_SOAK_CALLS (20,000) sequential calls (target: within 15% of
+ *   the warm level); a burst at 10 in flight after that is context (V8 grows its young generation under load);
+ * - a 1 MiB result per content kind (bench/large-result.ts; target: ≤ 20 ms added each).
+ * Direct, relay and gateway runs alternate in rounds, so that drift on a busy machine hurts all alike. Every process
+ * it starts is reaped (a survivor of the gateway's own shutdown is reported as an orphan), and its temp dir removed.
  *
- * `--only sandbox` runs the sandbox section alone (bench/sandbox.ts), for `npm run bench -- --only sandbox`.
+ * `--only <section>` runs one section alone (`npm run bench -- --only sandbox`);.
  *
- * Iteration counts (env): BENCH_CALLS, BENCH_WARMUP, BENCH_CONC_CALLS, BENCH_CONCURRENCY, BENCH_STARTS, BENCH_ROUNDS.
- * The CPU rows (per call, from /proc/<pid>/stat) show where the time goes: on a machine with few cores, throughput
- * at concurrency is bounded by the CPU that all processes together spend on one call.
+ * Iteration counts (env): BENCH_CALLS, BENCH_WARMUP, BENCH_CONC_CALLS, BENCH_CONCURRENCY, BENCH_STARTS, BENCH_ROUNDS,
+ * BENCH_SOAK_CALLS, BENCH_LARGE_CALLS. BENCH_GATEWAY_BIN runs another build of the gateway (A/B).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { benchJudges } from './judges.js';
@@ -30,6 +35,21 @@ import { benchAudit } from './audit.js';
 import { benchStateStore } from './state-store.js';
 import { benchLargeResult } from './large-result.js';
 import { benchSandbox } from './sandbox.js';
+import {
+  fmtMb,
+  fmtMs,
+  fmtMsShort,
+  fmtPct,
+  fmtPerSec,
+  fmtRatio,
+  fmtUs,
+  stats,
+  table,
+  target,
+  targetTable,
+  type Stats,
+  type Target,
+} from './report.js';
 import { intEnv } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,10 +67,17 @@ const N = {
   concurrency: intEnv('BENCH_CONCURRENCY', 10),
   starts: intEnv('BENCH_STARTS', 10),
   rounds: intEnv('BENCH_ROUNDS', 4),
+  soakCalls: intEnv('BENCH_SOAK_CALLS', 20_000),
 };
 
+/** The calls after which the RSS of the gateway with three upstreams is its "warm level" (issue 21). */
+const WARM_CALLS = 1000;
+
 /** The sections `--only` can pick out of a full run. */
-const SECTIONS = { sandbox: benchSandbox } as const;
+const SECTIONS = {
+  sandbox: benchSandbox,
+  large: async () => (await benchLargeResult()).report,
+} as const;
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   if (i === -1) return undefined;
@@ -60,13 +87,15 @@ const ONLY = (() => {
   return name as keyof typeof SECTIONS;
 })();
 
+/** Issue 21's targets. */
 const TARGETS = {
-  addedP50Ms: 0.5,
+  p50RatioToDirect: 2.0,
   concRatio: 0.6,
-  warmFirstListMs: 250,
-  rssMb: 100,
+  gatewayCpuUs: 150,
+  warmFirstCallAddedMs: 50,
+  rssMb: 80,
+  soakGrowth: 0.15,
 };
-
 // ---------------------------------------------------------------------------------------------------------------
 // Processes and temp files
 
@@ -159,14 +188,16 @@ function rssKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------------------------
-// Sessions: one SDK Client over stdio, to server-everything directly or to the built gateway
+// Sessions: one SDK Client over stdio, to server-everything directly, through the bare relay or the built gateway
+
+type Kind = 'direct' | 'relay' | 'gateway';
 
 interface Session {
-  kind: 'direct' | 'gateway';
+  kind: Kind;
   client: Client;
   transport: StdioClientTransport;
   pid: number;
-  /** The server-everything process: `pid` itself when direct, the gateway's child otherwise. */
+  /** The server-everything process: `pid` itself when direct, the proxy's child otherwise. */
   serverPid: number;
   /** The exposed name of server-everything's echo tool in this session. */
   echo: string;
@@ -187,7 +218,28 @@ function writeConfig(home: string, servers: Record<string, ServerEntry>): string
 
 const EVERYTHING: ServerEntry = { command: process.execPath, args: [npmServer('everything')] };
 
-async function open(kind: Session['kind'], transport: StdioClientTransport): Promise<Session> {
+/**
+ * bench/relay.ts bundled into one ESM file, as the gateway is (build.mjs), so that the relay's start-up is not
+ * measured through tsx's loader.
+ */
+async function bundleRelay(): Promise<string> {
+  const outfile = path.join(tmpRoot, 'relay.mjs');
+  await build({
+    entryPoints: [path.join(ROOT, 'bench/relay.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return outfile;
+}
+let relayBundle = '';
+
+async function open(kind: Kind, transport: StdioClientTransport): Promise<Session> {
   let stderr = '';
   transport.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-8192);
@@ -208,7 +260,7 @@ async function open(kind: Session['kind'], transport: StdioClientTransport): Pro
     transport,
     pid,
     serverPid: pid,
-    echo: kind === 'direct' ? 'echo' : 'everything__echo',
+    echo: kind === 'gateway' ? 'everything__echo' : 'echo',
     stderr: () => stderr,
   };
 }
@@ -217,10 +269,21 @@ function openDirect(): Promise<Session> {
   return open('direct', new StdioClientTransport({ ...EVERYTHING, stderr: 'pipe' }));
 }
 
-function openGateway(home: string, configPath: string): Promise<Session> {
+function openRelay(): Promise<Session> {
+  return open(
+    'relay',
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [relayBundle, EVERYTHING.command, ...EVERYTHING.args],
+      stderr: 'pipe',
+    }),
+  );
+}
+
+function openGateway(home: string, configPath: string, nodeArgs: string[] = []): Promise<Session> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, 'start', '--config', configPath],
+    args: [...nodeArgs, BIN, 'start', '--config', configPath],
     env: { ...getDefaultEnvironment(), HOME: home, SMG_HOME: home },
     stderr: 'pipe',
   });
@@ -235,7 +298,7 @@ function openGateway(home: string, configPath: string): Promise<Session> {
 async function close(s: Session): Promise<void> {
   const tree = descendants(s.pid);
   for (const pid of tree) spawned.add(pid);
-  const timer = setTimeout(() => kill(s.pid, 'SIGTERM'), s.kind === 'gateway' ? 5000 : 500);
+  const timer = setTimeout(() => kill(s.pid, 'SIGTERM'), s.kind === 'direct' ? 500 : 5000);
   await s.client.close().catch(() => undefined);
   clearTimeout(timer);
   for (let i = 0; i < 20 && tree.some(alive); i++) await sleep(25);
@@ -252,31 +315,23 @@ function reapAll(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Measurements
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
-
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-}
-
-function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-}
-
 async function echo(s: Session, i: number): Promise<void> {
   const r = await s.client.callTool({ name: s.echo, arguments: { message: `bench ${i}` } });
   if (r.isError) throw new Error(`${s.kind}: echo failed: ${JSON.stringify(r.content)}\n${s.stderr()}`);
 }
 
+/** The one upstream process below a proxy, once it answered a call (the gateway connects on demand). */
+async function findServer(s: Session): Promise<void> {
+  if (s.kind === 'direct') return;
+  await echo(s, 0);
+  const children = descendants(s.pid);
+  if (children.length !== 1) throw new Error(`${s.kind}: expected one upstream process, found ${children.length}`);
+  s.serverPid = children[0]!;
+}
+
 interface Cpu {
   client: number;
-  gateway: number;
+  proxy: number;
   server: number;
 }
 
@@ -288,10 +343,10 @@ interface Run {
   cpu: Cpu;
 }
 
-const emptyRun = (): Run => ({ latencies: [], calls: 0, ms: 0, cpu: { client: 0, gateway: 0, server: 0 } });
+const emptyRun = (): Run => ({ latencies: [], calls: 0, ms: 0, cpu: { client: 0, proxy: 0, server: 0 } });
 
 function cpuOf(s: Session): Cpu {
-  return { client: ownCpuUs(), gateway: s.kind === 'gateway' ? cpuUs(s.pid) : 0, server: cpuUs(s.serverPid) };
+  return { client: ownCpuUs(), proxy: s.kind === 'direct' ? 0 : cpuUs(s.pid), server: cpuUs(s.serverPid) };
 }
 
 /** `count` calls, `concurrency` of them in flight at any time; adds each call's latency and the wall time to `run`. */
@@ -312,11 +367,11 @@ async function drive(s: Session, count: number, concurrency: number, run: Run): 
   const cpu1 = cpuOf(s);
   run.calls += count;
   run.cpu.client += cpu1.client - cpu0.client;
-  run.cpu.gateway += cpu1.gateway - cpu0.gateway;
+  run.cpu.proxy += cpu1.proxy - cpu0.proxy;
   run.cpu.server += cpu1.server - cpu0.server;
 }
 
-/** Alternates direct and gateway in BENCH_ROUNDS rounds; returns [direct, gateway]. */
+/** Alternates the sessions in BENCH_ROUNDS rounds; returns one run per session, in order. */
 async function alternate(sessions: readonly Session[], total: number, concurrency: number): Promise<Run[]> {
   const runs = sessions.map(emptyRun);
   const per = Math.max(1, Math.ceil(total / N.rounds));
@@ -359,18 +414,6 @@ function cacheFiles(home: string): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Output
 
-const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(3)} ms` : 'n/a');
-const msShort = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
-const perSec = (v: number) => `${Math.round(v).toLocaleString('en-US')} /s`;
-const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 function log(text = ''): void {
   console.log(text);
 }
@@ -379,92 +422,98 @@ function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
 }
 
+const KINDS: readonly Kind[] = ['direct', 'relay', 'gateway'];
+
+/** CPU per call of each process: `client + [proxy +] server = total µs`. */
+function cpuCell(r: Run, kind: Kind): string {
+  const per = (us: number) => us / r.calls;
+  const parts = kind === 'direct' ? [r.cpu.client, r.cpu.server] : [r.cpu.client, r.cpu.proxy, r.cpu.server];
+  const each = parts.map(per);
+  return `${each.map((v) => v.toFixed(0)).join(' + ')} = ${each.reduce((a, b) => a + b, 0).toFixed(0)} µs`;
+}
+
+/** Three cells (direct, relay, gateway) and the gateway's ratio to direct. */
+function row(name: string, values: readonly number[], fmt: (v: number) => string, ratio = true): string[] {
+  const [d, r, g] = values as [number, number, number];
+  return [name, fmt(d), fmt(r), fmt(g), ratio ? `${fmtRatio(r / d)} / ${fmtRatio(g / d)}` : ''];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  if (!fs.existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing; run `npm run bench`');
-  if (!fs.existsSync(BIN)) throw new Error(`no gateway at ${BIN}`);
-  if (ONLY) {
-    progress(ONLY);
-    log(await SECTIONS[ONLY]());
-    return;
-  }
-  const started = performance.now();
-  log('secure-mcp-gateway bench: SDK Client → server-everything, direct vs. through the built gateway');
-  log(
-    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
-      `calls=${N.calls} warmup=${N.warmup} concCalls=${N.concCalls} concurrency=${N.concurrency} ` +
-      `starts=${N.starts} rounds=${N.rounds}`,
-  );
-  if (process.env.BENCH_GATEWAY_BIN) log(`gateway: ${BIN}`);
-  log();
+interface Hot {
+  seq: Run[];
+  conc: Run[];
+  directRssKb: number;
+}
 
-  // 1. Round trips and throughput, one long-lived session each.
-  progress('round trips and throughput');
+/** 1. Round trips and throughput: one long-lived session of each kind, alternating. */
+async function roundTrips(): Promise<Hot> {
+  progress('round trips and throughput: direct, relay, gateway');
   const gwHome = freshHome();
-  const sessions = [await openDirect(), await openGateway(gwHome, writeConfig(gwHome, { everything: EVERYTHING }))];
-  let seq: Run[];
-  let conc: Run[];
-  let directRssKb: number;
+  const sessions: Session[] = [];
   try {
+    sessions.push(await openDirect());
+    sessions.push(await openRelay());
+    sessions.push(await openGateway(gwHome, writeConfig(gwHome, { everything: EVERYTHING })));
     for (const s of sessions) {
       const { tools } = await s.client.listTools();
       if (!tools.some((t) => t.name === s.echo)) throw new Error(`${s.kind}: no tool ${s.echo}`);
-      if (s.kind === 'gateway') {
-        await echo(s, 0); // the upstream is connected once a call has been answered
-        const children = descendants(s.pid);
-        if (children.length !== 1) throw new Error(`gateway: expected one upstream process, found ${children.length}`);
-        s.serverPid = children[0]!;
-      }
+      await findServer(s);
       await drive(s, N.warmup, 1, emptyRun());
       await drive(s, N.warmup, N.concurrency, emptyRun());
     }
-    seq = await alternate(sessions, N.calls, 1);
-    conc = await alternate(sessions, N.concCalls, N.concurrency);
-    directRssKb = rssKb(sessions[0]!.pid);
+    const seq = await alternate(sessions, N.calls, 1);
+    const conc = await alternate(sessions, N.concCalls, N.concurrency);
+    return { seq, conc, directRssKb: rssKb(sessions[0]!.pid) };
   } finally {
     for (const s of sessions) await close(s);
   }
-  const [seqD, seqG] = seq.map((r) => stats(r.latencies)) as [Stats, Stats];
-  const [concD, concG] = conc.map((r) => stats(r.latencies)) as [Stats, Stats];
-  const [seqRateD, seqRateG] = seq.map((r) => (r.calls / r.ms) * 1000) as [number, number];
-  const [concRateD, concRateG] = conc.map((r) => (r.calls / r.ms) * 1000) as [number, number];
-  const cpuPerCall = (r: Run) => {
-    const per = (us: number) => us / r.calls;
-    return { client: per(r.cpu.client), gateway: per(r.cpu.gateway), server: per(r.cpu.server) };
-  };
-  const cpuRow = (r: Run, kind: Session['kind']) => {
-    const c = cpuPerCall(r);
-    const parts = kind === 'gateway' ? [c.client, c.gateway, c.server] : [c.client, c.server];
-    const total = parts.reduce((a, b) => a + b, 0);
-    return `${parts.map((v) => v.toFixed(0)).join(' + ')} = ${total.toFixed(0)} µs`;
-  };
+}
 
-  // 2. Start-up: spawn → first tools/list answered.
-  progress(`start-up, ${N.starts} times each: direct, gateway cold, gateway warm`);
-  const direct: StartSample[] = [];
-  const cold: StartSample[] = [];
-  const warm: StartSample[] = [];
+interface Starts {
+  byKind: Record<'direct' | 'relay' | 'cold' | 'warm', StartSample[]>;
+  cached: number;
+}
+
+/** 2. Start-up: spawn → first tools/list answered, and → first echo answered. */
+async function startUps(): Promise<Starts> {
+  progress(`start-up, ${N.starts} times each: direct, relay, gateway cold, gateway warm`);
+  const byKind: Starts['byKind'] = { direct: [], relay: [], cold: [], warm: [] };
   const warmHome = freshHome();
   const warmConfig = writeConfig(warmHome, { everything: EVERYTHING });
   await timedStart(() => openGateway(warmHome, warmConfig)); // fills <home>/cache/
   const cached = cacheFiles(warmHome);
   if (cached === 0) progress('warning: the first run left no file in <home>/cache/; "warm" is not warm');
   for (let i = 0; i < N.starts; i++) {
-    direct.push(await timedStart(openDirect));
+    byKind.direct.push(await timedStart(openDirect));
+    byKind.relay.push(await timedStart(openRelay));
     const home = freshHome();
     const config = writeConfig(home, { everything: EVERYTHING });
-    cold.push(await timedStart(() => openGateway(home, config)));
-    warm.push(await timedStart(() => openGateway(warmHome, warmConfig)));
+    byKind.cold.push(await timedStart(() => openGateway(home, config)));
+    byKind.warm.push(await timedStart(() => openGateway(warmHome, warmConfig)));
   }
-  const st = (xs: StartSample[], k: 'list' | 'call') => stats(xs.map((x) => x[k]));
-  const listTools = new Set([...direct, ...cold, ...warm].map((x) => x.tools));
+  return { byKind, cached };
+}
 
-  // 3. Memory: the gateway alone with three upstreams.
-  progress('memory with three upstreams');
+interface Memory {
+  tools: number;
+  /** RSS after the first 560 calls (issue 5's measuring point, for comparison with older runs). */
+  earlyKb: number;
+  warmKb: number;
+  soakKb: number;
+  /** RSS sampled every tenth of the soak: the trend, not only its end. */
+  trace: number[];
+  burstKb: number;
+  peakKb: number;
+  upstreamKb: number[];
+}
+
+/** 3. Memory: the gateway alone with three upstreams, warm, after the soak, after a burst. */
+async function memory(): Promise<Memory> {
+  progress(`memory with three upstreams, soak of ${N.soakCalls} calls`);
   const memHome = freshHome();
   const fsRoot = path.join(tmpRoot, 'fs-root');
-  fs.mkdirSync(fsRoot);
+  fs.mkdirSync(fsRoot, { recursive: true });
   fs.writeFileSync(path.join(fsRoot, 'hello.txt'), 'hello\n');
   const memConfig = writeConfig(memHome, {
     everything: EVERYTHING,
@@ -476,14 +525,8 @@ async function main(): Promise<void> {
     },
   });
   const three = await openGateway(memHome, memConfig);
-  let gwRssKb: number;
-  let gwBurstKb: number;
-  let gwPeakKb: number;
-  let upstreamRssKb: number[];
-  let threeTools: number;
   try {
     const { tools } = await three.client.listTools();
-    threeTools = tools.length;
     for (const server of ['everything', 'filesystem', 'memory'])
       if (!tools.some((t) => t.name.startsWith(`${server}__`))) throw new Error(`gateway: no tools from ${server}`);
     await drive(three, 500, 1, emptyRun());
@@ -493,102 +536,134 @@ async function main(): Promise<void> {
       await three.client.callTool({ name: 'memory__read_graph', arguments: {} });
     }
     await sleep(200);
-    gwRssKb = rssKb(three.pid);
-    upstreamRssKb = descendants(three.pid).map((pid) => {
+    const earlyKb = rssKb(three.pid);
+    await drive(three, WARM_CALLS - 560, 1, emptyRun());
+    await sleep(200);
+    const warmKb = rssKb(three.pid);
+    const trace: number[] = [];
+    const rest = Math.max(0, N.soakCalls - WARM_CALLS);
+    const step = Math.max(1, Math.ceil(rest / 10));
+    for (let done = 0; done < rest; done += step) {
+      await drive(three, Math.min(step, rest - done), 1, emptyRun());
+      trace.push(rssKb(three.pid));
+    }
+    await sleep(200);
+    const soakKb = rssKb(three.pid);
+    const upstreamKb = descendants(three.pid).map((pid) => {
       try {
         return rssKb(pid);
       } catch {
         return 0;
       }
     });
-    // Context, not the target: a sustained burst lets V8 grow its young generation.
+    // Context, not a target: a sustained burst lets V8 grow its young generation.
     await drive(three, N.concCalls, N.concurrency, emptyRun());
     await sleep(200);
-    gwBurstKb = rssKb(three.pid);
-    gwPeakKb = rssKb(three.pid, 'VmHWM');
+    return {
+      tools: tools.length,
+      earlyKb,
+      warmKb,
+      soakKb,
+      trace,
+      burstKb: rssKb(three.pid),
+      peakKb: rssKb(three.pid, 'VmHWM'),
+      upstreamKb,
+    };
   } finally {
     await close(three);
   }
+}
 
-  // Report.
-  const addedP50 = seqG.p50 - seqD.p50;
-  const concRatio = concRateG / concRateD;
-  const warmList = st(warm, 'list');
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing; run `npm run bench`');
+  if (!fs.existsSync(BIN)) throw new Error(`no gateway at ${BIN}`);
+  if (ONLY) {
+    progress(ONLY);
+    log(await SECTIONS[ONLY]());
+    return;
+  }
+  const started = performance.now();
+  relayBundle = await bundleRelay();
+  log('secure-mcp-gateway bench (issue 21): SDK Client → server-everything, direct | bare SDK relay | gateway');
+  log(
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, calls=${N.calls} warmup=${N.warmup} concCalls=${N.concCalls} concurrency=${N.concurrency} ` +
+      `starts=${N.starts} rounds=${N.rounds} soak=${N.soakCalls}`,
+  );
+  if (process.env.BENCH_GATEWAY_BIN) log(`gateway: ${BIN}`);
+  log();
+
+  const hot = await roundTrips();
+  const starts = await startUps();
+  const mem = await memory();
+  progress('large results');
+  const large = await benchLargeResult();
+
+  const seq = hot.seq.map((r) => stats(r.latencies)) as [Stats, Stats, Stats];
+  const conc = hot.conc.map((r) => stats(r.latencies)) as [Stats, Stats, Stats];
+  const rate = (r: Run) => (r.calls / r.ms) * 1000;
+  const gwCpu = (r: Run) => r.cpu.proxy / r.calls;
+  const st = (k: keyof Starts['byKind'], m: 'list' | 'call') => stats(starts.byKind[k].map((x) => x[m]));
+  const startRow = (name: string, m: 'list' | 'call', p: 'p50' | 'p99', gw: 'cold' | 'warm') =>
+    row(name, [st('direct', m)[p], st('relay', m)[p], st(gw, m)[p]], fmtMsShort);
+  const listTools = new Set(Object.values(starts.byKind).flatMap((xs) => xs.map((x) => x.tools)));
+
   log(
     table(
-      ['metric', 'direct', 'gateway', 'gateway − direct'],
+      ['metric', 'direct', 'bare relay', 'gateway', 'relay / gateway ÷ direct'],
       [
-        [`echo round trip p50 (sequential, n=${seqD.n})`, ms(seqD.p50), ms(seqG.p50), ms(addedP50)],
-        ['echo round trip p99 (sequential)', ms(seqD.p99), ms(seqG.p99), ms(seqG.p99 - seqD.p99)],
-        ['sequential calls per second', perSec(seqRateD), perSec(seqRateG), `×${(seqRateG / seqRateD).toFixed(2)}`],
+        row(
+          `echo round trip p50 (sequential, n=${seq[0].n})`,
+          seq.map((x) => x.p50),
+          fmtMs,
+        ),
+        row(
+          'echo round trip p99 (sequential)',
+          seq.map((x) => x.p99),
+          fmtMs,
+        ),
+        row('sequential calls per second', hot.seq.map(rate), fmtPerSec),
+        row(`calls per second, ${N.concurrency} in flight (n=${conc[0].n})`, hot.conc.map(rate), fmtPerSec),
+        row(
+          `echo latency p50, ${N.concurrency} in flight`,
+          conc.map((x) => x.p50),
+          fmtMs,
+        ),
+        row(
+          `echo latency p99, ${N.concurrency} in flight`,
+          conc.map((x) => x.p99),
+          fmtMs,
+        ),
+        ['CPU per call, sequential: client + [proxy +] server', ...KINDS.map((k, i) => cpuCell(hot.seq[i]!, k)), ''],
         [
-          `calls per second, ${N.concurrency} in flight (n=${concD.n})`,
-          perSec(concRateD),
-          perSec(concRateG),
-          `×${concRatio.toFixed(2)}`,
-        ],
-        [
-          'CPU per call, sequential: client + [gateway +] server',
-          cpuRow(seq[0]!, 'direct'),
-          cpuRow(seq[1]!, 'gateway'),
+          `CPU per call, ${N.concurrency} in flight: client + [proxy +] server`,
+          ...KINDS.map((k, i) => cpuCell(hot.conc[i]!, k)),
           '',
         ],
+        startRow(`spawn → first tools/list p50 (n=${N.starts}), gateway cold cache`, 'list', 'p50', 'cold'),
+        startRow('spawn → first tools/list p50, gateway warm cache', 'list', 'p50', 'warm'),
+        startRow('spawn → first tools/list p99 (max), gateway warm cache', 'list', 'p99', 'warm'),
+        startRow('spawn → first echo answered p50, gateway cold cache', 'call', 'p50', 'cold'),
+        startRow('spawn → first echo answered p50, gateway warm cache', 'call', 'p50', 'warm'),
+        startRow('spawn → first echo answered p99 (max), gateway warm cache', 'call', 'p99', 'warm'),
+        ['RSS of server-everything alone (direct), after the call runs', fmtMb(hot.directRssKb), '', '', ''],
+        [`RSS of the gateway, 3 upstreams (${mem.tools} tools), after 560 calls`, '', '', fmtMb(mem.earlyKb), ''],
+        [`RSS of the gateway, 3 upstreams, warm level (after ${WARM_CALLS} calls)`, '', '', fmtMb(mem.warmKb), ''],
+        [`RSS of the gateway after ${N.soakCalls} sequential calls`, '', '', fmtMb(mem.soakKb), ''],
         [
-          `CPU per call, ${N.concurrency} in flight: client + [gateway +] server`,
-          cpuRow(conc[0]!, 'direct'),
-          cpuRow(conc[1]!, 'gateway'),
+          `RSS of the gateway after ${N.concCalls} more, ${N.concurrency} in flight (peak)`,
           '',
-        ],
-        [`echo latency p50, ${N.concurrency} in flight`, ms(concD.p50), ms(concG.p50), ms(concG.p50 - concD.p50)],
-        [`echo latency p99, ${N.concurrency} in flight`, ms(concD.p99), ms(concG.p99), ms(concG.p99 - concD.p99)],
-        [
-          `spawn → first tools/list, cold cache p50 (n=${N.starts})`,
-          msShort(st(direct, 'list').p50),
-          msShort(st(cold, 'list').p50),
-          msShort(st(cold, 'list').p50 - st(direct, 'list').p50),
-        ],
-        [
-          'spawn → first tools/list, cold cache p99',
-          msShort(st(direct, 'list').p99),
-          msShort(st(cold, 'list').p99),
-          msShort(st(cold, 'list').p99 - st(direct, 'list').p99),
-        ],
-        [
-          `spawn → first tools/list, warm cache p50 (n=${N.starts})`,
-          msShort(st(direct, 'list').p50),
-          msShort(warmList.p50),
-          msShort(warmList.p50 - st(direct, 'list').p50),
-        ],
-        [
-          'spawn → first tools/list, warm cache p99',
-          msShort(st(direct, 'list').p99),
-          msShort(warmList.p99),
-          msShort(warmList.p99 - st(direct, 'list').p99),
-        ],
-        [
-          'spawn → first echo answered, cold p50',
-          msShort(st(direct, 'call').p50),
-          msShort(st(cold, 'call').p50),
-          msShort(st(cold, 'call').p50 - st(direct, 'call').p50),
-        ],
-        [
-          'spawn → first echo answered, warm p50',
-          msShort(st(direct, 'call').p50),
-          msShort(st(warm, 'call').p50),
-          msShort(st(warm, 'call').p50 - st(direct, 'call').p50),
-        ],
-        ['RSS of server-everything alone (direct), after the call runs', mb(directRssKb), '', ''],
-        [`RSS of the gateway, 3 upstreams (${threeTools} tools), after 560 calls`, '', mb(gwRssKb), ''],
-        [
-          `RSS of the gateway after ${N.concCalls} more calls, ${N.concurrency} in flight (peak)`,
           '',
-          `${mb(gwBurstKb)} (${mb(gwPeakKb)})`,
+          `${fmtMb(mem.burstKb)} (${fmtMb(mem.peakKb)})`,
           '',
         ],
         [
           'RSS of its 3 upstream processes (context)',
           '',
-          upstreamRssKb.map((kb) => mb(kb).replace(' MB', '')).join(' + ') + ' MB',
+          '',
+          mem.upstreamKb.map((kb) => fmtMb(kb).replace(' MB', '')).join(' + ') + ' MB',
           '',
         ],
       ],
@@ -596,50 +671,65 @@ async function main(): Promise<void> {
   );
   log();
   log(
-    `tools listed per start: ${[...listTools].join(', ')}; discovery cache files after the first run: ${cached}; ` +
-      `p99 of ${N.starts} start samples is their maximum`,
+    `RSS during the soak, every ${Math.ceil((N.soakCalls - WARM_CALLS) / 10)} calls: ` +
+      mem.trace.map((kb) => (kb / 1024).toFixed(1)).join(' → ') +
+      ' MB',
   );
+  log(
+    `tools listed per start: ${[...listTools].join(', ')}; discovery cache files after the first run: ` +
+      `${starts.cached}; p99 of ${N.starts} start samples is their maximum`,
+  );
+  log();
+  log(large.report);
   log();
 
-  const checks: [string, string, string, boolean][] = [
-    [
-      'added echo latency at p50 (gateway − direct)',
-      ms(addedP50),
-      `≤ ${TARGETS.addedP50Ms} ms`,
-      addedP50 <= TARGETS.addedP50Ms,
-    ],
-    [
-      `throughput at concurrency ${N.concurrency}, gateway ÷ direct`,
-      `×${concRatio.toFixed(2)}`,
-      `≥ ×${TARGETS.concRatio}`,
-      concRatio >= TARGETS.concRatio,
-    ],
-    [
-      'spawn → first tools/list, warm cache (p50)',
-      msShort(warmList.p50),
-      `≤ ${TARGETS.warmFirstListMs} ms`,
-      warmList.p50 <= TARGETS.warmFirstListMs,
-    ],
-    ['gateway RSS with 3 upstreams', mb(gwRssKb), `≤ ${TARGETS.rssMb} MB`, gwRssKb / 1024 <= TARGETS.rssMb],
-  ];
-  log(
-    table(
-      ['target', 'measured', 'limit', 'result'],
-      checks.map(([name, got, limit, ok]) => [name, got, limit, ok ? 'PASS' : 'FAIL']),
+  const directCall = st('direct', 'call').p50;
+  const checks: Target[] = [
+    target(
+      'echo p50 (sequential), gateway ÷ direct',
+      seq[2].p50 / seq[0].p50,
+      '<=',
+      TARGETS.p50RatioToDirect,
+      fmtRatio,
     ),
-  );
-  log();
+    target('echo p50 (sequential), gateway − bare relay', seq[2].p50 - seq[1].p50, '<', 0, fmtMs),
+    target(
+      `throughput at ${N.concurrency} in flight, gateway ÷ direct`,
+      rate(hot.conc[2]!) / rate(hot.conc[0]!),
+      '>=',
+      TARGETS.concRatio,
+      fmtRatio,
+    ),
+    target(`gateway CPU per call, ${N.concurrency} in flight`, gwCpu(hot.conc[2]!), '<=', TARGETS.gatewayCpuUs, fmtUs),
+    ...large.targets,
+    target(
+      'spawn → first echo, gateway warm − direct (p50)',
+      st('warm', 'call').p50 - directCall,
+      '<=',
+      TARGETS.warmFirstCallAddedMs,
+      fmtMsShort,
+    ),
+    target(`gateway RSS, 3 upstreams, warm (${WARM_CALLS} calls)`, mem.warmKb, '<=', TARGETS.rssMb * 1024, fmtMb),
+    target(
+      `gateway RSS growth, ${WARM_CALLS} → ${N.soakCalls} calls`,
+      mem.soakKb / mem.warmKb - 1,
+      '<=',
+      TARGETS.soakGrowth,
+      fmtPct,
+    ),
+  ];
+  log(targetTable(checks));
   log(
-    `${checks.filter((c) => c[3]).length}/${checks.length} targets met; ` +
-      `warm-cache p99 ${msShort(warmList.p99)} (${warmList.p99 <= TARGETS.warmFirstListMs ? 'within' : 'over'} the limit too); ` +
+    `context: gateway CPU per call sequential ${fmtUs(gwCpu(hot.seq[2]!))} (a wake-up per pipe write); ` +
+      `cold first echo − direct ${fmtMsShort(st('cold', 'call').p50 - directCall)}; ` +
       `orphaned processes: ${orphans.length === 0 ? 'none' : orphans.join(', ')}; ` +
-      `bench took ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; bench took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   log();
   log(await benchParameterChecks());
-  log();
-  progress('large results');
-  log(await benchLargeResult());
   log();
   progress('judge guardrails');
   log(await benchJudges());
@@ -653,7 +743,6 @@ async function main(): Promise<void> {
   progress('sandbox');
   log(await benchSandbox());
 }
-
 function cleanUp(): void {
   reapAll();
   fs.rmSync(tmpRoot, { recursive: true, force: true });
