@@ -20,8 +20,8 @@ export interface Chain {
 }
 
 export function createChain(key?: string): Chain {
-  if (key === undefined || key === '')
-    return { alg: 'sha256', digest: (text) => crypto.createHash('sha256').update(text).digest('hex') };
+  // crypto.hash is the one-shot digest (Node >= 20.12): a third of createHash's cost on a record-sized text.
+  if (key === undefined || key === '') return { alg: 'sha256', digest: (text) => crypto.hash('sha256', text, 'hex') };
   return { alg: 'hmac-sha256', digest: (text) => crypto.createHmac('sha256', key).update(text).digest('hex') };
 }
 
@@ -38,11 +38,27 @@ export interface Sealed {
 
 /**
  * Serialises `body` (which must not hold `prev`/`hash`) and seals it after `prev`. Returns the line (no newline)
- * and its hash, which the next record carries as `prev`.
+ * and its hash, which the next record carries as `prev`. `lead` (the writer's `v`, `seq`, `ts`) comes first.
+ *
+ * The text is JSON.stringify of `{ ...lead, ...body, alg, prev }`, built from one stringify of each part instead of
+ * copying the record into a new object (the copy cost as much as the hash); a body that repeats a lead or chain key
+ * takes that generic path, so the bytes are the same either way.
  */
-export function seal(chain: Chain, body: Record<string, unknown>, prev: string): { line: string; hash: string } {
-  const json = JSON.stringify({ ...body, alg: chain.alg, prev });
-  const head = json.slice(0, -1); // without the closing brace
+export function seal(
+  chain: Chain,
+  body: Record<string, unknown>,
+  prev: string,
+  lead?: Record<string, unknown>,
+): { line: string; hash: string } {
+  let head: string;
+  const inner = JSON.stringify(body).slice(1, -1);
+  if (inner === '' || 'alg' in body || 'prev' in body || (lead && Object.keys(lead).some((k) => k in body))) {
+    const json = JSON.stringify({ ...lead, ...body, alg: chain.alg, prev });
+    head = json.slice(0, -1); // without the closing brace
+  } else {
+    const before = lead ? JSON.stringify(lead).slice(0, -1) + ',' : '{';
+    head = `${before}${inner},"alg":"${chain.alg}","prev":${JSON.stringify(prev)}`;
+  }
   const hash = chain.digest(head);
   return { line: `${head},"hash":"${hash}"}`, hash };
 }

@@ -123,7 +123,7 @@ export function buildCallRecord(f: CallFacts, redact: Redactor, mode: ArgumentsM
   if (f.result !== undefined) {
     const json = JSON.stringify(f.result);
     rec.resultBytes = Buffer.byteLength(json);
-    rec.resultSha256 = crypto.createHash('sha256').update(json).digest('hex');
+    rec.resultSha256 = crypto.hash('sha256', json, 'hex');
   }
   return rec;
 }

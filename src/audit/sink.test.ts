@@ -206,6 +206,56 @@ describe('audit sink', () => {
     await fine.close();
   });
 
+  it.each([['batched'], ['batched, no log']] as const)(
+    'in %s mode answers first and records the call after the answer, in order, none lost at close',
+    async (mode) => {
+      const seen: string[] = [];
+      const { sink, read, file } = setup({
+        fsync: 'batched',
+        observers: [{ onCall: (r) => seen.push(r.outcome), onEvent: (e) => seen.push(e.kind) }],
+      });
+      const quiet = mode === 'batched' ? sink : new AuditSink({ ...sink.settings, writer: undefined });
+      for (const outcome of [allowed([]), blockedBy(trail)]) {
+        const a = quiet.beginCall(start);
+        a.observe(outcome);
+        await a.settle(Promise.resolve({ content: [] }), unaudited);
+      }
+      // The answers are back; their records are not built yet (they wait for the next turn of the event loop).
+      expect(seen).toEqual([]);
+      // An event after the calls is sealed after their records: the chain keeps the order things happened in.
+      quiet.key({ event: 'used', keyId: 'k1' });
+      expect(seen).toEqual(['allowed', 'call', 'blocked', 'call', 'key']);
+      const a = quiet.beginCall(start);
+      a.observe(allowed([]));
+      await a.settle(Promise.resolve({ content: [] }), unaudited);
+      // Closing (stdin EOF) drains what is still waiting before the log is closed.
+      await quiet.close();
+      await sink.close();
+      expect(seen).toEqual(['allowed', 'call', 'blocked', 'call', 'key', 'allowed', 'call']);
+      if (mode === 'batched') {
+        expect(read().map((r) => [r.kind, r.outcome ?? r.event, r.seq])).toEqual([
+          ['call', 'allowed', 1],
+          ['call', 'blocked', 2],
+          ['key', 'used', 3],
+          ['call', 'allowed', 4],
+        ]);
+        expect(verifyLog(file).ok).toBe(true);
+      }
+    },
+  );
+
+  it('in batched mode builds the record on the next turn even when nothing else is written', async () => {
+    const calls: string[] = [];
+    const { sink } = setup({ fsync: 'batched', observers: [{ onCall: (r) => calls.push(r.outcome) }] });
+    const a = sink.beginCall(start);
+    a.observe(allowed([]));
+    await a.settle(Promise.resolve({ content: [] }), unaudited);
+    expect(calls).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['allowed']);
+    await sink.close();
+  });
+
   it('keeps going when an observer throws', async () => {
     const { sink, read } = setup({
       observers: [

@@ -71,9 +71,33 @@ const now = () => performance.timeOrigin + performance.now();
 
 export class AuditSink {
   readonly observers: AuditObserver[];
+  /** Finished calls whose records are built after their answers went out, in the order the calls finished. */
+  private later: (() => void)[] = [];
+  private drainScheduled = false;
 
   constructor(private readonly opts: AuditSinkOptions) {
     this.observers = opts.observers ?? [];
+  }
+
+  /**
+   * Runs `record` after the current turn of the event loop, once the answer it follows has been written: building,
+   * redacting and sealing a record then costs the call no latency. Every path that writes the chain drains these
+   * first (emit, close), so records keep the order in which things happened and none is left behind at shutdown.
+   */
+  private defer(record: () => void): void {
+    this.later.push(record);
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  /** Builds and seals every deferred call record now. */
+  drain(): void {
+    this.drainScheduled = false;
+    if (this.later.length === 0) return;
+    const work = this.later;
+    this.later = [];
+    for (const record of work) record();
   }
 
   /** With `required`: why no call may run now (the log cannot be written). */
@@ -101,10 +125,16 @@ export class AuditSink {
 
   /** Seals an event into the log; resolves when it is durable as the fsync mode promises. */
   emit(event: AuditEvent): Promise<void> {
+    if (this.later.length) this.drain();
     for (const o of this.observers) this.safely(() => o.onEvent?.(event));
     const w = this.opts.writer;
     if (!w) return Promise.resolve();
     return w.append(event);
+  }
+
+  /** @internal used by CallAudit */
+  deferRecord(record: () => void): void {
+    this.defer(record);
   }
 
   /** @internal used by CallAudit */
@@ -211,6 +241,7 @@ export class AuditSink {
   }
 
   async close(): Promise<void> {
+    this.drain();
     await this.opts.writer?.close();
     await Promise.allSettled(this.observers.map((o) => o.shutdown?.() ?? Promise.resolve()));
   }
@@ -271,9 +302,10 @@ export class CallAudit {
 
   /**
    * Waits for the call, records it, and returns its result. A thrown error is recorded (`upstream-error` when the
-   * upstream failed, `blocked` for an unknown tool, else `errored`) and thrown again. In `always` mode the answer
-   * waits for the record to be on disk; with `required`, a record that cannot be written turns the answer into
-   * `unaudited(deny)`.
+   * upstream failed, `blocked` for an unknown tool, else `errored`) and thrown again. In `batched` mode (and without
+   * a log) the record is built, redacted and sealed after the answer has gone out (AuditSink.defer): a failed write
+   * is caught by `refusal()` on the next calls, as before. In `always` mode the answer waits for the record to be on
+   * disk; with `required`, a record that cannot be written turns the answer into `unaudited(deny)`.
    */
   async settle(work: Promise<CallToolResult>, unaudited: (deny: AuditDeny) => CallToolResult): Promise<CallToolResult> {
     let result: CallToolResult | undefined;
@@ -286,6 +318,28 @@ export class CallAudit {
       failed = true;
     }
     const end = now();
+    const { fsync, required } = this.sink.settings;
+    if (fsync !== 'always' || !this.sink.settings.writer) {
+      this.sink.deferRecord(() => this.sink.quiet(this.write(end, result, failed, failure)));
+      if (failed) throw failure;
+      return result!;
+    }
+    try {
+      await this.write(end, result, failed, failure);
+    } catch (error) {
+      if (required)
+        return unaudited({
+          action: 'deny',
+          ruleId: 'audit.unavailable',
+          reason: `audit.required is set and this call could not be audited: ${(error as Error).message}`,
+        });
+    }
+    if (failed) throw failure;
+    return result!;
+  }
+
+  /** Builds the record of the finished call and hands it to the sink; the promise settles when it is written. */
+  private write(end: number, result: CallToolResult | undefined, failed: boolean, failure: unknown): Promise<void> {
     const o = this.outcome;
     let kind: CallOutcomeKind;
     let extra: { phase?: 'request' | 'response'; ruleId?: string; reason?: string; error?: string } = {};
@@ -304,8 +358,7 @@ export class CallAudit {
       if (o?.ruleId !== undefined) extra.ruleId = o.ruleId;
       if (o?.reason !== undefined) extra.reason = o.reason;
     }
-    const { redactor, argumentsMode, fsync, required } = this.sink.settings;
-    let written: Promise<void>;
+    const { redactor, argumentsMode } = this.sink.settings;
     try {
       const record = buildCallRecord(
         {
@@ -327,27 +380,12 @@ export class CallAudit {
         redactor,
         argumentsMode,
       );
-      written = this.sink.recordCall(record, this.timing(end));
+      return this.sink.recordCall(record, this.timing(end));
     } catch (error) {
       // A record that cannot even be built (a value JSON cannot hold) is a failed write, never a failed call.
       this.sink.settings.log.error({ callId: this.callId, err: String(error) }, 'could not build the audit record');
-      written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    // Only `always` waits for the disk: with `batched`, a failed write is caught by `refusal()` on the next calls.
-    if (fsync === 'always') {
-      try {
-        await written;
-      } catch (error) {
-        if (required)
-          return unaudited({
-            action: 'deny',
-            ruleId: 'audit.unavailable',
-            reason: `audit.required is set and this call could not be audited: ${(error as Error).message}`,
-          });
-      }
-    } else this.sink.quiet(written);
-    if (failed) throw failure;
-    return result!;
   }
 
   /** Stage start times: request stages ran back to back up to the upstream call, response stages after it. */

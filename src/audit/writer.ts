@@ -98,8 +98,11 @@ export class AuditWriter {
   }
 
   private enqueue(body: { kind: string } & Record<string, unknown>): Promise<void> {
-    const record = { v: 1, seq: this.seq + 1, ts: new Date().toISOString(), ...body };
-    const { line, hash } = seal(this.opts.chain, record, this.prev);
+    const { line, hash } = seal(this.opts.chain, body, this.prev, {
+      v: 1,
+      seq: this.seq + 1,
+      ts: new Date().toISOString(),
+    });
     this.seq++;
     this.prev = hash;
     return new Promise<void>((resolve, reject) => {

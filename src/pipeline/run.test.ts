@@ -31,6 +31,52 @@ describe('runStages', () => {
     ]);
   });
 
+  it('awaits only the stages that return a promise: sync stages cost no microtask turn', async () => {
+    // Counts microtask turns while the run goes on; a run of sync stages ends within a constant number of them,
+    // however many stages there are.
+    const turns = async (stages: RequestStage[]) => {
+      let n = 0;
+      let done = false;
+      const tick = (): Promise<void> | undefined => (done ? undefined : Promise.resolve().then(() => (n++, tick())));
+      void tick();
+      await runStages(stages, testCall(), testContext());
+      done = true;
+      return n;
+    };
+    const sync = (k: number) => Array.from({ length: k }, (_, i) => stage(`s${i}`, allow));
+    const async_ = (k: number): RequestStage[] =>
+      Array.from({ length: k }, (_, i) => ({
+        name: `a${i}`,
+        slot: 'input-guardrail',
+        check: () => Promise.resolve(allow()),
+      }));
+    expect(await turns(sync(40))).toBe(await turns(sync(1)));
+    expect(await turns(async_(40))).toBeGreaterThan(await turns(async_(1)));
+  });
+
+  it.each([
+    ['sync then async', [false, true, false]],
+    ['async only', [true, true]],
+  ])('mixes sync and async stages in order (%s), the same way twice', async (_, kinds) => {
+    const stages = kinds.map((isAsync, i): RequestStage => ({
+      name: `s${i}`,
+      slot: 'input-guardrail',
+      check: (c) => {
+        const v: Verdict<ToolCall> = {
+          action: 'modify',
+          value: { ...c, arguments: { ...c.arguments, [`s${i}`]: true } },
+          reason: `s${i}`,
+        };
+        return isAsync ? Promise.resolve(v) : v;
+      },
+    }));
+    for (let round = 0; round < 2; round++) {
+      const r = await runStages(stages, testCall(), testContext());
+      expect(Object.keys(r.value.arguments)).toEqual(kinds.map((__, i) => `s${i}`));
+      expect(r.trail.map((t) => t.action)).toEqual(kinds.map(() => 'modify'));
+    }
+  });
+
   it('stops at the first deny; later stages never run', async () => {
     const later = stage('later', allow);
     const r = await runStages([stage('first', deny('x.rule')), later], testCall(), testContext());

@@ -270,6 +270,10 @@ describe('audit log', () => {
     expect(textOf(await gw.client.callTool({ name: 'crashy__ok', arguments: {} }))).toBe('ok');
     expect((await gw.closeStdin()).code).toBe(0);
     const recs = records(path.join(home, 'audit.jsonl'));
+    // The default (batched) mode records a call after its answer: stdin EOF drains it into the log before exit.
+    expect(recs.filter((r) => r.kind === 'call').map((r) => [r.exposed, r.outcome])).toEqual([
+      ['crashy__ok', 'allowed'],
+    ]);
     expect(recs.every((r) => (r as { alg?: string }).alg === 'hmac-sha256')).toBe(true);
     const cfg = ['--config', gw.configPath];
     expect(cli(['audit', 'verify', ...cfg], home)).toMatchObject({ code: 0 });
