@@ -4,6 +4,7 @@ import {
   forEachFeature,
   forEachWindow,
   lengthBucket,
+  lowerEachSameLength,
   PHASES,
   segments,
   sumFeatures,
@@ -56,6 +57,32 @@ describe('fold', () => {
       else expect(fold(original).codes[0]).toBe(f.codes[i]);
     }
     expect(f.toOriginal[f.length]).toBe(text.length);
+  });
+});
+
+describe('lowerEachSameLength', () => {
+  /** The definition: each code point lowered on its own, unless its lower case is longer (İ). */
+  const perCharacter = (text: string): string =>
+    Array.from(text, (ch) => (ch.toLowerCase().length === ch.length ? ch.toLowerCase() : ch)).join('');
+
+  it.each([
+    ['İSTANBUL ΟΔΟΣ', 'İstanbul οδοσ'],
+    ['ΣΟΦΙΑΣ İ', 'σοφιασ İ'],
+    ['İİ', 'İİ'],
+  ])('lowers %j to %j character by character', (text, expected) => {
+    expect(lowerEachSameLength(text)).toBe(expected);
+    expect(lowerEachSameLength(text)).toBe(perCharacter(text)); // the same input twice
+  });
+
+  it('equals the per-character definition on random text with İ, Σ and astral letters', () => {
+    const rand = prng(21);
+    const alphabet = [...'aΣσİ ÄΩ.ǅ\uD801\uDC00𐐀 \uD800x', 'Σ ', 'İΣ'];
+    for (let k = 0; k < 300; k++) {
+      let text = '';
+      const n = Math.floor(rand() * 40);
+      for (let i = 0; i < n; i++) text += alphabet[Math.floor(rand() * alphabet.length)];
+      expect(lowerEachSameLength(text)).toBe(perCharacter(text));
+    }
   });
 });
 

@@ -27,6 +27,7 @@ import {
   segments,
   sumFeatures,
   unitPrefix,
+  WINDOW_MIN_UNITS,
 } from './features.js';
 
 export const MAGIC = 'SMGINJ1\n';
@@ -182,7 +183,7 @@ export function scoreText(
   where: Where,
   threshold: number,
 ): { best: number; hits: ModelHit[] } {
-  if (text.length === 0) return { best: 0, hits: [] };
+  if (text.length === 0 || !mayHaveWindow(text)) return { best: 0, hits: [] };
   const f = fold(text);
   if (f.length === 0) return { best: 0, hits: [] };
   const { weights, header } = model;
@@ -228,6 +229,25 @@ export function scoreText(
     score: sigmoid(w.logit),
   }));
   return { best: best === -Infinity ? 0 : sigmoid(best), hits };
+}
+
+/** Texts up to this length are checked for enough letters before they are folded. */
+const SHORT_TEXT = 128;
+
+/**
+ * False when no window of the text can reach WINDOW_MIN_UNITS, so that nothing would be scored: an argument like
+ * "hello world 1234" or a key like "content" (most strings of a small call). An upper bound of the units that fold
+ * would count: one per ASCII letter, three per any other non-ASCII character (the most a folded character counts).
+ */
+export function mayHaveWindow(text: string): boolean {
+  if (text.length > SHORT_TEXT) return true;
+  let units = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) units += 3;
+    else if ((c | 32) >= 97 && (c | 32) <= 122) units += 1;
+  }
+  return units >= WINDOW_MIN_UNITS;
 }
 
 /** At most this many findings per text. */
