@@ -127,4 +127,50 @@ describe('DirectCaller', () => {
     expect(h.closed()).toBe(1);
     await expect(h.caller.call(params, { timeout: 10 })).rejects.toMatchObject({ code: ErrorCode.ConnectionClosed });
   });
+
+  it('times each pending call out by its own deadline: a shorter one after a longer one, and the longer one still', async () => {
+    const h = harness();
+    const started = performance.now();
+    const long = h.caller.call(params, { timeout: 150 }).catch((e: unknown) => [e, performance.now() - started]);
+    const short = h.caller.call(params, { timeout: 30 }).catch((e: unknown) => [e, performance.now() - started]);
+    const alive = h.caller.call(params, { timeout: 60_000 });
+    const [shortError, shortAt] = (await short) as [unknown, number];
+    expect(shortError).toMatchObject({ code: ErrorCode.RequestTimeout, data: { timeout: 30 } });
+    expect(shortAt).toBeGreaterThanOrEqual(29);
+    expect(shortAt).toBeLessThan(140);
+    const [longError, longAt] = (await long) as [unknown, number];
+    expect(longError).toMatchObject({ code: ErrorCode.RequestTimeout, data: { timeout: 150 } });
+    expect(longAt).toBeGreaterThanOrEqual(149);
+    // Each timed-out call was cancelled upstream once, under its own id; the third is still pending.
+    const cancelled = h.sent.filter((m) => 'method' in m && m.method === 'notifications/cancelled');
+    expect(cancelled.map((m) => (m as unknown as { params: { requestId: string } }).params.requestId).sort()).toEqual([
+      'smg-1',
+      'smg-2',
+    ]);
+    expect(h.caller.inFlight).toBe(1);
+    h.reply({ jsonrpc: '2.0', id: 'smg-3', result: { content: [] } });
+    await expect(alive).resolves.toEqual({ content: [] });
+  });
+
+  it('holds the process open with its timer only while a call is pending', async () => {
+    const h = harness();
+    const timer = () => (h.caller as unknown as { timer?: NodeJS.Timeout }).timer;
+    for (const n of [1, 2]) {
+      const p = h.caller.call(params, { timeout: 60_000 });
+      expect(timer()?.hasRef()).toBe(true);
+      h.reply({ jsonrpc: '2.0', id: `smg-${n}`, result: { content: [] } });
+      await p;
+      expect(timer()?.hasRef()).toBe(false);
+    }
+    h.close();
+    expect(timer()).toBeUndefined();
+  });
+
+  it('answers a result the fast check cannot vouch for by the SDK schema (a resource link passes)', async () => {
+    const h = harness();
+    const result = { content: [{ type: 'resource_link', uri: 'file:///a', name: 'a' }] };
+    const p = h.caller.call(params, { timeout: 1000 });
+    h.reply({ jsonrpc: '2.0', id: 'smg-1', result });
+    await expect(p).resolves.toEqual(result);
+  });
 });

@@ -9,17 +9,19 @@
  * It keeps the SDK's semantics: a per-request timeout that progress resets, cancellation forwarded upstream as
  * notifications/cancelled (on abort and on timeout), and every pending call failed at once when the connection
  * closes. Errors are McpErrors with the SDK's codes, so Upstream maps them exactly like Client errors. The result is
- * checked against the MCP CallToolResult shape, so no malformed result ever reaches the pipeline's response stages.
+ * checked against the MCP CallToolResult shape (call-result.ts: the SDK schema's verdict, mostly without a zod
+ * parse), so no malformed result ever reaches the pipeline's response stages. The timeouts of all pending calls
+ * share one timer (see `timer`) rather than two timers per call.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CallToolResultSchema,
   ErrorCode,
   McpError,
   type CallToolResult,
   type JSONRPCMessage,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
+import { checkCallToolResult } from './call-result.js';
 
 export interface DirectCallOptions {
   /** Idle timeout: progress from the upstream resets it. */
@@ -33,8 +35,11 @@ export interface DirectCallOptions {
 interface Pending {
   resolve: (result: CallToolResult) => void;
   reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
-  arm: () => void;
+  /** When the idle timeout ends the call (performance.now() ms); progress moves it. */
+  deadline: number;
+  /** When the total timeout ends it, progress or not; Infinity without maxTotalTimeout. */
+  totalDeadline: number;
+  opts: DirectCallOptions;
   onprogress?: (progress: Progress) => void;
   cleanup: () => void;
 }
@@ -43,6 +48,14 @@ export class DirectCaller {
   private readonly pending = new Map<string, Pending>();
   private next = 0;
   private closed = false;
+  /**
+   * One timer for every pending call, armed for the earliest deadline, instead of two timers per call: a sequential
+   * stream of calls finds it armed (for the first call's deadline, which is earlier than theirs) and costs nothing.
+   * When it fires it ends the calls that are due and re-arms for the next deadline. It holds the process open only
+   * while a call is pending, as the per-call timers did.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
 
   /** Wraps the transport's handlers; call after the SDK Client has connected (it sets them in connect()). */
   constructor(private readonly transport: Transport) {
@@ -75,56 +88,79 @@ export class DirectCaller {
       params: opts.onprogress ? { ...params, _meta: { ...params._meta, progressToken: id } } : params,
     };
     return new Promise<CallToolResult>((resolve, reject) => {
-      const cancel = (reason: unknown) => {
-        this.transport
-          .send({
-            jsonrpc: '2.0',
-            method: 'notifications/cancelled',
-            params: { requestId: id, reason: String(reason) },
-          })
-          .catch(() => undefined);
-      };
+      const signal = opts.signal;
       const onAbort = () => {
         entry.cleanup();
-        cancel(opts.signal?.reason ?? 'cancelled');
-        reject(asError(opts.signal?.reason));
+        this.cancel(id, signal?.reason ?? 'cancelled');
+        reject(asError(signal?.reason));
       };
-      const onTimeout = () => {
-        entry.cleanup();
-        cancel(`timed out after ${opts.timeout} ms`);
-        reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: opts.timeout }));
-      };
-      const onTotalTimeout = () => {
-        entry.cleanup();
-        cancel(`still running after ${opts.maxTotalTimeout} ms`);
-        reject(
-          new McpError(ErrorCode.RequestTimeout, 'Maximum total timeout exceeded', {
-            maxTotalTimeout: opts.maxTotalTimeout,
-          }),
-        );
-      };
-      const total = opts.maxTotalTimeout === undefined ? undefined : setTimeout(onTotalTimeout, opts.maxTotalTimeout);
+      const now = performance.now();
       const entry: Pending = {
         resolve,
         reject,
-        timer: setTimeout(onTimeout, opts.timeout),
-        arm: () => entry.timer.refresh(),
+        deadline: now + opts.timeout,
+        totalDeadline: opts.maxTotalTimeout === undefined ? Infinity : now + opts.maxTotalTimeout,
+        opts,
         cleanup: () => {
-          clearTimeout(entry.timer);
-          clearTimeout(total);
-          opts.signal?.removeEventListener('abort', onAbort);
+          signal?.removeEventListener('abort', onAbort);
           this.pending.delete(id);
+          // Nothing left to time: the armed timer may fire later, but it no longer keeps the process alive.
+          if (this.pending.size === 0) this.timer?.unref();
         },
       };
       if (opts.onprogress) entry.onprogress = opts.onprogress;
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, entry);
+      this.arm(Math.min(entry.deadline, entry.totalDeadline));
       this.transport.send(message).catch((error: unknown) => {
         if (!this.pending.has(id)) return;
         entry.cleanup();
         reject(asError(error));
       });
     });
+  }
+
+  /** Makes sure the timer fires by `at`; a timer already due earlier only needs to hold the process open again. */
+  private arm(at: number): void {
+    if (this.timer !== undefined && this.timerAt <= at) {
+      this.timer.ref();
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.sweep, Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  /** Ends every call whose deadline has passed (cancelling it upstream), then re-arms for the next one. */
+  private readonly sweep = () => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, entry] of [...this.pending]) {
+      const { opts } = entry;
+      if (now >= entry.totalDeadline) {
+        entry.cleanup();
+        this.cancel(id, `still running after ${opts.maxTotalTimeout} ms`);
+        entry.reject(
+          new McpError(ErrorCode.RequestTimeout, 'Maximum total timeout exceeded', {
+            maxTotalTimeout: opts.maxTotalTimeout,
+          }),
+        );
+      } else if (now >= entry.deadline) {
+        entry.cleanup();
+        this.cancel(id, `timed out after ${opts.timeout} ms`);
+        entry.reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: opts.timeout }));
+      } else next = Math.min(next, entry.deadline, entry.totalDeadline);
+    }
+    if (next !== Infinity) this.arm(next);
+  };
+
+  /** notifications/cancelled for a call we gave up on, so the upstream can stop working on it. */
+  private cancel(id: string, reason: unknown): void {
+    this.transport
+      .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } })
+      .catch(() => undefined);
   }
 
   /** Handles our own progress notifications and responses; returns false for everything else. */
@@ -136,7 +172,9 @@ export class DirectCaller {
       if (typeof token !== 'string' || !token.startsWith('smg-')) return false;
       const entry = this.pending.get(token);
       if (entry) {
-        entry.arm(); // progress resets the timeout, as resetTimeoutOnProgress does in the SDK
+        // Progress resets the idle timeout, as resetTimeoutOnProgress does in the SDK. The deadline only moves
+        // later, so the armed timer (due no later than before) still fires in time and re-arms from there.
+        entry.deadline = performance.now() + entry.opts.timeout;
         const { progressToken: _token, ...progress } = params!;
         entry.onprogress?.(progress);
       }
@@ -151,17 +189,17 @@ export class DirectCaller {
       entry.reject(new McpError(message.error.code, message.error.message, message.error.data));
       return true;
     }
-    const parsed = CallToolResultSchema.safeParse(message.result);
-    if (parsed.success) entry.resolve(message.result as CallToolResult);
+    const checked = checkCallToolResult(message.result);
+    if (checked.ok) entry.resolve(message.result as CallToolResult);
     else
-      entry.reject(
-        new McpError(ErrorCode.InvalidParams, `Invalid tools/call result from upstream: ${parsed.error.message}`),
-      );
+      entry.reject(new McpError(ErrorCode.InvalidParams, `Invalid tools/call result from upstream: ${checked.error}`));
     return true;
   }
 
   private failAll(error: McpError): void {
     this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     for (const entry of [...this.pending.values()]) {
       entry.cleanup();
       entry.reject(error);
