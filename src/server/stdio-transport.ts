@@ -10,7 +10,8 @@
  *   notifications and responses in it are dropped and reported; junk elements share one -32600 with id null;
  * - reports the end of stdin through `oninputend` (not `onclose`), so the gateway can drain in-flight calls and
  *   still write their answers before it closes;
- * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away.
+ * - writes nothing but JSON-RPC lines to stdout, and treats EPIPE as the client going away; answers that are ready
+ *   in the same turn go out in one write (util/line-writer.ts), the first of them at once.
  * Duplicate ids and requests before initialize are the protocol guard's (protocol-guard.ts), which sees every
  * message this transport delivers; frames refused here are reported to it through `onrefused`.
  */
@@ -19,6 +20,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ID_SCAN_BYTES, isJsonRpcMessage, recoverRequestId, refuseBatch } from '../util/jsonrpc.js';
 import { LineSplitter } from '../util/line-splitter.js';
+import { LineWriter } from '../util/line-writer.js';
 
 export interface StdioServerOptions {
   stdin?: Readable;
@@ -38,6 +40,8 @@ export class GatewayStdioServerTransport implements Transport {
   private readonly stdin: Readable;
   private readonly stdout: Writable;
   private readonly splitter: LineSplitter;
+  /** Answers finished in the same turn go out in one write (line-writer.ts). */
+  private readonly out: LineWriter;
   private started = false;
   private closed = false;
   private inputEnded = false;
@@ -45,6 +49,7 @@ export class GatewayStdioServerTransport implements Transport {
   constructor(opts: StdioServerOptions = {}) {
     this.stdin = opts.stdin ?? process.stdin;
     this.stdout = opts.stdout ?? process.stdout;
+    this.out = new LineWriter(this.stdout);
     const maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
     this.splitter = new LineSplitter({
       maxLineBytes: maxMessageBytes,
@@ -133,10 +138,8 @@ export class GatewayStdioServerTransport implements Transport {
 
   private write(line: string): Promise<void> {
     if (this.closed || this.stdout.destroyed) return Promise.reject(new Error('stdout is closed'));
-    return new Promise((resolve) => {
-      if (this.stdout.write(line)) resolve();
-      else this.stdout.once('drain', resolve);
-    });
+    if (this.out.write(line)) return Promise.resolve();
+    return new Promise((resolve) => this.stdout.once('drain', resolve));
   }
 
   close(): Promise<void> {

@@ -14,6 +14,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import { isJsonRpcMessage } from '../util/jsonrpc.js';
 import { LineSplitter } from '../util/line-splitter.js';
+import { LineWriter } from '../util/line-writer.js';
 
 export interface StdioUpstreamOptions {
   command: string;
@@ -55,6 +56,8 @@ export class StdioUpstreamTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   private child: ChildProcess | undefined;
+  /** The child's stdin; requests sent in the same turn go out in one write (line-writer.ts). */
+  private stdin: LineWriter | undefined;
   private exited: Promise<ExitInfo> | undefined;
   private closing = false;
   private exitInfo: ExitInfo | undefined;
@@ -83,6 +86,7 @@ export class StdioUpstreamTransport implements Transport {
         shell: false,
       });
       this.child = child;
+      this.stdin = new LineWriter(child.stdin);
       this.exited = new Promise((done) =>
         child.once('close', (code, signal) => {
           this.exitInfo = { code, signal };
@@ -141,9 +145,10 @@ export class StdioUpstreamTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) return Promise.reject(new UpstreamGoneError('its stdin is closed'));
+    const writer = this.stdin;
+    if (!stdin || !writer || stdin.destroyed) return Promise.reject(new UpstreamGoneError('its stdin is closed'));
     return new Promise((resolve, reject) => {
-      const ok = stdin.write(JSON.stringify(message) + '\n', (error) =>
+      const ok = writer.write(JSON.stringify(message) + '\n', (error) =>
         error ? reject(new UpstreamGoneError(`writing to it failed: ${error.message}`, { cause: error })) : undefined,
       );
       if (ok) resolve();
