@@ -64,6 +64,8 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   metafile: true,
 });
+// SMG_METAFILE=<file> keeps esbuild's metafile, to see which inputs each chunk holds (the start-up graph, issue 21).
+if (process.env.SMG_METAFILE) writeFileSync(process.env.SMG_METAFILE, JSON.stringify(metafile));
 
 // Single CommonJS files with everything bundled (ioredis apart, and the sandbox's helpers below).
 const cjs = {

@@ -7,19 +7,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { resolvePaths } from '../config/paths.js';
 import { GatewayError } from '../errors.js';
-import { toCsv, toJsonl } from '../audit/export.js';
-import { logFiles } from '../audit/files.js';
-import { formatRecord, parseSince, query, readRecords, type AnyRecord, type QueryFilter } from '../audit/query.js';
-import { renderReport } from '../audit/report.js';
-import { auditLocation } from '../audit/setup.js';
-import { computeStats, formatStats } from '../audit/stats.js';
-import { verifyLog } from '../audit/verify.js';
+import type { AnyRecord, QueryFilter } from '../audit/query.js';
+import type * as AuditLib from './audit-lib.js';
+import { EXIT_AUDIT } from './exit.js';
 
-/** `audit verify` found a broken chain. */
-export const EXIT_AUDIT = 7;
+export { EXIT_AUDIT } from './exit.js';
+
+/** The readers, loaded by the command that runs: the program is built at every start (issue 21). */
+type Lib = typeof AuditLib;
+const lib = (): Promise<Lib> => import('./audit-lib.js');
 
 interface LogOptions {
   config?: string;
@@ -38,11 +36,11 @@ interface FilterOptions {
 }
 
 /** The log file and key: --file wins; else the config's audit.path; else <home>/audit.jsonl when there is no config. */
-export function locate(opts: LogOptions): { file: string; key?: string } {
+export function locate(l: Lib, opts: LogOptions): { file: string; key?: string } {
   const paths = resolvePaths({ config: opts.config });
   let loc: { file: string; key?: string };
   try {
-    loc = auditLocation(loadConfig(paths.config), paths);
+    loc = l.auditLocation(l.loadConfig(paths.config), paths);
   } catch (error) {
     if (!(error instanceof GatewayError && error.code === 'CONFIG_MISSING' && opts.config === undefined)) throw error;
     loc = { file: path.join(paths.home, 'audit.jsonl') };
@@ -51,10 +49,10 @@ export function locate(opts: LogOptions): { file: string; key?: string } {
   return { file: opts.file ? path.resolve(opts.file) : loc.file, ...(key ? { key } : {}) };
 }
 
-function filterOf(o: FilterOptions): QueryFilter {
+function filterOf(l: Lib, o: FilterOptions): QueryFilter {
   const time = (v: string | undefined, flag: string) => {
     if (v === undefined) return undefined;
-    const t = parseSince(v);
+    const t = l.parseSince(v);
     if (t === undefined)
       throw new CommanderError(2, 'smg.audit', `${flag}: expected a duration (30m, 1h, 7d) or an ISO date, got "${v}"`);
     return t;
@@ -106,20 +104,22 @@ export function auditCommand(): Command {
     .option('-f, --follow', 'keep printing records as they are written')
     .option('--json', 'print records as JSON lines')
     .action(async (opts: LogOptions & { lines: string; follow?: boolean; json?: boolean }) => {
-      const { file } = locate(opts);
-      const print = (r: AnyRecord) => process.stdout.write(`${opts.json ? JSON.stringify(r) : formatRecord(r)}\n`);
-      const all = [...readRecords(file)];
+      const l = await lib();
+      const { file } = locate(l, opts);
+      const print = (r: AnyRecord) => process.stdout.write(`${opts.json ? JSON.stringify(r) : l.formatRecord(r)}\n`);
+      const all = [...l.readRecords(file)];
       for (const r of all.slice(-Math.max(0, Number(opts.lines) || 0))) print(r);
-      if (opts.follow) await follow(file, all[all.length - 1]?.seq ?? 0, print);
+      if (opts.follow) await follow(l, file, all[all.length - 1]?.seq ?? 0, print);
     });
 
   withFilters(withLogOptions(audit.command('query')))
     .description('print the records that match the filters (calls and events)')
     .option('--json', 'print records as JSON lines')
-    .action((opts: LogOptions & FilterOptions & { json?: boolean }) => {
-      const { file } = locate(opts);
-      for (const r of query(file, filterOf(opts)))
-        process.stdout.write(`${opts.json ? JSON.stringify(r) : formatRecord(r)}\n`);
+    .action(async (opts: LogOptions & FilterOptions & { json?: boolean }) => {
+      const l = await lib();
+      const { file } = locate(l, opts);
+      for (const r of l.query(file, filterOf(l, opts)))
+        process.stdout.write(`${opts.json ? JSON.stringify(r) : l.formatRecord(r)}\n`);
     });
 
   withFilters(withLogOptions(audit.command('stats')))
@@ -127,18 +127,20 @@ export function auditCommand(): Command {
       'calls by outcome, blocks by rule, p50/p99 latency by server and tool; the sandbox; the AI proxy by deployment, project and user',
     )
     .option('--json', 'print the numbers as JSON')
-    .action((opts: LogOptions & FilterOptions & { json?: boolean }) => {
-      const { file } = locate(opts);
-      const s = computeStats(query(file, filterOf(opts)));
-      process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatStats(s)}\n`);
+    .action(async (opts: LogOptions & FilterOptions & { json?: boolean }) => {
+      const l = await lib();
+      const { file } = locate(l, opts);
+      const s = l.computeStats(l.query(file, filterOf(l, opts)));
+      process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : `${l.formatStats(s)}\n`);
     });
 
   withLogOptions(audit.command('verify'))
     .description(`walk the hash chain of every file and the checkpoint; exit ${EXIT_AUDIT} at the first broken link`)
     .option('--json', 'print the result as JSON')
-    .action((opts: LogOptions & { json?: boolean }) => {
-      const { file, key } = locate(opts);
-      const r = verifyLog(file, { key });
+    .action(async (opts: LogOptions & { json?: boolean }) => {
+      const l = await lib();
+      const { file, key } = locate(l, opts);
+      const r = l.verifyLog(file, { key });
       if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else if (r.ok && r.files.length === 0) process.stdout.write(`no audit log at ${file} (nothing to verify)\n`);
       else if (r.ok) {
@@ -160,10 +162,11 @@ export function auditCommand(): Command {
     .description('write the records as JSON Lines or CSV (to --out, or stdout)')
     .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
     .option('-o, --out <file>', 'write here instead of stdout')
-    .action((opts: LogOptions & FilterOptions & { format: 'jsonl' | 'csv'; out?: string }) => {
-      const { file } = locate(opts);
-      const records = query(file, filterOf(opts));
-      const text = opts.format === 'csv' ? toCsv(records) : toJsonl(records);
+    .action(async (opts: LogOptions & FilterOptions & { format: 'jsonl' | 'csv'; out?: string }) => {
+      const l = await lib();
+      const { file } = locate(l, opts);
+      const records = l.query(file, filterOf(l, opts));
+      const text = opts.format === 'csv' ? l.toCsv(records) : l.toJsonl(records);
       if (opts.out) {
         fs.writeFileSync(opts.out, text, { mode: 0o600 });
         process.stderr.write(`wrote ${records.length} records to ${opts.out}\n`);
@@ -175,10 +178,16 @@ export function auditCommand(): Command {
       'write a self-contained HTML report (no scripts, no network): blocked calls first, refused keys, sandbox, AI proxy, summary, grouped events',
     )
     .requiredOption('-o, --out <file>', 'the HTML file to write')
-    .action((opts: LogOptions & FilterOptions & { out: string }) => {
-      const { file, key } = locate(opts);
-      const records = query(file, filterOf(opts));
-      const html = renderReport({ records, file, verify: verifyLog(file, { key }), moreCommand: blockedQuery(opts) });
+    .action(async (opts: LogOptions & FilterOptions & { out: string }) => {
+      const l = await lib();
+      const { file, key } = locate(l, opts);
+      const records = l.query(file, filterOf(l, opts));
+      const html = l.renderReport({
+        records,
+        file,
+        verify: l.verifyLog(file, { key }),
+        moreCommand: blockedQuery(opts),
+      });
       fs.writeFileSync(opts.out, html, { mode: 0o600 });
       process.stderr.write(`wrote ${opts.out} (${records.length} records)\n`);
     });
@@ -204,19 +213,20 @@ export function blockedQuery(opts: LogOptions & FilterOptions): string {
 }
 
 /** Prints records after `seq` as they arrive; follows rotation (a new current file). Runs until killed. */
-async function follow(file: string, after: number, print: (r: AnyRecord) => void): Promise<never> {
+async function follow(l: Lib, file: string, after: number, print: (r: AnyRecord) => void): Promise<never> {
   let last = after;
   let seen = '';
   for (;;) {
     await new Promise((r) => setTimeout(r, 250));
     // Cheap change detection: sizes and names of the files; read again only when they changed.
-    const sig = logFiles(file)
+    const sig = l
+      .logFiles(file)
       .all()
       .map((f) => `${f}:${fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0}`)
       .join('|');
     if (sig === seen) continue;
     seen = sig;
-    for (const r of readRecords(file))
+    for (const r of l.readRecords(file))
       if (r.seq > last) {
         print(r);
         last = r.seq;

@@ -4,7 +4,7 @@
  * Exit codes: 0 done, 1 the sign-in or the vault failed, 2 an unknown server or a bad option, 3/4 the config.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig, describeUnavailable, type LoadedConfig, type ResolvedServer } from '../config/load.js';
+import type { LoadedConfig, ResolvedServer } from '../config/load.js';
 import { resolvePaths } from '../config/paths.js';
 
 interface Opts {
@@ -25,7 +25,11 @@ function out(line: string): void {
 }
 
 /** The named server of the config, or a usage error that says which servers there are. */
-function serverNamed(loaded: LoadedConfig, name: string): ResolvedServer {
+function serverNamed(
+  loaded: LoadedConfig,
+  name: string,
+  describeUnavailable: (u: LoadedConfig['unavailable'][number]) => string,
+): ResolvedServer {
   const server = loaded.servers.find((s) => s.name === name);
   if (server) return server;
   const unavailable = loaded.unavailable.find((u) => u.name === name);
@@ -40,9 +44,15 @@ function serverNamed(loaded: LoadedConfig, name: string): ResolvedServer {
 
 async function context(opts: Opts) {
   const paths = resolvePaths({ config: opts.config });
+  // Loaded here, not at import: the program is built at every start, `--version` included (issue 21).
+  const { loadConfig, describeUnavailable } = await import('../config/load.js');
   const loaded = loadConfig(paths.config);
   const { openTokenStore } = await import('../oauth/store.js');
-  return { loaded, store: () => openTokenStore({ home: paths.home, env: process.env }) };
+  return {
+    loaded,
+    store: () => openTokenStore({ home: paths.home, env: process.env }),
+    named: (name: string) => serverNamed(loaded, name, describeUnavailable),
+  };
 }
 
 function seconds(v: string): number {
@@ -66,8 +76,8 @@ export function authCommand(): Command {
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', seconds, 300)
     .addOption(userOption())
     .action(async (name: string, opts: Opts & { timeout: number; user?: string }) => {
-      const { loaded, store } = await context(opts);
-      const server = serverNamed(loaded, name);
+      const { store, named } = await context(opts);
+      const server = named(name);
       const { login } = await import('../oauth/login.js');
       const { describeStatus, formatDuration } = await import('../oauth/status.js');
       const status = await login({
@@ -112,8 +122,8 @@ export function authCommand(): Command {
     .addOption(configOption())
     .addOption(userOption())
     .action(async (name: string, opts: Opts & { user?: string }) => {
-      const { loaded, store } = await context(opts);
-      const server = serverNamed(loaded, name);
+      const { store, named } = await context(opts);
+      const server = named(name);
       const { logout } = await import('../oauth/login.js');
       const r = await logout({ server, store: store(), ...(opts.user !== undefined ? { user: opts.user } : {}) });
       if (!r.forgot) {

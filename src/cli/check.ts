@@ -18,7 +18,7 @@ import { RedactionVault } from '../pipeline/vault.js';
 import { runStages } from '../pipeline/run.js';
 import { LOCAL_PRINCIPAL, type CallContext, type StageRecord, type ToolCall } from '../pipeline/types.js';
 
-export const EXIT_BLOCKED = 5;
+export { EXIT_BLOCKED } from './exit.js';
 
 export interface CheckInput {
   text: string;

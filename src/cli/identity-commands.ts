@@ -3,7 +3,7 @@
  * identity.ts. Kept apart from main.ts so that main.ts only calls `addIdentityCommands`.
  */
 import type { Command, Option } from 'commander';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { resolvePaths } from '../config/paths.js';
 import { GatewayError } from '../errors.js';
 import type { RedisStore } from '../state/redis.js';
@@ -24,15 +24,17 @@ const list = (v: string) =>
 
 export function addIdentityCommands(program: Command, configOption: () => Option): void {
   const id = () => import('./identity.js');
+  // The config schema loads with the command that reads a config, not with the program (issue 21).
+  const loadConfig = async (file: string) => (await import('../config/load.js')).loadConfig(file);
   const configFile = (o: Opts) => resolvePaths({ config: o.config }).config;
   const home = () => resolvePaths().home;
   /**
    * The config, when there is one: a key command needs it only for the shared state store. Without --config and
    * without a config file, the keys are keys.json's alone.
    */
-  const configIfAny = (o: Opts): LoadedConfig | undefined => {
+  const configIfAny = async (o: Opts): Promise<LoadedConfig | undefined> => {
     try {
-      return loadConfig(configFile(o));
+      return await loadConfig(configFile(o));
     } catch (error) {
       if (error instanceof GatewayError && error.code === 'CONFIG_MISSING' && o.config === undefined) return undefined;
       throw error;
@@ -62,7 +64,7 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .option('--json', 'print {key, id, ...} as JSON')
     .addOption(configOption())
     .action(async (o: Opts & { project: string; user: string; expires: string; json?: boolean }) => {
-      const loaded = loadConfig(configFile(o));
+      const loaded = await loadConfig(configFile(o));
       const r = await withShared(loaded, async (shared) => (await id()).createKey(loaded, home(), o, shared));
       out(o.json ? [JSON.stringify({ key: r.key, ...r.record, hash: undefined })] : r.lines);
     });
@@ -72,7 +74,11 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .option('--json', 'print JSON')
     .addOption(configOption())
     .action(async (o: Opts & { json?: boolean }) =>
-      out(await withShared(configIfAny(o), async (shared) => (await id()).listKeys(home(), o.json === true, shared))),
+      out(
+        await withShared(await configIfAny(o), async (shared) =>
+          (await id()).listKeys(home(), o.json === true, shared),
+        ),
+      ),
     );
   for (const verb of ['revoke', 'disable', 'enable'] as const)
     keys
@@ -85,7 +91,9 @@ export function addIdentityCommands(program: Command, configOption: () => Option
       .argument('<id>', 'the key id')
       .addOption(configOption())
       .action(async (keyId: string, o: Opts) =>
-        out(await withShared(configIfAny(o), async (shared) => (await id()).changeKey(home(), verb, keyId, shared))),
+        out(
+          await withShared(await configIfAny(o), async (shared) => (await id()).changeKey(home(), verb, keyId, shared)),
+        ),
       );
   keys
     .command('rotate')
@@ -93,7 +101,7 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .argument('<id>', 'the key id')
     .addOption(configOption())
     .action(async (keyId: string, o: Opts) =>
-      out(await withShared(configIfAny(o), async (shared) => (await id()).rotateKey(home(), keyId, shared))),
+      out(await withShared(await configIfAny(o), async (shared) => (await id()).rotateKey(home(), keyId, shared))),
     );
 
   const project = program.command('project').description('projects: each has its own servers');
@@ -111,7 +119,7 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .command('list')
     .description('projects, their servers and members')
     .addOption(configOption())
-    .action(async (o: Opts) => out((await id()).listProjects(loadConfig(configFile(o)))));
+    .action(async (o: Opts) => out((await id()).listProjects(await loadConfig(configFile(o)))));
   project
     .command('remove')
     .argument('<name>')
@@ -166,7 +174,7 @@ export function addIdentityCommands(program: Command, configOption: () => Option
     .command('list')
     .description('every role and its grants')
     .addOption(configOption())
-    .action(async (o: Opts) => out((await id()).listRoles(loadConfig(configFile(o)))));
+    .action(async (o: Opts) => out((await id()).listRoles(await loadConfig(configFile(o)))));
   role
     .command('add')
     .argument('<name>')

@@ -3,49 +3,28 @@
  * it). commander only: each command calls into the modules and every failure leaves through one
  * sink, `fail()`, with a documented exit code (see EXIT below and docs/cli.md). In `start` mode stdout belongs to
  * MCP, so nothing here writes to stdout except the commands that are not `start`.
+ * Every command loads its modules inside its action (`import()`): building the program loads commander and a few
+ * constants, so `--version`, `--help` and a usage error answer at once, and `start` loads the gateway only
+ * (issue 21; cli/startup.test.ts holds the graph lean).
  */
-import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { describeUnavailable, loadConfig, referenceFix, type LoadedConfig } from '../config/load.js';
-import { llmValidateLines } from '../llm/unavailable.js';
-import { DEFAULT_POLICY, type Policy } from '../config/schema.js';
-import { EXIT_BLOCKED, formatOutcome, readInput, runCheck } from './check.js';
-import { resolvePaths, type GatewayPaths } from '../config/paths.js';
 import { CLIENT_IDS, isClientId, unknownClientMessage } from '../clients/catalog.js';
+import { resolvePaths } from '../config/paths.js';
 import { GatewayError, messageOf } from '../errors.js';
 import { SEVERITIES, type Severity } from '../integrity/findings.js';
-import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../log.js';
-import { Gateway, type GatewayOptions } from '../server/gateway.js';
-import { computeAccess } from '../identity/access.js';
-import { authenticate, keyRefusedEvent, keyUsedEvent, resolveStdioIdentity } from '../identity/authenticate.js';
-import { KeyStore, keysFile } from '../identity/keys.js';
+import { LOG_LEVELS } from '../log-levels.js';
 import { addIdentityCommands } from './identity-commands.js';
-import { readFileSync } from 'node:fs';
-import { LOCAL_PRINCIPAL } from '../pipeline/types.js';
-import { GatewayStdioServerTransport } from '../server/stdio-transport.js';
-import { DiscoveryCache } from '../upstream/discovery-cache.js';
-import { createStateStore, sharedStore } from '../state/create.js';
-import type { StateStore } from '../state/store.js';
-import type { RedisStore } from '../state/redis.js';
 import { VERSION } from '../version.js';
-import { LogForwarder } from '../audit/log-forward.js';
-import { createAuditSink } from '../audit/setup.js';
-import type { AuditSink } from '../audit/sink.js';
-import { auditCommand, EXIT_AUDIT } from './audit.js';
+import { auditCommand } from './audit.js';
 import { secretsCommand } from './secrets.js';
 import { authCommand } from './auth.js';
+import { EXIT } from './exit.js';
+import type { CheckCliOptions, GlobalOptions, ServeCliOptions } from './run.js';
 
-/** Exit codes. 0 is success; a clean shutdown on stdin EOF or a signal is success too. */
-export const EXIT = {
-  OK: 0,
-  ERROR: 1, // an unexpected failure; a server that cannot be reached
-  USAGE: 2, // bad command line
-  CONFIG_MISSING: 3,
-  CONFIG_INVALID: 4, // the config, the lockfile or a signing key
-  BLOCKED: EXIT_BLOCKED, // `check`: the policy blocks the input
-  INTEGRITY: 6, // `scan`: a finding at or above --fail-on; `tools verify`: a manifest or a tool does not verify
-  AUDIT: EXIT_AUDIT, // `audit verify`: the hash chain of the audit log is broken
-} as const;
+export { EXIT } from './exit.js';
+
+/** The half of the CLI that loads the config, the logger and the gateway: loaded by the action that needs it. */
+const run = () => import('./run.js');
 
 /** `tools diff` exits like diff(1): 0 the same, 1 different, 2 trouble (a config problem keeps 3 or 4). */
 const EXIT_DIFFERENT = 1;
@@ -68,10 +47,6 @@ export function fail(error: unknown): never {
   process.exit(EXIT.ERROR);
 }
 
-interface GlobalOptions {
-  config?: string;
-}
-
 /** For `tools diff`: any failure but a config problem is "trouble", as diff(1) has it. */
 function asTrouble(error: unknown): unknown {
   if (error instanceof GatewayError && (error.code === 'CONFIG_MISSING' || error.code === 'CONFIG_INVALID'))
@@ -79,196 +54,8 @@ function asTrouble(error: unknown): unknown {
   return new CommanderError(EXIT_TROUBLE, 'smg.trouble', messageOf(error));
 }
 
-function load(opts: GlobalOptions): { paths: GatewayPaths; loaded: LoadedConfig } {
-  const paths = resolvePaths({ config: opts.config });
-  return { paths, loaded: loadConfig(paths.config) };
-}
-
-/** Connection logs of the commands that are not `start`: warnings and worse, on stderr. */
-function quietLogger(): Logger {
-  return createLogger({ level: 'warn' });
-}
-
 function configOption() {
   return new Option('-c, --config <path>', 'config file (default: $SMG_CONFIG, else <home>/config.json)');
-}
-
-async function start(opts: GlobalOptions & { logLevel?: string }): Promise<void> {
-  const paths = resolvePaths({ config: opts.config });
-  const loaded = loadConfig(paths.config);
-  const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
-  const file = loaded.config.log.file;
-  // With telemetry, log lines go to the OTLP log export too (attached once the exporter exists).
-  const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
-  const log = createLogger({
-    level,
-    file: file === false ? undefined : file === true ? paths.logFile : file,
-    extra: forwarder,
-  });
-  // The state store (memory, or Redis shared by every instance); with Redis the discovery cache is shared too.
-  const state = createStateStore(loaded.state, log);
-  const shared = sharedStore(state);
-  const cache = cacheFor(paths, loaded.config.cache, log, shared);
-  const fromShared = await cache.preload(loaded.servers, cacheProjects(loaded));
-  if (fromShared.length > 0) log.info({ servers: fromShared }, 'tool lists loaded from the shared discovery cache');
-  const audit = await createAuditSink(loaded, paths, log, [], forwarder);
-  const identity = await stdioIdentity(loaded, paths, log, audit, shared);
-  const gateway = new Gateway({ loaded, log, cache, audit, state, ...identity });
-  const transport = new GatewayStdioServerTransport({});
-
-  let exitCode: number = EXIT.OK;
-  const stop = (reason: string) => void gateway.shutdown(reason);
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.on('uncaughtException', (error) => {
-    log.fatal({ err: error }, 'uncaught exception; shutting down');
-    exitCode = EXIT.ERROR;
-    stop('uncaught exception');
-  });
-  log.info({ version: VERSION, config: loaded.file, servers: loaded.servers.map((s) => s.name) }, 'gateway starting');
-  await gateway.connect(transport);
-  await gateway.closed;
-  // The last batch of audit records, then the telemetry exporters (bounded: a collector that is down must not
-  // hold the exit).
-  await Promise.race([audit.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
-  await state.close();
-  await flushLogger(log);
-  process.exit(exitCode);
-}
-
-/**
- * The pools whose discovery cache entries are shared (their names are part of the keys): the local user's project
- * and every configured project. Per-user pools ("<project>/<user>") keep their entries to their own instance.
- */
-function cacheProjects(loaded: LoadedConfig): string[] {
-  return [LOCAL_PRINCIPAL.project, ...Object.keys(loaded.config.projects)];
-}
-
-function cacheFor(
-  paths: GatewayPaths,
-  cfg: { enabled: boolean; ttlMs: number },
-  log: Logger,
-  shared?: StateStore,
-): DiscoveryCache {
-  return new DiscoveryCache({
-    dir: paths.cacheDir,
-    ttlMs: cfg.ttlMs,
-    enabled: cfg.enabled,
-    log,
-    ...(shared ? { shared } : {}),
-  });
-}
-
-interface ServeCliOptions extends GlobalOptions {
-  logLevel?: string;
-  /** `proxy`: only the AI proxy's routes. */
-  only?: 'llm';
-  host?: string;
-  port?: number;
-  tlsCert?: string;
-  tlsKey?: string;
-}
-
-async function serve(opts: ServeCliOptions): Promise<void> {
-  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
-    throw new CommanderError(EXIT.USAGE, 'smg.usage', '--tls-cert and --tls-key go together');
-  const paths = resolvePaths({ config: opts.config });
-  const loaded = loadConfig(paths.config);
-  const level = (opts.logLevel ?? process.env.SMG_LOG_LEVEL ?? loaded.config.log.level) as (typeof LOG_LEVELS)[number];
-  const file = loaded.config.log.file;
-  const log = createLogger({ level, file: file === false ? undefined : file === true ? paths.logFile : file });
-  const tls =
-    opts.tlsCert !== undefined && opts.tlsKey !== undefined
-      ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
-      : undefined;
-  const { ServeGateway } = await import('../server/serve.js');
-  const { createPrometheusMetrics } = await import('../audit/prometheus.js');
-  const { createLlmLimiter, hasLlmLimits } = await import('../llm/limits.js');
-  // One state store, one discovery cache (shared through Redis when configured), one audit log and one metrics
-  // registry for every session and every config generation of this process.
-  const state = createStateStore(loaded.state, log);
-  const cache = cacheFor(paths, loaded.config.cache, log, sharedStore(state));
-  if (opts.only === undefined) await cache.preload(loaded.servers, cacheProjects(loaded));
-  const prom = createPrometheusMetrics({ processMetrics: true });
-  const forwarder = loaded.config.telemetry.otlp ? new LogForwarder() : undefined;
-  const audit = await createAuditSink(loaded, paths, log, [prom.observer], forwarder);
-  // With Redis, keys created on any host authenticate here too (their hashes are mirrored from the store).
-  const keys = await sharedKeys(paths, sharedStore(state), log);
-  const gateway = new ServeGateway({
-    configFile: paths.config,
-    loaded,
-    log,
-    cache,
-    keys,
-    state,
-    audit,
-    ...(opts.only ? { only: opts.only } : {}),
-    llmLimiter: (l) => (hasLlmLimits(l.llm.limits) ? createLlmLimiter(state, l.llm.limits) : undefined),
-    overrides: {
-      ...(opts.host !== undefined ? { host: opts.host } : {}),
-      ...(opts.port !== undefined ? { port: opts.port } : {}),
-    },
-    ...(tls ? { tls } : {}),
-  });
-  gateway.routes.set('/metrics', prom.handler);
-  const url = await gateway.listen();
-  process.stdout.write(`secure-mcp-gateway ${opts.only ? 'proxy' : 'serve'}: listening on ${url}\n`);
-  const stop = (reason: string) => {
-    log.info({ reason }, 'serve: stopping');
-    void gateway.close().then(async () => {
-      await Promise.race([audit.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
-      await state.close();
-      await flushLogger(log);
-      process.exit(EXIT.OK);
-    });
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-}
-
-/** keys.json, and with a shared store its keys too, mirrored before the first request is checked. */
-async function sharedKeys(paths: GatewayPaths, shared: RedisStore | undefined, log: Logger): Promise<KeyStore> {
-  const keys = new KeyStore({ file: keysFile(paths.home), ...(shared ? { shared } : {}) });
-  await keys.start();
-  if (shared) log.info({ store: shared.where }, 'gateway keys are shared through the state store');
-  return keys;
-}
-
-/** SMG_GATEWAY_KEY → who this stdio gateway serves, or why it refuses to (logged as a key event). */
-async function stdioIdentity(
-  loaded: LoadedConfig,
-  paths: GatewayPaths,
-  log: Logger,
-  audit: AuditSink,
-  shared: RedisStore | undefined,
-): Promise<Partial<GatewayOptions>> {
-  const identities = Object.keys(loaded.config.users).length > 0;
-  const keys = identities ? await sharedKeys(paths, shared, log) : new KeyStore({ file: keysFile(paths.home) });
-  const id = resolveStdioIdentity(loaded.config, keys, process.env.SMG_GATEWAY_KEY);
-  if (id.mode === 'local') {
-    log.info(
-      { identity: 'local', project: LOCAL_PRINCIPAL.project },
-      'no identities configured: serving the local user',
-    );
-    return {};
-  }
-  if (id.mode === 'refused') {
-    keyRefusedEvent(log, id, 'stdio', undefined, audit);
-    return { refusal: id.reason };
-  }
-  keyUsedEvent(log, id.principal, 'stdio', audit);
-  keys.touch(id.principal.keyId!);
-  // The key is checked again before every list and call, so a revocation applies without a restart.
-  const presented = process.env.SMG_GATEWAY_KEY;
-  let logged = false;
-  const recheck = () => {
-    const r = authenticate(loaded.config, keys, presented);
-    if (r.ok) return undefined;
-    if (!logged) keyRefusedEvent(log, r, 'stdio', undefined, audit);
-    logged = true;
-    return r.reason;
-  };
-  return { principal: id.principal, access: computeAccess(loaded.config, id.principal), recheck };
 }
 
 export function buildProgram(): Command {
@@ -285,7 +72,7 @@ export function buildProgram(): Command {
     .description('serve MCP over stdio, proxying every configured upstream through the pipeline')
     .addOption(configOption())
     .addOption(new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS))
-    .action((opts: GlobalOptions & { logLevel?: string }) => start(opts));
+    .action(async (opts: GlobalOptions & { logLevel?: string }) => (await run()).start(opts));
 
   const serveCommand = (name: string, description: string, only?: 'llm') =>
     program
@@ -304,7 +91,7 @@ export function buildProgram(): Command {
       .addOption(
         new Option('--log-level <level>', 'log level (overrides config and SMG_LOG_LEVEL)').choices(LOG_LEVELS),
       )
-      .action((opts: ServeCliOptions) => serve(only ? { ...opts, only } : opts));
+      .action(async (opts: ServeCliOptions) => (await run()).serve(only ? { ...opts, only } : opts));
   serveCommand(
     'serve',
     'serve MCP over Streamable HTTP for a team: gateway keys as bearer tokens, one upstream pool per project (and the AI proxy under /v1 when llm has deployments)',
@@ -326,40 +113,7 @@ export function buildProgram(): Command {
       '--strict',
       'exit 1 when a server or an AI provider is unavailable (an unresolvable reference in its settings)',
     )
-    .action(async (opts: GlobalOptions & { strict?: boolean }) => {
-      const paths = resolvePaths({ config: opts.config });
-      const loaded = loadConfig(paths.config);
-      const models = Object.values(loaded.providers).some((p) => p.type === 'onnx')
-        ? await import('../guardrails/providers/onnx.js').then((m) =>
-            m.checkOnnxProviders(loaded.file, loaded.providers),
-          )
-        : new Map<string, string>();
-      const all = Object.keys(loaded.config.servers);
-      process.stdout.write(`${loaded.file}: valid\n`);
-      for (const name of all) {
-        const s = loaded.servers.find((x) => x.name === name);
-        const what = s
-          ? s.kind === 'stdio'
-            ? `stdio: ${s.command} ${s.args.join(' ')}`
-            : `remote: ${s.url}`
-          : loaded.unavailable.some((u) => u.name === name)
-            ? 'unavailable (see below)'
-            : 'disabled';
-        process.stdout.write(`  ${name.padEnd(20)} ${what}\n`);
-      }
-      for (const [name, summary] of models) process.stdout.write(`  ${name.padEnd(20)} onnx: ${summary}\n`);
-      const llm = llmValidateLines(loaded);
-      for (const line of llm.listing) process.stdout.write(`${line}\n`);
-      // A server whose reference cannot be resolved costs that server only (issue 17): a warning, in doctor's words.
-      for (const u of loaded.unavailable) {
-        process.stdout.write(`⚠ ${describeUnavailable(u)}\n`);
-        if (u.problems[0]) process.stdout.write(`  fix: ${referenceFix(u.problems[0])}\n`);
-      }
-      // An AI provider likewise costs its deployments only (issue 20).
-      for (const line of llm.warnings) process.stdout.write(`${line}\n`);
-      if ((loaded.unavailable.length > 0 || llm.warnings.length > 0) && opts.strict === true)
-        process.exitCode = EXIT.ERROR;
-    });
+    .action(async (opts: GlobalOptions & { strict?: boolean }) => (await run()).validateConfig(opts));
   config
     .command('path')
     .description('print the config path that would be used')
@@ -380,48 +134,7 @@ export function buildProgram(): Command {
         .default('auto'),
     )
     .option('--json', 'print the outcome as JSON')
-    .action(
-      async (
-        opts: GlobalOptions & { policy?: string; input: string; where: 'input' | 'output' | 'auto'; json?: boolean },
-      ) => {
-        const paths = resolvePaths({ config: opts.config });
-        let policies: Record<string, Policy> = { default: DEFAULT_POLICY };
-        let providers = {};
-        let judges = {};
-        let policyDocuments: string[] = [];
-        let fallback = 'default';
-        try {
-          const loaded = loadConfig(paths.config);
-          policies = loaded.policies;
-          providers = loaded.providers;
-          judges = loaded.judges;
-          policyDocuments = loaded.policyDocuments;
-          fallback = loaded.config.defaultPolicy;
-        } catch (error) {
-          // With no config at all, check runs the built-in default policy; a broken config is still an error.
-          if (!(error instanceof GatewayError && error.code === 'CONFIG_MISSING') || opts.config !== undefined)
-            throw error;
-        }
-        const name = opts.policy ?? fallback;
-        const policy = policies[name];
-        if (!policy)
-          throw new CommanderError(
-            2,
-            'smg.policy',
-            `no policy named "${name}" (known: ${Object.keys(policies).join(', ')})`,
-          );
-        const o = await runCheck({
-          text: readInput(opts.input),
-          where: opts.where,
-          policy,
-          providers,
-          judges,
-          policyDocuments,
-        });
-        process.stdout.write(opts.json ? `${JSON.stringify(o)}\n` : `${formatOutcome(o)}\n`);
-        if (o.blocked) process.exitCode = EXIT_BLOCKED;
-      },
-    );
+    .action(async (opts: CheckCliOptions) => (await run()).check(opts));
 
   const tools = program.command('tools').description('the upstream tools, as the gateway sees them, and their pins');
   tools
@@ -433,9 +146,10 @@ export function buildProgram(): Command {
     .option('-s, --server <name>', 'only this server')
     .option('--json', 'print the listing as JSON')
     .action(async (opts: GlobalOptions & { server?: string; json?: boolean }) => {
-      const { paths, loaded } = load(opts);
+      const r = await run();
+      const { paths, loaded } = r.load(opts);
       const { listTools, formatTools } = await import('./tools.js');
-      const views = await listTools(loaded, paths, opts.server, quietLogger());
+      const views = await listTools(loaded, paths, opts.server, r.quietLogger());
       process.stdout.write(opts.json ? `${JSON.stringify(views, null, 2)}\n` : `${formatTools(views)}\n`);
       if (views.some((v) => v.error)) process.exitCode = EXIT.ERROR;
     });
@@ -447,9 +161,10 @@ export function buildProgram(): Command {
     .argument('<target>', 'SERVER (every new, changed or removed tool) or SERVER/TOOL')
     .addOption(configOption())
     .action(async (target: string, opts: GlobalOptions) => {
-      const { paths, loaded } = load(opts);
+      const r = await run();
+      const { paths, loaded } = r.load(opts);
       const { diffTools } = await import('./pins.js');
-      const d = await diffTools(loaded, paths, target, quietLogger()).catch((error: unknown) => {
+      const d = await diffTools(loaded, paths, target, r.quietLogger()).catch((error: unknown) => {
         throw asTrouble(error);
       });
       process.stdout.write(d.patch);
@@ -468,10 +183,11 @@ export function buildProgram(): Command {
       .addOption(configOption())
       .option('--by <name>', 'who decides, recorded in the lockfile (default: the OS user)')
       .action(async (target: string, opts: GlobalOptions & { by?: string }) => {
-        const { paths, loaded } = load(opts);
+        const r = await run();
+        const { paths, loaded } = r.load(opts);
         const { changePins } = await import('./pins.js');
         const { currentUser } = await import('./catalogs.js');
-        const lines = await changePins(verb, loaded, paths, target, opts.by ?? currentUser(), quietLogger());
+        const lines = await changePins(verb, loaded, paths, target, opts.by ?? currentUser(), r.quietLogger());
         process.stdout.write(lines.length ? `${lines.join('\n')}\n` : `nothing to ${verb}\n`);
       });
   }
@@ -483,7 +199,8 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option('-y, --yes', 'really reset (required)')
     .action(async (opts: GlobalOptions & { yes?: boolean }) => {
-      const { loaded } = load(opts);
+      const r = await run();
+      const { loaded } = r.load(opts);
       const { commandRedisStore } = await import('../state/create.js');
       const store = commandRedisStore(loaded.state);
       if (!store)
@@ -518,9 +235,10 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'where to write (default: servers.S.integrity.manifest, else <home>/manifests/S.json)')
     .addOption(configOption())
     .action(async (opts: GlobalOptions & { server: string; key: string; out?: string }) => {
-      const { paths, loaded } = load(opts);
+      const r = await run();
+      const { paths, loaded } = r.load(opts);
       const { signTools } = await import('./sign.js');
-      const lines = await signTools(loaded, paths, opts, quietLogger());
+      const lines = await signTools(loaded, paths, opts, r.quietLogger());
       process.stdout.write(`${lines.join('\n')}\n`);
     });
   tools
@@ -532,9 +250,10 @@ export function buildProgram(): Command {
     .option('--live', 'also connect and check every live tool against the manifest')
     .addOption(configOption())
     .action(async (opts: GlobalOptions & { server?: string; live?: boolean }) => {
-      const { paths, loaded } = load(opts);
+      const r = await run();
+      const { paths, loaded } = r.load(opts);
       const { verifyTools } = await import('./sign.js');
-      const v = await verifyTools(loaded, paths, opts, quietLogger());
+      const v = await verifyTools(loaded, paths, opts, r.quietLogger());
       process.stdout.write(`${v.lines.join('\n')}\n`);
       if (v.unreachable.length > 0) process.exitCode = EXIT.ERROR;
       else if (v.failed) process.exitCode = EXIT.INTEGRITY;
@@ -575,7 +294,8 @@ export function buildProgram(): Command {
         if (command.length > 0 && opts.server !== undefined)
           throw new CommanderError(EXIT.USAGE, 'smg.scan', 'give either --server or a command after --, not both');
         const paths = resolvePaths({ config: opts.config });
-        let loaded: LoadedConfig | undefined;
+        const { loadConfig, quietLogger } = await run();
+        let loaded: ReturnType<typeof loadConfig> | undefined;
         try {
           loaded = loadConfig(paths.config);
         } catch (error) {
@@ -690,6 +410,7 @@ export function buildProgram(): Command {
       const { DOCTOR_CHECKS } = await import('./doctor/checks/index.js');
       const { createDoctorContext } = await import('./doctor/context.js');
       const { runDoctor, summary, exitCode, ttyProgress } = await import('./doctor/run.js');
+      const { quietLogger } = await run();
       const ctx = createDoctorContext({
         paths: resolvePaths({ config: opts.config }),
         env: process.env,
@@ -719,30 +440,7 @@ export function buildProgram(): Command {
       'remove every cached tool list (and, with the Redis state back end, the configured servers’ shared ones)',
     )
     .addOption(configOption())
-    .action(async (opts: GlobalOptions) => {
-      const paths = resolvePaths({ config: opts.config });
-      const log = createLogger({ level: 'warn' });
-      // The config is needed only for a shared cache; without a config file there is nothing shared to clear.
-      const loaded = fs.existsSync(paths.config) ? loadConfig(paths.config) : undefined;
-      const state = loaded?.state.backend === 'redis' ? createStateStore(loaded.state, log) : undefined;
-      const cache = new DiscoveryCache({
-        dir: paths.cacheDir,
-        ttlMs: 0,
-        enabled: true,
-        log,
-        ...(state ? { shared: state } : {}),
-      });
-      const n = cache.clear();
-      process.stdout.write(`removed ${n} cache file${n === 1 ? '' : 's'} from ${paths.cacheDir}\n`);
-      if (!state || !loaded) return;
-      try {
-        const shared = await cache.clearShared(loaded.servers, cacheProjects(loaded));
-        const where = sharedStore(state)!.where;
-        process.stdout.write(`removed ${shared} shared cache entr${shared === 1 ? 'y' : 'ies'} from ${where}\n`);
-      } finally {
-        await state.close();
-      }
-    });
+    .action(async (opts: GlobalOptions) => (await run()).clearCache(opts));
 
   addIdentityCommands(program, configOption);
 

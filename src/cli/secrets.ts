@@ -7,17 +7,16 @@
  */
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { formatPath, readConfigText } from '../config/load.js';
 import { resolvePaths } from '../config/paths.js';
-import { applyMigration, planMigration } from '../vault/migrate.js';
-import { openVault } from '../vault/open.js';
 import { SECRET_NAME } from '../vault/types.js';
 
 const USAGE = 2;
 const FAILURE = 1;
 
-function vaultFor(opts: { config?: string }) {
+/** The vault is loaded by the command that uses it: the program is built at every start (issue 21). */
+async function vaultFor(opts: { config?: string }) {
   const paths = resolvePaths({ config: opts.config });
+  const { openVault } = await import('../vault/open.js');
   return { paths, vault: openVault({ home: paths.home, env: process.env }) };
 }
 
@@ -79,8 +78,8 @@ export function secretsCommand(): Command {
   configOption(secrets.command('list'))
     .description('print the backend and the name of every secret (never a value)')
     .option('--json', 'print {backend, where, names} as JSON')
-    .action((opts: { config?: string; json?: boolean }) => {
-      const { vault } = vaultFor(opts);
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const { vault } = await vaultFor(opts);
       const names = vault.list();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ backend: vault.kind, where: vault.where, names })}\n`);
@@ -104,7 +103,7 @@ export function secretsCommand(): Command {
             `pipe it (\`printf %s "$TOKEN" | secure-mcp-gateway secrets set ${name}\`) or type it at the prompt`,
         );
       checkName(name);
-      const { vault } = vaultFor(opts);
+      const { vault } = await vaultFor(opts);
       vault.set(name, await readValue(name));
       process.stdout.write(`stored ${name} in ${vault.where}; use it in the config as \${keychain:${name}}\n`);
     });
@@ -112,9 +111,9 @@ export function secretsCommand(): Command {
   configOption(secrets.command('rm'))
     .description('remove a secret')
     .argument('<name>')
-    .action((name: string, opts: { config?: string }) => {
+    .action(async (name: string, opts: { config?: string }) => {
       checkName(name);
-      const { vault } = vaultFor(opts);
+      const { vault } = await vaultFor(opts);
       if (!vault.delete(name)) throw new CommanderError(FAILURE, 'smg.missing', `no secret ${name} in ${vault.where}`);
       process.stdout.write(`removed ${name} from ${vault.where}\n`);
     });
@@ -124,8 +123,10 @@ export function secretsCommand(): Command {
       'move every ${file:<home>/secrets/X.env#KEY} reference of the config into the vault as ${keychain:X.KEY}',
     )
     .option('--dry-run', 'print what would move; change nothing')
-    .action((opts: { config?: string; dryRun?: boolean }) => {
-      const { paths, vault } = vaultFor(opts);
+    .action(async (opts: { config?: string; dryRun?: boolean }) => {
+      const { paths, vault } = await vaultFor(opts);
+      const { formatPath, readConfigText } = await import('../config/load.js');
+      const { applyMigration, planMigration } = await import('../vault/migrate.js');
       const text = readConfigText(paths.config);
       const base = { configFile: paths.config, home: paths.home, env: process.env, vault };
       const plan = planMigration({ ...base, text });
