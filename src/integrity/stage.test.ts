@@ -42,4 +42,28 @@ describe('integrity stage', () => {
     });
     expect(await stage.check(testCall(), testContext())).toMatchObject({ action: 'deny', ruleId: 'integrity.changed' });
   });
+
+  it('waits for the check of the live list in flight before it reads the verdict', async () => {
+    let block: IntegrityBlock | undefined = undefined;
+    let finish!: () => void;
+    let inFlight: Promise<void> | undefined = new Promise<void>((resolve) => {
+      finish = () => {
+        // The live list changed a tool: its verdict blocks it.
+        block = { ruleId: 'integrity.poisoned', reason: 'live' };
+        inFlight = undefined;
+        resolve();
+      };
+    });
+    const stage = createIntegrityStage({
+      refusal: () => block,
+      recheck: () => Promise.resolve(),
+      pending: () => inFlight,
+    });
+    const verdict = stage.check(testCall(), testContext());
+    await new Promise((resolve) => setImmediate(resolve));
+    finish();
+    expect(await verdict).toEqual({ action: 'deny', ruleId: 'integrity.poisoned', reason: 'live' });
+    // Nothing in flight now: the verdict is read at once.
+    expect(await stage.check(testCall(), testContext())).toMatchObject({ ruleId: 'integrity.poisoned' });
+  });
 });

@@ -67,6 +67,7 @@ import type { RequestStage } from '../pipeline/types.js';
 import { guarded } from '../pipeline/crossings.js';
 import { runStages } from '../pipeline/run.js';
 import { closeHttpPool } from '../upstream/connect.js';
+import { releaseEarly } from '../upstream/early-spawn.js';
 import type { DiscoveryCache } from '../upstream/discovery-cache.js';
 import { VERSION } from '../version.js';
 import {
@@ -371,6 +372,9 @@ export class Gateway {
     });
     const shared = sharedRelay(this.audit, this.log);
     for (const pool of this.pools) pool.start(this.ownedPools.includes(pool) ? relay : shared);
+    // The transports have adopted the children spawned early that match the config (they do so before any timer
+    // fires); any other is not the config's and goes.
+    setTimeout(releaseEarly, 1_000).unref();
   }
 
   /** A tools/call: the status tool while it is listed, else an upstream's tool (call-handler.ts). */

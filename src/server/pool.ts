@@ -313,12 +313,29 @@ export class UpstreamPool {
     await this.upstream(server).unsubscribe(uri, timeout);
   }
 
-  /** Connects every upstream at once (idempotent); one that fails is retried on its own. */
+  /**
+   * Connects every upstream at once (idempotent); one that fails is retried on its own. The pipelines their calls
+   * will use are built now too, while the upstreams start (issue 21): building one (the detectors' rules and model)
+   * costs more than a warm upstream takes to start, and a first call would otherwise wait for it after its upstream
+   * is ready. Tool schemas are compiled from the cached lists; the live list compiles only what changed.
+   */
   start(relay: ClientRelay): void {
     if (this.started || this.closing) return;
     this.started = true;
     this.res.log.info({ pool: this.name, servers: this.serverNames }, 'connecting upstreams');
     for (const upstream of this.upstreams.values()) upstream.start(relay);
+    // After the client's initialize is answered and a cached tools/list with it: both wait for this turn's work.
+    setImmediate(() => {
+      if (this.closing) return;
+      for (const server of this.upstreams.keys())
+        void this.warmPipelines(server, this.policyNames(server), this.cached.get(server));
+    });
+  }
+
+  /** The policies a server's calls can use: its own, then its per-tool overrides. */
+  private policyNames(server: string): string[] {
+    const route = this.policyRoutes.get(server);
+    return route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
   }
 
   get isStarted(): boolean {
@@ -339,9 +356,7 @@ export class UpstreamPool {
     if (listed !== before)
       this.recheckBlocked(new Set([...this.verdicts.keys(), ...this.evaluating.keys()].filter((n) => n !== server)));
     // Let stages prepare per-tool state (e.g. compile schemas) once the client has its answer, not on a call.
-    const route = this.policyRoutes.get(server);
-    const names = route ? [route.name, ...route.overrides.map(([, n]) => n)] : [];
-    setImmediate(() => void this.warmPipelines(server, names, catalog));
+    setImmediate(() => void this.warmPipelines(server, this.policyNames(server), catalog));
   }
 
   /**
@@ -445,8 +460,21 @@ export class UpstreamPool {
         const catalog = this.upstreams.get(server)?.catalog;
         if (catalog) await this.recheckIntegrity(server, catalog);
       },
+      pending: (server) => this.liveCheck(server),
     }),
   ];
+
+  /**
+   * The check in flight of a server's live list while its verdict is still for another list (the cached one, on a
+   * warm start), else undefined. A call waits for it: the gate's verdict on what the upstream will actually run
+   * decides, not the pins' hashes alone (a cross-server check of the live neighbours included). A check that fails
+   * leaves the older verdict, which still refuses a definition that differs from what it accepted.
+   */
+  private liveCheck(server: string): Promise<void> | undefined {
+    const live = this.upstreams.get(server)?.catalog;
+    if (live === undefined || this.verdicts.get(server)?.catalog === live) return undefined;
+    return this.evaluating.get(server)?.catch(() => undefined);
+  }
 
   /** Checks a catalog again now (a blocked call after an approval), and lists what it lets through. */
   async recheckIntegrity(server: string, catalog: Catalog): Promise<void> {
@@ -471,7 +499,7 @@ export class UpstreamPool {
     return undefined;
   }
 
-  private async warmPipelines(server: string, names: string[], catalog: Catalog): Promise<void> {
+  private async warmPipelines(server: string, names: string[], catalog: Catalog | undefined): Promise<void> {
     let pipelines: CallPipeline[];
     try {
       pipelines = await Promise.all(names.map((n) => this.pipelineFor(n)));
@@ -482,6 +510,7 @@ export class UpstreamPool {
       );
       return;
     }
+    if (!catalog) return;
     for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
       try {
         stage.warm?.(catalog.tools);

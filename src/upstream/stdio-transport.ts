@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { isJsonRpcMessage } from '../util/jsonrpc.js';
 import { LineSplitter } from '../util/line-splitter.js';
 import { LineWriter } from '../util/line-writer.js';
+import { adoptEarly, spawnOptions } from './early-spawn.js';
 
 export interface StdioUpstreamOptions {
   command: string;
@@ -76,15 +77,11 @@ export class StdioUpstreamTransport implements Transport {
   start(): Promise<void> {
     if (this.child) throw new Error('StdioUpstreamTransport already started');
     const { command, args, env, cwd, log } = this.opts;
+    const spec = { command, args, env: { ...getDefaultEnvironment(), ...env }, cwd };
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, {
-        env: { ...getDefaultEnvironment(), ...env },
-        cwd,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        detached: GROUPS,
-        windowsHide: true,
-        shell: false,
-      });
+      // The child spawned as the gateway began (early-spawn.ts), when it is exactly this one; else our own.
+      const early = adoptEarly(spec);
+      const child = early?.child ?? spawn(command, args, spawnOptions(spec));
       this.child = child;
       this.stdin = new LineWriter(child.stdin);
       this.exited = new Promise((done) =>
@@ -106,16 +103,19 @@ export class StdioUpstreamTransport implements Transport {
         onLine: (line) => log.info({ stream: 'stderr' }, this.opts.mask(line)),
         onOverflow: (bytes) => log.info({ stream: 'stderr', bytes }, '(an oversized stderr line was dropped)'),
       });
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      for (const chunk of early?.stdout ?? []) stdout.push(chunk);
+      for (const chunk of early?.stderr ?? []) stderr.push(chunk);
+      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
       // A child that dies mid-write would otherwise surface EPIPE as an unhandled 'error'.
-      child.stdin.on('error', (error) => this.onerror?.(error));
+      child.stdin!.on('error', (error) => this.onerror?.(error));
 
       child.once('error', (error) => {
         reject(error);
         this.onerror?.(error);
       });
-      child.once('spawn', () => resolve());
+      if (early?.spawned) resolve();
+      else child.once('spawn', () => resolve());
       child.once('close', () => {
         this.child = undefined;
         this.onclose?.();
