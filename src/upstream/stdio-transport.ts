@@ -83,7 +83,7 @@ export class StdioUpstreamTransport implements Transport {
       const early = adoptEarly(spec);
       const child = early?.child ?? spawn(command, args, spawnOptions(spec));
       this.child = child;
-      this.stdin = new LineWriter(child.stdin);
+      this.stdin = new LineWriter(child.stdin!);
       this.exited = new Promise((done) =>
         child.once('close', (code, signal) => {
           this.exitInfo = { code, signal };
