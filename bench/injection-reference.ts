@@ -7,7 +7,9 @@
  *
  * `npx tsx bench/injection-reference.ts --src=<dir of a checkout's src> [--out=file] [--kinds]` records the digests of that
  * implementation (default: this one) to test/fixtures/injection-reference.json; injection-reference.test.ts holds
- * the current code to them.
+ * the current code to them. The documents of `npm run eval` (bench/train/corpus.ts: planted BIPIA and TaskTracker
+ * positives, the benign sets) are digested too, each in its own phase, so that the eval's injection figures cannot
+ * move.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +19,10 @@ import type * as InjectionModule from '../src/guardrails/injection.js';
 import type * as ModelModule from '../src/guardrails/model/model.js';
 import type { Detector, Where } from '../src/guardrails/types.js';
 import { corpus, DATA } from './injection-speed.js';
+import { DATA as CORPUS_DATA, loadCorpus, type Doc } from './train/corpus.js';
+
+/** Whether the eval corpus can be read (bench/train/corpus.ts looks in $SMG_DATASETS or ../shared/datasets only). */
+export const EVAL_PRESENT = fs.existsSync(CORPUS_DATA);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export { DATA };
@@ -94,7 +100,30 @@ export function digest(impl: Impl, texts: string[]): Record<Where, string> {
   return out;
 }
 
-export type Reference = Record<string, { texts: number; digest: Record<Where, string> }>;
+/** Each text in its own phase: the eval corpus, whose documents each belong to one. */
+export function digestOwn(impl: Impl, docs: readonly { text: string; where: Where }[]): string {
+  const h = createHash('sha256');
+  for (const d of docs) {
+    h.update(JSON.stringify(impl.whole.scan(d.text, d.where)));
+    h.update(JSON.stringify(impl.rules.scan(d.text, d.where)));
+    h.update(JSON.stringify(impl.best(d.text, d.where)));
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+/** The documents `npm run eval` scores (bench/train/corpus.ts, planted positives included), by source. */
+export async function evalCorpus(): Promise<Map<string, Doc[]>> {
+  const out = new Map<string, Doc[]>();
+  if (!EVAL_PRESENT) return out;
+  for (const d of await loadCorpus()) {
+    const name = `eval/${d.source}`;
+    out.set(name, [...(out.get(name) ?? []), d]);
+  }
+  return out;
+}
+
+export type Reference = Record<string, { texts: number; digest: Partial<Record<Where | 'own', string>> }>;
 
 /**
  * The corpus by name: each dataset file (relative to DATA), and with `kinds` each 1 MB text of
@@ -112,8 +141,11 @@ async function record(): Promise<void> {
     process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const impl = await loadImpl(path.resolve(arg('src') ?? path.join(ROOT, 'src')));
   const ref: Reference = {};
-  for (const [name, texts] of referenceCorpus(process.argv.includes('--kinds')))
+  for (const [name, texts] of referenceCorpus(process.argv.includes('--kinds'))) {
     ref[name] = { texts: texts.length, digest: digest(impl, texts) };
+  }
+  for (const [name, docs] of await evalCorpus())
+    ref[name] = { texts: docs.length, digest: { own: digestOwn(impl, docs) } };
   const out = arg('out') ?? FIXTURE;
   fs.writeFileSync(out, JSON.stringify(ref, null, 2) + '\n');
   process.stderr.write(`injection-reference: ${Object.keys(ref).length} files → ${out}\n`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   fold,
+  foldInto,
   forEachFeature,
   forEachWindow,
   lengthBucket,
@@ -57,6 +58,95 @@ describe('fold', () => {
       else expect(fold(original).codes[0]).toBe(f.codes[i]);
     }
     expect(f.toOriginal[f.length]).toBe(text.length);
+  });
+});
+
+/** fold as it was first written (one whole-string toLowerCase, then one pass): the definition the fast one keeps. */
+function referenceFold(text: string): { codes: number[]; toOriginal: number[] } {
+  let lower = text.toLowerCase();
+  if (lower.length !== text.length) {
+    lower = Array.from(text, (ch) => (ch.toLowerCase().length === ch.length ? ch.toLowerCase() : ch)).join('');
+  }
+  const codes: number[] = [];
+  const toOriginal: number[] = [];
+  let pendingSpace = false;
+  let pendingLine = false;
+  let spaceAt = 0;
+  for (let i = 0; i < lower.length; i++) {
+    let c = lower.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029 || c === 11 || c === 12 || c === 0x85) {
+      if (!pendingLine) spaceAt = i;
+      pendingLine = true;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f) {
+      if (!pendingSpace && !pendingLine) spaceAt = i;
+      pendingSpace = true;
+      continue;
+    }
+    if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0;
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c > 48 && c <= 57) c = 48;
+    if ((pendingLine || pendingSpace) && codes.length > 0) {
+      codes.push(pendingLine ? 10 : 32);
+      toOriginal.push(spaceAt);
+    }
+    pendingLine = false;
+    pendingSpace = false;
+    codes.push(c);
+    toOriginal.push(i);
+  }
+  toOriginal.push(lower.length);
+  return { codes, toOriginal };
+}
+
+describe('fold against its definition', () => {
+  const pieces = [
+    ...'aZ 1.\n\r\t\v\f\u0085\u2028\u2029\u00a0\u2003\u202f\u3000ÄßΩωΣσİıǅＡｚ１！忽\u00b5ſK',
+    '𐐀',
+    '𐓀',
+    '😀',
+    '\ud800',
+    '\udc00',
+    '\ud801x',
+    'ΟΔΟΣ ',
+    'ΣΑ',
+  ];
+
+  it('folds random text with every kind of character as the whole-string definition does', () => {
+    const rand = prng(11);
+    for (let k = 0; k < 3000; k++) {
+      let text = '';
+      const n = Math.floor(rand() * 30);
+      for (let i = 0; i < n; i++) text += pieces[Math.floor(rand() * pieces.length)];
+      // Two of three texts without Σ and İ: the per-character path.
+      if (k % 3 !== 0) text = text.replaceAll('Σ', 's').replaceAll('İ', 'i');
+      const f = fold(text);
+      const want = referenceFold(text);
+      expect([...f.codes.subarray(0, f.length)]).toEqual(want.codes);
+      expect([...f.toOriginal.subarray(0, f.length + 1)]).toEqual(want.toOriginal);
+    }
+  });
+});
+
+describe('foldInto', () => {
+  it('folds into the given buffers as fold does, with unitPrefix in the same pass', () => {
+    const rand = prng(5);
+    const size = 400;
+    const into = {
+      codes: new Uint16Array(size),
+      toOriginal: new Int32Array(size + 1),
+      units: new Int32Array(size + 1),
+    };
+    for (let k = 0; k < 200; k++) {
+      const text = randomText(rand, Math.floor(rand() * size)) + (k % 2 ? '\u2028 \u00a0x\u3000' : '');
+      const f = fold(text.slice(0, size));
+      const g = foldInto(text.slice(0, size), into); // the buffers still hold the previous text
+      expect(g.length).toBe(f.length);
+      expect(g.codes.subarray(0, g.length)).toEqual(f.codes.subarray(0, f.length));
+      expect(g.toOriginal.subarray(0, g.length + 1)).toEqual(f.toOriginal.subarray(0, f.length + 1));
+      expect(g.units.subarray(0, g.length + 1)).toEqual(unitPrefix(f));
+    }
   });
 });
 

@@ -45,46 +45,138 @@ const SPACE = 32;
 const NEWLINE = 10;
 const ZERO = 48;
 
+/**
+ * ASCII characters folded by table: the folded code, or LINE / BLANK for the characters that start a run of line
+ * breaks or of spaces. Upper case is lowered here too, for callers of foldInto that skip nothing: the table gives
+ * what the character-by-character rules below give.
+ */
+const LINE = -1;
+const BLANK = -2;
+const ASCII_FOLD = new Int32Array(128);
+for (let c = 0; c < 128; c++) {
+  ASCII_FOLD[c] =
+    c === NEWLINE || c === 13 || c === 11 || c === 12
+      ? LINE
+      : c === SPACE || c === 9
+        ? BLANK
+        : c >= 65 && c <= 90
+          ? c + 32
+          : c > ZERO && c <= 57
+            ? ZERO
+            : c;
+}
+
+/** Where fold writes: arrays of at least the text's length (+ 1 for the offsets and units). */
+export interface FoldBuffers {
+  codes: Uint16Array;
+  toOriginal: Int32Array;
+  units: Int32Array;
+}
+
 /** Folds a text (see the module header). Linear; one native toLowerCase and one pass. */
 export function fold(text: string): Folded {
-  // toLowerCase keeps the length for everything but a handful of characters (İ becomes i̇): fold per character then,
-  // so the offsets stay true.
-  let lower = text.toLowerCase();
-  if (lower.length !== text.length) lower = lowerEachSameLength(text);
+  const n = text.length;
+  return foldInto(text, { codes: new Uint16Array(n), toOriginal: new Int32Array(n + 1), units: new Int32Array(n + 1) });
+}
+
+/**
+ * fold, into the given buffers (which the result then refers to), and with `units`: units[i] = the units (see
+ * WINDOW_MIN_UNITS) of the folded characters before position i, what unitPrefix computes, in the same pass.
+ */
+export function foldInto(text: string, into: FoldBuffers): Folded & { units: Int32Array } {
+  // toLowerCase keeps the length for every character but İ (it becomes i̇): fold per character then, so the offsets
+  // stay true. Without İ or Σ (the one character whose lower case depends on its neighbours: final sigma), lower case
+  // is per character anyway, and the loop lowers the non-ASCII characters itself (lowerCode): a native toLowerCase of
+  // a two-byte string takes ~10 ms per megabyte.
+  let lower = text;
+  let perCode = false;
+  if (text.includes('\u0130')) lower = lowerEachSameLength(text);
+  else if (text.includes('\u03a3')) lower = text.toLowerCase();
+  else perCode = true;
   const n = lower.length;
-  const codes = new Uint16Array(n);
-  const toOriginal = new Int32Array(n + 1);
+  let lowSurrogate = -1;
+  const { codes, toOriginal, units } = into;
   let k = 0;
-  let pendingSpace = false;
-  let pendingLine = false;
+  let u = 0;
+  // 0: no white space pending; BLANK: a run of spaces; LINE: a run with a line break (a line break wins).
+  let pending = 0;
   let spaceAt = 0;
+  units[0] = 0;
   for (let i = 0; i < n; i++) {
     let c = lower.charCodeAt(i);
-    if (c === NEWLINE || c === 13 || c === 0x2028 || c === 0x2029 || c === 11 || c === 12 || c === 0x85) {
-      if (!pendingLine) spaceAt = i;
-      pendingLine = true;
-      continue;
+    if (c < 128) {
+      const t = ASCII_FOLD[c]!;
+      if (t < 0) {
+        if (t === LINE) {
+          if (pending !== LINE) spaceAt = i;
+          pending = LINE;
+        } else if (pending === 0) {
+          spaceAt = i;
+          pending = BLANK;
+        }
+        continue;
+      }
+      c = t;
+    } else {
+      if (perCode) {
+        if (lowSurrogate >= 0) {
+          c = lowSurrogate;
+          lowSurrogate = -1;
+        } else if (c >= 0xd800 && c < 0xdc00 && (lower.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+          // An astral letter lowers as a pair (𐐀 → 𐐨): both halves come from the pair's lower case.
+          const pair = lower.slice(i, i + 2).toLowerCase();
+          c = pair.charCodeAt(0);
+          if (pair.length === 2) lowSurrogate = pair.charCodeAt(1);
+        } else c = lowerCode(c);
+      }
+      if (c === 0x2028 || c === 0x2029 || c === 0x85) {
+        if (pending !== LINE) spaceAt = i;
+        pending = LINE;
+        continue;
+      }
+      if (c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f) {
+        if (pending === 0) {
+          spaceAt = i;
+          pending = BLANK;
+        }
+        continue;
+      }
+      if (c >= 0xff01 && c <= 0xff5e) {
+        c -= 0xfee0; // full-width ASCII
+        if (c >= 65 && c <= 90)
+          c += 32; // a full-width capital
+        else if (c > ZERO && c <= 57) c = ZERO;
+      }
     }
-    if (c === SPACE || c === 9 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f) {
-      if (!pendingSpace && !pendingLine) spaceAt = i;
-      pendingSpace = true;
-      continue;
+    if (pending !== 0) {
+      if (k > 0) {
+        codes[k] = pending === LINE ? NEWLINE : SPACE;
+        toOriginal[k++] = spaceAt;
+        units[k] = u;
+      }
+      pending = 0;
     }
-    if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0; // full-width ASCII
-    if (c >= 65 && c <= 90)
-      c += 32; // a full-width capital folded above
-    else if (c > ZERO && c <= 57) c = ZERO;
-    if ((pendingLine || pendingSpace) && k > 0) {
-      codes[k] = pendingLine ? NEWLINE : SPACE;
-      toOriginal[k++] = spaceAt;
-    }
-    pendingLine = false;
-    pendingSpace = false;
+    if (c >= 0x2e80 && c < 0xfb00) u += 3;
+    else if ((c >= 97 && c <= 122) || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c !== 0x2028 && c !== 0x3000)) u += 1;
     codes[k] = c;
     toOriginal[k++] = i;
+    units[k] = u;
   }
   toOriginal[k] = n;
-  return { codes, length: k, toOriginal };
+  return { codes, length: k, toOriginal, units };
+}
+
+/** Lower case of each BMP code unit, filled in as characters are met (0: not yet known). */
+const LOWER = new Uint16Array(0x10000);
+
+function lowerCode(c: number): number {
+  let l = LOWER[c]!;
+  if (l === 0) {
+    const s = String.fromCharCode(c).toLowerCase();
+    l = s.length === 1 ? s.charCodeAt(0) : c;
+    LOWER[c] = l;
+  }
+  return l;
 }
 
 /**

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { Where } from '../types.js';
 import {
   fold,
+  foldInto,
   forEachFeature,
   forEachWindow,
   lengthBucket,
@@ -28,6 +29,7 @@ import {
   sumFeatures,
   unitPrefix,
   WINDOW_MIN_UNITS,
+  type FoldBuffers,
 } from './features.js';
 
 export const MAGIC = 'SMGINJ1\n';
@@ -184,12 +186,12 @@ export function scoreText(
   threshold: number,
 ): { best: number; hits: ModelHit[] } {
   if (text.length === 0 || !mayHaveWindow(text)) return { best: 0, hits: [] };
-  const f = fold(text);
+  const b = buffersFor(text.length);
+  const f = foldInto(text, b);
   if (f.length === 0) return { best: 0, hits: [] };
   const { weights, header } = model;
   // sums[i]: the summed weights of every feature ending before folded position i; counts[i] likewise their number.
-  const sums = new Int32Array(f.length + 1);
-  const counts = new Int32Array(f.length + 1);
+  const { sums, counts } = b;
   sumFeatures(f, PHASES.indexOf(where), weights, sums, counts);
   const { scale, lengthWeights, longDocument } = header;
   const segs = segments(f);
@@ -202,7 +204,7 @@ export function scoreText(
   const limit = Math.log(threshold / (1 - threshold));
   let best = -Infinity;
   const above: { s: number; e: number; logit: number }[] = [];
-  forEachWindow(segs, unitPrefix(f), (s, e) => {
+  forEachWindow(segs, f.units, (s, e) => {
     const c = counts[e]! - counts[s]!;
     if (c === 0) return;
     const logit = bias + lengthWeights[lengthBucket(e - s)]! + (scale * (sums[e]! - sums[s]!)) / Math.sqrt(c);
@@ -229,6 +231,33 @@ export function scoreText(
     score: sigmoid(w.logit),
   }));
   return { best: best === -Infinity ? 0 : sigmoid(best), hits };
+}
+
+/**
+ * Texts up to this many characters are scored in buffers kept from one call to the next (what a call's strings and
+ * most prompts are: five typed arrays per text cost more than scoring a short one); a longer text gets its own, so
+ * that a megabyte result leaves nothing behind.
+ */
+const SCRATCH_MAX = 16 * 1024;
+
+type ScoreBuffers = FoldBuffers & { sums: Int32Array; counts: Int32Array };
+
+let scratch: ScoreBuffers | undefined;
+
+function newBuffers(n: number): ScoreBuffers {
+  return {
+    codes: new Uint16Array(n),
+    toOriginal: new Int32Array(n + 1),
+    units: new Int32Array(n + 1),
+    sums: new Int32Array(n + 1),
+    counts: new Int32Array(n + 1),
+  };
+}
+
+function buffersFor(n: number): ScoreBuffers {
+  if (n > SCRATCH_MAX) return newBuffers(n);
+  if (scratch === undefined || scratch.codes.length < n) scratch = newBuffers(Math.max(n, 1024));
+  return scratch;
 }
 
 /** Texts up to this length are checked for enough letters before they are folded. */
