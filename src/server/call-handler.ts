@@ -102,7 +102,8 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
   const upstream = pool.upstream(route.server);
   const timeout = upstream.server.config.timeoutMs;
   try {
-    await upstream.ready(timeout, req.signal);
+    // Only a call that must wait for its upstream needs the AbortSignal (made on first read: tool-calls.ts).
+    if (!upstream.live) await upstream.ready(timeout, req.signal);
   } catch (error) {
     // An OAuth server waiting for `auth login` (issue 18): the model is told what to run, as a tool error.
     if (isGatewayError(error, 'SIGN_IN_REQUIRED')) return signInResult(error);
@@ -129,7 +130,9 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
     serverPolicy: pool.serverPolicy(route.server),
     tool,
     arguments: req.arguments,
-    signal: req.signal,
+    get signal() {
+      return req.signal;
+    },
     vault: new RedactionVault(),
     notes: new Map(),
     ...approver(s, req, { callId, server: route.server, tool: tool.name }),
@@ -149,11 +152,11 @@ async function run(s: CallSession, req: ToolCallRequest, audit: ReturnType<Audit
           void (lastProgress = req.sendProgress(p.message === undefined ? p : { ...p, message: pool.mask(p.message) }));
 
   const pipeline = await pool.pipelineForTool(route.server, tool.name, s.access().policyFor(route.server));
-  const outcome = await callTool(pipeline, call, ctx, (c, cx) =>
+  const outcome = await callTool(pipeline, call, ctx, (c) =>
     upstream.callTool(
       { name: c.tool, arguments: c.arguments, ...(req.meta ? { _meta: req.meta } : {}) },
       {
-        signal: cx.signal,
+        cancel: req.cancel,
         timeout,
         maxTotalTimeout: upstream.server.config.maxTotalMs ?? 10 * timeout,
         ...(onprogress ? { onprogress } : {}),

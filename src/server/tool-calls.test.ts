@@ -2,7 +2,13 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.js';
-import { interceptToolCalls, passThroughMeta, type ToolCallHandler, type ToolCallRequest } from './tool-calls.js';
+import {
+  CallCancel,
+  interceptToolCalls,
+  passThroughMeta,
+  type ToolCallHandler,
+  type ToolCallRequest,
+} from './tool-calls.js';
 
 function harness(handle: ToolCallHandler) {
   const sent: JSONRPCMessage[] = [];
@@ -68,6 +74,25 @@ describe('interceptToolCalls', () => {
     expect(h.passed).toEqual([]);
   });
 
+  it('aborts a cancelled call through its plain cancel hook, without any AbortSignal', async () => {
+    let seen: ToolCallRequest | undefined;
+    const h = harness(
+      (c) =>
+        new Promise((_resolve, reject) => {
+          seen = c;
+          c.cancel.onAbort(() => reject(new Error('aborted')));
+        }),
+    );
+    h.deliver({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'slow' } });
+    h.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4, reason: 'user' } });
+    await h.settle();
+    expect(seen?.cancel).toMatchObject({ aborted: true, reason: 'user' });
+    // The signal read only now is made aborted, with the reason.
+    expect(seen?.signal.aborted).toBe(true);
+    expect(seen?.signal.reason).toBe('user');
+    expect(h.sent).toEqual([]);
+  });
+
   it('sends progress with the client token, related to the request', async () => {
     const h = harness(async (c) => {
       await c.sendProgress({ progress: 1, total: 2 });
@@ -106,5 +131,33 @@ describe('passThroughMeta', () => {
     ['ignores an array', ['a'], undefined],
   ])('%s', (_, meta, expected) => {
     expect(passThroughMeta(meta)).toEqual(expected);
+  });
+});
+
+describe('CallCancel', () => {
+  it.each([
+    ['read before the abort', true],
+    ['read after the abort', false],
+  ])('makes its AbortSignal only when read, aborted with the reason (%s)', (_, early) => {
+    const c = new CallCancel();
+    expect((c as unknown as { controller?: AbortController }).controller).toBeUndefined();
+    const before = early ? c.signal : undefined;
+    c.abort('stop');
+    const signal = before ?? c.signal;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('stop');
+    expect(c.signal).toBe(signal);
+  });
+
+  it('calls each listener once, not after it unregistered, and ignores a second abort', () => {
+    const c = new CallCancel();
+    const calls: string[] = [];
+    c.onAbort(() => calls.push('a'));
+    const off = c.onAbort(() => calls.push('b'));
+    off();
+    c.abort('x');
+    c.abort('y');
+    expect(calls).toEqual(['a']);
+    expect(c.reason).toBe('x');
   });
 });

@@ -21,6 +21,7 @@ import {
   type ProgressToken,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { Cancel } from '../upstream/direct-call.js';
 import { WireError, toWireError } from './to-wire.js';
 
 export interface ToolCallRequest {
@@ -31,7 +32,10 @@ export interface ToolCallRequest {
   progressToken?: ProgressToken;
   /** The request's `_meta` without `progressToken`, passed to the upstream as it is. */
   meta?: Record<string, unknown>;
-  signal: AbortSignal;
+  /** The call's AbortSignal, made when first read (see `cancel`). */
+  readonly signal: AbortSignal;
+  /** The same cancellation without an AbortSignal, for the hot path (upstream/direct-call.ts `Cancel`). */
+  cancel: Cancel;
   /** Sends notifications/progress with the client's token; resolves when written. */
   sendProgress(progress: Progress): Promise<void>;
 }
@@ -42,7 +46,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseParams(params: unknown): Omit<ToolCallRequest, 'requestId' | 'signal' | 'sendProgress'> {
+type ParsedParams = Omit<ToolCallRequest, 'requestId' | 'signal' | 'cancel' | 'sendProgress'>;
+
+function parseParams(params: unknown): ParsedParams {
   if (!isObject(params))
     throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: params must be an object');
   const { name, arguments: args, _meta } = params;
@@ -51,7 +57,7 @@ function parseParams(params: unknown): Omit<ToolCallRequest, 'requestId' | 'sign
   if (args !== undefined && !isObject(args))
     throw new WireError(ErrorCode.InvalidParams, 'Invalid tools/call request: arguments must be an object');
   const token = isObject(_meta) ? _meta.progressToken : undefined;
-  const out: Omit<ToolCallRequest, 'requestId' | 'signal' | 'sendProgress'> = { name, arguments: args ?? {} };
+  const out: ParsedParams = { name, arguments: args ?? {} };
   if (typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token))) out.progressToken = token;
   const meta = passThroughMeta(_meta);
   if (meta) out.meta = meta;
@@ -65,16 +71,56 @@ export function passThroughMeta(meta: unknown): Record<string, unknown> | undefi
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
+/**
+ * One call's cancellation (see `Cancel`): plain callbacks, and an AbortController only once something reads
+ * `signal` (a remote guardrail provider, an approval prompt, an upstream that is not connected yet).
+ */
+export class CallCancel implements Cancel {
+  private controller: AbortController | undefined;
+  private listeners: Set<() => void> | undefined;
+  aborted = false;
+  reason: unknown;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  onAbort(listener: () => void): () => void {
+    let fired = false;
+    const once = () => {
+      if (fired) return;
+      fired = true;
+      listener();
+    };
+    (this.listeners ??= new Set()).add(once);
+    return () => this.listeners?.delete(once);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const l of listeners) l();
+    this.controller?.abort(reason);
+  }
+}
+
 export function interceptToolCalls(transport: Transport, handle: ToolCallHandler): void {
-  const inflight = new Map<RequestId, AbortController>();
+  const inflight = new Map<RequestId, CallCancel>();
   const onmessage = transport.onmessage;
 
   const send = (message: JSONRPCMessage, relatedRequestId: RequestId) =>
     transport.send(message, { relatedRequestId }).catch(() => undefined);
 
   const run = (id: RequestId, params: unknown) => {
-    const controller = new AbortController();
-    inflight.set(id, controller);
+    const cancel = new CallCancel();
+    inflight.set(id, cancel);
     void (async () => {
       let reply: JSONRPCMessage;
       try {
@@ -83,7 +129,10 @@ export function interceptToolCalls(transport: Transport, handle: ToolCallHandler
         const result = await handle({
           ...parsed,
           requestId: id,
-          signal: controller.signal,
+          cancel,
+          get signal() {
+            return cancel.signal;
+          },
           sendProgress: (p) =>
             token === undefined
               ? Promise.resolve()
@@ -98,8 +147,8 @@ export function interceptToolCalls(transport: Transport, handle: ToolCallHandler
           error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) },
         };
       }
-      if (inflight.get(id) === controller) inflight.delete(id);
-      if (!controller.signal.aborted) await send(reply, id);
+      if (inflight.get(id) === cancel) inflight.delete(id);
+      if (!cancel.aborted) await send(reply, id);
     })();
   };
 
@@ -108,10 +157,10 @@ export function interceptToolCalls(transport: Transport, handle: ToolCallHandler
       if (message.method === 'tools/call' && 'id' in message) return run(message.id, message.params);
       if (message.method === 'notifications/cancelled' && !('id' in message)) {
         const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-        const controller = requestId === undefined ? undefined : inflight.get(requestId);
-        if (controller) {
+        const cancel = requestId === undefined ? undefined : inflight.get(requestId);
+        if (cancel) {
           inflight.delete(requestId!);
-          controller.abort((message.params as { reason?: unknown }).reason ?? 'cancelled by the client');
+          cancel.abort((message.params as { reason?: unknown }).reason ?? 'cancelled by the client');
           return;
         }
       }

@@ -1,6 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { CallCancel } from '../server/tool-calls.js';
 import { DirectCaller } from './direct-call.js';
 
 function harness() {
@@ -172,5 +173,24 @@ describe('DirectCaller', () => {
     const p = h.caller.call(params, { timeout: 1000 });
     h.reply({ jsonrpc: '2.0', id: 'smg-1', result });
     await expect(p).resolves.toEqual(result);
+  });
+
+  it('takes a plain cancel hook: an abort cancels upstream, and an answered call leaves no listener behind', async () => {
+    const h = harness();
+    const done = new CallCancel();
+    const p1 = h.caller.call(params, { timeout: 1000, cancel: done });
+    h.reply({ jsonrpc: '2.0', id: 'smg-1', result: { content: [] } });
+    await p1;
+    expect((done as unknown as { listeners?: Set<unknown> }).listeners?.size ?? 0).toBe(0);
+    const cancel = new CallCancel();
+    const p2 = h.caller.call(params, { timeout: 1000, cancel });
+    cancel.abort('client cancelled');
+    await expect(p2).rejects.toThrow('client cancelled');
+    expect(h.sent[2]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: 'smg-2' } });
+    // Neither call needed an AbortSignal.
+    expect((cancel as unknown as { controller?: unknown }).controller).toBeUndefined();
+    const late = new CallCancel();
+    late.abort('already');
+    await expect(h.caller.call(params, { timeout: 1000, cancel: late })).rejects.toThrow('already');
   });
 });

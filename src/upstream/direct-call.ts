@@ -29,7 +29,39 @@ export interface DirectCallOptions {
   /** Total timeout, which progress does not reset (the SDK's maxTotalTimeout). */
   maxTotalTimeout?: number;
   signal?: AbortSignal;
+  /** The call's cancellation without an AbortSignal (server/tool-calls.ts); used instead of `signal` when given. */
+  cancel?: Cancel;
   onprogress?: (progress: Progress) => void;
+}
+
+/**
+ * A cancellation that costs nothing until it is used. Node makes an AbortSignal, and the first 'abort' listener on
+ * it, at about 5-10 µs per call (an EventTarget set up per signal), which a tools/call that is never cancelled does
+ * not need: `onAbort` registers a plain callback, and `signal` makes the AbortSignal only for a reader that wants one.
+ */
+export interface Cancel {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  readonly signal: AbortSignal;
+  /** Calls `listener` once when the call is cancelled; returns the function that unregisters it. */
+  onAbort(listener: () => void): () => void;
+}
+
+/** An AbortSignal seen as a Cancel. */
+function signalCancel(signal: AbortSignal): Cancel {
+  return {
+    get aborted() {
+      return signal.aborted;
+    },
+    get reason(): unknown {
+      return signal.reason as unknown;
+    },
+    signal,
+    onAbort(listener) {
+      signal.addEventListener('abort', listener, { once: true });
+      return () => signal.removeEventListener('abort', listener);
+    },
+  };
 }
 
 interface Pending {
@@ -79,7 +111,8 @@ export class DirectCaller {
     opts: DirectCallOptions,
   ): Promise<CallToolResult> {
     if (this.closed) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
-    if (opts.signal?.aborted) return Promise.reject(asError(opts.signal.reason));
+    const cancel = opts.cancel ?? (opts.signal ? signalCancel(opts.signal) : undefined);
+    if (cancel?.aborted) return Promise.reject(asError(cancel.reason));
     const id = `smg-${++this.next}`;
     const message: JSONRPCMessage = {
       jsonrpc: '2.0',
@@ -88,11 +121,10 @@ export class DirectCaller {
       params: opts.onprogress ? { ...params, _meta: { ...params._meta, progressToken: id } } : params,
     };
     return new Promise<CallToolResult>((resolve, reject) => {
-      const signal = opts.signal;
       const onAbort = () => {
         entry.cleanup();
-        this.cancel(id, signal?.reason ?? 'cancelled');
-        reject(asError(signal?.reason));
+        this.cancelUpstream(id, cancel?.reason ?? 'cancelled');
+        reject(asError(cancel?.reason));
       };
       const now = performance.now();
       const entry: Pending = {
@@ -102,14 +134,14 @@ export class DirectCaller {
         totalDeadline: opts.maxTotalTimeout === undefined ? Infinity : now + opts.maxTotalTimeout,
         opts,
         cleanup: () => {
-          signal?.removeEventListener('abort', onAbort);
+          unlisten?.();
           this.pending.delete(id);
           // Nothing left to time: the armed timer may fire later, but it no longer keeps the process alive.
           if (this.pending.size === 0) this.timer?.unref();
         },
       };
       if (opts.onprogress) entry.onprogress = opts.onprogress;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unlisten = cancel?.onAbort(onAbort);
       this.pending.set(id, entry);
       this.arm(Math.min(entry.deadline, entry.totalDeadline));
       this.transport.send(message).catch((error: unknown) => {
@@ -141,7 +173,7 @@ export class DirectCaller {
       const { opts } = entry;
       if (now >= entry.totalDeadline) {
         entry.cleanup();
-        this.cancel(id, `still running after ${opts.maxTotalTimeout} ms`);
+        this.cancelUpstream(id, `still running after ${opts.maxTotalTimeout} ms`);
         entry.reject(
           new McpError(ErrorCode.RequestTimeout, 'Maximum total timeout exceeded', {
             maxTotalTimeout: opts.maxTotalTimeout,
@@ -149,7 +181,7 @@ export class DirectCaller {
         );
       } else if (now >= entry.deadline) {
         entry.cleanup();
-        this.cancel(id, `timed out after ${opts.timeout} ms`);
+        this.cancelUpstream(id, `timed out after ${opts.timeout} ms`);
         entry.reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: opts.timeout }));
       } else next = Math.min(next, entry.deadline, entry.totalDeadline);
     }
@@ -157,7 +189,7 @@ export class DirectCaller {
   };
 
   /** notifications/cancelled for a call we gave up on, so the upstream can stop working on it. */
-  private cancel(id: string, reason: unknown): void {
+  private cancelUpstream(id: string, reason: unknown): void {
     this.transport
       .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } })
       .catch(() => undefined);

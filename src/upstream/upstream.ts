@@ -30,7 +30,7 @@ import type { Logger } from '../log.js';
 import { fetchCatalog, fetchCatalogPart, type Catalog, type CatalogPart } from './catalog.js';
 import { openConnection, type ClientRelay, type Connection } from './connect.js';
 import type { SandboxContext } from './client.js';
-import type { DirectCallOptions } from './direct-call.js';
+import type { Cancel, DirectCallOptions } from './direct-call.js';
 import { UpstreamGoneError } from './stdio-transport.js';
 import { SignInRequiredError } from '../oauth/provider.js';
 import { SandboxRefusedError } from '../sandbox/types.js';
@@ -353,6 +353,11 @@ export class Upstream {
     void this.connect();
   }
 
+  /** Connected and serving: ready() would resolve at once. */
+  get live(): boolean {
+    return this.connection !== undefined && this.state === 'ready';
+  }
+
   /** Resolves with the live connection, waiting for it up to `timeoutMs`. */
   ready(timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     if (this.connection && this.state === 'ready') return Promise.resolve(this.connection);
@@ -427,15 +432,19 @@ export class Upstream {
 
   private async withConnection<T>(
     method: string,
-    options: { timeout: number; signal?: AbortSignal | undefined },
+    options: { timeout: number; signal?: AbortSignal | undefined; cancel?: Cancel | undefined },
     send: (connection: Connection) => Promise<T>,
   ): Promise<T> {
-    const connection = await this.ready(options.timeout, options.signal);
+    // A live connection is used as it is: no AbortSignal is made for a wait that does not happen.
+    const connection =
+      this.connection && this.state === 'ready'
+        ? this.connection
+        : await this.ready(options.timeout, options.signal ?? options.cancel?.signal);
     try {
       return await send(connection);
     } catch (error) {
       // A cancelled request is no failure of the upstream: pass the cancellation through as it is.
-      if (options.signal?.aborted) throw error;
+      if (options.signal?.aborted || options.cancel?.aborted) throw error;
       throw this.mapError(error, method, options.timeout, connection);
     }
   }
