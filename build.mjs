@@ -24,6 +24,25 @@ function quietPdfjs() {
   };
 }
 
+/**
+ * zod's namespace (`z`) re-exports every locale of its error messages, and the bundle keeps a namespace whole: 260 kB
+ * of translated messages that the gateway never selects (it configures none; zod's own default is English, which
+ * zod imports apart). Keep English only. A locale the code would select (`z.locales.de()`) is then undefined: it
+ * fails at the first start, not in the field (no source file names `locales`).
+ */
+function englishZod() {
+  return {
+    name: 'english-zod',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+        contents: 'export { default as en } from "./en.js";',
+        resolveDir: path.dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 const shared = {
   bundle: true,
   platform: 'node',
@@ -45,7 +64,7 @@ const shared = {
   external: ['onnxruntime-node', 'ioredis', '@napi-rs/keyring'],
   // jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow; bundle its ESM build.
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
-  plugins: [quietPdfjs()],
+  plugins: [quietPdfjs(), englishZod()],
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __smgCreateRequire } from 'node:module'; const require = __smgCreateRequire(import.meta.url);",

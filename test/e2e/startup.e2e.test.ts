@@ -100,3 +100,13 @@ describe('the start-up import graph', () => {
     }
   });
 });
+
+describe('the bundle', () => {
+  it("keeps zod's English error messages only (build.mjs: englishZod)", () => {
+    const chunks = fs.readdirSync(path.join(ROOT, 'dist/chunks')).filter((f) => f.endsWith('.js'));
+    const holding = (s: string) =>
+      chunks.filter((f) => fs.readFileSync(path.join(ROOT, 'dist/chunks', f), 'utf8').includes(s));
+    expect(holding('Invalid input').length).toBeGreaterThan(0); // en
+    expect(holding('Eingabe')).toEqual([]); // de
+  });
+});
