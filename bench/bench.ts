@@ -17,7 +17,7 @@
  * it starts is reaped (a survivor of the gateway's own shutdown is reported as an orphan), and its temp dir removed.
  *
  * `--only <section>` runs one section alone (`npm run bench -- --only sandbox`); `--profile` profiles the
- * gateway instead of benchmarking it (bench/profile.ts).
+ * gateway instead of benchmarking it (bench/profile.ts); `--core` stops after issue 21's targets.
  *
  * Iteration counts (env): BENCH_CALLS, BENCH_WARMUP, BENCH_CONC_CALLS, BENCH_CONCURRENCY, BENCH_STARTS, BENCH_ROUNDS,
  * BENCH_SOAK_CALLS, BENCH_LARGE_CALLS. BENCH_GATEWAY_BIN runs another build of the gateway (A/B).
@@ -89,6 +89,8 @@ const ONLY = (() => {
   return name as keyof typeof SECTIONS;
 })();
 const PROFILE = process.argv.includes('--profile');
+/** `--core`: issue 21's table, the 1 MiB kinds and the targets, without the older sections after them. */
+const CORE = process.argv.includes('--core');
 
 /** Issue 21's targets. */
 const TARGETS = {
@@ -736,6 +738,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}; bench took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (CORE) return;
   log();
   log(await benchParameterChecks());
   log();
