@@ -16,7 +16,8 @@
  * Direct, relay and gateway runs alternate in rounds, so that drift on a busy machine hurts all alike. Every process
  * it starts is reaped (a survivor of the gateway's own shutdown is reported as an orphan), and its temp dir removed.
  *
- * `--only <section>` runs one section alone (`npm run bench -- --only sandbox`);.
+ * `--only <section>` runs one section alone (`npm run bench -- --only sandbox`); `--profile` profiles the
+ * gateway instead of benchmarking it (bench/profile.ts); `--core` stops after issue 21's targets.
  *
  * Iteration counts (env): BENCH_CALLS, BENCH_WARMUP, BENCH_CONC_CALLS, BENCH_CONCURRENCY, BENCH_STARTS, BENCH_ROUNDS,
  * BENCH_SOAK_CALLS, BENCH_LARGE_CALLS. BENCH_GATEWAY_BIN runs another build of the gateway (A/B).
@@ -35,6 +36,7 @@ import { benchAudit } from './audit.js';
 import { benchStateStore } from './state-store.js';
 import { benchLargeResult } from './large-result.js';
 import { benchSandbox } from './sandbox.js';
+import { runProfile } from './profile.js';
 import {
   fmtMb,
   fmtMs,
@@ -86,6 +88,9 @@ const ONLY = (() => {
     throw new Error(`--only takes one of: ${Object.keys(SECTIONS).join(', ')} (got ${name ?? 'nothing'})`);
   return name as keyof typeof SECTIONS;
 })();
+const PROFILE = process.argv.includes('--profile');
+/** `--core`: issue 21's table, the 1 MiB kinds and the targets, without the older sections after them. */
+const CORE = process.argv.includes('--core');
 
 /** Issue 21's targets. */
 const TARGETS = {
@@ -582,6 +587,10 @@ async function main(): Promise<void> {
     log(await SECTIONS[ONLY]());
     return;
   }
+  if (PROFILE) {
+    log(await runProfile({ bin: BIN, home: freshHome(), everything: EVERYTHING, progress }));
+    return;
+  }
   const started = performance.now();
   relayBundle = await bundleRelay();
   log('secure-mcp-gateway bench (issue 21): SDK Client → server-everything, direct | bare SDK relay | gateway');
@@ -598,8 +607,6 @@ async function main(): Promise<void> {
   const hot = await roundTrips();
   const starts = await startUps();
   const mem = await memory();
-  progress('large results');
-  const large = await benchLargeResult();
 
   const seq = hot.seq.map((r) => stats(r.latencies)) as [Stats, Stats, Stats];
   const conc = hot.conc.map((r) => stats(r.latencies)) as [Stats, Stats, Stats];
@@ -680,6 +687,9 @@ async function main(): Promise<void> {
       `${starts.cached}; p99 of ${N.starts} start samples is their maximum`,
   );
   log();
+  // After the table, so that a section that fails below does not lose the figures above.
+  progress('large results');
+  const large = await benchLargeResult();
   log(large.report);
   log();
 
@@ -728,6 +738,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}; bench took ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (CORE) return;
   log();
   log(await benchParameterChecks());
   log();
