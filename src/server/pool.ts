@@ -511,11 +511,18 @@ export class UpstreamPool {
       return;
     }
     if (!catalog) return;
-    for (const stage of pipelines.flatMap((p) => [...p.request, ...p.response])) {
-      try {
-        stage.warm?.(catalog.tools);
-      } catch (error) {
-        this.res.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
+    const stages = pipelines.flatMap((p) => [...p.request, ...p.response]).filter((st) => st.warm !== undefined);
+    // One tool per turn of the event loop: a call that is waiting for this pipeline (the first after a warm start)
+    // goes first, instead of after every tool's schema was compiled; its own tool is compiled on the call.
+    for (const tool of catalog.tools) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.closing) return;
+      for (const stage of stages) {
+        try {
+          stage.warm!([tool]);
+        } catch (error) {
+          this.res.log.warn({ server, stage: stage.name, err: String(error) }, 'stage could not prepare tools');
+        }
       }
     }
   }

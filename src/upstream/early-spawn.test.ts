@@ -55,9 +55,11 @@ describe('early spawn: which servers', () => {
   });
 
   it.each([
-    ['a reference in an arg', { servers: { s: { ...plain, args: ['${env:X}'] } } }],
-    ['a reference in env', { servers: { s: { ...plain, env: { T: '${file:~/t}' } } } }],
-    ['a reference in the command', { servers: { s: { ...plain, command: '${env:CMD}' } } }],
+    ['an unset variable in an arg', { servers: { s: { ...plain, args: ['${env:UNSET}'] } } }],
+    ['a file reference in env', { servers: { s: { ...plain, env: { T: '${file:~/t}' } } } }],
+    ['a keychain reference in env', { servers: { s: { ...plain, env: { T: '${keychain:t}' } } } }],
+    ['an empty reference', { servers: { s: { ...plain, args: ['${env:}'] } } }],
+    ['an unset variable in the command', { servers: { s: { ...plain, command: '${env:CMD}' } } }],
     ['a folder', { servers: { s: { ...plain, cwd: '/w' } } }],
     ['roots', { servers: { s: { ...plain, roots: ['/w'] } } }],
     ['a disabled server', { servers: { s: { ...plain, enabled: false } } }],
@@ -71,6 +73,23 @@ describe('early spawn: which servers', () => {
     ['not an object', 'x'],
   ])('spawns nothing for %s', (_what, config) => {
     expect(earlySpecs(config, env)).toEqual([]);
+  });
+
+  it('resolves ${env:} references as the config loader does', async () => {
+    const { resolveRefs } = await import('../config/refs.js');
+    const config = {
+      servers: {
+        s: { command: '${env:HOME}/bin/x', args: ['--t=${env:PATH}', '$${env:PATH}'], env: { T: '${env:HOME}' } },
+      },
+    };
+    const [spec] = earlySpecs(config, env);
+    const ctx = { env, baseDir: '/' };
+    expect(spec).toEqual({
+      command: resolveRefs('${env:HOME}/bin/x', ctx),
+      args: [resolveRefs('--t=${env:PATH}', ctx), resolveRefs('$${env:PATH}', ctx)],
+      env: { HOME: '/home/u', PATH: '/usr/bin', T: '/home/u' },
+    });
+    expect(spec!.args).toEqual(['--t=/usr/bin', '${env:PATH}']);
   });
 
   it('inherits the same environment as the SDK transport', () => {

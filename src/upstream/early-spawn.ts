@@ -9,7 +9,7 @@
  *
  * Failure mode: any doubt spawns nothing, and the upstream starts as before, when the client's `initialize` arrives.
  * Doubt is another command or an option this module does not know, a config it cannot read, a server with a
- * `${env:}`/`${file:}` reference, a folder or roots, a sandbox anywhere in the config (a confined server must never
+ * `${file:}`/`${keychain:}` reference or an unset `${env:}` one, a folder or roots, a sandbox anywhere in the config (a confined server must never
  * run unconfined, not even for a moment), identities or a gateway key (the caller may not be allowed the server).
  * This module runs before everything else loads: it imports node: modules and config/paths.ts only.
  */
@@ -112,11 +112,28 @@ export function startConfigPath(argv: readonly string[], env: NodeJS.ProcessEnv 
   return resolvePaths({ config }, env).config;
 }
 
-const SAFE = (v: unknown): v is string => typeof v === 'string' && !v.includes('${');
+const REF = /\$\$\{|\$\{(env|file|keychain):([^}]*)\}/g;
+
+/**
+ * A config string with its `${env:NAME}` references resolved as config/refs.ts does; undefined for anything else
+ * (a `${file:}` or `${keychain:}` reference, an unset variable): that server is not spawned early.
+ */
+function plain(value: unknown, env: NodeJS.ProcessEnv): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let ok = true;
+  const out = value.replace(REF, (match, kind: string | undefined, arg: string | undefined) => {
+    if (match === '$${') return '${';
+    const v = kind === 'env' && arg?.trim() ? env[arg.trim()] : undefined;
+    if (v === undefined) ok = false;
+    return v ?? '';
+  });
+  return ok ? out : undefined;
+}
 
 /**
  * The servers of a config that `start` would spawn unconfined, exactly as written: none when the config has
- * identities or a sandbox section, and only servers with a plain command line (no reference, folder or roots).
+ * identities or a sandbox section, and only servers with a plain command line (`${env:}` references at most, no
+ * folder or roots).
  */
 export function earlySpecs(raw: unknown, env: NodeJS.ProcessEnv = process.env): SpawnSpec[] {
   if (typeof raw !== 'object' || raw === null) return [];
@@ -132,12 +149,19 @@ export function earlySpecs(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
     const s = entry as Record<string, unknown>;
     if (s.enabled === false || s.url !== undefined || s.cwd !== undefined || s.roots !== undefined) continue;
     if (s.perUser !== undefined || (s.sandbox !== undefined && s.sandbox !== false)) continue;
-    if (!SAFE(s.command)) continue;
-    const args = s.args ?? [];
-    if (!Array.isArray(args) || !args.every(SAFE)) continue;
+    const command = plain(s.command, env);
+    const rawArgs = s.args ?? [];
     const own = s.env ?? {};
-    if (typeof own !== 'object' || own === null || Array.isArray(own) || !Object.values(own).every(SAFE)) continue;
-    specs.push({ command: s.command, args, env: { ...defaultEnvironment(env), ...(own as Record<string, string>) } });
+    if (command === undefined || !Array.isArray(rawArgs)) continue;
+    if (typeof own !== 'object' || own === null || Array.isArray(own)) continue;
+    const args = rawArgs.map((a) => plain(a, env));
+    const vars = Object.entries(own).map(([k, v]) => [k, plain(v, env)] as const);
+    if (args.includes(undefined) || vars.some(([, v]) => v === undefined)) continue;
+    specs.push({
+      command,
+      args: args as string[],
+      env: { ...defaultEnvironment(env), ...(Object.fromEntries(vars) as Record<string, string>) },
+    });
   }
   return specs;
 }
