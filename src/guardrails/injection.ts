@@ -171,11 +171,17 @@ function compile(where: Where): Profile {
     }
   }
   // A hit on a long stem must also try the keywords of every shorter stem that is its prefix ("your" and "you").
+  // The shorter stems are found by looking up each proper prefix (stems are a few letters long), not by comparing
+  // every pair: the pairwise loop was most of the detector's start-up, on the first call's path. They are added in
+  // the order the stems were found, as the pairwise loop added them, so the confirm regexes are the same.
+  const order = new Map([...stemKeys.keys()].map((stem, i) => [stem, i]));
   const stems = new Map<string, { confirm: RegExp; rules: number[][] }>();
   for (const [stem, keys] of stemKeys) {
     const all = new Set(keys);
-    for (const [other, more] of stemKeys)
-      if (other !== stem && stem.startsWith(other)) for (const k of more) all.add(k);
+    const shorter: string[] = [];
+    for (let end = 1; end < stem.length; end++) if (order.has(stem.slice(0, end))) shorter.push(stem.slice(0, end));
+    shorter.sort((a, b) => order.get(a)! - order.get(b)!);
+    for (const other of shorter) for (const k of stemKeys.get(other)!) all.add(k);
     const list = [...all];
     stems.set(stem, {
       confirm: new RegExp(list.map((k) => `(?=(${WORDS[k]!})|)`).join(''), 'iy'),
