@@ -5,7 +5,7 @@
  *   1 MiB is waiting); a crash loses at most that window.
  * - `always`: group commit. A record is written and fdatasync'ed at once, together with whatever arrived while the
  *   previous fsync ran, and its promise resolves only then: a caller that awaits it knows the record is on disk.
- * After every batch the chain head is checkpointed (audit.head.json). Before a batch would push the file past
+ * After every batch the chain head is checkpointed (audit.head.json, two slots overwritten in turn: files.ts). Before a batch would push the file past
  * `maxFileBytes` the file is rotated; the chain simply carries on into the new file.
  *
  * Start-up recovers the chain from the last record on disk. Bytes after the last newline are a torn write (a crash
@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { GENESIS, seal, unseal, type Chain } from './chain.js';
-import { countLines, logFiles, readFirstLine, readTail, writeCheckpoint, type LogFiles } from './files.js';
+import { CheckpointFile, countLines, logFiles, readFirstLine, readTail, type LogFiles } from './files.js';
 
 export interface AuditWriterOptions {
   file: string;
@@ -36,6 +36,10 @@ export interface AuditWriterOptions {
 interface Pending {
   seq: number;
   line: string;
+  /** The line's UTF-8 length, its hash and its ts: what the batch and the checkpoint need, computed once. */
+  bytes: number;
+  hash: string;
+  ts: string;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -45,6 +49,7 @@ const RETRY_MS = 1000;
 
 export class AuditWriter {
   private readonly files: LogFiles;
+  private readonly checkpoint: CheckpointFile;
   private fd = -1;
   private size = 0;
   /** Seq of the first record of the current file: the name it gets when it is rotated. */
@@ -62,6 +67,9 @@ export class AuditWriter {
 
   constructor(private readonly opts: AuditWriterOptions) {
     this.files = logFiles(opts.file);
+    this.checkpoint = new CheckpointFile(this.files.head, (error) =>
+      opts.log.warn({ err: error.message }, `cannot write the audit checkpoint ${this.files.head}`),
+    );
     this.reopen();
   }
 
@@ -98,16 +106,14 @@ export class AuditWriter {
   }
 
   private enqueue(body: { kind: string } & Record<string, unknown>): Promise<void> {
-    const { line, hash } = seal(this.opts.chain, body, this.prev, {
-      v: 1,
-      seq: this.seq + 1,
-      ts: new Date().toISOString(),
-    });
+    const ts = new Date().toISOString();
+    const { line, hash } = seal(this.opts.chain, body, this.prev, { v: 1, seq: this.seq + 1, ts });
     this.seq++;
     this.prev = hash;
+    const bytes = Buffer.byteLength(line) + 1;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ seq: this.seq, line, resolve, reject });
-      this.queuedBytes += Buffer.byteLength(line) + 1;
+      this.queue.push({ seq: this.seq, line, bytes, hash, ts, resolve, reject });
+      this.queuedBytes += bytes;
       if (this.opts.fsync === 'always' || this.queuedBytes >= MAX_BATCH_BYTES) this.kick();
       else this.timer ??= setTimeout(() => this.kick(), this.opts.fsyncIntervalMs);
     });
@@ -146,7 +152,7 @@ export class AuditWriter {
       let parts: string[] = [];
       let bytes = 0;
       for (const p of batch) {
-        const len = Buffer.byteLength(p.line) + 1;
+        const len = p.bytes;
         if (this.size + bytes + len > this.opts.maxFileBytes && this.size + bytes > 0) {
           if (bytes > 0) await this.writeOut(parts.join(''));
           this.rotate(p.seq);
@@ -165,19 +171,8 @@ export class AuditWriter {
     }
     for (const p of batch) p.resolve();
     // The records are on disk; a checkpoint that cannot be written only weakens the end-of-log check.
-    try {
-      const last = batch[batch.length - 1]!;
-      const sealed = unseal(this.opts.chain, last.line);
-      if (sealed.ok)
-        writeCheckpoint(this.files.head, {
-          seq: sealed.record.seq,
-          hash: sealed.hash,
-          file: path.basename(this.files.current),
-          ts: sealed.record.ts,
-        });
-    } catch (error) {
-      this.opts.log.warn({ err: (error as Error).message }, `cannot write the audit checkpoint ${this.files.head}`);
-    }
+    const last = batch[batch.length - 1]!;
+    this.checkpoint.write({ seq: last.seq, hash: last.hash, file: path.basename(this.files.current), ts: last.ts });
   }
 
   private async writeOut(text: string): Promise<void> {
@@ -286,6 +281,7 @@ export class AuditWriter {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+    await this.checkpoint.close();
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }

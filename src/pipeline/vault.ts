@@ -5,34 +5,41 @@
  * each other.
  */
 export class RedactionVault {
-  private readonly byPlaceholder = new Map<string, string>();
-  private readonly byValue = new Map<string, string>();
-  private readonly counters = new Map<string, number>();
+  /** Made with the first placeholder: most calls redact nothing, and every call makes a vault. */
+  private maps:
+    { byPlaceholder: Map<string, string>; byValue: Map<string, string>; counters: Map<string, number> } | undefined;
 
   placeholder(entity: string, original: string): string {
-    const known = this.byValue.get(`${entity}\u0000${original}`);
+    const m = (this.maps ??= {
+      byPlaceholder: new Map<string, string>(),
+      byValue: new Map<string, string>(),
+      counters: new Map<string, number>(),
+    });
+    const known = m.byValue.get(`${entity}\u0000${original}`);
     if (known) return known;
-    const n = (this.counters.get(entity) ?? 0) + 1;
-    this.counters.set(entity, n);
+    const n = (m.counters.get(entity) ?? 0) + 1;
+    m.counters.set(entity, n);
     const p = `[${entity}_${n}]`;
-    this.byPlaceholder.set(p, original);
-    this.byValue.set(`${entity}\u0000${original}`, p);
+    m.byPlaceholder.set(p, original);
+    m.byValue.set(`${entity}\u0000${original}`, p);
     return p;
   }
 
   get size(): number {
-    return this.byPlaceholder.size;
+    return this.maps?.byPlaceholder.size ?? 0;
   }
 
   /** The reverse of restore: each original value back to its placeholder (for a judge that must not see it). */
   conceal(s: string): string {
+    if (!this.maps) return s;
     let out = s;
-    for (const [p, original] of this.byPlaceholder) if (out.includes(original)) out = out.split(original).join(p);
+    for (const [p, original] of this.maps.byPlaceholder) if (out.includes(original)) out = out.split(original).join(p);
     return out;
   }
 
   restore(s: string): string {
-    if (this.byPlaceholder.size === 0 || !s.includes('[')) return s;
-    return s.replace(/\[[A-Z][A-Z0-9_]*_\d+\]/g, (p) => this.byPlaceholder.get(p) ?? p);
+    const byPlaceholder = this.maps?.byPlaceholder;
+    if (!byPlaceholder || byPlaceholder.size === 0 || !s.includes('[')) return s;
+    return s.replace(/\[[A-Z][A-Z0-9_]*_\d+\]/g, (p) => byPlaceholder.get(p) ?? p);
   }
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSession } from '../pipeline/session.js';
 import { testCall, testContext } from '../../test/support/test-context.js';
 import type { CallContext, ServerPolicyContext } from '../pipeline/types.js';
-import { compileServerRules, createArgumentsStage, inferredRules, splitRuleKey } from './arguments.js';
+import { compileServerRules, createArgumentsStage, drive, inferredRules, splitRuleKey } from './arguments.js';
 import type { ArgumentRule } from './config-schema.js';
 
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smg-args-')));
@@ -73,6 +73,18 @@ describe('argument stage', () => {
     const v = await run(args);
     expect(v).toMatchObject({ action: 'deny', ruleId });
     expect((v as { reason: string }).reason).toMatch(new RegExp(`^argument (path|url|files\\[1\\]): .*inferred`));
+  });
+
+  it.each([
+    ['an allowed call', { path: 'notes.txt' }, 'allow'],
+    ['a denied call', { path: '../../etc/passwd' }, 'deny'],
+  ])('answers %s without a promise when every check is synchronous', (_, args, action) => {
+    const stage = createArgumentsStage({ mode: 'enforce', infer: true });
+    for (let round = 0; round < 2; round++) {
+      const v = stage.check(testCall(args), ctxFor(args));
+      expect(v).not.toBeInstanceOf(Promise);
+      expect(v).toMatchObject({ action });
+    }
   });
 
   it('applies explicit rules by tool glob and argument path, with generic checks', async () => {
@@ -257,5 +269,43 @@ describe('argument stage', () => {
       const args = { target: 'http://169.254.169.254/' };
       expect(await stage.check(testCall(args), ctxFor(args, {}, PROBE))).toEqual({ action: 'allow' });
     });
+  });
+});
+
+describe('drive (the checks of one call)', () => {
+  function* checks(
+    results: (string | Promise<string>)[],
+    seen: string[],
+  ): Generator<string | Promise<string>, string, string> {
+    for (const r of results) {
+      const got = yield r;
+      seen.push(got);
+      if (got.startsWith('deny')) return got;
+    }
+    return 'allow';
+  }
+
+  it.each([
+    ['all sync, allowed', ['a', 'b'], 'allow', false],
+    ['all sync, the second denies', ['a', 'deny b', 'c'], 'deny b', false],
+    ['async from the second on', ['a', Promise.resolve('b'), 'c'], 'allow', true],
+    ['async, then a sync deny', [Promise.resolve('a'), 'deny b', 'c'], 'deny b', true],
+  ])('%s', async (_, results, verdict, async) => {
+    for (let round = 0; round < 2; round++) {
+      const seen: string[] = [];
+      const v = drive(checks(results, seen));
+      expect(v instanceof Promise).toBe(async);
+      expect(await v).toBe(verdict);
+      expect(seen).toEqual(verdict === 'allow' ? ['a', 'b', 'c'].slice(0, results.length) : ['a', 'deny b']);
+    }
+  });
+
+  it('ends with the throw of a check, or its rejection', async () => {
+    function* throwing(): Generator<string, string, string> {
+      yield 'a';
+      throw new Error('check failed');
+    }
+    expect(() => drive(throwing())).toThrow('check failed');
+    await expect(drive(checks([Promise.reject(new Error('lookup failed'))], []))).rejects.toThrow('lookup failed');
   });
 });

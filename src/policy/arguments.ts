@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { classifyTool } from './annotations.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { CallContext, RequestStage, ServerPolicyContext } from '../pipeline/types.js';
+import type { CallContext, RequestStage, ServerPolicyContext, ToolCall, Verdict } from '../pipeline/types.js';
 import { createCommandCheck } from './args/command.js';
 import { createGenericCheck } from './args/generic.js';
 import {
@@ -33,7 +33,7 @@ import {
 import { formatArgPath, selectArgs, type ArgPathSegment } from './args/arg-path.js';
 import { createPathCheck } from './args/path.js';
 import { createSqlCheck } from './args/sql.js';
-import type { ArgCheck, ArgContext, ArgViolation } from './args/types.js';
+import type { ArgCheck, ArgCheckResult, ArgContext } from './args/types.js';
 import { createUrlCheck } from './args/url.js';
 import type { ArgumentRule } from './config-schema.js';
 import { createNameMatcher, type NameMatcher } from './glob.js';
@@ -262,28 +262,38 @@ export function argContextOf(policy: ServerPolicyContext): ArgContext {
 }
 
 export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage {
-  const byServer = new WeakMap<ServerPolicyContext, CompiledArgumentRule[]>();
+  const byServer = new WeakMap<ServerPolicyContext, { rules: CompiledArgumentRule[]; argCtx: ArgContext }>();
   interface ToolRules {
     explicit: CompiledArgumentRule[];
     inferred: CompiledArgumentRule[];
+    /** The explicit rules that name this tool, then the inferred ones: the list a call walks, made once. */
+    rules: CompiledArgumentRule[];
     annotations: ServerPolicyContext['annotations'];
     hint: ValueToolHint;
     shape: Record<InferredKind, ArgCheck>;
   }
   const byTool = new WeakMap<Tool, ToolRules>();
 
+  const serverOf = (policy: ServerPolicyContext) => {
+    let server = byServer.get(policy);
+    if (!server)
+      byServer.set(policy, (server = { rules: compileServerRules(policy.arguments), argCtx: argContextOf(policy) }));
+    return server;
+  };
+
   const rulesFor = (ctx: CallContext): { rules: CompiledArgumentRule[]; tool?: ToolRules } => {
-    let explicit = byServer.get(ctx.serverPolicy);
-    if (!explicit) byServer.set(ctx.serverPolicy, (explicit = compileServerRules(ctx.serverPolicy.arguments)));
+    const explicit = serverOf(ctx.serverPolicy).rules;
     if (!opts.infer) return { rules: explicit.filter((r) => r.tools(ctx.tool.name)) };
     // A tool definition object is replaced when the upstream relists, so the inferred rules follow its schema.
     let cached = byTool.get(ctx.tool);
     if (!cached || cached.explicit !== explicit || cached.annotations !== ctx.serverPolicy.annotations) {
       const toolClass = classifyTool(ctx.tool, ctx.serverPolicy.annotations);
+      const inferred = inferredRules(ctx.tool, explicit, toolClass.readOnly);
       cached = {
         explicit,
         annotations: ctx.serverPolicy.annotations,
-        inferred: inferredRules(ctx.tool, explicit, toolClass.readOnly),
+        inferred,
+        rules: [...explicit.filter((r) => r.tools(ctx.tool.name)), ...inferred],
         hint: {
           name: ctx.tool.name,
           ...(ctx.tool.description !== undefined ? { description: ctx.tool.description } : {}),
@@ -293,54 +303,80 @@ export function createArgumentsStage(opts: ArgumentsStageOptions): RequestStage 
       };
       byTool.set(ctx.tool, cached);
     }
-    return { rules: [...explicit.filter((r) => r.tools(ctx.tool.name)), ...cached.inferred], tool: cached };
+    return { rules: cached.rules, tool: cached };
   };
+
+  /** The checks of one call in order; each check's result is sent back in, and the first violation ends it. */
+  function* steps(
+    ctx: CallContext,
+  ): Generator<ArgCheckResult | Promise<ArgCheckResult>, Verdict<ToolCall>, ArgCheckResult> {
+    const { rules, tool } = rulesFor(ctx);
+    if (rules.length === 0 && !tool) return { action: 'allow' };
+    const argCtx = serverOf(ctx.serverPolicy).argCtx;
+    const covered = new Set<string>();
+    for (const rule of rules) {
+      for (const match of selectArgs(ctx.arguments, rule.path)) {
+        covered.add(match.path);
+        if (rule.inferred && typeof match.value !== 'string') continue;
+        for (const check of rule.checks) {
+          const violation = yield check.check(match.value, argCtx);
+          if (violation)
+            return {
+              action: 'deny',
+              ruleId: violation.ruleId,
+              reason: `argument ${match.path}: ${violation.reason} (${rule.inferred ? `inferred ${rule.kind} check` : `rule "${rule.key}"`})`,
+            };
+        }
+      }
+    }
+    if (!tool) return { action: 'allow' };
+    const walk = stringsOf(ctx.arguments);
+    if ('exceeded' in walk)
+      return {
+        action: 'deny',
+        ruleId: 'guard.budget-exceeded',
+        reason: `the arguments could not be checked for paths, URLs and SQL: ${walk.exceeded}`,
+      };
+    for (const { path: at, name, value } of walk.strings) {
+      if (covered.has(at)) continue;
+      for (const kind of inferValueKinds(value, tool.hint, name)) {
+        const violation = yield tool.shape[kind].check(value, argCtx);
+        if (violation)
+          return {
+            action: 'deny',
+            ruleId: violation.ruleId,
+            reason: `argument ${at}: ${violation.reason} (the value looks like ${SHAPE_NAMES[kind]})`,
+          };
+      }
+    }
+    return { action: 'allow' };
+  }
 
   return {
     name: 'arguments',
     slot: 'parameter-check',
     mode: opts.mode,
-    async check(_call, ctx) {
-      const { rules, tool } = rulesFor(ctx);
-      if (rules.length === 0 && !tool) return { action: 'allow' };
-      const argCtx = argContextOf(ctx.serverPolicy);
-      const covered = new Set<string>();
-      for (const rule of rules) {
-        for (const match of selectArgs(ctx.arguments, rule.path)) {
-          covered.add(match.path);
-          if (rule.inferred && typeof match.value !== 'string') continue;
-          for (const check of rule.checks) {
-            const violation: ArgViolation | null = await check.check(match.value, argCtx);
-            if (violation)
-              return {
-                action: 'deny',
-                ruleId: violation.ruleId,
-                reason: `argument ${match.path}: ${violation.reason} (${rule.inferred ? `inferred ${rule.kind} check` : `rule "${rule.key}"`})`,
-              };
-          }
-        }
-      }
-      if (!tool) return { action: 'allow' };
-      const walk = stringsOf(ctx.arguments);
-      if ('exceeded' in walk)
-        return {
-          action: 'deny',
-          ruleId: 'guard.budget-exceeded',
-          reason: `the arguments could not be checked for paths, URLs and SQL: ${walk.exceeded}`,
-        };
-      for (const { path: at, name, value } of walk.strings) {
-        if (covered.has(at)) continue;
-        for (const kind of inferValueKinds(value, tool.hint, name)) {
-          const violation = await tool.shape[kind].check(value, argCtx);
-          if (violation)
-            return {
-              action: 'deny',
-              ruleId: violation.ruleId,
-              reason: `argument ${at}: ${violation.reason} (the value looks like ${SHAPE_NAMES[kind]})`,
-            };
-        }
-      }
-      return { action: 'allow' };
-    },
+    // Synchronous while every check is (most are: only a URL check that resolves a host waits), so the usual call
+    // costs no promise; from the first check that returns a promise on, the rest runs async.
+    check: (_call, ctx) => drive(steps(ctx)),
   };
+}
+
+/**
+ * Runs a generator of check results to its end: each yielded result is sent back in, synchronously while results
+ * are plain values, and awaited from the first promise on. A throw (or a rejection) ends it as the check's own.
+ */
+export function drive<R, V>(run: Generator<R | Promise<R>, V, R>): V | Promise<V> {
+  let step = run.next();
+  while (!step.done) {
+    if (step.value instanceof Promise) return finish(run, step.value);
+    step = run.next(step.value);
+  }
+  return step.value;
+}
+
+async function finish<R, V>(run: Generator<R | Promise<R>, V, R>, pending: Promise<R>): Promise<V> {
+  let step = run.next(await pending);
+  while (!step.done) step = run.next(await step.value);
+  return step.value;
 }

@@ -18,7 +18,7 @@
  * are checked for, is `data-flow.budget-exceeded`: denied, unless the policy only warns.
  */
 import { MIN_LENGTH } from '../pipeline/taint.js';
-import type { CallContext, Detection, RequestStage, SessionState } from '../pipeline/types.js';
+import type { CallContext, Detection, RequestStage, SessionState, ToolCall, Verdict } from '../pipeline/types.js';
 import { stringLeaves } from '../util/json-strings.js';
 import { decodeLayers, identityView, separatedView } from '../guardrails/decode.js';
 
@@ -128,7 +128,8 @@ export function createDataFlowStage(opts: DataFlowOptions): RequestStage {
   return {
     name: 'data-flow',
     slot: 'parameter-check',
-    async check(call, ctx) {
+    // Not async: a session whose results carried nothing sensitive (the common case) is allowed without a promise.
+    check(call, ctx) {
       if (ctx.session.tainted.size === 0 || !opts.outbound(ctx)) return { action: 'allow' };
       const hit = findTainted(ctx.session, call.arguments);
       if (!hit) return { action: 'allow' };
@@ -163,22 +164,25 @@ export function createDataFlowStage(opts: DataFlowOptions): RequestStage {
       if (opts.action === 'approve' && ctx.session.approved.has(key))
         return { action: 'allow', detections: [detection] };
       if (opts.action === 'approve' && ctx.approve) {
-        const answer = await ctx.approve({
-          message: `${call.server} tool ${call.tool} would send out a ${what}. Allow this call?`,
-          key,
-        });
-        if (answer === 'session') ctx.session.approved.add(key);
-        ctx.log.info(
-          { approval: { rule: 'data-flow.outbound', answer, tool: `${call.server}/${call.tool}` } },
-          'approval answered',
-        );
-        if (answer !== 'deny') return { action: 'allow', detections: [detection] };
-        return {
-          action: 'deny',
-          ruleId: 'approval.denied',
-          reason: `the user denied sending out a ${what}`,
-          detections: [detection],
-        };
+        const approve = ctx.approve;
+        return (async (): Promise<Verdict<ToolCall>> => {
+          const answer = await approve({
+            message: `${call.server} tool ${call.tool} would send out a ${what}. Allow this call?`,
+            key,
+          });
+          if (answer === 'session') ctx.session.approved.add(key);
+          ctx.log.info(
+            { approval: { rule: 'data-flow.outbound', answer, tool: `${call.server}/${call.tool}` } },
+            'approval answered',
+          );
+          if (answer !== 'deny') return { action: 'allow', detections: [detection] };
+          return {
+            action: 'deny',
+            ruleId: 'approval.denied',
+            reason: `the user denied sending out a ${what}`,
+            detections: [detection],
+          };
+        })();
       }
       const how =
         opts.action === 'approve'
