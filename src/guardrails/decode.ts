@@ -290,6 +290,8 @@ B64_VALUE['_'.charCodeAt(0)] = 63;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/y;
 const HEX_ONLY = /^[0-9a-fA-F]+$/;
 
+const POS_SCRATCH = new Int32Array(4096);
+
 function decodeBase64(text: string, out: Candidate[]): void {
   // A match starts where a run of 24 or more base64 characters starts (the previous match ends before a character
   // outside the class), so only those starts are tried.
@@ -303,8 +305,9 @@ function decodeBase64(text: string, out: Candidate[]): void {
     if (HEX_ONLY.test(run)) continue;
     const bytes = new Uint8Array(Math.floor((run.length * 6) / 8));
     const at = new Int32Array(bytes.length * 2);
-    // Where each base64 character of the run is in the text (line breaks and padding are skipped).
-    const pos = new Int32Array(run.length);
+    // Where each base64 character of the run is in the text (line breaks and padding are skipped): scratch, in a
+    // buffer kept for short runs (a typed array per run cost more than the decode of a short one).
+    const pos = run.length <= POS_SCRATCH.length ? POS_SCRATCH : new Int32Array(run.length);
     let np = 0;
     let acc = 0;
     let bits = 0;
