@@ -103,20 +103,24 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  */
 function fromBytes(kind: EncodingKind, start: number, end: number, bytes: Uint8Array, at: Int32Array) {
   let ascii = true;
-  for (const b of bytes) {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
     if (controlByte(b)) return undefined;
     if (b >= 0x80) ascii = false;
   }
-  let text: string;
-  if (ascii) text = String.fromCharCode(...bytes.subarray(0, Math.min(bytes.length, 1 << 16)));
-  else {
-    try {
-      text = UTF8.decode(bytes);
-    } catch {
-      return undefined;
-    }
+  if (ascii) {
+    // ASCII without control bytes is readable once it is long enough, and each character is one byte: its text is
+    // the bytes as latin1 and its spans are the bytes' own (issue 21: this was a third of a base64-heavy megabyte).
+    if (bytes.length < 6) return undefined;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    return { kind, start, end, text, spans: at.slice(0, 2 * bytes.length) } satisfies Candidate;
   }
-  if (ascii && bytes.length > 1 << 16) text = Buffer.from(bytes).toString('latin1');
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
   if (!readable(text)) return undefined;
   const spans = new Int32Array(text.length * 2);
   let b = 0;
@@ -286,6 +290,8 @@ B64_VALUE['_'.charCodeAt(0)] = 63;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}(?:\r?\n[A-Za-z0-9+/_-]{4,})*={0,2}/y;
 const HEX_ONLY = /^[0-9a-fA-F]+$/;
 
+const POS_SCRATCH = new Int32Array(4096);
+
 function decodeBase64(text: string, out: Candidate[]): void {
   // A match starts where a run of 24 or more base64 characters starts (the previous match ends before a character
   // outside the class), so only those starts are tried.
@@ -299,7 +305,10 @@ function decodeBase64(text: string, out: Candidate[]): void {
     if (HEX_ONLY.test(run)) continue;
     const bytes = new Uint8Array(Math.floor((run.length * 6) / 8));
     const at = new Int32Array(bytes.length * 2);
-    const pos: number[] = [];
+    // Where each base64 character of the run is in the text (line breaks and padding are skipped): scratch, in a
+    // buffer kept for short runs (a typed array per run cost more than the decode of a short one).
+    const pos = run.length <= POS_SCRATCH.length ? POS_SCRATCH : new Int32Array(run.length);
+    let np = 0;
     let acc = 0;
     let bits = 0;
     let j = 0;
@@ -308,7 +317,7 @@ function decodeBase64(text: string, out: Candidate[]): void {
       const c = run.charCodeAt(i);
       const v = c < 128 ? B64_VALUE[c]! : -1;
       if (v < 0) continue;
-      pos.push(m.index + i);
+      pos[np++] = m.index + i;
       acc = ((acc << 6) | v) & 0xffffff;
       bits += 6;
       if (bits >= 8) {
@@ -602,14 +611,28 @@ export function reversedView(view: View, gate: RegExp, reach = 400, tokenGate = 
     }
   }
   if (windows.length === 0) return undefined;
-  const parts: string[] = [];
-  const at: number[] = [];
+  // The windows reversed UTF-16 unit by unit and joined by line breaks, and for each unit of that, its index in the
+  // text (a line break maps where the unit before it does). Built in typed arrays: on a base64-heavy megabyte the
+  // windows cover most of the text (issue 21).
+  let total = windows.length - 1;
+  for (const [s, e] of windows) total += e - s;
+  const units = new Uint16Array(total);
+  const at = new Int32Array(total);
+  let k = 0;
   for (const [s, e] of windows) {
-    if (parts.length) at.push(at.at(-1)!);
-    parts.push(view.text.slice(s, e).split('').reverse().join(''));
-    for (let i = e - 1; i >= s; i--) at.push(i);
+    if (k > 0) {
+      units[k] = 10;
+      at[k] = at[k - 1]!;
+      k++;
+    }
+    for (let i = e - 1; i >= s; i--, k++) {
+      units[k] = text.charCodeAt(i);
+      at[k] = i;
+    }
   }
-  return { text: parts.join('\n'), kinds: [...view.kinds, 'reversed'], origin: (i) => view.origin(at[i]!) };
+  let reversed = '';
+  for (let i = 0; i < total; i += 8192) reversed += String.fromCharCode(...units.subarray(i, i + 8192));
+  return { text: reversed, kinds: [...view.kinds, 'reversed'], origin: (i) => view.origin(at[i]!) };
 }
 
 /** Character classes by code: a token character, and each separator class. */

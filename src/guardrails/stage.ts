@@ -20,6 +20,7 @@ import { recordTaint } from '../pipeline/taint.js';
 import {
   checkDeadline,
   DEFAULT_WALK_BUDGET,
+  mapLeaves,
   mapStrings,
   stringLeaves,
   type StringLeaf,
@@ -70,10 +71,16 @@ function budgetOf(opts: GuardrailOptions): WalkBudget {
 interface Finding extends Detection {
   action: GuardrailAction;
   mode: 'enforce' | 'shadow';
+  /** The index of the leaf it was found in: the redaction walk visits the strings in the same order. */
+  leaf: number;
 }
 
 /** Detectors that also read the joined view of all argument strings: a secret split across two arguments. */
 const JOINED_DETECTORS = new Set(['secrets']);
+
+/** The clock is read before a leaf once this many leaves or characters were scanned since it was last read. */
+const CLOCK_LEAVES = 32;
+const CLOCK_CHARS = 16 * 1024;
 
 function scanAll(opts: GuardrailOptions, leaves: ScanLeaf[], where: Where, budget: WalkBudget): Finding[] {
   const findings: Finding[] = [];
@@ -81,10 +88,21 @@ function scanAll(opts: GuardrailOptions, leaves: ScanLeaf[], where: Where, budge
     if (rule.action === 'off') continue;
     // Keys repeat (every row of a table has the same ones): each distinct key text is scanned once.
     const keys = new Map<string, Detection[]>();
-    for (const leaf of leaves) {
-      if (leaf.value.length === 0) continue;
+    // Reading the clock per leaf cost as much as scanning a short one: it is read before the first leaf, then every
+    // 32 leaves or 16K characters, and once after the last, so a scan that ran out of time still ends in a deny.
+    let sinceLeaves = CLOCK_LEAVES;
+    let sinceChars = 0;
+    for (let index = 0; index < leaves.length; index++) {
+      const leaf = leaves[index]!;
+      const n = leaf.value.length;
+      if (n === 0) continue;
       if (leaf.kind === 'joined' && !JOINED_DETECTORS.has(rule.detector.id)) continue;
-      checkDeadline(budget, leaf.path, 'the guardrail scan');
+      sinceChars += n;
+      if (++sinceLeaves >= CLOCK_LEAVES || sinceChars >= CLOCK_CHARS) {
+        checkDeadline(budget, leaf.path, 'the guardrail scan');
+        sinceLeaves = 0;
+        sinceChars = n;
+      }
       let found: Detection[] | undefined;
       if (leaf.kind === 'key') {
         found = keys.get(leaf.value);
@@ -95,11 +113,13 @@ function scanAll(opts: GuardrailOptions, leaves: ScanLeaf[], where: Where, budge
         findings.push({
           ...d,
           path: leaf.path,
+          leaf: index,
           action: leaf.kind === 'joined' ? 'block' : rule.action,
           mode: rule.mode,
         });
       }
     }
+    if (sinceLeaves > 0) checkDeadline(budget, leaves.at(-1)?.path ?? '', 'the guardrail scan');
   }
   return findings;
 }
@@ -140,7 +160,7 @@ async function scanProviders(opts: GuardrailOptions, leaves: ScanLeaf[], where: 
   if (text.trim() === '') return findings;
   for (const p of opts.providers) {
     for (const d of await p.provider.scan(text, where, ctx.signal))
-      findings.push({ ...d, action: 'block', mode: p.mode });
+      findings.push({ ...d, action: 'block', mode: p.mode, leaf: -1 });
   }
   return findings;
 }
@@ -171,7 +191,7 @@ function denyFor<T>(blocks: Finding[], what: string): Verdict<T> {
 
 /** What leaves the gateway in _meta and logs: no raw values, just where and what. */
 function publicDetection(f: Finding): Detection {
-  const { action: _a, mode: _m, ...d } = f;
+  const { action: _a, mode: _m, leaf: _l, ...d } = f;
   return { ...d, excerpt: excerptOf(f), rule: f.mode === 'shadow' ? `${f.rule} (shadow ${f.action})` : f.rule };
 }
 
@@ -214,7 +234,7 @@ async function decide<T>(
   where: 'input' | 'output',
   ctx: CallContext,
   what: { blocked: string; noun: string },
-  redact: (findingsAt: (path: string) => Finding[] | undefined) => T,
+  redact: (findingsAt: (leaf: number) => Finding[] | undefined) => T,
 ): Promise<Verdict<T>> {
   const findings = scanAll(opts, leaves, where, budget);
   const { blocks, redactions, recorded } = partition(findings);
@@ -222,7 +242,7 @@ async function decide<T>(
   if (opts.recordTaint) {
     const passed = findings.filter((f) => f.mode === 'shadow' || f.action === 'warn');
     if (passed.length) {
-      const text = new Map(leaves.map((l) => [l.path, l.value]));
+      const text = new Map(passed.map((f) => [f.path, leaves[f.leaf]!.value]));
       recordTaint(ctx.session, passed, { from: `${ctx.server}/${ctx.tool.name}`, text: (p) => text.get(p) });
     }
   }
@@ -230,10 +250,10 @@ async function decide<T>(
   if (remote.blocks.length) return denyFor(remote.blocks, `a guardrail provider flagged ${what.noun}`);
   recorded.push(...remote.recorded);
   if (redactions.length === 0) return recorded.length ? { action: 'allow', detections: recorded } : { action: 'allow' };
-  const byPath = groupByPath(redactions);
+  const byLeaf = groupByLeaf(redactions);
   return {
     action: 'modify',
-    value: redact((path) => byPath.get(path)),
+    value: redact((leaf) => byLeaf.get(leaf)),
     reason: `redacted ${redactions.map((f) => `${f.rule} at ${f.path}`).join(', ')}`,
     detections: [...redactions.map(publicDetection), ...recorded],
   };
@@ -250,11 +270,11 @@ export function createInputGuardrailStage(opts: GuardrailOptions): RequestStage 
       const budget = budgetOf(opts);
       const leaves = argumentLeaves(call.arguments, budget);
       return decide(opts, leaves, budget, 'input', ctx, INPUT_WORDS, (at) => {
-        const args = mapStrings(
+        const args = mapLeaves(
           call.arguments,
           'arguments',
-          (path, s) => {
-            const fs = at(path);
+          (s, leaf) => {
+            const fs = at(leaf);
             return fs ? redactString(s, fs, (f, original) => ctx.vault.placeholder(entityOf(f), original)) : s;
           },
           budget,
@@ -265,9 +285,9 @@ export function createInputGuardrailStage(opts: GuardrailOptions): RequestStage 
   };
 }
 
-function groupByPath(findings: Finding[]): Map<string, Finding[]> {
-  const m = new Map<string, Finding[]>();
-  for (const f of findings) m.set(f.path!, [...(m.get(f.path!) ?? []), f]);
+function groupByLeaf(findings: Finding[]): Map<number, Finding[]> {
+  const m = new Map<number, Finding[]>();
+  for (const f of findings) m.set(f.leaf, [...(m.get(f.leaf) ?? []), f]);
   return m;
 }
 
@@ -296,19 +316,27 @@ export function createOutputGuardrailStage(opts: GuardrailOptions): ResponseStag
     slot: 'output-guardrail',
     check(result, ctx) {
       const budget = budgetOf(opts);
-      return decide(opts, resultLeaves(result, budget), budget, 'output', ctx, OUTPUT_WORDS, (at) =>
-        mapResultStrings(
-          result,
-          (path, s) => {
-            const fs = at(path);
-            return fs
-              ? redactString(s, fs, (f) =>
-                  f.detector === 'injection' ? '[REMOVED: suspected instruction]' : `[REDACTED:${entityOf(f)}]`,
-                )
-              : s;
-          },
-          budget,
-        ),
+      return decide(
+        opts,
+        resultLeaves(result, budget),
+        budget,
+        'output',
+        ctx,
+        OUTPUT_WORDS,
+        (at) =>
+          mapLeaves(
+            result,
+            '',
+            (s, leaf) => {
+              const fs = at(leaf);
+              return fs
+                ? redactString(s, fs, (f) =>
+                    f.detector === 'injection' ? '[REMOVED: suspected instruction]' : `[REDACTED:${entityOf(f)}]`,
+                  )
+                : s;
+            },
+            budget,
+          ) as CallToolResult,
       );
     },
   };
@@ -325,7 +353,7 @@ export function createRestoreStage(): ResponseStage {
     check(result, ctx) {
       const vault = ctx.vault;
       if (vault.size === 0) return { action: 'allow' };
-      const value = mapResultStrings(result, (_path, s) => vault.restore(s));
+      const value = mapLeaves(result, '', (s) => vault.restore(s)) as CallToolResult;
       return { action: 'modify', value, reason: `restored ${vault.size} redacted value(s) for the client` };
     },
   };

@@ -96,59 +96,108 @@ interface Walk {
   nodes: number;
 }
 
-function countString(w: Walk, path: string): void {
-  if (++w.strings > w.budget.maxStrings)
-    throw new BudgetExceededError(
-      'strings',
-      path,
-      `the message carries more than ${w.budget.maxStrings} strings (limits.maxStrings)`,
-    );
+/**
+ * Where a string or a container sits, as the step from its container; the readable path is built only when asked
+ * for (a finding, a budget message). A megabyte of rows holds tens of thousands of strings, and building each one's
+ * path up front cost more than reading them (issue 21).
+ */
+class Place {
+  private cached: string | undefined;
+  constructor(
+    /** The container, or undefined at the root (then `key` is the root path). */
+    private readonly parent: Place | undefined,
+    /** 0: root; 1: array element `index`; 2: the value of property `key`, the `index`-th key; 3: that key itself. */
+    private readonly step: 0 | 1 | 2 | 3,
+    private readonly key: string,
+    private readonly index: number,
+  ) {}
+
+  get path(): string {
+    if (this.cached !== undefined) return this.cached;
+    const base = this.parent?.path ?? '';
+    const p =
+      this.step === 0
+        ? this.key
+        : this.step === 1
+          ? `${base}[${this.index}]`
+          : this.step === 2
+            ? childPath(base, this.key, this.index)
+            : keyPath(base, this.index);
+    return (this.cached = p);
+  }
 }
 
-function enter(w: Walk, path: string, depth: number): void {
+/** A leaf as stringLeaves() returns it: a place with its string. */
+class Leaf extends Place implements StringLeaf {
+  constructor(
+    parent: Place,
+    step: 1 | 2 | 3,
+    key: string,
+    index: number,
+    readonly value: string,
+    readonly kind?: 'key' | 'base64',
+  ) {
+    super(parent, step, key, index);
+  }
+}
+
+/** Counts one more string: false past the budget (the caller throws tooMany() with the string's place). */
+function countString(w: Walk): boolean {
+  return ++w.strings <= w.budget.maxStrings;
+}
+
+function tooMany(w: Walk, at: Place): never {
+  throw new BudgetExceededError(
+    'strings',
+    at.path,
+    `the message carries more than ${w.budget.maxStrings} strings (limits.maxStrings)`,
+  );
+}
+
+function enter(w: Walk, at: Place, depth: number): void {
   if (depth >= w.budget.maxDepth)
     throw new BudgetExceededError(
       'depth',
-      path,
+      at.path,
       `the message nests deeper than ${w.budget.maxDepth} levels (limits.maxDepth)`,
     );
   // The clock is read every 1,024 nodes: often enough to stop a slow walk, rarely enough to cost nothing.
-  if ((++w.nodes & 1023) === 0) checkDeadline(w.budget, path, 'reading the message');
+  if ((++w.nodes & 1023) === 0) checkDeadline(w.budget, at.path, 'reading the message');
 }
 
-function collect(w: Walk, value: unknown, path: string, out: StringLeaf[], depth: number): void {
-  if (typeof value === 'string') {
-    countString(w, path);
-    out.push({ path, value });
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  enter(w, path, depth);
+/** The strings and containers under `value`, which sits at `at` (its own string, if it is one, is the caller's). */
+function collect(w: Walk, value: object, at: Place, out: StringLeaf[], depth: number): void {
+  enter(w, at, depth);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) collect(w, value[i], `${path}[${i}]`, out, depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'string') {
+        if (!countString(w)) tooMany(w, new Place(at, 1, '', i));
+        out.push(new Leaf(at, 1, '', i, v));
+      } else if (v !== null && typeof v === 'object') collect(w, v, new Place(at, 1, '', i), out, depth + 1);
+    }
     return;
   }
   const obj = value as Record<string, unknown>;
   let i = 0;
   for (const key of Object.keys(obj)) {
-    const child = childPath(path, key, i);
-    countString(w, child);
-    out.push({ path: keyPath(path, i), value: key, kind: 'key' });
+    if (!countString(w)) tooMany(w, new Place(at, 2, key, i));
+    out.push(new Leaf(at, 3, key, i, key, 'key'));
     const v = obj[key];
-    if (typeof v === 'string' && isPayload(obj, key)) {
-      const text = base64Text(v);
+    if (typeof v === 'string') {
+      const text = isPayload(obj, key) ? base64Text(v) : v;
       if (text !== undefined) {
-        countString(w, child);
-        out.push({ path: child, value: text, kind: 'base64' });
+        if (!countString(w)) tooMany(w, new Place(at, 2, key, i));
+        out.push(text === v ? new Leaf(at, 2, key, i, v) : new Leaf(at, 2, key, i, text, 'base64'));
       }
-    } else collect(w, v, child, out, depth + 1);
+    } else if (v !== null && typeof v === 'object') collect(w, v, new Place(at, 2, key, i), out, depth + 1);
     i++;
   }
 }
 
 /**
  * Every string of a JSON value, depth-first, with readable paths: values, keys (each key is a leaf of its own, at
- * `<object>{key#i}`), and decoded text payloads.
+ * `<object>{key#i}`), and decoded text payloads. A leaf's path is built when it is read.
  * Throws BudgetExceededError past the budget.
  */
 export function stringLeaves(
@@ -157,7 +206,12 @@ export function stringLeaves(
   out: StringLeaf[] = [],
   budget: Readonly<WalkBudget> = DEFAULT_WALK_BUDGET,
 ): StringLeaf[] {
-  collect({ budget, strings: 0, nodes: 0 }, value, path, out, 0);
+  const root = new Place(undefined, 0, path, 0);
+  const w: Walk = { budget, strings: 0, nodes: 0 };
+  if (typeof value === 'string') {
+    if (!countString(w)) tooMany(w, root);
+    out.push({ path, value });
+  } else if (value !== null && typeof value === 'object') collect(w, value, root, out, 0);
   return out;
 }
 
@@ -172,24 +226,40 @@ export function mapStrings(
   fn: (path: string, s: string) => string,
   budget: Readonly<WalkBudget> = DEFAULT_WALK_BUDGET,
 ): unknown {
-  return map({ budget, strings: 0, nodes: 0 }, value, path, fn, 0);
+  return mapLeaves(value, path, (s, _i, at) => fn(at.path, s), budget);
 }
 
-function map(w: Walk, value: unknown, path: string, fn: (path: string, s: string) => string, depth: number): unknown {
+/**
+ * mapStrings() for a caller that does not need every path: `fn(string, index, path)` gets the string's index in
+ * the order of stringLeaves() (the same walk, so `index` addresses the same leaf) and its place, whose `path` is
+ * built when read.
+ */
+export function mapLeaves(
+  value: unknown,
+  path: string,
+  fn: MapFn,
+  budget: Readonly<WalkBudget> = DEFAULT_WALK_BUDGET,
+): unknown {
+  return map({ budget, strings: 0, nodes: 0 }, value, new Place(undefined, 0, path, 0), fn, 0);
+}
+
+export type MapFn = (s: string, index: number, at: { readonly path: string }) => string;
+
+function map(w: Walk, value: unknown, at: Place, fn: MapFn, depth: number): unknown {
   if (typeof value === 'string') {
-    countString(w, path);
-    return fn(path, value);
+    if (!countString(w)) tooMany(w, at);
+    return fn(value, w.strings - 1, at);
   }
   if (value === null || typeof value !== 'object') return value;
-  enter(w, path, depth);
-  if (Array.isArray(value)) return value.map((v, i) => map(w, v, `${path}[${i}]`, fn, depth + 1));
+  enter(w, at, depth);
+  if (Array.isArray(value)) return value.map((v, i) => map(w, v, new Place(at, 1, '', i), fn, depth + 1));
   const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   let i = 0;
   for (const key of Object.keys(obj)) {
-    const child = childPath(path, key, i);
-    countString(w, child);
-    const renamed = fn(keyPath(path, i), key);
+    const child = new Place(at, 2, key, i);
+    if (!countString(w)) tooMany(w, child);
+    const renamed = fn(key, w.strings - 1, new Place(at, 3, key, i));
     let name = renamed;
     for (let n = 2; renamed !== key && Object.hasOwn(out, name); n++) name = `${renamed}_${n}`;
     const v = obj[key];
@@ -197,8 +267,8 @@ function map(w: Walk, value: unknown, path: string, fn: (path: string, s: string
       const text = base64Text(v);
       if (text === undefined) out[name] = v;
       else {
-        countString(w, child);
-        const mapped = fn(child, text);
+        if (!countString(w)) tooMany(w, child);
+        const mapped = fn(text, w.strings - 1, child);
         out[name] = mapped === text ? v : Buffer.from(mapped, 'utf8').toString('base64');
       }
     } else out[name] = map(w, v, child, fn, depth + 1);
