@@ -379,7 +379,9 @@ describe('upstream start-up in the audit', () => {
           servers: { slow: { ...fixtureServer('slow-start-server.ts'), env: { STARTUP_DELAY_MS: '1500' } } },
           audit: { fsync: 'always' },
         },
-        { home },
+        // Without early spawn (upstream/early-spawn.ts) the upstream starts at the client's initialize, so the whole
+        // start falls inside the first call's wait; spawned early, part of it overlaps the gateway's own start-up.
+        { home, env: { SMG_EARLY_SPAWN: '0' } },
       );
       // Called before the upstream has started: the gateway waits for it, then runs the call.
       const first = await gw.client.callTool({ name: 'slow__alpha', arguments: {} });
