@@ -8,6 +8,7 @@ import {
   reversedView,
   separatedView,
   spanOf,
+  utf8Shaped,
   type View,
 } from './decode.js';
 
@@ -233,5 +234,62 @@ describe('decode: the prefilters prove absence, they never skip a candidate', ()
   ])('rejoins a run found by its equal gaps or its dense separators: %s', (_name, text, joined) => {
     expect(separatedView(identityView(text))?.text).toBe(joined);
     expect(separatedView(identityView(text))?.text).toBe(joined);
+  });
+});
+
+describe('utf8Shaped (the shape check before the fatal UTF-8 decoder)', () => {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  const decodes = (b: Uint8Array): boolean => {
+    try {
+      fatal.decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['ascii', [0x67, 0x68, 0x70]],
+    ['two-byte é', [0xc3, 0xa9]],
+    ['three-byte €', [0xe2, 0x82, 0xac]],
+    ['four-byte emoji', [0xf0, 0x9f, 0x98, 0x80]],
+    ['BOM', [0xef, 0xbb, 0xbf, 0x41]],
+    ['overlong E0 (shape only: the decoder decides)', [0xe0, 0x80, 0x80]],
+    ['surrogate ED A0 (shape only)', [0xed, 0xa0, 0x80]],
+    ['past U+10FFFF F4 90 (shape only)', [0xf4, 0x90, 0x80, 0x80]],
+  ])('accepts the shape of %s', (_name, b) => {
+    expect(utf8Shaped(Uint8Array.from(b))).toBe(true);
+    expect(utf8Shaped(Uint8Array.from(b))).toBe(true);
+  });
+
+  it.each([
+    ['a stray continuation', [0x41, 0x80]],
+    ['C0 and C1 leads', [0xc0, 0x80]],
+    ['C1 lead', [0xc1, 0xbf]],
+    ['F5 lead', [0xf5, 0x80, 0x80, 0x80]],
+    ['FF', [0xff]],
+    ['a two-byte sequence cut short', [0x41, 0xc3]],
+    ['a four-byte sequence cut short', [0xf0, 0x9f, 0x98]],
+    ['a lead followed by ASCII', [0xe2, 0x41, 0x41]],
+  ])('rejects %s, as the fatal decoder does', (_name, b) => {
+    expect(utf8Shaped(Uint8Array.from(b))).toBe(false);
+    expect(decodes(Uint8Array.from(b))).toBe(false);
+  });
+
+  it('never rejects what the fatal decoder reads (random and near-UTF-8 bytes)', () => {
+    let seed = 21;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+    const pieces = [[0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0x80], [0xc3], [0xed, 0xa0]];
+    for (let n = 0; n < 20_000; n++) {
+      const b: number[] = [];
+      const len = 1 + (rand() % 24);
+      for (let i = 0; i < len; i++) {
+        if (n % 2 === 0) b.push(rand());
+        else b.push(...pieces[rand() % pieces.length]!);
+      }
+      const bytes = Uint8Array.from(b);
+      // Rejected by the shape check implies rejected by the decoder (the check is exact where it answers).
+      if (!utf8Shaped(bytes)) expect(decodes(bytes), Buffer.from(bytes).toString('hex')).toBe(false);
+    }
   });
 });
