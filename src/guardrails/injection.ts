@@ -139,6 +139,14 @@ interface Collected {
   suspicious: Span[];
 }
 
+/** A keyword's stems, worked out once for the three profiles (parsing the patterns is most of their compile). */
+const keywordStems = new Map<string, string[]>();
+function stemsOf(key: string): string[] {
+  let stems = keywordStems.get(key);
+  if (!stems) keywordStems.set(key, (stems = literalPrefixes(WORDS[key]!)));
+  return stems;
+}
+
 const profiles = new Map<Where, Profile>(WHERE.map((where) => [where, compile(where)]));
 
 function compile(where: Where): Profile {
@@ -164,7 +172,7 @@ function compile(where: Where): Profile {
   for (const [key, indexes] of byKey) {
     if (key === FOREIGN_KEY) continue;
     if (key in WORDS) {
-      for (const stem of literalPrefixes(WORDS[key]!)) stemKeys.set(stem, [...(stemKeys.get(stem) ?? []), key]);
+      for (const stem of stemsOf(key)) stemKeys.set(stem, [...(stemKeys.get(stem) ?? []), key]);
     } else {
       symbols.push(`(${SYMBOLS[key]!})`);
       groups.push(indexes);
