@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countDigits, createPiiDetector, MIN_DIGITS } from './pii.js';
+import ipaddr from 'ipaddr.js';
+import { countDigits, createPiiDetector, IPV6_MIN_COLONS_UNCOMPRESSED, MIN_DIGITS, mayBeIpv6 } from './pii.js';
 import type { Detection, Detector } from './types.js';
 
 /** Scans twice (a stateful /g regex would differ the second time) and returns the first result. */
@@ -54,5 +55,28 @@ describe('pii digit prefilter', () => {
     const det = createPiiDetector({ custom: [{ name: 'CODENAME', pattern: 'project-[a-z]+' }] });
     const found = scanTwice(det, 'ask bob@example.org about project-falcon');
     expect(found.map((d) => d.entity)).toEqual(['EMAIL', 'CODENAME']);
+  });
+
+  // Every shape of an uncompressed candidate (hex groups, optionally a dotted tail), one colon short of the bound and
+  // at it: below the bound ipaddr.js rejects all of them, so skipping them changes nothing.
+  it.each(Array.from({ length: IPV6_MIN_COLONS_UNCOMPRESSED + 3 }, (_, colons) => colons))(
+    'agrees with ipaddr.js on uncompressed candidates with %i colons',
+    (colons) => {
+      const groups = Array.from({ length: colons + 1 }, (_, i) => (i % 3 === 0 ? '1' : 'ab' + i));
+      for (const v of [groups.join(':'), groups.slice(0, -1).join(':') + ':1.2.3.4', groups.join(':') + ':']) {
+        if (!mayBeIpv6(v)) expect(ipaddr.IPv6.isValid(v)).toBe(false);
+        expect(mayBeIpv6(v)).toBe(mayBeIpv6(v));
+      }
+      if (colons === IPV6_MIN_COLONS_UNCOMPRESSED) {
+        expect(ipaddr.IPv6.isValid(groups.slice(0, -1).join(':') + ':1.2.3.4')).toBe(true);
+        expect(scanTwice(pii, 'at 1:2:3:4:5:6:1.2.3.4 now').map((d) => d.entity)).toEqual(['IP']);
+      }
+    },
+  );
+
+  it('finds compressed and full IPv6 addresses but not times of day', () => {
+    expect(scanTwice(pii, 'at 03:33:27 and 2001:db8::7334 and 2001:db8:1:2:3:4:5:6').map((d) => d.start)).toEqual([
+      16, 35,
+    ]);
   });
 });

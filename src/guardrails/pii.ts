@@ -366,10 +366,25 @@ function findIpv6s(text: string, out: Finding[]): void {
     const token = text.slice(from, Math.min(text.length, e + 1));
     for (const m of token.matchAll(IPV6_CANDIDATE)) {
       // "::" alone, C++/Rust paths ("a::b") and hex words ("dead::beef") carry no digit: not worth a finding.
-      if (!IPV6_DIGIT.test(m[0]) || !ipaddr.IPv6.isValid(m[0])) continue;
+      if (!IPV6_DIGIT.test(m[0]) || !mayBeIpv6(m[0]) || !ipaddr.IPv6.isValid(m[0])) continue;
       pushIp(m[0], from + m.index, ipaddr.IPv6.parse(m[0]).range(), out);
     }
   }
+}
+
+/**
+ * An IPv6 address has 8 groups; without "::" every group is written, and a dotted IPv4 tail stands for the last two,
+ * so it needs at least IPV6_GROUPS - 2 colons. ipaddr.js validates by throwing, which is slow, and times of day
+ * ("03:33:27") are common in text: those are ruled out here before it is asked (ipaddr.js rejects them too).
+ */
+const IPV6_GROUPS = 8;
+export const IPV6_MIN_COLONS_UNCOMPRESSED = IPV6_GROUPS - 2;
+
+export function mayBeIpv6(candidate: string): boolean {
+  if (candidate.includes('::')) return true;
+  let colons = 0;
+  for (let i = candidate.indexOf(':'); i !== -1; i = candidate.indexOf(':', i + 1)) colons++;
+  return colons >= IPV6_MIN_COLONS_UNCOMPRESSED;
 }
 
 function isHexOrColon(c: number): boolean {
