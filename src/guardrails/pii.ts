@@ -70,14 +70,21 @@ export function createPiiDetector(opts: PiiOptions = {}): Detector {
     throw new GatewayError('CONFIG_INVALID', `pii: unknown defaultRegion "${region}"`);
   }
   const custom = (opts.custom ?? []).map(compileCustom);
-  const finders: ((text: string, out: Finding[]) => void)[] = [];
-  if (enabled.has('EMAIL')) finders.push(findEmails);
-  if (enabled.has('CARD')) finders.push(findCards);
-  if (enabled.has('IBAN')) finders.push(findIbans);
-  if (enabled.has('SSN')) finders.push(findSsns);
-  if (enabled.has('IP')) finders.push(findIps);
-  if (enabled.has('PHONE')) finders.push((text, out) => findPhones(text, region, out));
-  for (const c of custom) finders.push((text, out) => findCustom(c, text, out));
+  // Each finder with the fewest ASCII digits a text must hold for it to find anything (see MIN_DIGITS); the order is
+  // the order findings are pushed in, which overlap resolution sees on exact ties, so it stays as it was.
+  const finders: { find: (text: string, out: Finding[]) => void; minDigits: number }[] = [];
+  if (enabled.has('EMAIL')) finders.push({ find: findEmails, minDigits: 0 });
+  if (enabled.has('CARD')) finders.push({ find: findCards, minDigits: MIN_DIGITS.CARD });
+  if (enabled.has('IBAN')) finders.push({ find: findIbans, minDigits: MIN_DIGITS.IBAN });
+  if (enabled.has('SSN')) finders.push({ find: findSsns, minDigits: MIN_DIGITS.SSN });
+  if (enabled.has('IP')) {
+    finders.push({ find: findIpv4s, minDigits: MIN_DIGITS.IPV4 });
+    finders.push({ find: findIpv6s, minDigits: MIN_DIGITS.IPV6 });
+  }
+  if (enabled.has('PHONE'))
+    finders.push({ find: (text, out) => findPhones(text, region, out), minDigits: MIN_DIGITS.PHONE });
+  for (const c of custom) finders.push({ find: (text, out) => findCustom(c, text, out), minDigits: 0 });
+  const digitsWanted = Math.max(0, ...finders.map((f) => f.minDigits));
 
   return {
     id: 'pii',
@@ -86,7 +93,10 @@ export function createPiiDetector(opts: PiiOptions = {}): Detector {
       const norm = PLAIN_ASCII.test(text) ? undefined : normalize(text, { decode: false });
       const view = norm?.text ?? text;
       const found: Finding[] = [];
-      for (const find of finders) find(view, found);
+      // Most strings of a structured result are short words and sentences: counting their digits once (up to the
+      // most any finder needs) skips every finder that provably cannot match, instead of each scanning the string.
+      const digits = countDigits(view, digitsWanted);
+      for (const f of finders) if (digits >= f.minDigits) f.find(view, found);
       return resolveOverlaps(found).map((f) => {
         const [start, end] = norm ? originalSpan(norm, f.start, f.end) : [f.start, f.end];
         return {
@@ -101,6 +111,16 @@ export function createPiiDetector(opts: PiiOptions = {}): Detector {
       });
     },
   };
+}
+
+/** ASCII digits ('0'–'9', what `\d` matches without the `u` flag) in `text`, counting stops at `cap`. */
+export function countDigits(text: string, cap: number): number {
+  let n = 0;
+  for (let i = 0; i < text.length && n < cap; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
 }
 
 /** Keeps the strongest finding of each overlapping group: higher score first, then the longer span. */
@@ -142,7 +162,11 @@ function findEmails(text: string, out: Finding[]): void {
 // CARD
 
 /** Digits with at most one space or dash between them; not glued to a word, a decimal or a longer dashed number. */
-const CARD_CANDIDATE = /(?<![\w.,-])\d(?:[ -]?\d){11,18}(?![\w]|[.,-]\d)/g;
+const CARD_DIGITS = { min: 12, max: 19 };
+const CARD_CANDIDATE = new RegExp(
+  String.raw`(?<![\w.,-])\d(?:[ -]?\d){${CARD_DIGITS.min - 1},${CARD_DIGITS.max - 1}}(?![\w]|[.,-]\d)`,
+  'g',
+);
 
 function findCards(text: string, out: Finding[]): void {
   if (!/\d{4}/.test(text)) return;
@@ -228,6 +252,10 @@ const IBAN_LENGTHS: Record<string, number> = {
 const IBAN_CANDIDATE =
   /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?)(?![A-Za-z0-9])/g;
 
+/** Every IBAN starts with a two-letter country code and two check digits; no candidate runs without them. */
+const IBAN_CHECK_DIGITS = 2;
+const IBAN_GATE = new RegExp(String.raw`[A-Za-z]{2}\d{${IBAN_CHECK_DIGITS}}`);
+
 export function ibanValid(raw: string): boolean {
   const iban = raw.replace(/ /g, '').toUpperCase();
   if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length || !/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)) return false;
@@ -242,7 +270,7 @@ export function ibanValid(raw: string): boolean {
 }
 
 function findIbans(text: string, out: Finding[]): void {
-  if (!/[A-Za-z]{2}\d{2}/.test(text)) return;
+  if (!IBAN_GATE.test(text)) return;
   for (const m of text.matchAll(IBAN_CANDIDATE)) {
     const v = m[0];
     const letters = v.replace(/[^A-Za-z]/g, '');
@@ -263,7 +291,12 @@ function findIbans(text: string, out: Finding[]): void {
 // ---------------------------------------------------------------------------------------------------------------
 // SSN
 
-const SSN_CANDIDATE = /(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w]|[-.,]\d)/g;
+/** Area, group and serial digits. */
+const SSN_GROUPS = [3, 2, 4] as const;
+const SSN_CANDIDATE = new RegExp(
+  String.raw`(?<![\w-])(\d{${SSN_GROUPS[0]}})([- ]?)(\d{${SSN_GROUPS[1]}})\2(\d{${SSN_GROUPS[2]}})(?![\w]|[-.,]\d)`,
+  'g',
+);
 const SSN_CUE = /\b(?:ssn|ss#|ss no|social security(?: number| no)?|social sec)\b[^\w\n]{0,6}(?:is\s)?[^\w\n]{0,3}$/i;
 /** Published examples and advertising numbers that the SSA never issued, and one-digit repeats used as filler. */
 const SSN_NEVER = new Set(['078051120', '219099999', '457555462', '123456789']);
@@ -294,14 +327,18 @@ function findSsns(text: string, out: Finding[]): void {
  * either. An address written the same way after such a word is missed; that is rare, and a false PII hit on every
  * version string is what makes people turn a detector off.
  */
-const IPV4_CANDIDATE = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d|-[A-Za-z])/g;
+const IPV4_OCTETS = 4;
+const IPV4_CANDIDATE = new RegExp(
+  String.raw`(?<![\w.])(?:\d{1,3}\.){${IPV4_OCTETS - 1}}\d{1,3}(?![\w]|\.\d|-[A-Za-z])`,
+  'g',
+);
 const VERSION_CUE = /\b(?:v|ver|version|build|release|rev|revision|oid)\s*[:=#]?\s*$|[A-Za-z]-$/i;
 const IPV6_CANDIDATE =
   /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:]|\.\d)/g;
 /** Addresses that identify nobody: 0.0.0.0, loopback, the broadcast address. */
 const NOT_PERSONAL = new Set(['unspecified', 'loopback', 'broadcast']);
 
-function findIps(text: string, out: Finding[]): void {
+function findIpv4s(text: string, out: Finding[]): void {
   if (text.includes('.')) {
     for (const m of text.matchAll(IPV4_CANDIDATE)) {
       if (!ipaddr.IPv4.isValidFourPartDecimal(m[0])) continue;
@@ -309,6 +346,12 @@ function findIps(text: string, out: Finding[]): void {
       pushIp(m[0], m.index, ipaddr.IPv4.parse(m[0]).range(), out);
     }
   }
+}
+
+/** An IPv6 finding must hold a digit (below): "::", "a::b" and "dead::beef" are not reported. */
+const IPV6_DIGIT = /\d/;
+
+function findIpv6s(text: string, out: Finding[]): void {
   // IPv6: the candidate regex can start at any hex letter, so it runs only on the tokens around each ':' that has
   // a hex digit or another ':' on both sides (a regex over the whole text would try every position of every word).
   let tokenEnd = -1;
@@ -323,10 +366,25 @@ function findIps(text: string, out: Finding[]): void {
     const token = text.slice(from, Math.min(text.length, e + 1));
     for (const m of token.matchAll(IPV6_CANDIDATE)) {
       // "::" alone, C++/Rust paths ("a::b") and hex words ("dead::beef") carry no digit: not worth a finding.
-      if (!/\d/.test(m[0]) || !ipaddr.IPv6.isValid(m[0])) continue;
+      if (!IPV6_DIGIT.test(m[0]) || !mayBeIpv6(m[0]) || !ipaddr.IPv6.isValid(m[0])) continue;
       pushIp(m[0], from + m.index, ipaddr.IPv6.parse(m[0]).range(), out);
     }
   }
+}
+
+/**
+ * An IPv6 address has 8 groups; without "::" every group is written, and a dotted IPv4 tail stands for the last two,
+ * so it needs at least IPV6_GROUPS - 2 colons. ipaddr.js validates by throwing, which is slow, and times of day
+ * ("03:33:27") are common in text: those are ruled out here before it is asked (ipaddr.js rejects them too).
+ */
+const IPV6_GROUPS = 8;
+export const IPV6_MIN_COLONS_UNCOMPRESSED = IPV6_GROUPS - 2;
+
+export function mayBeIpv6(candidate: string): boolean {
+  if (candidate.includes('::')) return true;
+  let colons = 0;
+  for (let i = candidate.indexOf(':'); i !== -1; i = candidate.indexOf(':', i + 1)) colons++;
+  return colons >= IPV6_MIN_COLONS_UNCOMPRESSED;
 }
 
 function isHexOrColon(c: number): boolean {
@@ -378,6 +436,9 @@ const CUE_AFTER = /^[ \t]*-?[ \t]*\(?(?:phone|tel|mobile|cell|fax|desk|office|ho
  */
 const PHONE_CLUSTER = /\d[\d ().+-]{5,}\d/g;
 const PHONE_AT = new RegExp(PHONE_CANDIDATE.source, 'y');
+/** Digits of a phone number (E.164 allows 15); the gate wants the shortest, with at most three others between. */
+const PHONE_DIGITS = { min: 7, max: 15 };
+const PHONE_GATE = new RegExp(String.raw`\d(?:\D{0,3}\d){${PHONE_DIGITS.min - 1}}`);
 /** Dates with a 19xx/20xx year and plain decimals: common in data, never phone numbers, and costly to parse. */
 const NOT_A_PHONE = /^(?:(?:19|20)\d\d-\d\d-\d\d|\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d|\d+\.\d+)$/;
 
@@ -404,13 +465,13 @@ function* phoneCandidates(text: string): Generator<{ 0: string; index: number }>
 }
 
 function findPhones(text: string, region: CountryCode, out: Finding[]): void {
-  if (!/\d(?:\D{0,3}\d){6}/.test(text)) return;
+  if (!PHONE_GATE.test(text)) return;
   const cues = CUE_ANYWHERE.test(text);
   for (const m of phoneCandidates(text)) {
     const v = m[0];
     if (NOT_A_PHONE.test(v)) continue;
     const digits = v.replace(EXTENSION, '').replace(/\D/g, '').length;
-    if (digits < 7 || digits > 15) continue;
+    if (digits < PHONE_DIGITS.min || digits > PHONE_DIGITS.max) continue;
     const start = m.index;
     const end = start + v.length;
     const local = parsePhone(v, region);
@@ -499,3 +560,21 @@ function findCustom(c: CompiledCustom, text: string, out: Finding[]): void {
     out.push({ entity: c.entity, rule: c.rule, start: m.index, end: m.index + m[0].length, score });
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Digit bounds
+
+/**
+ * The fewest ASCII digits a text must hold for each finder to report anything, read from the same numbers its
+ * patterns are built from: a card candidate is CARD_DIGITS.min digits, an SSN its three groups, an IPv4 address one
+ * digit per octet, a phone number passes PHONE_GATE only with PHONE_DIGITS.min digits, an IBAN its check digits,
+ * an IPv6 finding one digit. `scan` skips a finder below its bound, which changes no finding.
+ */
+export const MIN_DIGITS = {
+  CARD: CARD_DIGITS.min,
+  IBAN: IBAN_CHECK_DIGITS,
+  SSN: SSN_GROUPS[0] + SSN_GROUPS[1] + SSN_GROUPS[2],
+  IPV4: IPV4_OCTETS,
+  IPV6: 1,
+  PHONE: PHONE_DIGITS.min,
+} as const;
