@@ -55,7 +55,10 @@ async function load(root: string): Promise<Mods> {
 
 function fail(where: string, a: unknown, b: unknown): never {
   // The rules found first (a verdict's value is long), then the start of the whole.
-  const rules = (v: unknown) => JSON.stringify(v).match(/"rule(?:Id)?":"[^"]*"/g)?.slice(0, 40) ?? [];
+  const rules = (v: unknown) =>
+    JSON.stringify(v)
+      .match(/"rule(?:Id)?":"[^"]*"/g)
+      ?.slice(0, 40) ?? [];
   const show = (v: unknown) => `${rules(v).join(' ')}\n${JSON.stringify(v, null, 1)?.slice(0, 2000)}`;
   process.stderr.write(`DIFFERENT at ${where}\nbefore: ${show(a)}\nafter:  ${show(b)}\n`);
   process.exit(1);

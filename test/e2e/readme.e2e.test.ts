@@ -49,6 +49,7 @@ const NOT_RUN: Record<string, string> = {
   'npm run bench:chaos': 'a benchmark: 20,000 calls under crashes',
   'npm run bench:serve': 'a benchmark: 50 HTTP sessions',
   'npm run eval': 'reads ../shared/datasets, which a user does not have',
+  'npm run test:reference': 'reads ../shared/datasets, which a user does not have',
   'npm run train': 'reads ../shared/datasets and rewrites models/injection.bin',
   'npm run test:conformance': 'needs Node 22 from the registry; conformance.e2e.test.ts runs it',
 };
