@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { rows } from '../test/fixtures/big-result-rows.js';
 
 // BENCH_ROOT: the checkout, when this file runs bundled from elsewhere.
 const ROOT = process.env.BENCH_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,24 +127,7 @@ function minified(): string {
 }
 
 /** The big-result fixture's rows (test/fixtures/big-result-server.ts). */
-function fixtureRows(): Record<string, unknown>[] {
-  const sentences = [
-    'The quarterly report shows steady growth in the northern region.',
-    'Build 4182 passed all integration tests on the main branch.',
-    'Customer feedback mentions faster page loads after the last release.',
-    'The migration script moved 12,400 rows without errors.',
-    'Next sprint focuses on accessibility fixes in the settings page.',
-    'Latency at the 99th percentile stayed under two hundred milliseconds.',
-  ];
-  const out: Record<string, unknown>[] = [];
-  let size = 0;
-  for (let i = 0; size < MIB; i++) {
-    const row = { id: i, name: `item ${i}`, status: i % 3 ? 'active' : 'archived', note: sentences[i % 6]! };
-    out.push(row);
-    size += JSON.stringify(row).length;
-  }
-  return out;
-}
+const fixtureRows = (): Record<string, unknown>[] => rows(MIB / 1024);
 
 /**
  * A text as rows of short strings: its lines, short ones joined up to 80 characters and long ones cut at 160, with an
