@@ -104,7 +104,7 @@ describe('early spawn: adoption', () => {
     // Says hello on both streams at once, then echoes stdin.
     fs.writeFileSync(
       script,
-      "process.stdout.write('out\\n'); process.stderr.write('err\\n'); process.stdin.pipe(process.stdout);",
+      "import fs from 'node:fs'; fs.writeSync(1, 'out\\n'); fs.writeSync(2, 'err\\n'); process.stdin.pipe(process.stdout);",
     );
     const config = path.join(home, 'config.json');
     fs.writeFileSync(config, JSON.stringify({ servers: { s: { command: process.execPath, args: [script] } } }));
