@@ -24,12 +24,13 @@ describe('_meta is part of a tool definition', () => {
     const gw = await startGateway({ servers: { meta: meta('rugpull') } }, { home });
     let changed = 0;
     gw.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
-    expect((await gw.client.listTools()).tools.map((t) => t.name).sort()).toEqual([
-      'meta__daily_quote',
-      'meta__get_weather',
-    ]);
-    // Right after that answer the server changed daily_quote's _meta, and nothing else.
-    await waitFor(() => changed > 0, 15_000);
+    // The server changes daily_quote's _meta, and nothing else, right after it answers the gateway's first
+    // tools/list, which pins both tools. The client's first list comes before or after the gateway has re-listed
+    // and seen the change (its upstream starts early, issue 21), so it shows both tools or only get_weather; the
+    // log below says the change came after the pin either way.
+    const first = (await gw.client.listTools()).tools.map((t) => t.name).sort();
+    expect([['meta__daily_quote', 'meta__get_weather'], ['meta__get_weather']]).toContainEqual(first);
+    if (first.length === 2) await waitFor(() => changed > 0, 15_000);
     const logFile = path.join(home, 'gateway.log');
     await waitFor(
       () => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('changed since it was pinned'),
